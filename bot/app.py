@@ -1,0 +1,32 @@
+"""The Bolt app factory: a thin adapter from Slack payloads to `commands`."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor
+
+from slack_bolt import App
+from sqlalchemy import Engine
+
+from bot.config import Settings
+from bot.listeners import register_all
+from bot.services import Services
+from bot.slack_api import make_client
+from storage.clock import Clock
+
+
+def create_app(settings: Settings, engine: Engine, clock: Clock, *, executor: Executor | None = None,
+               verify_token: bool = True) -> tuple[App, Services]:
+    client = make_client(settings.slack_bot_token, settings.api_url)
+    services = Services(settings=settings, engine=engine, clock=clock, client=client)
+    app = App(
+        client=client,
+        signing_secret=settings.slack_signing_secret or "",
+        # Socket Mode needs no signature; HTTP mode always verifies.
+        request_verification_enabled=bool(settings.slack_signing_secret),
+        token_verification_enabled=verify_token,
+        listener_executor=executor,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    register_all(app, services)
+    return app, services

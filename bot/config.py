@@ -1,0 +1,40 @@
+"""Settings, from the environment or a `.env` file. Secrets come only from here."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SLACK_API_DEFAULT = "https://slack.com/api/"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: str | None = Field(default=None, description="Bot token (xoxb-...)")
+    slack_signing_secret: str | None = Field(default=None, description="Verifies requests from Slack (HTTP mode)")
+    slack_app_token: str | None = Field(default=None, description="App-level token (xapp-...): Socket Mode")
+    slack_api_url: str = Field(default=SLACK_API_DEFAULT, description="Slack Web API base URL")
+    database_url: str = Field(default="sqlite:///ecm.db")
+    ecm_timezone: str = Field(default="Europe/London")
+    port: int = Field(default=3000)
+    host: str = Field(default="0.0.0.0")
+    log_level: str = Field(default="INFO")
+    # Scheduler tick: how often the planner and dispatcher look for work (seconds).
+    ecm_tick_seconds: int = Field(default=60)
+
+    @property
+    def api_url(self) -> str:
+        return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the CLI prints it as one line."""
+
+
+def require_slack(settings: Settings) -> None:
+    if not settings.slack_bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN is not set. Put the bot token (xoxb-...) in the environment or .env; "
+                          "or try the bot offline with `ecm-bot console`.")
+    if not settings.slack_app_token and not settings.slack_signing_secret:
+        raise ConfigError("Set SLACK_APP_TOKEN (xapp-..., Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode).")

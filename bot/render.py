@@ -1,0 +1,72 @@
+"""Reply data -> Block Kit, built with slack_sdk.models, within Slack's limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from commands.replies import Reply
+from commands.text import truncate
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER = 150
+MAX_FALLBACK = 3000
+
+
+def _split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
+    """Splits long mrkdwn on line breaks so no section exceeds Slack's 3000 characters."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            chunks.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not chunks:
+        chunks.append(current)
+    return chunks
+
+
+def reply_blocks(reply: Reply) -> list[Block]:
+    blocks: list[Block] = []
+    if reply.header:
+        blocks.append(HeaderBlock(text=PlainTextObject(text=truncate(reply.header, MAX_HEADER), emoji=True)))
+    for section in reply.sections:
+        for chunk in _split_text(section.text):
+            if chunk.strip():
+                blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+        if section.buttons:
+            blocks.append(ActionsBlock(elements=[
+                ButtonElement(text=PlainTextObject(text=truncate(b.label, 75)), action_id=b.action_id,
+                              value=b.value[:2000], style=b.style)
+                for b in section.buttons[:25]
+            ]))
+    if reply.footer:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(reply.footer, MAX_SECTION_TEXT))]))
+    return blocks
+
+
+def render(reply: Reply) -> list[dict[str, Any]]:
+    """One or more Slack messages ({"text", "blocks"}) for a reply; more than one only past 50 blocks."""
+    blocks = [b.to_dict() for b in reply_blocks(reply)]
+    text = truncate(reply.text, MAX_FALLBACK)
+    if len(blocks) <= MAX_BLOCKS:
+        return [{"text": text, "blocks": blocks}]
+    pages = [blocks[i : i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
+    return [{"text": text if i == 0 else f"{text} (continued)", "blocks": page} for i, page in enumerate(pages)]

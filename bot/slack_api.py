@@ -1,0 +1,133 @@
+"""Talking to Slack's Web API: one client factory with retries, and delivery of reply data.
+
+Retries: 429 waits for Retry-After; 5xx and connection errors back off and retry (slack_sdk's retry
+handlers). Anything else is permanent and is reported to the caller, never raised into a loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.webhook import WebhookClient
+
+from bot.render import render
+from commands.replies import Reply, Visibility
+
+log = logging.getLogger(__name__)
+
+# Slack errors that will not go away by retrying: the recipient or channel is wrong or gone.
+PERMANENT_ERRORS = frozenset({
+    "channel_not_found", "not_in_channel", "is_archived", "user_not_found", "account_inactive",
+    "cannot_dm_bot", "user_disabled", "restricted_action", "invalid_auth", "not_authed", "token_revoked",
+    "missing_scope", "msg_too_long", "invalid_blocks", "no_permission", "team_access_not_granted",
+    "expired_url", "messages_tab_disabled",
+})
+
+
+def retry_handlers(max_retries: int = 3) -> list[RetryHandler]:
+    return [
+        RateLimitErrorRetryHandler(max_retry_count=max_retries),
+        ServerErrorRetryHandler(max_retry_count=max_retries),
+        ConnectionErrorRetryHandler(max_retry_count=max_retries),
+    ]
+
+
+def make_client(token: str | None, api_url: str, *, timeout: int = 30, max_retries: int = 3) -> WebClient:
+    return WebClient(token=token, base_url=api_url, timeout=timeout, retry_handlers=retry_handlers(max_retries))
+
+
+@dataclass
+class PostResult:
+    ok: bool
+    error: str | None = None
+    ts: str | None = None
+    channel: str | None = None
+
+    @property
+    def permanent(self) -> bool:
+        return not self.ok and (self.error or "") in PERMANENT_ERRORS
+
+
+def _error_of(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        error = exc.response.get("error") if exc.response is not None else None
+        status = exc.response.status_code if exc.response is not None else None
+        return str(error or f"http_{status}")
+    return type(exc).__name__
+
+
+def post_message(client: WebClient, channel: str, message: dict[str, Any], **extra: Any) -> PostResult:
+    """chat.postMessage that never raises: the outcome is in the result."""
+    try:
+        response = client.chat_postMessage(channel=channel, text=message["text"], blocks=message["blocks"],
+                                           unfurl_links=False, unfurl_media=False, **extra)
+        return PostResult(ok=True, ts=response.get("ts"), channel=response.get("channel"))
+    except (SlackClientError, OSError) as exc:
+        error = _error_of(exc)
+        log.warning("chat.postMessage to %s failed: %s", channel, error)
+        return PostResult(ok=False, error=error)
+
+
+def post_reply(client: WebClient, reply: Reply, *, channel: str) -> PostResult:
+    """Posts every page of a reply; the result is the first failure, or the first page's success."""
+    first: PostResult | None = None
+    for message in render(reply):
+        result = post_message(client, channel, message)
+        if not result.ok:
+            return result
+        first = first or result
+    return first or PostResult(ok=True)
+
+
+def respond(response_url: str, reply: Reply, *, in_channel: bool = False) -> PostResult:
+    webhook = WebhookClient(response_url, retry_handlers=retry_handlers())
+    for message in render(reply):
+        body = {"response_type": "in_channel" if in_channel else "ephemeral", "replace_original": False, **message}
+        try:
+            response = webhook.send_dict(body)
+        except OSError as exc:
+            return PostResult(ok=False, error=type(exc).__name__)
+        if response.status_code != 200:
+            return PostResult(ok=False, error=f"http_{response.status_code}: {response.body[:100]}")
+    return PostResult(ok=True)
+
+
+def deliver(client: WebClient, replies: list[Reply], *, channel_id: str, user_id: str,
+            response_url: str | None) -> list[PostResult]:
+    """Sends a command's replies where they belong: ephemeral to the caller, in the channel, or as DMs."""
+    results: list[PostResult] = []
+    for reply in replies:
+        if reply.visibility == Visibility.CHANNEL:
+            result = post_reply(client, reply, channel=channel_id)
+            if not result.ok and response_url:
+                # Private channel the bot is not in, for instance: tell the user rather than lose the message.
+                warning = Reply.note(
+                    f":warning: I couldn't post this in the channel (Slack said `{result.error}`). "
+                    "Invite me with `/invite @ECM Task Group` so everyone sees changes. The change itself is saved."
+                )
+                respond(response_url, warning)
+                respond(response_url, reply)
+        elif reply.visibility == Visibility.DM:
+            result = post_reply(client, reply, channel=reply.recipient or user_id)
+        elif response_url:
+            result = respond(response_url, reply)
+        else:
+            result = PostResult(ok=False, error="no_response_url")
+            for message in render(reply):
+                try:
+                    client.chat_postEphemeral(channel=channel_id, user=user_id, **message)
+                    result = PostResult(ok=True)
+                except (SlackClientError, OSError) as exc:
+                    result = PostResult(ok=False, error=_error_of(exc))
+        results.append(result)
+    return results

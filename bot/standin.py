@@ -1,0 +1,394 @@
+"""A local stand-in for Slack, on 127.0.0.1 and an ephemeral port.
+
+It plays both sides of the wire, so the console, the tests and the benchmarks all meet the bot exactly as
+Slack would:
+- outwards it is Slack's Web API (`chat.postMessage`, `users.info`, `views.open`, ...) and the
+  `response_url` endpoint: every call is recorded, and faults (429 with Retry-After, 5xx, Slack error
+  codes, slow answers) can be injected per method;
+- inwards it builds real Slack payloads (slash commands, `block_actions`, `view_submission`) and signs them
+  with the app's signing secret, for dispatch through the Bolt app in-process or over HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from slack_bolt import App, BoltRequest, BoltResponse
+
+
+@dataclass
+class RecordedCall:
+    """One request the bot made to the stand-in."""
+
+    method: str  # Web API method, or "response_url"
+    params: dict[str, Any]
+    token: str | None
+    at: float
+    response: dict[str, Any] | None = None
+    http_status: int = 200
+
+    @property
+    def ok(self) -> bool:
+        return self.http_status == 200 and bool(self.response and self.response.get("ok", True))
+
+
+@dataclass
+class Fault:
+    method: str
+    error: str | None = None  # Slack error code, answered as {"ok": false, "error": ...} with HTTP 200
+    status: int | None = None  # HTTP status to answer with (429, 500, 503, ...)
+    retry_after: int | None = None
+    delay: float = 0.0
+    times: int = 1  # how many matching calls it applies to; -1 = for ever
+    match: Callable[[dict[str, Any]], bool] | None = None
+
+
+@dataclass
+class Message:
+    """A message as Slack would show it: in a channel, a DM, or ephemeral to one user."""
+
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]]
+    ts: str
+    user: str | None = None  # for ephemeral messages: who sees it
+    ephemeral: bool = False
+    thread_ts: str | None = None
+    via: str = "chat.postMessage"
+
+
+@dataclass
+class _ResponseTarget:
+    channel: str
+    user: str
+
+
+@dataclass
+class SlackStandIn:
+    signing_secret: str = "standin-signing-secret"
+    team_id: str = "T0STANDIN"
+    team_domain: str = "ecm-standin"
+    bot_user_id: str = "UBOTECM01"
+    bot_token: str = "xoxb-standin"
+    calls: list[RecordedCall] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Condition()
+        self._ts = itertools.count(1)
+        self._response_targets: dict[str, _ResponseTarget] = {}
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ----- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> SlackStandIn:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_args: Any) -> None:  # keep test and console output clean
+                return
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode()
+                status, headers, body = standin._handle(self.path, self.headers, raw)
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST  # noqa: N815
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="slack-standin", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server, "stand-in not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        """What the bot's SLACK_API_URL should be."""
+        return self.base_url + "/api/"
+
+    # ----- directory -------------------------------------------------------------------------------
+    def add_user(self, name: str, user_id: str | None = None, *, real_name: str | None = None,
+                 deleted: bool = False) -> str:
+        user_id = user_id or "U" + hashlib.sha1(name.encode()).hexdigest()[:8].upper()
+        self.users[user_id] = {
+            "id": user_id, "name": name, "deleted": deleted, "is_bot": False,
+            "real_name": real_name or name, "profile": {"display_name": name, "real_name": real_name or name},
+            "tz": "Europe/London",
+        }
+        return user_id
+
+    def add_channel(self, name: str, channel_id: str | None = None) -> str:
+        channel_id = channel_id or "C" + hashlib.sha1(name.encode()).hexdigest()[:8].upper()
+        self.channels[channel_id] = {"id": channel_id, "name": name, "is_channel": True}
+        return channel_id
+
+    def user_name(self, user_id: str) -> str:
+        user = self.users.get(user_id)
+        return user["name"] if user else user_id
+
+    def channel_name(self, channel_id: str) -> str:
+        channel = self.channels.get(channel_id)
+        return channel["name"] if channel else channel_id
+
+    # ----- faults ----------------------------------------------------------------------------------
+    def inject(self, method: str, **kwargs: Any) -> Fault:
+        fault = Fault(method=method, **kwargs)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.method == method and fault.times != 0 and (fault.match is None or fault.match(params)):
+                    if fault.times > 0:
+                        fault.times -= 1
+                    return fault
+        return None
+
+    # ----- reading what happened -------------------------------------------------------------------
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.messages.clear()
+            self.faults.clear()
+
+    def calls_to(self, method: str) -> list[RecordedCall]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while not predicate():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._lock.wait(remaining)
+        return True
+
+    def wait_for_messages(self, count: int, timeout: float = 10.0) -> list[Message]:
+        self.wait_for(lambda: len(self.messages) >= count, timeout)
+        return list(self.messages)
+
+    # ----- the Web API side ------------------------------------------------------------------------
+    def _handle(self, path: str, headers: Any, raw: str) -> tuple[int, dict[str, str], dict[str, Any]]:
+        content_type = headers.get("Content-Type", "")
+        if "json" in content_type:
+            params: dict[str, Any] = json.loads(raw or "{}")
+        else:
+            params = dict(parse_qsl(raw, keep_blank_values=True))
+        for key in ("blocks", "attachments", "view", "users"):
+            if isinstance(params.get(key), str) and params[key].startswith(("[", "{")):
+                params[key] = json.loads(params[key])
+        token = (headers.get("Authorization") or "").removeprefix("Bearer ") or params.get("token")
+        if path.startswith("/response/"):
+            method = "response_url"
+        elif path.startswith("/api/"):
+            method = path.removeprefix("/api/").split("?")[0]
+        else:
+            return 404, {}, {"ok": False, "error": "not_found"}
+
+        call = RecordedCall(method=method, params=params, token=token, at=time.time())
+        fault = self._take_fault(method, params)
+        if fault and fault.delay:
+            time.sleep(fault.delay)
+        status, extra_headers, body = 200, {}, None
+        if fault and fault.status:
+            status = fault.status
+            body = {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
+            if fault.retry_after is not None:
+                extra_headers["Retry-After"] = str(fault.retry_after)
+        elif fault and fault.error:
+            body = {"ok": False, "error": fault.error}
+        elif method != "response_url" and token != self.bot_token:
+            body = {"ok": False, "error": "invalid_auth"}
+        else:
+            with self._lock:
+                body = self._answer(method, params, path)
+        call.response, call.http_status = body, status
+        with self._lock:
+            self.calls.append(call)
+            self._lock.notify_all()
+        return status, extra_headers, body
+
+    def _next_ts(self) -> str:
+        return f"{1_700_000_000 + next(self._ts)}.000100"
+
+    def _answer(self, method: str, params: dict[str, Any], path: str) -> dict[str, Any]:
+        """Answers one Web API call; called with the lock held."""
+        if method == "response_url":
+            target = self._response_targets.get(path.removeprefix("/response/"))
+            if target is None:
+                return {"ok": False, "error": "expired_url"}
+            in_channel = params.get("response_type") == "in_channel"
+            self.messages.append(Message(
+                channel=target.channel, text=params.get("text", ""), blocks=params.get("blocks") or [],
+                ts=self._next_ts(), user=None if in_channel else target.user, ephemeral=not in_channel,
+                via="response_url",
+            ))
+            return {"ok": True}
+        if method == "auth.test":
+            return {"ok": True, "url": f"https://{self.team_domain}.slack.com/", "team": self.team_domain,
+                    "user": "ecm", "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": "BECM0001"}
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            channel = params.get("channel", "")
+            if not channel:
+                return {"ok": False, "error": "channel_not_found"}
+            if channel.startswith("U") and channel not in self.users:
+                return {"ok": False, "error": "channel_not_found"}
+            if channel.startswith("U") and self.users[channel].get("deleted"):
+                return {"ok": False, "error": "account_inactive"}
+            ts = self._next_ts()
+            ephemeral = method == "chat.postEphemeral"
+            self.messages.append(Message(
+                channel=channel, text=params.get("text", ""), blocks=params.get("blocks") or [], ts=ts,
+                user=params.get("user") if ephemeral else None, ephemeral=ephemeral,
+                thread_ts=params.get("thread_ts"), via=method,
+            ))
+            reply: dict[str, Any] = {"ok": True, "channel": channel}
+            if ephemeral:
+                reply["message_ts"] = ts
+            else:
+                reply["ts"] = ts
+                reply["message"] = {"text": params.get("text", ""), "ts": ts}
+            return reply
+        if method == "chat.update":
+            for message in self.messages:
+                if message.ts == params.get("ts") and message.channel == params.get("channel"):
+                    message.text = params.get("text", message.text)
+                    message.blocks = params.get("blocks") or message.blocks
+                    return {"ok": True, "channel": message.channel, "ts": message.ts}
+            return {"ok": False, "error": "message_not_found"}
+        if method == "users.info":
+            user = self.users.get(params.get("user", ""))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "conversations.open":
+            users = str(params.get("users", "")).split(",")
+            if not users or users[0] not in self.users:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "channel": {"id": users[0]}}
+        if method == "conversations.info":
+            channel = self.channels.get(params.get("channel", ""))
+            return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
+        if method in ("views.open", "views.update", "views.push"):
+            return {"ok": True, "view": {"id": f"V{next(self._ts)}", **(params.get("view") or {})}}
+        return {"ok": False, "error": "unknown_method"}
+
+    # ----- the inbound side: signed payloads into the app ------------------------------------------
+    def response_url(self, channel_id: str, user_id: str) -> str:
+        token = hashlib.sha1(f"{channel_id}{user_id}{time.time_ns()}".encode()).hexdigest()[:16]
+        with self._lock:
+            self._response_targets[token] = _ResponseTarget(channel=channel_id, user=user_id)
+        return f"{self.base_url}/response/{token}"
+
+    def sign(self, body: str, timestamp: int | None = None) -> dict[str, str]:
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        basestring = f"v0:{timestamp}:{body}".encode()
+        digest = hmac.new(self.signing_secret.encode(), basestring, hashlib.sha256).hexdigest()
+        return {
+            "content-type": "application/x-www-form-urlencoded",
+            "x-slack-request-timestamp": str(timestamp),
+            "x-slack-signature": f"v0={digest}",
+        }
+
+    def slash_command(self, text: str, user_id: str, channel_id: str, command: str = "/ecm",
+                      trigger_id: str | None = None) -> str:
+        """The form body Slack sends for a slash command."""
+        trigger_id = trigger_id or f"{next(self._ts)}.{time.time_ns()}.standin"
+        return urlencode({
+            "token": "legacy-verification-token", "team_id": self.team_id, "team_domain": self.team_domain,
+            "channel_id": channel_id, "channel_name": self.channel_name(channel_id),
+            "user_id": user_id, "user_name": self.user_name(user_id), "command": command, "text": text,
+            "api_app_id": "AECMSTANDIN", "is_enterprise_install": "false",
+            "response_url": self.response_url(channel_id, user_id), "trigger_id": trigger_id,
+        })
+
+    def block_action(self, user_id: str, channel_id: str, action_id: str, value: str,
+                     message_ts: str | None = None, block_id: str = "b") -> str:
+        payload = {
+            "type": "block_actions",
+            "team": {"id": self.team_id, "domain": self.team_domain},
+            "user": {"id": user_id, "username": self.user_name(user_id), "team_id": self.team_id},
+            "api_app_id": "AECMSTANDIN", "token": "legacy-verification-token",
+            "container": {"type": "message", "message_ts": message_ts or self._next_ts(), "channel_id": channel_id,
+                          "is_ephemeral": False},
+            "trigger_id": f"{next(self._ts)}.{time.time_ns()}.standin",
+            "channel": {"id": channel_id, "name": self.channel_name(channel_id)},
+            "message": {"ts": message_ts or "", "text": ""},
+            "response_url": self.response_url(channel_id, user_id),
+            "actions": [{"action_id": action_id, "block_id": block_id, "value": value, "type": "button",
+                         "action_ts": str(time.time())}],
+        }
+        return urlencode({"payload": json.dumps(payload)})
+
+    def view_submission(self, user_id: str, callback_id: str, private_metadata: str,
+                        values: dict[str, dict[str, dict[str, Any]]]) -> str:
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.team_id, "domain": self.team_domain},
+            "user": {"id": user_id, "username": self.user_name(user_id), "team_id": self.team_id},
+            "api_app_id": "AECMSTANDIN", "token": "legacy-verification-token",
+            "trigger_id": f"{next(self._ts)}.{time.time_ns()}.standin",
+            "view": {"id": "VSTANDIN", "type": "modal", "callback_id": callback_id,
+                     "private_metadata": private_metadata, "state": {"values": values}},
+        }
+        return urlencode({"payload": json.dumps(payload)})
+
+    def dispatch(self, app: App, body: str, *, retry_num: int | None = None) -> BoltResponse:
+        """Delivers a signed payload through the Bolt app in-process (as its HTTP adapter would)."""
+        headers = self.sign(body)
+        if retry_num is not None:
+            headers["x-slack-retry-num"] = str(retry_num)
+            headers["x-slack-retry-reason"] = "http_timeout"
+        return app.dispatch(BoltRequest(body=body, headers=headers))
+
+    def post(self, url: str, body: str, *, timeout: float = 10.0) -> tuple[int, str]:
+        """Delivers a signed payload over HTTP to a running bot (e.g. http://127.0.0.1:3000/slack/events)."""
+        request = urllib.request.Request(url, data=body.encode(), headers=self.sign(body), method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback only
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()

@@ -1,0 +1,87 @@
+"""Runs one `/ecm` command: parse, find the verb, check the channel and permission, run it in a transaction.
+
+Every failure a user can cause comes back as an ephemeral error reply and rolls the transaction back, so a
+bad command changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+
+from commands.context import Call, Context
+from commands.grammar import parse
+from commands.registry import Verb, lookup, suggest
+from commands.replies import Reply, UserError
+from commands.text import esc
+from storage.db import session_scope
+from storage.groups import get_group, get_member
+from storage.models import ProcessedRequest
+
+log = logging.getLogger(__name__)
+
+NOT_SET_UP = (
+    "This channel is not a task group yet, so there is no action plan here.",
+    'To start one, run `/ecm setup name:"Chorley ECM Task Group" preset:lancashire` '
+    "(or `districts:\"A, B, C\"`). Whoever runs it becomes the group's chair. `/ecm help` shows everything.",
+)
+
+
+def _usage(spec: Verb) -> str:
+    examples = "\n".join(f"`{e}`" for e in spec.examples[:3])
+    return f"Usage: `{spec.usage}`" + (f"\nFor example:\n{examples}" if examples else "")
+
+
+def run_command(ctx: Context, text: str) -> list[Reply]:
+    """Handles the text after `/ecm`; returns the replies to show (never raises for user mistakes)."""
+    try:
+        return _run(ctx, text)
+    except UserError as error:
+        return [Reply.error(error.message, error.usage)]
+    except _AlreadyHandled:
+        log.info("duplicate request %s ignored", ctx.request_key)
+        return []
+
+
+class _AlreadyHandled(Exception):
+    pass
+
+
+def _run(ctx: Context, text: str) -> list[Reply]:
+    now = ctx.clock.now()
+    today = now.astimezone(ZoneInfo(ctx.default_timezone)).date()
+    args = parse(text, today)
+    if not args.verb:
+        args.verb = "help"
+    spec = lookup(args.verb)
+    if spec is None:
+        guess = suggest(args.verb)
+        hint = f" Did you mean `/ecm {guess}`?" if guess else ""
+        raise UserError(f"I don't know the command “{esc(args.verb)}”.{hint}", "`/ecm help` lists every command.")
+    unknown = sorted(set(args.keys) - spec.keys)
+    if unknown:
+        allowed = ", ".join(f"`{k}:`" for k in sorted(spec.keys)) or "none"
+        raise UserError(f"`/ecm {spec.name}` has no option “{esc(unknown[0])}:”. It takes: {allowed}.", _usage(spec))
+
+    with session_scope(ctx.engine) as session:
+        group = get_group(session, ctx.team_id, ctx.channel_id)
+        if spec.needs_group and group is None:
+            raise UserError(*NOT_SET_UP)
+        caller = get_member(session, group.id, ctx.user_id) if group and group.id else None
+        call = Call(ctx=ctx, args=args, session=session, group=group, caller=caller, now=now)
+        if spec.chair_only:
+            call.require_chair(f"use `/ecm {spec.name}`")
+        if spec.changes and ctx.request_key:
+            session.add(ProcessedRequest(key=f"cmd:{ctx.request_key}", at=now))
+            try:
+                session.flush()
+            except IntegrityError as error:
+                raise _AlreadyHandled from error
+        try:
+            return spec.handler(call)
+        except UserError as error:
+            if error.usage is None:
+                error.usage = _usage(spec)
+            raise

@@ -1,0 +1,200 @@
+"""The `/ecm VERB ARGS` grammar: turns the text Slack sends into tokens.
+
+Arguments are free words, "quoted text" (straight or curly quotes), `key:value` or `key:"several words"`,
+user mentions as Slack sends them with `should_escape: true` (`<@U123|name>`, `<@U123>`), and comma lists
+(`outcome:safe,healthy`). Date keys also take the following words while they still read as a date, so
+`due:next friday` and `due:28 Aug 2026` need no quotes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from commands.replies import UserError
+from commands.text import esc
+
+# Slack clients often send "smart" quotes; all of these open or close a quoted phrase.
+_QUOTES = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"', "\u00bb": '"'}
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_SPECIAL = re.compile(r"<([^<>]*)>")
+_KEY = re.compile(r"^([A-Za-z][A-Za-z_-]{0,20}):(.*)$", re.S)
+
+DATE_KEYS = frozenset({"due", "since", "until", "from", "date"})
+MAX_COMMAND_LENGTH = 3000
+
+
+class Kind(StrEnum):
+    WORD = "word"
+    QUOTED = "quoted"
+    KEY = "key"
+    MENTION = "mention"
+
+
+@dataclass
+class Token:
+    kind: Kind
+    text: str  # the word, the quoted text, the key's value, or the mentioned user id
+    key: str = ""  # for KEY tokens, lower-cased
+
+
+@dataclass
+class Args:
+    verb: str
+    tokens: list[Token] = field(default_factory=list)
+
+    @property
+    def positional(self) -> list[Token]:
+        """Free words and quoted phrases, in order (what forms a title or a note)."""
+        return [t for t in self.tokens if t.kind in (Kind.WORD, Kind.QUOTED)]
+
+    @property
+    def words(self) -> list[str]:
+        return [t.text for t in self.tokens if t.kind == Kind.WORD]
+
+    @property
+    def quoted(self) -> list[str]:
+        return [t.text for t in self.tokens if t.kind == Kind.QUOTED]
+
+    @property
+    def mentions(self) -> list[str]:
+        return [t.text for t in self.tokens if t.kind == Kind.MENTION]
+
+    @property
+    def keys(self) -> dict[str, str]:
+        """Key -> value; a key given twice has its values joined with commas (`outcome:safe outcome:healthy`)."""
+        merged: dict[str, str] = {}
+        for t in self.tokens:
+            if t.kind == Kind.KEY:
+                merged[t.key] = f"{merged[t.key]},{t.text}" if t.key in merged else t.text
+        return merged
+
+    def key(self, name: str) -> str | None:
+        return self.keys.get(name)
+
+    def free_text(self) -> str:
+        return " ".join(t.text for t in self.positional).strip()
+
+
+def _readable_special(inner: str) -> str:
+    """Slack's escaped entities other than user mentions, turned into harmless readable text."""
+    if inner.startswith("!"):
+        name = inner[1:].split("|")[0].split("^")[0]
+        return "@" + (name.removeprefix("subteam") or name)
+    if inner.startswith("#"):
+        channel, _, label = inner[1:].partition("|")
+        return "#" + (label or channel)
+    url, _, label = inner.partition("|")
+    return label if label and label != url else url
+
+
+def _unescape(text: str) -> str:
+    # With should_escape on, Slack sends &, < and > as entities; store what the user actually typed.
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _split(text: str) -> list[tuple[str, bool]]:
+    """Splits into (chunk, was_quoted) pieces; a key immediately followed by a quote keeps them together."""
+    for curly, straight in _QUOTES.items():
+        text = text.replace(curly, straight)
+    pieces: list[tuple[str, bool]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        if text[i] == '"':
+            end = text.find('"', i + 1)
+            if end == -1:
+                raise UserError('There is a quote (") with no closing quote.', 'Put quotes round the whole phrase: `"like this"`.')
+            pieces.append((text[i + 1 : end], True))
+            i = end + 1
+            continue
+        j = i
+        while j < n and not text[j].isspace():
+            if text[j] == '"' and j > i and text[j - 1] == ":":
+                end = text.find('"', j + 1)
+                if end == -1:
+                    raise UserError('There is a quote (") with no closing quote.', 'Write `key:"several words"`.')
+                j = end + 1
+                break
+            j += 1
+        pieces.append((text[i:j], False))
+        i = j
+    return pieces
+
+
+def tokenize(text: str) -> list[Token]:
+    if len(text) > MAX_COMMAND_LENGTH:
+        raise UserError(f"That command is too long ({len(text)} characters; the most is {MAX_COMMAND_LENGTH}).",
+                        "Keep titles and notes short, and add detail later with `/ecm update N \"note\"`.")
+    tokens: list[Token] = []
+    for chunk, was_quoted in _split(text):
+        if was_quoted:
+            tokens.append(Token(Kind.QUOTED, _unescape(_SPECIAL.sub(lambda m: _readable_special(m.group(1)), chunk))))
+            continue
+        mention = _MENTION.match(chunk)
+        if mention:
+            tokens.append(Token(Kind.MENTION, mention.group(1)))
+            continue
+        key = _KEY.match(chunk)
+        if key and key.group(2) and not key.group(2).startswith("//"):
+            value = key.group(2)
+            if value.startswith('"') and value.endswith('"') and len(value) >= 2:
+                value = value[1:-1]
+            tokens.append(Token(Kind.KEY, _unescape(value).strip(), key=key.group(1).lower()))
+            continue
+        tokens.append(Token(Kind.WORD, _unescape(_SPECIAL.sub(lambda m: _readable_special(m.group(1)), chunk))))
+    return tokens
+
+
+def _absorb_date_words(tokens: list[Token], today: date) -> list[Token]:
+    """`due:next friday` arrives as key `due:next` plus word `friday`: join while the phrase reads as a date."""
+    from commands.dates import parse_date_prefix
+
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        out.append(token)
+        i += 1
+        if token.kind != Kind.KEY or token.key not in DATE_KEYS or " " in token.text:
+            continue
+        following: list[str] = []
+        for t in tokens[i : i + 3]:
+            if t.kind != Kind.WORD:
+                break
+            following.append(t.text)
+        if not following:
+            continue
+        found = parse_date_prefix([token.text, *following], today)
+        if found and found[1] > 1:
+            used = found[1] - 1
+            token.text = " ".join([token.text, *following[:used]])
+            i += used
+    return out
+
+
+def parse(text: str, today: date) -> Args:
+    tokens = tokenize(text.strip())
+    if not tokens or tokens[0].kind != Kind.WORD:
+        return Args(verb="", tokens=_absorb_date_words(tokens, today))
+    return Args(verb=tokens[0].text.lower(), tokens=_absorb_date_words(tokens[1:], today))
+
+
+def split_list(value: str) -> list[str]:
+    """`safe,healthy` or `"South Ribble, Chorley"` -> items, blanks dropped."""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def mention_ids(value: str) -> list[str]:
+    """User ids in a key's value such as `owner:<@U1>,<@U2>`; raises if any item is not a mention."""
+    ids: list[str] = []
+    for item in split_list(value):
+        match = _MENTION.match(item)
+        if not match:
+            raise UserError(f"`{esc(item)}` is not a Slack user.", "Mention people with @, e.g. `owner:@jo.bloggs`.")
+        ids.append(match.group(1))
+    return ids

@@ -1,0 +1,59 @@
+"""Plain reply data returned by every verb. `bot.render` turns it into Block Kit; nothing here knows Slack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Visibility(StrEnum):
+    EPHEMERAL = "ephemeral"  # only the person who typed the command sees it
+    CHANNEL = "channel"  # posted in the task group's channel for everyone
+    DM = "dm"  # a direct message to `Reply.recipient`
+
+
+@dataclass
+class Button:
+    label: str
+    action_id: str
+    value: str
+    style: str | None = None  # "primary" | "danger" | None
+
+
+@dataclass
+class Section:
+    """A block of mrkdwn text (already escaped), optionally with buttons under it."""
+
+    text: str
+    buttons: list[Button] = field(default_factory=list)
+
+
+@dataclass
+class Reply:
+    text: str  # plain fallback: notifications, screen readers and clients without blocks
+    visibility: Visibility = Visibility.EPHEMERAL
+    header: str | None = None  # plain text, shown as a heading
+    sections: list[Section] = field(default_factory=list)
+    footer: str | None = None  # small print (mrkdwn)
+    recipient: str | None = None  # user id, for DMs
+    is_error: bool = False
+
+    @classmethod
+    def error(cls, message: str, usage: str | None = None) -> Reply:
+        sections = [Section(f":warning: {message}")]
+        if usage:
+            sections.append(Section(usage))
+        return cls(text=message, sections=sections, is_error=True)
+
+    @classmethod
+    def note(cls, message: str) -> Reply:
+        return cls(text=message, sections=[Section(message)])
+
+
+class UserError(Exception):
+    """Bad input or no permission: the user gets `message` (and `usage`) ephemerally and nothing changes."""
+
+    def __init__(self, message: str, usage: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.usage = usage

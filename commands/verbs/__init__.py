@@ -1,0 +1,1 @@
+"""One module per /ecm verb; each registers itself with commands.registry.verb."""

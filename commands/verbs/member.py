@@ -1,0 +1,69 @@
+"""`/ecm member @user [district:NAME | org:"..."] [role:chair|member] [remove]`: chairs register members."""
+
+from __future__ import annotations
+
+from commands.context import Call
+from commands.names import DistrictRef, match_district
+from commands.registry import verb
+from commands.replies import Reply, Section, UserError, Visibility
+from commands.text import esc
+from storage import groups
+from storage.models import Role
+
+
+@verb(
+    "member",
+    summary="Register a member, the organisation they represent and their role (chairs).",
+    usage='/ecm member @user [district:NAME | org:"Organisation"] [role:chair|member] [remove]',
+    examples=["/ecm member @sam district:chorley", '/ecm member @alex org:"Lancashire County Council" role:chair',
+              '/ecm member @pat org:"Central Lancashire PCT"', "/ecm member @sam remove"],
+    keys=("district", "org", "organisation", "role", "name"),
+    section="Task group",
+    chair_only=True,
+    changes=True,
+)
+def member(call: Call) -> list[Reply]:
+    args = call.args
+    if not args.mentions:
+        raise UserError("Say who: mention the person with @.")
+    group = call.task_group
+    keys = args.keys
+    organisation: str | None = None
+    if "district" in keys:
+        refs = [DistrictRef(d.id, d.name, d.slug) for d in groups.list_districts(call.session, call.group_id)]  # type: ignore[arg-type]
+        organisation = match_district(keys["district"], refs).name
+    org = keys.get("org") or keys.get("organisation")
+    if org is not None:
+        if organisation is not None:
+            raise UserError("Give either `district:` or `org:`, not both.")
+        if len(org) > 200:
+            raise UserError("The organisation name is too long (200 characters at most).")
+        organisation = org
+    role: Role | None = None
+    if "role" in keys:
+        try:
+            role = Role(keys["role"].lower())
+        except ValueError as error:
+            raise UserError(f"“{esc(keys['role'])}” is not a role.", "Roles are `role:chair` and `role:member`.") from error
+    removing = [w.lower() for w in args.words] == ["remove"]
+    if args.words and not removing:
+        raise UserError(f"I don't understand “{esc(' '.join(args.words))}” here.")
+    lines = []
+    for user_id in args.mentions:
+        if removing:
+            existing = groups.get_member(call.session, call.group_id, user_id)
+            if existing is None:
+                raise UserError(f"<@{user_id}> is not a member of this task group.")
+            if existing.role == Role.CHAIR and len(groups.chairs(call.session, call.group_id)) == 1:
+                raise UserError("That is the group's only chair. Make someone else a chair first.")
+            groups.remove_member(call.session, group, existing, by=call.user_id, at=call.now)
+            lines.append(f"<@{user_id}> is no longer a member (their actions stay as they are).")
+            continue
+        if role == Role.MEMBER and user_id == call.user_id and len(groups.chairs(call.session, call.group_id)) == 1:
+            raise UserError("You are the group's only chair. Make someone else a chair first.")
+        m, changed = groups.upsert_member(call.session, group, user_id, by=call.user_id, at=call.now,
+                                          organisation=organisation, role=role, display_name=keys.get("name"))
+        desc = f"<@{user_id}> — {esc(m.organisation or 'organisation not set')}, {m.role.value}"
+        lines.append(desc if changed else desc + " (no change)")
+    return [Reply(text="Members updated: " + "; ".join(lines), visibility=Visibility.CHANNEL,
+                  sections=[Section("\n".join(f"• {line}" for line in lines))])]

@@ -1,0 +1,132 @@
+"""`/ecm setup`: make this channel a task group, or change its settings (chairs)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from commands.context import Call
+from commands.grammar import split_list
+from commands.presets import PRESETS
+from commands.registry import verb
+from commands.replies import Reply, Section, UserError, Visibility
+from commands.text import esc, slugify, truncate
+from storage import groups
+from storage.models import Role, TaskGroup
+
+
+def describe_group(call: Call, group: TaskGroup) -> list[Section]:
+    districts = groups.list_districts(call.session, group.id)  # type: ignore[arg-type]
+    chairs = groups.chairs(call.session, group.id)  # type: ignore[arg-type]
+    lines = [
+        f"*Name:* {esc(group.name)}",
+        f"*County:* {esc(group.county or 'not set')}",
+        f"*Time zone:* {group.timezone}",
+        f"*Chairs:* {', '.join(f'<@{c.user_id}>' for c in chairs) or 'none'}",
+        f"*Districts ({len(districts)}):* " + (", ".join(esc(d.name) for d in districts) or "none yet"),
+    ]
+    return [Section("\n".join(lines))]
+
+
+@verb(
+    "setup",
+    summary="Make this channel a task group, or change its settings (chairs).",
+    usage='/ecm setup [name:"..."] [preset:lancashire|leicestershire] [districts:"A, B, C"] [county:NAME] '
+    "[tz:Europe/London]",
+    examples=['/ecm setup name:"Lancashire ECM Task Group" preset:lancashire',
+              '/ecm setup districts:"Blaby, Charnwood, Melton"', "/ecm setup"],
+    keys=("name", "preset", "districts", "district", "county", "tz", "timezone"),
+    section="Task group",
+    needs_group=False,
+    changes=True,
+    details="The first person to run it becomes the group's chair. Running it again with no options shows the "
+    "settings; with options it changes them (chairs only).",
+)
+def setup(call: Call) -> list[Reply]:
+    args = call.args
+    keys = args.keys
+    preset = None
+    if "preset" in keys:
+        preset = PRESETS.get(slugify(keys["preset"]))
+        if preset is None:
+            raise UserError(f"There is no preset “{esc(keys['preset'])}”.",
+                            "Presets: " + ", ".join(f"`{p}`" for p in PRESETS) + '. Or list districts: `districts:"A, B"`.')
+    tz = keys.get("tz") or keys.get("timezone")
+    if tz is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise UserError(f"“{esc(tz)}” is not a time zone I know.", "For example `tz:Europe/London`.") from error
+    district_text = keys.get("districts") or keys.get("district")
+    names: list[str] | None = None
+    if district_text is not None:
+        names = split_list(district_text)
+        if not names:
+            raise UserError("`districts:` needs at least one name.", 'For example `districts:"Blaby, Charnwood"`.')
+    elif preset:
+        names = list(preset.districts)
+    if names is not None:
+        for name in names:
+            if len(name) > 100:
+                raise UserError(f"The district name “{esc(truncate(name, 40))}” is too long (100 characters at most).")
+        pairs = list(dict.fromkeys((n, slugify(n)) for n in names))
+        if len({s for _, s in pairs}) != len(pairs):
+            raise UserError("Two of those district names are the same.")
+    name = keys.get("name") or args.free_text() or None
+    if name is not None and len(name) > 200:
+        raise UserError("The task group name is too long (200 characters at most).")
+
+    group = call.group
+    replies: list[Reply] = []
+    if group is None:
+        group = groups.create_group(
+            call.session, team_id=call.ctx.team_id, channel_id=call.ctx.channel_id,
+            name=name or "ECM Task Group", county=keys.get("county") or (preset.county if preset else None),
+            timezone=tz or call.ctx.default_timezone, user_id=call.user_id, at=call.now,
+        )
+        groups.upsert_member(call.session, group, call.user_id, by=call.user_id, at=call.now, role=Role.CHAIR,
+                             organisation=preset.council if preset else "")
+        call.group = group
+        if names:
+            groups.set_districts(call.session, group, pairs, user_id=call.user_id, at=call.now)
+        replies.append(Reply(
+            text=f"This channel is now the task group {group.name}.",
+            visibility=Visibility.CHANNEL,
+            header=truncate(f"{group.name} is set up", 150),
+            sections=[Section(f"<@{call.user_id}> set up this channel as a task group and is its chair."),
+                      *describe_group(call, group),
+                      Section("Next: register members with `/ecm member @name district:NAME` and add actions "
+                              "with `/ecm add TITLE due:DATE outcome:safe`. `/ecm help` shows everything.")],
+        ))
+        return replies
+
+    wants_change = any(k in keys for k in ("name", "preset", "districts", "district", "county", "tz", "timezone")) \
+        or bool(args.free_text())
+    if not wants_change:
+        return [Reply(text=f"Settings of {group.name}", header="Task group settings",
+                      sections=describe_group(call, group))]
+    call.require_chair("change the task group's settings")
+    changes: dict[str, object] = {}
+    if name:
+        changes["name"] = name
+    if "county" in keys or preset:
+        changes["county"] = keys.get("county") or (preset.county if preset else None)
+    if tz:
+        changes["timezone"] = tz
+    changed = groups.update_group(call.session, group, changes, user_id=call.user_id, at=call.now)
+    added: list[str] = []
+    removed: list[str] = []
+    if names is not None:
+        added, removed = groups.set_districts(call.session, group, pairs, user_id=call.user_id, at=call.now)
+    what = [f"{field}: {esc(str(old or '—'))} → {esc(str(new))}" for field, (old, new) in changed.items()]
+    if added:
+        what.append("districts added: " + ", ".join(esc(a) for a in added))
+    if removed:
+        what.append("districts removed: " + ", ".join(esc(r) for r in removed) + " (their actions keep them)")
+    if not what:
+        return [Reply(text="Nothing changed.", sections=[Section("Nothing changed; the settings are:"),
+                                                         *describe_group(call, group)])]
+    return [Reply(
+        text=f"<@{call.user_id}> changed the task group settings: " + "; ".join(what),
+        visibility=Visibility.CHANNEL, header="Task group settings changed",
+        sections=[Section(f"<@{call.user_id}> changed: " + "; ".join(what)), *describe_group(call, group)],
+    )]

@@ -1,0 +1,69 @@
+"""England & Wales working days: Monday to Friday, minus bank holidays (including substitute days).
+
+Task groups chase actions in working days ("overdue by 10 working days"), so weekends and bank holidays
+must never count. Pure functions; no clock is read here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+
+_ONE_DAY = timedelta(days=1)
+
+
+@lru_cache(maxsize=128)
+def _bank_holidays(year: int) -> frozenset[date]:
+    # Building a holidays calendar is slow compared with a set lookup, and these functions run in loops,
+    # so each year is built once. subdiv="ENG" gives the England & Wales list, substitute days included.
+    calendar = holidays.country_holidays("GB", subdiv="ENG", years=year)
+    return frozenset(d for d in calendar if d.year == year)
+
+
+def is_working_day(d: date) -> bool:
+    return d.weekday() < 5 and d not in _bank_holidays(d.year)
+
+
+def next_working_day(d: date) -> date:
+    """`d` itself if it is a working day, otherwise the next one."""
+    while not is_working_day(d):
+        d += _ONE_DAY
+    return d
+
+
+def add_working_days(d: date, n: int) -> date:
+    """Move `n` working days from `d` (backwards if `n` is negative); `n == 0` returns `d` unchanged.
+
+    `d` itself never counts, so add_working_days(friday, 1) is the following Monday (or Tuesday after a
+    bank holiday Monday), and a Saturday plus one working day is the Monday.
+    """
+    step = _ONE_DAY if n > 0 else -_ONE_DAY
+    remaining = abs(n)
+    while remaining:
+        d += step
+        if is_working_day(d):
+            remaining -= 1
+    return d
+
+
+def working_days_between(start: date, end: date) -> int:
+    """How many working days lie after `start`, up to and including `end`; 0 if `end` is not after `start`.
+
+    Counted arithmetically rather than day by day because it is used for long overdue spans.
+    """
+    if end <= start:
+        return 0
+    full_weeks, extra_days = divmod((end - start).days, 7)
+    count = full_weeks * 5
+    # The leftover days (fewer than 7) are checked one by one for being Mon-Fri.
+    count += sum(1 for i in range(1, extra_days + 1) if (start + timedelta(days=i)).weekday() < 5)
+    for year in range(start.year, end.year + 1):
+        # Bank holidays on weekends were never counted above, so only weekday ones are taken off.
+        count -= sum(1 for h in _bank_holidays(year) if start < h <= end and h.weekday() < 5)
+    return count
+
+
+def first_working_day_of_month(year: int, month: int) -> date:
+    return next_working_day(date(year, month, 1))

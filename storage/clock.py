@@ -1,0 +1,45 @@
+"""Injected time. Nothing in the bot reads the system clock except `SystemClock`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock that stands still until moved: for tests, `--as-of` and the console."""
+
+    def __init__(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("FixedClock needs an aware datetime")
+        self._at = at.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._at
+
+    def set(self, at: datetime) -> None:
+        self._at = at.astimezone(UTC)
+
+    def advance(self, delta: timedelta) -> None:
+        self._at += delta
+
+
+def local_today(clock: Clock, tz: str = "Europe/London") -> date:
+    return clock.now().astimezone(ZoneInfo(tz)).date()
+
+
+def london_datetime(d: date, hour: int, minute: int = 0, tz: str = "Europe/London") -> datetime:
+    """A local wall-clock time on `d`, as aware UTC."""
+    return datetime(d.year, d.month, d.day, hour, minute, tzinfo=ZoneInfo(tz)).astimezone(UTC)

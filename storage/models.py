@@ -1,0 +1,361 @@
+"""Every table of the bot, in one place.
+
+Conventions: timestamps are timezone-aware UTC (`UtcDateTime`), due dates are plain dates, nothing is
+hard-deleted (rows carry `deleted_at`/`removed_at` or a terminal status), and every change is written to
+`AuditEvent` by the query functions in this package.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and always hands back aware UTC ones.
+
+    SQLite has no time zones, so without this a value read back would be naive and compare wrongly
+    against the injected clock.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utc_column(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable, index=index))
+
+
+def enum_column(
+    enum: type[StrEnum], default: Any = None, *, nullable: bool = False, index: bool = False
+) -> Any:
+    """Stores the enum's value as plain text (no native DB enum), so adding a value needs no type migration."""
+    sa_type = SAEnum(enum, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+    return Field(default=default, sa_column=Column(sa_type, nullable=nullable, index=index))
+
+
+def json_column(default_factory: Any) -> Any:
+    return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
+
+
+class Outcome(StrEnum):
+    """The five Every Child Matters outcomes, in their customary order."""
+
+    BE_HEALTHY = "be-healthy"
+    STAY_SAFE = "stay-safe"
+    ENJOY_AND_ACHIEVE = "enjoy-and-achieve"
+    POSITIVE_CONTRIBUTION = "positive-contribution"
+    ECONOMIC_WELLBEING = "economic-wellbeing"
+
+
+class Role(StrEnum):
+    CHAIR = "chair"
+    MEMBER = "member"
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in-progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+# Statuses that still need doing: chasers, "open" lists and matters arising use these.
+LIVE_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS, ActionStatus.BLOCKED)
+
+
+class Rag(StrEnum):
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+
+
+class MeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class AttendanceMode(StrEnum):
+    PRESENT = "present"
+    SUBSTITUTE = "substitute"
+    VIRTUAL = "virtual"
+    APOLOGIES = "apologies"
+    ABSENT = "absent"
+
+
+# Modes that count as the organisation being represented at the meeting.
+REPRESENTED_MODES = (AttendanceMode.PRESENT, AttendanceMode.SUBSTITUTE, AttendanceMode.VIRTUAL)
+
+
+class DecisionStatus(StrEnum):
+    AGREED = "agreed"
+    DEFERRED = "deferred"
+    REJECTED = "rejected"
+    NOTED = "noted"
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class TaskGroup(SQLModel, table=True):
+    """One task group = one Slack channel in one workspace."""
+
+    __tablename__ = "task_group"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_task_group_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    channel_id: str = Field(max_length=32)
+    name: str = Field(max_length=200)
+    county: str | None = Field(default=None, max_length=100)
+    timezone: str = Field(default="Europe/London", max_length=64)
+    # Chaser and digest settings (see storage.settings_schema for keys and defaults).
+    settings: dict[str, Any] = json_column(dict)
+    next_action_number: int = Field(default=1)
+    next_decision_number: int = Field(default=1)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = utc_column(nullable=False)
+    updated_at: datetime = utc_column(nullable=False)
+
+
+class District(SQLModel, table=True):
+    __tablename__ = "district"
+    __table_args__ = (UniqueConstraint("group_id", "slug", name="uq_district_slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="task_group.id", index=True)
+    name: str = Field(max_length=100)
+    slug: str = Field(max_length=100)
+    position: int = Field(default=0)
+    removed_at: datetime | None = utc_column()
+
+
+class Member(SQLModel, table=True):
+    """A registered member of a task group and the organisation they represent."""
+
+    __tablename__ = "member"
+    __table_args__ = (UniqueConstraint("group_id", "user_id", name="uq_member_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="task_group.id", index=True)
+    user_id: str = Field(max_length=32, index=True)
+    display_name: str = Field(default="", max_length=200)
+    organisation: str = Field(default="", max_length=200)
+    role: Role = enum_column(Role, Role.MEMBER)
+    created_at: datetime = utc_column(nullable=False)
+    removed_at: datetime | None = utc_column()
+
+
+class Action(SQLModel, table=True):
+    __tablename__ = "action"
+    __table_args__ = (
+        UniqueConstraint("group_id", "number", name="uq_action_number"),
+        Index("ix_action_group_status_due", "group_id", "status", "due_date"),
+        Index("ix_action_status_due", "status", "due_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="task_group.id")
+    number: int
+    title: str = Field(max_length=500)
+    organisation: str = Field(default="", max_length=200)
+    countywide: bool = Field(default=False)
+    due_date: date | None = Field(default=None)
+    status: ActionStatus = enum_column(ActionStatus, ActionStatus.OPEN)
+    rag: Rag | None = enum_column(Rag, nullable=True)
+    snoozed_until: date | None = Field(default=None)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
+    decision_id: int | None = Field(default=None, foreign_key="decision.id", index=True)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = utc_column(nullable=False)
+    updated_at: datetime = utc_column(nullable=False)
+    completed_at: datetime | None = utc_column()
+
+
+class ActionOwner(SQLModel, table=True):
+    __tablename__ = "action_owner"
+
+    action_id: int = Field(foreign_key="action.id", primary_key=True)
+    user_id: str = Field(max_length=32, primary_key=True, index=True)
+
+
+class ActionOutcome(SQLModel, table=True):
+    __tablename__ = "action_outcome"
+
+    action_id: int = Field(foreign_key="action.id", primary_key=True)
+    outcome: Outcome = Field(
+        sa_column=Column(
+            SAEnum(Outcome, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e]),
+            primary_key=True,
+            index=True,
+        )
+    )
+
+
+class ActionDistrict(SQLModel, table=True):
+    __tablename__ = "action_district"
+
+    action_id: int = Field(foreign_key="action.id", primary_key=True)
+    district_id: int = Field(foreign_key="district.id", primary_key=True, index=True)
+
+
+class ActionNote(SQLModel, table=True):
+    """A progress note on an action (from update/done/drop or the DM "Add update" button)."""
+
+    __tablename__ = "action_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    text: str = Field(max_length=3000)
+    author: str = Field(max_length=32)
+    created_at: datetime = utc_column(nullable=False)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only trail of every change: who, when, what changed from -> to, and why."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int | None = Field(default=None, foreign_key="task_group.id", index=True)
+    entity: str = Field(max_length=32)  # "action", "member", "task_group", "meeting", "decision", ...
+    entity_id: int | None = Field(default=None)
+    user_id: str = Field(max_length=32)
+    at: datetime = utc_column(nullable=False)
+    verb: str = Field(max_length=32)  # "created", "updated", "done", "snoozed", ...
+    changes: dict[str, Any] = json_column(dict)  # {"field": [old, new], ...}
+    note: str | None = Field(default=None, max_length=3000)
+
+
+class Meeting(SQLModel, table=True):
+    __tablename__ = "meeting"
+    __table_args__ = (Index("ix_meeting_group_status", "group_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="task_group.id")
+    title: str = Field(max_length=200)
+    status: MeetingStatus = enum_column(MeetingStatus, MeetingStatus.OPEN)
+    schedule_id: int | None = Field(default=None, foreign_key="meeting_schedule.id", index=True)
+    scheduled_for: datetime | None = utc_column()
+    started_at: datetime | None = utc_column()
+    ended_at: datetime | None = utc_column()
+    chair_user_id: str | None = Field(default=None, max_length=32)
+    cancel_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = utc_column(nullable=False)
+
+
+class Attendance(SQLModel, table=True):
+    """One attendance record; the latest per (meeting, user) wins, older ones stay for the audit trail."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (Index("ix_attendance_meeting_user", "meeting_id", "user_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id")
+    user_id: str = Field(max_length=32)
+    organisation: str = Field(default="", max_length=200)
+    mode: AttendanceMode = enum_column(AttendanceMode)
+    substitute_for: str | None = Field(default=None, max_length=32)
+    recorded_by: str = Field(max_length=32)
+    recorded_at: datetime = utc_column(nullable=False)
+
+
+class MeetingNote(SQLModel, table=True):
+    __tablename__ = "meeting_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    text: str = Field(max_length=3000)
+    author: str = Field(max_length=32)
+    created_at: datetime = utc_column(nullable=False)
+
+
+class Decision(SQLModel, table=True):
+    __tablename__ = "decision"
+    __table_args__ = (UniqueConstraint("group_id", "number", name="uq_decision_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="task_group.id", index=True)
+    number: int
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
+    text: str = Field(max_length=3000)
+    status: DecisionStatus = enum_column(DecisionStatus, DecisionStatus.AGREED)
+    recorded_by: str = Field(max_length=32)
+    created_at: datetime = utc_column(nullable=False)
+
+
+class MeetingSchedule(SQLModel, table=True):
+    __tablename__ = "meeting_schedule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="task_group.id", index=True)
+    title: str = Field(max_length=200)
+    rrule: str = Field(max_length=500)
+    start_date: date
+    local_time: time
+    until: date | None = Field(default=None)
+    # ISO dates of cancelled occurrences.
+    cancelled_dates: list[str] = json_column(list)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = utc_column(nullable=False)
+    removed_at: datetime | None = utc_column()
+
+
+class Notification(SQLModel, table=True):
+    """Outbox row: one planned post. The idempotency key makes planning safe to repeat anywhere."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_status_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=300, unique=True)
+    kind: str = Field(max_length=40)
+    group_id: int | None = Field(default=None, foreign_key="task_group.id", index=True)
+    recipient: str = Field(max_length=32)  # channel id or user id
+    for_date: date
+    due_at: datetime = utc_column(nullable=False)
+    payload: dict[str, Any] = json_column(dict)
+    status: NotificationStatus = enum_column(NotificationStatus, NotificationStatus.PENDING)
+    attempts: int = Field(default=0)
+    lease_until: datetime | None = utc_column()
+    last_error: str | None = Field(default=None, max_length=500)
+    sent_at: datetime | None = utc_column()
+    created_at: datetime = utc_column(nullable=False)
+
+
+class ProcessedRequest(SQLModel, table=True):
+    """Keys of Slack requests already acted on, so a retried request never changes anything twice."""
+
+    __tablename__ = "processed_request"
+
+    key: str = Field(primary_key=True, max_length=200)
+    at: datetime = utc_column(nullable=False)

@@ -1,0 +1,119 @@
+"""Shared fixtures: a migrated database per test (SQLite always, PostgreSQL when ECM_TEST_DATABASE_URL is
+set), an injected clock, and the real Bolt app wired to the local Slack stand-in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine, text
+
+from bot.offline import OfflineWorkspace
+from bot.standin import SlackStandIn
+from storage.clock import FixedClock
+from storage.db import make_engine, migrate
+
+PG_URL = os.environ.get("ECM_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+LONDON = ZoneInfo("Europe/London")
+
+
+def london(*args: int) -> datetime:
+    return datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrating once and copying the file keeps each test's fresh database cheap."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str | None]:
+    """One private schema per test session, so parallel runs on the shared `test` database never meet."""
+    if not PG_URL:
+        yield None
+        return
+    schema = f"ecm_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    migrate(engine)
+    engine.dispose()
+    yield schema
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"))]
+        if tables:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
+           pg_schema: str | None) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        path = tmp_path / "ecm.db"
+        shutil.copy(sqlite_template, path)
+        engine = make_engine(f"sqlite:///{path}")
+    else:
+        assert PG_URL and pg_schema
+        engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={pg_schema}"})
+        _truncate_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    # Monday 23 November 2026, 09:30 in London: a working day.
+    return FixedClock(london(2026, 11, 23, 9, 30))
+
+
+@pytest.fixture(scope="session")
+def standin_server() -> Iterator[SlackStandIn]:
+    with SlackStandIn(signing_secret=uuid.uuid4().hex) as standin:
+        yield standin
+
+
+@pytest.fixture
+def slack(standin_server: SlackStandIn) -> SlackStandIn:
+    standin_server.reset()
+    return standin_server
+
+
+@pytest.fixture
+def ws(engine: Engine, clock: FixedClock, slack: SlackStandIn) -> Iterator[OfflineWorkspace]:
+    """The real Bolt app on a fresh database, talking to the stand-in; users are created by name."""
+    workspace = OfflineWorkspace(engine, clock, standin=slack)
+    yield workspace
+    workspace.close()
+
+
+@pytest.fixture
+def group(ws: OfflineWorkspace) -> OfflineWorkspace:
+    """A Lancashire task group chaired by `chair`, with a few registered members."""
+    out = ws.command('setup name:"Lancashire ECM Task Group" preset:lancashire', user="chair")
+    assert not out.is_error, out.text
+    for name, where in [("sam", "district:chorley"), ("priya", "district:south-ribble"),
+                        ("dev", 'org:"Lancashire Constabulary"')]:
+        out = ws.command(f"member @{name} {where}", user="chair")
+        assert not out.is_error, out.text
+    ws.standin.messages.clear()
+    return ws
