@@ -70,7 +70,7 @@ class _ImpossibleDate(DateError):
     """The text had the shape of a date but names no real day (31/02/2026, a weekday that doesn't match).
 
     parse_date_prefix stops on this rather than falling back to a shorter prefix: the user clearly meant
-    the longer text, and silently using "fri" out of "fri 31 aug" would set the wrong date.
+    the longer text, and quietly using "29 feb" out of "29 feb 2027" would set the wrong date.
     """
 
 
@@ -227,18 +227,21 @@ def parse_date(text: str, today: date) -> date:
     return _check_weekday(text, d, weekday)
 
 
-def parse_date_prefix(words: list[str], today: date) -> tuple[date, int] | None:
+def parse_date_prefix(words: list[str], today: date, *, strict: bool = False) -> tuple[date, int] | None:
     """The longest run of up to 4 leading words that reads as a date, as (date, words used); None if none.
 
     Lets users type `due:next friday` or `due:28 Aug 2026 Safeguarding audit` without quotes.
-    Raises DateError if a prefix is clearly meant as a date but is impossible ("31/02/2026", "fri 28 aug
-    2027" when that is a Saturday) rather than quietly settling for a shorter prefix such as "fri".
+    If a longer run is clearly meant as a date but is impossible ("29 feb 2027", "fri 29 aug 2026" when
+    that is a Saturday) it does not settle for a shorter run such as "29 feb" (which would quietly mean
+    2028): it returns None, or with `strict=True` raises that DateError so the caller can show it.
     """
     for n in range(min(_MAX_PREFIX_WORDS, len(words)), 0, -1):
         try:
             return parse_date(" ".join(words[:n]), today), n
         except _ImpossibleDate:
-            raise
+            if strict:
+                raise
+            return None
         except DateError:
             continue
     return None

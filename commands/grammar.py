@@ -152,7 +152,7 @@ def tokenize(text: str) -> list[Token]:
 
 def _absorb_date_words(tokens: list[Token], today: date) -> list[Token]:
     """`due:next friday` arrives as key `due:next` plus word `friday`: join while the phrase reads as a date."""
-    from commands.dates import parse_date_prefix
+    from commands.dates import DateError, parse_date_prefix
 
     out: list[Token] = []
     i = 0
@@ -169,7 +169,10 @@ def _absorb_date_words(tokens: list[Token], today: date) -> list[Token]:
             following.append(t.text)
         if not following:
             continue
-        found = parse_date_prefix([token.text, *following], today)
+        try:
+            found = parse_date_prefix([token.text, *following], today, strict=True)
+        except DateError as error:
+            raise UserError(esc(str(error))) from error
         if found and found[1] > 1:
             used = found[1] - 1
             token.text = " ".join([token.text, *following[:used]])

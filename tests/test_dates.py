@@ -164,7 +164,15 @@ def test_end_of(text: str, today: date, expected: date) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["  28 Aug  2026 ", "28 AUG 2026", "28 aug 2026,", "28/08/2026.", "'28/08/2026'", '"28 Aug 2026"', "28/08/2026;"],
+    [
+        "  28 Aug  2026 ",
+        "28 AUG 2026",
+        "28 aug 2026,",
+        "28/08/2026.",
+        "'28/08/2026'",
+        '"28 Aug 2026"',
+        "28/08/2026;",
+    ],
 )
 def test_case_spaces_quotes_and_trailing_punctuation_are_tolerated(text: str) -> None:
     assert parse_date(text, SUN) == date(2026, 8, 28)
@@ -246,7 +254,8 @@ def test_junk_is_refused(text: str) -> None:
     with pytest.raises(DateError) as info:
         parse_date(text, SUN)
     assert str(info.value) == (
-        f'I couldn\'t read "{text}" as a date. Try 28/08/2026, 28 Aug, next friday, in 2 weeks or end of month.'
+        f'I couldn\'t read "{text}" as a date. '
+        "Try 28/08/2026, 28 Aug, next friday, in 2 weeks or end of month."
     )
 
 
@@ -307,11 +316,21 @@ def test_parse_date_prefix_none(words: list[str]) -> None:
 
 
 def test_parse_date_prefix_does_not_fall_back_past_an_impossible_date() -> None:
-    # Otherwise "fri" alone would be taken and the task silently due on the wrong Friday.
+    # "29 feb" alone would quietly mean 29 Feb 2028; "fri" alone the wrong Friday.
+    assert parse_date_prefix(["29", "feb", "2027", "audit"], SUN) is None
+    assert parse_date_prefix(["fri", "29", "aug", "2026", "audit"], SUN) is None
+    assert parse_date_prefix(["31/02/2026", "audit"], SUN) is None
+
+
+def test_parse_date_prefix_strict_raises_the_reason() -> None:
+    with pytest.raises(DateError, match="February 2027 has 28 days"):
+        parse_date_prefix(["29", "feb", "2027", "audit"], SUN, strict=True)
     with pytest.raises(DateError, match="not a Friday"):
-        parse_date_prefix(["fri", "29", "aug", "2026", "audit"], SUN)
+        parse_date_prefix(["fri", "29", "aug", "2026", "audit"], SUN, strict=True)
     with pytest.raises(DateError, match="isn't a real date"):
-        parse_date_prefix(["31/02/2026", "audit"], SUN)
+        parse_date_prefix(["31/02/2026", "audit"], SUN, strict=True)
+    assert parse_date_prefix(["next", "friday", "audit"], SUN, strict=True) == (FRI, 2)
+    assert parse_date_prefix(["audit"], SUN, strict=True) is None
 
 
 def test_parse_date_prefix_leaves_words_alone() -> None:
@@ -352,7 +371,8 @@ def test_parse_time(text: str, expected: time) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "10", "1000", "24:00", "10:60", "13pm", "0am", "14:00pm", "10:5", "ten", "10:00:00", "morning"]
+    "text",
+    ["", "10", "1000", "24:00", "10:60", "13pm", "0am", "14:00pm", "10:5", "ten", "10:00:00", "morning"],
 )
 def test_parse_time_refuses(text: str) -> None:
     with pytest.raises(DateError, match="as a time. Try 10:00, 9:30, 10am, 2.30pm or 14:00."):

@@ -36,7 +36,9 @@ def test_weekends_are_not_working_days(d: date) -> None:
     assert not is_working_day(d)
 
 
-@pytest.mark.parametrize("d", [date(2026, 11, 23), date(2026, 11, 27), date(2026, 12, 24), date(2026, 12, 29)])
+@pytest.mark.parametrize(
+    "d", [date(2026, 11, 23), date(2026, 11, 27), date(2026, 12, 24), date(2026, 12, 29)]
+)
 def test_ordinary_weekdays_are_working_days(d: date) -> None:
     assert is_working_day(d)
 

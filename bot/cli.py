@@ -1,0 +1,156 @@
+"""The `ecm-bot` command: run, worker, migrate, console (and jobs, for operators)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.config import ConfigError, Settings, require_slack
+from storage.clock import Clock, FixedClock, SystemClock
+from storage.db import make_engine, migrate
+
+log = logging.getLogger("ecm-bot")
+
+
+def _as_of(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"--as-of takes a date like 2026-11-23, not {value!r}") from error
+
+
+def clock_for(as_of: date | None, tz: str) -> Clock:
+    if as_of is None:
+        return SystemClock()
+    return FixedClock(datetime(as_of.year, as_of.month, as_of.day, 9, 30, tzinfo=ZoneInfo(tz)))
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    migrate(make_engine(settings.database_url))
+    print(f"Database is up to date ({settings.database_url.split('@')[-1]}).")
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    require_slack(settings)
+    from bot.app import create_app
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    app, services = create_app(settings, engine, SystemClock())
+    scheduler = None
+    if not args.no_scheduler:
+        from bot.scheduler import start_scheduler
+
+        scheduler = start_scheduler(services)
+    try:
+        if settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            log.info("Connecting to Slack in Socket Mode")
+            SocketModeHandler(app, settings.slack_app_token).start()
+        else:
+            import uvicorn
+
+            from bot.server import create_web_app
+
+            port = args.port or settings.port
+            log.info("Serving Slack on http://%s:%s/slack/events", settings.host, port)
+            uvicorn.run(create_web_app(app, engine), host=settings.host, port=port,
+                        log_level=settings.log_level.lower())
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+    return 0
+
+
+def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
+    require_slack(settings)
+    from bot.app import create_app
+    from bot.scheduler import run_worker
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    _app, services = create_app(settings, engine, SystemClock())
+    run_worker(services)
+    return 0
+
+
+def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.console import interactive, run_lines
+    from bot.offline import OfflineWorkspace
+
+    url = args.database or "sqlite:///ecm-console.db"
+    engine = make_engine(url)
+    migrate(engine)
+    ws = OfflineWorkspace(engine, clock_for(args.as_of, settings.ecm_timezone), channel_name=args.channel)
+    try:
+        if args.script:
+            lines = Path(args.script).read_text(encoding="utf-8").splitlines()
+            errors = run_lines(ws, lines, args.user, sys.stdout, strict=args.strict)
+            return 1 if errors and args.strict else 0
+        interactive(ws, args.user)
+        return 0
+    finally:
+        ws.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ecm-bot", description="Slack bot for Every Child Matters task groups.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP) and run "
+                                     "the scheduler")
+    run.add_argument("--no-scheduler", action="store_true", help="serve Slack only (use with `ecm-bot worker`)")
+    run.add_argument("--port", type=int, default=None, help="HTTP port (default: PORT or 3000)")
+    run.set_defaults(func=cmd_run)
+
+    worker = sub.add_parser("worker", help="run only the scheduler (chasers and digests)")
+    worker.set_defaults(func=cmd_worker)
+
+    mig = sub.add_parser("migrate", help="create or upgrade the database schema")
+    mig.set_defaults(func=cmd_migrate)
+
+    console = sub.add_parser("console", help="try the bot offline: a local stand-in for Slack")
+    console.add_argument("--user", default="chair", help="who you are (default: chair)")
+    console.add_argument("--channel", default="ecm-task-group", help="the channel's name")
+    console.add_argument("--script", help="run the commands in this file (`as:@user` lines switch user)")
+    console.add_argument("--strict", action="store_true", help="with --script: stop and exit 1 on an error reply")
+    console.add_argument("--database", help="database URL (default: sqlite:///ecm-console.db)")
+    console.add_argument("--as-of", type=_as_of, help="pretend today is this date (YYYY-MM-DD)")
+    console.set_defaults(func=cmd_console)
+
+    try:
+        from bot.jobs.cli import add_jobs_parser
+    except ImportError:  # the jobs package is optional while it is being built
+        pass
+    else:
+        add_jobs_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except Exception as error:  # pydantic's message names the bad setting
+        print(f"ecm-bot: bad setting: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "console":
+        logging.getLogger().setLevel(logging.WARNING)
+    try:
+        return int(args.func(settings, args))
+    except ConfigError as error:
+        print(f"ecm-bot: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
