@@ -1,0 +1,343 @@
+"""The action register: queries and changes. Every change writes one `AuditEvent`; nothing is deleted.
+
+Filters run in SQL on the indexed columns; a page of actions gets its owners, outcomes and districts with
+one query each (no per-action queries). Countywide actions carry `countywide=True` and no district rows,
+so they also cover districts added later.
+
+Audit `changes` use these keys, each `[old, new]`: `title`, `organisation`, `due_date` and `snoozed_until`
+(ISO dates), `status`, `rag` (enum values), `owners` (user ids), `outcomes` (enum values), `districts`
+(district names, or the string "countywide"), `decision` ("D3"), `meeting_id`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from storage import audit
+from storage.models import (
+    LIVE_STATUSES,
+    Action,
+    ActionDistrict,
+    ActionNote,
+    ActionOutcome,
+    ActionOwner,
+    ActionStatus,
+    Decision,
+    District,
+    Outcome,
+    Rag,
+    TaskGroup,
+)
+
+COUNTYWIDE = "countywide"
+_OUTCOME_ORDER = {o: i for i, o in enumerate(Outcome)}
+
+
+@dataclass
+class ActionFilter:
+    group_id: int | None = None  # None = every group (the chaser jobs use that)
+    statuses: tuple[ActionStatus, ...] | None = LIVE_STATUSES  # None = any status
+    outcomes: list[Outcome] = field(default_factory=list)  # any of
+    district_ids: list[int] = field(default_factory=list)  # any of; countywide actions always match
+    owner: str | None = None  # Slack user id
+    due_before: date | None = None  # due_date < this (overdue when given today)
+    due_on_or_before: date | None = None
+    due_from: date | None = None  # due_date >= this
+    meeting_id: int | None = None
+    created_before: datetime | None = None
+
+
+@dataclass
+class ActionRow:
+    action: Action
+    owners: list[str]  # Slack user ids
+    outcomes: list[Outcome]
+    districts: list[District]  # empty when countywide
+
+    @property
+    def number(self) -> int:
+        return self.action.number
+
+    @property
+    def district_names(self) -> list[str] | str:
+        """For the audit trail: names, or "countywide"."""
+        return COUNTYWIDE if self.action.countywide else [d.name for d in self.districts]
+
+
+def _conditions(f: ActionFilter) -> list[Any]:
+    where: list[Any] = []
+    if f.group_id is not None:
+        where.append(col(Action.group_id) == f.group_id)
+    if f.statuses is not None:
+        where.append(col(Action.status).in_(list(f.statuses)))
+    if f.outcomes:
+        where.append(col(Action.id).in_(
+            select(ActionOutcome.action_id).where(col(ActionOutcome.outcome).in_(list(f.outcomes)))))
+    if f.district_ids:
+        where.append(or_(
+            col(Action.countywide).is_(True),
+            col(Action.id).in_(
+                select(ActionDistrict.action_id).where(col(ActionDistrict.district_id).in_(list(f.district_ids)))),
+        ))
+    if f.owner is not None:
+        where.append(col(Action.id).in_(select(ActionOwner.action_id).where(ActionOwner.user_id == f.owner)))
+    if f.due_before is not None:
+        where.append(col(Action.due_date) < f.due_before)
+    if f.due_on_or_before is not None:
+        where.append(col(Action.due_date) <= f.due_on_or_before)
+    if f.due_from is not None:
+        where.append(col(Action.due_date) >= f.due_from)
+    if f.meeting_id is not None:
+        where.append(col(Action.meeting_id) == f.meeting_id)
+    if f.created_before is not None:
+        where.append(col(Action.created_at) < f.created_before)
+    return where
+
+
+def _order(order: str) -> list[Any]:
+    if order == "due":
+        # No due date last: portable on SQLite and PostgreSQL (NULLS LAST is not).
+        return [col(Action.due_date).is_(None), col(Action.due_date), col(Action.group_id), col(Action.number)]
+    if order == "number":
+        return [col(Action.group_id), col(Action.number)]
+    if order == "created":
+        return [col(Action.created_at), col(Action.id)]
+    if order == "updated":
+        return [col(Action.updated_at).desc(), col(Action.id).desc()]
+    raise ValueError(f"unknown order {order!r}")
+
+
+def load_rows(session: Session, actions: Sequence[Action]) -> list[ActionRow]:
+    """Wraps actions with their owners, outcomes and districts: one query for each, whatever the count."""
+    ids = [a.id for a in actions if a.id is not None]
+    owners: dict[int, list[str]] = defaultdict(list)
+    outcomes: dict[int, list[Outcome]] = defaultdict(list)
+    districts: dict[int, list[District]] = defaultdict(list)
+    if ids:
+        for owner in session.exec(
+            select(ActionOwner).where(col(ActionOwner.action_id).in_(ids)).order_by(col(ActionOwner.user_id))
+        ):
+            owners[owner.action_id].append(owner.user_id)
+        for link in session.exec(select(ActionOutcome).where(col(ActionOutcome.action_id).in_(ids))):
+            outcomes[link.action_id].append(Outcome(link.outcome))
+        for action_id, district in session.exec(
+            select(ActionDistrict.action_id, District)
+            .join(District, col(District.id) == col(ActionDistrict.district_id))
+            .where(col(ActionDistrict.action_id).in_(ids))
+            .order_by(col(District.position), col(District.name))
+        ):
+            districts[action_id].append(district)
+    rows = []
+    for a in actions:
+        key = a.id or 0
+        rows.append(ActionRow(action=a, owners=owners[key],
+                              outcomes=sorted(outcomes[key], key=_OUTCOME_ORDER.__getitem__),
+                              districts=[] if a.countywide else districts[key]))
+    return rows
+
+
+def list_actions(session: Session, f: ActionFilter, *, limit: int | None = None, offset: int = 0,
+                 order: str = "due") -> list[ActionRow]:
+    """Matching actions, by due date (no due date last) then number unless `order` says otherwise
+    ("number", "created", "updated")."""
+    query = select(Action).where(*_conditions(f)).order_by(*_order(order)).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return load_rows(session, list(session.exec(query)))
+
+
+def count_actions(session: Session, f: ActionFilter) -> int:
+    return int(session.exec(select(func.count(col(Action.id))).where(*_conditions(f))).one())
+
+
+def get_action(session: Session, group_id: int, number: int) -> ActionRow | None:
+    action = session.exec(select(Action).where(Action.group_id == group_id, Action.number == number)).first()
+    return load_rows(session, [action])[0] if action else None
+
+
+def get_action_by_id(session: Session, action_id: int) -> ActionRow | None:
+    """For buttons and jobs that carry the action's id rather than its number."""
+    action = session.get(Action, action_id)
+    return load_rows(session, [action])[0] if action else None
+
+
+def _districts_by_id(session: Session, district_ids: Sequence[int]) -> list[District]:
+    if not district_ids:
+        return []
+    return list(session.exec(
+        select(District).where(col(District.id).in_(list(district_ids)))
+        .order_by(col(District.position), col(District.name))
+    ))
+
+
+def _decision_label(session: Session, decision_id: int | None) -> str | None:
+    if decision_id is None:
+        return None
+    decision = session.get(Decision, decision_id)
+    return f"D{decision.number}" if decision else f"decision {decision_id}"
+
+
+def create_action(session: Session, group: TaskGroup, *, title: str, owners: Sequence[str], organisation: str,
+                  due_date: date | None, outcomes: Sequence[Outcome], district_ids: Sequence[int],
+                  countywide: bool, by: str, at: datetime, meeting_id: int | None = None,
+                  decision_id: int | None = None) -> ActionRow:
+    """Adds an action with the group's next number and audits it ("created").
+
+    The group row is locked (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
+    writers) and re-read, so two people adding at once never get the same number.
+    """
+    locked = session.exec(
+        select(TaskGroup).where(TaskGroup.id == group.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    number = locked.next_action_number
+    locked.next_action_number = number + 1
+    session.add(locked)
+    owner_ids = list(dict.fromkeys(owners))
+    outcome_list = sorted(dict.fromkeys(outcomes), key=_OUTCOME_ORDER.__getitem__)
+    action = Action(group_id=locked.id, number=number, title=title, organisation=organisation,
+                    countywide=countywide, due_date=due_date, status=ActionStatus.OPEN, meeting_id=meeting_id,
+                    decision_id=decision_id, created_by=by, created_at=at, updated_at=at)
+    session.add(action)
+    session.flush()
+    assert action.id is not None
+    for user_id in owner_ids:
+        session.add(ActionOwner(action_id=action.id, user_id=user_id))
+    for outcome in outcome_list:
+        session.add(ActionOutcome(action_id=action.id, outcome=outcome))
+    districts = [] if countywide else _districts_by_id(session, list(dict.fromkeys(district_ids)))
+    for district in districts:
+        session.add(ActionDistrict(action_id=action.id, district_id=district.id))  # type: ignore[arg-type]
+    session.flush()
+    row = ActionRow(action=action, owners=sorted(owner_ids), outcomes=outcome_list, districts=districts)
+    changes: dict[str, Any] = {
+        "title": [None, title], "owners": [None, row.owners], "organisation": [None, organisation],
+        "due_date": [None, due_date], "outcomes": [None, outcome_list], "districts": [None, row.district_names],
+    }
+    if meeting_id is not None:
+        changes["meeting_id"] = [None, meeting_id]
+    if decision_id is not None:
+        changes["decision"] = [None, _decision_label(session, decision_id)]
+    audit.record(session, group_id=locked.id, entity="action", entity_id=action.id, user_id=by, at=at,
+                 verb="created", changes=changes)
+    return row
+
+
+_SCALARS = ("title", "organisation", "due_date", "status", "rag", "snoozed_until", "meeting_id")
+
+
+def update_action(session: Session, row: ActionRow, changes: dict[str, Any], *, by: str, at: datetime,
+                  note: str | None = None, verb: str = "updated") -> dict[str, list[Any]]:
+    """Applies `changes` to the action and returns what actually changed as {field: [old, new]}.
+
+    Keys: title, organisation, due_date, status, rag, snoozed_until, meeting_id, decision_id, owners
+    (user ids), outcomes, district_ids and/or countywide. Setting status done stamps completed_at; leaving
+    done clears it. A `note` is kept as an ActionNote. One AuditEvent is written when anything changed or a
+    note was given. `row` is updated in place. An empty result with no note means nothing happened.
+    """
+    known = {*_SCALARS, "decision_id", "owners", "outcomes", "district_ids", "countywide"}
+    unknown = set(changes) - known
+    if unknown:
+        raise ValueError(f"update_action: unknown fields {sorted(unknown)}")
+    action = row.action
+    assert action.id is not None
+    diff: dict[str, list[Any]] = {}
+
+    scalars = {k: changes[k] for k in _SCALARS if k in changes}
+    if "status" in scalars and scalars["status"] is not None:
+        scalars["status"] = ActionStatus(scalars["status"])
+    if "rag" in scalars and scalars["rag"] is not None:
+        scalars["rag"] = Rag(scalars["rag"])
+    diff.update(audit.diff({k: getattr(action, k) for k in scalars}, scalars))
+    for k in scalars:
+        if k in diff:
+            setattr(action, k, scalars[k])
+    if "status" in diff:
+        if action.status == ActionStatus.DONE:
+            action.completed_at = at
+        elif action.completed_at is not None:
+            action.completed_at = None
+
+    if "decision_id" in changes and changes["decision_id"] != action.decision_id:
+        diff["decision"] = [_decision_label(session, action.decision_id),
+                            _decision_label(session, changes["decision_id"])]
+        action.decision_id = changes["decision_id"]
+
+    if "owners" in changes:
+        new_owners = sorted(dict.fromkeys(changes["owners"]))
+        if not new_owners:
+            raise ValueError("an action needs at least one owner")
+        if new_owners != row.owners:
+            diff["owners"] = [list(row.owners), new_owners]
+            for user_id in set(row.owners) - set(new_owners):
+                link = session.get(ActionOwner, (action.id, user_id))
+                if link is not None:
+                    session.delete(link)
+            for user_id in set(new_owners) - set(row.owners):
+                session.add(ActionOwner(action_id=action.id, user_id=user_id))
+            row.owners = new_owners
+
+    if "outcomes" in changes:
+        new_outcomes = sorted(dict.fromkeys(Outcome(o) for o in changes["outcomes"]), key=_OUTCOME_ORDER.__getitem__)
+        if new_outcomes != row.outcomes:
+            diff["outcomes"] = [[o.value for o in row.outcomes], [o.value for o in new_outcomes]]
+            for outcome in set(row.outcomes) - set(new_outcomes):
+                link = session.get(ActionOutcome, (action.id, outcome))
+                if link is not None:
+                    session.delete(link)
+            for outcome in set(new_outcomes) - set(row.outcomes):
+                session.add(ActionOutcome(action_id=action.id, outcome=outcome))
+            row.outcomes = new_outcomes
+
+    if "district_ids" in changes or "countywide" in changes:
+        countywide = bool(changes.get("countywide", False))
+        new_ids = [] if countywide else list(dict.fromkeys(changes.get("district_ids") or []))
+        old_ids = [d.id for d in row.districts]
+        if countywide != action.countywide or sorted(new_ids) != sorted(old_ids):  # type: ignore[type-var]
+            before = row.district_names
+            for district_id in set(old_ids) - set(new_ids):
+                link = session.get(ActionDistrict, (action.id, district_id))
+                if link is not None:
+                    session.delete(link)
+            for district_id in set(new_ids) - set(old_ids):
+                session.add(ActionDistrict(action_id=action.id, district_id=district_id))  # type: ignore[arg-type]
+            action.countywide = countywide
+            row.districts = _districts_by_id(session, new_ids)
+            diff["districts"] = [before, row.district_names]
+
+    if diff:
+        action.updated_at = at
+    if diff or note:
+        session.add(action)
+        if note:
+            session.add(ActionNote(action_id=action.id, text=note, author=by, created_at=at))
+        audit.record(session, group_id=action.group_id, entity="action", entity_id=action.id, user_id=by, at=at,
+                     verb=verb, changes=diff, note=note)
+        session.flush()
+    return diff
+
+
+def add_note(session: Session, row: ActionRow, text: str, *, by: str, at: datetime) -> ActionNote:
+    """A progress note (e.g. from a chaser DM's "Add update" button), audited as verb "note"."""
+    action = row.action
+    note = ActionNote(action_id=action.id, text=text, author=by, created_at=at)  # type: ignore[arg-type]
+    session.add(note)
+    action.updated_at = at
+    session.add(action)
+    audit.record(session, group_id=action.group_id, entity="action", entity_id=action.id, user_id=by, at=at,
+                 verb="note", note=text)
+    session.flush()
+    return note
+
+
+def notes(session: Session, action_id: int) -> list[ActionNote]:
+    return list(session.exec(
+        select(ActionNote).where(ActionNote.action_id == action_id).order_by(col(ActionNote.id))
+    ))
