@@ -114,6 +114,9 @@ def _split(text: str) -> list[tuple[str, bool]]:
             continue
         j = i
         while j < n and not text[j].isspace():
+            if text[j] == "<" and (close := text.find(">", j)) != -1:
+                j = close + 1  # Slack entities such as <https://x|two words> stay whole
+                continue
             if text[j] == '"' and j > i and text[j - 1] == ":":
                 end = text.find('"', j + 1)
                 if end == -1:

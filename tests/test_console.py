@@ -1,0 +1,47 @@
+"""`ecm-bot console`: the real app offline, driven by a script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import cli
+
+
+def run_console(tmp_path: Path, script: str, *extra: str) -> int:
+    path = tmp_path / "session.ecm"
+    path.write_text(script, encoding="utf-8")
+    return cli.main(["console", "--database", f"sqlite:///{tmp_path}/console.db", "--script", str(path),
+                     "--as-of", "2026-11-23", *extra])
+
+
+def test_script_runs_commands_and_prints_what_slack_would_show(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code = run_console(tmp_path, """
+# a chair sets the group up
+/ecm setup name:"Fylde & Wyre <Group>" preset:lancashire
+/ecm member @sam district:chorley
+as:@sam
+/ecm districts
+""", "--strict")
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "#ecm-task-group" in out and "Fylde & Wyre <Group> is set up" in out
+    assert "(now acting as @sam)" in out and "only you can see this" in out and "West Lancashire" in out
+    assert "@sam — Chorley" in out  # mentions shown as names, not raw ids
+
+
+def test_strict_script_stops_at_first_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run_console(tmp_path, "/ecm districts\n/ecm help\n", "--strict")
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "not a task group yet" in out and "Stopping" in out
+    assert "ECM task group bot" not in out  # help never ran
+
+
+def test_non_strict_script_carries_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_console(tmp_path, "/ecm frobnicate\n/ecm outcomes\n") == 0
+    out = capsys.readouterr().out
+    assert "Did you mean" in out or "don't know the command" in out
+    assert "Stay Safe" in out

@@ -1,0 +1,107 @@
+"""The /ecm grammar: words, quotes (straight and curly), keys, mentions, lists and date phrases."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from commands.grammar import Kind, mention_ids, parse, split_list, tokenize
+from commands.names import DistrictRef, parse_districts, parse_outcome, parse_outcomes
+from commands.replies import UserError
+from storage.models import Outcome
+
+TODAY = date(2026, 11, 23)  # a Monday
+
+
+def test_verb_words_keys_mentions_and_quotes() -> None:
+    args = parse('ADD Review the “Stay Safe” plan <@U123|sam> org:"South Ribble" outcome:safe,healthy', TODAY)
+    assert args.verb == "add"
+    assert args.free_text() == "Review the Stay Safe plan"
+    assert args.mentions == ["U123"]
+    assert args.keys == {"org": "South Ribble", "outcome": "safe,healthy"}
+
+
+def test_keys_are_case_insensitive_and_repeat_into_lists() -> None:
+    args = parse("actions Outcome:safe OUTCOME:healthy", TODAY)
+    assert args.keys == {"outcome": "safe,healthy"}
+
+
+def test_date_keys_take_following_words_while_they_read_as_a_date() -> None:
+    args = parse("add Audit schools due:next friday outcome:safe", TODAY)
+    assert args.keys["due"] == "next friday"
+    assert args.free_text() == "Audit schools"
+    args = parse("add Report due:28 Aug 2027 to the Board", TODAY)
+    assert args.keys["due"] == "28 Aug 2027"
+    assert args.free_text() == "Report to the Board"
+    args = parse("add Plan due:friday Review", TODAY)
+    assert args.keys["due"] == "friday" and args.free_text() == "Plan Review"
+
+
+def test_impossible_date_phrase_is_an_error_not_a_shorter_date() -> None:
+    with pytest.raises(UserError):
+        parse("add Audit due:29 feb 2027 schools", TODAY)
+
+
+def test_slack_entities_become_harmless_text() -> None:
+    args = parse("add Tell <!channel> and <!here> see <https://example.org|the plan> in <#C1|general> &amp; more",
+                 TODAY)
+    assert args.free_text() == "Tell @channel and @here see the plan in #general & more"
+
+
+def test_unclosed_quote_and_overlong_text_are_user_errors() -> None:
+    with pytest.raises(UserError, match="closing quote"):
+        tokenize('add "never closed')
+    with pytest.raises(UserError, match="too long"):
+        tokenize("add " + "x" * 4000)
+
+
+def test_urls_and_bare_colons_are_words_not_keys() -> None:
+    tokens = tokenize("Note: check http://example.org")
+    assert [t.kind for t in tokens] == [Kind.WORD, Kind.WORD, Kind.WORD]
+
+
+def test_mention_lists() -> None:
+    assert mention_ids("<@U1>,<@U2|jo>") == ["U1", "U2"]
+    with pytest.raises(UserError):
+        mention_ids("jo")
+    assert split_list(" a, ,b ,") == ["a", "b"]
+
+
+@pytest.mark.parametrize("name, outcome", [
+    ("safe", Outcome.STAY_SAFE), ("SS", Outcome.STAY_SAFE), ("Stay Safe", Outcome.STAY_SAFE),
+    ("healthy", Outcome.BE_HEALTHY), ("bh", Outcome.BE_HEALTHY),
+    ("Enjoy & Achieve", Outcome.ENJOY_AND_ACHIEVE), ("enjoy-and-achieve", Outcome.ENJOY_AND_ACHIEVE),
+    ("achieve", Outcome.ENJOY_AND_ACHIEVE), ("ea", Outcome.ENJOY_AND_ACHIEVE),
+    ("Make a Positive Contribution", Outcome.POSITIVE_CONTRIBUTION), ("pc", Outcome.POSITIVE_CONTRIBUTION),
+    ("contribution", Outcome.POSITIVE_CONTRIBUTION),
+    ("Achieve Economic Well-being", Outcome.ECONOMIC_WELLBEING), ("wellbeing", Outcome.ECONOMIC_WELLBEING),
+    ("ewb", Outcome.ECONOMIC_WELLBEING),
+])
+def test_outcome_names_and_aliases(name: str, outcome: Outcome) -> None:
+    assert parse_outcome(name) == outcome
+
+
+def test_unknown_outcome_suggests() -> None:
+    with pytest.raises(UserError, match="Did you mean \\*Stay Safe"):
+        parse_outcome("saef")
+    assert parse_outcomes("safe,ss,healthy") == [Outcome.STAY_SAFE, Outcome.BE_HEALTHY]
+
+
+DISTRICTS = [DistrictRef(1, "South Ribble", "south-ribble"), DistrictRef(2, "Chorley", "chorley"),
+             DistrictRef(3, "Ribble Valley", "ribble-valley"), DistrictRef(4, "West Lancashire", "west-lancashire")]
+
+
+def test_districts_by_name_slug_prefix_and_all() -> None:
+    assert parse_districts('"South Ribble"', DISTRICTS).districts == [DISTRICTS[0]]
+    assert parse_districts("south-ribble,CHORLEY", DISTRICTS).districts == [DISTRICTS[0], DISTRICTS[1]]
+    assert parse_districts("west", DISTRICTS).districts == [DISTRICTS[3]]
+    choice = parse_districts("countywide", DISTRICTS)
+    assert choice.countywide and len(choice.districts) == 4
+
+
+def test_ambiguous_and_unknown_districts() -> None:
+    with pytest.raises(UserError, match="could be"):
+        parse_districts("ribble", [DistrictRef(1, "Ribble A", "ribble-a"), DistrictRef(2, "Ribble B", "ribble-b")])
+    with pytest.raises(UserError, match="Did you mean \\*Chorley"):
+        parse_districts("chorely", DISTRICTS)

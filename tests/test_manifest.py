@@ -1,0 +1,46 @@
+"""manifest.yml validates against Slack's manifest schema (shipped in ../shared, not in this repo)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from jsonschema import Draft7Validator
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+
+
+def load_manifest() -> dict:
+    return yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.skipif(not SCHEMA.exists(), reason="../shared/slack/manifest.schema.1.0.0.json is not beside this "
+                    "clone (a newcomer's clone has no ../shared); the manifest schema check needs it")
+def test_manifest_validates_against_slack_schema() -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    errors = sorted(Draft7Validator(schema).iter_errors(load_manifest()), key=str)
+    assert not errors, [f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors]
+
+
+def test_manifest_declares_ecm_command_as_the_bot_expects() -> None:
+    manifest = load_manifest()
+    commands = manifest["features"]["slash_commands"]
+    assert [c["command"] for c in commands] == ["/ecm"]
+    # The grammar relies on Slack escaping mentions as <@U…>.
+    assert commands[0]["should_escape"] is True
+    assert commands[0]["usage_hint"]
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert {"commands", "chat:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+def test_schema_check_would_catch_a_broken_manifest() -> None:
+    if not SCHEMA.exists():
+        pytest.skip("../shared/slack/manifest.schema.1.0.0.json is absent")
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    broken = load_manifest()
+    broken["display_information"]["name"] = "x" * 80  # over Slack's 35-character limit
+    assert list(Draft7Validator(schema).iter_errors(broken))
