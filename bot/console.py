@@ -72,6 +72,8 @@ def interactive(ws: OfflineWorkspace, user: str, out: TextIO = sys.stdout) -> No
         while True:
             try:
                 line = input(f"@{user}> ")
+                if not sys.stdin.isatty():
+                    out.write(line + "\n")  # piped input: show the command, as a terminal would
             except EOFError:
                 out.write("\n")
                 return
