@@ -9,7 +9,11 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from slack_bolt import App
+from sqlalchemy import Engine
+
 from bot.config import ConfigError, Settings, require_slack
+from bot.services import Services
 from storage.clock import Clock, FixedClock, SystemClock
 from storage.db import make_engine, migrate
 
@@ -29,6 +33,18 @@ def clock_for(as_of: date | None, tz: str) -> Clock:
     return FixedClock(datetime(as_of.year, as_of.month, as_of.day, 9, 30, tzinfo=ZoneInfo(tz)))
 
 
+def _create_app_or_explain(settings: Settings, engine: Engine) -> tuple[App, Services]:
+    """Builds the app; Bolt checks the token with auth.test, and a refusal becomes one clear line."""
+    from slack_bolt.error import BoltError
+
+    from bot.app import create_app
+
+    try:
+        return create_app(settings, engine, SystemClock())
+    except BoltError as error:
+        raise ConfigError(f"Slack did not accept SLACK_BOT_TOKEN at {settings.api_url} ({error}).") from error
+
+
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     migrate(make_engine(settings.database_url))
     print(f"Database is up to date ({settings.database_url.split('@')[-1]}).")
@@ -37,11 +53,9 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     require_slack(settings)
-    from bot.app import create_app
-
     engine = make_engine(settings.database_url)
     migrate(engine)
-    app, services = create_app(settings, engine, SystemClock())
+    app, services = _create_app_or_explain(settings, engine)
     scheduler = None
     if not args.no_scheduler:
         from bot.scheduler import start_scheduler
@@ -70,12 +84,11 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     require_slack(settings)
-    from bot.app import create_app
     from bot.scheduler import run_worker
 
     engine = make_engine(settings.database_url)
     migrate(engine)
-    _app, services = create_app(settings, engine, SystemClock())
+    _app, services = _create_app_or_explain(settings, engine)
     run_worker(services)
     return 0
 

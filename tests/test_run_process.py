@@ -1,0 +1,78 @@
+"""`ecm-bot run` as a user starts it: a real process in HTTP mode, Slack's Web API pointed at the stand-in."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.standin import SlackStandIn
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bot_env(slack: SlackStandIn, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+    env.update({"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": slack.signing_secret,
+                "SLACK_API_URL": slack.api_url, "DATABASE_URL": f"sqlite:///{tmp_path}/run.db", "HOST": "127.0.0.1",
+                "LOG_LEVEL": "WARNING", **extra})
+    return env
+
+
+@pytest.fixture
+def running_bot(slack: SlackStandIn, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-scheduler", "--port", str(port)],
+                               env=bot_env(slack, tmp_path), cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail(f"ecm-bot run exited: {process.stdout.read() if process.stdout else ''}")
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def test_run_serves_signed_commands_and_replies_through_the_api_url(running_bot: str, slack: SlackStandIn) -> None:
+    chair = slack.add_user("chair")
+    channel = slack.add_channel("ecm-run")
+    assert slack.calls_to("auth.test"), "the token is checked at start"
+    status, _ = slack.post(f"{running_bot}/slack/events",
+                           slack.slash_command('setup name:"Run Group" preset:lancashire', chair, channel))
+    assert status == 200
+    assert slack.wait_for(lambda: any(m.channel == channel and not m.ephemeral for m in slack.messages), 15)
+    status, _ = slack.post(f"{running_bot}/slack/events", slack.slash_command("nonsense", chair, channel))
+    assert status == 200
+    assert slack.wait_for(lambda: any(m.ephemeral and "don't know the command" in json.dumps(m.blocks)
+                                      for m in slack.messages), 15)
+
+
+def test_run_with_a_refused_token_says_so_in_one_line(slack: SlackStandIn, tmp_path: Path) -> None:
+    env = bot_env(slack, tmp_path, SLACK_BOT_TOKEN="xoxb-wrong")
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--no-scheduler", "--port", str(free_port())],
+                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "Slack did not accept SLACK_BOT_TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr
