@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from commands import chaser_settings
 from commands.context import Call
 from commands.grammar import split_list
 from commands.presets import PRESETS
@@ -12,6 +13,8 @@ from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc, slugify, truncate
 from storage import groups
 from storage.models import Role, TaskGroup
+from storage.settings_schema import chaser_settings as group_chaser_settings
+from storage.settings_schema import update_chaser_settings
 
 
 def describe_group(call: Call, group: TaskGroup) -> list[Section]:
@@ -24,22 +27,24 @@ def describe_group(call: Call, group: TaskGroup) -> list[Section]:
         f"*Chairs:* {', '.join(f'<@{c.user_id}>' for c in chairs) or 'none'}",
         f"*Districts ({len(districts)}):* " + (", ".join(esc(d.name) for d in districts) or "none yet"),
     ]
-    return [Section("\n".join(lines))]
+    # Chaser and digest settings (defaults unless a chair changed them), with the options that change them.
+    return [Section("\n".join(lines)), Section(chaser_settings.describe(group_chaser_settings(group)))]
 
 
 @verb(
     "setup",
     summary="Make this channel a task group, or change its settings (chairs).",
     usage='/ecm setup [name:"..."] [preset:lancashire|leicestershire] [districts:"A, B, C"] [county:NAME] '
-    "[tz:Europe/London]",
+    "[tz:Europe/London] [chasers:on|off] [nudge-days:N] [digest:monday|off] [escalate-after:N] "
+    "[reminders:on|off] [attendance-summary:on|off]",
     examples=['/ecm setup name:"Lancashire ECM Task Group" preset:lancashire',
-              '/ecm setup districts:"Blaby, Charnwood, Melton"', "/ecm setup"],
-    keys=("name", "preset", "districts", "district", "county", "tz", "timezone"),
+              '/ecm setup districts:"Blaby, Charnwood, Melton"', "/ecm setup", *chaser_settings.EXAMPLES[:2]],
+    keys=("name", "preset", "districts", "district", "county", "tz", "timezone", *chaser_settings.KEYS),
     section="Task group",
     needs_group=False,
     changes=True,
     details="The first person to run it becomes the group's chair. Running it again with no options shows the "
-    "settings; with options it changes them (chairs only).",
+    "settings; with options it changes them (chairs only). Chasers and digests: " + chaser_settings.USAGE + ".",
 )
 def setup(call: Call) -> list[Reply]:
     args = call.args
@@ -72,6 +77,7 @@ def setup(call: Call) -> list[Reply]:
         if len({s for _, s in pairs}) != len(pairs):
             raise UserError("Two of those district names are the same.")
     name = keys.get("name") or args.free_text() or None
+    chaser_changes = chaser_settings.parse_options(keys)
     if name is not None and len(name) > 200:
         raise UserError("The task group name is too long (200 characters at most).")
 
@@ -88,6 +94,8 @@ def setup(call: Call) -> list[Reply]:
         call.group = group
         if names:
             groups.set_districts(call.session, group, pairs, user_id=call.user_id, at=call.now)
+        if chaser_changes:
+            update_chaser_settings(call.session, group, chaser_changes, user_id=call.user_id, at=call.now)
         replies.append(Reply(
             text=f"This channel is now the task group {group.name}.",
             visibility=Visibility.CHANNEL,
@@ -100,7 +108,7 @@ def setup(call: Call) -> list[Reply]:
         return replies
 
     wants_change = any(k in keys for k in ("name", "preset", "districts", "district", "county", "tz", "timezone")) \
-        or bool(args.free_text())
+        or bool(args.free_text()) or bool(chaser_changes)
     if not wants_change:
         return [Reply(text=f"Settings of {group.name}", header="Task group settings",
                       sections=describe_group(call, group))]
@@ -118,6 +126,9 @@ def setup(call: Call) -> list[Reply]:
     if names is not None:
         added, removed = groups.set_districts(call.session, group, pairs, user_id=call.user_id, at=call.now)
     what = [f"{field}: {esc(str(old or '—'))} → {esc(str(new))}" for field, (old, new) in changed.items()]
+    if chaser_changes:
+        what.extend(chaser_settings.change_lines(
+            update_chaser_settings(call.session, group, chaser_changes, user_id=call.user_id, at=call.now)))
     if added:
         what.append("districts added: " + ", ".join(esc(a) for a in added))
     if removed:

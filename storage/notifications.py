@@ -1,0 +1,234 @@
+"""The outbox: planned posts, claimed and delivered exactly once across processes.
+
+Life of a row: planned as `pending` (insert, ignore on conflict on the idempotency key, so planning can be
+repeated by every process on every tick) -> claimed as `sending` with a lease -> `sent`, `failed` (a
+permanent Slack error, or too many attempts) or `skipped` (no longer wanted, or missed on an earlier day).
+A transient failure puts the row back to `pending` with a back-off lease, so it is tried again later.
+
+Claiming: on PostgreSQL `SELECT … FOR UPDATE SKIP LOCKED` in a short transaction, so replicas never take
+the same row; on SQLite the engine's BEGIN IMMEDIATE lets one writer in at a time, which gives the same.
+A row whose lease ran out while `sending` (the process died between claim and post) is claimable again.
+Each claim bumps `attempts`, and marking a row checks the attempt it claimed (a fencing token), so a
+process that lost its lease can never overwrite the outcome recorded by the one that took over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from storage.db import session_scope
+from storage.models import Notification, NotificationStatus
+
+DEFAULT_LEASE = timedelta(minutes=5)  # longer than the worst post: 3 retries with Retry-After and timeouts
+MAX_ATTEMPTS = 5
+ERROR_LIMIT = 500  # the column's size
+
+PENDING, SENDING, SENT, FAILED, SKIPPED = (NotificationStatus.PENDING, NotificationStatus.SENDING,
+                                           NotificationStatus.SENT, NotificationStatus.FAILED,
+                                           NotificationStatus.SKIPPED)
+
+
+@dataclass
+class Planned:
+    """One post to plan; the key names the occurrence, e.g. `owner-digest:U123:2026-11-23`."""
+
+    key: str
+    kind: str
+    recipient: str
+    for_date: date
+    due_at: datetime
+    group_id: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed row, detached from any session: what the dispatcher needs, plus the fencing token."""
+
+    id: int
+    key: str
+    kind: str
+    recipient: str
+    group_id: int | None
+    for_date: date
+    due_at: datetime
+    payload: dict[str, Any]
+    attempt: int
+
+
+def _insert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(f"outbox planning needs PostgreSQL or SQLite, not {dialect}")
+
+
+def plan(session: Session, rows: Iterable[Planned], *, now: datetime) -> int:
+    """Inserts the rows whose key is new; returns how many were new. Safe to repeat, from any process."""
+    values = [
+        {"idempotency_key": r.key, "kind": r.kind, "group_id": r.group_id, "recipient": r.recipient,
+         "for_date": r.for_date, "due_at": r.due_at, "payload": r.payload, "status": PENDING,
+         "attempts": 0, "created_at": now}
+        for r in rows
+    ]
+    if not values:
+        return 0
+    insert = _insert(session)
+    inserted = 0
+    for start in range(0, len(values), 500):  # keep each statement well under the bind-parameter limits
+        stmt = insert(Notification).values(values[start : start + 500])
+        stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
+        result = session.exec(stmt)
+        inserted += max(result.rowcount or 0, 0)
+    return inserted
+
+
+def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    if not keys:
+        return set()
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        found.update(session.exec(select(Notification.idempotency_key).where(
+            col(Notification.idempotency_key).in_(chunk))))
+    return found
+
+
+def _claimable(now: datetime, kinds: Sequence[str] | None, due_by: datetime | None) -> list[Any]:
+    where: list[Any] = [
+        col(Notification.status).in_([PENDING, SENDING]),
+        col(Notification.due_at) <= (due_by or now),
+        # A pending row may carry a back-off lease; a sending row is only free once its lease ran out.
+        or_(col(Notification.lease_until).is_(None), col(Notification.lease_until) <= now),
+    ]
+    if kinds:
+        where.append(col(Notification.kind).in_(list(kinds)))
+    return where
+
+
+def claim(engine: Engine, *, now: datetime, limit: int = 50, lease: timedelta = DEFAULT_LEASE,
+          kinds: Sequence[str] | None = None, due_by: datetime | None = None) -> list[Claimed]:
+    """Claims up to `limit` due rows for this process, in one short transaction of its own.
+
+    `due_by` lets an operator's `jobs run` take rows due later today; by default rows due by `now`.
+    """
+    with session_scope(engine) as session:
+        query = (select(Notification).where(*_claimable(now, kinds, due_by))
+                 .order_by(col(Notification.due_at), col(Notification.id)).limit(limit))
+        if session.get_bind().dialect.name == "postgresql":
+            # Rows another replica is claiming right now are passed over, not waited for.
+            query = query.with_for_update(skip_locked=True)
+        rows = list(session.exec(query))
+        claimed: list[Claimed] = []
+        for row in rows:
+            row.status = SENDING
+            row.attempts += 1
+            row.lease_until = now + lease
+            session.add(row)
+            claimed.append(Claimed(id=row.id, key=row.idempotency_key, kind=row.kind,  # type: ignore[arg-type]
+                                   recipient=row.recipient, group_id=row.group_id, for_date=row.for_date,
+                                   due_at=row.due_at, payload=dict(row.payload or {}), attempt=row.attempts))
+        return claimed
+
+
+def _finish(engine: Engine, item: Claimed, values: dict[str, Any]) -> bool:
+    """Records an outcome if this process still holds the claim; False if another took it over."""
+    with session_scope(engine) as session:
+        result = session.exec(
+            update(Notification)
+            .where(col(Notification.id) == item.id, col(Notification.status) == SENDING,
+                   col(Notification.attempts) == item.attempt)
+            .values(**values)
+        )
+        return bool(result.rowcount)
+
+
+def _reason(text: str) -> str:
+    return text if len(text) <= ERROR_LIMIT else text[: ERROR_LIMIT - 1] + "…"
+
+
+def mark_sent(engine: Engine, item: Claimed, *, at: datetime, ts: str | None = None) -> bool:
+    values: dict[str, Any] = {"status": SENT, "sent_at": at, "lease_until": None, "last_error": None}
+    if ts:
+        values["payload"] = {**item.payload, "ts": ts}
+    return _finish(engine, item, values)
+
+
+def mark_failed(engine: Engine, item: Claimed, reason: str) -> bool:
+    return _finish(engine, item, {"status": FAILED, "lease_until": None, "last_error": _reason(reason)})
+
+
+def mark_skipped(engine: Engine, item: Claimed, reason: str) -> bool:
+    return _finish(engine, item, {"status": SKIPPED, "lease_until": None, "last_error": _reason(reason)})
+
+
+def retry_later(engine: Engine, item: Claimed, reason: str, *, now: datetime) -> bool:
+    """A transient failure: back to pending after a growing pause, or failed once attempts run out."""
+    if item.attempt >= MAX_ATTEMPTS:
+        return mark_failed(engine, item, f"gave up after {item.attempt} attempts: {reason}")
+    pause = timedelta(minutes=2 ** (item.attempt - 1))  # 1, 2, 4, 8 minutes
+    return _finish(engine, item, {"status": PENDING, "lease_until": now + pause, "last_error": _reason(reason)})
+
+
+def skip_stale(engine: Engine, *, today: date, reason: str | None = None) -> int:
+    """Downtime rule: rows planned for an earlier day that never went out are skipped, not flooded."""
+    with session_scope(engine) as session:
+        result = session.exec(
+            update(Notification)
+            .where(col(Notification.status).in_([PENDING, SENDING]), col(Notification.for_date) < today)
+            .values(status=SKIPPED, lease_until=None,
+                    last_error=reason or f"missed: it was due on an earlier day than {today.isoformat()} "
+                    "(the bot was not running); not sent late")
+        )
+        return int(result.rowcount or 0)
+
+
+def get(session: Session, key: str) -> Notification | None:
+    return session.exec(select(Notification).where(Notification.idempotency_key == key)).first()
+
+
+def for_date(session: Session, day: date, *, kinds: Sequence[str] | None = None) -> list[Notification]:
+    query = select(Notification).where(Notification.for_date == day)
+    if kinds:
+        query = query.where(col(Notification.kind).in_(list(kinds)))
+    return list(session.exec(query.order_by(col(Notification.id))))
+
+
+def _group_scope(group_id: int, member_ids: Sequence[str]) -> Any:
+    # Owner digests span groups (group_id is NULL): they belong to a group's view through its members.
+    scope = col(Notification.group_id) == group_id
+    if member_ids:
+        scope = or_(scope, and_(col(Notification.group_id).is_(None),
+                                col(Notification.recipient).in_(list(member_ids))))
+    return scope
+
+
+def recent(session: Session, group_id: int, member_ids: Sequence[str], *, limit: int = 15,
+           statuses: Sequence[NotificationStatus] | None = None) -> list[Notification]:
+    """The group's latest outbox rows, newest first (for `/ecm status`)."""
+    query = select(Notification).where(_group_scope(group_id, member_ids))
+    if statuses:
+        query = query.where(col(Notification.status).in_(list(statuses)))
+    return list(session.exec(query.order_by(col(Notification.id).desc()).limit(limit)))
+
+
+def status_counts(session: Session, group_id: int, member_ids: Sequence[str], *,
+                  since: date) -> dict[NotificationStatus, int]:
+    query = (select(Notification.status, func.count(col(Notification.id)))
+             .where(_group_scope(group_id, member_ids), col(Notification.for_date) >= since)
+             .group_by(col(Notification.status)))
+    return {NotificationStatus(s): int(n) for s, n in session.exec(query)}
+
+
+def pending_count(session: Session) -> int:
+    return int(session.exec(select(func.count(col(Notification.id))).where(
+        col(Notification.status).in_([PENDING, SENDING]))).one())
