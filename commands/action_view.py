@@ -190,7 +190,7 @@ def history_line(event: AuditEvent, tz: str) -> str:
         details = change_lines(event.changes or {})
         if details:
             line += ": " + "; ".join(details)
-    if event.note and event.verb != "note":
+    if event.note:
         line += f" — “{esc(truncate(event.note, 300))}”"
     return line
 

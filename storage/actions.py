@@ -31,6 +31,7 @@ from storage.models import (
     ActionStatus,
     Decision,
     District,
+    Meeting,
     Outcome,
     Rag,
     TaskGroup,
@@ -168,6 +169,13 @@ def get_action_by_id(session: Session, action_id: int) -> ActionRow | None:
     return load_rows(session, [action])[0] if action else None
 
 
+def links(session: Session, action: Action) -> tuple[Decision | None, Meeting | None]:
+    """The decision and the meeting an action came from, if any."""
+    decision = session.get(Decision, action.decision_id) if action.decision_id is not None else None
+    meeting = session.get(Meeting, action.meeting_id) if action.meeting_id is not None else None
+    return decision, meeting
+
+
 def _districts_by_id(session: Session, district_ids: Sequence[int]) -> list[District]:
     if not district_ids:
         return []
@@ -240,7 +248,7 @@ def update_action(session: Session, row: ActionRow, changes: dict[str, Any], *, 
     Keys: title, organisation, due_date, status, rag, snoozed_until, meeting_id, decision_id, owners
     (user ids), outcomes, district_ids and/or countywide. Setting status done stamps completed_at; leaving
     done clears it. A `note` is kept as an ActionNote. One AuditEvent is written when anything changed or a
-    note was given. `row` is updated in place. An empty result with no note means nothing happened.
+    note was given (verb "note" when only a note was given to a plain update). `row` is updated in place. An empty result with no note means nothing happened.
     """
     known = {*_SCALARS, "decision_id", "owners", "outcomes", "district_ids", "countywide"}
     unknown = set(changes) - known
@@ -315,6 +323,8 @@ def update_action(session: Session, row: ActionRow, changes: dict[str, Any], *, 
     if diff:
         action.updated_at = at
     if diff or note:
+        if not diff and verb == "updated":
+            verb = "note"  # only a note was added
         session.add(action)
         if note:
             session.add(ActionNote(action_id=action.id, text=note, author=by, created_at=at))
