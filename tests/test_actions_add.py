@@ -1,0 +1,207 @@
+"""`/ecm add` through the real app: happy paths, every bad input, escaping, quotes, retries, audit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import col, select
+
+from bot.offline import OfflineWorkspace
+from storage.models import ActionStatus, AuditEvent, Decision, Meeting, MeetingStatus, Outcome
+from tests.actions_support import (
+    action,
+    action_count,
+    audit_trail,
+    blocks_round_trip,  # noqa: F401 - autouse: every message is checked as Block Kit
+    db,
+    error_text,
+    group_of,
+)
+
+
+def test_add_full(group: OfflineWorkspace) -> None:
+    ws = group
+    out = ws.command("add Audit school nurse referrals @sam due:28/02/2027 outcome:healthy,safe "
+                     "district:chorley,preston", user="priya")
+    assert not out.is_error, out.text
+    assert len(out.posted) == 1 and not out.ephemeral
+    post = out.posted[0]
+    assert post.channel == ws.channel
+    text = out.text
+    assert "*#1*" in text and "Audit school nurse referrals" in text
+    assert f"<@{ws.user('sam')}>" in text and f"<@{ws.user('priya')}> added" in text
+    assert "Sun 28 Feb 2027" in text and "healthy, safe" in text and "Chorley, Preston" in text
+    row = action(ws, 1)
+    assert row.action.title == "Audit school nurse referrals"
+    assert row.owners == [ws.user("sam")]
+    assert row.action.organisation == "Chorley"  # sam's registered organisation
+    assert row.action.due_date == date(2027, 2, 28)
+    assert row.outcomes == [Outcome.BE_HEALTHY, Outcome.STAY_SAFE]
+    assert [d.name for d in row.districts] == ["Chorley", "Preston"]
+    assert row.action.status == ActionStatus.OPEN and row.action.created_by == ws.user("priya")
+    [event] = audit_trail(ws, 1)
+    assert event.verb == "created" and event.user_id == ws.user("priya")
+    assert event.changes["title"] == [None, "Audit school nurse referrals"]
+    assert event.changes["due_date"] == [None, "2027-02-28"]
+    assert event.changes["districts"] == [None, ["Chorley", "Preston"]]
+
+
+def test_add_defaults_and_numbering(group: OfflineWorkspace) -> None:
+    ws = group
+    out = ws.command("new Share the protocol", user="dev")  # alias
+    assert not out.is_error, out.text
+    row = action(ws, 1)
+    assert row.owners == [ws.user("dev")] and row.action.organisation == "Lancashire Constabulary"
+    assert row.action.due_date is None and row.outcomes == [] and row.districts == [] and not row.action.countywide
+    out = ws.command("ADD Second one DUE:friday Outcome:EWB district:all", user="sam")
+    assert not out.is_error, out.text
+    row = action(ws, 2)
+    assert row.action.due_date == date(2026, 11, 27)  # the clock says Mon 23 Nov 2026
+    assert row.outcomes == [Outcome.ECONOMIC_WELLBEING] and row.action.countywide
+    assert "countywide" in out.text
+
+
+def test_add_owners_and_org(group: OfflineWorkspace) -> None:
+    ws = group
+    out = ws.command("add Joint visit @priya @dev owner:@sam org:south-ribble due:next friday", user="chair")
+    assert not out.is_error, out.text
+    row = action(ws, 1)
+    assert sorted(row.owners) == sorted([ws.user("priya"), ws.user("dev"), ws.user("sam")])
+    assert row.action.organisation == "South Ribble"
+    assert row.action.due_date == date(2026, 11, 27)  # the next Friday after today
+    out = ws.command('add Free text org org:"Central Lancashire PCT"', user="chair")
+    assert action(ws, 2).action.organisation == "Central Lancashire PCT"
+    out = ws.command('add Known org org:"lancashire constabulary"', user="chair")
+    assert action(ws, 3).action.organisation == "Lancashire Constabulary"
+    # An owner with no registered organisation: saved without one, and told so privately.
+    out = ws.command("add Someone new @newbie", user="chair")
+    assert out.posted and out.ephemeral and "no registered organisation" in out.ephemeral[0].blocks[0]["text"]["text"]
+    assert action(ws, 4).action.organisation == ""
+
+
+def test_past_due_date_accepted_with_warning(group: OfflineWorkspace) -> None:
+    ws = group
+    out = ws.command("add Catch-up report due:01/11/2026", user="sam")
+    assert len(out.posted) == 1 and len(out.ephemeral) == 1
+    warning = out.ephemeral[0].blocks[0]["text"]["text"]
+    assert "in the past" in warning and "Sun 1 Nov 2026" in warning
+    assert action(ws, 1).action.due_date == date(2026, 11, 1)
+    assert ":red_circle: overdue" in out.posted[0].blocks[0]["text"]["text"]
+
+
+def test_curly_quotes(group: OfflineWorkspace) -> None:
+    ws = group
+    out = ws.command("add \u201cMap youth provision\u201d org:\u201cLancashire County Council\u201d due:\u201c28 Aug 2027\u201d",
+                     user="sam")
+    assert not out.is_error, out.text
+    row = action(ws, 1)
+    assert row.action.title == "Map youth provision"
+    assert row.action.organisation == "Lancashire County Council"
+    assert row.action.due_date == date(2027, 8, 28)
+
+
+def test_escaping(group: OfflineWorkspace) -> None:
+    ws = group
+    # As Slack sends it with should_escape on: a real @channel is an entity, typed brackets arrive as &lt;...
+    raw = "add Fix <!channel> &amp; &lt;@U0FORGED|boss&gt; &lt;https://evil.example|click&gt; today"
+    out = ws.command(raw, user="sam")
+    assert not out.is_error, out.text
+    stored = action(ws, 1).action.title
+    assert stored == "Fix @channel & <@U0FORGED|boss> <https://evil.example|click> today"
+    for message in out.messages:
+        shown = message.text + " " + str(message.blocks)
+        assert "<!channel>" not in shown and "<@U0FORGED" not in shown and "<https://evil" not in shown
+    assert "&amp;" in out.text and "&lt;@U0FORGED|boss&gt;" in out.text
+    out = ws.command("show 1", user="sam")
+    assert "&lt;@U0FORGED|boss&gt;" in out.text and "<@U0FORGED" not in out.text
+    # A forged org name is escaped too.
+    ws.command('add Other org:"A &amp; B &lt;!here&gt;"', user="sam")
+    out = ws.command("actions", user="sam")
+    assert "A &amp; B &lt;!here&gt;" in out.text and "<!here>" not in out.text
+
+
+def test_retried_request_creates_one_action(group: OfflineWorkspace) -> None:
+    ws = group
+    first = ws.command("add Only once due:friday", user="sam", trigger_id="same")
+    again = ws.command("add Only once due:friday", user="sam", trigger_id="same", retry_num=1)
+    assert first.posted and not again.messages
+    assert action_count(ws) == 1
+    assert [e.verb for e in audit_trail(ws, 1)] == ["created"]
+
+
+def test_open_meeting_and_decision_are_linked(group: OfflineWorkspace) -> None:
+    ws = group
+    with db(ws) as s:
+        g = group_of(s, ws)
+        meeting = Meeting(group_id=g.id, title="November task group", status=MeetingStatus.OPEN,  # type: ignore[arg-type]
+                          created_at=ws.clock.now(), started_at=ws.clock.now())
+        s.add(meeting)
+        s.flush()
+        s.add(Decision(group_id=g.id, number=3, meeting_id=meeting.id, text="Agree the pathway & plan",  # type: ignore[arg-type]
+                       recorded_by=ws.user("chair"), created_at=ws.clock.now()))
+        meeting_id = meeting.id
+    out = ws.command("add Write the pathway decision:D3 due:end of month", user="sam")
+    assert not out.is_error, out.text
+    assert "D3" in out.text and "Agree the pathway &amp; plan" in out.text and "November task group" in out.text
+    row = action(ws, 1)
+    assert row.action.meeting_id == meeting_id and row.action.decision_id is not None
+    out = ws.command("add Another decision:3", user="sam")
+    assert action(ws, 2).action.decision_id == row.action.decision_id
+    text = error_text(ws.command("add Bad link decision:D9", user="sam"))
+    assert "no decision D9" in text
+    text = error_text(ws.command("add Bad link decision:soon", user="sam"))
+    assert "not a decision number" in text
+    assert action_count(ws) == 2
+
+
+def test_bad_input(group: OfflineWorkspace) -> None:
+    ws = group
+    cases = {
+        "add": "needs a title",
+        "add due:friday outcome:safe": "needs a title",
+        "add " + "x" * 501: "too long (501 characters; the most is 500)",
+        "add Thing due:31/02/2027": "31/02/2027",
+        "add Thing due:someday": "Try",
+        "add Thing outcome:helthy": "Did you mean *Be Healthy*?",
+        "add Thing district:chorly": "Did you mean *Chorley*?",
+        "add Thing district:narnia": "no district “narnia”",
+        "add Thing colour:red": "has no option “colour:”",
+        "add Thing owner:sam": "is not a Slack user",
+        'add "Thing': "no closing quote",
+        "ad Thing": "Did you mean `/ecm add`?",
+        "add Thing org:" + "o" * 201: "too long",
+    }
+    for command, expected in cases.items():
+        out = ws.command(command, user="sam")
+        text = error_text(out)
+        assert expected in text, (command, text)
+        assert out.ephemeral
+    assert action_count(ws) == 0
+    with db(ws) as s:
+        assert not list(s.exec(select(AuditEvent).where(AuditEvent.entity == "action")))
+        assert group_of(s, ws).next_action_number == 1
+
+
+def test_date_error_shows_examples(group: OfflineWorkspace) -> None:
+    text = error_text(group.command("add Thing due:someday", user="sam"))
+    assert "28/08/2026" in text or "next friday" in text
+
+
+def test_channel_not_set_up(ws: OfflineWorkspace) -> None:
+    for command in ("add Something", "actions", "show 1", "update 1 rag:red", "done 1", "reopen 1", "drop 1 \"x\""):
+        text = error_text(ws.command(command, user="sam"))
+        assert "/ecm setup" in text, command
+    assert action_count(ws) == 0
+
+
+def test_help_for_add(group: OfflineWorkspace) -> None:
+    out = group.command("help add", user="sam")
+    assert "/ecm add TITLE" in out.text and "Outcomes" in out.text and "Also:* `new`" in out.text
+
+
+def test_fallback_text_is_escaped(group: OfflineWorkspace) -> None:
+    out = group.command("add Fix <!channel> now", user="sam")
+    assert "<!channel>" not in out.posted[0].text
+    with db(group) as s:
+        created = list(s.exec(select(AuditEvent).where(AuditEvent.entity == "action").order_by(col(AuditEvent.id))))
+    assert created[0].at == datetime.fromisoformat("2026-11-23T09:30:00+00:00")
