@@ -1,0 +1,193 @@
+"""`/ecm actions` (alias `list`) through the real app: filters, grouping, paging with the Next page button."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from bot.offline import Exchange, OfflineWorkspace
+from storage.models import Outcome
+from tests.actions_support import (
+    blocks_round_trip,  # noqa: F401 - autouse: every message is checked as Block Kit
+    error_text,
+    make_actions,
+)
+
+TODAY = date(2026, 11, 23)
+
+
+def numbers(out: Exchange) -> list[int]:
+    """Action numbers in the order the list shows them."""
+    assert len(out.messages) == 1 and out.messages[0].ephemeral, out.text
+    return [int(n) for n in re.findall(r"\*#(\d+)\*", out.text)]
+
+
+def buttons(out: Exchange) -> dict[str, str]:
+    found = {}
+    for block in out.messages[0].blocks:
+        if block["type"] == "actions":
+            for element in block["elements"]:
+                assert element["action_id"] == "ecm_run"
+                found[element["text"]["text"]] = element["value"]
+    return found
+
+
+def seed(ws: OfflineWorkspace) -> None:
+    for command, user in [
+        ("add Overdue safe chorley due:20/11/2026 outcome:safe district:chorley", "sam"),  # 1
+        ("add Soon healthy+safe preston @priya @sam due:25/11/2026 outcome:healthy,safe district:preston", "priya"),  # 2
+        ("add Countywide econ outcome:economic district:all", "dev"),  # 3
+        ("add Later wyre due:20/01/2027 district:wyre", "dev"),  # 4
+        ("add Done one due:10/11/2026 outcome:safe district:chorley", "sam"),  # 5
+    ]:
+        out = ws.command(command, user=user)
+        assert out.posted, out.text
+    assert not ws.command("done 5", user="sam").is_error
+
+
+def test_default_list(group: OfflineWorkspace) -> None:
+    ws = group
+    seed(ws)
+    out = ws.command("actions", user="dev")
+    assert numbers(out) == [1, 2, 4, 3]  # by due date, no due date last; done ones left out
+    assert "Open actions (4)" in out.text
+    assert ":red_circle: overdue" in out.text and "due soon" in out.text
+    assert "countywide" in out.text and "Showing" not in out.text  # one page: no paging
+    assert numbers(ws.command("list", user="dev")) == [1, 2, 4, 3]
+    assert numbers(ws.command("actions open", user="dev")) == [1, 2, 4, 3]
+
+
+def test_word_filters(group: OfflineWorkspace) -> None:
+    ws = group
+    seed(ws)
+    assert numbers(ws.command("actions mine", user="sam")) == [1, 2]
+    assert numbers(ws.command("actions overdue", user="sam")) == [1]
+    assert numbers(ws.command("actions soon", user="sam")) == [2]
+    assert numbers(ws.command("actions done", user="sam")) == [5]
+    assert numbers(ws.command("actions all", user="sam")) == [5, 1, 2, 4, 3]
+    assert numbers(ws.command("actions mine all", user="sam")) == [5, 1, 2]
+    assert "My open actions (2)" in ws.command("actions mine", user="sam").text
+    out = ws.command("actions mine", user="chair")
+    assert "You have no open actions." in out.text and not out.is_error
+
+
+def test_key_filters(group: OfflineWorkspace) -> None:
+    ws = group
+    seed(ws)
+    assert numbers(ws.command("actions outcome:safe", user="sam")) == [1, 2]
+    assert numbers(ws.command("actions outcome:healthy,economic", user="sam")) == [2, 3]
+    # district: includes countywide actions
+    assert numbers(ws.command("actions district:chorley", user="sam")) == [1, 3]
+    assert numbers(ws.command('actions district:"South Ribble"', user="sam")) == [3]
+    assert numbers(ws.command("actions owner:@priya", user="sam")) == [2]
+    assert numbers(ws.command("actions @dev", user="sam")) == [4, 3]
+    assert numbers(ws.command("actions all outcome:safe district:chorley owner:@sam", user="sam")) == [5, 1]
+    out = ws.command("actions outcome:safe district:chorley", user="sam")
+    assert "Filters: outcome Stay Safe; district Chorley (or countywide)" in out.text
+
+
+def test_grouped_by_outcome_district_owner(group: OfflineWorkspace) -> None:
+    ws = group
+    seed(ws)
+    out = ws.command("actions by:outcome", user="sam")
+    text = out.text
+    assert text.index("*Be Healthy* (1 action)") < text.index("*Stay Safe* (2 actions)") \
+        < text.index("*Achieve Economic Well-being* (1 action)") < text.index("*No outcome* (1 action)")
+    assert numbers(out) == [2, 1, 2, 3, 4]  # #2 is under both of its outcomes
+    assert "1 action with more than one outcome appears under each (#2)" in text
+    assert "Open actions (4)" in text
+    out = ws.command("actions by:district", user="sam")
+    assert "*Countywide* (1 action)" in out.text and "*Chorley* (1 action)" in out.text
+    assert numbers(out) == [3, 1, 2, 4]
+    out = ws.command("actions all by:owner", user="sam")
+    assert f"*<@{ws.user('sam')}>* (3 actions)" in out.text and f"*<@{ws.user('dev')}>* (2 actions)" in out.text
+    out = ws.command("actions by:org", user="sam")
+    assert "*Lancashire Constabulary* (2 actions)" in out.text
+
+
+def test_bad_input(group: OfflineWorkspace) -> None:
+    ws = group
+    seed(ws)
+    cases = {
+        "actions overdeu": "Did you mean `overdue`?",
+        "actions by:colour": "can't group by “colour”",
+        "actions outcome:helthy": "Did you mean *Be Healthy*?",
+        "actions district:chorly": "Did you mean *Chorley*?",
+        "actions page:0": "not a page number",
+        "actions page:x": "not a page number",
+        "actions page:2": "There is no page 2",
+        "actions 12": "/ecm show 12",
+        "actions sort:due": "has no option “sort:”",
+        "actions owner:@sam owner:@dev": "one owner's actions at a time",
+        "lsit": "Did you mean `/ecm actions`?",
+    }
+    for command, expected in cases.items():
+        text = error_text(ws.command(command, user="sam"))
+        assert expected in text, (command, text)
+
+
+def test_empty_lists(group: OfflineWorkspace) -> None:
+    out = group.command("actions", user="sam")
+    assert not out.is_error and "No open actions." in out.text and out.ephemeral
+    out = group.command("actions all", user="sam")
+    assert "No actions." in out.text and "/ecm add" in out.text
+    out = group.command("actions mine all", user="sam")
+    assert "You have no actions." in out.text
+
+
+def test_paging_beyond_40(group: OfflineWorkspace) -> None:
+    ws = group
+    make_actions(ws, 95, due=TODAY + timedelta(days=30))
+    out = ws.command("actions outcome:safe", user="sam")
+    assert "No open actions match those filters." in out.text  # none have outcomes
+    out = ws.command("actions", user="sam")
+    assert numbers(out) == list(range(1, 41))
+    assert len(out.messages[0].blocks) <= 50
+    assert "Showing 1–40 of 95 actions (page 1 of 3)" in out.text
+    assert "Open actions (95)" in out.text
+    nav = buttons(out)
+    assert list(nav) == ["Next page"] and nav["Next page"] == "actions page:2"
+
+    out = ws.click("ecm_run", nav["Next page"], user="sam")
+    assert numbers(out) == list(range(41, 81))
+    assert "Showing 41–80 of 95" in out.text
+    nav = buttons(out)
+    assert nav == {"Previous page": "actions page:1", "Next page": "actions page:3"}
+
+    out = ws.click("ecm_run", nav["Next page"], user="sam")
+    assert numbers(out) == list(range(81, 96))
+    assert "Showing 81–95 of 95" in out.text
+    assert list(buttons(out)) == ["Previous page"]
+
+
+def test_paging_keeps_filters(group: OfflineWorkspace) -> None:
+    ws = group
+    make_actions(ws, 45, due=TODAY + timedelta(days=3), outcomes=[Outcome.STAY_SAFE], district="chorley")
+    make_actions(ws, 5, user="dev")
+    out = ws.command('actions mine outcome:safe district:"Chorley" by:outcome', user="sam")
+    assert "Showing 1–40 of 45" in out.text and "*Stay Safe* (45 actions)" in out.text
+    value = buttons(out)["Next page"]
+    assert value == 'actions mine outcome:safe district:Chorley by:outcome page:2'
+    out = ws.click("ecm_run", value, user="sam")
+    assert numbers(out) == list(range(41, 46))
+    assert "*Stay Safe* (45 actions) _continued_" in out.text
+
+
+def test_grouped_paging_counts_entries(group: OfflineWorkspace) -> None:
+    ws = group
+    make_actions(ws, 30, outcomes=[Outcome.STAY_SAFE, Outcome.BE_HEALTHY])
+    out = ws.command("actions by:outcome", user="sam")
+    assert "Showing 1–40 of 60 entries" in out.text
+    assert "30 actions with more than one outcome appear under each" in out.text
+    assert len(out.messages[0].blocks) <= 50
+    out = ws.click("ecm_run", buttons(out)["Next page"], user="sam")
+    assert "Showing 41–60 of 60 entries" in out.text and "*Stay Safe* (30 actions) _continued_" in out.text
+
+
+def test_long_titles_stay_within_limits(group: OfflineWorkspace) -> None:
+    ws = group
+    for i in range(45):
+        ws.command(f"add {'Very long title ' * 30}{i} outcome:safe,healthy,enjoy district:all", user="sam")
+    out = ws.command("actions by:outcome", user="sam")
+    assert len(out.messages) == 1 and len(out.messages[0].blocks) <= 50
+    assert "…" in out.text  # titles are cut in lists; `show` has them in full
