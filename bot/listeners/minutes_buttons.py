@@ -1,0 +1,33 @@
+"""The "Share in channel" button under `/ecm minutes`: posts that meeting's minutes in the channel."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.listeners.slash_commands import SORRY
+from bot.services import Services
+from bot.slack_api import deliver
+from commands.context import Context
+from commands.meeting_view import SHARE_MINUTES, share_minutes
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, services: Services) -> None:
+    @app.action(SHARE_MINUTES)
+    def on_share_minutes(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
+        user = (body.get("user") or {}).get("id", "")
+        ctx = Context(engine=services.engine, clock=services.clock, team_id=(body.get("team") or {}).get("id", ""),
+                      channel_id=channel, user_id=user, request_key=body.get("trigger_id"),
+                      default_timezone=services.settings.ecm_timezone)
+        try:
+            replies = share_minutes(ctx, str(action.get("value") or ""))
+        except Exception:
+            log.exception("sharing minutes failed")
+            replies = [SORRY]
+        deliver(services.client, replies, channel_id=channel, user_id=user, response_url=body.get("response_url"))

@@ -1,0 +1,446 @@
+"""How meetings look in Slack: the header and matters arising, the minutes, the attendance summary, and the
+next scheduled dates. Plain reply data; user text escaped here.
+
+Slack limits: a section holds 3000 characters and a message 50 blocks (the renderer splits longer replies
+across messages). Minutes posted in the channel keep one section per part and summarise a long part with a
+pointer to `/ecm minutes N`, which shows every part in full (each still bounded).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from commands.action_view import action_line
+from commands.context import Context
+from commands.dates import DateError, format_date, format_datetime, parse_date
+from commands.grammar import Args, Kind
+from commands.recurrence import describe_recurrence, occurrences
+from commands.replies import Button, Reply, Section, UserError, Visibility
+from commands.text import esc, plural, truncate
+from storage import groups
+from storage import meetings as store
+from storage.actions import ActionRow
+from storage.db import session_scope
+from storage.models import (
+    REPRESENTED_MODES,
+    Attendance,
+    AttendanceMode,
+    Meeting,
+    MeetingSchedule,
+    MeetingStatus,
+    Member,
+    TaskGroup,
+)
+
+SHARE_MINUTES = "ecm_share_minutes"
+CHANNEL_PART = 2800  # one section (one block) per part of the minutes posted in the channel
+FULL_PART = 6 * 2800  # `/ecm minutes`: a part may run to a few blocks; the whole stays under 50 blocks
+MAX_LINE = 900
+DEFAULT_LAST = 6
+
+MODE_TITLES = {
+    AttendanceMode.PRESENT: "Present",
+    AttendanceMode.SUBSTITUTE: "Substitutes",
+    AttendanceMode.VIRTUAL: "Joined remotely",
+    AttendanceMode.APOLOGIES: "Apologies",
+    AttendanceMode.ABSENT: "Absent",
+}
+MODE_WORDS = {
+    AttendanceMode.PRESENT: "present",
+    AttendanceMode.SUBSTITUTE: "substitute",
+    AttendanceMode.VIRTUAL: "present remotely",
+    AttendanceMode.APOLOGIES: "apologies",
+    AttendanceMode.ABSENT: "absent",
+}
+
+
+# ----- small pieces ---------------------------------------------------------------------------------------
+
+_MENTION_RE = re.compile(r"(<@[UW][A-Z0-9]+>)")
+
+
+def text_with_mentions(args: Args) -> str:
+    """The free text of a command with the people it mentions kept in place as `<@U…>`."""
+    return " ".join(f"<@{t.text}>" if t.kind == Kind.MENTION else t.text for t in args.tokens
+                    if t.kind in (Kind.WORD, Kind.QUOTED, Kind.MENTION)).strip()
+
+
+def show_text(text: str) -> str:
+    """User text for mrkdwn: escaped, except `<@U…>` mentions, which stay mentions."""
+    return "".join(p if _MENTION_RE.fullmatch(p) else esc(p) for p in _MENTION_RE.split(text))
+
+
+def org_text(organisation: str) -> str:
+    return esc(organisation) if organisation.strip() else "organisation not set"
+
+
+def local_midnight(d: date, tz: str) -> datetime:
+    """The start of a local day, as aware UTC."""
+    return datetime.combine(d, time(0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def past_date(text: str, today: date, key: str) -> date:
+    """A `since:`-style date: `1 Sep` in November is the September gone, not next year's."""
+    try:
+        day = parse_date(text, today)
+    except DateError as error:
+        raise UserError(str(error), f"For example `{key}:1 Sep 2026`.") from error
+    if day > today + timedelta(days=7) and not re.search(r"\d{4}", text):
+        try:
+            day = day.replace(year=day.year - 1)
+        except ValueError:  # 29 February
+            day = day.replace(year=day.year - 1, day=28)
+    if day > today:
+        raise UserError(f"`{key}:` is in the future ({format_date(day)}).", f"Give a past date, e.g. `{key}:1 Sep 2026`.")
+    return day
+
+
+def when_of(meeting: Meeting) -> datetime:
+    return meeting.started_at or meeting.scheduled_for or meeting.created_at
+
+
+def meeting_name(meeting: Meeting, number: int | None) -> str:
+    return f"Meeting {number}" if number else "Meeting"
+
+
+def meeting_label(meeting: Meeting, number: int | None, tz: str) -> str:
+    """`Meeting 3 · *Title* · Mon 23 Nov 2026, 10:00` (mrkdwn)."""
+    return f"{meeting_name(meeting, number)} · *{esc(meeting.title)}* · {format_datetime(when_of(meeting), tz)}"
+
+
+def attendance_entry(record: Attendance) -> str:
+    text = f"<@{record.user_id}> ({org_text(record.organisation)}"
+    if record.substitute_for:
+        text += f", for <@{record.substitute_for}>"
+    return text + ")"
+
+
+def budgeted(title: str, lines: Sequence[str], budget: int, more: str, total: int | None = None) -> tuple[str, bool]:
+    """`title` and as many `lines` as fit in `budget` characters, then "… and N more — `more`".
+    Returns (text, whether anything was left out)."""
+    text = title
+    shown = 0
+    for line in lines:
+        line = truncate(line, MAX_LINE)
+        if len(text) + len(line) + 1 > budget - 160:
+            break
+        text += "\n" + line
+        shown += 1
+    left = (total if total is not None else len(lines)) - shown
+    if left > 0:
+        text += f"\n_… and {left} more — {more}_"
+    return text, left > 0
+
+
+def people_line(label: str, entries: Sequence[str], limit: int = 1400) -> str:
+    """`*Present (3):* a, b, c`, cut to `limit` characters with a count of the rest."""
+    text = f"*{label} ({len(entries)}):* "
+    shown: list[str] = []
+    for entry in entries:
+        if len(text) + sum(len(s) + 2 for s in shown) + len(entry) > limit:
+            break
+        shown.append(entry)
+    text += ", ".join(shown) if shown else "none"
+    if len(shown) < len(entries):
+        text += f" _and {len(entries) - len(shown)} more_"
+    return text
+
+
+# ----- schedules ------------------------------------------------------------------------------------------
+
+def excluded_dates(schedule: MeetingSchedule) -> frozenset[date]:
+    out = set()
+    for text in schedule.cancelled_dates or []:
+        try:
+            out.add(date.fromisoformat(text))
+        except ValueError:
+            continue
+    return frozenset(out)
+
+
+def schedule_occurrences(schedule: MeetingSchedule, tz: str, after: datetime, count: int = 3,
+                         until: date | None = None, include_cancelled: bool = False) -> list[datetime]:
+    last = schedule.until if until is None else (min(until, schedule.until) if schedule.until else until)
+    return occurrences(schedule.rrule, schedule.start_date, schedule.local_time, tz, after, count=count, until=last,
+                       exclude=frozenset() if include_cancelled else excluded_dates(schedule))
+
+
+@dataclass
+class Upcoming:
+    at: datetime
+    schedule: MeetingSchedule
+
+
+def upcoming(session: Session, group: TaskGroup, after: datetime, count: int = 3) -> list[Upcoming]:
+    """The next `count` scheduled meetings of the group after `after`, cancelled dates left out."""
+    found = [Upcoming(at, s) for s in store.active_schedules(session, group.id)  # type: ignore[arg-type]
+             for at in schedule_occurrences(s, group.timezone, after, count)]
+    return sorted(found, key=lambda u: u.at)[:count]
+
+
+def nearest_occurrence(session: Session, group: TaskGroup, now: datetime,
+                       window: timedelta = timedelta(hours=2)) -> Upcoming | None:
+    """A scheduled meeting within `window` of now that has not been held or cancelled yet."""
+    best: Upcoming | None = None
+    for schedule in store.active_schedules(session, group.id):  # type: ignore[arg-type]
+        for at in schedule_occurrences(schedule, group.timezone, now - window - timedelta(microseconds=1), 3):
+            if at > now + window:
+                break
+            if store.meeting_for_occurrence(session, schedule.id, at) is not None:  # type: ignore[arg-type]
+                continue
+            if best is None or abs(at - now) < abs(best.at - now):
+                best = Upcoming(at, schedule)
+    return best
+
+
+def upcoming_lines(session: Session, group: TaskGroup, now: datetime, count: int = 3) -> list[str]:
+    tz = group.timezone
+    lines = [f"• {format_datetime(u.at, tz)} — {esc(u.schedule.title)}" for u in upcoming(session, group, now, count)]
+    for m in store.upcoming_cancelled(session, group.id, after=now):  # type: ignore[arg-type]
+        reason = f": {esc(truncate(m.cancel_reason, 200))}" if m.cancel_reason else ""
+        lines.append(f"• ~{format_datetime(when_of(m), tz)}~ — {esc(m.title)} *cancelled*{reason}")
+    return lines
+
+
+def schedule_line(schedule: MeetingSchedule, tz: str) -> str:
+    text = (f"*{esc(schedule.title)}*: {describe_recurrence(schedule.rrule)} at {schedule.local_time:%H:%M} "
+            f"({tz}), from {format_date(schedule.start_date)}")
+    if schedule.until:
+        text += f" until {format_date(schedule.until)}"
+    cancelled = sorted(excluded_dates(schedule))
+    if cancelled:
+        text += "; cancelled: " + ", ".join(format_date(d) for d in cancelled[-6:])
+    return text
+
+
+# ----- matters arising --------------------------------------------------------------------------------------
+
+def matters_arising_sections(rows: list[ActionRow], total: int, today: date, max_groups: int = 36) -> list[Section]:
+    """Open actions from earlier meetings and overdue actions, one section per owning organisation."""
+    if not rows:
+        return [Section("*Matters arising:* none — no open actions from earlier meetings and nothing overdue.")]
+    sections = [Section(f"*Matters arising ({total})* — open actions from earlier meetings and overdue actions, "
+                        "by organisation:")]
+    grouped = [(org, list(items)) for org, items in groupby(rows, key=lambda r: r.action.organisation or "")]
+    for org, items in grouped[:max_groups]:
+        text, _ = budgeted(f"*{org_text(org) if org else 'No organisation'}* ({len(items)})",
+                           [action_line(r, today) for r in items], CHANNEL_PART, "`/ecm actions` lists them all")
+        sections.append(Section(text))
+    left = total - sum(len(items) for _, items in grouped[:max_groups])
+    if left > 0:
+        sections.append(Section(f"_… and {plural(left, 'more action')}: `/ecm actions overdue` and "
+                                "`/ecm actions` list them all._"))
+    return sections
+
+
+# ----- minutes -------------------------------------------------------------------------------------------------
+
+def expected_organisations(districts: Sequence[str], members: Sequence[Member]) -> list[str]:
+    """Every district of the group and every registered member's organisation, each once."""
+    seen: dict[str, str] = {}
+    for name in [*districts, *(m.organisation for m in members)]:
+        key = " ".join(name.lower().split())
+        if key and key not in seen:
+            seen[key] = name
+    return list(seen.values())
+
+
+def not_represented(expected: Sequence[str], records: Sequence[Attendance]) -> list[str]:
+    represented = {" ".join(r.organisation.lower().split()) for r in records if r.mode in REPRESENTED_MODES}
+    return [name for name in expected if " ".join(name.lower().split()) not in represented]
+
+
+def minutes_reply(session: Session, group: TaskGroup, meeting: Meeting, today: date, *, full: bool,
+                  shared_by: str | None = None) -> Reply:
+    """The minutes of one meeting. `full`: every part at length (ephemeral, with a share button); otherwise
+    the channel version: one section per part, long parts summarised with a pointer to `/ecm minutes N`."""
+    tz = group.timezone
+    number = store.meeting_number(session, meeting)
+    ref = f"`/ecm minutes {number}`" if number else "`/ecm minutes`"
+    budget = FULL_PART if full else CHANNEL_PART
+    summarised = False
+
+    started = when_of(meeting)
+    when = format_datetime(started, tz)
+    if meeting.ended_at and meeting.started_at and meeting.status == MeetingStatus.CLOSED:
+        when += f"–{meeting.ended_at.astimezone(ZoneInfo(tz)):%H:%M}"
+    head = [f"*{esc(group.name)}* · {meeting_name(meeting, number)}", f"*When:* {when} ({tz})"]
+    if meeting.chair_user_id:
+        head.append(f"*Chair:* <@{meeting.chair_user_id}>")
+    if meeting.scheduled_for and meeting.started_at:
+        head.append(f"*Scheduled for:* {format_datetime(meeting.scheduled_for, tz)}")
+    if meeting.status == MeetingStatus.OPEN:
+        head.append("_The meeting is still open: these are the minutes so far._")
+    elif meeting.status == MeetingStatus.CANCELLED:
+        reason = f": {esc(meeting.cancel_reason)}" if meeting.cancel_reason else ""
+        head.append(f":no_entry_sign: *Cancelled*{reason}. It does not count in attendance figures.")
+    sections = [Section("\n".join(head))]
+
+    records = store.current_attendance(session, meeting.id)  # type: ignore[arg-type]
+    by_mode: dict[AttendanceMode, list[str]] = {mode: [] for mode in MODE_TITLES}
+    for record in records:
+        by_mode[record.mode].append(attendance_entry(record))
+    limit = 1400 if not full else 2700
+    if records:
+        lines = [people_line(MODE_TITLES[mode], entries, limit) for mode, entries in by_mode.items()
+                 if entries or mode in (AttendanceMode.PRESENT, AttendanceMode.APOLOGIES)]
+        summarised |= any(line.endswith("more_") for line in lines)
+        text, cut = budgeted("*Attendance*", lines, budget, f"{ref} or `/ecm attendance by:member`")
+        summarised |= cut
+    else:
+        text = "*Attendance:* nobody was recorded."
+    sections.append(Section(text))
+
+    if meeting.status != MeetingStatus.CANCELLED or records:
+        districts = [d.name for d in groups.list_districts(session, group.id)]  # type: ignore[arg-type]
+        members = groups.list_members(session, group.id)  # type: ignore[arg-type]
+        missing = not_represented(expected_organisations(districts, members), records)
+        line = people_line("Not represented", [esc(n) for n in missing], 2600 if not full else 2700)
+        summarised |= line.endswith("more_")
+        sections.append(Section(line if missing else "*Not represented:* every district and partner was represented."))
+
+    decisions = store.meeting_decisions(session, meeting.id)  # type: ignore[arg-type]
+    lines = [f"• *D{d.number}* _({d.status.value})_ {show_text(d.text)}" for d in decisions]
+    text, cut = budgeted(f"*Decisions ({len(decisions)})*", lines, budget, "`/ecm decisions` lists them all")
+    summarised |= cut
+    sections.append(Section(text if decisions else "*Decisions:* none recorded."))
+
+    rows, total = store.meeting_actions(session, meeting.id)  # type: ignore[arg-type]
+    text, cut = budgeted(f"*Actions raised ({total})*", [action_line(r, today) for r in rows], budget,
+                         "`/ecm actions all` lists them all", total)
+    summarised |= cut
+    sections.append(Section(text if total else "*Actions raised:* none."))
+
+    notes = store.meeting_notes(session, meeting.id)  # type: ignore[arg-type]
+    lines = [f"• {show_text(n.text)} — <@{n.author}>" for n in notes]
+    text, cut = budgeted(f"*Notes ({len(notes)})*", lines, budget, ref)
+    summarised |= cut
+    sections.append(Section(text if notes else "*Notes:* none."))
+
+    footer = f"{meeting_name(meeting, number)} · {ref} shows these minutes again"
+    if summarised and not full:
+        footer = f"Some parts are summarised: {ref} shows them in full. " + footer
+    if shared_by:
+        footer = f"Shared by <@{shared_by}> · " + footer
+    if full:
+        command = f"/ecm minutes {number} share" if number else "/ecm minutes share"
+        sections.append(Section(f"Only you can see this. Share it with the group with the button, or `{command}`.",
+                                buttons=[Button("Share in channel", SHARE_MINUTES, str(meeting.id), "primary")]))
+    represented = sum(len(by_mode[m]) for m in REPRESENTED_MODES)
+    plain = (f"Minutes of {meeting.title}, {format_date(started.astimezone(ZoneInfo(tz)).date())}: "
+             f"{represented} attending, {len(by_mode[AttendanceMode.APOLOGIES])} apologies, "
+             f"{plural(len(decisions), 'decision')}, {plural(total, 'action')} raised.")
+    return Reply(text=plain, visibility=Visibility.EPHEMERAL if full else Visibility.CHANNEL,
+                 header=truncate(f"Minutes: {meeting.title}", 150), sections=sections, footer=footer)
+
+
+# ----- attendance summary --------------------------------------------------------------------------------------
+
+def tally_line(name: str, t: store.Tally) -> str:
+    parts = []
+    for count, word in ((t.present, "present"), (t.substitute, "by substitute"), (t.virtual, "remotely")):
+        if count:
+            parts.append(f"{count} {word}")
+    line = f"• {name} — represented at {t.represented} of {plural(t.held, 'meeting')}"
+    if parts and (t.substitute or t.virtual):
+        line += f" ({', '.join(parts)})"
+    line += f"; apologies {t.apologies}; absent {t.absent}"
+    if t.below_half:
+        line += " — *represented at fewer than half*"
+    return line
+
+
+def member_line(user_id: str, organisation: str, t: store.Tally) -> str:
+    parts = []
+    for count, word in ((t.substitute, "as substitute"), (t.virtual, "remotely")):
+        if count:
+            parts.append(f"{count} {word}")
+    line = f"• <@{user_id}> ({org_text(organisation)}) — attended {t.represented} of {plural(t.held, 'meeting')}"
+    if parts:
+        line += f" ({', '.join(parts)})"
+    line += f"; apologies {t.apologies}; absent {t.absent}"
+    if t.expected and t.held and t.represented * 2 < t.held:
+        line += " — *attended fewer than half*"
+    return line
+
+
+def attendance_reply(session: Session, group: TaskGroup, choice: store.MeetingChoice, *, by_member: bool,
+                     organisation: str | None, visibility: Visibility, scope: str, channel: bool) -> Reply:
+    """Counts per organisation (or per member) over the chosen meetings; cancelled meetings never count."""
+    tz = group.timezone
+    held = len(choice.ids)
+    budget = FULL_PART
+    intro: list[str] = []
+    if held:
+        first, last = choice.meetings[0], choice.meetings[-1]
+        span = format_date(when_of(first).astimezone(ZoneInfo(tz)).date())
+        if held > 1:
+            span += " – " + format_date(when_of(last).astimezone(ZoneInfo(tz)).date())
+        intro.append(f"Over {scope}: {plural(held, 'meeting')} held, {span}. Cancelled meetings are not counted.")
+    else:
+        intro.append(f"No meetings held {'yet' if scope.startswith('the last') else 'in that period'}, "
+                     "so there is nothing to count. Cancelled meetings are not counted.")
+    members = groups.list_members(session, group.id)  # type: ignore[arg-type]
+    sections: list[Section] = []
+    if by_member:
+        rows = store.member_tallies(session, choice, members, organisation)
+        lines = [member_line(u, org, t) for u, org, t in rows]
+        title = "*By member*"
+        low = [f"<@{u}>" for u, _, t in rows if t.expected and t.held and t.represented * 2 < t.held]
+        if held and low:
+            intro.append("Attended fewer than half of these meetings: " + ", ".join(low[:40])
+                         + (f" and {len(low) - 40} more" if len(low) > 40 else "") + ".")
+    else:
+        districts = [d.name for d in groups.list_districts(session, group.id)]  # type: ignore[arg-type]
+        tallies = store.organisation_tallies(session, choice, expected_organisations(districts, members), organisation)
+        lines = [tally_line(esc(t.name), t) for t in tallies]
+        title = "*By organisation*"
+        low = [esc(t.name) for t in tallies if t.below_half]
+        if held and low:
+            intro.append("Represented at fewer than half of these meetings: " + ", ".join(low) + ".")
+        elif held:
+            intro.append("Every district and partner was represented at half of these meetings or more.")
+    sections.append(Section("\n".join(intro)))
+    if held:
+        text, _ = budgeted(title, lines, budget, "narrow it with `district:NAME` or `since:DATE`")
+        sections.append(Section(text if lines else f"{title}: nobody to count."))
+    plain = f"Attendance over {scope}: {plural(held, 'meeting')} held."
+    if low and held:
+        plain += f" Fewer than half: {len(low)}."
+    footer = ("Counts, not percentages. `/ecm attendance by:member`, `last:N`, `since:DATE`, `district:NAME`."
+              if not channel else "`/ecm attendance` any time; `by:member` for each person.")
+    return Reply(text=plain, visibility=visibility, header=f"Attendance: {scope}", sections=sections, footer=footer)
+
+
+def status_word(meeting: Meeting) -> str:
+    return {MeetingStatus.OPEN: "open now", MeetingStatus.CLOSED: "held", MeetingStatus.CANCELLED: "cancelled",
+            MeetingStatus.SCHEDULED: "scheduled"}[meeting.status]
+
+
+def linked_action_text(action_number: int, title: str, status: str, due: date | None) -> str:
+    due_part = f", due {format_date(due)}" if due else ""
+    return f"#{action_number} {esc(truncate(title, 120))} ({status}{due_part})"
+
+
+
+def share_minutes(ctx: Context, value: str) -> list[Reply]:
+    """The "Share in channel" button: the minutes of meeting `value` (its id), posted in the channel.
+    Only meetings of this channel's task group can be shared from it."""
+    try:
+        with session_scope(ctx.engine) as session:
+            group = groups.get_group(session, ctx.team_id, ctx.channel_id)
+            meeting = store.get_meeting(session, group.id, int(value)) if group and value.isdigit() else None  # type: ignore[arg-type]
+            if group is None or meeting is None:
+                raise UserError("I can't find those minutes in this channel's task group.",
+                                "`/ecm minutes` shows the latest minutes.")
+            today = ctx.clock.now().astimezone(ZoneInfo(group.timezone)).date()
+            return [minutes_reply(session, group, meeting, today, full=False, shared_by=ctx.user_id)]
+    except UserError as error:
+        return [Reply.error(error.message, error.usage)]

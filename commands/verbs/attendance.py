@@ -1,0 +1,230 @@
+"""Attendance at the open meeting: `/ecm here` (yourself), `/ecm present @a @b` and `/ecm apologies @c`
+(chairs, for others).
+
+`for:` is a district, a free-text organisation, or a registered member (`for:@dev`: attending in their place,
+for their organisation). It defaults to the person's registered organisation. `as:substitute|virtual`.
+Recording someone again corrects them: the latest record wins and the earlier one stays in the audit trail.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from commands.context import Call
+from commands.grammar import mention_ids
+from commands.registry import verb
+from commands.replies import Reply, Section, UserError, Visibility
+from commands.text import esc, slugify, truncate
+from commands.verbs.meeting import require_open
+from storage import groups
+from storage import meetings as store
+from storage.models import Attendance, AttendanceMode, Meeting, Member
+
+MAX_ORG = 200
+_AS_WORDS = {
+    "present": AttendanceMode.PRESENT, "in-person": AttendanceMode.PRESENT, "person": AttendanceMode.PRESENT,
+    "substitute": AttendanceMode.SUBSTITUTE, "sub": AttendanceMode.SUBSTITUTE, "deputy": AttendanceMode.SUBSTITUTE,
+    "virtual": AttendanceMode.VIRTUAL, "remote": AttendanceMode.VIRTUAL, "online": AttendanceMode.VIRTUAL,
+    "video": AttendanceMode.VIRTUAL, "phone": AttendanceMode.VIRTUAL,
+}
+FOR_EXAMPLES = 'for:chorley, for:"Lancashire Constabulary" or for:@name (standing in for them)'
+
+
+@dataclass
+class ForWhom:
+    organisation: str
+    member: Member | None = None  # when `for:` named a registered member
+
+
+def parse_as(value: str | None, default: AttendanceMode = AttendanceMode.PRESENT) -> AttendanceMode:
+    if value is None:
+        return default
+    mode = _AS_WORDS.get(slugify(value))
+    if mode is None:
+        raise UserError(f"“{esc(truncate(value, 40))}” is not a way of attending.",
+                        "Use `as:substitute` (standing in for someone) or `as:virtual` (joining remotely).")
+    return mode
+
+
+def resolve_for(call: Call, value: str) -> ForWhom:
+    """What `for:` names: a registered member, a district, a registered member's organisation, or a new
+    organisation written out in full."""
+    value = " ".join(value.split())
+    if value.startswith("<@"):
+        ids = mention_ids(value)
+        if len(ids) != 1:
+            raise UserError("`for:` takes one person.", f"For example {FOR_EXAMPLES}.")
+        member = groups.get_member(call.session, call.group_id, ids[0])
+        if member is None:
+            raise UserError(f"<@{ids[0]}> is not a registered member of this task group, so I don't know their "
+                            "organisation.", f"Give the organisation instead: {FOR_EXAMPLES}.")
+        return ForWhom(member.organisation, member)
+    if not value:
+        raise UserError("`for:` needs an organisation.", f"For example {FOR_EXAMPLES}.")
+    if len(value) > MAX_ORG:
+        raise UserError(f"That organisation name is too long ({MAX_ORG} characters at most).")
+    wanted = slugify(value)
+    districts = groups.list_districts(call.session, call.group_id)
+    for d in districts:
+        if wanted in (d.slug, slugify(d.name)):
+            return ForWhom(d.name)
+    for m in groups.list_members(call.session, call.group_id):
+        if m.organisation and slugify(m.organisation) == wanted:
+            return ForWhom(m.organisation)
+    prefixed = [d for d in districts if len(wanted) >= 3 and d.slug.startswith(wanted)]
+    if len(prefixed) == 1:
+        return ForWhom(prefixed[0].name)
+    if len(prefixed) > 1:
+        raise UserError(f"“{esc(value)}” could be {', '.join(esc(d.name) for d in prefixed)}. "
+                        "Please give more of the name.")
+    if " " not in value:
+        guess = difflib.get_close_matches(wanted, [d.slug for d in districts], n=1, cutoff=0.75)
+        if guess:
+            name = next(d.name for d in districts if d.slug == guess[0])
+            raise UserError(f"There is no district “{esc(value)}”. Did you mean *{esc(name)}*?",
+                            "For another organisation, write its full name: `for:\"Barnardo's North West\"`.")
+    return ForWhom(value)
+
+
+def record_one(call: Call, meeting: Meeting, user_id: str, mode: AttendanceMode,
+               for_whom: ForWhom | None) -> tuple[Attendance, Attendance | None]:
+    member = groups.get_member(call.session, call.group_id, user_id)
+    substitute_for: str | None = None
+    if for_whom is not None:
+        organisation = for_whom.organisation
+        named = for_whom.member
+        if named is not None and named.user_id != user_id:
+            substitute_for = named.user_id
+            if mode == AttendanceMode.PRESENT:
+                mode = AttendanceMode.SUBSTITUTE  # attending in someone else's place
+        elif named is not None and mode == AttendanceMode.SUBSTITUTE:
+            raise UserError(f"<@{user_id}> can't stand in for themselves.",
+                            "Name the member they replace: `for:@name`, or their organisation.")
+        if mode == AttendanceMode.SUBSTITUTE and substitute_for is None:
+            # "for:chorley as:substitute": standing in for that organisation's member, when there is just one.
+            regulars = [m for m in groups.list_members(call.session, call.group_id)
+                        if m.user_id != user_id and m.organisation and slugify(m.organisation) == slugify(organisation)]
+            if len(regulars) == 1:
+                substitute_for = regulars[0].user_id
+    else:
+        if mode == AttendanceMode.SUBSTITUTE:
+            raise UserError("A substitute needs `for:`: the member they stand in for, or that member's organisation.",
+                            "For example `/ecm present @jo as:substitute for:@sam` or `for:\"Lancashire Constabulary\"`.")
+        if member is None:
+            who = "You are" if user_id == call.user_id else f"<@{user_id}> is"
+            raise UserError(f"{who} not a registered member of this task group, so I don't know which organisation "
+                            "to record.", f"Add the organisation: {FOR_EXAMPLES}. Chairs register members with "
+                            "`/ecm member @name district:NAME`.")
+        organisation = member.organisation
+    return store.record_attendance(call.session, meeting, user_id=user_id, organisation=organisation, mode=mode,
+                                   substitute_for=substitute_for, by=call.user_id, at=call.now)
+
+
+def describe(record: Attendance, previous: Attendance | None) -> str:
+    org = esc(record.organisation) if record.organisation else "organisation not set"
+    if record.mode == AttendanceMode.APOLOGIES:
+        text = f"<@{record.user_id}> — apologies ({org})"
+    elif record.mode == AttendanceMode.SUBSTITUTE:
+        text = f"<@{record.user_id}> — substitute for {org}"
+    elif record.mode == AttendanceMode.VIRTUAL:
+        text = f"<@{record.user_id}> — present remotely for {org}"
+    else:
+        text = f"<@{record.user_id}> — present for {org}"
+    if record.substitute_for:
+        text += f", standing in for <@{record.substitute_for}>"
+    if previous is not None:
+        same = (previous.mode, previous.organisation, previous.substitute_for) == \
+            (record.mode, record.organisation, record.substitute_for)
+        if same:
+            text += " _(already recorded)_"
+        else:
+            was = f"{previous.mode.value}" + (f" for {esc(previous.organisation)}" if previous.organisation else "")
+            text += f" _(corrected; was {was})_"
+    return text
+
+
+def _reply(call: Call, meeting: Meeting, lines: list[str]) -> list[Reply]:
+    number = store.meeting_number(call.session, meeting)
+    label = f"Meeting {number}" if number else "the meeting"
+    return [Reply(text=f"Attendance at {label}: " + "; ".join(lines), visibility=Visibility.CHANNEL,
+                  sections=[Section(f"*Attendance at {label}*\n" + "\n".join(f"• {line}" for line in lines))])]
+
+
+def _people(call: Call, doing: str) -> list[str]:
+    people = list(dict.fromkeys(call.args.mentions))
+    if call.args.positional:
+        raise UserError(f"I don't understand “{esc(truncate(call.args.free_text(), 60))}” here. "
+                        "Mention people with @.")
+    if any(p != call.user_id for p in people):
+        call.require_chair(doing)
+    return people
+
+
+@verb(
+    "present",
+    summary="Record who is at the meeting, and for which organisation (chairs, for others).",
+    usage="/ecm present @a @b [for:ORG|for:@member] [as:substitute|virtual]",
+    examples=["/ecm present @sam @priya", "/ecm present @jo for:@dev", "/ecm present @kim as:virtual",
+              '/ecm present @lee for:"Barnardo\'s North West"'],
+    keys=("for", "as"),
+    section="Meetings",
+    changes=True,
+    details="`for:` defaults to each person's registered organisation. `for:@member` records a substitute "
+    "standing in for that member (for their organisation). Recording someone again corrects them.",
+)
+def present(call: Call) -> list[Reply]:
+    meeting = require_open(call, "record attendance")
+    people = _people(call, "record attendance for other people")
+    if not people:
+        raise UserError("Say who is present: mention them, e.g. `/ecm present @sam @priya`.",
+                        "For yourself: `/ecm here`.")
+    mode = parse_as(call.args.key("as"))
+    if mode == AttendanceMode.APOLOGIES:
+        raise UserError("Record apologies with `/ecm apologies @name`.")
+    for_whom = resolve_for(call, call.args.keys["for"]) if "for" in call.args.keys else None
+    lines = [describe(*record_one(call, meeting, p, mode, for_whom)) for p in people]
+    return _reply(call, meeting, lines)
+
+
+@verb(
+    "apologies",
+    summary="Record apologies for absence (your own, or others' if you chair).",
+    usage="/ecm apologies [@a @b] [for:ORG]",
+    examples=["/ecm apologies @priya", "/ecm apologies", '/ecm apologies @pat for:"Central Lancashire PCT"'],
+    aliases=("apology", "apols"),
+    keys=("for",),
+    section="Meetings",
+    changes=True,
+)
+def apologies(call: Call) -> list[Reply]:
+    meeting = require_open(call, "record apologies")
+    people = _people(call, "record apologies for other people") or [call.user_id]
+    for_whom = resolve_for(call, call.args.keys["for"]) if "for" in call.args.keys else None
+    if for_whom is not None:
+        for_whom = ForWhom(for_whom.organisation)  # apologies are never a substitution
+    lines = [describe(*record_one(call, meeting, p, AttendanceMode.APOLOGIES, for_whom)) for p in people]
+    return _reply(call, meeting, lines)
+
+
+@verb(
+    "here",
+    summary="Record that you are at the meeting (for your organisation, or another with for:).",
+    usage="/ecm here [for:ORG|for:@member] [as:virtual|substitute]",
+    examples=["/ecm here", "/ecm here as:virtual", "/ecm here for:@dev", '/ecm here for:"Preston PCT"'],
+    aliases=("attending", "iamhere"),
+    keys=("for", "as"),
+    section="Meetings",
+    changes=True,
+)
+def here(call: Call) -> list[Reply]:
+    meeting = require_open(call, "record you as here")
+    if call.args.mentions:
+        raise UserError("`/ecm here` is for yourself.", "A chair records others with `/ecm present @name`.")
+    if call.args.positional:
+        raise UserError(f"I don't understand “{esc(truncate(call.args.free_text(), 60))}” here.")
+    mode = parse_as(call.args.key("as"))
+    if mode == AttendanceMode.APOLOGIES:
+        raise UserError("Send apologies with `/ecm apologies`.")
+    for_whom = resolve_for(call, call.args.keys["for"]) if "for" in call.args.keys else None
+    return _reply(call, meeting, [describe(*record_one(call, meeting, call.user_id, mode, for_whom))])

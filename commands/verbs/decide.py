@@ -1,0 +1,64 @@
+"""`/ecm decide "text" [status:agreed|deferred|rejected|noted]`: chairs record a numbered decision."""
+
+from __future__ import annotations
+
+from commands.context import Call
+from commands.dates import format_date
+from commands.meeting_view import meeting_name, show_text, text_with_mentions
+from commands.registry import verb
+from commands.replies import Reply, Section, UserError, Visibility
+from commands.text import esc, slugify, truncate
+from commands.verbs.meeting import require_open
+from storage import meetings as store
+from storage.models import DecisionStatus
+
+MAX_DECISION = 2000
+STATUS_WORDS = {
+    "agreed": DecisionStatus.AGREED, "agree": DecisionStatus.AGREED, "approved": DecisionStatus.AGREED,
+    "deferred": DecisionStatus.DEFERRED, "defer": DecisionStatus.DEFERRED,
+    "rejected": DecisionStatus.REJECTED, "reject": DecisionStatus.REJECTED, "declined": DecisionStatus.REJECTED,
+    "noted": DecisionStatus.NOTED, "note": DecisionStatus.NOTED,
+}
+STATUS_HINT = "Statuses: `agreed` (the default), `deferred`, `rejected`, `noted`."
+
+
+def parse_status(value: str) -> DecisionStatus:
+    status = STATUS_WORDS.get(slugify(value))
+    if status is None:
+        raise UserError(f"“{esc(truncate(value, 40))}” is not a decision status.", STATUS_HINT)
+    return status
+
+
+@verb(
+    "decide",
+    summary="Record a decision of the meeting now open (chairs): numbered D1, D2, …",
+    usage='/ecm decide "text" [status:agreed|deferred|rejected|noted]',
+    examples=['/ecm decide "Adopt the joint CAF training plan"',
+              '/ecm decide "Youth strategy consultation" status:deferred'],
+    keys=("status",),
+    section="Meetings",
+    chair_only=True,
+    changes=True,
+    details="Link an action to the decision it carries out with `/ecm add TITLE decision:D3` or "
+    "`/ecm update N decision:D3`. `/ecm decisions` is the register.",
+)
+def decide(call: Call) -> list[Reply]:
+    text = text_with_mentions(call.args)
+    status = parse_status(call.args.keys["status"]) if "status" in call.args.keys else DecisionStatus.AGREED
+    if not text:
+        raise UserError("Say what was decided, in quotes.")
+    if len(text) > MAX_DECISION:
+        raise UserError(f"That decision is too long ({len(text)} characters; {MAX_DECISION} at most).")
+    meeting = require_open(call, "record a decision")
+    decision = store.record_decision(call.session, call.task_group, meeting, text=text, status=status,
+                                     by=call.user_id, at=call.now)
+    number = store.meeting_number(call.session, meeting)
+    label = f"D{decision.number}"
+    return [Reply(
+        text=f"Decision {label} ({status.value}): {text}",
+        visibility=Visibility.CHANNEL,
+        sections=[Section(f":ballot_box_with_check: *{label}* _({status.value})_ {show_text(text)}\n"
+                          f"Recorded by <@{call.user_id}> at {meeting_name(meeting, number)} "
+                          f"(*{esc(meeting.title)}*), {format_date(call.today)}.")],
+        footer=f"Link actions to it: `/ecm add TITLE decision:{label}`.",
+    )]

@@ -1,0 +1,192 @@
+"""`/ecm meeting start ["title"] | end | cancel ["reason"]`: chairs run the channel's meeting.
+
+`start` opens it (attached to a scheduled occurrence within two hours) and posts the matters arising; `end`
+closes it, records absentees and posts the minutes and the attendance summary; `cancel` cancels the open
+meeting or, with none open, the next scheduled one. With nothing after it, `meeting` shows the open meeting.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from commands import meeting_view as view
+from commands.context import Call
+from commands.dates import format_datetime
+from commands.registry import verb
+from commands.replies import Reply, Section, UserError, Visibility
+from commands.text import esc, plural, truncate
+from storage import meetings as store
+from storage.models import REPRESENTED_MODES, AttendanceMode, Meeting
+
+MAX_TITLE = 200
+MAX_REASON = 500
+SUBCOMMANDS = "`/ecm meeting start [\"title\"]`, `/ecm meeting end` or `/ecm meeting cancel [\"reason\"]`"
+
+
+def no_open_meeting(call: Call, doing: str) -> UserError:
+    nxt = view.upcoming(call.session, call.task_group, call.now, 1)
+    when = f" The next scheduled one is {format_datetime(nxt[0].at, call.timezone)}." if nxt else ""
+    return UserError(f"There is no meeting open in this channel, so I can't {doing}.{when}",
+                     "A chair starts one with `/ecm meeting start \"title\"`.")
+
+
+def require_open(call: Call, doing: str) -> Meeting:
+    meeting = store.open_meeting(call.session, call.group_id)
+    if meeting is None:
+        raise no_open_meeting(call, doing)
+    return meeting
+
+
+def _rest(call: Call) -> str:
+    """The free text after the sub-command (a title or a reason)."""
+    return " ".join(t.text for t in call.args.positional[1:]).strip()
+
+
+@verb(
+    "meeting",
+    summary="Start, end or cancel the task group's meeting (chairs); on its own, the meeting now open.",
+    usage='/ecm meeting start ["title"] | end | cancel ["reason"]',
+    examples=['/ecm meeting start "November task group"', "/ecm meeting end",
+              '/ecm meeting cancel "Not quorate"', "/ecm meeting"],
+    keys=("title", "reason"),
+    section="Meetings",
+    changes=True,
+    details="`start` posts the matters arising (open actions from earlier meetings and overdue actions, by "
+    "organisation); a meeting started within two hours of a scheduled time belongs to that date. `end` posts "
+    "the minutes and the attendance summary; registered members with no attendance record are absent. "
+    "`cancel` with no meeting open cancels the next scheduled one. Cancelled meetings never count in attendance.",
+)
+def meeting(call: Call) -> list[Reply]:
+    words = call.args.positional
+    sub = words[0].text.lower() if words and words[0].kind == "word" else ""
+    if call.args.mentions:
+        raise UserError("`/ecm meeting` doesn't take people. Record attendance with `/ecm present @name`.")
+    if sub in ("start", "open", "begin"):
+        return _start(call)
+    if sub in ("end", "close", "finish"):
+        return _end(call)
+    if sub == "cancel":
+        return _cancel(call)
+    if sub in ("", "status", "now"):
+        if len(words) > 1 or call.args.keys:
+            raise UserError(f"Say what to do: {SUBCOMMANDS}.")
+        return _status(call)
+    raise UserError(f"I don't know “{esc(truncate(words[0].text, 40))}” here. Say {SUBCOMMANDS}.")
+
+
+def _start(call: Call) -> list[Reply]:
+    call.require_chair("start a meeting")
+    if "reason" in call.args.keys:
+        raise UserError("`reason:` goes with `/ecm meeting cancel`.")
+    current = store.open_meeting(call.session, call.group_id)
+    if current is not None:
+        number = store.meeting_number(call.session, current)
+        raise UserError(
+            f"A meeting is already open in this channel: {view.meeting_label(current, number, call.timezone)}, "
+            f"chaired by <@{current.chair_user_id}>.",
+            "End it with `/ecm meeting end` (or `/ecm meeting cancel`) before starting another.")
+    title = call.args.key("title") or _rest(call)
+    if len(title) > MAX_TITLE:
+        raise UserError(f"That title is too long ({len(title)} characters; {MAX_TITLE} at most).")
+    group = call.task_group
+    slot = view.nearest_occurrence(call.session, group, call.now)
+    if not title:
+        title = slot.schedule.title if slot else truncate(f"{group.name} meeting", MAX_TITLE)
+    started = store.start_meeting(call.session, group, title=title, by=call.user_id, at=call.now,
+                                  schedule_id=slot.schedule.id if slot else None,
+                                  scheduled_for=slot.at if slot else None)
+    number = store.meeting_number(call.session, started)
+    if call.caller is not None:  # whoever opens the meeting is there; `/ecm here as:virtual` corrects it
+        store.record_attendance(call.session, started, user_id=call.user_id, organisation=call.caller.organisation,
+                                mode=AttendanceMode.PRESENT, substitute_for=None, by=call.user_id, at=call.now)
+    tz = call.timezone
+    intro = f"<@{call.user_id}> opened {view.meeting_name(started, number)} at {format_datetime(call.now, tz)}"
+    if slot:
+        intro += f" (scheduled for {format_datetime(slot.at, tz)})"
+    intro += (" and is recorded as present.\nRecord attendance: `/ecm here` for yourself (`for:ORG`, `as:virtual`), or a chair "
+              "`/ecm present @a @b` and `/ecm apologies @c`. Record decisions with `/ecm decide \"…\"`, "
+              "information with `/ecm note \"…\"`; actions added now belong to this meeting.")
+    rows, total = store.matters_arising(call.session, call.group_id, started.id, call.today)
+    sections = [Section(intro), *view.matters_arising_sections(rows, total, call.today)]
+    return [Reply(
+        text=f"Meeting started: {title}. Matters arising: {plural(total, 'action')}.",
+        visibility=Visibility.CHANNEL, header=truncate(f"Meeting started: {title}", 150), sections=sections,
+        footer="`/ecm meeting end` closes it and posts the minutes.",
+    )]
+
+
+def _end(call: Call) -> list[Reply]:
+    call.require_chair("end the meeting")
+    if len(call.args.positional) > 1 or call.args.keys:
+        raise UserError("`/ecm meeting end` takes nothing else.")
+    current = require_open(call, "end one")
+    store.end_meeting(call.session, current, by=call.user_id, at=call.now)
+    group = call.task_group
+    minutes = view.minutes_reply(call.session, group, current, call.today, full=False)
+    choice = store.closed_meetings(call.session, call.group_id, last=view.DEFAULT_LAST)
+    summary = view.attendance_reply(call.session, group, choice, by_member=False, organisation=None,
+                                    visibility=Visibility.CHANNEL, scope=f"the last {plural(view.DEFAULT_LAST, 'meeting')}",
+                                    channel=True)
+    return [minutes, summary]
+
+
+def _cancel(call: Call) -> list[Reply]:
+    call.require_chair("cancel a meeting")
+    reason = call.args.key("reason") or _rest(call) or None
+    if reason and len(reason) > MAX_REASON:
+        raise UserError(f"That reason is too long ({len(reason)} characters; {MAX_REASON} at most).")
+    tz = call.timezone
+    current = store.open_meeting(call.session, call.group_id)
+    if current is not None:
+        number = store.meeting_number(call.session, current)
+        store.cancel_meeting(call.session, current, by=call.user_id, at=call.now, reason=reason)
+        why = f": {esc(reason)}" if reason else ""
+        return [Reply(
+            text=f"{view.meeting_name(current, number)} ({current.title}) is cancelled.",
+            visibility=Visibility.CHANNEL,
+            sections=[Section(f":no_entry_sign: <@{call.user_id}> cancelled "
+                              f"{view.meeting_label(current, number, tz)}{why}.\nIt will not count in attendance "
+                              "figures; anything recorded in it stays on record.")],
+        )]
+    slot = view.nearest_occurrence(call.session, call.task_group, call.now) or next(
+        iter(view.upcoming(call.session, call.task_group, call.now, 1)), None)
+    if slot is None:
+        raise UserError("There is no meeting open and none scheduled, so there is nothing to cancel.",
+                        "Chairs set a schedule with `/ecm schedule \"title\" every:\"2nd wednesday\" at:10:00`.")
+    day = slot.at.astimezone(ZoneInfo(tz)).date()
+    store.cancel_occurrence(call.session, slot.schedule, slot.at, day, title=slot.schedule.title, by=call.user_id,
+                            at=call.now, reason=reason)
+    nxt = view.upcoming(call.session, call.task_group, call.now, 1)
+    why = f": {esc(reason)}" if reason else ""
+    after = f"\nThe next meeting is {format_datetime(nxt[0].at, tz)}." if nxt else ""
+    return [Reply(
+        text=f"The meeting on {format_datetime(slot.at, tz)} is cancelled.",
+        visibility=Visibility.CHANNEL,
+        sections=[Section(f":no_entry_sign: <@{call.user_id}> cancelled the meeting on "
+                          f"{format_datetime(slot.at, tz)} (*{esc(slot.schedule.title)}*){why}.{after}")],
+    )]
+
+
+def _status(call: Call) -> list[Reply]:
+    current = store.open_meeting(call.session, call.group_id)
+    tz = call.timezone
+    if current is None:
+        lines = ["No meeting is open in this channel."]
+        nxt = view.upcoming_lines(call.session, call.task_group, call.now, 1)
+        if nxt:
+            lines.append("*Next:*\n" + "\n".join(nxt))
+        lines.append("A chair starts one with `/ecm meeting start \"title\"`; `/ecm meetings` lists past ones.")
+        return [Reply(text=lines[0], sections=[Section("\n".join(lines))])]
+    number = store.meeting_number(call.session, current)
+    records = store.current_attendance(call.session, current.id)  # type: ignore[arg-type]
+    represented = sum(1 for r in records if r.mode in REPRESENTED_MODES)
+    apologies = sum(1 for r in records if r.mode == AttendanceMode.APOLOGIES)
+    decisions = store.meeting_decisions(call.session, current.id)  # type: ignore[arg-type]
+    _, actions = store.meeting_actions(call.session, current.id, limit=0)  # type: ignore[arg-type]
+    lines = [
+        f"Open now: {view.meeting_label(current, number, tz)}, chaired by <@{current.chair_user_id}>.",
+        f"So far: {represented} attending, {apologies} apologies, {plural(len(decisions), 'decision')}, "
+        f"{plural(actions, 'action')}, {plural(store.count_notes(call.session, current.id), 'note')}.",  # type: ignore[arg-type]
+        "`/ecm minutes` shows the minutes so far; a chair ends it with `/ecm meeting end`.",
+    ]
+    return [Reply(text=lines[0], sections=[Section("\n".join(lines))])]
