@@ -1,0 +1,36 @@
+"""`/ecm show N`: one action with its progress notes and full history (only you see it)."""
+
+from __future__ import annotations
+
+from commands.action_input import can_change, load_action, take_number
+from commands.action_view import action_detail
+from commands.context import Call
+from commands.registry import verb
+from commands.replies import Reply, UserError
+from commands.text import esc, truncate
+from storage import actions as store
+from storage import audit
+
+
+@verb(
+    "show",
+    summary="One action in full, with its progress notes and history.",
+    usage="/ecm show N",
+    examples=["/ecm show 12", "/ecm show #12"],
+    aliases=("view",),
+)
+def show(call: Call) -> list[Reply]:
+    number, rest = take_number(call, "/ecm show 12")
+    if rest:
+        raise UserError("`/ecm show` takes just the action number.")
+    row = load_action(call, number)
+    action = row.action
+    assert action.id is not None
+    decision, meeting = store.links(call.session, action)
+    sections = action_detail(row, call.today, audit.history(call.session, "action", action.id),
+                             store.notes(call.session, action.id), decision=decision, meeting=meeting,
+                             tz=call.timezone)
+    footer = (f"`/ecm update {number} \"note\" status:in-progress` · `/ecm done {number}`"
+              if can_change(call, row) else f"Owners or a chair can change #{number}.")
+    return [Reply(text=f"#{number} {esc(truncate(action.title, 200))}", header=truncate(f"Action #{number}", 150),
+                  sections=sections, footer=footer)]
