@@ -80,7 +80,7 @@ def parse_due(value: str, today: date) -> date:
 
 def past_due_warning(due: date | None, today: date, number: int) -> str | None:
     if due is not None and due < today:
-        return (f":warning: The due date {format_date(due)} is in the past. I saved it as given (groups record "
+        return (f":information_source: The due date {format_date(due)} is in the past. I saved it as given (groups record "
                 f"history too); change it with `/ecm update {number} due:DATE` if that was a slip.")
     return None
 

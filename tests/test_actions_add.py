@@ -83,6 +83,7 @@ def test_past_due_date_accepted_with_warning(group: OfflineWorkspace) -> None:
     ws = group
     out = ws.command("add Catch-up report due:01/11/2026", user="sam")
     assert len(out.posted) == 1 and len(out.ephemeral) == 1
+    assert not out.is_error  # accepted: a warning, not an error (console --strict carries on)
     warning = out.ephemeral[0].blocks[0]["text"]["text"]
     assert "in the past" in warning and "Sun 1 Nov 2026" in warning
     assert action(ws, 1).action.due_date == date(2026, 11, 1)
