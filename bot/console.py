@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from bot.offline import Exchange, OfflineWorkspace, block_text
+from commands.text import esc
 
 SWITCH_USER = re.compile(r"^as[:\s]\s*@?([a-z][\w.\-]*)\s*$", re.I)
 
@@ -54,7 +55,8 @@ def run_lines(ws: OfflineWorkspace, lines: Iterable[str], user: str, out: TextIO
             continue
         if echo:
             out.write(f"@{user}> {line}\n")
-        exchange = ws.command(line, user=user)
+        # Slack escapes &, < and > in what people type (should_escape); do the same so the console is faithful.
+        exchange = ws.command(esc(line), user=user)
         show(ws, exchange, out)
         if exchange.is_error:
             errors += 1

@@ -32,6 +32,13 @@ as:@sam
     assert "@sam — Chorley" in out  # mentions shown as names, not raw ids
 
 
+def test_typed_angle_brackets_are_escaped_as_slack_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run_console(tmp_path, '/ecm setup name:"<b>Bold</b> & <!channel>"\n/ecm setup\n', "--strict")
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "*Name:* <b>Bold</b> & <!channel>" in out
+
+
 def test_strict_script_stops_at_first_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = run_console(tmp_path, "/ecm districts\n/ecm help\n", "--strict")
     out = capsys.readouterr().out
