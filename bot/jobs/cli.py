@@ -1,0 +1,191 @@
+"""`ecm-bot jobs list` and `ecm-bot jobs run JOB [--as-of DATE] [--dry-run]`, for operators and tests.
+
+`jobs run` plans the job's posts for the date and dispatches them synchronously, printing what was sent,
+skipped or failed. It exits 0 when it ran (a recorded Slack failure is an outcome, not a crash) and 1 on a
+crash. Running it twice for one date sends nothing the second time: the outbox remembers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections import Counter
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.config import ConfigError, Settings
+from bot.jobs import attendance_summary, channel_digest, meeting_reminders
+from bot.jobs.common import NotWanted, groups_by_id, post_time, working
+from bot.jobs.dispatcher import BUILDERS, RETRY, dispatch_due, local_today
+from bot.jobs.planner import JOB_NAMES, JOBS, kinds_for, plan, plan_rows
+from commands.dates import format_date
+from commands.workdays import first_working_day_of_month, next_working_day
+from storage import notifications
+from storage.clock import Clock
+from storage.db import make_engine, migrate
+from storage.models import NotificationStatus
+from storage.settings_schema import chaser_settings
+
+
+def _as_of(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"--as-of takes a date like 2026-11-23, not {value!r}") from error
+
+
+def add_jobs_parser(sub: Any) -> None:
+    jobs = sub.add_parser("jobs", help="scheduled posts: list the next runs, or run one now")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+
+    listing = jobs_sub.add_parser("list", help="when each job runs next, and today's outbox")
+    listing.add_argument("--as-of", type=_as_of, help="pretend today is this date (YYYY-MM-DD)")
+    listing.set_defaults(func=cmd_jobs_list)
+
+    run = jobs_sub.add_parser("run", help="plan and send a job's posts for a date, now",
+                              description="Plans the job's posts for the date and dispatches them. Safe to repeat: "
+                              "what was already sent is not sent again.")
+    run.add_argument("job", choices=JOB_NAMES, help="which posts: " + ", ".join(JOB_NAMES))
+    run.add_argument("--as-of", type=_as_of, help="run as if today were this date, 09:30 (YYYY-MM-DD)")
+    run.add_argument("--dry-run", action="store_true", help="show what would be posted; store and send nothing")
+    run.set_defaults(func=cmd_jobs_run)
+
+
+def _clock(settings: Settings, as_of: date | None) -> Clock:
+    from bot.cli import clock_for  # late: bot.cli imports this module while building its parser
+
+    return clock_for(as_of, settings.ecm_timezone)
+
+
+def _engine(settings: Settings) -> Engine:
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return engine
+
+
+def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
+    tz = settings.ecm_timezone
+    clock = _clock(settings, args.as_of)
+    day = args.as_of or local_today(clock.now(), tz)
+    if not args.dry_run and not settings.slack_bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN is not set, so nothing can be posted. Set it, or use --dry-run.")
+    try:
+        engine = _engine(settings)
+        if args.dry_run:
+            return _dry_run(engine, day, tz, args.job)
+        from bot.slack_api import make_client
+
+        client = make_client(settings.slack_bot_token, settings.api_url)
+        now = clock.now()
+        planned = plan(engine, day, tz=tz, now=now, job=args.job)
+        print(f"{args.job} for {format_date(day)}: {planned.planned} planned ({planned.new} new)"
+              + ("" if working(day) else " — not a working day, so nothing is posted"))
+        # An operator running the job asks for the date's posts now, even before their 09:00.
+        report = dispatch_due(engine, client, clock, tz=tz, kinds=kinds_for(args.job),
+                              due_by=max(now, post_time(day, tz)))
+    except Exception:
+        traceback.print_exc()
+        print("ecm-bot jobs run: crashed (see above); nothing after the crash was sent.", file=sys.stderr)
+        return 1
+    for d in report.deliveries:
+        print(f"  {d.outcome:8} {d.kind:18} {d.recipient:12} {d.detail}")
+    counts = report.counts
+    if report.stale_skipped:
+        print(f"  skipped {report.stale_skipped} older posts missed on earlier days (not sent late)")
+    print(f"sent {counts['sent']}, skipped {counts['skipped']}, failed {counts['failed']}"
+          + (f", to retry {counts[RETRY]}" if counts[RETRY] else ""))
+    return 0
+
+
+def _dry_run(engine: Engine, day: date, tz: str, job: str) -> int:
+    with Session(engine) as session:
+        rows = plan_rows(session, day, tz, job)
+        existing = {n.idempotency_key: n for n in notifications.for_date(session, day, kinds=kinds_for(job))}
+        print(f"{job} for {format_date(day)} (dry run: nothing stored or sent): {len(rows)} planned"
+              + ("" if working(day) else " — not a working day"))
+        for row in rows:
+            seen = existing.get(row.key)
+            if seen is not None and seen.status not in (NotificationStatus.PENDING, NotificationStatus.SENDING):
+                print(f"  already {seen.status.value:8} {row.kind:18} {row.recipient}")
+                continue
+            item = notifications.Claimed(id=0, key=row.key, kind=row.kind, recipient=row.recipient,
+                                         group_id=row.group_id, for_date=row.for_date, due_at=row.due_at,
+                                         payload=row.payload, attempt=0)
+            try:
+                reply = BUILDERS[row.kind](session, item, tz)
+            except NotWanted as why:
+                print(f"  would skip {row.kind:18} {row.recipient:12} {why}")
+            else:
+                print(f"  would send {row.kind:18} {row.recipient:12} {reply.text[:100]}")
+        session.rollback()
+    return 0
+
+
+def cmd_jobs_list(settings: Settings, args: argparse.Namespace) -> int:
+    tz = settings.ecm_timezone
+    clock = _clock(settings, args.as_of)
+    now = clock.now()
+    today = local_today(now, tz)
+    # The next posting morning: today if its 09:00 is still ahead, otherwise the next working day.
+    first = today if working(today) and now < post_time(today, tz) else next_working_day(today + timedelta(days=1))
+    engine = _engine(settings)
+    print(f"Each `ecm-bot run` / `ecm-bot worker` process ticks every {settings.ecm_tick_seconds}s: it plans "
+          f"today's posts and sends what is due (09:00 {tz}, working days, England & Wales bank holidays).")
+    print(f"As of {_when(now, tz)}:")
+    with Session(engine) as session:
+        groups = groups_by_id(session)
+        print(f"  {'chasers':19} {_when(post_time(first, tz), tz)}  {JOBS['chasers'].summary}")
+        print(f"  {'escalation':19} {_when(post_time(first, tz), tz)}  {JOBS['escalation'].summary}")
+        for group in groups.values():
+            s = chaser_settings(group)
+            name = group.name[:40]
+            if s.digest_weekday is not None:
+                print(f"  {'digest':19} {_when(post_time(channel_digest.next_digest_day(first, s.digest_weekday), tz), tz)}"
+                      f"  {name} (weekly, {s.digest_day})")
+            else:
+                print(f"  {'digest':19} {'off':22}  {name}")
+            reminder = _next_reminder(session, group, first) if s.reminders else None
+            print(f"  {'meeting-reminders':19} "
+                  + (f"{_when(post_time(reminder[0], tz), tz)}  {name}: {reminder[1]}" if reminder
+                     else f"{'none' if s.reminders else 'off':22}  {name}"
+                     + (" (no scheduled meeting in the next 60 days)" if s.reminders else "")))
+            if s.attendance_summary:
+                month = first if attendance_summary.is_summary_day(first) else _next_month_start(first)
+                print(f"  {'attendance-summary':19} {_when(post_time(month, tz), tz)}  {name}")
+            else:
+                print(f"  {'attendance-summary':19} {'off':22}  {name}")
+        if not groups:
+            print("  (no task groups yet: `/ecm setup` in a channel)")
+        todays = notifications.for_date(session, today)
+        tally = Counter((n.kind, n.status.value) for n in todays)
+        print(f"Outbox for {format_date(today)}: " + (", ".join(f"{kind} {status} {count}"
+                                                                for (kind, status), count in sorted(tally.items()))
+                                                      or "nothing planned yet"))
+    return 0
+
+
+def _when(at: datetime, tz: str) -> str:
+    from commands.dates import format_datetime
+
+    return format_datetime(at, tz)
+
+
+def _next_month_start(day: date) -> date:
+    month_after = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return first_working_day_of_month(month_after.year, month_after.month)
+
+
+def _next_reminder(session: Session, group: Any, start: date) -> tuple[date, str] | None:
+    for offset in range(60):
+        day = start + timedelta(days=offset)
+        if not working(day):
+            continue
+        due = meeting_reminders.reminders_due(session, group, day)
+        if due:
+            schedule, at = due[0]
+            return day, f"{schedule.title[:40]} on {_when(at, group.timezone)}"
+    return None

@@ -1,0 +1,123 @@
+"""What every kind of scheduled post shares: when posts go out, the "still wanted?" exception, the buttons
+on chaser DMs, and small helpers for reading actions and groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from commands.dates import format_date
+from commands.replies import Button
+from commands.text import esc, truncate
+from commands.workdays import is_working_day
+from storage.actions import ActionRow, get_action
+from storage.clock import london_datetime
+from storage.models import LIVE_STATUSES, TaskGroup
+from storage.settings_schema import ChaserSettings, chaser_settings
+
+POST_HOUR = 9  # every scheduled post goes at 09:00 local time on a working day
+
+# Button action ids on chaser DMs (handled in bot/listeners/chaser_buttons.py).
+DONE_ACTION = "ecm_chaser_done"
+SNOOZE_ACTION = "ecm_chaser_snooze"
+NOTE_ACTION = "ecm_chaser_note"
+NOTE_CALLBACK = "ecm_chaser_note_modal"
+SNOOZE_DAYS = 7  # "Snooze a week"
+
+
+class NotWanted(Exception):  # noqa: N818 - reads as the outcome it is, not an error
+    """Raised while building a post that should no longer go out; the message is the recorded reason."""
+
+
+def post_time(day: date, tz: str) -> datetime:
+    return london_datetime(day, POST_HOUR, 0, tz)
+
+
+def working(day: date) -> bool:
+    return is_working_day(day)
+
+
+def awake(row: ActionRow, day: date) -> bool:
+    """Not snoozed on `day`: `snoozed_until` is the last quiet day, as `/ecm show` displays it."""
+    until = row.action.snoozed_until
+    return until is None or until < day
+
+
+def live(row: ActionRow) -> bool:
+    return row.action.status in LIVE_STATUSES
+
+
+@dataclass(frozen=True)
+class ActionRef:
+    """An action named the way buttons and payloads carry it: group id and number."""
+
+    group_id: int
+    number: int
+
+    def encode(self, kind: str) -> str:
+        return f"{kind}:{self.group_id}:{self.number}"
+
+    @classmethod
+    def decode(cls, value: str) -> tuple[str, ActionRef]:
+        kind, group_id, number = value.rsplit(":", 2)
+        return kind, cls(int(group_id), int(number))
+
+    @classmethod
+    def of(cls, row: ActionRow) -> ActionRef:
+        return cls(row.action.group_id, row.action.number)
+
+
+def action_buttons(row: ActionRow, kind: str) -> list[Button]:
+    value = ActionRef.of(row).encode(kind)
+    return [
+        Button("Done", DONE_ACTION, value, style="primary"),
+        Button("Snooze a week", SNOOZE_ACTION, value),
+        Button("Add update", NOTE_ACTION, value),
+    ]
+
+
+def groups_by_id(session: Session, ids: Iterable[int] | None = None) -> dict[int, TaskGroup]:
+    query = select(TaskGroup)
+    if ids is not None:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        query = query.where(col(TaskGroup.id).in_(wanted))
+    return {g.id: g for g in session.exec(query.order_by(col(TaskGroup.id)))}  # type: ignore[misc]
+
+
+def settings_of(groups: dict[int, TaskGroup]) -> dict[int, ChaserSettings]:
+    return {gid: chaser_settings(g) for gid, g in groups.items()}
+
+
+def why_gone(session: Session, refs: list[list[int]], day: date) -> str:
+    """Why the actions a post was planned for no longer need it, e.g. "#3 is done; #5 is snoozed"."""
+    reasons: list[str] = []
+    for group_id, number in refs[:10]:
+        row = get_action(session, group_id, number)
+        if row is None:
+            reasons.append(f"#{number} is gone")
+        elif not live(row):
+            reasons.append(f"#{number} is {row.action.status.value}")
+        elif not awake(row, day):
+            reasons.append(f"#{number} is snoozed until {format_date(row.action.snoozed_until)}")  # type: ignore[arg-type]
+        else:
+            reasons.append(f"#{number} was moved or reassigned")
+    return "; ".join(reasons)
+
+
+def group_label(group: TaskGroup) -> str:
+    return esc(truncate(group.name, 80))
+
+
+MAX_BUTTON_ACTIONS = 15  # each costs two blocks; Slack allows 50 blocks in a message
+
+
+def fallback_list(rows: list[ActionRow], limit: int = 8) -> str:
+    """`#3, #5 and 2 more` for notification text."""
+    numbers = [f"#{r.action.number}" for r in rows[:limit]]
+    more = len(rows) - len(numbers)
+    return ", ".join(numbers) + (f" and {more} more" if more > 0 else "")

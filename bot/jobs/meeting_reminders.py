@@ -1,0 +1,96 @@
+"""Meeting reminder: in the task group's channel on the working day before a scheduled meeting, with its
+date and time and the matters arising (open actions from earlier meetings, and overdue actions).
+
+Occurrences come from the group's schedules (`/ecm schedule`); a cancelled date or a removed schedule is
+not reminded about, and a reminder planned before the cancellation is skipped with that reason.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot.jobs.common import NotWanted, group_label, groups_by_id, post_time, working
+from commands import meeting_view as view
+from commands.dates import format_date, format_datetime
+from commands.replies import Reply, Section, Visibility
+from commands.text import esc
+from commands.workdays import add_working_days
+from storage import meetings as store
+from storage.models import MeetingSchedule, MeetingStatus, TaskGroup
+from storage.notifications import Claimed, Planned
+from storage.settings_schema import chaser_settings
+
+KIND = "meeting_reminder"
+LOOKAHEAD_DAYS = 14  # Christmas can put five days between a meeting and the working day before it
+
+
+def _end_of_day(day: date, tz: str) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(tz)) - timedelta(microseconds=1)
+
+
+def reminders_due(session: Session, group: TaskGroup, day: date) -> list[tuple[MeetingSchedule, datetime]]:
+    """(schedule, occurrence) pairs whose reminder goes out on `day`: meetings after today whose previous
+    working day is `day`."""
+    tz = group.timezone
+    found = []
+    for schedule in store.active_schedules(session, group.id):  # type: ignore[arg-type]
+        for at in view.schedule_occurrences(schedule, tz, _end_of_day(day, tz), count=LOOKAHEAD_DAYS,
+                                            until=day + timedelta(days=LOOKAHEAD_DAYS)):
+            meeting_day = at.astimezone(ZoneInfo(tz)).date()
+            if add_working_days(meeting_day, -1) == day:
+                found.append((schedule, at))
+    return found
+
+
+def key(group_id: int, schedule_id: int, at: datetime) -> str:
+    return f"meeting-reminder:{group_id}:{schedule_id}:{at.strftime('%Y%m%dT%H%MZ')}"
+
+
+def plan(session: Session, day: date, tz: str) -> list[Planned]:
+    if not working(day):
+        return []
+    planned = []
+    for gid, group in groups_by_id(session).items():
+        if not chaser_settings(group).reminders:
+            continue
+        for schedule, at in reminders_due(session, group, day):
+            planned.append(Planned(key=key(gid, schedule.id, at), kind=KIND, recipient=group.channel_id,  # type: ignore[arg-type]
+                                   group_id=gid, for_date=day, due_at=post_time(day, tz),
+                                   payload={"schedule_id": schedule.id, "at": at.isoformat()}))
+    return planned
+
+
+def build(session: Session, item: Claimed, tz: str) -> Reply:
+    group = session.get(TaskGroup, item.group_id) if item.group_id is not None else None
+    if group is None:
+        raise NotWanted("the task group no longer exists")
+    if not chaser_settings(group).reminders:
+        raise NotWanted("meeting reminders were turned off (`/ecm setup reminders:off`)")
+    schedule = session.get(MeetingSchedule, item.payload.get("schedule_id"))
+    at = datetime.fromisoformat(item.payload["at"])
+    if schedule is None or schedule.removed_at is not None:
+        raise NotWanted("the meeting schedule was removed")
+    meeting = store.meeting_for_occurrence(session, schedule.id, at)  # type: ignore[arg-type]
+    if meeting is not None and meeting.status == MeetingStatus.CANCELLED:
+        raise NotWanted(f"the meeting of {format_date(at.astimezone(ZoneInfo(group.timezone)).date())} was cancelled")
+    occurrences = view.schedule_occurrences(schedule, group.timezone, at - timedelta(minutes=1), count=1)
+    if not occurrences or occurrences[0] != at:
+        raise NotWanted(f"the meeting of {format_date(at.astimezone(ZoneInfo(group.timezone)).date())} "
+                        "is no longer scheduled (cancelled or moved)")
+    day = item.for_date
+    meeting_day = at.astimezone(ZoneInfo(group.timezone)).date()
+    when = "tomorrow" if meeting_day == day + timedelta(days=1) else f"on {format_date(meeting_day)}"
+    rows, total = store.matters_arising(session, group.id, None, day)  # type: ignore[arg-type]
+    intro = Section(f":calendar: *{esc(schedule.title)}* is {when}: *{format_datetime(at, group.timezone)}*. "
+                    f"Matters arising for {group_label(group)} are below; owners, please update them before "
+                    "the meeting (`/ecm update N \"progress\"`).")
+    return Reply(
+        text=f"Reminder: {schedule.title} {when}, {format_datetime(at, group.timezone)}",
+        visibility=Visibility.CHANNEL, header=f"Meeting {when}: {schedule.title}",
+        sections=[intro, *view.matters_arising_sections(rows, total, day)],
+        footer="Chairs: `/ecm meeting start` opens it; `/ecm schedule cancel DATE` cancels a date; "
+        "`/ecm setup reminders:off` stops these reminders.",
+    )

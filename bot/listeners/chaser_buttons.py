@@ -1,0 +1,281 @@
+"""The buttons on chaser DMs: Done, Snooze a week, and Add update (a modal, then its view_submission).
+
+Each change goes through storage.actions (so it is audited like the same change made with `/ecm`), is
+posted in the task group's channel so the group sees it, and the DM is refreshed in place (chat.update)
+from current data with a line saying what was done; if the DM can't be updated, the clicker gets an
+ephemeral note instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk.errors import SlackClientError
+from slack_sdk.models.blocks import (
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+from sqlmodel import Session
+
+from bot.jobs import due_soon, owner_digest
+from bot.jobs.common import (
+    DONE_ACTION,
+    NOTE_ACTION,
+    NOTE_CALLBACK,
+    SNOOZE_ACTION,
+    SNOOZE_DAYS,
+    ActionRef,
+    action_buttons,
+)
+from bot.jobs.dispatcher import local_today
+from bot.render import render
+from bot.services import Services
+from bot.slack_api import post_reply, respond
+from commands.action_view import action_line, change_lines
+from commands.dates import format_date
+from commands.replies import Reply, Section, Visibility
+from commands.text import esc, truncate
+from commands.workdays import next_working_day
+from storage import actions as store
+from storage.db import session_scope
+from storage.groups import get_member
+from storage.models import LIVE_STATUSES, ActionStatus, Role, TaskGroup
+
+log = logging.getLogger(__name__)
+
+NOTE_BLOCK = "note"
+NOTE_INPUT = "text"
+MAX_NOTE = 3000
+
+
+@dataclass
+class Outcome:
+    note: str  # what the clicker is told (mrkdwn)
+    channel: Reply | None = None  # the change, for the task group's channel
+    channel_id: str | None = None
+
+
+def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The DM's channel and message ts, for chat.update."""
+    container = body.get("container") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    return channel, ts or None
+
+
+def _permitted(session: Session, row: store.ActionRow, user_id: str) -> bool:
+    if user_id in row.owners:
+        return True
+    member = get_member(session, row.action.group_id, user_id)
+    return member is not None and member.role == Role.CHAIR
+
+
+def _load(session: Session, ref: ActionRef, user_id: str) -> tuple[store.ActionRow | None, TaskGroup | None, str]:
+    row = store.get_action(session, ref.group_id, ref.number)
+    group = session.get(TaskGroup, ref.group_id)
+    if row is None or group is None:
+        return None, None, f"There is no action #{ref.number} any more."
+    if not _permitted(session, row, user_id):
+        return None, group, (f"Only the owners of #{ref.number} or a chair of {esc(group.name)} can change it.")
+    return row, group, ""
+
+
+def _channel_post(row: store.ActionRow, diff: dict[str, list[Any]], note: str | None, lead: str,
+                  today: date) -> Reply:
+    lines = [lead, *(f"• {line}" for line in change_lines(diff))]
+    if note:
+        lines.append(f"> {esc(note)}".replace("\n", "\n> "))
+    lines.append(action_line(row, today))
+    summary = "; ".join(change_lines(diff)) or "note added"
+    return Reply(text=f"#{row.action.number}: {summary}", visibility=Visibility.CHANNEL,
+                 sections=[Section("\n".join(lines))], footer=f"`/ecm show {row.action.number}` for the full history")
+
+
+def apply_button(session: Session, ref: ActionRef, user_id: str, what: str, now: datetime,
+                 today: date) -> Outcome:
+    """Done or Snooze a week, for `user_id`; every refusal is a note for the clicker, never an exception."""
+    row, group, refusal = _load(session, ref, user_id)
+    if row is None or group is None:
+        return Outcome(refusal)
+    title = esc(truncate(row.action.title, 200))
+    n = row.action.number
+    if row.action.status not in LIVE_STATUSES:
+        return Outcome(f"#{n} is already {row.action.status.value}; nothing changed.")
+    if what == "done":
+        diff = store.update_action(session, row, {"status": ActionStatus.DONE}, by=user_id, at=now, verb="done")
+        lead = f":white_check_mark: <@{user_id}> marked *#{n}* done (from their chaser DM): {title}"
+        return Outcome(f":white_check_mark: #{n} is marked done. Thank you!",
+                       _channel_post(row, diff, None, lead, today), group.channel_id)
+    until = today + timedelta(days=SNOOZE_DAYS - 1)
+    resume = next_working_day(until + timedelta(days=1))
+    diff = store.update_action(session, row, {"snoozed_until": until}, by=user_id, at=now, verb="snoozed",
+                               note="Snoozed for a week from the chaser DM")
+    lead = (f":zzz: <@{user_id}> snoozed the chasers for *#{n}* up to and including {format_date(until)} "
+            f"(they resume {format_date(resume)}): {title}")
+    return Outcome(f":zzz: No chasers for #{n} until {format_date(resume)}.",
+                   _channel_post(row, diff, None, lead, today), group.channel_id)
+
+
+def apply_note(session: Session, ref: ActionRef, user_id: str, text: str, now: datetime, today: date) -> Outcome:
+    row, group, refusal = _load(session, ref, user_id)
+    if row is None or group is None:
+        return Outcome(refusal)
+    store.add_note(session, row, text, by=user_id, at=now)
+    lead = f":memo: <@{user_id}> added an update to *#{row.action.number}*: {esc(truncate(row.action.title, 200))}"
+    return Outcome(f":memo: Your update on #{row.action.number} is saved.",
+                   _channel_post(row, {}, text, lead, today), group.channel_id)
+
+
+def refreshed_dm(session: Session, kind: str, user_id: str, today: date, note: str) -> Reply:
+    """The DM rebuilt from current data, topped with what just happened."""
+    if kind == due_soon.KIND:
+        rows = due_soon.rows_for(session, user_id, today)
+        sections = [Section(note)] + [Section(action_line(r, today), buttons=action_buttons(r, kind))
+                                      for r in rows]
+        if not rows:
+            sections.append(Section("Nothing else is due soon."))
+        return Reply(text=note, visibility=Visibility.DM, recipient=user_id, header="Due soon", sections=sections)
+    return owner_digest.render_digest(owner_digest.digest_for(session, user_id, today), note=note)
+
+
+def _answer(services: Services, body: dict[str, Any], kind: str, user_id: str, note: str,
+            channel: str | None, ts: str | None) -> None:
+    """Updates the DM in place; falls back to an ephemeral note through response_url."""
+    if channel and ts:
+        try:
+            with Session(services.engine) as session:
+                today = local_today(services.clock.now(), services.settings.ecm_timezone)
+                message = render(refreshed_dm(session, kind, user_id, today, note))[0]
+            services.client.chat_update(channel=channel, ts=ts, text=message["text"], blocks=message["blocks"])
+            return
+        except (SlackClientError, OSError) as exc:
+            log.info("chat.update of a chaser DM failed (%s); answering ephemerally", exc)
+    if body.get("response_url"):
+        respond(body["response_url"], Reply.note(note))
+
+
+def _post_change(services: Services, outcome: Outcome) -> None:
+    if outcome.channel is not None and outcome.channel_id:
+        result = post_reply(services.client, outcome.channel, channel=outcome.channel_id)
+        if not result.ok:
+            log.warning("could not post a chaser-button change in %s: %s", outcome.channel_id, result.error)
+
+
+def _decode(value: str) -> tuple[str, ActionRef] | None:
+    try:
+        return ActionRef.decode(value)
+    except ValueError:
+        return None
+
+
+def register(app: App, services: Services) -> None:
+    def on_change(body: dict[str, Any], action: dict[str, Any], what: str) -> None:
+        user_id = body["user"]["id"]
+        decoded = _decode(action.get("value", ""))
+        channel, ts = _where(body)
+        if decoded is None:
+            if body.get("response_url"):
+                respond(body["response_url"], Reply.note("I couldn't read that button; nothing changed."))
+            return
+        kind, ref = decoded
+        now = services.clock.now()
+        today = local_today(now, services.settings.ecm_timezone)
+        try:
+            with session_scope(services.engine) as session:
+                outcome = apply_button(session, ref, user_id, what, now, today)
+        except Exception:
+            log.exception("chaser button %s failed", what)
+            outcome = Outcome("Sorry, something went wrong on my side and nothing was changed. Please try again.")
+        _post_change(services, outcome)
+        _answer(services, body, kind, user_id, outcome.note, channel, ts)
+
+    @app.action(DONE_ACTION)
+    def on_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        on_change(body, action, "done")
+
+    @app.action(SNOOZE_ACTION)
+    def on_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        on_change(body, action, "snooze")
+
+    @app.action(NOTE_ACTION)
+    def on_note(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        value = action.get("value", "")
+        decoded = _decode(value)
+        refusal = "I couldn't read that button; nothing changed."
+        row = None
+        if decoded is not None:
+            with Session(services.engine) as session:
+                row, _group, refusal = _load(session, decoded[1], user_id)
+                today = local_today(services.clock.now(), services.settings.ecm_timezone)
+                line = action_line(row, today) if row is not None else ""
+        if row is None:
+            if body.get("response_url"):
+                respond(body["response_url"], Reply.note(refusal))
+            return
+        channel, ts = _where(body)
+        view = View(
+            type="modal", callback_id=NOTE_CALLBACK, title=PlainTextObject(text="Add update"),
+            submit=PlainTextObject(text="Save"), close=PlainTextObject(text="Cancel"),
+            private_metadata=json.dumps({"ref": value, "channel": channel, "ts": ts}),
+            blocks=[
+                SectionBlock(text=MarkdownTextObject(text=truncate(line, 3000))),
+                InputBlock(block_id=NOTE_BLOCK, label=PlainTextObject(text="Progress update"),
+                           element=PlainTextInputElement(action_id=NOTE_INPUT, multiline=True, max_length=MAX_NOTE,
+                                                         placeholder=PlainTextObject(text="What has happened since?"))),
+            ],
+        )
+        try:
+            services.client.views_open(trigger_id=body["trigger_id"], view=view)
+        except (SlackClientError, OSError) as exc:
+            log.warning("views.open failed: %s", exc)
+            if body.get("response_url"):
+                respond(body["response_url"], Reply.note(
+                    "I couldn't open the form. Add the update with `/ecm update N \"progress\"` in the channel."))
+
+    @app.view(NOTE_CALLBACK)
+    def on_note_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user_id = body["user"]["id"]
+        values = (view.get("state") or {}).get("values") or {}
+        text = ((values.get(NOTE_BLOCK) or {}).get(NOTE_INPUT) or {}).get("value") or ""
+        text = text.strip()
+        if not text:
+            ack(response_action="errors", errors={NOTE_BLOCK: "Write a few words about progress."})
+            return
+        if len(text) > MAX_NOTE:
+            ack(response_action="errors", errors={NOTE_BLOCK: f"Keep it under {MAX_NOTE} characters."})
+            return
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+            kind, ref = ActionRef.decode(meta["ref"])
+        except (ValueError, KeyError, TypeError):
+            ack(response_action="errors", errors={NOTE_BLOCK: "This form is out of date; nothing was saved."})
+            return
+        now = services.clock.now()
+        today = local_today(now, services.settings.ecm_timezone)
+        try:
+            with session_scope(services.engine) as session:
+                row, _group, refusal = _load(session, ref, user_id)
+                if row is None:
+                    ack(response_action="errors", errors={NOTE_BLOCK: refusal})
+                    return
+                outcome = apply_note(session, ref, user_id, text, now, today)
+        except Exception:
+            log.exception("saving a chaser update failed")
+            ack(response_action="errors", errors={NOTE_BLOCK: "Sorry, that didn't save. Please try again."})
+            return
+        ack()  # closes the modal; the note is already committed
+        _post_change(services, outcome)
+        _answer(services, {}, kind, user_id, outcome.note, meta.get("channel"), meta.get("ts"))

@@ -1,0 +1,89 @@
+"""`/ecm status` (chairs): the bot's recent scheduled posts for this task group, and any failures.
+
+Chairs use it to answer "did the digest go out?" and "why did nobody get chased?": each post with its
+date, recipient and outcome, the reason for anything skipped or failed, and the settings in force.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from commands import chaser_settings
+from commands.context import Call
+from commands.dates import format_date, format_datetime
+from commands.registry import verb
+from commands.replies import Reply, Section
+from commands.text import esc, plural, truncate
+from storage import notifications
+from storage.chasers import member_ids
+from storage.models import Notification, NotificationStatus
+from storage.settings_schema import chaser_settings as group_chaser_settings
+
+KIND_LABELS = {
+    "due_soon": "due-soon nudge",
+    "owner_digest": "owner digest",
+    "channel_digest": "channel digest",
+    "meeting_reminder": "meeting reminder",
+    "attendance_summary": "attendance summary",
+}
+STATUS_MARKS = {
+    NotificationStatus.PENDING: ":hourglass_flowing_sand: waiting",
+    NotificationStatus.SENDING: ":outbox_tray: sending",
+    NotificationStatus.SENT: ":white_check_mark: sent",
+    NotificationStatus.FAILED: ":x: failed",
+    NotificationStatus.SKIPPED: ":fast_forward: skipped",
+}
+RECENT = 15
+WEEK = 7
+
+
+def recipient_text(recipient: str) -> str:
+    return f"<#{recipient}>" if recipient.startswith(("C", "G")) else f"<@{recipient}>"
+
+
+def delivery_line(n: Notification, tz: str) -> str:
+    line = (f"• {format_date(n.for_date)} · {KIND_LABELS.get(n.kind, esc(n.kind))} → {recipient_text(n.recipient)}"
+            f" · {STATUS_MARKS[n.status]}")
+    if n.status == NotificationStatus.SENT and n.sent_at:
+        line += f" {format_datetime(n.sent_at, tz)[-5:]}"
+    if n.attempts > 1:
+        line += f" (attempt {n.attempts})"
+    if n.last_error and n.status != NotificationStatus.SENT:
+        line += f" — {esc(truncate(n.last_error, 200))}"
+    return line
+
+
+@verb(
+    "status",
+    summary="Recent chasers, digests and reminders the bot posted for this group, and any failures (chairs).",
+    usage="/ecm status",
+    examples=["/ecm status"],
+    section="Task group",
+    chair_only=True,
+)
+def status(call: Call) -> list[Reply]:
+    group = call.task_group
+    tz = call.timezone
+    members = member_ids(call.session, call.group_id)
+    counts = notifications.status_counts(call.session, call.group_id, members, since=call.today - timedelta(days=WEEK))
+    recent = notifications.recent(call.session, call.group_id, members, limit=RECENT)
+    failures = notifications.recent(call.session, call.group_id, members, limit=5,
+                                    statuses=[NotificationStatus.FAILED])
+    summary = ", ".join(f"{counts.get(s, 0)} {s.value}" for s in NotificationStatus if counts.get(s)) or "none"
+    sections = [Section(f"*Last {WEEK} days:* {summary}.")]
+    if recent:
+        sections.append(Section(f"*Latest {plural(len(recent), 'post')}* (newest first):\n"
+                                + "\n".join(delivery_line(n, tz) for n in recent)))
+    else:
+        sections.append(Section("Nothing has been planned for this group yet. Chasers go out at 09:00 on working "
+                                "days once actions are overdue."))
+    if failures:
+        sections.append(Section(
+            "*Failures* — Slack refused these; `channel_not_found` / `not_in_channel` usually mean the bot must "
+            "be invited (`/invite @ECM Task Group`), `account_inactive` / `user_not_found` a person who left:\n"
+            + "\n".join(delivery_line(n, tz) for n in failures)))
+    sections.append(Section(chaser_settings.describe(group_chaser_settings(group))))
+    failed = counts.get(NotificationStatus.FAILED, 0)
+    return [Reply(text=f"Chaser status for {group.name}: {summary}" + (f" ({failed} failed)" if failed else ""),
+                  header="Chasers and digests: status", sections=sections,
+                  footer="Operators: `ecm-bot jobs list` shows the next runs.")]
