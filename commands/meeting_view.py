@@ -41,8 +41,11 @@ from storage.models import (
 
 SHARE_MINUTES = "ecm_share_minutes"
 CHANNEL_PART = 2800  # one section (one block) per part of the minutes posted in the channel
-FULL_PART = 6 * 2800  # `/ecm minutes`: a part may run to a few blocks; the whole stays under 50 blocks
-MAX_LINE = 900
+# `/ecm minutes`: a part may run to 18 blocks, so even the longest minutes fit in three messages (the renderer
+# splits at 50 blocks), well within the five replies Slack allows on one response_url.
+FULL_PART = 18 * 2800
+SUMMARY_PART = 6 * 2800  # the attendance summary posted in the channel
+MAX_LINE = 2750  # a safety net: every line is built shorter (people lists are cut whole-entry)
 DEFAULT_LAST = 6
 
 MODE_TITLES = {
@@ -67,9 +70,10 @@ _MENTION_RE = re.compile(r"(<@[UW][A-Z0-9]+>)")
 
 
 def text_with_mentions(args: Args) -> str:
-    """The free text of a command with the people it mentions kept in place as `<@U…>`."""
-    return " ".join(f"<@{t.text}>" if t.kind == Kind.MENTION else t.text for t in args.tokens
-                    if t.kind in (Kind.WORD, Kind.QUOTED, Kind.MENTION)).strip()
+    """The free text of a command with the people it mentions kept in place as `<@U…>`. Text that merely
+    looks like a mention (typed out literally) is broken up, so only real mentions ever render as one."""
+    return " ".join(f"<@{t.text}>" if t.kind == Kind.MENTION else t.text.replace("<@", "<\u200b@")
+                    for t in args.tokens if t.kind in (Kind.WORD, Kind.QUOTED, Kind.MENTION)).strip()
 
 
 def show_text(text: str) -> str:
@@ -287,10 +291,12 @@ def minutes_reply(session: Session, group: TaskGroup, meeting: Meeting, today: d
     by_mode: dict[AttendanceMode, list[str]] = {mode: [] for mode in MODE_TITLES}
     for record in records:
         by_mode[record.mode].append(attendance_entry(record))
-    limit = 1400 if not full else 2700
     if records:
-        lines = [people_line(MODE_TITLES[mode], entries, limit) for mode, entries in by_mode.items()
+        shown = [(mode, entries) for mode, entries in by_mode.items()
                  if entries or mode in (AttendanceMode.PRESENT, AttendanceMode.APOLOGIES)]
+        # In the channel every kind of attendance gets its line in the one section, each cut to its share.
+        limit = 2700 if full else max(300, 2500 // len(shown))
+        lines = [people_line(MODE_TITLES[mode], entries, limit) for mode, entries in shown]
         summarised |= any(line.endswith("more_") for line in lines)
         text, cut = budgeted("*Attendance*", lines, budget, f"{ref} or `/ecm attendance by:member`")
         summarised |= cut
@@ -376,7 +382,7 @@ def attendance_reply(session: Session, group: TaskGroup, choice: store.MeetingCh
     """Counts per organisation (or per member) over the chosen meetings; cancelled meetings never count."""
     tz = group.timezone
     held = len(choice.ids)
-    budget = FULL_PART
+    budget = SUMMARY_PART if channel else FULL_PART
     intro: list[str] = []
     if held:
         first, last = choice.meetings[0], choice.meetings[-1]

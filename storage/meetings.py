@@ -155,7 +155,7 @@ def end_meeting(session: Session, meeting: Meeting, *, by: str, at: datetime) ->
     substitute attended for, who are recorded as having sent apologies. Returns the rows added."""
     current = {a.user_id: a for a in current_attendance(session, meeting.id)}  # type: ignore[arg-type]
     substituted = {a.substitute_for for a in current.values()
-                   if a.substitute_for and a.mode == AttendanceMode.SUBSTITUTE}
+                   if a.substitute_for and a.mode in REPRESENTED_MODES}
     added: list[Attendance] = []
     for member in session.exec(
         select(Member).where(Member.group_id == meeting.group_id, col(Member.removed_at).is_(None),
