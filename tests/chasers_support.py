@@ -139,3 +139,16 @@ def add(ws: OfflineWorkspace, text: str, user: str = "chair", channel: str | Non
     found = re.search(r"#(\d+)", out.text)
     assert found, out.text
     return int(found.group(1))
+
+
+def database_url(ws_or_engine: OfflineWorkspace | Any) -> str:
+    """A URL another process can open on this test's database (PostgreSQL: with the test's schema)."""
+    from sqlalchemy import text
+
+    engine = ws_or_engine.engine if isinstance(ws_or_engine, OfflineWorkspace) else ws_or_engine
+    url = engine.url
+    if url.get_backend_name() == "postgresql":
+        with engine.connect() as conn:
+            schema = conn.execute(text("SELECT current_schema()")).scalar()
+        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)

@@ -196,6 +196,10 @@ def register(app: App, services: Services) -> None:
             log.exception("chaser button %s failed", what)
             outcome = Outcome("Sorry, something went wrong on my side and nothing was changed. Please try again.")
         _post_change(services, outcome)
+        if outcome.channel is None:  # nothing changed: just tell the clicker why, the DM stays as it is
+            if body.get("response_url"):
+                respond(body["response_url"], Reply.note(outcome.note))
+            return
         _answer(services, body, kind, user_id, outcome.note, channel, ts)
 
     @app.action(DONE_ACTION)

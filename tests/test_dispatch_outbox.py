@@ -1,0 +1,271 @@
+"""The outbox under stress: repeated runs, a crash between claim and post, downtime, and faults at the
+Slack stand-in (429 with Retry-After, 5xx, permanent errors, slow answers). Every post is counted where it
+lands, at the stand-in: nothing lost, nothing duplicated."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import Counter
+from datetime import date, timedelta
+
+from bot.jobs import channel_digest, owner_digest
+from bot.jobs.dispatcher import DispatchReport, dispatch_due
+from bot.offline import OfflineWorkspace
+from storage import notifications
+from storage.models import NotificationStatus
+from tests.chasers_support import (
+    add,
+    channel_posts,
+    database_url,
+    dms,
+    ok,
+    outbox,
+    run,
+    run_on,
+    set_day,
+    text_of,
+)
+from tests.dispatch_procs import claim_then_die
+
+TZ = "Europe/London"
+
+
+def three_posts(ws: OfflineWorkspace) -> None:
+    """Owner digests for sam and priya, and the Monday channel digest (Mon 23 Nov 2026)."""
+    add(ws, "Audit referrals @sam due:18/11/2026 outcome:safe district:chorley")
+    add(ws, "Map provision @priya due:19/11/2026 outcome:enjoy district:south-ribble")
+    ws.standin.messages.clear()
+    ws.standin.calls.clear()
+
+
+def delivered(ws: OfflineWorkspace) -> Counter[str]:
+    """Successful chat.postMessage calls per channel, as the stand-in recorded them."""
+    return Counter(c.params["channel"] for c in ws.standin.calls_to("chat.postMessage") if c.ok)
+
+
+def expected(ws: OfflineWorkspace) -> Counter[str]:
+    return Counter({ws.user("sam"): 1, ws.user("priya"): 1, ws.channel: 1})
+
+
+def dispatch(ws: OfflineWorkspace) -> DispatchReport:
+    return dispatch_due(ws.engine, ws.services.client, ws.clock, tz=TZ)
+
+
+# ----- idempotency ----------------------------------------------------------------------------------------
+
+def test_the_same_date_twice_sends_nothing_the_second_time(group: OfflineWorkspace) -> None:
+    ws = group
+    three_posts(ws)
+    first = run(ws, "all")
+    assert first.counts["sent"] == 3
+    second = run(ws, "all")
+    third = run(ws, "chasers")
+    assert second.deliveries == [] and third.deliveries == []
+    assert delivered(ws) == expected(ws)
+    assert len(outbox(ws)) == 3 and {n.status for n in outbox(ws)} == {NotificationStatus.SENT}
+
+
+def test_planning_is_idempotent_and_keys_are_per_occurrence(group: OfflineWorkspace) -> None:
+    ws = group
+    three_posts(ws)
+    for _ in range(3):
+        run(ws, "all", plan_only=True)
+    keys = sorted(n.idempotency_key for n in outbox(ws))
+    assert keys == sorted([owner_digest.key(ws.user("sam"), date(2026, 11, 23)),
+                           owner_digest.key(ws.user("priya"), date(2026, 11, 23)),
+                           channel_digest.key(outbox(ws, channel_digest.KIND)[0].group_id, date(2026, 11, 23))])
+
+
+def test_a_crash_between_claim_and_post_is_reclaimed_after_the_lease(group: OfflineWorkspace) -> None:
+    ws = group
+    three_posts(ws)
+    run(ws, "all", plan_only=True)
+    # Another process claims every row, then is killed before posting.
+    proc = multiprocessing.get_context("spawn").Process(
+        target=claim_then_die, args=(database_url(ws), ws.clock.now().isoformat()))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 17
+    assert {n.status for n in outbox(ws)} == {NotificationStatus.SENDING}
+
+    assert dispatch(ws).deliveries == []  # still leased: nobody else may take them yet
+    assert delivered(ws) == Counter()
+    ws.clock.advance(notifications.DEFAULT_LEASE + timedelta(seconds=1))  # type: ignore[attr-defined]
+    report = dispatch(ws)
+    assert report.counts["sent"] == 3
+    assert delivered(ws) == expected(ws)
+    assert {n.attempts for n in outbox(ws)} == {2}
+    assert dispatch(ws).deliveries == [] and delivered(ws) == expected(ws)
+
+
+def test_a_process_that_lost_its_lease_cannot_overwrite_the_outcome(group: OfflineWorkspace) -> None:
+    ws = group
+    three_posts(ws)
+    run(ws, "all", plan_only=True)
+    stale = notifications.claim(ws.engine, now=ws.clock.now(), limit=10)
+    ws.clock.advance(notifications.DEFAULT_LEASE + timedelta(seconds=1))  # type: ignore[attr-defined]
+    assert dispatch(ws).counts["sent"] == 3
+    # The first claimant wakes up late: its marks are refused (fenced by the attempt number).
+    assert not notifications.mark_failed(ws.engine, stale[0], "late")
+    assert not notifications.mark_sent(ws.engine, stale[0], at=ws.clock.now())
+    assert {n.status for n in outbox(ws)} == {NotificationStatus.SENT}
+
+
+# ----- still wanted? --------------------------------------------------------------------------------------
+
+def test_closed_or_snoozed_since_planning_is_skipped_with_a_reason(group: OfflineWorkspace) -> None:
+    ws = group
+    one = add(ws, "Audit referrals @sam due:18/11/2026")
+    two = add(ws, "Map provision @priya due:19/11/2026")
+    set_day(ws, date(2026, 11, 23), 7, 30)
+    run(ws, "chasers", plan_only=True)
+    ok(ws.command(f'done {one} "Finished at last"', user="sam"))
+    ok(ws.command(f'snooze {two} "On leave"', user="priya"))
+    set_day(ws, date(2026, 11, 23))
+    ws.standin.messages.clear()
+    report = run(ws, "chasers")
+    assert dms(ws, "sam") == [] and dms(ws, "priya") == []
+    reasons = {d.recipient: d.detail for d in report.of("skipped")}
+    assert reasons[ws.user("sam")] == "nothing overdue any more: #1 is done"
+    assert reasons[ws.user("priya")] == "nothing overdue any more: #2 is snoozed until Sun 29 Nov 2026"
+    rows = {n.recipient: n for n in outbox(ws, owner_digest.KIND)}
+    assert rows[ws.user("sam")].status == NotificationStatus.SKIPPED
+    assert rows[ws.user("sam")].last_error == "nothing overdue any more: #1 is done"
+
+
+def test_content_is_built_from_current_data(group: OfflineWorkspace) -> None:
+    ws = group
+    add(ws, "Old title @sam due:18/11/2026")
+    set_day(ws, date(2026, 11, 23), 7, 30)
+    run(ws, "chasers", plan_only=True)
+    ok(ws.command('update 1 title:"New title"', user="sam"))
+    add(ws, "Added since @sam due:20/11/2026")
+    set_day(ws, date(2026, 11, 23))
+    ws.standin.messages.clear()
+    run(ws, "chasers")
+    (dm,) = dms(ws, "sam")
+    text = text_of(ws, dm)
+    assert "New title" in text and "Old title" not in text and "Added since" in text
+
+
+# ----- downtime -------------------------------------------------------------------------------------------
+
+def test_posts_missed_earlier_today_go_out_once_after_a_restart(group: OfflineWorkspace) -> None:
+    ws = group
+    three_posts(ws)
+    set_day(ws, date(2026, 11, 23), 7, 0)
+    run(ws, "all")  # planned before 09:00: nothing due yet
+    assert delivered(ws) == Counter()
+    set_day(ws, date(2026, 11, 23), 15, 0)  # the bot was down from 08:00 until 15:00
+    assert run(ws, "all").counts["sent"] == 3
+    assert run(ws, "all").deliveries == []
+    assert delivered(ws) == expected(ws)
+
+
+def test_posts_missed_on_an_earlier_day_are_skipped_not_flooded(group: OfflineWorkspace) -> None:
+    ws = group
+    three_posts(ws)
+    set_day(ws, date(2026, 11, 23), 8, 0)
+    run(ws, "all", plan_only=True)  # Monday's posts planned, then the bot went down until Tuesday
+    set_day(ws, date(2026, 11, 24), 10, 0)
+    report = run(ws, "all")
+    assert report.stale_skipped == 3
+    monday = [n for n in outbox(ws) if n.for_date == date(2026, 11, 23)]
+    assert {n.status for n in monday} == {NotificationStatus.SKIPPED}
+    assert all("missed" in (n.last_error or "") for n in monday)
+    # Tuesday's own posts (owner digests; the weekly digest is Monday's only) go out once.
+    assert Counter(c.params["channel"] for c in ws.standin.calls_to("chat.postMessage") if c.ok) == Counter(
+        {ws.user("sam"): 1, ws.user("priya"): 1})
+    assert channel_posts(ws) == []
+
+
+# ----- faults at the stand-in -----------------------------------------------------------------------------
+
+def test_rate_limited_post_waits_for_retry_after_and_is_sent_once(group: OfflineWorkspace) -> None:
+    ws = group
+    three_posts(ws)
+    ws.standin.inject("chat.postMessage", status=429, retry_after=1, times=1,
+                      match=lambda p: p.get("channel") == ws.user("sam"))
+    started = time.monotonic()
+    report = run(ws, "all")
+    assert time.monotonic() - started >= 1.0  # Retry-After was honoured
+    assert report.counts == {"sent": 3, "skipped": 0, "failed": 0, "retry": 0}
+    sam_calls = [c for c in ws.standin.calls_to("chat.postMessage") if c.params.get("channel") == ws.user("sam")]
+    assert [c.http_status for c in sam_calls] == [429, 200]
+    assert delivered(ws) == expected(ws)
+
+
+def test_server_errors_are_retried_with_backoff(group: OfflineWorkspace) -> None:
+    ws = group
+    three_posts(ws)
+    ws.standin.inject("chat.postMessage", status=500, times=2, match=lambda p: p.get("channel") == ws.channel)
+    report = run(ws, "all")
+    assert report.counts["sent"] == 3
+    assert [c.http_status for c in ws.standin.calls_to("chat.postMessage")
+            if c.params.get("channel") == ws.channel] == [500, 500, 200]
+    assert delivered(ws) == expected(ws)
+
+
+def test_a_lasting_outage_for_one_recipient_is_retried_later_and_holds_up_nobody(group: OfflineWorkspace) -> None:
+    ws = group
+    three_posts(ws)
+    fault = ws.standin.inject("chat.postMessage", status=502, times=-1,
+                              match=lambda p: p.get("channel") == ws.user("sam"))
+    report = run(ws, "all")
+    assert report.counts["sent"] == 2 and report.counts["retry"] == 1
+    (row,) = [n for n in outbox(ws) if n.recipient == ws.user("sam")]
+    assert row.status == NotificationStatus.PENDING and row.lease_until is not None
+    assert "Slack said" in (row.last_error or "")
+    assert run(ws, "all").deliveries == []  # backing off: not hammered on the next tick
+    fault.times = 0  # Slack recovers
+    ws.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
+    assert run(ws, "all").counts["sent"] == 1
+    assert delivered(ws) == expected(ws)
+
+
+def test_permanent_errors_fail_the_row_with_the_reason_and_the_others_go(group: OfflineWorkspace) -> None:
+    ws = group
+    three_posts(ws)
+    ws.standin.inject("chat.postMessage", error="channel_not_found", times=-1,
+                      match=lambda p: p.get("channel") == ws.channel)
+    report = run(ws, "all")
+    assert report.counts == {"sent": 2, "skipped": 0, "failed": 1, "retry": 0}
+    (failed,) = report.of("failed")
+    assert failed.kind == channel_digest.KIND and failed.detail == "Slack said channel_not_found"
+    (row,) = outbox(ws, channel_digest.KIND)
+    assert row.status == NotificationStatus.FAILED and row.last_error == "Slack said channel_not_found"
+    calls_before = len(ws.standin.calls_to("chat.postMessage"))
+    assert run(ws, "all").deliveries == []  # a failed row is final: not retried into a dead channel
+    assert len(ws.standin.calls_to("chat.postMessage")) == calls_before
+    assert delivered(ws) == Counter({ws.user("sam"): 1, ws.user("priya"): 1})
+
+
+def test_a_slow_answer_holds_up_nobody_and_duplicates_nothing(group: OfflineWorkspace) -> None:
+    ws = group
+    three_posts(ws)
+    ws.standin.inject("chat.postMessage", delay=2.0, times=1, match=lambda p: p.get("channel") == ws.user("sam"))
+    report = run(ws, "all")
+    assert report.counts["sent"] == 3
+    order = [m.channel for m in ws.standin.messages]
+    assert order[-1] == ws.user("sam")  # the others were posted while sam's answer was slow
+    assert delivered(ws) == expected(ws)
+
+
+def test_everything_at_once_loses_and_duplicates_nothing(group: OfflineWorkspace) -> None:
+    ws = group
+    three_posts(ws)
+    for name in ("alex", "bea", "cal", "dee"):
+        add(ws, f"Task for {name} @{name} due:17/11/2026")
+    ws.standin.users[ws.user("dee")]["deleted"] = True
+    ws.standin.calls.clear()
+    ws.standin.inject("chat.postMessage", status=429, retry_after=1, times=2)
+    ws.standin.inject("chat.postMessage", status=503, times=2)
+    ws.standin.inject("chat.postMessage", delay=1.0, times=2)
+    days_run = [run_on(ws, date(2026, 11, 23), "all") for _ in range(3)]
+    assert sum(r.counts["sent"] for r in days_run) == 6
+    counts = delivered(ws)
+    assert all(v == 1 for v in counts.values()), counts
+    assert set(counts) == {ws.user(n) for n in ("sam", "priya", "alex", "bea", "cal")} | {ws.channel}
+    (dee,) = [n for n in outbox(ws) if n.recipient == ws.user("dee")]
+    assert dee.status == NotificationStatus.FAILED and dee.last_error == "Slack said account_inactive"
