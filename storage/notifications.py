@@ -86,9 +86,9 @@ def plan(session: Session, rows: Iterable[Planned], *, now: datetime) -> int:
     inserted = 0
     for start in range(0, len(values), 500):  # keep each statement well under the bind-parameter limits
         stmt = insert(Notification).values(values[start : start + 500])
-        stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
-        result = session.exec(stmt)
-        inserted += max(result.rowcount or 0, 0)
+        # RETURNING counts what was really inserted (rowcount is -1 for this statement on psycopg).
+        stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(col(Notification.id))
+        inserted += len(session.exec(stmt).all())
     return inserted
 
 
