@@ -1,0 +1,73 @@
+"""The local ticker (APScheduler, in-memory job store) and the worker's clean shutdown on a signal."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections import Counter
+
+from bot.offline import OfflineWorkspace
+from bot.scheduler import TICK_JOB_ID, run_worker, start_scheduler, tick
+from tests.chasers_support import add
+
+
+def delivered(ws: OfflineWorkspace) -> Counter[str]:
+    return Counter(c.params["channel"] for c in ws.standin.calls_to("chat.postMessage") if c.ok)
+
+
+def test_the_ticker_plans_and_sends_once_however_often_it_ticks(group: OfflineWorkspace) -> None:
+    ws = group
+    add(ws, "Audit referrals @sam due:18/11/2026")
+    ws.standin.calls.clear()
+    scheduler = start_scheduler(ws.services, tick_seconds=1)
+    try:
+        job = scheduler.get_job(TICK_JOB_ID)
+        assert job is not None and type(scheduler._jobstores["default"]).__name__ == "MemoryJobStore"
+        assert ws.standin.wait_for(lambda: len(delivered(ws)) >= 2, timeout=20)
+        time.sleep(2.5)  # a few more ticks
+    finally:
+        scheduler.shutdown(wait=True)
+    assert delivered(ws) == Counter({ws.user("sam"): 1, ws.channel: 1})
+
+
+def test_a_tick_never_raises(group: OfflineWorkspace) -> None:
+    ws = group
+    add(ws, "Audit referrals @sam due:18/11/2026")
+    engine = ws.services.engine
+    ws.services.engine = None  # type: ignore[assignment]  # every database call now fails
+    try:
+        report = tick(ws.services)  # logged, never raised: the ticker must keep ticking
+    finally:
+        ws.services.engine = engine
+    assert report is None or report.deliveries == []
+    assert tick(ws.services) is not None and len(delivered(ws)) == 2  # and the next tick does the work
+
+
+def test_the_worker_stops_cleanly_on_sigterm(group: OfflineWorkspace) -> None:
+    ws = group
+    add(ws, "Audit referrals @sam due:18/11/2026")
+    ws.standin.calls.clear()
+    before = signal.getsignal(signal.SIGTERM)
+
+    def stop_when_sent() -> None:
+        ws.standin.wait_for(lambda: len(delivered(ws)) >= 2, timeout=20)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    killer = threading.Thread(target=stop_when_sent, daemon=True)
+    killer.start()
+    started = time.monotonic()
+    run_worker(ws.services, tick_seconds=1)  # returns once SIGTERM arrives
+    assert time.monotonic() - started < 30
+    killer.join(5)
+    assert delivered(ws) == Counter({ws.user("sam"): 1, ws.channel: 1})
+    assert signal.getsignal(signal.SIGTERM) == before  # handlers restored
+
+
+def test_the_worker_stops_when_asked(group: OfflineWorkspace) -> None:
+    stop = threading.Event()
+    threading.Timer(1.5, stop.set).start()
+    started = time.monotonic()
+    run_worker(group.services, stop=stop, tick_seconds=1)
+    assert time.monotonic() - started < 10
