@@ -340,7 +340,7 @@ def minutes_reply(session: Session, group: TaskGroup, meeting: Meeting, today: d
         sections.append(Section(f"Only you can see this. Share it with the group with the button, or `{command}`.",
                                 buttons=[Button("Share in channel", SHARE_MINUTES, str(meeting.id), "primary")]))
     represented = sum(len(by_mode[m]) for m in REPRESENTED_MODES)
-    plain = (f"Minutes of {meeting.title}, {format_date(started.astimezone(ZoneInfo(tz)).date())}: "
+    plain = (f"Minutes of {esc(meeting.title)}, {format_date(started.astimezone(ZoneInfo(tz)).date())}: "
              f"{represented} attending, {len(by_mode[AttendanceMode.APOLOGIES])} apologies, "
              f"{plural(len(decisions), 'decision')}, {plural(total, 'action')} raised.")
     return Reply(text=plain, visibility=Visibility.EPHEMERAL if full else Visibility.CHANNEL,

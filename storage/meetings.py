@@ -40,6 +40,12 @@ HELD_STATUSES = (MeetingStatus.OPEN, MeetingStatus.CLOSED)
 
 # ----- meetings ---------------------------------------------------------------------------------------
 
+def lock_group(session: Session, group_id: int) -> None:
+    """Takes the group's row lock (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
+    writers), so two chairs starting a meeting at once can't both find none open."""
+    session.exec(select(TaskGroup.id).where(TaskGroup.id == group_id).with_for_update()).one()
+
+
 def open_meeting(session: Session, group_id: int) -> Meeting | None:
     """The meeting now running in this group, if any (there is at most one)."""
     return session.exec(

@@ -35,6 +35,10 @@ def blocks_round_trip(slack: SlackStandIn) -> Iterator[None]:
     for message in slack.messages:
         assert message.text, "every message needs a plain-text fallback"
         assert len(message.text) <= 3000
+        # The fallback text is mrkdwn too (notifications): user text in it must be escaped as well.
+        # (Headers are plain_text, which Slack never turns into pings or links.)
+        assert "<!channel>" not in message.text
+        assert "<!channel>" not in str([b for b in message.blocks if b.get("type") != "header"])
         check_blocks(message.blocks)
     for call in slack.calls:
         if call.method in ("chat.postMessage", "chat.postEphemeral", "response_url"):
@@ -108,6 +112,14 @@ def channel_text(out: Exchange, ws: OfflineWorkspace) -> str:
     from bot.offline import block_text
 
     return ws.readable("\n".join(block_text(m.blocks) or m.text for m in out.posted))
+
+
+def mrkdwn(out: Exchange) -> str:
+    """Everything Slack would parse as mrkdwn: fallback texts and every block but plain-text headers."""
+    from bot.offline import block_text
+
+    return "\n".join([m.text for m in out.messages]
+                     + [block_text([b for b in m.blocks if b.get("type") != "header"]) for m in out.messages])
 
 
 def readable(out: Exchange, ws: OfflineWorkspace) -> str:

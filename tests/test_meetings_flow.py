@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from bot.offline import OfflineWorkspace, block_text
 from bot.standin import SlackStandIn
+from commands.text import esc
 from storage.clock import FixedClock
 from storage.models import Action, AttendanceMode, Decision, MeetingNote, MeetingStatus
 from tests.meetings_support import (
@@ -20,6 +21,7 @@ from tests.meetings_support import (
     db,
     err,
     meetings,
+    mrkdwn,
     ok,
     readable,
 )
@@ -260,3 +262,36 @@ def test_meeting_status_and_minutes_so_far(group: OfflineWorkspace) -> None:
     with db(ws) as session:
         note = session.exec(select(MeetingNote)).one()
         assert note.text.endswith(f"<@{ws.user('priya')}>")
+
+
+def test_user_text_is_escaped_everywhere(group: OfflineWorkspace) -> None:
+    """What people type literally (`<!channel>`, `<@U…>`, links) never becomes a ping, a mention or a link —
+    in blocks or in the fallback text. Slack sends typed <, > and & escaped, as the console does."""
+    ws = group
+    nasty = esc(" <!channel> & <@U0FORGED> <https://evil.example|click>")
+    ok(ws.command(f'schedule "Board{nasty}" every:week at:10:00'))
+    ok(ws.command(f'meeting start "Title{nasty}"'))
+    ok(ws.command(f'present @kim for:"Org{nasty}"'))
+    out = ok(ws.command(f'note "Note{nasty}" @priya', user="sam"))
+    assert f"<@{ws.user('priya')}>" in out.text  # a real mention stays one
+    assert "<@U0FORGED>" not in out.text and "<@U0FORGED>" not in out.messages[0].text
+    ok(ws.command(f'decide "Decision{nasty}"'))
+    ok(ws.command(f'meeting cancel "Reason{nasty}"'))
+    for command in ("minutes 1", "meetings", "decisions", "attendance", "schedule"):
+        text = mrkdwn(ok(ws.command(command, user="sam")))
+        assert "<@U0FORGED>" not in text and "<https://evil" not in text
+        assert "&lt;!channel&gt;" in text or command == "attendance"
+    with db(ws) as session:
+        note = session.exec(select(MeetingNote)).one()
+        assert "<!channel>" in note.text  # stored as typed
+
+
+def test_two_chairs_starting_at_once_open_one_meeting(group: OfflineWorkspace) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    ws = group
+    ok(ws.command("member @sam role:chair"))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda who: ws.command(f'meeting start "By {who}"', user=who), ["chair", "sam"]))
+    opened = [m for m in meetings(ws) if m.status == MeetingStatus.OPEN]
+    assert len(opened) == 1

@@ -55,7 +55,7 @@ def decide(call: Call) -> list[Reply]:
     number = store.meeting_number(call.session, meeting)
     label = f"D{decision.number}"
     return [Reply(
-        text=f"Decision {label} ({status.value}): {text}",
+        text=f"Decision {label} ({status.value}): {show_text(text)}",
         visibility=Visibility.CHANNEL,
         sections=[Section(f":ballot_box_with_check: *{label}* _({status.value})_ {show_text(text)}\n"
                           f"Recorded by <@{call.user_id}> at {meeting_name(meeting, number)} "

@@ -78,6 +78,7 @@ def _start(call: Call) -> list[Reply]:
     call.require_chair("start a meeting")
     if "reason" in call.args.keys:
         raise UserError("`reason:` goes with `/ecm meeting cancel`.")
+    store.lock_group(call.session, call.group_id)
     current = store.open_meeting(call.session, call.group_id)
     if current is not None:
         number = store.meeting_number(call.session, current)
@@ -109,7 +110,7 @@ def _start(call: Call) -> list[Reply]:
     rows, total = store.matters_arising(call.session, call.group_id, started.id, call.today)
     sections = [Section(intro), *view.matters_arising_sections(rows, total, call.today)]
     return [Reply(
-        text=f"Meeting started: {title}. Matters arising: {plural(total, 'action')}.",
+        text=f"Meeting started: {esc(title)}. Matters arising: {plural(total, 'action')}.",
         visibility=Visibility.CHANNEL, header=truncate(f"Meeting started: {title}", 150), sections=sections,
         footer="`/ecm meeting end` closes it and posts the minutes.",
     )]
@@ -119,6 +120,7 @@ def _end(call: Call) -> list[Reply]:
     call.require_chair("end the meeting")
     if len(call.args.positional) > 1 or call.args.keys:
         raise UserError("`/ecm meeting end` takes nothing else.")
+    store.lock_group(call.session, call.group_id)  # ending twice at once posts the minutes once
     current = require_open(call, "end one")
     store.end_meeting(call.session, current, by=call.user_id, at=call.now)
     group = call.task_group
@@ -136,13 +138,14 @@ def _cancel(call: Call) -> list[Reply]:
     if reason and len(reason) > MAX_REASON:
         raise UserError(f"That reason is too long ({len(reason)} characters; {MAX_REASON} at most).")
     tz = call.timezone
+    store.lock_group(call.session, call.group_id)
     current = store.open_meeting(call.session, call.group_id)
     if current is not None:
         number = store.meeting_number(call.session, current)
         store.cancel_meeting(call.session, current, by=call.user_id, at=call.now, reason=reason)
         why = f": {esc(reason)}" if reason else ""
         return [Reply(
-            text=f"{view.meeting_name(current, number)} ({current.title}) is cancelled.",
+            text=f"{view.meeting_name(current, number)} ({esc(current.title)}) is cancelled.",
             visibility=Visibility.CHANNEL,
             sections=[Section(f":no_entry_sign: <@{call.user_id}> cancelled "
                               f"{view.meeting_label(current, number, tz)}{why}.\nIt will not count in attendance "

@@ -30,5 +30,5 @@ def note(call: Call) -> list[Reply]:
         raise UserError(f"That note is too long ({len(text)} characters; {MAX_NOTE} at most).")
     meeting = require_open(call, "add a note to its minutes")
     store.add_note(call.session, meeting, text, by=call.user_id, at=call.now)
-    return [Reply(text=f"Noted for the minutes: {text}", visibility=Visibility.CHANNEL,
+    return [Reply(text=f"Noted for the minutes: {show_text(text)}", visibility=Visibility.CHANNEL,
                   sections=[Section(f":memo: *Noted for the minutes:* {show_text(text)} — <@{call.user_id}>")])]

@@ -111,7 +111,7 @@ def _create(call: Call) -> list[Reply]:
              + view.schedule_line(saved, tz) + ".",
              "*Next:* " + "; ".join(format_datetime(when, tz) for when in upcoming)]
     lines.append("Start each meeting with `/ecm meeting start`; `/ecm schedule cancel DATE` cancels one date.")
-    return [Reply(text=f"Meetings scheduled: {title}, {describe_recurrence(rule)} at {at:%H:%M}",
+    return [Reply(text=f"Meetings scheduled: {esc(title)}, {describe_recurrence(rule)} at {at:%H:%M}",
                   visibility=Visibility.CHANNEL, sections=[Section("\n".join(lines))])]
 
 
@@ -191,7 +191,7 @@ def _stop(call: Call) -> list[Reply]:
     for s in chosen:
         store.remove_schedule(call.session, s, by=call.user_id, at=call.now)
     names = ", ".join(f"*{esc(s.title)}*" for s in chosen)
-    return [Reply(text=f"Schedule stopped: {', '.join(s.title for s in chosen)}", visibility=Visibility.CHANNEL,
+    return [Reply(text=f"Schedule stopped: {', '.join(esc(s.title) for s in chosen)}", visibility=Visibility.CHANNEL,
                   sections=[Section(f"<@{call.user_id}> stopped the meeting schedule {names}. Meetings already "
                                     "held keep their records.")])]
 
