@@ -26,8 +26,12 @@ from sqlmodel import Session, col, select
 from storage.db import session_scope
 from storage.models import Notification, NotificationStatus
 
-DEFAULT_LEASE = timedelta(minutes=5)  # longer than the worst post: 3 retries with Retry-After and timeouts
-MAX_ATTEMPTS = 5
+# Longer than the worst single delivery: 3 client retries, each possibly waiting out a Retry-After, plus timeouts.
+DEFAULT_LEASE = timedelta(minutes=10)
+# Transient failures are retried after 1, 2, 4, … minutes (at most an hour): about two hours in all, so a
+# Slack outage in the morning still ends with the post sent the same day.
+MAX_ATTEMPTS = 8
+MAX_PAUSE = timedelta(hours=1)
 ERROR_LIMIT = 500  # the column's size
 
 PENDING, SENDING, SENT, FAILED, SKIPPED = (NotificationStatus.PENDING, NotificationStatus.SENDING,
@@ -130,6 +134,13 @@ def claim(engine: Engine, *, now: datetime, limit: int = 50, lease: timedelta = 
         rows = list(session.exec(query))
         claimed: list[Claimed] = []
         for row in rows:
+            if row.attempts >= MAX_ATTEMPTS:
+                # Only a row whose process kept dying mid-delivery gets here: stop retrying it.
+                row.status, row.lease_until = FAILED, None
+                row.last_error = _reason(f"gave up after {row.attempts} attempts (the sending process stopped "
+                                         f"each time); last error: {row.last_error or 'none'}")
+                session.add(row)
+                continue
             row.status = SENDING
             row.attempts += 1
             row.lease_until = now + lease
@@ -175,7 +186,7 @@ def retry_later(engine: Engine, item: Claimed, reason: str, *, now: datetime) ->
     """A transient failure: back to pending after a growing pause, or failed once attempts run out."""
     if item.attempt >= MAX_ATTEMPTS:
         return mark_failed(engine, item, f"gave up after {item.attempt} attempts: {reason}")
-    pause = timedelta(minutes=2 ** (item.attempt - 1))  # 1, 2, 4, 8 minutes
+    pause = min(timedelta(minutes=2 ** (item.attempt - 1)), MAX_PAUSE)
     return _finish(engine, item, {"status": PENDING, "lease_until": now + pause, "last_error": _reason(reason)})
 
 

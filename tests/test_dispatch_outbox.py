@@ -269,3 +269,30 @@ def test_everything_at_once_loses_and_duplicates_nothing(group: OfflineWorkspace
     assert set(counts) == {ws.user(n) for n in ("sam", "priya", "alex", "bea", "cal")} | {ws.channel}
     (dee,) = [n for n in outbox(ws) if n.recipient == ws.user("dee")]
     assert dee.status == NotificationStatus.FAILED and dee.last_error == "Slack said account_inactive"
+
+
+def test_a_recipient_down_all_morning_is_retried_then_given_up_with_the_reason(group: OfflineWorkspace) -> None:
+    ws = group
+    three_posts(ws)
+    ws.standin.inject("chat.postMessage", status=502, times=-1, match=lambda p: p.get("channel") == ws.user("sam"))
+    outcomes = []
+    for _ in range(notifications.MAX_ATTEMPTS + 2):
+        outcomes += [d.outcome for d in run(ws, "all").deliveries if d.recipient == ws.user("sam")]
+        ws.clock.advance(notifications.MAX_PAUSE)  # type: ignore[attr-defined]
+    assert outcomes == ["retry"] * (notifications.MAX_ATTEMPTS - 1) + ["failed"]
+    (row,) = [n for n in outbox(ws) if n.recipient == ws.user("sam")]
+    assert row.status == NotificationStatus.FAILED and row.attempts == notifications.MAX_ATTEMPTS
+    assert row.last_error is not None and row.last_error.startswith(f"gave up after {notifications.MAX_ATTEMPTS}")
+    assert delivered(ws) == Counter({ws.user("priya"): 1, ws.channel: 1})
+
+
+def test_a_row_whose_sender_keeps_dying_is_given_up(group: OfflineWorkspace) -> None:
+    ws = group
+    three_posts(ws)
+    run(ws, "all", plan_only=True)
+    for _ in range(notifications.MAX_ATTEMPTS):
+        assert notifications.claim(ws.engine, now=ws.clock.now(), limit=10)  # ... and the process dies
+        ws.clock.advance(notifications.DEFAULT_LEASE + timedelta(seconds=1))  # type: ignore[attr-defined]
+    assert notifications.claim(ws.engine, now=ws.clock.now(), limit=10) == []
+    assert {n.status for n in outbox(ws)} == {NotificationStatus.FAILED}
+    assert all("the sending process stopped each time" in (n.last_error or "") for n in outbox(ws))

@@ -1,0 +1,181 @@
+"""Chaser throughput: plan N overdue actions' owner digests and dispatch them against the local Slack stand-in.
+
+Seeds one task group with N overdue actions, each owned by a different person (so N owner digest DMs),
+plans the `chasers` job for Mon 23 Nov 2026, then dispatches everything through the real retrying Slack
+client to the stand-in, and checks at the stand-in that each DM arrived exactly once. Prints planning and
+dispatch rows/second and peak RSS (this process, and the worker processes).
+
+SQLite with 1 process always; PostgreSQL with 1 and with 3 worker processes when ECM_TEST_DATABASE_URL is
+set (a private schema, dropped afterwards). Stops by itself.
+
+    .venv/bin/python bench/dispatch_bench.py [--count 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import Engine, text, update  # noqa: E402
+
+from bot.jobs.planner import plan  # noqa: E402
+from bot.jobs.replica import dispatch_process  # noqa: E402
+from bot.standin import SlackStandIn  # noqa: E402
+from storage import actions, groups  # noqa: E402
+from storage.db import make_engine, migrate, session_scope  # noqa: E402
+from storage.models import Notification, NotificationStatus, Role  # noqa: E402
+from storage.settings_schema import update_chaser_settings  # noqa: E402
+
+DAY = date(2026, 11, 23)
+TZ = "Europe/London"
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=ZoneInfo(TZ))
+TIMEOUT = 600  # seconds: the whole run gives up rather than hang
+
+
+def seed(engine: Engine, standin: SlackStandIn, count: int) -> list[str]:
+    owners = [standin.add_user(f"owner{i:05d}") for i in range(count)]
+    chair = standin.add_user("bench-chair")
+    channel = standin.add_channel("bench-group")
+    with session_scope(engine) as session:
+        group = groups.create_group(session, team_id=standin.team_id, channel_id=channel, name="Bench Group",
+                                    county="Lancashire", timezone=TZ, user_id=chair, at=NOW)
+        groups.upsert_member(session, group, chair, by=chair, at=NOW, role=Role.CHAIR)
+        # Owner digests only: no escalation section or channel digest in the measured rows.
+        update_chaser_settings(session, group, {"escalate_after": 0, "digest_day": "off"}, user_id=chair, at=NOW)
+        for i, owner in enumerate(owners):
+            actions.create_action(session, group, title=f"Bench action {i}", owners=[owner], organisation="Chorley",
+                                  due_date=date(2026, 11, 16), outcomes=[], district_ids=[], countywide=True,
+                                  by=chair, at=NOW)
+    return owners
+
+
+def url_of(engine: Engine, schema: str | None) -> str:
+    url = engine.url
+    if schema:
+        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+def _child(results: Any, *args: Any, **kwargs: Any) -> None:
+    results.put(dispatch_process(*args, **kwargs))
+
+
+def dispatch(url: str, standin: SlackStandIn, processes: int) -> tuple[float, list[dict[str, int]]]:
+    if processes == 1:
+        started = time.perf_counter()
+        counts = [dispatch_process(url, standin.api_url, standin.bot_token, DAY.isoformat())]
+        return time.perf_counter() - started, counts
+    spawn = multiprocessing.get_context("spawn")
+    results = spawn.Queue()
+    start_at = time.time() + 5  # after every process has imported and connected
+    procs = [spawn.Process(target=_child, args=(results, url, standin.api_url, standin.bot_token, DAY.isoformat()),
+                           kwargs={"start_at": start_at}) for _ in range(processes)]
+    for proc in procs:
+        proc.start()
+    counts = [results.get(timeout=TIMEOUT) for _ in procs]
+    elapsed = time.time() - start_at
+    for proc in procs:
+        proc.join(30)
+        if proc.is_alive():
+            proc.kill()
+    return elapsed, counts
+
+
+def reset_outbox(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        session.exec(update(Notification).values(status=NotificationStatus.PENDING, attempts=0, lease_until=None,
+                                                 sent_at=None, last_error=None))
+
+
+def measure(label: str, engine: Engine, url: str, standin: SlackStandIn, owners: list[str],
+            process_counts: list[int]) -> None:
+    started = time.perf_counter()
+    planned = plan(engine, DAY, tz=TZ, now=NOW, job="chasers")
+    plan_s = time.perf_counter() - started
+    print(f"{label}: planned {planned.new} owner digests in {plan_s:.2f}s ({planned.new / plan_s:,.0f} rows/s)")
+    for processes in process_counts:
+        reset_outbox(engine)
+        standin.reset()
+        elapsed, counts = dispatch(url, standin, processes)
+        sent = sum(c["sent"] for c in counts)
+        posted = Counter(c.params["channel"] for c in standin.calls_to("chat.postMessage") if c.ok)
+        exact = len(posted) == len(owners) and set(posted.values()) == {1}
+        per_proc = ", ".join(str(c["sent"]) for c in counts)
+        print(f"{label}: {processes} process{'es' if processes > 1 else ''}: sent {sent} in {elapsed:.2f}s "
+              f"({sent / elapsed:,.0f} rows/s; per process {per_proc}); each DM exactly once at the stand-in: "
+              f"{'yes' if exact else 'NO'}")
+
+
+def peak_rss() -> str:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return f"peak RSS: this process {own:.0f} MiB, largest worker process {children:.0f} MiB"
+
+
+def run_sqlite(count: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp, SlackStandIn(signing_secret=uuid.uuid4().hex) as standin:
+        engine = make_engine(f"sqlite:///{tmp}/bench.db")
+        migrate(engine)
+        started = time.perf_counter()
+        owners = seed(engine, standin, count)
+        print(f"sqlite: seeded {count} overdue actions in {time.perf_counter() - started:.1f}s")
+        measure("sqlite", engine, url_of(engine, None), standin, owners, [1])
+        engine.dispose()
+
+
+def run_postgres(pg_url: str, count: int) -> None:
+    schema = f"ecm_bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        engine = make_engine(pg_url, connect_args={"options": f"-csearch_path={schema}"})
+        migrate(engine)
+        with SlackStandIn(signing_secret=uuid.uuid4().hex) as standin:
+            started = time.perf_counter()
+            owners = seed(engine, standin, count)
+            print(f"postgresql: seeded {count} overdue actions in {time.perf_counter() - started:.1f}s")
+            measure("postgresql", engine, url_of(engine, schema), standin, owners, [1, 3])
+        engine.dispose()
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=2000, help="overdue actions, one owner each (default 2000)")
+    args = parser.parse_args()
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # A hung run stops itself: SIGALRM ends the process if anything blocks far longer than it should.
+    import signal
+
+    signal.signal(signal.SIGALRM, lambda *_: (print("bench: timed out", file=sys.stderr), os._exit(2)))
+    signal.alarm(TIMEOUT)
+    run_sqlite(args.count)
+    pg_url = os.environ.get("ECM_TEST_DATABASE_URL")
+    if pg_url:
+        run_postgres(pg_url, args.count)
+    else:
+        print("postgresql: skipped (set ECM_TEST_DATABASE_URL to include it)")
+    print(peak_rss())
+    signal.alarm(0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
