@@ -65,7 +65,9 @@ def reply_blocks(reply: Reply) -> list[Block]:
 def render(reply: Reply) -> list[dict[str, Any]]:
     """One or more Slack messages ({"text", "blocks"}) for a reply; more than one only past 50 blocks."""
     blocks = [b.to_dict() for b in reply_blocks(reply)]
-    text = truncate(reply.text, MAX_FALLBACK)
+    # Verbs escape user text; this is the backstop: the fallback text must never carry a broadcast
+    # (<!channel>, <!here>, <!everyone>, <!subteam^…>), whatever a verb forgot.
+    text = truncate(reply.text.replace("<!", "&lt;!"), MAX_FALLBACK)
     if len(blocks) <= MAX_BLOCKS:
         return [{"text": text, "blocks": blocks}]
     pages = [blocks[i : i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]

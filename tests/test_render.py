@@ -32,3 +32,9 @@ def test_long_sections_split_under_3000_chars_and_messages_under_50_blocks() -> 
             Block.parse(block)
             seen.extend(block["text"]["text"].split("\n"))
     assert seen == lines.split("\n")  # nothing lost in the split
+
+
+def test_fallback_text_never_carries_a_broadcast() -> None:
+    [message] = render(Reply(text="Group <!channel> and <!here|here>", sections=[Section("x")]))
+    assert "<!" not in message["text"]
+    assert "&lt;!channel>" in message["text"]

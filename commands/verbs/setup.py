@@ -97,7 +97,7 @@ def setup(call: Call) -> list[Reply]:
         if chaser_changes:
             update_chaser_settings(call.session, group, chaser_changes, user_id=call.user_id, at=call.now)
         replies.append(Reply(
-            text=f"This channel is now the task group {group.name}.",
+            text=f"This channel is now the task group {esc(group.name)}.",
             visibility=Visibility.CHANNEL,
             header=truncate(f"{group.name} is set up", 150),
             sections=[Section(f"<@{call.user_id}> set up this channel as a task group and is its chair."),
@@ -110,7 +110,7 @@ def setup(call: Call) -> list[Reply]:
     wants_change = any(k in keys for k in ("name", "preset", "districts", "district", "county", "tz", "timezone")) \
         or bool(args.free_text()) or bool(chaser_changes)
     if not wants_change:
-        return [Reply(text=f"Settings of {group.name}", header="Task group settings",
+        return [Reply(text=f"Settings of {esc(group.name)}", header="Task group settings",
                       sections=describe_group(call, group))]
     call.require_chair("change the task group's settings")
     changes: dict[str, object] = {}
