@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 from bot.offline import OfflineWorkspace
 from bot.scheduler import TICK_JOB_ID, run_worker, start_scheduler, tick
+from bot.standin import SlackStandIn
 from tests.chasers_support import add
 
 
@@ -71,3 +75,23 @@ def test_the_worker_stops_when_asked(group: OfflineWorkspace) -> None:
     started = time.monotonic()
     run_worker(group.services, stop=stop, tick_seconds=1)
     assert time.monotonic() - started < 10
+
+
+def test_ecm_bot_worker_process_ticks_and_exits_cleanly_on_sigterm(slack: SlackStandIn, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "ECM_"))}
+    env.update({"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": slack.signing_secret,
+                "SLACK_API_URL": slack.api_url, "DATABASE_URL": f"sqlite:///{tmp_path}/worker.db",
+                "ECM_TICK_SECONDS": "1", "LOG_LEVEL": "INFO"})
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(4)  # migrate, start, a few ticks
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, output
+    assert "scheduler ticking every 1s" in output and "worker stopped" in output
+    assert "Traceback" not in output
