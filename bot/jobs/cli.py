@@ -22,7 +22,7 @@ from bot.jobs import attendance_summary, channel_digest, meeting_reminders
 from bot.jobs.common import NotWanted, groups_by_id, post_time, working
 from bot.jobs.dispatcher import BUILDERS, RETRY, dispatch_due, local_today
 from bot.jobs.planner import JOB_NAMES, JOBS, kinds_for, plan, plan_rows
-from commands.dates import format_date
+from commands.dates import format_date, format_datetime
 from commands.workdays import first_working_day_of_month, next_working_day
 from storage import notifications
 from storage.clock import Clock
@@ -169,8 +169,6 @@ def cmd_jobs_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _when(at: datetime, tz: str) -> str:
-    from commands.dates import format_datetime
-
     return format_datetime(at, tz)
 
 
