@@ -8,6 +8,7 @@ crash. Running it twice for one date sends nothing the second time: the outbox r
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import traceback
 from collections import Counter
@@ -62,6 +63,7 @@ def _clock(settings: Settings, as_of: date | None) -> Clock:
 
 
 def _engine(settings: Settings) -> Engine:
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # keep the operator's output to the job's own lines
     engine = make_engine(settings.database_url)
     migrate(engine)
     return engine
