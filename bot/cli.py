@@ -83,7 +83,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
-    require_slack(settings)
+    require_slack(settings, serving=False)
     from bot.scheduler import run_worker
 
     engine = make_engine(settings.database_url)

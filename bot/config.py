@@ -32,9 +32,10 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the CLI prints it as one line."""
 
 
-def require_slack(settings: Settings) -> None:
+def require_slack(settings: Settings, *, serving: bool = True) -> None:
+    """Checks the Slack settings a process needs; a worker only posts, so it needs no app token or secret."""
     if not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN is not set. Put the bot token (xoxb-...) in the environment or .env; "
                           "or try the bot offline with `ecm-bot console`.")
-    if not settings.slack_app_token and not settings.slack_signing_secret:
+    if serving and not settings.slack_app_token and not settings.slack_signing_secret:
         raise ConfigError("Set SLACK_APP_TOKEN (xapp-..., Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode).")

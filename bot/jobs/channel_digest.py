@@ -80,7 +80,7 @@ def render(session: Session, group: TaskGroup, day: date) -> Reply:
     name = group_label(group)
     if not rows:
         open_count = count_actions(session, ActionFilter(group_id=group.id))
-        text = f"No overdue actions in {group.name} this week ({plural(open_count, 'open action')})."
+        text = f"No overdue actions in {esc(group.name)} this week ({plural(open_count, 'open action')})."
         return Reply(text=text, visibility=Visibility.CHANNEL, header="Weekly digest: nothing overdue",
                      sections=[Section(f":white_check_mark: No overdue actions in {name} this week "
                                        f"({plural(open_count, 'open action')}). Thank you all.")])
@@ -113,7 +113,7 @@ def render(session: Session, group: TaskGroup, day: date) -> Reply:
         sections.append(Section(f"*{esc(district)}* ({len(group_rows)}" + (f": {breakdown}" if breakdown else "")
                                 + ")\n" + "\n".join(lines)))
     return Reply(
-        text=f"Weekly digest: {plural(len(rows), 'overdue action')} in {group.name}",
+        text=f"Weekly digest: {plural(len(rows), 'overdue action')} in {esc(group.name)}",
         visibility=Visibility.CHANNEL, header="Weekly digest: overdue actions", sections=sections,
         footer="Owners: `/ecm done N`, `/ecm update N \"progress\" due:DATE`, or `/ecm snooze N until:DATE "
         "\"reason\"`. `/ecm actions overdue by:district` lists them. Chairs: `/ecm setup digest:monday|off`.",

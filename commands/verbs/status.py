@@ -84,6 +84,6 @@ def status(call: Call) -> list[Reply]:
             + "\n".join(delivery_line(n, tz) for n in failures)))
     sections.append(Section(chaser_settings.describe(group_chaser_settings(group))))
     failed = counts.get(NotificationStatus.FAILED, 0)
-    return [Reply(text=f"Chaser status for {group.name}: {summary}" + (f" ({failed} failed)" if failed else ""),
+    return [Reply(text=f"Chaser status for {esc(group.name)}: {summary}" + (f" ({failed} failed)" if failed else ""),
                   header="Chasers and digests: status", sections=sections,
                   footer="Operators: `ecm-bot jobs list` shows the next runs.")]
