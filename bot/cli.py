@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from bot.config import ConfigError, Settings, require_slack
 from bot.services import Services
-from storage.clock import Clock, FixedClock, SystemClock
+from storage.clock import Clock, FixedClock, ShiftedClock, SystemClock
 from storage.db import make_engine, migrate
 
 log = logging.getLogger("ecm-bot")
@@ -27,10 +27,12 @@ def _as_of(value: str) -> date:
         raise argparse.ArgumentTypeError(f"--as-of takes a date like 2026-11-23, not {value!r}") from error
 
 
-def clock_for(as_of: date | None, tz: str) -> Clock:
+def clock_for(as_of: date | None, tz: str, *, ticking: bool = False) -> Clock:
+    """The system clock, or `as_of` at 09:30 local time: standing still for jobs, ticking for the console."""
     if as_of is None:
         return SystemClock()
-    return FixedClock(datetime(as_of.year, as_of.month, as_of.day, 9, 30, tzinfo=ZoneInfo(tz)))
+    start = datetime(as_of.year, as_of.month, as_of.day, 9, 30, tzinfo=ZoneInfo(tz))
+    return ShiftedClock(start) if ticking else FixedClock(start)
 
 
 def _create_app_or_explain(settings: Settings, engine: Engine) -> tuple[App, Services]:
@@ -100,7 +102,8 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     url = args.database or "sqlite:///ecm-console.db"
     engine = make_engine(url)
     migrate(engine)
-    ws = OfflineWorkspace(engine, clock_for(args.as_of, settings.ecm_timezone), channel_name=args.channel)
+    ws = OfflineWorkspace(engine, clock_for(args.as_of, settings.ecm_timezone, ticking=True),
+                          channel_name=args.channel)
     try:
         if args.script:
             lines = Path(args.script).read_text(encoding="utf-8").splitlines()

@@ -43,3 +43,14 @@ def local_today(clock: Clock, tz: str = "Europe/London") -> date:
 def london_datetime(d: date, hour: int, minute: int = 0, tz: str = "Europe/London") -> datetime:
     """A local wall-clock time on `d`, as aware UTC."""
     return datetime(d.year, d.month, d.day, hour, minute, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+class ShiftedClock:
+    """Real time, moved so that it starts at `start`: the console's `--as-of` keeps minutes ticking."""
+
+    def __init__(self, start: datetime, base: Clock | None = None) -> None:
+        self._base = base or SystemClock()
+        self._offset = start.astimezone(UTC) - self._base.now()
+
+    def now(self) -> datetime:
+        return self._base.now() + self._offset

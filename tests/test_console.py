@@ -52,3 +52,15 @@ def test_non_strict_script_carries_on(tmp_path: Path, capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert "Did you mean" in out or "don't know the command" in out
     assert "Stay Safe" in out
+
+
+def test_as_of_clock_starts_at_half_past_nine_and_ticks() -> None:
+    from datetime import date, timedelta
+
+    from storage.clock import FixedClock
+
+    clock = cli.clock_for(date(2026, 11, 23), "Europe/London", ticking=True)
+    first = clock.now()
+    assert first.isoformat().startswith("2026-11-23T09:30")
+    assert isinstance(cli.clock_for(date(2026, 11, 23), "Europe/London"), FixedClock)
+    assert timedelta(0) <= clock.now() - first < timedelta(seconds=5)
