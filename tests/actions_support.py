@@ -6,35 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
 
-import pytest
-from slack_sdk.models.blocks import Block
 from sqlmodel import Session, col, select
 
 from bot.offline import Exchange, OfflineWorkspace
-from bot.standin import SlackStandIn
 from storage import actions as store
 from storage.db import session_scope
 from storage.groups import get_group, list_districts
 from storage.models import Action, AuditEvent, Outcome, TaskGroup
-
-
-def check_blocks(blocks: list[dict[str, Any]]) -> None:
-    assert len(blocks) <= 50, f"{len(blocks)} blocks"
-    for raw in blocks:
-        parsed = Block.parse(raw)
-        assert parsed is not None, raw
-        assert parsed.to_dict() == raw  # to_dict() also runs slack_sdk's length validations
-
-
-@pytest.fixture(autouse=True)
-def blocks_round_trip(slack: SlackStandIn) -> Iterator[None]:
-    """After each test: every message Slack received parses back as Block Kit within Slack's limits."""
-    yield
-    for message in slack.messages:
-        assert message.text, "every message needs a plain-text fallback"
-        check_blocks(message.blocks)
 
 
 @contextmanager

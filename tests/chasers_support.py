@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from slack_sdk.models.blocks import Block
 from sqlmodel import Session, col, select
 
 from bot.jobs.dispatcher import DispatchReport, dispatch_due, local_today
@@ -19,6 +18,7 @@ from storage.clock import FixedClock
 from storage.db import session_scope
 from storage.groups import get_group
 from storage.models import Action, AuditEvent, Notification, TaskGroup
+from tests.blockkit import check_blocks
 from tests.conftest import london
 
 TZ = "Europe/London"
@@ -72,14 +72,6 @@ def text_of(ws: OfflineWorkspace, message: Message) -> str:
 
 def posts_count(ws: OfflineWorkspace) -> int:
     return len([c for c in ws.standin.calls_to("chat.postMessage") if c.ok])
-
-
-def check_blocks(blocks: list[dict[str, Any]]) -> None:
-    assert len(blocks) <= 50, f"{len(blocks)} blocks"
-    for raw in blocks:
-        parsed = Block.parse(raw)
-        assert parsed is not None, raw
-        assert parsed.to_dict() == raw  # to_dict() runs slack_sdk's length validations too
 
 
 def check_all_messages(ws: OfflineWorkspace) -> None:

@@ -18,6 +18,7 @@ from bot.offline import OfflineWorkspace
 from bot.standin import SlackStandIn
 from storage.clock import FixedClock
 from storage.db import make_engine, migrate
+from tests.blockkit import check_message
 
 PG_URL = os.environ.get("ECM_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -93,9 +94,12 @@ def standin_server() -> Iterator[SlackStandIn]:
 
 
 @pytest.fixture
-def slack(standin_server: SlackStandIn) -> SlackStandIn:
+def slack(standin_server: SlackStandIn) -> Iterator[SlackStandIn]:
+    """The stand-in, emptied; afterwards every message the bot sent is checked as Block Kit."""
     standin_server.reset()
-    return standin_server
+    yield standin_server
+    for message in list(standin_server.messages):
+        check_message(message)
 
 
 @pytest.fixture

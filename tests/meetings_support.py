@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
 from sqlmodel import Session, col, select
 
 from bot.offline import Exchange, OfflineWorkspace
@@ -20,26 +18,10 @@ from storage.models import Attendance, AuditEvent, Meeting, TaskGroup
 from tests.conftest import london
 
 
-def check_blocks(blocks: list[dict[str, Any]]) -> None:
-    assert len(blocks) <= 50, f"{len(blocks)} blocks"
-    for raw in blocks:
-        parsed = Block.parse(raw)
-        assert parsed is not None, raw
-        assert parsed.to_dict() == raw  # to_dict() also runs slack_sdk's length validations
-
-
 @pytest.fixture(autouse=True)
-def blocks_round_trip(slack: SlackStandIn) -> Iterator[None]:
-    """After each test: every message parses back as Block Kit within Slack's limits, and no post failed."""
+def no_failed_posts(slack: SlackStandIn) -> Iterator[None]:
+    """Meetings never inject faults: after each test, every post the bot made must have succeeded."""
     yield
-    for message in slack.messages:
-        assert message.text, "every message needs a plain-text fallback"
-        assert len(message.text) <= 3000
-        # The fallback text is mrkdwn too (notifications): user text in it must be escaped as well.
-        # (Headers are plain_text, which Slack never turns into pings or links.)
-        assert "<!channel>" not in message.text
-        assert "<!channel>" not in str([b for b in message.blocks if b.get("type") != "header"])
-        check_blocks(message.blocks)
     for call in slack.calls:
         if call.method in ("chat.postMessage", "chat.postEphemeral", "response_url"):
             assert call.ok, (call.method, call.response)

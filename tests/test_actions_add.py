@@ -12,7 +12,6 @@ from tests.actions_support import (
     action,
     action_count,
     audit_trail,
-    blocks_round_trip,  # noqa: F401 - autouse: every message is checked as Block Kit
     db,
     error_text,
     group_of,

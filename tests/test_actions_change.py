@@ -10,7 +10,6 @@ from storage.models import ActionStatus, Decision, Outcome, Rag
 from tests.actions_support import (
     action,
     audit_trail,
-    blocks_round_trip,  # noqa: F401 - autouse: every message is checked as Block Kit
     db,
     error_text,
     group_of,

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from bot.offline import Exchange, OfflineWorkspace
 from storage.models import Outcome
 from tests.actions_support import (
-    blocks_round_trip,  # noqa: F401 - autouse: every message is checked as Block Kit
     error_text,
     make_actions,
 )

@@ -11,10 +11,10 @@ from storage import meetings as store
 from storage.clock import FixedClock
 from storage.models import MeetingStatus
 from tests.meetings_support import (
-    blocks_round_trip,  # noqa: F401 - autouse: every message is checked as Block Kit
     db,
     group_of,
     meetings,
+    no_failed_posts,  # noqa: F401 - autouse: no post may fail
     ok,
     readable,
 )

@@ -6,8 +6,8 @@ import pytest
 
 from bot.offline import OfflineWorkspace
 from tests.meetings_support import (
-    blocks_round_trip,  # noqa: F401 - autouse: every message is checked as Block Kit
     err,
+    no_failed_posts,  # noqa: F401 - autouse: no post may fail
     ok,
     table_counts,
 )

@@ -16,12 +16,12 @@ from storage.models import Action, AttendanceMode, Decision, MeetingNote, Meetin
 from tests.meetings_support import (
     attendance_rows,
     audit_events,
-    blocks_round_trip,  # noqa: F401 - autouse: every message is checked as Block Kit
     channel_text,
     db,
     err,
     meetings,
     mrkdwn,
+    no_failed_posts,  # noqa: F401 - autouse: no post may fail
     ok,
     readable,
 )

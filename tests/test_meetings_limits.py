@@ -1,5 +1,5 @@
 """A very long meeting: 60 members, decisions, notes and actions. Every message stays within Slack's limits
-(≤ 50 blocks, 3000 characters a section; checked on every post by `blocks_round_trip`), long parts of the
+(≤ 50 blocks, 3000 characters a section; checked on every post by the `slack` fixture), long parts of the
 channel minutes are summarised with a pointer to `/ecm minutes`, and no post ever fails."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from storage import meetings as store
 from storage.clock import FixedClock
 from storage.models import DecisionStatus, Outcome
 from tests.meetings_support import (
-    blocks_round_trip,  # noqa: F401 - autouse: every message is checked as Block Kit
     db,
     group_of,
+    no_failed_posts,  # noqa: F401 - autouse: no post may fail
     ok,
 )
 

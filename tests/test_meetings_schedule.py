@@ -14,10 +14,10 @@ from storage.clock import FixedClock
 from storage.models import MeetingSchedule, MeetingStatus
 from tests.meetings_support import (
     audit_events,
-    blocks_round_trip,  # noqa: F401 - autouse: every message is checked as Block Kit
     db,
     err,
     meetings,
+    no_failed_posts,  # noqa: F401 - autouse: no post may fail
     ok,
     readable,
 )
