@@ -183,9 +183,15 @@ class Upcoming:
 
 
 def upcoming(session: Session, group: TaskGroup, after: datetime, count: int = 3) -> list[Upcoming]:
-    """The next `count` scheduled meetings of the group after `after`, cancelled dates left out."""
-    found = [Upcoming(at, s) for s in store.active_schedules(session, group.id)  # type: ignore[arg-type]
-             for at in schedule_occurrences(s, group.timezone, after, count)]
+    """The next `count` scheduled meetings of the group after `after`, cancelled dates left out, and so are
+    dates already taken by a meeting started early (open now, held or cancelled while open)."""
+    found: list[Upcoming] = []
+    for s in store.active_schedules(session, group.id):  # type: ignore[arg-type]
+        # Only a meeting started within two hours before its slot can have taken a future date: one spare.
+        for at in schedule_occurrences(s, group.timezone, after, count + 1):
+            taken = store.meeting_for_occurrence(session, s.id, at)  # type: ignore[arg-type]
+            if taken is None or taken.started_at is None:
+                found.append(Upcoming(at, s))
     return sorted(found, key=lambda u: u.at)[:count]
 
 

@@ -197,3 +197,24 @@ def test_raw_rrule_from_until_replace_and_stop(group: OfflineWorkspace) -> None:
     text = readable(ok(ws.command("meetings")), ws)
     assert "no schedule yet" in text
     err(ws.command("schedule stop"), "no meeting schedule")
+
+
+def test_an_occurrence_held_early_is_not_next_nor_cancelled_again(group: OfflineWorkspace, clock: FixedClock) -> None:
+    """A meeting started (and even ended) before its 10:00 slot has taken that slot: `meetings` no longer
+    lists it as next, and `meeting cancel` afterwards cancels the following date, not the one just held."""
+    ws = group
+    ok(ws.command('schedule "Task group" every:"2nd wednesday" at:10:00'))
+    clock.set(london(2026, 12, 9, 9, 40))
+    ok(ws.command("meeting start"))
+    text = readable(ok(ws.command("meetings", user="sam")), ws)
+    assert next_lines(text)[0] == "• Wed 13 Jan 2027, 10:00 — Task group"
+    assert "Wed 9 Dec 2026, 10:00 — Task group" not in text
+    clock.set(london(2026, 12, 9, 9, 55))
+    ok(ws.command("meeting end"))
+    text = readable(ok(ws.command("meetings", user="sam")), ws)
+    assert next_lines(text) == ["• Wed 13 Jan 2027, 10:00 — Task group", "• Wed 10 Feb 2027, 10:00 — Task group",
+                                "• Wed 10 Mar 2027, 10:00 — Task group"]
+    out = ok(ws.command("meeting cancel"))
+    assert "cancelled the meeting on Wed 13 Jan 2027, 10:00" in readable(out, ws)
+    assert schedules(ws)[0].cancelled_dates == ["2027-01-13"]
+    assert [m.status for m in meetings(ws)] == [MeetingStatus.CLOSED, MeetingStatus.CANCELLED]
