@@ -104,16 +104,16 @@ def match_district(name: str, districts: Sequence[DistrictRef]) -> DistrictRef:
     prefixed = [d for d in districts if d.slug.startswith(wanted)] if wanted else []
     if len(prefixed) == 1:
         return prefixed[0]
-    listing = ", ".join(d.name for d in districts) or "none yet (chairs add them with `/ecm setup districts:\"A, B\"`)"
+    listing = ", ".join(esc(d.name) for d in districts) or "none yet (chairs add them with `/ecm setup districts:\"A, B\"`)"
     if len(prefixed) > 1:
         raise UserError(
-            f"“{esc(name)}” could be {', '.join(d.name for d in prefixed)}. Please give more of the name.",
+            f"“{esc(name)}” could be {', '.join(esc(d.name) for d in prefixed)}. Please give more of the name.",
             f"Districts in this group: {listing}.",
         )
     guess = difflib.get_close_matches(wanted, [d.slug for d in districts], n=1, cutoff=0.6)
     hint = ""
     if guess:
-        hint = " Did you mean *" + next(d.name for d in districts if d.slug == guess[0]) + "*?"
+        hint = " Did you mean *" + esc(next(d.name for d in districts if d.slug == guess[0])) + "*?"
     raise UserError(f"There is no district “{esc(name)}” in this task group.{hint}", f"Districts: {listing}.")
 
 

@@ -205,3 +205,24 @@ def test_fallback_text_is_escaped(group: OfflineWorkspace) -> None:
     with db(group) as s:
         created = list(s.exec(select(AuditEvent).where(AuditEvent.entity == "action").order_by(col(AuditEvent.id))))
     assert created[0].at == datetime.fromisoformat("2026-11-23T09:30:00+00:00")
+
+
+def test_district_names_are_escaped_in_error_replies(ws: OfflineWorkspace) -> None:
+    # District names are user text: a chair can type `&`, `<` or @here into them (as Slack sends them).
+    out = ws.command('setup name:"Odd" districts:"Hinckley &amp; Bosworth, &lt;Evil&gt;, <!here> Town, Here Again"',
+                     user="chair")
+    assert not out.is_error, out.text
+    for command, expected in [
+        ("add Thing district:narnia", "no district"),  # the list of districts in the usage line
+        ("add Thing district:hinckley-bosworth", "Did you mean"),  # the did-you-mean hint
+        ("add Thing district:here", "could be"),  # an ambiguous prefix
+        ("member @sam district:narnia", "no district"),
+    ]:
+        reply = ws.command(command, user="chair")
+        text = error_text(reply)
+        assert expected in text, (command, text)
+        for message in reply.messages:
+            shown = message.text + " " + str(message.blocks)
+            assert "<!here>" not in shown and "<Evil>" not in shown, (command, shown)
+            assert "Hinckley & Bosworth" not in shown, (command, shown)
+    assert action_count(ws) == 0
