@@ -21,6 +21,7 @@ _QUOTES = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab":
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _SPECIAL = re.compile(r"<([^<>]*)>")
 _KEY = re.compile(r"^([A-Za-z][A-Za-z_-]{0,20}):(.*)$", re.S)
+_QUOTED_ITEM = re.compile(r'"([^"]*)"')
 
 DATE_KEYS = frozenset({"due", "since", "until", "from", "date"})
 MAX_COMMAND_LENGTH = 3000
@@ -117,11 +118,14 @@ def _split(text: str) -> list[tuple[str, bool]]:
             if text[j] == "<" and (close := text.find(">", j)) != -1:
                 j = close + 1  # Slack entities such as <https://x|two words> stay whole
                 continue
-            if text[j] == '"' and j > i and text[j - 1] == ":":
+            if text[j] == '"' and j > i and (text[j - 1] == ":" or (text[j - 1] == "," and _KEY.match(text[i:j]))):
+                # key:"several words", or a quoted item in a comma list: key:"South Ribble",chorley
                 end = text.find('"', j + 1)
                 if end == -1:
                     raise UserError('There is a quote (") with no closing quote.', 'Write `key:"several words"`.')
                 j = end + 1
+                if j < n and text[j] == ",":
+                    continue
                 break
             j += 1
         pieces.append((text[i:j], False))
@@ -145,8 +149,8 @@ def tokenize(text: str) -> list[Token]:
         key = _KEY.match(chunk)
         if key and key.group(2) and not key.group(2).startswith("//"):
             value = key.group(2)
-            if value.startswith('"') and value.endswith('"') and len(value) >= 2:
-                value = value[1:-1]
+            # key:"several words", and quoted items in a comma list: key:"South Ribble",chorley
+            value = _QUOTED_ITEM.sub(lambda m: m.group(1), value)
             tokens.append(Token(Kind.KEY, _unescape(value).strip(), key=key.group(1).lower()))
             continue
         tokens.append(Token(Kind.WORD, _unescape(_SPECIAL.sub(lambda m: _readable_special(m.group(1)), chunk))))

@@ -105,3 +105,12 @@ def test_ambiguous_and_unknown_districts() -> None:
         parse_districts("ribble", [DistrictRef(1, "Ribble A", "ribble-a"), DistrictRef(2, "Ribble B", "ribble-b")])
     with pytest.raises(UserError, match="Did you mean \\*Chorley"):
         parse_districts("chorely", DISTRICTS)
+
+
+def test_quoted_item_in_a_comma_list() -> None:
+    args = parse('add Visit district:"South Ribble",chorley outcome:safe', TODAY)
+    assert args.keys == {"district": "South Ribble,chorley", "outcome": "safe"}
+    assert args.free_text() == "Visit"
+    args = parse('add Visit district:chorley,\u201cSouth Ribble\u201d,"West Lancashire" now', TODAY)
+    assert args.keys == {"district": "chorley,South Ribble,West Lancashire"}
+    assert args.free_text() == "Visit now"
