@@ -374,6 +374,8 @@ def member_line(user_id: str, organisation: str, t: store.Tally) -> str:
     for count, word in ((t.substitute, "as substitute"), (t.virtual, "remotely")):
         if count:
             parts.append(f"{count} {word}")
+    if not t.held:
+        return f"• <@{user_id}> ({org_text(organisation)}) — joined since these meetings"
     line = f"• <@{user_id}> ({org_text(organisation)}) — attended {t.represented} of {plural(t.held, 'meeting')}"
     if parts:
         line += f" ({', '.join(parts)})"

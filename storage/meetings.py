@@ -309,7 +309,8 @@ def _org_key(name: str) -> str:
 def organisation_tallies(session: Session, choice: MeetingChoice, expected: Sequence[str],
                          only: str | None = None) -> list[Tally]:
     """Per organisation: at how many of the chosen meetings it was represented (anyone present, substitute or
-    virtual for it); of the others, at how many it sent apologies; and at how many it was absent.
+    virtual for it); of the others, at how many it sent apologies; and at how many it was absent (for an
+    expected organisation, every other meeting held, so the three add up).
 
     One grouped query over the latest records; `expected` organisations (districts, members' organisations)
     are listed even when nobody ever came. `only` keeps one organisation.
@@ -345,6 +346,9 @@ def organisation_tallies(session: Session, choice: MeetingChoice, expected: Sequ
             tally.apologies += 1
         elif AttendanceMode.ABSENT in modes:
             tally.absent += 1
+    for tally in tallies.values():
+        if tally.expected:  # an expected organisation neither represented nor sending apologies was absent
+            tally.absent = held - tally.represented - tally.apologies
     result = list(tallies.values())
     if only is not None:
         result = [t for t in result if _org_key(t.name) == _org_key(only)]
@@ -353,8 +357,9 @@ def organisation_tallies(session: Session, choice: MeetingChoice, expected: Sequ
 
 def member_tallies(session: Session, choice: MeetingChoice, members: Sequence[Member],
                    organisation: str | None = None) -> list[tuple[str, str, Tally]]:
-    """Per person: (user id, organisation, counts) over the chosen meetings — registered members first, then
-    anyone else recorded (guests, substitutes). `organisation` keeps the people of one organisation."""
+    """Per person: (user id, organisation, counts) over the chosen meetings — registered members first (each
+    over the meetings held since they joined), then anyone else recorded (guests, substitutes), over them all.
+    `organisation` keeps the people of one organisation."""
     held = len(choice.ids)
     orgs = {m.user_id: m.organisation for m in members}
     tallies = {m.user_id: Tally(name=m.user_id, held=held) for m in members}
@@ -375,6 +380,11 @@ def member_tallies(session: Session, choice: MeetingChoice, members: Sequence[Me
                 tally.apologies += count
             else:
                 tally.absent += count
+        for user_id in orgs:
+            # A registered member has a record at every meeting held since they joined (absent if nothing
+            # else): those are the meetings they are counted over.
+            tally = tallies[user_id]
+            tally.held = tally.represented + tally.apologies + tally.absent
         guests = [u for u in tallies if u not in orgs]
         if guests:
             # A guest's organisation: the one on their latest record in these meetings.

@@ -79,7 +79,7 @@ def test_counts_over_several_meetings(group: OfflineWorkspace, clock: FixedClock
         "• Lancashire Constabulary — represented at 2 of 3 meetings (1 present, 1 by substitute); apologies 0; absent 1"
     assert line_for(text, "• Lancashire County Council").startswith(
         "• Lancashire County Council — represented at 3 of 3 meetings")
-    assert line_for(text, "• Burnley").endswith("represented at 0 of 3 meetings; apologies 0; absent 0 — "
+    assert line_for(text, "• Burnley").endswith("represented at 0 of 3 meetings; apologies 0; absent 3 — "
                                                 "*represented at fewer than half*")
     flagged = line_for(text, "Represented at fewer than half")
     assert "South Ribble" in flagged and "Burnley" in flagged and "Chorley" not in flagged
@@ -138,3 +138,30 @@ def test_since_without_a_year_means_the_one_gone(group: OfflineWorkspace, clock:
     clock.set(london(2027, 3, 10, 12, 0))
     text = ok(ws.command("attendance since:1 Dec", user="sam")).text
     assert "since Tue 1 Dec 2026" in text
+
+
+def test_counts_add_up_for_districts_nobody_attends_and_members_who_joined_later(
+        group: OfflineWorkspace, clock: FixedClock) -> None:
+    """Which districts keep missing meetings: a district nobody came for is absent from every meeting held, not
+    "absent 0". A member who joined part-way is counted over the meetings since they joined, so attending every
+    one of those is not "fewer than half"."""
+    ws = group
+    for day in (2, 9, 16):  # three meetings; kim joins Burnley after the first and attends the next two
+        clock.set(london(2026, 12, day, 10, 0))
+        if day == 9:
+            ok(ws.command("member @kim district:burnley"))
+        ok(ws.command("meeting start"))
+        ok(ws.command("present @sam" + (" @kim" if day > 2 else "")))
+        ok(ws.command("meeting end"))
+    text = readable(ok(ws.command("attendance", user="sam")), ws)
+    assert line_for(text, "• Fylde") == \
+        "• Fylde — represented at 0 of 3 meetings; apologies 0; absent 3 — *represented at fewer than half*"
+    assert line_for(text, "• Burnley") == "• Burnley — represented at 2 of 3 meetings; apologies 0; absent 1"
+    text = readable(ok(ws.command("attendance by:member", user="sam")), ws)
+    assert line_for(text, "• @kim") == "• @kim (Burnley) — attended 2 of 2 meetings; apologies 0; absent 0"
+    assert "@kim" not in line_for(text, "Attended fewer than half")
+    assert line_for(text, "• @priya") == \
+        "• @priya (South Ribble) — attended 0 of 3 meetings; apologies 0; absent 3 — *attended fewer than half*"
+    ok(ws.command("member @lou district:fylde"))  # joined after every meeting so far
+    text = readable(ok(ws.command("attendance by:member", user="sam")), ws)
+    assert line_for(text, "• @lou") == "• @lou (Fylde) — joined since these meetings"
