@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from storage.models import Member, Role
+from storage.models import Action, ActionOwner, Member, Role
 
 
 def chaired_group_ids(session: Session, user_id: str) -> list[int]:
@@ -33,3 +33,13 @@ def member_ids(session: Session, group_id: int) -> list[str]:
     return list(session.exec(
         select(Member.user_id).where(Member.group_id == group_id, col(Member.removed_at).is_(None))
     ))
+
+
+def recipient_ids(session: Session, group_id: int) -> list[str]:
+    """Everyone the group's DMs may go to: its current members and the owners of its actions (an owner need
+    not be a registered member), so `/ecm status` shows their chasers and failures too."""
+    owners = session.exec(
+        select(ActionOwner.user_id).join(Action, col(Action.id) == col(ActionOwner.action_id))
+        .where(Action.group_id == group_id).distinct()
+    )
+    return sorted({*member_ids(session, group_id), *owners})

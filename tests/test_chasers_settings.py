@@ -169,3 +169,13 @@ def test_status_shows_recent_deliveries_and_failures(group: OfflineWorkspace) ->
     assert "channel digest → <#" in text
     assert "*Failures*" in text and "owner digest → @priya · :x: failed — Slack said account_inactive" in text
     assert len(outbox(ws, owner_digest.KIND)) == 2
+
+
+def test_status_shows_failures_of_owners_who_are_not_registered_members(group: OfflineWorkspace) -> None:
+    ws = group
+    add(ws, "Overdue @alex due:18/11/2026")  # alex owns an action but was never registered with /ecm member
+    ws.standin.users[ws.user("alex")]["deleted"] = True
+    run(ws, "chasers")
+    text = ws.readable(ok(ws.command("status")).text)
+    assert "1 failed" in text
+    assert "owner digest → @alex · :x: failed — Slack said account_inactive" in text

@@ -15,7 +15,7 @@ from commands.registry import verb
 from commands.replies import Reply, Section
 from commands.text import esc, plural, truncate
 from storage import notifications
-from storage.chasers import member_ids
+from storage.chasers import recipient_ids
 from storage.models import Notification, NotificationStatus
 from storage.settings_schema import chaser_settings as group_chaser_settings
 
@@ -64,7 +64,7 @@ def delivery_line(n: Notification, tz: str) -> str:
 def status(call: Call) -> list[Reply]:
     group = call.task_group
     tz = call.timezone
-    members = member_ids(call.session, call.group_id)
+    members = recipient_ids(call.session, call.group_id)
     counts = notifications.status_counts(call.session, call.group_id, members, since=call.today - timedelta(days=WEEK))
     recent = notifications.recent(call.session, call.group_id, members, limit=RECENT)
     failures = notifications.recent(call.session, call.group_id, members, limit=5,
