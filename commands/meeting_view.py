@@ -197,14 +197,16 @@ def upcoming(session: Session, group: TaskGroup, after: datetime, count: int = 3
 
 def nearest_occurrence(session: Session, group: TaskGroup, now: datetime,
                        window: timedelta = timedelta(hours=2)) -> Upcoming | None:
-    """A scheduled meeting within `window` of now that has not been held or cancelled yet."""
+    """A scheduled meeting within `window` of now that has not been held or cancelled yet (cancelled dates are
+    left out of the occurrences; a meeting cancelled after it was opened leaves its date free to start again)."""
     best: Upcoming | None = None
     for schedule in store.active_schedules(session, group.id):  # type: ignore[arg-type]
         for at in schedule_occurrences(schedule, group.timezone, now - window - timedelta(microseconds=1), 3):
             if at > now + window:
                 break
-            if store.meeting_for_occurrence(session, schedule.id, at) is not None:  # type: ignore[arg-type]
-                continue
+            taken = store.meeting_for_occurrence(session, schedule.id, at)  # type: ignore[arg-type]
+            if taken is not None and taken.status != MeetingStatus.CANCELLED:
+                continue  # held or open; a meeting cancelled while open may be started again in its place
             if best is None or abs(at - now) < abs(best.at - now):
                 best = Upcoming(at, schedule)
     return best
@@ -280,7 +282,11 @@ def minutes_reply(session: Session, group: TaskGroup, meeting: Meeting, today: d
     started = when_of(meeting)
     when = format_datetime(started, tz)
     if meeting.ended_at and meeting.started_at and meeting.status == MeetingStatus.CLOSED:
-        when += f"–{meeting.ended_at.astimezone(ZoneInfo(tz)):%H:%M}"
+        zone = ZoneInfo(tz)
+        if meeting.ended_at.astimezone(zone).date() == started.astimezone(zone).date():
+            when += f"–{meeting.ended_at.astimezone(zone):%H:%M}"
+        else:  # ended on a later day (left open overnight)
+            when += f" – {format_datetime(meeting.ended_at, tz)}"
     head = [f"*{esc(group.name)}* · {meeting_name(meeting, number)}", f"*When:* {when} ({tz})"]
     if meeting.chair_user_id:
         head.append(f"*Chair:* <@{meeting.chair_user_id}>")

@@ -295,3 +295,13 @@ def test_two_chairs_starting_at_once_open_one_meeting(group: OfflineWorkspace) -
         list(pool.map(lambda who: ws.command(f'meeting start "By {who}"', user=who), ["chair", "sam"]))
     opened = [m for m in meetings(ws) if m.status == MeetingStatus.OPEN]
     assert len(opened) == 1
+
+
+def test_minutes_of_a_meeting_ended_the_next_day_say_so(group: OfflineWorkspace, clock: FixedClock) -> None:
+    """A chair who forgets to end the meeting until the next morning: the minutes don't read "09:30–09:00"."""
+    ws = group
+    ok(ws.command('meeting start "Late finish"'))
+    clock.advance(timedelta(hours=23, minutes=30))
+    out = ok(ws.command("meeting end"))
+    minutes = ws.readable(block_text(out.posted[0].blocks))
+    assert "*When:* Mon 23 Nov 2026, 09:30 – Tue 24 Nov 2026, 09:00 (Europe/London)" in minutes

@@ -218,3 +218,23 @@ def test_an_occurrence_held_early_is_not_next_nor_cancelled_again(group: Offline
     assert "cancelled the meeting on Wed 13 Jan 2027, 10:00" in readable(out, ws)
     assert schedules(ws)[0].cancelled_dates == ["2027-01-13"]
     assert [m.status for m in meetings(ws)] == [MeetingStatus.CLOSED, MeetingStatus.CANCELLED]
+
+
+def test_restarting_a_meeting_cancelled_while_open_keeps_its_scheduled_date(group: OfflineWorkspace,
+                                                                           clock: FixedClock) -> None:
+    """Opened by mistake (or under the wrong title) and cancelled: the meeting started again at the scheduled
+    time still belongs to that date, so attendance lines up with the schedule."""
+    ws = group
+    ok(ws.command('schedule "December" every:"2nd wednesday" at:10:00'))
+    clock.set(london(2026, 12, 9, 9, 50))
+    ok(ws.command('meeting start "Wrong title"'))
+    ok(ws.command('meeting cancel "Started under the wrong title"'))
+    clock.set(london(2026, 12, 9, 9, 52))
+    out = ok(ws.command("meeting start"))
+    assert "scheduled for Wed 9 Dec 2026, 10:00" in out.text
+    first, second = meetings(ws)
+    assert first.status == MeetingStatus.CANCELLED
+    assert second.scheduled_for == london(2026, 12, 9, 10, 0).astimezone(UTC) and second.title == "December"
+    ok(ws.command("meeting end"))
+    text = readable(ok(ws.command("meetings")), ws)
+    assert next_lines(text)[0] == "• Wed 13 Jan 2027, 10:00 — December"
