@@ -349,3 +349,35 @@ def test_attendance_summary_dates_and_nothing_to_count(group: OfflineWorkspace) 
     ok(ws.command("setup attendance-summary:off"))
     run_on(ws, date(2027, 1, 4), "attendance-summary")
     assert len(outbox(ws, attendance_summary.KIND)) == 1
+
+
+def test_meeting_reminder_names_the_date_once(group: OfflineWorkspace) -> None:
+    ws = group
+    set_day(ws, date(2026, 3, 16))
+    ok(ws.command('schedule "Spring meeting" every:"1st tuesday" at:14:00'))
+    ws.standin.messages.clear()
+    run_on(ws, date(2026, 4, 2), "meeting-reminders")
+    (post,) = channel_posts(ws)
+    text = text_of(ws, post)
+    assert "*Spring meeting* is on *Tue 7 Apr 2026, 14:00*." in text, text
+    assert text.count("Tue 7 Apr 2026") == 2  # the header and the sentence, nothing repeated
+    assert post.text == "Reminder: Spring meeting on Tue 7 Apr 2026, 14:00"
+
+
+# ----- user text in fallback texts ----------------------------------------------------------------------
+
+def test_user_text_is_escaped_in_the_fallback_texts_of_dms_and_posts(group: OfflineWorkspace) -> None:
+    ws = group
+    # Slack sends typed <, > and & escaped (should_escape); the bot stores them as typed.
+    ok(ws.command('setup name:"Lancs &lt;https://evil.example|Click&gt; &amp; Co"'))
+    ok(ws.command('schedule "Board &lt;!here&gt; &amp; co" every:"2nd wednesday" at:10:00'))
+    add(ws, "Long overdue @sam due:02/11/2026")
+    ws.standin.messages.clear()
+    run(ws, "escalation")
+    (chair,) = dms(ws, "chair")
+    assert "Lancs &lt;https://evil.example|Click&gt; &amp; Co" in chair.text, chair.text
+    run_on(ws, date(2026, 12, 8), "meeting-reminders")
+    (reminder,) = channel_posts(ws)
+    assert "Board &lt;!here&gt; &amp; co" in reminder.text, reminder.text
+    for message in (chair, reminder):
+        assert "<" not in message.text and ">" not in message.text

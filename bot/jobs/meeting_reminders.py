@@ -82,13 +82,16 @@ def build(session: Session, item: Claimed, tz: str) -> Reply:
                         "is no longer scheduled (cancelled or moved)")
     day = item.for_date
     meeting_day = at.astimezone(ZoneInfo(group.timezone)).date()
-    when = "tomorrow" if meeting_day == day + timedelta(days=1) else f"on {format_date(meeting_day)}"
+    tomorrow = meeting_day == day + timedelta(days=1)
+    when = "tomorrow" if tomorrow else f"on {format_date(meeting_day)}"
+    at_text = format_datetime(at, group.timezone)  # carries the date, so "on DATE" is not said twice
+    said = f"tomorrow, {at_text}" if tomorrow else f"on {at_text}"
     rows, total = store.matters_arising(session, group.id, None, day)  # type: ignore[arg-type]
-    intro = Section(f":calendar: *{esc(schedule.title)}* is {when}: *{format_datetime(at, group.timezone)}*. "
+    intro = Section(f":calendar: *{esc(schedule.title)}* is {said.replace(at_text, f'*{at_text}*')}. "
                     f"Matters arising for {group_label(group)} are below; owners, please update them before "
                     "the meeting (`/ecm update N \"progress\"`).")
     return Reply(
-        text=f"Reminder: {schedule.title} {when}, {format_datetime(at, group.timezone)}",
+        text=f"Reminder: {esc(schedule.title)} {said}",
         visibility=Visibility.CHANNEL, header=f"Meeting {when}: {schedule.title}",
         sections=[intro, *view.matters_arising_sections(rows, total, day)],
         footer="Chairs: `/ecm meeting start` opens it; `/ecm schedule cancel DATE` cancels a date; "

@@ -141,7 +141,7 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
             f":rotating_light: *Escalation — {group_label(group)}:* {plural(len(rows), 'action')} overdue by "
             f"{plural(settings.escalate_after, 'working day')} or more. As chair you may want to follow these up.\n"
             + "\n".join(lines)))
-        text_parts.append(f"{plural(len(rows), 'action')} to escalate in {group.name}: {fallback_list(rows)}")
+        text_parts.append(f"{plural(len(rows), 'action')} to escalate in {group_label(group)}: {fallback_list(rows)}")
     if not digest.own and not digest.escalated:
         sections.append(Section("Nothing of yours is overdue now. :tada:"))
         text_parts.append("nothing overdue")
