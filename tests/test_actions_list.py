@@ -190,3 +190,15 @@ def test_long_titles_stay_within_limits(group: OfflineWorkspace) -> None:
     out = ws.command("actions by:outcome", user="sam")
     assert len(out.messages) == 1 and len(out.messages[0].blocks) <= 50
     assert "…" in out.text  # titles are cut in lists; `show` has them in full
+
+
+def test_paging_says_how_to_type_the_next_page(group: OfflineWorkspace) -> None:
+    # Where buttons can't be clicked (the console, screen readers, a command typed from history), the list
+    # still says how to see the rest.
+    ws = group
+    make_actions(ws, 45)
+    out = ws.command("actions", user="sam")
+    assert "Showing 1–40 of 45 actions (page 1 of 2)" in out.text
+    assert "`page:2`" in out.text
+    out = ws.command("actions page:2", user="sam")
+    assert numbers(out) == list(range(41, 46)) and "`page:" not in out.text  # the last page

@@ -170,7 +170,10 @@ def _paging(args: Args, page: int, pages: int, first: int, last: int, total: int
     if page < pages:
         buttons.append(Button(label="Next page", action_id=RUN_COMMAND, value=_command_text(args, page + 1),
                               style="primary"))
-    return Section(f"_Showing {first}–{last} of {total} {what} (page {page} of {pages})._", buttons=buttons)
+    text = f"_Showing {first}–{last} of {total} {what} (page {page} of {pages})._"
+    if page < pages:  # for when the button can't be clicked (the console, a command typed again)
+        text += f" For the rest, press *Next page* or add `page:{page + 1}` to the command."
+    return Section(text, buttons=buttons)
 
 
 @verb(
