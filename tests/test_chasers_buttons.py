@@ -25,6 +25,7 @@ from tests.chasers_support import (
     ok,
     run,
     run_on,
+    set_day,
     text_of,
 )
 
@@ -165,3 +166,19 @@ def test_a_due_soon_nudge_has_working_buttons_too(group: OfflineWorkspace) -> No
     click(ws, dm, number, DONE_ACTION)
     assert action(ws, number).status == ActionStatus.DONE
     assert "Nothing else is due soon" in text_of(ws, dm)
+
+
+def test_a_due_soon_dm_clicked_the_next_day_keeps_its_other_actions(group: OfflineWorkspace) -> None:
+    ws = group
+    venue = add(ws, "Book the venue @sam due:25/11/2026")
+    agenda = add(ws, "Send the agenda @sam due:25/11/2026")
+    ws.standin.messages.clear()
+    run(ws, "chasers")  # Monday: both are due on Wednesday
+    (dm,) = dms(ws, "sam")
+    set_day(ws, date(2026, 11, 24))  # sam reads Monday's nudge on Tuesday
+    click(ws, dm, venue, DONE_ACTION)
+    assert action(ws, venue).status == ActionStatus.DONE
+    refreshed = text_of(ws, dm)
+    assert "Send the agenda" in refreshed and "Nothing else is due soon" not in refreshed
+    button_value(dm, agenda, DONE_ACTION)  # still has working buttons
+    check_all_messages(ws)

@@ -70,6 +70,20 @@ class ActionRef:
         return cls(row.action.group_id, row.action.number)
 
 
+def dated_kind(kind: str, day: date) -> str:
+    """The kind a DM's buttons carry, with the day the DM was for: `due_soon@2026-11-23`."""
+    return f"{kind}@{day.isoformat()}"
+
+
+def split_kind(kind: str) -> tuple[str, date | None]:
+    """`due_soon@2026-11-23` -> ("due_soon", that day); a kind without a day -> (kind, None)."""
+    base, _, day = kind.partition("@")
+    try:
+        return base, date.fromisoformat(day) if day else None
+    except ValueError:
+        return base, None
+
+
 def action_buttons(row: ActionRow, kind: str) -> list[Button]:
     value = ActionRef.of(row).encode(kind)
     return [

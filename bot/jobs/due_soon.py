@@ -17,6 +17,7 @@ from bot.jobs.common import (
     NotWanted,
     action_buttons,
     awake,
+    dated_kind,
     fallback_list,
     group_label,
     groups_by_id,
@@ -88,7 +89,8 @@ def build(session: Session, item: Claimed, tz: str) -> Reply:
                         "due soon:")]
     for row in rows[:MAX_BUTTON_ACTIONS]:
         where = f" · _{group_label(groups[row.action.group_id])}_" if multi_group else ""
-        sections.append(Section(action_line(row, day) + where, buttons=action_buttons(row, KIND)))
+        sections.append(Section(action_line(row, day) + where,
+                                buttons=action_buttons(row, dated_kind(KIND, day))))
     if len(rows) > MAX_BUTTON_ACTIONS:
         sections.append(Section(f"…and {len(rows) - MAX_BUTTON_ACTIONS} more: `/ecm actions mine soon` in the "
                                 "task group's channel lists them all."))

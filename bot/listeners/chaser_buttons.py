@@ -29,12 +29,14 @@ from sqlmodel import Session
 from bot.jobs import due_soon, owner_digest
 from bot.jobs.common import (
     DONE_ACTION,
+    MAX_BUTTON_ACTIONS,
     NOTE_ACTION,
     NOTE_CALLBACK,
     SNOOZE_ACTION,
     SNOOZE_DAYS,
     ActionRef,
     action_buttons,
+    split_kind,
 )
 from bot.jobs.dispatcher import local_today
 from bot.render import render
@@ -136,9 +138,13 @@ def apply_note(session: Session, ref: ActionRef, user_id: str, text: str, now: d
 
 
 def refreshed_dm(session: Session, kind: str, user_id: str, today: date, note: str) -> Reply:
-    """The DM rebuilt from current data, topped with what just happened."""
-    if kind == due_soon.KIND:
-        rows = due_soon.rows_for(session, user_id, today)
+    """The DM rebuilt from current data, topped with what just happened.
+
+    A due-soon DM lists what was due soon on the day it was sent (its buttons carry that day), so clicking
+    one the next day keeps the others in it; an owner digest shows what is overdue now."""
+    base, sent_for = split_kind(kind)
+    if base == due_soon.KIND:
+        rows = due_soon.rows_for(session, user_id, sent_for or today)[:MAX_BUTTON_ACTIONS]
         sections = [Section(note)] + [Section(action_line(r, today), buttons=action_buttons(r, kind))
                                       for r in rows]
         if not rows:
