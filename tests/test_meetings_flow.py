@@ -305,3 +305,18 @@ def test_minutes_of_a_meeting_ended_the_next_day_say_so(group: OfflineWorkspace,
     out = ok(ws.command("meeting end"))
     minutes = ws.readable(block_text(out.posted[0].blocks))
     assert "*When:* Mon 23 Nov 2026, 09:30 – Tue 24 Nov 2026, 09:00 (Europe/London)" in minutes
+
+
+def test_for_a_district_council_by_its_full_name_represents_the_district(group: OfflineWorkspace) -> None:
+    """Partners name councils in full: `for:"Chorley Borough Council"` is Chorley, so the minutes don't list
+    Chorley as not represented."""
+    ws = group
+    ok(ws.command("meeting start"))
+    out = ok(ws.command('present @ann for:"Chorley Borough Council" as:substitute'))
+    assert "@ann — substitute for Chorley, standing in for @sam" in readable(out, ws)
+    out = ok(ws.command('present @bo for:"Preston City Council"'))
+    assert "@bo — present for Preston" in readable(out, ws)
+    out = ok(ws.command("meeting end"))
+    minutes = ws.readable(block_text(out.posted[0].blocks))
+    missing = next(line for line in minutes.splitlines() if line.startswith("*Not represented"))
+    assert "Chorley" not in missing and "Preston" not in missing and "Burnley" in missing

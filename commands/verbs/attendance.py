@@ -9,6 +9,7 @@ Recording someone again corrects them: the latest record wins and the earlier on
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 from commands.context import Call
@@ -28,6 +29,7 @@ _AS_WORDS = {
     "virtual": AttendanceMode.VIRTUAL, "remote": AttendanceMode.VIRTUAL, "online": AttendanceMode.VIRTUAL,
     "video": AttendanceMode.VIRTUAL, "phone": AttendanceMode.VIRTUAL,
 }
+_COUNCIL_RE = re.compile(r"-(?:borough|district|city)?-?council$")
 FOR_EXAMPLES = 'for:chorley, for:"Lancashire Constabulary" or for:@name (standing in for them)'
 
 
@@ -66,8 +68,9 @@ def resolve_for(call: Call, value: str) -> ForWhom:
         raise UserError(f"That organisation name is too long ({MAX_ORG} characters at most).")
     wanted = slugify(value)
     districts = groups.list_districts(call.session, call.group_id)
+    council = _COUNCIL_RE.sub("", wanted)  # "chorley-borough-council" is the Chorley district
     for d in districts:
-        if wanted in (d.slug, slugify(d.name)):
+        if wanted in (d.slug, slugify(d.name)) or council in (d.slug, slugify(d.name)):
             return ForWhom(d.name)
     for m in groups.list_members(call.session, call.group_id):
         if m.organisation and slugify(m.organisation) == wanted:
