@@ -87,6 +87,9 @@ def _readable_special(inner: str) -> str:
     if inner.startswith("#"):
         channel, _, label = inner[1:].partition("|")
         return "#" + (label or channel)
+    if inner.startswith("@"):  # a person mentioned inside quotes: their name, as Slack showed it
+        user, _, label = inner[1:].partition("|")
+        return "@" + (label or user)
     url, _, label = inner.partition("|")
     return label if label and label != url else url
 

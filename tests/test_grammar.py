@@ -114,3 +114,8 @@ def test_quoted_item_in_a_comma_list() -> None:
     args = parse('add Visit district:chorley,\u201cSouth Ribble\u201d,"West Lancashire" now', TODAY)
     assert args.keys == {"district": "chorley,South Ribble,West Lancashire"}
     assert args.free_text() == "Visit now"
+
+
+def test_a_mention_inside_quotes_reads_as_an_at_name() -> None:
+    args = parse('update 1 "Agreed with <@U123|sam> at the Board"', TODAY)
+    assert args.quoted == ["Agreed with @sam at the Board"]
