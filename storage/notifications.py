@@ -65,6 +65,7 @@ class Claimed:
     due_at: datetime
     payload: dict[str, Any]
     attempt: int
+    lease_until: datetime | None = None  # this process may post it until then; after that another may take it
 
 
 def _insert(session: Session) -> Any:
@@ -147,7 +148,8 @@ def claim(engine: Engine, *, now: datetime, limit: int = 50, lease: timedelta = 
             session.add(row)
             claimed.append(Claimed(id=row.id, key=row.idempotency_key, kind=row.kind,  # type: ignore[arg-type]
                                    recipient=row.recipient, group_id=row.group_id, for_date=row.for_date,
-                                   due_at=row.due_at, payload=dict(row.payload or {}), attempt=row.attempts))
+                                   due_at=row.due_at, payload=dict(row.payload or {}), attempt=row.attempts,
+                                   lease_until=row.lease_until))
         return claimed
 
 
@@ -180,6 +182,12 @@ def mark_failed(engine: Engine, item: Claimed, reason: str) -> bool:
 
 def mark_skipped(engine: Engine, item: Claimed, reason: str) -> bool:
     return _finish(engine, item, {"status": SKIPPED, "lease_until": None, "last_error": _reason(reason)})
+
+
+def release(engine: Engine, item: Claimed) -> bool:
+    """Hands a claimed row back untried (this process could not get to it in time): pending again, free to
+    claim at once, and the attempt it cost is given back. False if another process had taken it over."""
+    return _finish(engine, item, {"status": PENDING, "lease_until": None, "attempts": item.attempt - 1})
 
 
 def retry_later(engine: Engine, item: Claimed, reason: str, *, now: datetime) -> bool:

@@ -42,6 +42,7 @@ BUILDERS: dict[str, Builder] = {
 }
 
 SENT, SKIPPED, FAILED, RETRY = "sent", "skipped", "failed", "retry"
+HANDED_BACK = "handed-back"  # not tried: left for the next round or the process that took it over (not reported)
 
 
 @dataclass
@@ -73,8 +74,13 @@ def local_today(now: datetime, tz: str) -> date:
     return now.astimezone(ZoneInfo(tz)).date()
 
 
-def _deliver(engine: Engine, client: WebClient, clock: Clock, item: Claimed, tz: str) -> Delivery:
-    """One row, start to finish. Catches everything: the caller's loop must never stop for one row."""
+def _deliver(engine: Engine, client: WebClient, clock: Clock, item: Claimed, tz: str,
+             min_lease_left: timedelta = timedelta(0)) -> Delivery:
+    """One row, start to finish. Catches everything: the caller's loop must never stop for one row.
+
+    A row that waited in this process's queue until less than `min_lease_left` of its lease was left (Slack
+    answering slowly) is not posted: once the lease runs out another replica may take it over and post it,
+    so it is handed back instead, to be claimed afresh."""
     def done(outcome: str, detail: str = "") -> Delivery:
         return Delivery(item.key, item.kind, item.recipient, outcome, detail)
 
@@ -94,6 +100,10 @@ def _deliver(engine: Engine, client: WebClient, clock: Clock, item: Claimed, tz:
             reason = f"could not build the message: {type(exc).__name__}: {exc}"
             notifications.retry_later(engine, item, reason, now=clock.now())
             return done(RETRY, reason)
+        if item.lease_until is not None and clock.now() >= item.lease_until - min_lease_left:
+            if notifications.release(engine, item):
+                return done(HANDED_BACK, "waited too long behind slow posts; claimed again on the next round")
+            return done(HANDED_BACK, "its lease ran out and another process took it over")
         result = post_reply(client, reply, channel=item.recipient)
         if result.ok:
             if not notifications.mark_sent(engine, item, at=clock.now(), ts=result.ts):
@@ -136,5 +146,7 @@ def dispatch_due(engine: Engine, client: WebClient, clock: Clock, *, tz: str = "
                 break
             if not claimed:
                 break
-            report.deliveries.extend(pool.map(lambda item: _deliver(engine, client, clock, item, tz), claimed))
+            # Only start a post with at least half the lease left, so it finishes while this process holds it.
+            results = pool.map(lambda item: _deliver(engine, client, clock, item, tz, lease / 2), claimed)
+            report.deliveries.extend(d for d in results if d.outcome != HANDED_BACK)
     return report
