@@ -381,3 +381,15 @@ def test_user_text_is_escaped_in_the_fallback_texts_of_dms_and_posts(group: Offl
     assert "Board &lt;!here&gt; &amp; co" in reminder.text, reminder.text
     for message in (chair, reminder):
         assert "<" not in message.text and ">" not in message.text
+
+
+def test_an_escalation_only_dm_does_not_talk_about_buttons_it_has_not_got(group: OfflineWorkspace) -> None:
+    ws = group
+    add(ws, "Long overdue @sam due:02/11/2026")
+    ws.standin.messages.clear()
+    run(ws, "all")
+    (chair,) = dms(ws, "chair")
+    assert not [b for b in chair.blocks if b["type"] == "actions"]
+    text = text_of(ws, chair)
+    assert "Escalation" in text and "Snooze a week" not in text and "*Done*" not in text
+    assert "escalate-after" in text

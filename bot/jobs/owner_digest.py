@@ -146,11 +146,16 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
         sections.append(Section("Nothing of yours is overdue now. :tada:"))
         text_parts.append("nothing overdue")
     header = "Your overdue actions" if digest.own else "Overdue actions to follow up"
+    if digest.own or not digest.escalated:
+        footer = ("*Done* closes an action, *Snooze a week* pauses its chasers, *Add update* records progress. "
+                  "For more, `/ecm update N` or `/ecm snooze N until:DATE \"reason\"` in the task group's channel. "
+                  "Chairs can change chasers with `/ecm setup`.")
+    else:  # only escalations, which have no buttons
+        footer = ("Follow these up with their owners; `/ecm actions overdue` in the task group's channel lists them. "
+                  "Chairs change when actions are escalated with `/ecm setup escalate-after:N` (0 = never).")
     return Reply(
         text="; ".join(text_parts), visibility=Visibility.DM, recipient=user, header=header, sections=sections,
-        footer="*Done* closes an action, *Snooze a week* pauses its chasers, *Add update* records progress. "
-        "For more, `/ecm update N` or `/ecm snooze N until:DATE \"reason\"` in the task group's channel. "
-        "Chairs can change chasers with `/ecm setup`.",
+        footer=footer,
     )
 
 
