@@ -154,6 +154,9 @@ def tokenize(text: str) -> list[Token]:
             value = key.group(2)
             # key:"several words", and quoted items in a comma list: key:"South Ribble",chorley
             value = _QUOTED_ITEM.sub(lambda m: m.group(1), value)
+            # Links, #channels and @here become readable text; people stay mentions (`owner:@sam`).
+            value = _SPECIAL.sub(lambda m: m.group(0) if _MENTION.match(m.group(0)) else _readable_special(m.group(1)),
+                                 value)
             tokens.append(Token(Kind.KEY, _unescape(value).strip(), key=key.group(1).lower()))
             continue
         tokens.append(Token(Kind.WORD, _unescape(_SPECIAL.sub(lambda m: _readable_special(m.group(1)), chunk))))

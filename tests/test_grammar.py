@@ -119,3 +119,13 @@ def test_quoted_item_in_a_comma_list() -> None:
 def test_a_mention_inside_quotes_reads_as_an_at_name() -> None:
     args = parse('update 1 "Agreed with <@U123|sam> at the Board"', TODAY)
     assert args.quoted == ["Agreed with @sam at the Board"]
+
+
+def test_slack_links_and_broadcasts_in_key_values_become_plain_text() -> None:
+    # Slack turns typed URLs, e-mail addresses, #channels and @here into entities, inside quotes too.
+    args = parse('add Thing org:"<http://nhs.uk|nhs.uk> team" district:<!here> owner:<@U1|sam>,<@U2> '
+                 'name:"Ask <mailto:a@b.org|a@b.org> in <#C1|general>"', TODAY)
+    assert args.keys["org"] == "nhs.uk team"
+    assert args.keys["district"] == "@here"
+    assert mention_ids(args.keys["owner"]) == ["U1", "U2"]  # people stay mentions
+    assert args.keys["name"] == "Ask a@b.org in #general"
