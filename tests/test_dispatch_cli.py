@@ -120,3 +120,19 @@ def test_jobs_list_shows_the_next_runs(cli_env: OfflineWorkspace, capsys: pytest
     assert "meeting-reminders   Tue 8 Dec 2026, 09:00  Lancashire ECM Task Group: Task group meeting on Wed 9 Dec" in out
     assert "attendance-summary  Tue 1 Dec 2026, 09:00" in out
     assert "Outbox for Mon 23 Nov 2026: nothing planned yet" in out
+
+
+def test_a_post_that_crashes_while_being_built_exits_non_zero_and_the_others_go(
+        cli_env: OfflineWorkspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.jobs import channel_digest, dispatcher
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("a bug in the digest")
+
+    monkeypatch.setitem(dispatcher.BUILDERS, channel_digest.KIND, broken)
+    ws = cli_env
+    assert main(["jobs", "run", "all", "--as-of", "2026-11-23"]) == 1
+    captured = capsys.readouterr()
+    assert "sent 4" in captured.out and "a bug in the digest" in captured.out
+    assert "crashed" in captured.err
+    assert ws.channel not in posted(ws) and len(posted(ws)) == 4

@@ -100,6 +100,12 @@ def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  skipped {report.stale_skipped} older posts missed on earlier days (not sent late)")
     print(f"sent {counts['sent']}, skipped {counts['skipped']}, failed {counts['failed']}"
           + (f", to retry {counts[RETRY]}" if counts[RETRY] else ""))
+    if report.crashed:
+        for error in report.errors:
+            print(f"  {error}")
+        print("ecm-bot jobs run: crashed on some posts (see above; they are retried later); the others went out.",
+              file=sys.stderr)
+        return 1
     return 0
 
 

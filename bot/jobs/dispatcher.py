@@ -52,12 +52,19 @@ class Delivery:
     recipient: str
     outcome: str  # sent | skipped | failed | retry (a transient failure, tried again later)
     detail: str = ""
+    crashed: bool = False  # the bot itself failed (a bug, the database), not Slack: still retried later
 
 
 @dataclass
 class DispatchReport:
     deliveries: list[Delivery] = field(default_factory=list)
     stale_skipped: int = 0  # planned for an earlier day and never sent: skipped by the downtime rule
+    errors: list[str] = field(default_factory=list)  # steps that crashed outside any one row (e.g. claiming)
+
+    @property
+    def crashed(self) -> bool:
+        """Something broke on the bot's side (not a recorded Slack failure): `jobs run` exits non-zero."""
+        return bool(self.errors) or any(d.crashed for d in self.deliveries)
 
     def of(self, outcome: str) -> list[Delivery]:
         return [d for d in self.deliveries if d.outcome == outcome]
@@ -81,8 +88,8 @@ def _deliver(engine: Engine, client: WebClient, clock: Clock, item: Claimed, tz:
     A row that waited in this process's queue until less than `min_lease_left` of its lease was left (Slack
     answering slowly) is not posted: once the lease runs out another replica may take it over and post it,
     so it is handed back instead, to be claimed afresh."""
-    def done(outcome: str, detail: str = "") -> Delivery:
-        return Delivery(item.key, item.kind, item.recipient, outcome, detail)
+    def done(outcome: str, detail: str = "", crashed: bool = False) -> Delivery:
+        return Delivery(item.key, item.kind, item.recipient, outcome, detail, crashed)
 
     try:
         builder = BUILDERS.get(item.kind)
@@ -99,7 +106,7 @@ def _deliver(engine: Engine, client: WebClient, clock: Clock, item: Claimed, tz:
             log.exception("building %s failed", item.key)
             reason = f"could not build the message: {type(exc).__name__}: {exc}"
             notifications.retry_later(engine, item, reason, now=clock.now())
-            return done(RETRY, reason)
+            return done(RETRY, reason, crashed=True)
         if item.lease_until is not None and clock.now() >= item.lease_until - min_lease_left:
             if notifications.release(engine, item):
                 return done(HANDED_BACK, "waited too long behind slow posts; claimed again on the next round")
@@ -119,7 +126,7 @@ def _deliver(engine: Engine, client: WebClient, clock: Clock, item: Claimed, tz:
     except Exception as exc:
         # Even recording the outcome failed (database down?): the lease runs out and the row is retried.
         log.exception("delivering %s failed", item.key)
-        return done(RETRY, f"{type(exc).__name__}: {exc}")
+        return done(RETRY, f"{type(exc).__name__}: {exc}", crashed=True)
 
 
 def dispatch_due(engine: Engine, client: WebClient, clock: Clock, *, tz: str = "Europe/London",
@@ -134,15 +141,17 @@ def dispatch_due(engine: Engine, client: WebClient, clock: Clock, *, tz: str = "
     report = DispatchReport()
     try:
         report.stale_skipped = notifications.skip_stale(engine, today=local_today(clock.now(), tz))
-    except Exception:
+    except Exception as exc:
         log.exception("skipping stale notifications failed")
+        report.errors.append(f"skipping older posts failed: {type(exc).__name__}: {exc}")
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ecm-dispatch") as pool:
         for _ in range(max_rounds):
             try:
                 claimed = notifications.claim(engine, now=clock.now(), limit=batch, lease=lease, kinds=kinds,
                                               due_by=due_by)
-            except Exception:
+            except Exception as exc:
                 log.exception("claiming notifications failed")
+                report.errors.append(f"claiming posts failed: {type(exc).__name__}: {exc}")
                 break
             if not claimed:
                 break
