@@ -226,3 +226,10 @@ def test_district_names_are_escaped_in_error_replies(ws: OfflineWorkspace) -> No
             assert "<!here>" not in shown and "<Evil>" not in shown, (command, shown)
             assert "Hinckley & Bosworth" not in shown, (command, shown)
     assert action_count(ws) == 0
+
+
+def test_help_for_a_mistyped_command_suggests_one(ws: OfflineWorkspace) -> None:
+    text = error_text(ws.command("help updat", user="sam"))
+    assert "There is no command “updat”" in text and "Did you mean `/ecm help update`?" in text
+    text = error_text(ws.command("help &lt;b&gt;", user="sam"))
+    assert "&lt;b&gt;" in text and "<b>" not in text

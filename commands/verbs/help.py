@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands.context import Call
 from commands.dates import DATE_EXAMPLES
 from commands.names import outcome_examples
-from commands.registry import SECTIONS, VERBS, load_verbs, lookup, verb
+from commands.registry import SECTIONS, VERBS, load_verbs, lookup, suggest, verb
 from commands.replies import Reply, Section, UserError
 from commands.text import esc
 
@@ -25,7 +25,9 @@ def help_verb(call: Call) -> list[Reply]:
     if words:
         spec = lookup(words[0].lower())
         if spec is None:
-            raise UserError(f"There is no command “{esc(words[0])}”.", "`/ecm help` lists every command.")
+            guess = suggest(words[0].lower())
+            hint = f" Did you mean `/ecm help {guess}`?" if guess else ""
+            raise UserError(f"There is no command “{esc(words[0])}”.{hint}", "`/ecm help` lists every command.")
         lines = [spec.summary]
         if spec.details:
             lines.append(spec.details)
