@@ -39,6 +39,10 @@ from storage.settings_schema import ChaserSettings
 
 KIND = "owner_digest"
 MAX_ESCALATION_LINES = 30
+# The DM must stay one message (≤ 50 blocks): the chair's own actions take at most 35, so at most 10 groups'
+# escalations are listed in full, each in one block (≤ 3000 characters), and any others in one line.
+MAX_ESCALATION_GROUPS = 10
+ESCALATION_SECTION_CHARS = 2900
 
 
 def key(user_id: str, day: date) -> str:
@@ -133,15 +137,27 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
             sections.append(Section(f"…and {count - MAX_BUTTON_ACTIONS} more: `/ecm actions mine overdue` in the "
                                     "task group's channel lists them all."))
         text_parts.append(f"{plural(count, 'overdue action')} of yours: {fallback_list(digest.own)}")
-    for group, settings, rows in digest.escalated:
-        lines = [f"• {action_line(r, day)} · *overdue by {_overdue_by(r, day)}*" for r in rows[:MAX_ESCALATION_LINES]]
-        if len(rows) > MAX_ESCALATION_LINES:
-            lines.append(f"…and {len(rows) - MAX_ESCALATION_LINES} more (`/ecm actions overdue` in the channel).")
-        sections.append(Section(
-            f":rotating_light: *Escalation — {group_label(group)}:* {plural(len(rows), 'action')} overdue by "
-            f"{plural(settings.escalate_after, 'working day')} or more. As chair you may want to follow these up.\n"
-            + "\n".join(lines)))
+    for group, settings, rows in digest.escalated[:MAX_ESCALATION_GROUPS]:
+        text = (f":rotating_light: *Escalation — {group_label(group)}:* {plural(len(rows), 'action')} overdue by "
+                f"{plural(settings.escalate_after, 'working day')} or more. As chair you may want to follow these up.")
+        shown = 0
+        for r in rows[:MAX_ESCALATION_LINES]:
+            line = f"\n• {action_line(r, day)} · *overdue by {_overdue_by(r, day)}*"
+            if len(text) + len(line) > ESCALATION_SECTION_CHARS - 80:
+                break
+            text += line
+            shown += 1
+        if len(rows) > shown:
+            text += f"\n…and {len(rows) - shown} more (`/ecm actions overdue` in the channel)."
+        sections.append(Section(text))
         text_parts.append(f"{plural(len(rows), 'action')} to escalate in {group_label(group)}: {fallback_list(rows)}")
+    if len(digest.escalated) > MAX_ESCALATION_GROUPS:
+        rest = digest.escalated[MAX_ESCALATION_GROUPS:]
+        sections.append(Section(
+            ":rotating_light: *Also to escalate:* " + "; ".join(
+                f"{group_label(g)}: {plural(len(rows), 'action')}" for g, _, rows in rest)[:2000]
+            + ". `/ecm actions overdue` in each group's channel lists them."))
+        text_parts.append(f"more to escalate in {plural(len(rest), 'other group')}")
     if not digest.own and not digest.escalated:
         sections.append(Section("Nothing of yours is overdue now. :tada:"))
         text_parts.append("nothing overdue")
