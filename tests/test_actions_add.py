@@ -233,3 +233,22 @@ def test_help_for_a_mistyped_command_suggests_one(ws: OfflineWorkspace) -> None:
     assert "There is no command “updat”" in text and "Did you mean `/ecm help update`?" in text
     text = error_text(ws.command("help &lt;b&gt;", user="sam"))
     assert "&lt;b&gt;" in text and "<b>" not in text
+
+
+def test_member_org_takes_the_district_and_known_spellings(group: OfflineWorkspace) -> None:
+    # `member @x org:chorley` is the district Chorley, as `add … org:chorley` is; a known organisation keeps
+    # its spelling, so `actions by:org` doesn't split one organisation in two.
+    ws = group
+    out = ws.command("member @ann org:chorley", user="chair")
+    assert "Chorley, member" in out.text, out.text
+    out = ws.command('member @pc org:"lancashire constabulary"', user="chair")
+    assert "Lancashire Constabulary, member" in out.text, out.text
+    ws.command("add Patrol plan", user="pc")
+    ws.command("add Youth survey", user="ann")
+    assert action(ws, 1).action.organisation == "Lancashire Constabulary"
+    assert action(ws, 2).action.organisation == "Chorley"
+    out = ws.command("actions by:org", user="chair")
+    assert "*Lancashire Constabulary* (1 action)" in out.text and "*Chorley* (1 action)" in out.text
+    assert "lancashire constabulary" not in out.text and "chorley*" not in out.text
+    out = ws.command('member @pat org:"Central Lancashire PCT"', user="chair")  # anything else: as typed
+    assert "Central Lancashire PCT, member" in out.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commands.action_input import resolve_org
 from commands.context import Call
 from commands.names import DistrictRef, match_district
 from commands.registry import verb
@@ -36,9 +37,8 @@ def member(call: Call) -> list[Reply]:
     if org is not None:
         if organisation is not None:
             raise UserError("Give either `district:` or `org:`, not both.")
-        if len(org) > 200:
-            raise UserError("The organisation name is too long (200 characters at most).")
-        organisation = org
+        # A district's name, or an organisation's spelling already used in the group, or as typed.
+        organisation = resolve_org(call, org)
     role: Role | None = None
     if "role" in keys:
         try:
