@@ -32,7 +32,7 @@ def tick(services: Services) -> DispatchReport | None:
     tz = services.settings.ecm_timezone
     now = services.clock.now()
     try:
-        result = plan(services.engine, local_today(now, tz), tz=tz, now=now)
+        result = plan(services.engine, local_today(now, tz), tz=tz, now=now, hold_late=True)
         if result.new:
             log.info("planned %d new posts for %s", result.new, result.day)
     except Exception:

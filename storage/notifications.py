@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from storage.db import session_scope
-from storage.models import Notification, NotificationStatus
+from storage.models import Notification, NotificationStatus, ProcessedRequest
 
 # Longer than the worst single delivery: 3 client retries, each possibly waiting out a Retry-After, plus timeouts.
 DEFAULT_LEASE = timedelta(minutes=10)
@@ -74,7 +74,7 @@ def _insert(session: Session) -> Any:
         return postgresql.insert
     if dialect == "sqlite":
         return sqlite.insert
-    raise NotImplementedError(f"outbox planning needs PostgreSQL or SQLite, not {dialect}")
+    raise ValueError(f"outbox planning needs PostgreSQL or SQLite, not {dialect}")
 
 
 def plan(session: Session, rows: Iterable[Planned], *, now: datetime) -> int:
@@ -95,6 +95,17 @@ def plan(session: Session, rows: Iterable[Planned], *, now: datetime) -> int:
         stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(col(Notification.id))
         inserted += len(session.exec(stmt).all())
     return inserted
+
+
+def first_planning_of(session: Session, day: date, *, now: datetime) -> bool:
+    """True for the one planning run (in any process) that is the first for `day`; False for every later one.
+
+    Lets the ticker tell a post missed while the bot was down (planned late by the day's first run: send it
+    once) from one that only became due after the morning run (an action added at 14:00: wait for tomorrow).
+    """
+    stmt = (_insert(session)(ProcessedRequest).values(key=f"planned:{day.isoformat()}", at=now)
+            .on_conflict_do_nothing(index_elements=["key"]).returning(col(ProcessedRequest.key)))
+    return bool(session.exec(stmt).all())
 
 
 def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:

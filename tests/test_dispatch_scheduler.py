@@ -9,12 +9,16 @@ import sys
 import threading
 import time
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
+from bot.jobs.planner import plan
 from bot.offline import OfflineWorkspace
 from bot.scheduler import TICK_JOB_ID, run_worker, start_scheduler, tick
 from bot.standin import SlackStandIn
+from storage.clock import FixedClock
 from tests.chasers_support import add
+from tests.conftest import london
 
 
 def delivered(ws: OfflineWorkspace) -> Counter[str]:
@@ -95,3 +99,38 @@ def test_ecm_bot_worker_process_ticks_and_exits_cleanly_on_sigterm(slack: SlackS
     assert process.returncode == 0, output
     assert "scheduler ticking every 1s" in output and "worker stopped" in output
     assert "Traceback" not in output
+
+
+def test_posts_that_only_become_due_after_the_morning_run_wait_for_the_next_morning(
+        group: OfflineWorkspace, clock: FixedClock) -> None:
+    ws = group
+    add(ws, "Audit referrals @sam due:18/11/2026")
+    ws.standin.calls.clear()
+    tick(ws.services)  # Monday's first run (09:30: the bot came up late, so it catches up once)
+    assert delivered(ws) == Counter({ws.user("sam"): 1, ws.channel: 1})
+
+    # 14:00: a new group is set up and an already-overdue action is added for someone new.
+    clock.set(london(2026, 11, 23, 14, 0))
+    other = ws.standin.add_channel("ecm-other")
+    assert not ws.command('setup name:"Other group" preset:leicestershire', channel=other).is_error
+    add(ws, "Backdated review @priya due:16/11/2026", channel=other)
+    ws.standin.calls.clear()
+    result = plan(ws.services.engine, date(2026, 11, 23), tz="Europe/London", now=clock.now(), hold_late=True)
+    assert result.new == 0 and result.held >= 2  # Priya's DM and the new group's Monday digest
+    tick(ws.services)
+    assert delivered(ws) == Counter(), "nothing new in the afternoon"
+
+    clock.set(london(2026, 11, 24, 9, 0, 30))  # Tuesday morning: Priya is chased; digests wait for Monday
+    tick(ws.services)
+    assert delivered(ws)[ws.user("priya")] == 1
+    assert delivered(ws)[other] == 0
+
+
+def test_the_first_run_of_the_day_catches_up_after_downtime(group: OfflineWorkspace, clock: FixedClock) -> None:
+    ws = group
+    add(ws, "Audit referrals @sam due:18/11/2026")
+    ws.standin.calls.clear()
+    clock.set(london(2026, 11, 23, 15, 0))  # down all morning; first run at 15:00 sends the day's posts once
+    tick(ws.services)
+    tick(ws.services)
+    assert delivered(ws) == Counter({ws.user("sam"): 1, ws.channel: 1})

@@ -76,13 +76,22 @@ class PlanResult:
     day: date
     planned: int  # rows for this date and job
     new: int  # of which were not in the outbox yet
+    held: int = 0  # rows that only became due after the day's first run: left for the next morning
 
 
-def plan(engine: Engine, day: date, *, tz: str, now: datetime, job: str = "all") -> PlanResult:
+def plan(engine: Engine, day: date, *, tz: str, now: datetime, job: str = "all",
+         hold_late: bool = False) -> PlanResult:
+    """Plans `day`'s posts. With `hold_late` (the ticker), a post whose time has passed is planned only by
+    the day's first run: that is downtime catch-up (send once); later runs leave it for the next morning,
+    so setting a group up at 14:00, or adding an already-overdue action, does not set off a 09:00 post."""
     with session_scope(engine) as session:
         rows = plan_rows(session, day, tz, job)
         # Most ticks find everything planned already; checking first keeps those ticks read-only.
         existing = notifications.existing_keys(session, [r.key for r in rows])
         new_rows = [r for r in rows if r.key not in existing]
+        held = 0
+        if hold_late and not notifications.first_planning_of(session, day, now=now):
+            on_time = [r for r in new_rows if r.due_at > now]
+            held, new_rows = len(new_rows) - len(on_time), on_time
         new = notifications.plan(session, new_rows, now=now)
-    return PlanResult(day=day, planned=len(rows), new=new)
+    return PlanResult(day=day, planned=len(rows), new=new, held=held)
