@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -63,6 +64,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         from bot.scheduler import start_scheduler
 
         scheduler = start_scheduler(services)
+    # SIGTERM (deployments stopping a container) becomes a normal exit, so `finally` below lets a running
+    # tick finish; uvicorn re-raises the signal it caught after its own graceful shutdown, landing here too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -80,7 +84,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
                         log_level=settings.log_level.lower())
     finally:
         if scheduler is not None:
-            scheduler.shutdown(wait=False)
+            scheduler.shutdown(wait=True)
+            log.info("scheduler stopped")
     return 0
 
 

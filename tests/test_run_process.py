@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -31,12 +32,12 @@ def bot_env(slack: SlackStandIn, tmp_path: Path, **extra: str) -> dict[str, str]
     return env
 
 
-@pytest.fixture
-def running_bot(slack: SlackStandIn, tmp_path: Path) -> Iterator[str]:
+def start_bot(slack: SlackStandIn, tmp_path: Path, *args: str,
+              log_level: str = "WARNING") -> tuple[subprocess.Popen[str], str]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-scheduler", "--port", str(port)],
-                               env=bot_env(slack, tmp_path), cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--port", str(port), *args],
+                               env=bot_env(slack, tmp_path, LOG_LEVEL=log_level, ECM_TICK_SECONDS="1"), cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -47,6 +48,12 @@ def running_bot(slack: SlackStandIn, tmp_path: Path) -> Iterator[str]:
             if process.poll() is not None:
                 pytest.fail(f"ecm-bot run exited: {process.stdout.read() if process.stdout else ''}")
             time.sleep(0.2)
+    return process, url
+
+
+@pytest.fixture
+def running_bot(slack: SlackStandIn, tmp_path: Path) -> Iterator[str]:
+    process, url = start_bot(slack, tmp_path, "--no-scheduler")
     yield url
     process.terminate()
     try:
@@ -76,3 +83,12 @@ def test_run_with_a_refused_token_says_so_in_one_line(slack: SlackStandIn, tmp_p
     assert result.returncode == 2
     assert "Slack did not accept SLACK_BOT_TOKEN" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_run_with_scheduler_stops_cleanly_on_sigterm(slack: SlackStandIn, tmp_path: Path) -> None:
+    process, _url = start_bot(slack, tmp_path, log_level="INFO")
+    time.sleep(1.5)  # let the scheduler tick at least once
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "scheduler stopped" in output
