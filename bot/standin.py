@@ -27,6 +27,19 @@ from urllib.parse import parse_qsl, urlencode
 from slack_bolt import App, BoltRequest, BoltResponse
 
 
+def _encoded_id(prefix: str, name: str) -> str:
+    """A Slack-shaped id that spells its name in hex, so a console reopened on the same database can still
+    show people and channels by name (`U73616D` is @sam)."""
+    return prefix + name.encode().hex().upper()
+
+
+def _decoded_name(slack_id: str) -> str:
+    try:
+        return bytes.fromhex(slack_id[1:]).decode()
+    except ValueError:
+        return slack_id
+
+
 @dataclass
 class RecordedCall:
     """One request the bot made to the stand-in."""
@@ -150,7 +163,7 @@ class SlackStandIn:
     # ----- directory -------------------------------------------------------------------------------
     def add_user(self, name: str, user_id: str | None = None, *, real_name: str | None = None,
                  deleted: bool = False) -> str:
-        user_id = user_id or "U" + hashlib.sha1(name.encode()).hexdigest()[:8].upper()
+        user_id = user_id or _encoded_id("U", name)
         self.users[user_id] = {
             "id": user_id, "name": name, "deleted": deleted, "is_bot": False,
             "real_name": real_name or name, "profile": {"display_name": name, "real_name": real_name or name},
@@ -159,17 +172,17 @@ class SlackStandIn:
         return user_id
 
     def add_channel(self, name: str, channel_id: str | None = None) -> str:
-        channel_id = channel_id or "C" + hashlib.sha1(name.encode()).hexdigest()[:8].upper()
+        channel_id = channel_id or _encoded_id("C", name)
         self.channels[channel_id] = {"id": channel_id, "name": name, "is_channel": True}
         return channel_id
 
     def user_name(self, user_id: str) -> str:
         user = self.users.get(user_id)
-        return user["name"] if user else user_id
+        return user["name"] if user else _decoded_name(user_id)
 
     def channel_name(self, channel_id: str) -> str:
         channel = self.channels.get(channel_id)
-        return channel["name"] if channel else channel_id
+        return channel["name"] if channel else _decoded_name(channel_id)
 
     # ----- faults ----------------------------------------------------------------------------------
     def inject(self, method: str, **kwargs: Any) -> Fault:

@@ -64,3 +64,12 @@ def test_as_of_clock_starts_at_half_past_nine_and_ticks() -> None:
     assert first.isoformat().startswith("2026-11-23T09:30")
     assert isinstance(cli.clock_for(date(2026, 11, 23), "Europe/London"), FixedClock)
     assert timedelta(0) <= clock.now() - first < timedelta(seconds=5)
+
+
+def test_people_keep_their_names_when_the_console_is_reopened(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_console(tmp_path, "/ecm setup preset:lancashire\n/ecm member @sam district:chorley\n", "--strict") == 0
+    capsys.readouterr()
+    assert run_console(tmp_path, "/ecm members\n", "--strict") == 0  # a new console, the same database
+    out = capsys.readouterr().out
+    assert "@sam — Chorley" in out and "@chair" in out
