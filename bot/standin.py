@@ -30,14 +30,17 @@ from slack_bolt import App, BoltRequest, BoltResponse
 def _encoded_id(prefix: str, name: str) -> str:
     """A Slack-shaped id that spells its name in hex, so a console reopened on the same database can still
     show people and channels by name (`U73616D` is @sam)."""
-    return prefix + name.encode().hex().upper()
+    spelled = name.encode().hex().upper()
+    # Slack ids are short; long names get a hash instead (the bot stores ids in 32 characters).
+    return prefix + (spelled if len(spelled) <= 20 else hashlib.sha1(name.encode()).hexdigest()[:10].upper())
 
 
 def _decoded_name(slack_id: str) -> str:
     try:
-        return bytes.fromhex(slack_id[1:]).decode()
+        name = bytes.fromhex(slack_id[1:]).decode()
     except ValueError:
         return slack_id
+    return name if name.isprintable() else slack_id
 
 
 @dataclass

@@ -14,7 +14,7 @@ from commands.dates import DATE_EXAMPLES, DateError, format_date, parse_date
 from commands.grammar import Kind, Token, mention_ids
 from commands.names import DistrictChoice, DistrictRef, parse_districts
 from commands.replies import Reply, Section, UserError, Visibility
-from commands.text import esc, mentions, slugify, truncate
+from commands.text import esc, esc_keep_mentions, mentions, slugify, truncate
 from storage import actions as store
 from storage import groups, meetings
 from storage.actions import ActionRow
@@ -168,9 +168,10 @@ def key_values(tokens: list[Token]) -> dict[str, str]:
     return merged
 
 
-def owners_from(call: Call, tokens: list[Token]) -> list[str]:
-    """Bare mentions plus `owner:` / `owners:` values, in the order given, without repeats."""
-    found = [t.text for t in tokens if t.kind == Kind.MENTION]
+def owners_from(call: Call, tokens: list[Token], *, bare: bool = True) -> list[str]:
+    """`owner:` / `owners:` values, plus bare mentions when `bare` (as `add` takes them), in the order given,
+    without repeats."""
+    found = [t.text for t in tokens if t.kind == Kind.MENTION] if bare else []
     keys = key_values(tokens)
     for key in ("owner", "owners"):
         if key in keys:
@@ -218,7 +219,7 @@ def change_reply(call: Call, row: ActionRow, diff: dict[str, list[Any]], note: s
     lines = [lead]
     lines += [f"• {line}" for line in change_lines(diff)]
     if note:
-        lines.append(f"> {esc(note)}".replace("\n", "\n> "))
+        lines.append(f"> {esc_keep_mentions(note)}".replace("\n", "\n> "))
     lines.append(action_line(row, call.today))
     summary = "; ".join(change_lines(diff)) or "note added"
     return Reply(text=f"#{number} {verb_name}: {summary}", visibility=Visibility.CHANNEL,

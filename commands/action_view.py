@@ -11,7 +11,7 @@ from typing import Any
 from commands.dates import format_date, format_datetime
 from commands.names import OUTCOME_NAMES, OUTCOME_SHORT
 from commands.replies import Section
-from commands.text import esc, mentions, truncate
+from commands.text import esc, esc_keep_mentions, mentions, truncate
 from storage.actions import COUNTYWIDE, ActionRow
 from storage.models import (
     LIVE_STATUSES,
@@ -222,7 +222,7 @@ def action_detail(row: ActionRow, today: date, history: list[AuditEvent], notes:
         lines.append(f"*Completed:* {format_datetime(a.completed_at, tz)}")
     sections = [Section("\n".join(lines))]
     if notes:
-        body = "\n".join(f"• {format_datetime(n.created_at, tz)} <@{n.author}>: {esc(n.text)}" for n in notes)
+        body = "\n".join(f"• {format_datetime(n.created_at, tz)} <@{n.author}>: {esc_keep_mentions(n.text)}" for n in notes)
         sections.append(Section(f"*Progress notes ({len(notes)})*\n{body}"))
     if history:
         body = "\n".join(f"• {history_line(e, tz)}" for e in history)

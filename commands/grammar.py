@@ -200,6 +200,13 @@ def parse(text: str, today: date) -> Args:
     return Args(verb=tokens[0].text.lower(), tokens=_absorb_date_words(tokens[1:], today))
 
 
+def text_with_mentions(tokens: list[Token]) -> str:
+    """Free words and quoted text with the people mentioned kept in place as `<@U…>`. Text that merely looks
+    like a mention (typed out literally) is broken up, so only real mentions ever render as one."""
+    return " ".join(f"<@{t.text}>" if t.kind == Kind.MENTION else t.text.replace("<@", "<\u200b@")
+                    for t in tokens if t.kind in (Kind.WORD, Kind.QUOTED, Kind.MENTION)).strip()
+
+
 def split_list(value: str) -> list[str]:
     """`safe,healthy` or `"South Ribble, Chorley"` -> items, blanks dropped."""
     return [item.strip() for item in value.split(",") if item.strip()]

@@ -20,10 +20,11 @@ from sqlmodel import Session
 from commands.action_view import action_line
 from commands.context import Context
 from commands.dates import DateError, format_date, format_datetime, parse_date
-from commands.grammar import Args, Kind
+from commands.grammar import Args
+from commands.grammar import text_with_mentions as grammar_text_with_mentions
 from commands.recurrence import describe_recurrence, occurrences
 from commands.replies import Button, Reply, Section, UserError, Visibility
-from commands.text import esc, plural, truncate
+from commands.text import esc, esc_keep_mentions, plural, truncate
 from storage import groups
 from storage import meetings as store
 from storage.actions import ActionRow
@@ -66,19 +67,11 @@ MODE_WORDS = {
 
 # ----- small pieces ---------------------------------------------------------------------------------------
 
-_MENTION_RE = re.compile(r"(<@[UW][A-Z0-9]+>)")
-
-
 def text_with_mentions(args: Args) -> str:
-    """The free text of a command with the people it mentions kept in place as `<@U…>`. Text that merely
-    looks like a mention (typed out literally) is broken up, so only real mentions ever render as one."""
-    return " ".join(f"<@{t.text}>" if t.kind == Kind.MENTION else t.text.replace("<@", "<\u200b@")
-                    for t in args.tokens if t.kind in (Kind.WORD, Kind.QUOTED, Kind.MENTION)).strip()
+    return grammar_text_with_mentions(args.tokens)
 
 
-def show_text(text: str) -> str:
-    """User text for mrkdwn: escaped, except `<@U…>` mentions, which stay mentions."""
-    return "".join(p if _MENTION_RE.fullmatch(p) else esc(p) for p in _MENTION_RE.split(text))
+show_text = esc_keep_mentions
 
 
 def org_text(organisation: str) -> str:

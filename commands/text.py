@@ -12,6 +12,16 @@ def esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_MENTION_RE = re.compile(r"(<@[UW][A-Z0-9]+>)")
+
+
+def esc_keep_mentions(text: str) -> str:
+    """User text for mrkdwn: escaped, except real `<@U…>` mentions (stored from Slack's own mention tokens),
+    which stay mentions. Text that only looked like a mention was broken up when it was read
+    (see `commands.grammar.text_with_mentions`)."""
+    return "".join(p if _MENTION_RE.fullmatch(p) else esc(p) for p in _MENTION_RE.split(text))
+
+
 def mention(user_id: str) -> str:
     return f"<@{user_id}>"
 

@@ -202,7 +202,8 @@ def test_update_escapes(group: OfflineWorkspace) -> None:
     out = ws.command('update 1 "Told <!channel> &amp; &lt;@U0FORGED&gt;" title:"New &lt;b&gt; title &amp; more"',
                      user="sam")
     assert "<!channel>" not in out.text and "<@U0FORGED" not in out.text
-    assert "&lt;@U0FORGED&gt;" in out.text and "New &lt;b&gt; title &amp; more" in out.text
+    # The typed-out mention is shown as text (broken up so it can never become a real mention).
+    assert "&lt;\u200b@U0FORGED&gt;" in out.text and "New &lt;b&gt; title &amp; more" in out.text
     assert action(ws, 1).action.title == "New <b> title & more"
 
 
@@ -309,3 +310,25 @@ def test_another_channels_actions_are_invisible(group: OfflineWorkspace) -> None
     assert "Other channel action" not in out.text
     # Numbers run per channel.
     assert action(ws, 3, channel=other).action.title == "Other channel action 2"
+
+
+def test_people_mentioned_in_an_update_note_stay_mentions_and_owners_stay(group: OfflineWorkspace) -> None:
+    ws = group
+    seed(ws)
+    priya, sam = ws.user("priya"), ws.user("sam")
+    out = ws.command("update 1 chased @priya for the figures", user="sam")
+    assert out.posted and not out.is_error
+    assert f"> chased <@{priya}> for the figures" in out.text  # a real mention: Priya is notified
+    assert action(ws, 1).owners == [sam]  # only owner: reassigns
+    out = ws.command("show 1", user="sam")
+    assert f"<@{sam}>: chased <@{priya}> for the figures" in out.text
+    out = ws.command("update 1 owner:@priya", user="sam")
+    assert action(ws, 1).owners == [priya]
+
+
+def test_done_note_keeps_mentions_but_not_typed_out_ones(group: OfflineWorkspace) -> None:
+    ws = group
+    seed(ws)
+    out = ws.command('done 1 thanks @dev "and &lt;@U0FORGED&gt;"', user="sam")
+    assert f"thanks <@{ws.user('dev')}>" in out.text
+    assert "<@U0FORGED>" not in out.text

@@ -182,3 +182,18 @@ def test_a_due_soon_dm_clicked_the_next_day_keeps_its_other_actions(group: Offli
     assert "Send the agenda" in refreshed and "Nothing else is due soon" not in refreshed
     button_value(dm, agenda, DONE_ACTION)  # still has working buttons
     check_all_messages(ws)
+
+
+def test_a_note_typed_in_the_modal_never_becomes_a_mention_or_broadcast(group: OfflineWorkspace) -> None:
+    ws = group
+    first, _second, dm = digest_for_sam(ws)
+    click(ws, dm, first, NOTE_ACTION)
+    meta = ws.standin.calls_to("views.open")[-1].params["view"]["private_metadata"]
+    typed = "Told <@U0FORGED> and <!channel>"  # a modal's text arrives exactly as typed
+    saved = ws.submit_view(NOTE_CALLBACK, meta, {"note": {"text": {"type": "plain_text_input", "value": typed}}},
+                           user="sam")
+    assert saved.response.status == 200
+    post = channel_posts(ws)[-1]
+    assert "<@U0FORGED>" not in block_text(post.blocks) and "<!channel>" not in block_text(post.blocks)
+    shown = ok(ws.command(f"show {first}", user="sam")).text
+    assert "<@U0FORGED>" not in shown and "Told" in shown

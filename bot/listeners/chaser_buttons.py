@@ -45,7 +45,7 @@ from bot.slack_api import post_reply, respond
 from commands.action_view import action_line, change_lines
 from commands.dates import format_date
 from commands.replies import Reply, Section, Visibility
-from commands.text import esc, truncate
+from commands.text import esc, esc_keep_mentions, truncate
 from commands.workdays import next_working_day
 from storage import actions as store
 from storage.db import session_scope
@@ -95,7 +95,7 @@ def _channel_post(row: store.ActionRow, diff: dict[str, list[Any]], note: str | 
                   today: date) -> Reply:
     lines = [lead, *(f"• {line}" for line in change_lines(diff))]
     if note:
-        lines.append(f"> {esc(note)}".replace("\n", "\n> "))
+        lines.append(f"> {esc_keep_mentions(note)}".replace("\n", "\n> "))
     lines.append(action_line(row, today))
     summary = "; ".join(change_lines(diff)) or "note added"
     return Reply(text=f"#{row.action.number}: {summary}", visibility=Visibility.CHANNEL,
@@ -131,6 +131,8 @@ def apply_note(session: Session, ref: ActionRef, user_id: str, text: str, now: d
     row, group, refusal = _load(session, ref, user_id)
     if row is None or group is None:
         return Outcome(refusal)
+    # Typed into a modal, so never a real mention: break up anything that would render as one.
+    text = text.replace("<@", "<\u200b@").replace("<!", "<\u200b!")
     store.add_note(session, row, text, by=user_id, at=now)
     lead = f":memo: <@{user_id}> added an update to *#{row.action.number}*: {esc(truncate(row.action.title, 200))}"
     return Outcome(f":memo: Your update on #{row.action.number} is saved.",

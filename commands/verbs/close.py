@@ -5,13 +5,13 @@ from __future__ import annotations
 from commands.action_input import (
     change_reply,
     check_note,
-    free_text,
     load_action,
     require_owner_or_chair,
     take_number,
 )
 from commands.action_view import STATUS_LABEL, action_line
 from commands.context import Call
+from commands.grammar import text_with_mentions
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError
 from commands.text import esc, truncate
@@ -41,7 +41,7 @@ def done(call: Call) -> list[Reply]:
     number, rest = take_number(call, "/ecm done 12")
     row = load_action(call, number)
     require_owner_or_chair(call, row, "mark it done")
-    note = check_note(free_text(rest)) or None
+    note = check_note(text_with_mentions(rest)) or None
     if row.action.status == ActionStatus.DONE:
         return _already(call, row, "done")
     if row.action.status == ActionStatus.DROPPED and not call.is_chair:
@@ -63,7 +63,7 @@ def reopen(call: Call) -> list[Reply]:
     number, rest = take_number(call, "/ecm reopen 12")
     row = load_action(call, number)
     require_owner_or_chair(call, row, "reopen it")
-    note = check_note(free_text(rest)) or None
+    note = check_note(text_with_mentions(rest)) or None
     if row.action.status in LIVE_STATUSES:
         return _already(call, row, f"{STATUS_LABEL[row.action.status]} (not done or dropped)")
     if row.action.status == ActionStatus.DROPPED and not call.is_chair:
@@ -85,7 +85,7 @@ def reopen(call: Call) -> list[Reply]:
 def drop(call: Call) -> list[Reply]:
     number, rest = take_number(call, '/ecm drop 12 "reason"')
     row = load_action(call, number)
-    reason = check_note(free_text(rest))
+    reason = check_note(text_with_mentions(rest))
     if not reason:
         raise UserError(f"Say why #{number} is being dropped, in quotes.",
                         f'For example `/ecm drop {number} "Superseded by the county-wide strategy"`.')

@@ -11,7 +11,6 @@ from commands.action_input import (
     change_reply,
     check_note,
     check_title,
-    free_text,
     key_values,
     load_action,
     owners_from,
@@ -27,7 +26,7 @@ from commands.action_input import (
 )
 from commands.action_view import action_line
 from commands.context import Call
-from commands.grammar import Kind, Token
+from commands.grammar import Kind, Token, text_with_mentions
 from commands.names import parse_outcomes
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError
@@ -61,7 +60,8 @@ def read_changes(call: Call, row: ActionRow, tokens: list[Token]) -> dict[str, A
     if "due" in keys:
         value = keys["due"]
         changes["due_date"] = None if value.strip().lower() in CLEAR_WORDS else parse_due(value, call.today)
-    owners = owners_from(call, tokens)
+    # Only `owner:` reassigns: "chased @priya for figures" is a note that mentions Priya, not a handover.
+    owners = owners_from(call, tokens, bare=False)
     if owners:
         changes["owners"] = owners
     org = keys.get("org") or keys.get("organisation")
@@ -111,7 +111,7 @@ def status_verb(old: ActionStatus, new: ActionStatus) -> str:
     aliases=("edit",),
     keys=UPDATE_KEYS,
     changes=True,
-    details="`owner:` (or mentioning people) replaces the owners; `outcome:` and `district:` replace the lists. "
+    details="`owner:` replaces the owners (people mentioned in the note stay mentions in the note); `outcome:` and `district:` replace the lists. "
     "`due:none`, `rag:none`, `decision:none` clear a value. Dropping an action is for chairs: `/ecm drop N \"reason\"`.",
 )
 def update(call: Call) -> list[Reply]:
@@ -119,7 +119,7 @@ def update(call: Call) -> list[Reply]:
     tokens = _merge_in_progress(rest)
     row = load_action(call, number)
     require_owner_or_chair(call, row, "update it")
-    note = check_note(free_text(tokens)) or None
+    note = check_note(text_with_mentions(tokens)) or None
     changes = read_changes(call, row, tokens)
     if not changes and not note:
         raise UserError(f"Say what to change on #{number}, or add a note in quotes.")
