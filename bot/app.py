@@ -15,6 +15,18 @@ from bot.slack_api import make_client
 from storage.clock import Clock
 
 
+class _ExpectedClientWarning(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN is unused whenever a client is passed; ours carries that very token
+    (plus retries and SLACK_API_URL), so the warning is noise on every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be unused" not in record.getMessage()
+
+
+BOLT_LOGGER = logging.getLogger("slack_bolt")
+BOLT_LOGGER.addFilter(_ExpectedClientWarning())
+
+
 def create_app(settings: Settings, engine: Engine, clock: Clock, *, executor: Executor | None = None,
                verify_token: bool = True) -> tuple[App, Services]:
     client = make_client(settings.slack_bot_token, settings.api_url)
@@ -26,7 +38,7 @@ def create_app(settings: Settings, engine: Engine, clock: Clock, *, executor: Ex
         request_verification_enabled=bool(settings.slack_signing_secret),
         token_verification_enabled=verify_token,
         listener_executor=executor,
-        logger=logging.getLogger("slack_bolt"),
+        logger=BOLT_LOGGER,
     )
     register_all(app, services)
     return app, services

@@ -79,3 +79,14 @@ def test_bad_signature_is_refused_and_changes_nothing(server: str, slack: SlackS
     assert refused.value.code == 401
     time.sleep(0.3)
     assert not slack.messages
+
+
+def test_starting_with_the_token_in_the_environment_logs_no_spurious_warning(
+        engine: Engine, clock: FixedClock, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.bot_token)
+    settings = Settings(_env_file=None, slack_signing_secret=slack.signing_secret,  # type: ignore[call-arg]
+                        slack_api_url=slack.api_url)
+    with caplog.at_level("WARNING"):
+        create_app(settings, engine, clock)
+    assert not [r for r in caplog.records if r.levelname == "WARNING"], caplog.text
