@@ -21,6 +21,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from storage import audit
+from storage.groups import take_number
 from storage.models import (
     LIVE_STATUSES,
     Action,
@@ -201,16 +202,10 @@ def create_action(session: Session, group: TaskGroup, *, title: str, owners: Seq
     The group row is locked (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
     writers) and re-read, so two people adding at once never get the same number.
     """
-    locked = session.exec(
-        select(TaskGroup).where(TaskGroup.id == group.id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    number = locked.next_action_number
-    locked.next_action_number = number + 1
-    session.add(locked)
+    number = take_number(session, group.id, "next_action_number")  # type: ignore[arg-type]
     owner_ids = list(dict.fromkeys(owners))
     outcome_list = sorted(dict.fromkeys(outcomes), key=_OUTCOME_ORDER.__getitem__)
-    action = Action(group_id=locked.id, number=number, title=title, organisation=organisation,
+    action = Action(group_id=group.id, number=number, title=title, organisation=organisation,
                     countywide=countywide, due_date=due_date, status=ActionStatus.OPEN, meeting_id=meeting_id,
                     decision_id=decision_id, created_by=by, created_at=at, updated_at=at)
     session.add(action)
@@ -233,7 +228,7 @@ def create_action(session: Session, group: TaskGroup, *, title: str, owners: Seq
         changes["meeting_id"] = [None, meeting_id]
     if decision_id is not None:
         changes["decision"] = [None, _decision_label(session, decision_id)]
-    audit.record(session, group_id=locked.id, entity="action", entity_id=action.id, user_id=by, at=at,
+    audit.record(session, group_id=group.id, entity="action", entity_id=action.id, user_id=by, at=at,
                  verb="created", changes=changes)
     return row
 

@@ -29,6 +29,24 @@ def create_group(session: Session, *, team_id: str, channel_id: str, name: str, 
     return group
 
 
+def lock_group(session: Session, group_id: int) -> TaskGroup:
+    """The group row, locked for this transaction and freshly read: serialises numbering and meeting
+    state per group (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers)."""
+    return session.exec(
+        select(TaskGroup).where(TaskGroup.id == group_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def take_number(session: Session, group_id: int, counter: str) -> int:
+    """The next per-group number (`next_action_number`, `next_decision_number`), taken under the row lock."""
+    locked = lock_group(session, group_id)
+    number = getattr(locked, counter)
+    setattr(locked, counter, number + 1)
+    session.add(locked)
+    return int(number)
+
+
 def update_group(session: Session, group: TaskGroup, changes: dict[str, Any], *, user_id: str,
                  at: datetime) -> dict[str, list[Any]]:
     before = {k: getattr(group, k) for k in changes}

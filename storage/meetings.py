@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from storage import audit
 from storage.actions import ActionRow, load_rows
+from storage.groups import take_number
 from storage.models import (
     LIVE_STATUSES,
     REPRESENTED_MODES,
@@ -39,12 +40,6 @@ HELD_STATUSES = (MeetingStatus.OPEN, MeetingStatus.CLOSED)
 
 
 # ----- meetings ---------------------------------------------------------------------------------------
-
-def lock_group(session: Session, group_id: int) -> None:
-    """Takes the group's row lock (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
-    writers), so two chairs starting a meeting at once can't both find none open."""
-    session.exec(select(TaskGroup.id).where(TaskGroup.id == group_id).with_for_update()).one()
-
 
 def open_meeting(session: Session, group_id: int) -> Meeting | None:
     """The meeting now running in this group, if any (there is at most one)."""
@@ -430,13 +425,7 @@ def get_decision(session: Session, group_id: int, number: int) -> Decision | Non
 def record_decision(session: Session, group: TaskGroup, meeting: Meeting, *, text: str, status: DecisionStatus,
                     by: str, at: datetime) -> Decision:
     """A numbered decision (D1, D2, … per group). The group row is locked so numbers never collide."""
-    locked = session.exec(
-        select(TaskGroup).where(TaskGroup.id == group.id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    number = locked.next_decision_number
-    locked.next_decision_number = number + 1
-    session.add(locked)
+    number = take_number(session, group.id, "next_decision_number")  # type: ignore[arg-type]
     decision = Decision(group_id=group.id, number=number, meeting_id=meeting.id, text=text, status=status,  # type: ignore[arg-type]
                         recorded_by=by, created_at=at)
     session.add(decision)

@@ -15,6 +15,7 @@ from commands.dates import format_datetime
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc, plural, truncate
+from storage import groups
 from storage import meetings as store
 from storage.models import REPRESENTED_MODES, AttendanceMode, Meeting
 
@@ -78,7 +79,7 @@ def _start(call: Call) -> list[Reply]:
     call.require_chair("start a meeting")
     if "reason" in call.args.keys:
         raise UserError("`reason:` goes with `/ecm meeting cancel`.")
-    store.lock_group(call.session, call.group_id)
+    groups.lock_group(call.session, call.group_id)
     current = store.open_meeting(call.session, call.group_id)
     if current is not None:
         number = store.meeting_number(call.session, current)
@@ -120,7 +121,7 @@ def _end(call: Call) -> list[Reply]:
     call.require_chair("end the meeting")
     if len(call.args.positional) > 1 or call.args.keys:
         raise UserError("`/ecm meeting end` takes nothing else.")
-    store.lock_group(call.session, call.group_id)  # ending twice at once posts the minutes once
+    groups.lock_group(call.session, call.group_id)  # ending twice at once posts the minutes once
     current = require_open(call, "end one")
     store.end_meeting(call.session, current, by=call.user_id, at=call.now)
     group = call.task_group
@@ -138,7 +139,7 @@ def _cancel(call: Call) -> list[Reply]:
     if reason and len(reason) > MAX_REASON:
         raise UserError(f"That reason is too long ({len(reason)} characters; {MAX_REASON} at most).")
     tz = call.timezone
-    store.lock_group(call.session, call.group_id)
+    groups.lock_group(call.session, call.group_id)
     current = store.open_meeting(call.session, call.group_id)
     if current is not None:
         number = store.meeting_number(call.session, current)
