@@ -40,7 +40,7 @@ COMMANDS = [
     "actions all owner:@sam page:3",
     "show 42",
     "add Benchmark action @sam due:next friday outcome:safe district:chorley",
-    "update 42 \"progress note\" rag:amber",
+    'update 42 "progress note" rag:amber',
 ]
 
 
@@ -58,10 +58,17 @@ def seed(ws: OfflineWorkspace, count: int) -> None:
         for i in range(count):
             picked = rng.sample(districts, k=rng.randint(1, 2))
             actions.create_action(
-                session, group, title=f"Seeded action {i}", owners=[rng.choice(owners)], organisation="Chorley",
+                session,
+                group,
+                title=f"Seeded action {i}",
+                owners=[rng.choice(owners)],
+                organisation="Chorley",
                 due_date=date(2026, 11, 23) + timedelta(days=rng.randint(-60, 120)),
                 outcomes=rng.sample(list(Outcome), k=rng.randint(1, 2)),
-                district_ids=[d.id for d in picked], countywide=rng.random() < 0.1, by=owners[0], at=now,
+                district_ids=[d.id for d in picked],
+                countywide=rng.random() < 0.1,
+                by=owners[0],
+                at=now,
             )
 
 

@@ -50,15 +50,35 @@ def seed(engine: Engine, standin: SlackStandIn, count: int) -> list[str]:
     chair = standin.add_user("bench-chair")
     channel = standin.add_channel("bench-group")
     with session_scope(engine) as session:
-        group = groups.create_group(session, team_id=standin.team_id, channel_id=channel, name="Bench Group",
-                                    county="Lancashire", timezone=TZ, user_id=chair, at=NOW)
+        group = groups.create_group(
+            session,
+            team_id=standin.team_id,
+            channel_id=channel,
+            name="Bench Group",
+            county="Lancashire",
+            timezone=TZ,
+            user_id=chair,
+            at=NOW,
+        )
         groups.upsert_member(session, group, chair, by=chair, at=NOW, role=Role.CHAIR)
         # Owner digests only: no escalation section or channel digest in the measured rows.
-        update_chaser_settings(session, group, {"escalate_after": 0, "digest_day": "off"}, user_id=chair, at=NOW)
+        update_chaser_settings(
+            session, group, {"escalate_after": 0, "digest_day": "off"}, user_id=chair, at=NOW
+        )
         for i, owner in enumerate(owners):
-            actions.create_action(session, group, title=f"Bench action {i}", owners=[owner], organisation="Chorley",
-                                  due_date=date(2026, 11, 16), outcomes=[], district_ids=[], countywide=True,
-                                  by=chair, at=NOW)
+            actions.create_action(
+                session,
+                group,
+                title=f"Bench action {i}",
+                owners=[owner],
+                organisation="Chorley",
+                due_date=date(2026, 11, 16),
+                outcomes=[],
+                district_ids=[],
+                countywide=True,
+                by=chair,
+                at=NOW,
+            )
     return owners
 
 
@@ -81,8 +101,14 @@ def dispatch(url: str, standin: SlackStandIn, processes: int) -> tuple[float, li
     spawn = multiprocessing.get_context("spawn")
     results = spawn.Queue()
     start_at = time.time() + 5  # after every process has imported and connected
-    procs = [spawn.Process(target=_child, args=(results, url, standin.api_url, standin.bot_token, DAY.isoformat()),
-                           kwargs={"start_at": start_at}) for _ in range(processes)]
+    procs = [
+        spawn.Process(
+            target=_child,
+            args=(results, url, standin.api_url, standin.bot_token, DAY.isoformat()),
+            kwargs={"start_at": start_at},
+        )
+        for _ in range(processes)
+    ]
     for proc in procs:
         proc.start()
     counts = [results.get(timeout=TIMEOUT) for _ in procs]
@@ -96,16 +122,22 @@ def dispatch(url: str, standin: SlackStandIn, processes: int) -> tuple[float, li
 
 def reset_outbox(engine: Engine) -> None:
     with session_scope(engine) as session:
-        session.exec(update(Notification).values(status=NotificationStatus.PENDING, attempts=0, lease_until=None,
-                                                 sent_at=None, last_error=None))
+        session.exec(
+            update(Notification).values(
+                status=NotificationStatus.PENDING, attempts=0, lease_until=None, sent_at=None, last_error=None
+            )
+        )
 
 
-def measure(label: str, engine: Engine, url: str, standin: SlackStandIn, owners: list[str],
-            process_counts: list[int]) -> None:
+def measure(
+    label: str, engine: Engine, url: str, standin: SlackStandIn, owners: list[str], process_counts: list[int]
+) -> None:
     started = time.perf_counter()
     planned = plan(engine, DAY, tz=TZ, now=NOW, job="chasers")
     plan_s = time.perf_counter() - started
-    print(f"{label}: planned {planned.new} owner digests in {plan_s:.2f}s ({planned.new / plan_s:,.0f} rows/s)")
+    print(
+        f"{label}: planned {planned.new} owner digests in {plan_s:.2f}s ({planned.new / plan_s:,.0f} rows/s)"
+    )
     for processes in process_counts:
         reset_outbox(engine)
         standin.reset()
@@ -114,9 +146,11 @@ def measure(label: str, engine: Engine, url: str, standin: SlackStandIn, owners:
         posted = Counter(c.params["channel"] for c in standin.calls_to("chat.postMessage") if c.ok)
         exact = len(posted) == len(owners) and set(posted.values()) == {1}
         per_proc = ", ".join(str(c["sent"]) for c in counts)
-        print(f"{label}: {processes} process{'es' if processes > 1 else ''}: sent {sent} in {elapsed:.2f}s "
-              f"({sent / elapsed:,.0f} rows/s; per process {per_proc}); each DM exactly once at the stand-in: "
-              f"{'yes' if exact else 'NO'}")
+        print(
+            f"{label}: {processes} process{'es' if processes > 1 else ''}: sent {sent} in {elapsed:.2f}s "
+            f"({sent / elapsed:,.0f} rows/s; per process {per_proc}); each DM exactly once at the stand-in: "
+            f"{'yes' if exact else 'NO'}"
+        )
 
 
 def peak_rss() -> str:
@@ -158,7 +192,9 @@ def run_postgres(pg_url: str, count: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=2000, help="overdue actions, one owner each (default 2000)")
+    parser.add_argument(
+        "--count", type=int, default=2000, help="overdue actions, one owner each (default 2000)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     # A hung run stops itself: SIGALRM ends the process if anything blocks far longer than it should.

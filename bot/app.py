@@ -27,8 +27,14 @@ BOLT_LOGGER = logging.getLogger("slack_bolt")
 BOLT_LOGGER.addFilter(_ExpectedClientWarning())
 
 
-def create_app(settings: Settings, engine: Engine, clock: Clock, *, executor: Executor | None = None,
-               verify_token: bool = True) -> tuple[App, Services]:
+def create_app(
+    settings: Settings,
+    engine: Engine,
+    clock: Clock,
+    *,
+    executor: Executor | None = None,
+    verify_token: bool = True,
+) -> tuple[App, Services]:
     client = make_client(settings.slack_bot_token, settings.api_url)
     services = Services(settings=settings, engine=engine, clock=clock, client=client)
     app = App(

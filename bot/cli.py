@@ -80,8 +80,12 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
             port = args.port or settings.port
             log.info("Serving Slack on http://%s:%s/slack/events", settings.host, port)
-            uvicorn.run(create_web_app(app, engine), host=settings.host, port=port,
-                        log_level=settings.log_level.lower())
+            uvicorn.run(
+                create_web_app(app, engine),
+                host=settings.host,
+                port=port,
+                log_level=settings.log_level.lower(),
+            )
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
@@ -107,8 +111,9 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     url = args.database or "sqlite:///ecm-console.db"
     engine = make_engine(url)
     migrate(engine)
-    ws = OfflineWorkspace(engine, clock_for(args.as_of, settings.ecm_timezone, ticking=True),
-                          channel_name=args.channel)
+    ws = OfflineWorkspace(
+        engine, clock_for(args.as_of, settings.ecm_timezone, ticking=True), channel_name=args.channel
+    )
     try:
         if args.script:
             lines = Path(args.script).read_text(encoding="utf-8").splitlines()
@@ -121,12 +126,17 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ecm-bot", description="Slack bot for Every Child Matters task groups.")
+    parser = argparse.ArgumentParser(
+        prog="ecm-bot", description="Slack bot for Every Child Matters task groups."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP) and run "
-                                     "the scheduler")
-    run.add_argument("--no-scheduler", action="store_true", help="serve Slack only (use with `ecm-bot worker`)")
+    run = sub.add_parser(
+        "run", help="serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP) and run the scheduler"
+    )
+    run.add_argument(
+        "--no-scheduler", action="store_true", help="serve Slack only (use with `ecm-bot worker`)"
+    )
     run.add_argument("--port", type=int, default=None, help="HTTP port (default: PORT or 3000)")
     run.set_defaults(func=cmd_run)
 
@@ -140,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--user", default="chair", help="who you are (default: chair)")
     console.add_argument("--channel", default="ecm-task-group", help="the channel's name")
     console.add_argument("--script", help="run the commands in this file (`as:@user` lines switch user)")
-    console.add_argument("--strict", action="store_true", help="with --script: stop and exit 1 on an error reply")
+    console.add_argument(
+        "--strict", action="store_true", help="with --script: stop and exit 1 on an error reply"
+    )
     console.add_argument("--database", help="database URL (default: sqlite:///ecm-console.db)")
     console.add_argument("--as-of", type=_as_of, help="pretend today is this date (YYYY-MM-DD)")
     console.set_defaults(func=cmd_console)
@@ -161,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # pydantic's message names the bad setting
         print(f"ecm-bot: bad setting: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if args.command == "console":
         logging.getLogger().setLevel(logging.WARNING)
     try:

@@ -12,7 +12,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     slack_bot_token: str | None = Field(default=None, description="Bot token (xoxb-...)")
-    slack_signing_secret: str | None = Field(default=None, description="Verifies requests from Slack (HTTP mode)")
+    slack_signing_secret: str | None = Field(
+        default=None, description="Verifies requests from Slack (HTTP mode)"
+    )
     slack_app_token: str | None = Field(default=None, description="App-level token (xapp-...): Socket Mode")
     slack_api_url: str = Field(default=SLACK_API_DEFAULT, description="Slack Web API base URL")
     database_url: str = Field(default="sqlite:///ecm.db")
@@ -35,7 +37,9 @@ class ConfigError(Exception):
 def require_slack(settings: Settings, *, serving: bool = True) -> None:
     """Checks the Slack settings a process needs; a worker only posts, so it needs no app token or secret."""
     if not settings.slack_bot_token:
-        raise ConfigError("SLACK_BOT_TOKEN is not set. Put the bot token (xoxb-...) in the environment or .env; "
-                          "or try the bot offline with `ecm-bot console`.")
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not set. Put the bot token (xoxb-...) in the environment or .env; "
+            "or try the bot offline with `ecm-bot console`."
+        )
     if serving and not settings.slack_app_token and not settings.slack_signing_secret:
         raise ConfigError("Set SLACK_APP_TOKEN (xapp-..., Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode).")

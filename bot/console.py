@@ -37,8 +37,15 @@ def show(ws: OfflineWorkspace, exchange: Exchange, out: TextIO) -> None:
     out.flush()
 
 
-def run_lines(ws: OfflineWorkspace, lines: Iterable[str], user: str, out: TextIO, *, strict: bool = False,
-              echo: bool = True) -> int:
+def run_lines(
+    ws: OfflineWorkspace,
+    lines: Iterable[str],
+    user: str,
+    out: TextIO,
+    *,
+    strict: bool = False,
+    echo: bool = True,
+) -> int:
     """Runs commands; returns the number of error replies (stops at the first one when strict)."""
     errors = 0
     for raw in lines:

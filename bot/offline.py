@@ -96,14 +96,23 @@ class Exchange:
 
 
 class OfflineWorkspace:
-    def __init__(self, engine: Engine, clock: Clock, *, standin: SlackStandIn | None = None,
-                 channel_name: str = "ecm-task-group", settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        standin: SlackStandIn | None = None,
+        channel_name: str = "ecm-task-group",
+        settings: Settings | None = None,
+    ) -> None:
         self.standin = standin or SlackStandIn(signing_secret=secrets.token_hex(16)).start()
         self._own_standin = standin is None
         self.settings = settings or Settings(
             _env_file=None,  # type: ignore[call-arg]
-            slack_bot_token=self.standin.bot_token, slack_signing_secret=self.standin.signing_secret,
-            slack_api_url=self.standin.api_url, database_url=str(engine.url),
+            slack_bot_token=self.standin.bot_token,
+            slack_signing_secret=self.standin.signing_secret,
+            slack_api_url=self.standin.api_url,
+            database_url=str(engine.url),
         )
         self.executor = DrainableExecutor()
         self.engine = engine
@@ -125,25 +134,44 @@ class OfflineWorkspace:
         self.executor.drain()
         return Exchange(response=response, messages=list(self.standin.messages[before:]))
 
-    def command(self, text: str, user: str = "chair", channel: str | None = None,
-                trigger_id: str | None = None, retry_num: int | None = None) -> Exchange:
+    def command(
+        self,
+        text: str,
+        user: str = "chair",
+        channel: str | None = None,
+        trigger_id: str | None = None,
+        retry_num: int | None = None,
+    ) -> Exchange:
         """Runs `/ecm text` as `user` (a name; created on first use) in the channel."""
         text = re.sub(r"^/ecm\b\s*", "", text.strip())
-        body = self.standin.slash_command(self.render_mentions(text), self.user(user), channel or self.channel,
-                                          trigger_id=trigger_id)
+        body = self.standin.slash_command(
+            self.render_mentions(text), self.user(user), channel or self.channel, trigger_id=trigger_id
+        )
         return self._exchange(body, retry_num)
 
-    def click(self, action_id: str, value: str, user: str = "chair", channel: str | None = None,
-              message_ts: str | None = None) -> Exchange:
-        body = self.standin.block_action(self.user(user), channel or self.channel, action_id, value, message_ts)
+    def click(
+        self,
+        action_id: str,
+        value: str,
+        user: str = "chair",
+        channel: str | None = None,
+        message_ts: str | None = None,
+    ) -> Exchange:
+        body = self.standin.block_action(
+            self.user(user), channel or self.channel, action_id, value, message_ts
+        )
         return self._exchange(body)
 
-    def submit_view(self, callback_id: str, private_metadata: str, values: dict[str, Any],
-                    user: str = "chair") -> Exchange:
-        return self._exchange(self.standin.view_submission(self.user(user), callback_id, private_metadata, values))
+    def submit_view(
+        self, callback_id: str, private_metadata: str, values: dict[str, Any], user: str = "chair"
+    ) -> Exchange:
+        return self._exchange(
+            self.standin.view_submission(self.user(user), callback_id, private_metadata, values)
+        )
 
     def render_mentions(self, text: str) -> str:
         """`@name` -> `<@U…>` as Slack sends mentions when the command has should_escape on."""
+
         def to_entity(match: re.Match[str]) -> str:
             name = match.group(1)
             return f"<!{name}>" if name in ("channel", "here", "everyone") else f"<@{self.user(name)}>"

@@ -52,13 +52,23 @@ def reply_blocks(reply: Reply) -> list[Block]:
             if chunk.strip():
                 blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
         if section.buttons:
-            blocks.append(ActionsBlock(elements=[
-                ButtonElement(text=PlainTextObject(text=truncate(b.label, 75)), action_id=b.action_id,
-                              value=b.value[:2000], style=b.style)
-                for b in section.buttons[:25]
-            ]))
+            blocks.append(
+                ActionsBlock(
+                    elements=[
+                        ButtonElement(
+                            text=PlainTextObject(text=truncate(b.label, 75)),
+                            action_id=b.action_id,
+                            value=b.value[:2000],
+                            style=b.style,
+                        )
+                        for b in section.buttons[:25]
+                    ]
+                )
+            )
     if reply.footer:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(reply.footer, MAX_SECTION_TEXT))]))
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=truncate(reply.footer, MAX_SECTION_TEXT))])
+        )
     return blocks
 
 
@@ -71,4 +81,6 @@ def render(reply: Reply) -> list[dict[str, Any]]:
     if len(blocks) <= MAX_BLOCKS:
         return [{"text": text, "blocks": blocks}]
     pages = [blocks[i : i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
-    return [{"text": text if i == 0 else f"{text} (continued)", "blocks": page} for i, page in enumerate(pages)]
+    return [
+        {"text": text if i == 0 else f"{text} (continued)", "blocks": page} for i, page in enumerate(pages)
+    ]

@@ -58,15 +58,22 @@ def start_scheduler(services: Services, *, tick_seconds: float | None = None) ->
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone=UTC,
     )
-    scheduler.add_job(tick, "interval", seconds=max(1, seconds), args=[services], id=TICK_JOB_ID,
-                      next_run_time=datetime.now(UTC))
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=max(1, seconds),
+        args=[services],
+        id=TICK_JOB_ID,
+        next_run_time=datetime.now(UTC),
+    )
     scheduler.start()
     log.info("scheduler ticking every %ss", seconds)
     return scheduler
 
 
-def run_worker(services: Services, *, stop: threading.Event | None = None,
-               tick_seconds: float | None = None) -> None:
+def run_worker(
+    services: Services, *, stop: threading.Event | None = None, tick_seconds: float | None = None
+) -> None:
     """`ecm-bot worker`: tick until SIGTERM or SIGINT (or `stop` is set), then finish the tick and exit."""
     stop = stop or threading.Event()
     previous: dict[int, object] = {}

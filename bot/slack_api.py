@@ -26,12 +26,28 @@ from commands.replies import Reply, Visibility
 log = logging.getLogger(__name__)
 
 # Slack errors that will not go away by retrying: the recipient or channel is wrong or gone.
-PERMANENT_ERRORS = frozenset({
-    "channel_not_found", "not_in_channel", "is_archived", "user_not_found", "account_inactive",
-    "cannot_dm_bot", "user_disabled", "restricted_action", "invalid_auth", "not_authed", "token_revoked",
-    "missing_scope", "msg_too_long", "invalid_blocks", "no_permission", "team_access_not_granted",
-    "expired_url", "messages_tab_disabled",
-})
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "user_not_found",
+        "account_inactive",
+        "cannot_dm_bot",
+        "user_disabled",
+        "restricted_action",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "missing_scope",
+        "msg_too_long",
+        "invalid_blocks",
+        "no_permission",
+        "team_access_not_granted",
+        "expired_url",
+        "messages_tab_disabled",
+    }
+)
 
 
 def retry_handlers(max_retries: int = 3) -> list[RetryHandler]:
@@ -43,7 +59,9 @@ def retry_handlers(max_retries: int = 3) -> list[RetryHandler]:
 
 
 def make_client(token: str | None, api_url: str, *, timeout: int = 30, max_retries: int = 3) -> WebClient:
-    return WebClient(token=token, base_url=api_url, timeout=timeout, retry_handlers=retry_handlers(max_retries))
+    return WebClient(
+        token=token, base_url=api_url, timeout=timeout, retry_handlers=retry_handlers(max_retries)
+    )
 
 
 @dataclass
@@ -69,8 +87,14 @@ def _error_of(exc: Exception) -> str:
 def post_message(client: WebClient, channel: str, message: dict[str, Any], **extra: Any) -> PostResult:
     """chat.postMessage that never raises: the outcome is in the result."""
     try:
-        response = client.chat_postMessage(channel=channel, text=message["text"], blocks=message["blocks"],
-                                           unfurl_links=False, unfurl_media=False, **extra)
+        response = client.chat_postMessage(
+            channel=channel,
+            text=message["text"],
+            blocks=message["blocks"],
+            unfurl_links=False,
+            unfurl_media=False,
+            **extra,
+        )
         return PostResult(ok=True, ts=response.get("ts"), channel=response.get("channel"))
     except (SlackClientError, OSError) as exc:
         error = _error_of(exc)
@@ -92,7 +116,11 @@ def post_reply(client: WebClient, reply: Reply, *, channel: str) -> PostResult:
 def respond(response_url: str, reply: Reply, *, in_channel: bool = False) -> PostResult:
     webhook = WebhookClient(response_url, retry_handlers=retry_handlers())
     for message in render(reply):
-        body = {"response_type": "in_channel" if in_channel else "ephemeral", "replace_original": False, **message}
+        body = {
+            "response_type": "in_channel" if in_channel else "ephemeral",
+            "replace_original": False,
+            **message,
+        }
         try:
             response = webhook.send_dict(body)
         except OSError as exc:
@@ -102,8 +130,9 @@ def respond(response_url: str, reply: Reply, *, in_channel: bool = False) -> Pos
     return PostResult(ok=True)
 
 
-def deliver(client: WebClient, replies: list[Reply], *, channel_id: str, user_id: str,
-            response_url: str | None) -> list[PostResult]:
+def deliver(
+    client: WebClient, replies: list[Reply], *, channel_id: str, user_id: str, response_url: str | None
+) -> list[PostResult]:
     """Sends a command's replies where they belong: ephemeral to the caller, in the channel, or as DMs."""
     results: list[PostResult] = []
     for reply in replies:

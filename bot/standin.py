@@ -164,12 +164,17 @@ class SlackStandIn:
         return self.base_url + "/api/"
 
     # ----- directory -------------------------------------------------------------------------------
-    def add_user(self, name: str, user_id: str | None = None, *, real_name: str | None = None,
-                 deleted: bool = False) -> str:
+    def add_user(
+        self, name: str, user_id: str | None = None, *, real_name: str | None = None, deleted: bool = False
+    ) -> str:
         user_id = user_id or _encoded_id("U", name)
         self.users[user_id] = {
-            "id": user_id, "name": name, "deleted": deleted, "is_bot": False,
-            "real_name": real_name or name, "profile": {"display_name": name, "real_name": real_name or name},
+            "id": user_id,
+            "name": name,
+            "deleted": deleted,
+            "is_bot": False,
+            "real_name": real_name or name,
+            "profile": {"display_name": name, "real_name": real_name or name},
             "tz": "Europe/London",
         }
         return user_id
@@ -197,7 +202,11 @@ class SlackStandIn:
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         with self._lock:
             for fault in self.faults:
-                if fault.method == method and fault.times != 0 and (fault.match is None or fault.match(params)):
+                if (
+                    fault.method == method
+                    and fault.times != 0
+                    and (fault.match is None or fault.match(params))
+                ):
                     if fault.times > 0:
                         fault.times -= 1
                     return fault
@@ -279,15 +288,28 @@ class SlackStandIn:
             if target is None:
                 return {"ok": False, "error": "expired_url"}
             in_channel = params.get("response_type") == "in_channel"
-            self.messages.append(Message(
-                channel=target.channel, text=params.get("text", ""), blocks=params.get("blocks") or [],
-                ts=self._next_ts(), user=None if in_channel else target.user, ephemeral=not in_channel,
-                via="response_url",
-            ))
+            self.messages.append(
+                Message(
+                    channel=target.channel,
+                    text=params.get("text", ""),
+                    blocks=params.get("blocks") or [],
+                    ts=self._next_ts(),
+                    user=None if in_channel else target.user,
+                    ephemeral=not in_channel,
+                    via="response_url",
+                )
+            )
             return {"ok": True}
         if method == "auth.test":
-            return {"ok": True, "url": f"https://{self.team_domain}.slack.com/", "team": self.team_domain,
-                    "user": "ecm", "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": "BECM0001"}
+            return {
+                "ok": True,
+                "url": f"https://{self.team_domain}.slack.com/",
+                "team": self.team_domain,
+                "user": "ecm",
+                "team_id": self.team_id,
+                "user_id": self.bot_user_id,
+                "bot_id": "BECM0001",
+            }
         if method in ("chat.postMessage", "chat.postEphemeral"):
             channel = params.get("channel", "")
             if not channel:
@@ -298,11 +320,18 @@ class SlackStandIn:
                 return {"ok": False, "error": "account_inactive"}
             ts = self._next_ts()
             ephemeral = method == "chat.postEphemeral"
-            self.messages.append(Message(
-                channel=channel, text=params.get("text", ""), blocks=params.get("blocks") or [], ts=ts,
-                user=params.get("user") if ephemeral else None, ephemeral=ephemeral,
-                thread_ts=params.get("thread_ts"), via=method,
-            ))
+            self.messages.append(
+                Message(
+                    channel=channel,
+                    text=params.get("text", ""),
+                    blocks=params.get("blocks") or [],
+                    ts=ts,
+                    user=params.get("user") if ephemeral else None,
+                    ephemeral=ephemeral,
+                    thread_ts=params.get("thread_ts"),
+                    via=method,
+                )
+            )
             reply: dict[str, Any] = {"ok": True, "channel": channel}
             if ephemeral:
                 reply["message_ts"] = ts
@@ -327,7 +356,9 @@ class SlackStandIn:
             return {"ok": True, "channel": {"id": users[0]}}
         if method == "conversations.info":
             channel = self.channels.get(params.get("channel", ""))
-            return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
+            return (
+                {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
+            )
         if method in ("views.open", "views.update", "views.push"):
             return {"ok": True, "view": {"id": f"V{next(self._ts)}", **(params.get("view") or {})}}
         return {"ok": False, "error": "unknown_method"}
@@ -349,46 +380,87 @@ class SlackStandIn:
             "x-slack-signature": f"v0={digest}",
         }
 
-    def slash_command(self, text: str, user_id: str, channel_id: str, command: str = "/ecm",
-                      trigger_id: str | None = None) -> str:
+    def slash_command(
+        self, text: str, user_id: str, channel_id: str, command: str = "/ecm", trigger_id: str | None = None
+    ) -> str:
         """The form body Slack sends for a slash command."""
         trigger_id = trigger_id or f"{next(self._ts)}.{time.time_ns()}.standin"
-        return urlencode({
-            "token": "legacy-verification-token", "team_id": self.team_id, "team_domain": self.team_domain,
-            "channel_id": channel_id, "channel_name": self.channel_name(channel_id),
-            "user_id": user_id, "user_name": self.user_name(user_id), "command": command, "text": text,
-            "api_app_id": "AECMSTANDIN", "is_enterprise_install": "false",
-            "response_url": self.response_url(channel_id, user_id), "trigger_id": trigger_id,
-        })
+        return urlencode(
+            {
+                "token": "legacy-verification-token",
+                "team_id": self.team_id,
+                "team_domain": self.team_domain,
+                "channel_id": channel_id,
+                "channel_name": self.channel_name(channel_id),
+                "user_id": user_id,
+                "user_name": self.user_name(user_id),
+                "command": command,
+                "text": text,
+                "api_app_id": "AECMSTANDIN",
+                "is_enterprise_install": "false",
+                "response_url": self.response_url(channel_id, user_id),
+                "trigger_id": trigger_id,
+            }
+        )
 
-    def block_action(self, user_id: str, channel_id: str, action_id: str, value: str,
-                     message_ts: str | None = None, block_id: str = "b") -> str:
+    def block_action(
+        self,
+        user_id: str,
+        channel_id: str,
+        action_id: str,
+        value: str,
+        message_ts: str | None = None,
+        block_id: str = "b",
+    ) -> str:
         payload = {
             "type": "block_actions",
             "team": {"id": self.team_id, "domain": self.team_domain},
             "user": {"id": user_id, "username": self.user_name(user_id), "team_id": self.team_id},
-            "api_app_id": "AECMSTANDIN", "token": "legacy-verification-token",
-            "container": {"type": "message", "message_ts": message_ts or self._next_ts(), "channel_id": channel_id,
-                          "is_ephemeral": False},
+            "api_app_id": "AECMSTANDIN",
+            "token": "legacy-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": message_ts or self._next_ts(),
+                "channel_id": channel_id,
+                "is_ephemeral": False,
+            },
             "trigger_id": f"{next(self._ts)}.{time.time_ns()}.standin",
             "channel": {"id": channel_id, "name": self.channel_name(channel_id)},
             "message": {"ts": message_ts or "", "text": ""},
             "response_url": self.response_url(channel_id, user_id),
-            "actions": [{"action_id": action_id, "block_id": block_id, "value": value, "type": "button",
-                         "action_ts": str(time.time())}],
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "value": value,
+                    "type": "button",
+                    "action_ts": str(time.time()),
+                }
+            ],
         }
         return urlencode({"payload": json.dumps(payload)})
 
-    def view_submission(self, user_id: str, callback_id: str, private_metadata: str,
-                        values: dict[str, dict[str, dict[str, Any]]]) -> str:
+    def view_submission(
+        self,
+        user_id: str,
+        callback_id: str,
+        private_metadata: str,
+        values: dict[str, dict[str, dict[str, Any]]],
+    ) -> str:
         payload = {
             "type": "view_submission",
             "team": {"id": self.team_id, "domain": self.team_domain},
             "user": {"id": user_id, "username": self.user_name(user_id), "team_id": self.team_id},
-            "api_app_id": "AECMSTANDIN", "token": "legacy-verification-token",
+            "api_app_id": "AECMSTANDIN",
+            "token": "legacy-verification-token",
             "trigger_id": f"{next(self._ts)}.{time.time_ns()}.standin",
-            "view": {"id": "VSTANDIN", "type": "modal", "callback_id": callback_id,
-                     "private_metadata": private_metadata, "state": {"values": values}},
+            "view": {
+                "id": "VSTANDIN",
+                "type": "modal",
+                "callback_id": callback_id,
+                "private_metadata": private_metadata,
+                "state": {"values": values},
+            },
         }
         return urlencode({"payload": json.dumps(payload)})
 

@@ -26,18 +26,39 @@ MAX_ORG = 200
 CLEAR_WORDS = frozenset({"none", "clear", "-", "no", "nothing", "remove"})
 
 _STATUS_WORDS: dict[str, ActionStatus] = {
-    "open": ActionStatus.OPEN, "todo": ActionStatus.OPEN, "not-started": ActionStatus.OPEN,
-    "in-progress": ActionStatus.IN_PROGRESS, "inprogress": ActionStatus.IN_PROGRESS,
-    "progress": ActionStatus.IN_PROGRESS, "wip": ActionStatus.IN_PROGRESS, "started": ActionStatus.IN_PROGRESS,
-    "ongoing": ActionStatus.IN_PROGRESS, "doing": ActionStatus.IN_PROGRESS,
-    "blocked": ActionStatus.BLOCKED, "stuck": ActionStatus.BLOCKED, "on-hold": ActionStatus.BLOCKED,
-    "done": ActionStatus.DONE, "complete": ActionStatus.DONE, "completed": ActionStatus.DONE,
-    "finished": ActionStatus.DONE, "closed": ActionStatus.DONE,
-    "dropped": ActionStatus.DROPPED, "drop": ActionStatus.DROPPED, "cancelled": ActionStatus.DROPPED,
+    "open": ActionStatus.OPEN,
+    "todo": ActionStatus.OPEN,
+    "not-started": ActionStatus.OPEN,
+    "in-progress": ActionStatus.IN_PROGRESS,
+    "inprogress": ActionStatus.IN_PROGRESS,
+    "progress": ActionStatus.IN_PROGRESS,
+    "wip": ActionStatus.IN_PROGRESS,
+    "started": ActionStatus.IN_PROGRESS,
+    "ongoing": ActionStatus.IN_PROGRESS,
+    "doing": ActionStatus.IN_PROGRESS,
+    "blocked": ActionStatus.BLOCKED,
+    "stuck": ActionStatus.BLOCKED,
+    "on-hold": ActionStatus.BLOCKED,
+    "done": ActionStatus.DONE,
+    "complete": ActionStatus.DONE,
+    "completed": ActionStatus.DONE,
+    "finished": ActionStatus.DONE,
+    "closed": ActionStatus.DONE,
+    "dropped": ActionStatus.DROPPED,
+    "drop": ActionStatus.DROPPED,
+    "cancelled": ActionStatus.DROPPED,
     "canceled": ActionStatus.DROPPED,
 }
-_RAG_WORDS: dict[str, Rag] = {"red": Rag.RED, "r": Rag.RED, "amber": Rag.AMBER, "a": Rag.AMBER,
-                              "yellow": Rag.AMBER, "orange": Rag.AMBER, "green": Rag.GREEN, "g": Rag.GREEN}
+_RAG_WORDS: dict[str, Rag] = {
+    "red": Rag.RED,
+    "r": Rag.RED,
+    "amber": Rag.AMBER,
+    "a": Rag.AMBER,
+    "yellow": Rag.AMBER,
+    "orange": Rag.AMBER,
+    "green": Rag.GREEN,
+    "g": Rag.GREEN,
+}
 STATUS_HELP = "Statuses: `open`, `in-progress` (or `wip`), `blocked`, `done`, `dropped`."
 RAG_HELP = "RAG: `red`, `amber`, `green` (or `r`, `a`, `g`); `rag:none` clears it."
 _NUMBER = re.compile(r"^#?(\d{1,9})$")
@@ -67,21 +88,26 @@ def parse_rag(value: str) -> Rag | None:
         return None
     if word in _RAG_WORDS:
         return _RAG_WORDS[word]
-    raise UserError(f"“{esc(value)}” is not a RAG rating.{_did_you_mean(word, ['red', 'amber', 'green'])}", RAG_HELP)
+    raise UserError(
+        f"“{esc(value)}” is not a RAG rating.{_did_you_mean(word, ['red', 'amber', 'green'])}", RAG_HELP
+    )
 
 
 def parse_due(value: str, today: date) -> date:
     try:
         return parse_date(value, today)
     except DateError as error:
-        raise UserError(esc(str(error)), f"Dates are UK style: {DATE_EXAMPLES}. `due:none` removes a due date.") \
-            from error
+        raise UserError(
+            esc(str(error)), f"Dates are UK style: {DATE_EXAMPLES}. `due:none` removes a due date."
+        ) from error
 
 
 def past_due_warning(due: date | None, today: date, number: int) -> str | None:
     if due is not None and due < today:
-        return (f":information_source: The due date {format_date(due)} is in the past. I saved it as given (groups record "
-                f"history too); change it with `/ecm update {number} due:DATE` if that was a slip.")
+        return (
+            f":information_source: The due date {format_date(due)} is in the past. I saved it as given (groups record "
+            f"history too); change it with `/ecm update {number} due:DATE` if that was a slip."
+        )
     return None
 
 
@@ -93,9 +119,11 @@ def take_number(call: Call, example: str) -> tuple[int, list[Token]]:
         raise UserError(f"Which action? Give its number, e.g. `{example}`.")
     match = _NUMBER.match(tokens[index].text.strip())
     if not match:
-        raise UserError(f"“{esc(truncate(tokens[index].text, 40))}” is not an action number. "
-                        f"Give the number shown as #N, e.g. `{example}`.")
-    return int(match.group(1)), tokens[:index] + tokens[index + 1:]
+        raise UserError(
+            f"“{esc(truncate(tokens[index].text, 40))}” is not an action number. "
+            f"Give the number shown as #N, e.g. `{example}`."
+        )
+    return int(match.group(1)), tokens[:index] + tokens[index + 1 :]
 
 
 def free_text(tokens: list[Token]) -> str:
@@ -105,8 +133,9 @@ def free_text(tokens: list[Token]) -> str:
 def load_action(call: Call, number: int) -> ActionRow:
     row = store.get_action(call.session, call.group_id, number)
     if row is None:
-        raise UserError(f"There is no action #{number} in this task group.",
-                        "`/ecm actions all` lists every action here.")
+        raise UserError(
+            f"There is no action #{number} in this task group.", "`/ecm actions all` lists every action here."
+        )
     return row
 
 
@@ -124,15 +153,19 @@ def require_owner_or_chair(call: Call, row: ActionRow, doing: str) -> None:
 
 
 def district_refs(call: Call) -> list[DistrictRef]:
-    return [DistrictRef(d.id, d.name, d.slug)  # type: ignore[arg-type]
-            for d in groups.list_districts(call.session, call.group_id)]
+    return [
+        DistrictRef(d.id, d.name, d.slug)  # type: ignore[arg-type]
+        for d in groups.list_districts(call.session, call.group_id)
+    ]
 
 
 def parse_district_choice(call: Call, value: str) -> DistrictChoice:
     refs = district_refs(call)
     if not refs:
-        raise UserError("This task group has no districts yet.",
-                        'A chair can add them: `/ecm setup districts:"A, B"` or `/ecm setup preset:lancashire`.')
+        raise UserError(
+            "This task group has no districts yet.",
+            'A chair can add them: `/ecm setup districts:"A, B"` or `/ecm setup preset:lancashire`.',
+        )
     return parse_districts(value, refs)
 
 
@@ -141,9 +174,13 @@ def resolve_org(call: Call, value: str) -> str:
     anything else is kept as typed."""
     value = " ".join(value.split())
     if not value:
-        raise UserError("`org:` needs a name.", 'For example `org:chorley` or `org:"Lancashire County Council"`.')
+        raise UserError(
+            "`org:` needs a name.", 'For example `org:chorley` or `org:"Lancashire County Council"`.'
+        )
     if len(value) > MAX_ORG:
-        raise UserError(f"The organisation name is too long ({len(value)} characters; the most is {MAX_ORG}).")
+        raise UserError(
+            f"The organisation name is too long ({len(value)} characters; the most is {MAX_ORG})."
+        )
     wanted = slugify(value)
     for d in district_refs(call):
         if wanted in (d.slug, slugify(d.name)):
@@ -186,23 +223,31 @@ def parse_decision(call: Call, value: str) -> Decision | None:
         return None
     match = re.fullmatch(r"[#dD]?(\d{1,9})", word)
     if not match:
-        raise UserError(f"“{esc(truncate(word, 40))}” is not a decision number.",
-                        "Decisions are numbered D1, D2, …: `decision:D3`.")
+        raise UserError(
+            f"“{esc(truncate(word, 40))}” is not a decision number.",
+            "Decisions are numbered D1, D2, …: `decision:D3`.",
+        )
     decision = meetings.get_decision(call.session, call.group_id, int(match.group(1)))
     if decision is None:
-        raise UserError(f"There is no decision D{match.group(1)} in this task group.",
-                        "Decisions are recorded in meetings; `decision:D3` links an action to D3.")
+        raise UserError(
+            f"There is no decision D{match.group(1)} in this task group.",
+            "Decisions are recorded in meetings; `decision:D3` links an action to D3.",
+        )
     return decision
 
 
 def check_title(title: str) -> str:
     title = " ".join(title.split())
     if not title:
-        raise UserError("An action needs a title: say what will be done.",
-                        "For example `/ecm add Review school nurse referral pathway due:end of month`.")
+        raise UserError(
+            "An action needs a title: say what will be done.",
+            "For example `/ecm add Review school nurse referral pathway due:end of month`.",
+        )
     if len(title) > MAX_TITLE:
-        raise UserError(f"That title is too long ({len(title)} characters; the most is {MAX_TITLE}).",
-                        "Keep the title short and add detail as a note: `/ecm update N \"note\"`.")
+        raise UserError(
+            f"That title is too long ({len(title)} characters; the most is {MAX_TITLE}).",
+            'Keep the title short and add detail as a note: `/ecm update N "note"`.',
+        )
     return title
 
 
@@ -212,8 +257,9 @@ def check_note(note: str) -> str:
     return note
 
 
-def change_reply(call: Call, row: ActionRow, diff: dict[str, list[Any]], note: str | None, verb_name: str,
-                 lead: str) -> Reply:
+def change_reply(
+    call: Call, row: ActionRow, diff: dict[str, list[Any]], note: str | None, verb_name: str, lead: str
+) -> Reply:
     """The channel post for a change: who, which action, each field from → to, the note, the action now."""
     number = row.action.number
     lines = [lead]
@@ -222,5 +268,9 @@ def change_reply(call: Call, row: ActionRow, diff: dict[str, list[Any]], note: s
         lines.append(f"> {esc_keep_mentions(note)}".replace("\n", "\n> "))
     lines.append(action_line(row, call.today))
     summary = "; ".join(change_lines(diff)) or "note added"
-    return Reply(text=f"#{number} {verb_name}: {summary}", visibility=Visibility.CHANNEL,
-                 sections=[Section("\n".join(lines))], footer=f"`/ecm show {number}` for the full history")
+    return Reply(
+        text=f"#{number} {verb_name}: {summary}",
+        visibility=Visibility.CHANNEL,
+        sections=[Section("\n".join(lines))],
+        footer=f"`/ecm show {number}` for the full history",
+    )

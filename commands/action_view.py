@@ -195,9 +195,16 @@ def history_line(event: AuditEvent, tz: str) -> str:
     return line
 
 
-def action_detail(row: ActionRow, today: date, history: list[AuditEvent], notes: list[ActionNote], *,
-                  decision: Decision | None = None, meeting: Meeting | None = None,
-                  tz: str = "Europe/London") -> list[Section]:
+def action_detail(
+    row: ActionRow,
+    today: date,
+    history: list[AuditEvent],
+    notes: list[ActionNote],
+    *,
+    decision: Decision | None = None,
+    meeting: Meeting | None = None,
+    tz: str = "Europe/London",
+) -> list[Section]:
     """The full view of one action: its fields, progress notes, and every change in its history."""
     a = row.action
     lines = [
@@ -216,13 +223,17 @@ def action_detail(row: ActionRow, today: date, history: list[AuditEvent], notes:
         lines.append(f"*Decision:* D{decision.number} {esc(truncate(decision.text, 300))}")
     if meeting is not None:
         when = meeting.started_at or meeting.scheduled_for or meeting.created_at
-        lines.append(f"*Agreed at:* {esc(meeting.title)}, {format_date(when.date()) if when else ''}".rstrip(", "))
+        lines.append(
+            f"*Agreed at:* {esc(meeting.title)}, {format_date(when.date()) if when else ''}".rstrip(", ")
+        )
     lines.append(f"*Added by* <@{a.created_by}> on {format_datetime(a.created_at, tz)}")
     if a.completed_at and a.status == ActionStatus.DONE:
         lines.append(f"*Completed:* {format_datetime(a.completed_at, tz)}")
     sections = [Section("\n".join(lines))]
     if notes:
-        body = "\n".join(f"• {format_datetime(n.created_at, tz)} <@{n.author}>: {esc_keep_mentions(n.text)}" for n in notes)
+        body = "\n".join(
+            f"• {format_datetime(n.created_at, tz)} <@{n.author}>: {esc_keep_mentions(n.text)}" for n in notes
+        )
         sections.append(Section(f"*Progress notes ({len(notes)})*\n{body}"))
     if history:
         body = "\n".join(f"• {history_line(e, tz)}" for e in history)

@@ -23,15 +23,23 @@ OPTION_KEYS: dict[str, str] = {
 }  # fmt: skip
 KEYS = tuple(OPTION_KEYS)
 
-USAGE = ("chasers:on|off · nudge-days:N (0 = none) · digest:monday…friday|off · escalate-after:N (0 = never) · "
-         "reminders:on|off · attendance-summary:on|off")
-EXAMPLES = ["/ecm setup chasers:off", "/ecm setup digest:friday nudge-days:3",
-            "/ecm setup escalate-after:15 reminders:off attendance-summary:off"]
+USAGE = (
+    "chasers:on|off · nudge-days:N (0 = none) · digest:monday…friday|off · escalate-after:N (0 = never) · "
+    "reminders:on|off · attendance-summary:on|off"
+)
+EXAMPLES = [
+    "/ecm setup chasers:off",
+    "/ecm setup digest:friday nudge-days:3",
+    "/ecm setup escalate-after:15 reminders:off attendance-summary:off",
+]
 
 _ON = {"on", "yes", "true", "1"}
 _OFF = {"off", "no", "false", "0", "none", "never"}
-_DAY_ALIASES = {d[:3]: d for d in WEEKDAYS} | {d: d for d in WEEKDAYS} | {"tues": "tuesday", "weds": "wednesday",
-                                                                        "thur": "thursday", "thurs": "thursday"}
+_DAY_ALIASES = (
+    {d[:3]: d for d in WEEKDAYS}
+    | {d: d for d in WEEKDAYS}
+    | {"tues": "tuesday", "weds": "wednesday", "thur": "thursday", "thurs": "thursday"}
+)
 
 
 def _switch(key: str, value: str) -> bool:
@@ -40,7 +48,9 @@ def _switch(key: str, value: str) -> bool:
         return True
     if word in _OFF:
         return False
-    raise UserError(f"`{key}:` takes `on` or `off`, not “{esc(value)}”.", f"For example `/ecm setup {key}:off`.")
+    raise UserError(
+        f"`{key}:` takes `on` or `off`, not “{esc(value)}”.", f"For example `/ecm setup {key}:off`."
+    )
 
 
 def _number(key: str, value: str, low: int, high: int) -> int:
@@ -48,8 +58,10 @@ def _number(key: str, value: str, low: int, high: int) -> int:
     if word in _OFF:
         return 0
     if not word.isdigit() or not low <= int(word) <= high:
-        raise UserError(f"`{key}:` takes a number of working days from {low} to {high} (0 = off), "
-                        f"not “{esc(value)}”.", f"For example `/ecm setup {key}:3`.")
+        raise UserError(
+            f"`{key}:` takes a number of working days from {low} to {high} (0 = off), not “{esc(value)}”.",
+            f"For example `/ecm setup {key}:3`.",
+        )
     return int(word)
 
 
@@ -75,8 +87,10 @@ def parse_options(keys: dict[str, str]) -> dict[str, Any]:
             elif word in _DAY_ALIASES:
                 changes[name] = _DAY_ALIASES[word]
             else:
-                raise UserError(f"`digest:` takes a weekday (monday to friday) or `off`, not “{esc(value)}”.",
-                                "For example `/ecm setup digest:monday`.")
+                raise UserError(
+                    f"`digest:` takes a weekday (monday to friday) or `off`, not “{esc(value)}”.",
+                    "For example `/ecm setup digest:monday`.",
+                )
     return changes
 
 
@@ -90,21 +104,33 @@ def describe(s: ChaserSettings) -> str:
     lines = [
         "*Chasers* (09:00 on working days, England & Wales bank holidays skipped):",
         f"• Owner digest DMs of overdue actions: *{on_off[s.chasers]}* (`chasers:{on_off[not s.chasers]}`)",
-        "• Due-soon nudge: " + (f"*{_days(s.nudge_days)} before the due date*" if s.nudge_days and s.chasers
-                                else "*off*") + " (`nudge-days:N`, 0 = none)",
-        "• Channel digest: " + (f"*weekly on {s.digest_day.capitalize()}* (or the next working day)"
-                                if s.digest_day != OFF else "*off*") + " (`digest:monday…friday|off`)",
-        "• Escalation to chairs: " + (f"*overdue by {_days(s.escalate_after)} or more*" if s.escalate_after
-                                      else "*off*") + " (`escalate-after:N`, 0 = never)",
+        "• Due-soon nudge: "
+        + (f"*{_days(s.nudge_days)} before the due date*" if s.nudge_days and s.chasers else "*off*")
+        + " (`nudge-days:N`, 0 = none)",
+        "• Channel digest: "
+        + (
+            f"*weekly on {s.digest_day.capitalize()}* (or the next working day)"
+            if s.digest_day != OFF
+            else "*off*"
+        )
+        + " (`digest:monday…friday|off`)",
+        "• Escalation to chairs: "
+        + (f"*overdue by {_days(s.escalate_after)} or more*" if s.escalate_after else "*off*")
+        + " (`escalate-after:N`, 0 = never)",
         f"• Meeting reminders the working day before: *{on_off[s.reminders]}* (`reminders:on|off`)",
         f"• Monthly attendance summary: *{on_off[s.attendance_summary]}* (`attendance-summary:on|off`)",
     ]
     return "\n".join(lines)
 
 
-LABELS = {"chasers": "chasers", "nudge_days": "due-soon nudge (working days before)", "digest_day": "channel digest",
-          "escalate_after": "escalate after (working days)", "reminders": "meeting reminders",
-          "attendance_summary": "attendance summary"}
+LABELS = {
+    "chasers": "chasers",
+    "nudge_days": "due-soon nudge (working days before)",
+    "digest_day": "channel digest",
+    "escalate_after": "escalate after (working days)",
+    "reminders": "meeting reminders",
+    "attendance_summary": "attendance summary",
+}
 
 
 def change_lines(changed: dict[str, list[Any]]) -> list[str]:

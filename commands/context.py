@@ -68,6 +68,8 @@ class Call:
 
     def require_chair(self, doing: str) -> None:
         if not self.is_chair:
-            raise UserError(f"Only a chair of this task group can {doing}.",
-                            "Ask a chair (see `/ecm members`) to do it, or to make you a chair with "
-                            "`/ecm member @you role:chair`.")
+            raise UserError(
+                f"Only a chair of this task group can {doing}.",
+                "Ask a chair (see `/ecm members`) to do it, or to make you a chair with "
+                "`/ecm member @you role:chair`.",
+            )

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 NOT_SET_UP = (
     "This channel is not a task group yet, so there is no action plan here.",
     'To start one, run `/ecm setup name:"Chorley ECM Task Group" preset:lancashire` '
-    "(or `districts:\"A, B, C\"`). Whoever runs it becomes the group's chair. `/ecm help` shows everything.",
+    '(or `districts:"A, B, C"`). Whoever runs it becomes the group\'s chair. `/ecm help` shows everything.',
 )
 
 
@@ -59,11 +59,15 @@ def _run(ctx: Context, text: str) -> list[Reply]:
     if spec is None:
         guess = suggest(args.verb)
         hint = f" Did you mean `/ecm {guess}`?" if guess else ""
-        raise UserError(f"I don't know the command “{esc(args.verb)}”.{hint}", "`/ecm help` lists every command.")
+        raise UserError(
+            f"I don't know the command “{esc(args.verb)}”.{hint}", "`/ecm help` lists every command."
+        )
     unknown = sorted(set(args.keys) - spec.keys)
     if unknown:
         allowed = ", ".join(f"`{k}:`" for k in sorted(spec.keys)) or "none"
-        raise UserError(f"`/ecm {spec.name}` has no option “{esc(unknown[0])}:”. It takes: {allowed}.", _usage(spec))
+        raise UserError(
+            f"`/ecm {spec.name}` has no option “{esc(unknown[0])}:”. It takes: {allowed}.", _usage(spec)
+        )
 
     with session_scope(ctx.engine) as session:
         group = get_group(session, ctx.team_id, ctx.channel_id)

@@ -112,7 +112,10 @@ def _split(text: str) -> list[tuple[str, bool]]:
         if text[i] == '"':
             end = text.find('"', i + 1)
             if end == -1:
-                raise UserError('There is a quote (") with no closing quote.', 'Put quotes round the whole phrase: `"like this"`.')
+                raise UserError(
+                    'There is a quote (") with no closing quote.',
+                    'Put quotes round the whole phrase: `"like this"`.',
+                )
             pieces.append((text[i + 1 : end], True))
             i = end + 1
             continue
@@ -121,11 +124,17 @@ def _split(text: str) -> list[tuple[str, bool]]:
             if text[j] == "<" and (close := text.find(">", j)) != -1:
                 j = close + 1  # Slack entities such as <https://x|two words> stay whole
                 continue
-            if text[j] == '"' and j > i and (text[j - 1] == ":" or (text[j - 1] == "," and _KEY.match(text[i:j]))):
+            if (
+                text[j] == '"'
+                and j > i
+                and (text[j - 1] == ":" or (text[j - 1] == "," and _KEY.match(text[i:j])))
+            ):
                 # key:"several words", or a quoted item in a comma list: key:"South Ribble",chorley
                 end = text.find('"', j + 1)
                 if end == -1:
-                    raise UserError('There is a quote (") with no closing quote.', 'Write `key:"several words"`.')
+                    raise UserError(
+                        'There is a quote (") with no closing quote.', 'Write `key:"several words"`.'
+                    )
                 j = end + 1
                 if j < n and text[j] == ",":
                     continue
@@ -138,12 +147,16 @@ def _split(text: str) -> list[tuple[str, bool]]:
 
 def tokenize(text: str) -> list[Token]:
     if len(text) > MAX_COMMAND_LENGTH:
-        raise UserError(f"That command is too long ({len(text)} characters; the most is {MAX_COMMAND_LENGTH}).",
-                        "Keep titles and notes short, and add detail later with `/ecm update N \"note\"`.")
+        raise UserError(
+            f"That command is too long ({len(text)} characters; the most is {MAX_COMMAND_LENGTH}).",
+            'Keep titles and notes short, and add detail later with `/ecm update N "note"`.',
+        )
     tokens: list[Token] = []
     for chunk, was_quoted in _split(text):
         if was_quoted:
-            tokens.append(Token(Kind.QUOTED, _unescape(_SPECIAL.sub(lambda m: _readable_special(m.group(1)), chunk))))
+            tokens.append(
+                Token(Kind.QUOTED, _unescape(_SPECIAL.sub(lambda m: _readable_special(m.group(1)), chunk)))
+            )
             continue
         mention = _MENTION.match(chunk)
         if mention:
@@ -155,11 +168,14 @@ def tokenize(text: str) -> list[Token]:
             # key:"several words", and quoted items in a comma list: key:"South Ribble",chorley
             value = _QUOTED_ITEM.sub(lambda m: m.group(1), value)
             # Links, #channels and @here become readable text; people stay mentions (`owner:@sam`).
-            value = _SPECIAL.sub(lambda m: m.group(0) if _MENTION.match(m.group(0)) else _readable_special(m.group(1)),
-                                 value)
+            value = _SPECIAL.sub(
+                lambda m: m.group(0) if _MENTION.match(m.group(0)) else _readable_special(m.group(1)), value
+            )
             tokens.append(Token(Kind.KEY, _unescape(value).strip(), key=key.group(1).lower()))
             continue
-        tokens.append(Token(Kind.WORD, _unescape(_SPECIAL.sub(lambda m: _readable_special(m.group(1)), chunk))))
+        tokens.append(
+            Token(Kind.WORD, _unescape(_SPECIAL.sub(lambda m: _readable_special(m.group(1)), chunk)))
+        )
     return tokens
 
 
@@ -203,8 +219,11 @@ def parse(text: str, today: date) -> Args:
 def text_with_mentions(tokens: list[Token]) -> str:
     """Free words and quoted text with the people mentioned kept in place as `<@U…>`. Text that merely looks
     like a mention (typed out literally) is broken up, so only real mentions ever render as one."""
-    return " ".join(f"<@{t.text}>" if t.kind == Kind.MENTION else t.text.replace("<@", "<\u200b@")
-                    for t in tokens if t.kind in (Kind.WORD, Kind.QUOTED, Kind.MENTION)).strip()
+    return " ".join(
+        f"<@{t.text}>" if t.kind == Kind.MENTION else t.text.replace("<@", "<\u200b@")
+        for t in tokens
+        if t.kind in (Kind.WORD, Kind.QUOTED, Kind.MENTION)
+    ).strip()
 
 
 def split_list(value: str) -> list[str]:
@@ -218,6 +237,8 @@ def mention_ids(value: str) -> list[str]:
     for item in split_list(value):
         match = _MENTION.match(item)
         if not match:
-            raise UserError(f"`{esc(item)}` is not a Slack user.", "Mention people with @, e.g. `owner:@jo.bloggs`.")
+            raise UserError(
+                f"`{esc(item)}` is not a Slack user.", "Mention people with @, e.g. `owner:@jo.bloggs`."
+            )
         ids.append(match.group(1))
     return ids

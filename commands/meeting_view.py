@@ -67,6 +67,7 @@ MODE_WORDS = {
 
 # ----- small pieces ---------------------------------------------------------------------------------------
 
+
 def text_with_mentions(args: Args) -> str:
     return grammar_text_with_mentions(args.tokens)
 
@@ -95,7 +96,9 @@ def past_date(text: str, today: date, key: str) -> date:
         except ValueError:  # 29 February
             day = day.replace(year=day.year - 1, day=28)
     if day > today:
-        raise UserError(f"`{key}:` is in the future ({format_date(day)}).", f"Give a past date, e.g. `{key}:1 Sep 2026`.")
+        raise UserError(
+            f"`{key}:` is in the future ({format_date(day)}).", f"Give a past date, e.g. `{key}:1 Sep 2026`."
+        )
     return day
 
 
@@ -109,7 +112,9 @@ def meeting_name(meeting: Meeting, number: int | None) -> str:
 
 def meeting_label(meeting: Meeting, number: int | None, tz: str) -> str:
     """`Meeting 3 · *Title* · Mon 23 Nov 2026, 10:00` (mrkdwn)."""
-    return f"{meeting_name(meeting, number)} · *{esc(meeting.title)}* · {format_datetime(when_of(meeting), tz)}"
+    return (
+        f"{meeting_name(meeting, number)} · *{esc(meeting.title)}* · {format_datetime(when_of(meeting), tz)}"
+    )
 
 
 def attendance_entry(record: Attendance) -> str:
@@ -119,7 +124,9 @@ def attendance_entry(record: Attendance) -> str:
     return text + ")"
 
 
-def budgeted(title: str, lines: Sequence[str], budget: int, more: str, total: int | None = None) -> tuple[str, bool]:
+def budgeted(
+    title: str, lines: Sequence[str], budget: int, more: str, total: int | None = None
+) -> tuple[str, bool]:
     """`title` and as many `lines` as fit in `budget` characters, then "… and N more — `more`".
     Returns (text, whether anything was left out)."""
     text = title
@@ -152,6 +159,7 @@ def people_line(label: str, entries: Sequence[str], limit: int = 1400) -> str:
 
 # ----- schedules ------------------------------------------------------------------------------------------
 
+
 def excluded_dates(schedule: MeetingSchedule) -> frozenset[date]:
     out = set()
     for text in schedule.cancelled_dates or []:
@@ -162,11 +170,25 @@ def excluded_dates(schedule: MeetingSchedule) -> frozenset[date]:
     return frozenset(out)
 
 
-def schedule_occurrences(schedule: MeetingSchedule, tz: str, after: datetime, count: int = 3,
-                         until: date | None = None, include_cancelled: bool = False) -> list[datetime]:
+def schedule_occurrences(
+    schedule: MeetingSchedule,
+    tz: str,
+    after: datetime,
+    count: int = 3,
+    until: date | None = None,
+    include_cancelled: bool = False,
+) -> list[datetime]:
     last = schedule.until if until is None else (min(until, schedule.until) if schedule.until else until)
-    return occurrences(schedule.rrule, schedule.start_date, schedule.local_time, tz, after, count=count, until=last,
-                       exclude=frozenset() if include_cancelled else excluded_dates(schedule))
+    return occurrences(
+        schedule.rrule,
+        schedule.start_date,
+        schedule.local_time,
+        tz,
+        after,
+        count=count,
+        until=last,
+        exclude=frozenset() if include_cancelled else excluded_dates(schedule),
+    )
 
 
 @dataclass
@@ -188,8 +210,9 @@ def upcoming(session: Session, group: TaskGroup, after: datetime, count: int = 3
     return sorted(found, key=lambda u: u.at)[:count]
 
 
-def nearest_occurrence(session: Session, group: TaskGroup, now: datetime,
-                       window: timedelta = timedelta(hours=2)) -> Upcoming | None:
+def nearest_occurrence(
+    session: Session, group: TaskGroup, now: datetime, window: timedelta = timedelta(hours=2)
+) -> Upcoming | None:
     """A scheduled meeting within `window` of now that has not been held or cancelled yet (cancelled dates are
     left out of the occurrences; a meeting cancelled after it was opened leaves its date free to start again)."""
     best: Upcoming | None = None
@@ -207,7 +230,10 @@ def nearest_occurrence(session: Session, group: TaskGroup, now: datetime,
 
 def upcoming_lines(session: Session, group: TaskGroup, now: datetime, count: int = 3) -> list[str]:
     tz = group.timezone
-    lines = [f"• {format_datetime(u.at, tz)} — {esc(u.schedule.title)}" for u in upcoming(session, group, now, count)]
+    lines = [
+        f"• {format_datetime(u.at, tz)} — {esc(u.schedule.title)}"
+        for u in upcoming(session, group, now, count)
+    ]
     for m in store.upcoming_cancelled(session, group.id, after=now):  # type: ignore[arg-type]
         reason = f": {esc(truncate(m.cancel_reason, 200))}" if m.cancel_reason else ""
         lines.append(f"• ~{format_datetime(when_of(m), tz)}~ — {esc(m.title)} *cancelled*{reason}")
@@ -215,8 +241,10 @@ def upcoming_lines(session: Session, group: TaskGroup, now: datetime, count: int
 
 
 def schedule_line(schedule: MeetingSchedule, tz: str) -> str:
-    text = (f"*{esc(schedule.title)}*: {describe_recurrence(schedule.rrule)} at {schedule.local_time:%H:%M} "
-            f"({tz}), from {format_date(schedule.start_date)}")
+    text = (
+        f"*{esc(schedule.title)}*: {describe_recurrence(schedule.rrule)} at {schedule.local_time:%H:%M} "
+        f"({tz}), from {format_date(schedule.start_date)}"
+    )
     if schedule.until:
         text += f" until {format_date(schedule.until)}"
     cancelled = sorted(excluded_dates(schedule))
@@ -227,25 +255,43 @@ def schedule_line(schedule: MeetingSchedule, tz: str) -> str:
 
 # ----- matters arising --------------------------------------------------------------------------------------
 
-def matters_arising_sections(rows: list[ActionRow], total: int, today: date, max_groups: int = 36) -> list[Section]:
+
+def matters_arising_sections(
+    rows: list[ActionRow], total: int, today: date, max_groups: int = 36
+) -> list[Section]:
     """Open actions from earlier meetings and overdue actions, one section per owning organisation."""
     if not rows:
-        return [Section("*Matters arising:* none — no open actions from earlier meetings and nothing overdue.")]
-    sections = [Section(f"*Matters arising ({total})* — open actions from earlier meetings and overdue actions, "
-                        "by organisation:")]
+        return [
+            Section("*Matters arising:* none — no open actions from earlier meetings and nothing overdue.")
+        ]
+    sections = [
+        Section(
+            f"*Matters arising ({total})* — open actions from earlier meetings and overdue actions, "
+            "by organisation:"
+        )
+    ]
     grouped = [(org, list(items)) for org, items in groupby(rows, key=lambda r: r.action.organisation or "")]
     for org, items in grouped[:max_groups]:
-        text, _ = budgeted(f"*{org_text(org) if org else 'No organisation'}* ({len(items)})",
-                           [action_line(r, today) for r in items], CHANNEL_PART, "`/ecm actions` lists them all")
+        text, _ = budgeted(
+            f"*{org_text(org) if org else 'No organisation'}* ({len(items)})",
+            [action_line(r, today) for r in items],
+            CHANNEL_PART,
+            "`/ecm actions` lists them all",
+        )
         sections.append(Section(text))
     left = total - sum(len(items) for _, items in grouped[:max_groups])
     if left > 0:
-        sections.append(Section(f"_… and {plural(left, 'more action')}: `/ecm actions overdue` and "
-                                "`/ecm actions` list them all._"))
+        sections.append(
+            Section(
+                f"_… and {plural(left, 'more action')}: `/ecm actions overdue` and "
+                "`/ecm actions` list them all._"
+            )
+        )
     return sections
 
 
 # ----- minutes -------------------------------------------------------------------------------------------------
+
 
 def expected_organisations(districts: Sequence[str], members: Sequence[Member]) -> list[str]:
     """Every district of the group and every registered member's organisation, each once."""
@@ -262,8 +308,15 @@ def not_represented(expected: Sequence[str], records: Sequence[Attendance]) -> l
     return [name for name in expected if " ".join(name.lower().split()) not in represented]
 
 
-def minutes_reply(session: Session, group: TaskGroup, meeting: Meeting, today: date, *, full: bool,
-                  shared_by: str | None = None) -> Reply:
+def minutes_reply(
+    session: Session,
+    group: TaskGroup,
+    meeting: Meeting,
+    today: date,
+    *,
+    full: bool,
+    shared_by: str | None = None,
+) -> Reply:
     """The minutes of one meeting. `full`: every part at length (ephemeral, with a share button); otherwise
     the channel version: one section per part, long parts summarised with a pointer to `/ecm minutes N`."""
     tz = group.timezone
@@ -297,8 +350,11 @@ def minutes_reply(session: Session, group: TaskGroup, meeting: Meeting, today: d
     for record in records:
         by_mode[record.mode].append(attendance_entry(record))
     if records:
-        shown = [(mode, entries) for mode, entries in by_mode.items()
-                 if entries or mode in (AttendanceMode.PRESENT, AttendanceMode.APOLOGIES)]
+        shown = [
+            (mode, entries)
+            for mode, entries in by_mode.items()
+            if entries or mode in (AttendanceMode.PRESENT, AttendanceMode.APOLOGIES)
+        ]
         # In the channel every kind of attendance gets its line in the one section, each cut to its share.
         limit = 2700 if full else max(300, 2500 // len(shown))
         lines = [people_line(MODE_TITLES[mode], entries, limit) for mode, entries in shown]
@@ -315,7 +371,9 @@ def minutes_reply(session: Session, group: TaskGroup, meeting: Meeting, today: d
         missing = not_represented(expected_organisations(districts, members), records)
         line = people_line("Not represented", [esc(n) for n in missing], 2600 if not full else 2700)
         summarised |= line.endswith("more_")
-        sections.append(Section(line if missing else "*Not represented:* every district and partner was represented."))
+        sections.append(
+            Section(line if missing else "*Not represented:* every district and partner was represented.")
+        )
 
     decisions = store.meeting_decisions(session, meeting.id)  # type: ignore[arg-type]
     lines = [f"• *D{d.number}* _({d.status.value})_ {show_text(d.text)}" for d in decisions]
@@ -324,8 +382,13 @@ def minutes_reply(session: Session, group: TaskGroup, meeting: Meeting, today: d
     sections.append(Section(text if decisions else "*Decisions:* none recorded."))
 
     rows, total = store.meeting_actions(session, meeting.id)  # type: ignore[arg-type]
-    text, cut = budgeted(f"*Actions raised ({total})*", [action_line(r, today) for r in rows], budget,
-                         "`/ecm actions all` lists them all", total)
+    text, cut = budgeted(
+        f"*Actions raised ({total})*",
+        [action_line(r, today) for r in rows],
+        budget,
+        "`/ecm actions all` lists them all",
+        total,
+    )
     summarised |= cut
     sections.append(Section(text if total else "*Actions raised:* none."))
 
@@ -342,17 +405,29 @@ def minutes_reply(session: Session, group: TaskGroup, meeting: Meeting, today: d
         footer = f"Shared by <@{shared_by}> · " + footer
     if full:
         command = f"/ecm minutes {number} share" if number else "/ecm minutes share"
-        sections.append(Section(f"Only you can see this. Share it with the group with the button, or `{command}`.",
-                                buttons=[Button("Share in channel", SHARE_MINUTES, str(meeting.id), "primary")]))
+        sections.append(
+            Section(
+                f"Only you can see this. Share it with the group with the button, or `{command}`.",
+                buttons=[Button("Share in channel", SHARE_MINUTES, str(meeting.id), "primary")],
+            )
+        )
     represented = sum(len(by_mode[m]) for m in REPRESENTED_MODES)
-    plain = (f"Minutes of {esc(meeting.title)}, {format_date(started.astimezone(ZoneInfo(tz)).date())}: "
-             f"{represented} attending, {len(by_mode[AttendanceMode.APOLOGIES])} apologies, "
-             f"{plural(len(decisions), 'decision')}, {plural(total, 'action')} raised.")
-    return Reply(text=plain, visibility=Visibility.EPHEMERAL if full else Visibility.CHANNEL,
-                 header=truncate(f"Minutes: {meeting.title}", 150), sections=sections, footer=footer)
+    plain = (
+        f"Minutes of {esc(meeting.title)}, {format_date(started.astimezone(ZoneInfo(tz)).date())}: "
+        f"{represented} attending, {len(by_mode[AttendanceMode.APOLOGIES])} apologies, "
+        f"{plural(len(decisions), 'decision')}, {plural(total, 'action')} raised."
+    )
+    return Reply(
+        text=plain,
+        visibility=Visibility.EPHEMERAL if full else Visibility.CHANNEL,
+        header=truncate(f"Minutes: {meeting.title}", 150),
+        sections=sections,
+        footer=footer,
+    )
 
 
 # ----- attendance summary --------------------------------------------------------------------------------------
+
 
 def tally_line(name: str, t: store.Tally) -> str:
     parts = []
@@ -375,7 +450,9 @@ def member_line(user_id: str, organisation: str, t: store.Tally) -> str:
             parts.append(f"{count} {word}")
     if not t.held:
         return f"• <@{user_id}> ({org_text(organisation)}) — joined since these meetings"
-    line = f"• <@{user_id}> ({org_text(organisation)}) — attended {t.represented} of {plural(t.held, 'meeting')}"
+    line = (
+        f"• <@{user_id}> ({org_text(organisation)}) — attended {t.represented} of {plural(t.held, 'meeting')}"
+    )
     if parts:
         line += f" ({', '.join(parts)})"
     line += f"; apologies {t.apologies}; absent {t.absent}"
@@ -384,8 +461,17 @@ def member_line(user_id: str, organisation: str, t: store.Tally) -> str:
     return line
 
 
-def attendance_reply(session: Session, group: TaskGroup, choice: store.MeetingChoice, *, by_member: bool,
-                     organisation: str | None, visibility: Visibility, scope: str, channel: bool) -> Reply:
+def attendance_reply(
+    session: Session,
+    group: TaskGroup,
+    choice: store.MeetingChoice,
+    *,
+    by_member: bool,
+    organisation: str | None,
+    visibility: Visibility,
+    scope: str,
+    channel: bool,
+) -> Reply:
     """Counts per organisation (or per member) over the chosen meetings; cancelled meetings never count."""
     tz = group.timezone
     held = len(choice.ids)
@@ -396,10 +482,14 @@ def attendance_reply(session: Session, group: TaskGroup, choice: store.MeetingCh
         span = format_date(when_of(first).astimezone(ZoneInfo(tz)).date())
         if held > 1:
             span += " – " + format_date(when_of(last).astimezone(ZoneInfo(tz)).date())
-        intro.append(f"Over {scope}: {plural(held, 'meeting')} held, {span}. Cancelled meetings are not counted.")
+        intro.append(
+            f"Over {scope}: {plural(held, 'meeting')} held, {span}. Cancelled meetings are not counted."
+        )
     else:
-        intro.append(f"No meetings held {'yet' if scope.startswith('the last') else 'in that period'}, "
-                     "so there is nothing to count. Cancelled meetings are not counted.")
+        intro.append(
+            f"No meetings held {'yet' if scope.startswith('the last') else 'in that period'}, "
+            "so there is nothing to count. Cancelled meetings are not counted."
+        )
     members = groups.list_members(session, group.id)  # type: ignore[arg-type]
     sections: list[Section] = []
     if by_member:
@@ -408,11 +498,17 @@ def attendance_reply(session: Session, group: TaskGroup, choice: store.MeetingCh
         title = "*By member*"
         low = [f"<@{u}>" for u, _, t in rows if t.expected and t.held and t.represented * 2 < t.held]
         if held and low:
-            intro.append("Attended fewer than half of these meetings: " + ", ".join(low[:40])
-                         + (f" and {len(low) - 40} more" if len(low) > 40 else "") + ".")
+            intro.append(
+                "Attended fewer than half of these meetings: "
+                + ", ".join(low[:40])
+                + (f" and {len(low) - 40} more" if len(low) > 40 else "")
+                + "."
+            )
     else:
         districts = [d.name for d in groups.list_districts(session, group.id)]  # type: ignore[arg-type]
-        tallies = store.organisation_tallies(session, choice, expected_organisations(districts, members), organisation)
+        tallies = store.organisation_tallies(
+            session, choice, expected_organisations(districts, members), organisation
+        )
         lines = [tally_line(esc(t.name), t) for t in tallies]
         title = "*By organisation*"
         low = [esc(t.name) for t in tallies if t.below_half]
@@ -427,20 +523,28 @@ def attendance_reply(session: Session, group: TaskGroup, choice: store.MeetingCh
     plain = f"Attendance over {scope}: {plural(held, 'meeting')} held."
     if low and held:
         plain += f" Fewer than half: {len(low)}."
-    footer = ("Counts, not percentages. `/ecm attendance by:member`, `last:N`, `since:DATE`, `district:NAME`."
-              if not channel else "`/ecm attendance` any time; `by:member` for each person.")
-    return Reply(text=plain, visibility=visibility, header=f"Attendance: {scope}", sections=sections, footer=footer)
+    footer = (
+        "Counts, not percentages. `/ecm attendance by:member`, `last:N`, `since:DATE`, `district:NAME`."
+        if not channel
+        else "`/ecm attendance` any time; `by:member` for each person."
+    )
+    return Reply(
+        text=plain, visibility=visibility, header=f"Attendance: {scope}", sections=sections, footer=footer
+    )
 
 
 def status_word(meeting: Meeting) -> str:
-    return {MeetingStatus.OPEN: "open now", MeetingStatus.CLOSED: "held", MeetingStatus.CANCELLED: "cancelled",
-            MeetingStatus.SCHEDULED: "scheduled"}[meeting.status]
+    return {
+        MeetingStatus.OPEN: "open now",
+        MeetingStatus.CLOSED: "held",
+        MeetingStatus.CANCELLED: "cancelled",
+        MeetingStatus.SCHEDULED: "scheduled",
+    }[meeting.status]
 
 
 def linked_action_text(action_number: int, title: str, status: str, due: date | None) -> str:
     due_part = f", due {format_date(due)}" if due else ""
     return f"#{action_number} {esc(truncate(title, 120))} ({status}{due_part})"
-
 
 
 def share_minutes(ctx: Context, value: str) -> list[Reply]:
@@ -451,8 +555,10 @@ def share_minutes(ctx: Context, value: str) -> list[Reply]:
             group = groups.get_group(session, ctx.team_id, ctx.channel_id)
             meeting = store.get_meeting(session, group.id, int(value)) if group and value.isdigit() else None  # type: ignore[arg-type]
             if group is None or meeting is None:
-                raise UserError("I can't find those minutes in this channel's task group.",
-                                "`/ecm minutes` shows the latest minutes.")
+                raise UserError(
+                    "I can't find those minutes in this channel's task group.",
+                    "`/ecm minutes` shows the latest minutes.",
+                )
             today = ctx.clock.now().astimezone(ZoneInfo(group.timezone)).date()
             return [minutes_reply(session, group, meeting, today, full=False, shared_by=ctx.user_id)]
     except UserError as error:

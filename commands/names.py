@@ -34,11 +34,22 @@ for _outcome, _words in {
     Outcome.STAY_SAFE: ["staysafe", "safe", "safety", "ss"],
     Outcome.ENJOY_AND_ACHIEVE: ["enjoyandachieve", "enjoyachieve", "enjoy", "achieve", "ea"],
     Outcome.POSITIVE_CONTRIBUTION: [
-        "makeapositivecontribution", "makepositivecontribution", "positivecontribution", "positive",
-        "contribution", "pc", "mapc",
+        "makeapositivecontribution",
+        "makepositivecontribution",
+        "positivecontribution",
+        "positive",
+        "contribution",
+        "pc",
+        "mapc",
     ],
     Outcome.ECONOMIC_WELLBEING: [
-        "achieveeconomicwellbeing", "economicwellbeing", "economic", "wellbeing", "ewb", "aewb", "aew",
+        "achieveeconomicwellbeing",
+        "economicwellbeing",
+        "economic",
+        "wellbeing",
+        "ewb",
+        "aewb",
+        "aew",
     ],
 }.items():
     for _word in _words:
@@ -104,7 +115,10 @@ def match_district(name: str, districts: Sequence[DistrictRef]) -> DistrictRef:
     prefixed = [d for d in districts if d.slug.startswith(wanted)] if wanted else []
     if len(prefixed) == 1:
         return prefixed[0]
-    listing = ", ".join(esc(d.name) for d in districts) or "none yet (chairs add them with `/ecm setup districts:\"A, B\"`)"
+    listing = (
+        ", ".join(esc(d.name) for d in districts)
+        or 'none yet (chairs add them with `/ecm setup districts:"A, B"`)'
+    )
     if len(prefixed) > 1:
         raise UserError(
             f"“{esc(name)}” could be {', '.join(esc(d.name) for d in prefixed)}. Please give more of the name.",

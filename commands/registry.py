@@ -36,14 +36,35 @@ VERBS: dict[str, Verb] = {}
 _ALIASES: dict[str, str] = {}
 
 
-def verb(name: str, *, summary: str, usage: str, examples: list[str] | None = None,
-         aliases: tuple[str, ...] = (), keys: tuple[str, ...] = (), section: str = "Actions",
-         needs_group: bool = True, chair_only: bool = False, changes: bool = False,
-         details: str = "") -> Callable[[Handler], Handler]:
+def verb(
+    name: str,
+    *,
+    summary: str,
+    usage: str,
+    examples: list[str] | None = None,
+    aliases: tuple[str, ...] = (),
+    keys: tuple[str, ...] = (),
+    section: str = "Actions",
+    needs_group: bool = True,
+    chair_only: bool = False,
+    changes: bool = False,
+    details: str = "",
+) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
-        spec = Verb(name=name, handler=handler, summary=summary, usage=usage, examples=examples or [],
-                    aliases=aliases, keys=frozenset(keys), section=section, needs_group=needs_group,
-                    chair_only=chair_only, changes=changes, details=details)
+        spec = Verb(
+            name=name,
+            handler=handler,
+            summary=summary,
+            usage=usage,
+            examples=examples or [],
+            aliases=aliases,
+            keys=frozenset(keys),
+            section=section,
+            needs_group=needs_group,
+            chair_only=chair_only,
+            changes=changes,
+            details=details,
+        )
         VERBS[name] = spec
         for alias in aliases:
             _ALIASES[alias] = name

@@ -80,14 +80,22 @@ def _conditions(f: ActionFilter) -> list[Any]:
     if f.statuses is not None:
         where.append(col(Action.status).in_(list(f.statuses)))
     if f.outcomes:
-        where.append(col(Action.id).in_(
-            select(ActionOutcome.action_id).where(col(ActionOutcome.outcome).in_(list(f.outcomes)))))
-    if f.district_ids:
-        where.append(or_(
-            col(Action.countywide).is_(True),
+        where.append(
             col(Action.id).in_(
-                select(ActionDistrict.action_id).where(col(ActionDistrict.district_id).in_(list(f.district_ids)))),
-        ))
+                select(ActionOutcome.action_id).where(col(ActionOutcome.outcome).in_(list(f.outcomes)))
+            )
+        )
+    if f.district_ids:
+        where.append(
+            or_(
+                col(Action.countywide).is_(True),
+                col(Action.id).in_(
+                    select(ActionDistrict.action_id).where(
+                        col(ActionDistrict.district_id).in_(list(f.district_ids))
+                    )
+                ),
+            )
+        )
     if f.owner is not None:
         where.append(col(Action.id).in_(select(ActionOwner.action_id).where(ActionOwner.user_id == f.owner)))
     if f.due_before is not None:
@@ -106,7 +114,12 @@ def _conditions(f: ActionFilter) -> list[Any]:
 def _order(order: str) -> list[Any]:
     if order == "due":
         # No due date last: portable on SQLite and PostgreSQL (NULLS LAST is not).
-        return [col(Action.due_date).is_(None), col(Action.due_date), col(Action.group_id), col(Action.number)]
+        return [
+            col(Action.due_date).is_(None),
+            col(Action.due_date),
+            col(Action.group_id),
+            col(Action.number),
+        ]
     if order == "number":
         return [col(Action.group_id), col(Action.number)]
     if order == "created":
@@ -139,14 +152,20 @@ def load_rows(session: Session, actions: Sequence[Action]) -> list[ActionRow]:
     rows = []
     for a in actions:
         key = a.id or 0
-        rows.append(ActionRow(action=a, owners=owners[key],
-                              outcomes=sorted(outcomes[key], key=_OUTCOME_ORDER.__getitem__),
-                              districts=[] if a.countywide else districts[key]))
+        rows.append(
+            ActionRow(
+                action=a,
+                owners=owners[key],
+                outcomes=sorted(outcomes[key], key=_OUTCOME_ORDER.__getitem__),
+                districts=[] if a.countywide else districts[key],
+            )
+        )
     return rows
 
 
-def list_actions(session: Session, f: ActionFilter, *, limit: int | None = None, offset: int = 0,
-                 order: str = "due") -> list[ActionRow]:
+def list_actions(
+    session: Session, f: ActionFilter, *, limit: int | None = None, offset: int = 0, order: str = "due"
+) -> list[ActionRow]:
     """Matching actions, by due date (no due date last) then number unless `order` says otherwise
     ("number", "created", "updated")."""
     query = select(Action).where(*_conditions(f)).order_by(*_order(order)).offset(offset)
@@ -180,10 +199,13 @@ def links(session: Session, action: Action) -> tuple[Decision | None, Meeting | 
 def _districts_by_id(session: Session, district_ids: Sequence[int]) -> list[District]:
     if not district_ids:
         return []
-    return list(session.exec(
-        select(District).where(col(District.id).in_(list(district_ids)))
-        .order_by(col(District.position), col(District.name))
-    ))
+    return list(
+        session.exec(
+            select(District)
+            .where(col(District.id).in_(list(district_ids)))
+            .order_by(col(District.position), col(District.name))
+        )
+    )
 
 
 def _decision_label(session: Session, decision_id: int | None) -> str | None:
@@ -193,10 +215,22 @@ def _decision_label(session: Session, decision_id: int | None) -> str | None:
     return f"D{decision.number}" if decision else f"decision {decision_id}"
 
 
-def create_action(session: Session, group: TaskGroup, *, title: str, owners: Sequence[str], organisation: str,
-                  due_date: date | None, outcomes: Sequence[Outcome], district_ids: Sequence[int],
-                  countywide: bool, by: str, at: datetime, meeting_id: int | None = None,
-                  decision_id: int | None = None) -> ActionRow:
+def create_action(
+    session: Session,
+    group: TaskGroup,
+    *,
+    title: str,
+    owners: Sequence[str],
+    organisation: str,
+    due_date: date | None,
+    outcomes: Sequence[Outcome],
+    district_ids: Sequence[int],
+    countywide: bool,
+    by: str,
+    at: datetime,
+    meeting_id: int | None = None,
+    decision_id: int | None = None,
+) -> ActionRow:
     """Adds an action with the group's next number and audits it ("created").
 
     The group row is locked (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
@@ -205,9 +239,20 @@ def create_action(session: Session, group: TaskGroup, *, title: str, owners: Seq
     number = take_number(session, group.id, "next_action_number")  # type: ignore[arg-type]
     owner_ids = list(dict.fromkeys(owners))
     outcome_list = sorted(dict.fromkeys(outcomes), key=_OUTCOME_ORDER.__getitem__)
-    action = Action(group_id=group.id, number=number, title=title, organisation=organisation,
-                    countywide=countywide, due_date=due_date, status=ActionStatus.OPEN, meeting_id=meeting_id,
-                    decision_id=decision_id, created_by=by, created_at=at, updated_at=at)
+    action = Action(
+        group_id=group.id,
+        number=number,
+        title=title,
+        organisation=organisation,
+        countywide=countywide,
+        due_date=due_date,
+        status=ActionStatus.OPEN,
+        meeting_id=meeting_id,
+        decision_id=decision_id,
+        created_by=by,
+        created_at=at,
+        updated_at=at,
+    )
     session.add(action)
     session.flush()
     assert action.id is not None
@@ -221,23 +266,43 @@ def create_action(session: Session, group: TaskGroup, *, title: str, owners: Seq
     session.flush()
     row = ActionRow(action=action, owners=sorted(owner_ids), outcomes=outcome_list, districts=districts)
     changes: dict[str, Any] = {
-        "title": [None, title], "owners": [None, row.owners], "organisation": [None, organisation],
-        "due_date": [None, due_date], "outcomes": [None, outcome_list], "districts": [None, row.district_names],
+        "title": [None, title],
+        "owners": [None, row.owners],
+        "organisation": [None, organisation],
+        "due_date": [None, due_date],
+        "outcomes": [None, outcome_list],
+        "districts": [None, row.district_names],
     }
     if meeting_id is not None:
         changes["meeting_id"] = [None, meeting_id]
     if decision_id is not None:
         changes["decision"] = [None, _decision_label(session, decision_id)]
-    audit.record(session, group_id=group.id, entity="action", entity_id=action.id, user_id=by, at=at,
-                 verb="created", changes=changes)
+    audit.record(
+        session,
+        group_id=group.id,
+        entity="action",
+        entity_id=action.id,
+        user_id=by,
+        at=at,
+        verb="created",
+        changes=changes,
+    )
     return row
 
 
 _SCALARS = ("title", "organisation", "due_date", "status", "rag", "snoozed_until", "meeting_id")
 
 
-def update_action(session: Session, row: ActionRow, changes: dict[str, Any], *, by: str, at: datetime,
-                  note: str | None = None, verb: str = "updated") -> dict[str, list[Any]]:
+def update_action(
+    session: Session,
+    row: ActionRow,
+    changes: dict[str, Any],
+    *,
+    by: str,
+    at: datetime,
+    note: str | None = None,
+    verb: str = "updated",
+) -> dict[str, list[Any]]:
     """Applies `changes` to the action and returns what actually changed as {field: [old, new]}.
 
     Keys: title, organisation, due_date, status, rag, snoozed_until, meeting_id, decision_id, owners
@@ -269,8 +334,10 @@ def update_action(session: Session, row: ActionRow, changes: dict[str, Any], *, 
             action.completed_at = None
 
     if "decision_id" in changes and changes["decision_id"] != action.decision_id:
-        diff["decision"] = [_decision_label(session, action.decision_id),
-                            _decision_label(session, changes["decision_id"])]
+        diff["decision"] = [
+            _decision_label(session, action.decision_id),
+            _decision_label(session, changes["decision_id"]),
+        ]
         action.decision_id = changes["decision_id"]
 
     if "owners" in changes:
@@ -288,7 +355,9 @@ def update_action(session: Session, row: ActionRow, changes: dict[str, Any], *, 
             row.owners = new_owners
 
     if "outcomes" in changes:
-        new_outcomes = sorted(dict.fromkeys(Outcome(o) for o in changes["outcomes"]), key=_OUTCOME_ORDER.__getitem__)
+        new_outcomes = sorted(
+            dict.fromkeys(Outcome(o) for o in changes["outcomes"]), key=_OUTCOME_ORDER.__getitem__
+        )
         if new_outcomes != row.outcomes:
             diff["outcomes"] = [[o.value for o in row.outcomes], [o.value for o in new_outcomes]]
             for outcome in set(row.outcomes) - set(new_outcomes):
@@ -323,8 +392,17 @@ def update_action(session: Session, row: ActionRow, changes: dict[str, Any], *, 
         session.add(action)
         if note:
             session.add(ActionNote(action_id=action.id, text=note, author=by, created_at=at))
-        audit.record(session, group_id=action.group_id, entity="action", entity_id=action.id, user_id=by, at=at,
-                     verb=verb, changes=diff, note=note)
+        audit.record(
+            session,
+            group_id=action.group_id,
+            entity="action",
+            entity_id=action.id,
+            user_id=by,
+            at=at,
+            verb=verb,
+            changes=diff,
+            note=note,
+        )
         session.flush()
     return diff
 
@@ -336,13 +414,21 @@ def add_note(session: Session, row: ActionRow, text: str, *, by: str, at: dateti
     session.add(note)
     action.updated_at = at
     session.add(action)
-    audit.record(session, group_id=action.group_id, entity="action", entity_id=action.id, user_id=by, at=at,
-                 verb="note", note=text)
+    audit.record(
+        session,
+        group_id=action.group_id,
+        entity="action",
+        entity_id=action.id,
+        user_id=by,
+        at=at,
+        verb="note",
+        note=text,
+    )
     session.flush()
     return note
 
 
 def notes(session: Session, action_id: int) -> list[ActionNote]:
-    return list(session.exec(
-        select(ActionNote).where(ActionNote.action_id == action_id).order_by(col(ActionNote.id))
-    ))
+    return list(
+        session.exec(select(ActionNote).where(ActionNote.action_id == action_id).order_by(col(ActionNote.id)))
+    )

@@ -18,14 +18,41 @@ def get_group(session: Session, team_id: str, channel_id: str) -> TaskGroup | No
     ).first()
 
 
-def create_group(session: Session, *, team_id: str, channel_id: str, name: str, county: str | None,
-                 timezone: str, user_id: str, at: datetime, settings: dict[str, Any] | None = None) -> TaskGroup:
-    group = TaskGroup(team_id=team_id, channel_id=channel_id, name=name, county=county, timezone=timezone,
-                      settings=settings or {}, created_by=user_id, created_at=at, updated_at=at)
+def create_group(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    name: str,
+    county: str | None,
+    timezone: str,
+    user_id: str,
+    at: datetime,
+    settings: dict[str, Any] | None = None,
+) -> TaskGroup:
+    group = TaskGroup(
+        team_id=team_id,
+        channel_id=channel_id,
+        name=name,
+        county=county,
+        timezone=timezone,
+        settings=settings or {},
+        created_by=user_id,
+        created_at=at,
+        updated_at=at,
+    )
     session.add(group)
     session.flush()
-    audit.record(session, group_id=group.id, entity="task_group", entity_id=group.id, user_id=user_id, at=at,
-                 verb="created", changes={"name": [None, name], "county": [None, county], "timezone": [None, timezone]})
+    audit.record(
+        session,
+        group_id=group.id,
+        entity="task_group",
+        entity_id=group.id,
+        user_id=user_id,
+        at=at,
+        verb="created",
+        changes={"name": [None, name], "county": [None, county], "timezone": [None, timezone]},
+    )
     return group
 
 
@@ -33,7 +60,9 @@ def lock_group(session: Session, group_id: int) -> TaskGroup:
     """The group row, locked for this transaction and freshly read: serialises numbering and meeting
     state per group (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers)."""
     return session.exec(
-        select(TaskGroup).where(TaskGroup.id == group_id).with_for_update()
+        select(TaskGroup)
+        .where(TaskGroup.id == group_id)
+        .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
 
@@ -47,8 +76,9 @@ def take_number(session: Session, group_id: int, counter: str) -> int:
     return int(number)
 
 
-def update_group(session: Session, group: TaskGroup, changes: dict[str, Any], *, user_id: str,
-                 at: datetime) -> dict[str, list[Any]]:
+def update_group(
+    session: Session, group: TaskGroup, changes: dict[str, Any], *, user_id: str, at: datetime
+) -> dict[str, list[Any]]:
     before = {k: getattr(group, k) for k in changes}
     changed = audit.diff(before, changes)
     if changed:
@@ -56,20 +86,32 @@ def update_group(session: Session, group: TaskGroup, changes: dict[str, Any], *,
             setattr(group, k, v)
         group.updated_at = at
         session.add(group)
-        audit.record(session, group_id=group.id, entity="task_group", entity_id=group.id, user_id=user_id, at=at,
-                     verb="updated", changes=changed)
+        audit.record(
+            session,
+            group_id=group.id,
+            entity="task_group",
+            entity_id=group.id,
+            user_id=user_id,
+            at=at,
+            verb="updated",
+            changes=changed,
+        )
     return changed
 
 
 def list_districts(session: Session, group_id: int) -> list[District]:
-    return list(session.exec(
-        select(District).where(District.group_id == group_id, col(District.removed_at).is_(None))
-        .order_by(col(District.position), col(District.name))
-    ))
+    return list(
+        session.exec(
+            select(District)
+            .where(District.group_id == group_id, col(District.removed_at).is_(None))
+            .order_by(col(District.position), col(District.name))
+        )
+    )
 
 
-def set_districts(session: Session, group: TaskGroup, names: Sequence[tuple[str, str]], *, user_id: str,
-                  at: datetime) -> tuple[list[str], list[str]]:
+def set_districts(
+    session: Session, group: TaskGroup, names: Sequence[tuple[str, str]], *, user_id: str, at: datetime
+) -> tuple[list[str], list[str]]:
     """Makes the group's districts exactly `names` ((name, slug) pairs). Removed ones are kept, marked removed,
     so old actions still show where they were. Returns (added, removed) names."""
     existing = {d.slug: d for d in session.exec(select(District).where(District.group_id == group.id))}
@@ -92,39 +134,66 @@ def set_districts(session: Session, group: TaskGroup, names: Sequence[tuple[str,
             session.add(d)
             removed.append(d.name)
     if added or removed:
-        audit.record(session, group_id=group.id, entity="task_group", entity_id=group.id, user_id=user_id, at=at,
-                     verb="districts", changes={"added": added, "removed": removed})
+        audit.record(
+            session,
+            group_id=group.id,
+            entity="task_group",
+            entity_id=group.id,
+            user_id=user_id,
+            at=at,
+            verb="districts",
+            changes={"added": added, "removed": removed},
+        )
     session.flush()
     return added, removed
 
 
 def get_member(session: Session, group_id: int, user_id: str) -> Member | None:
     return session.exec(
-        select(Member).where(Member.group_id == group_id, Member.user_id == user_id, col(Member.removed_at).is_(None))
+        select(Member).where(
+            Member.group_id == group_id, Member.user_id == user_id, col(Member.removed_at).is_(None)
+        )
     ).first()
 
 
 def list_members(session: Session, group_id: int) -> list[Member]:
-    return list(session.exec(
-        select(Member).where(Member.group_id == group_id, col(Member.removed_at).is_(None))
-        .order_by(col(Member.organisation), col(Member.display_name), col(Member.user_id))
-    ))
+    return list(
+        session.exec(
+            select(Member)
+            .where(Member.group_id == group_id, col(Member.removed_at).is_(None))
+            .order_by(col(Member.organisation), col(Member.display_name), col(Member.user_id))
+        )
+    )
 
 
 def chairs(session: Session, group_id: int) -> list[Member]:
     return [m for m in list_members(session, group_id) if m.role == Role.CHAIR]
 
 
-def upsert_member(session: Session, group: TaskGroup, user_id: str, *, by: str, at: datetime,
-                  organisation: str | None = None, role: Role | None = None,
-                  display_name: str | None = None) -> tuple[Member, dict[str, list[Any]]]:
+def upsert_member(
+    session: Session,
+    group: TaskGroup,
+    user_id: str,
+    *,
+    by: str,
+    at: datetime,
+    organisation: str | None = None,
+    role: Role | None = None,
+    display_name: str | None = None,
+) -> tuple[Member, dict[str, list[Any]]]:
     """Adds or updates a member; returns it and what changed (empty when nothing did)."""
-    member = session.exec(select(Member).where(Member.group_id == group.id, Member.user_id == user_id)).first()
+    member = session.exec(
+        select(Member).where(Member.group_id == group.id, Member.user_id == user_id)
+    ).first()
     created = member is None or member.removed_at is not None
     if member is None:
         member = Member(group_id=group.id, user_id=user_id, created_at=at)
-    before = {"organisation": member.organisation, "role": member.role, "display_name": member.display_name,
-              "removed_at": member.removed_at}
+    before = {
+        "organisation": member.organisation,
+        "role": member.role,
+        "display_name": member.display_name,
+        "removed_at": member.removed_at,
+    }
     after: dict[str, Any] = {"removed_at": None}
     if organisation is not None:
         after["organisation"] = organisation
@@ -140,13 +209,29 @@ def upsert_member(session: Session, group: TaskGroup, user_id: str, *, by: str, 
     session.add(member)
     session.flush()
     if changed or created:
-        audit.record(session, group_id=group.id, entity="member", entity_id=member.id, user_id=by, at=at,
-                     verb="added" if created else "updated", changes=changed)
+        audit.record(
+            session,
+            group_id=group.id,
+            entity="member",
+            entity_id=member.id,
+            user_id=by,
+            at=at,
+            verb="added" if created else "updated",
+            changes=changed,
+        )
     return member, changed
 
 
 def remove_member(session: Session, group: TaskGroup, member: Member, *, by: str, at: datetime) -> None:
     member.removed_at = at
     session.add(member)
-    audit.record(session, group_id=group.id, entity="member", entity_id=member.id, user_id=by, at=at,
-                 verb="removed", changes={"user_id": [member.user_id, None]})
+    audit.record(
+        session,
+        group_id=group.id,
+        entity="member",
+        entity_id=member.id,
+        user_id=by,
+        at=at,
+        verb="removed",
+        changes={"user_id": [member.user_id, None]},
+    )

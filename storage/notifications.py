@@ -34,9 +34,13 @@ MAX_ATTEMPTS = 8
 MAX_PAUSE = timedelta(hours=1)
 ERROR_LIMIT = 500  # the column's size
 
-PENDING, SENDING, SENT, FAILED, SKIPPED = (NotificationStatus.PENDING, NotificationStatus.SENDING,
-                                           NotificationStatus.SENT, NotificationStatus.FAILED,
-                                           NotificationStatus.SKIPPED)
+PENDING, SENDING, SENT, FAILED, SKIPPED = (
+    NotificationStatus.PENDING,
+    NotificationStatus.SENDING,
+    NotificationStatus.SENT,
+    NotificationStatus.FAILED,
+    NotificationStatus.SKIPPED,
+)
 
 
 @dataclass
@@ -80,9 +84,18 @@ def _insert(session: Session) -> Any:
 def plan(session: Session, rows: Iterable[Planned], *, now: datetime) -> int:
     """Inserts the rows whose key is new; returns how many were new. Safe to repeat, from any process."""
     values = [
-        {"idempotency_key": r.key, "kind": r.kind, "group_id": r.group_id, "recipient": r.recipient,
-         "for_date": r.for_date, "due_at": r.due_at, "payload": r.payload, "status": PENDING,
-         "attempts": 0, "created_at": now}
+        {
+            "idempotency_key": r.key,
+            "kind": r.kind,
+            "group_id": r.group_id,
+            "recipient": r.recipient,
+            "for_date": r.for_date,
+            "due_at": r.due_at,
+            "payload": r.payload,
+            "status": PENDING,
+            "attempts": 0,
+            "created_at": now,
+        }
         for r in rows
     ]
     if not values:
@@ -103,8 +116,12 @@ def first_planning_of(session: Session, day: date, *, now: datetime) -> bool:
     Lets the ticker tell a post missed while the bot was down (planned late by the day's first run: send it
     once) from one that only became due after the morning run (an action added at 14:00: wait for tomorrow).
     """
-    stmt = (_insert(session)(ProcessedRequest).values(key=f"planned:{day.isoformat()}", at=now)
-            .on_conflict_do_nothing(index_elements=["key"]).returning(col(ProcessedRequest.key)))
+    stmt = (
+        _insert(session)(ProcessedRequest)
+        .values(key=f"planned:{day.isoformat()}", at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(col(ProcessedRequest.key))
+    )
     return bool(session.exec(stmt).all())
 
 
@@ -114,8 +131,11 @@ def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), 500):
         chunk = list(keys[start : start + 500])
-        found.update(session.exec(select(Notification.idempotency_key).where(
-            col(Notification.idempotency_key).in_(chunk))))
+        found.update(
+            session.exec(
+                select(Notification.idempotency_key).where(col(Notification.idempotency_key).in_(chunk))
+            )
+        )
     return found
 
 
@@ -131,15 +151,26 @@ def _claimable(now: datetime, kinds: Sequence[str] | None, due_by: datetime | No
     return where
 
 
-def claim(engine: Engine, *, now: datetime, limit: int = 50, lease: timedelta = DEFAULT_LEASE,
-          kinds: Sequence[str] | None = None, due_by: datetime | None = None) -> list[Claimed]:
+def claim(
+    engine: Engine,
+    *,
+    now: datetime,
+    limit: int = 50,
+    lease: timedelta = DEFAULT_LEASE,
+    kinds: Sequence[str] | None = None,
+    due_by: datetime | None = None,
+) -> list[Claimed]:
     """Claims up to `limit` due rows for this process, in one short transaction of its own.
 
     `due_by` lets an operator's `jobs run` take rows due later today; by default rows due by `now`.
     """
     with session_scope(engine) as session:
-        query = (select(Notification).where(*_claimable(now, kinds, due_by))
-                 .order_by(col(Notification.due_at), col(Notification.id)).limit(limit))
+        query = (
+            select(Notification)
+            .where(*_claimable(now, kinds, due_by))
+            .order_by(col(Notification.due_at), col(Notification.id))
+            .limit(limit)
+        )
         if session.get_bind().dialect.name == "postgresql":
             # Rows another replica is claiming right now are passed over, not waited for.
             query = query.with_for_update(skip_locked=True)
@@ -149,18 +180,30 @@ def claim(engine: Engine, *, now: datetime, limit: int = 50, lease: timedelta = 
             if row.attempts >= MAX_ATTEMPTS:
                 # Only a row whose process kept dying mid-delivery gets here: stop retrying it.
                 row.status, row.lease_until = FAILED, None
-                row.last_error = _reason(f"gave up after {row.attempts} attempts (the sending process stopped "
-                                         f"each time); last error: {row.last_error or 'none'}")
+                row.last_error = _reason(
+                    f"gave up after {row.attempts} attempts (the sending process stopped "
+                    f"each time); last error: {row.last_error or 'none'}"
+                )
                 session.add(row)
                 continue
             row.status = SENDING
             row.attempts += 1
             row.lease_until = now + lease
             session.add(row)
-            claimed.append(Claimed(id=row.id, key=row.idempotency_key, kind=row.kind,  # type: ignore[arg-type]
-                                   recipient=row.recipient, group_id=row.group_id, for_date=row.for_date,
-                                   due_at=row.due_at, payload=dict(row.payload or {}), attempt=row.attempts,
-                                   lease_until=row.lease_until))
+            claimed.append(
+                Claimed(
+                    id=row.id,
+                    key=row.idempotency_key,
+                    kind=row.kind,  # type: ignore[arg-type]
+                    recipient=row.recipient,
+                    group_id=row.group_id,
+                    for_date=row.for_date,
+                    due_at=row.due_at,
+                    payload=dict(row.payload or {}),
+                    attempt=row.attempts,
+                    lease_until=row.lease_until,
+                )
+            )
         return claimed
 
 
@@ -169,8 +212,11 @@ def _finish(engine: Engine, item: Claimed, values: dict[str, Any]) -> bool:
     with session_scope(engine) as session:
         result = session.exec(
             update(Notification)
-            .where(col(Notification.id) == item.id, col(Notification.status) == SENDING,
-                   col(Notification.attempts) == item.attempt)
+            .where(
+                col(Notification.id) == item.id,
+                col(Notification.status) == SENDING,
+                col(Notification.attempts) == item.attempt,
+            )
             .values(**values)
         )
         return bool(result.rowcount)
@@ -206,7 +252,9 @@ def retry_later(engine: Engine, item: Claimed, reason: str, *, now: datetime) ->
     if item.attempt >= MAX_ATTEMPTS:
         return mark_failed(engine, item, f"gave up after {item.attempt} attempts: {reason}")
     pause = min(timedelta(minutes=2 ** (item.attempt - 1)), MAX_PAUSE)
-    return _finish(engine, item, {"status": PENDING, "lease_until": now + pause, "last_error": _reason(reason)})
+    return _finish(
+        engine, item, {"status": PENDING, "lease_until": now + pause, "last_error": _reason(reason)}
+    )
 
 
 def skip_stale(engine: Engine, *, today: date, reason: str | None = None) -> int:
@@ -215,9 +263,13 @@ def skip_stale(engine: Engine, *, today: date, reason: str | None = None) -> int
         result = session.exec(
             update(Notification)
             .where(col(Notification.status).in_([PENDING, SENDING]), col(Notification.for_date) < today)
-            .values(status=SKIPPED, lease_until=None,
-                    last_error=reason or f"missed: it was due on an earlier day than {today.isoformat()} "
-                    "(the bot was not running); not sent late")
+            .values(
+                status=SKIPPED,
+                lease_until=None,
+                last_error=reason
+                or f"missed: it was due on an earlier day than {today.isoformat()} "
+                "(the bot was not running); not sent late",
+            )
         )
         return int(result.rowcount or 0)
 
@@ -237,13 +289,21 @@ def _group_scope(group_id: int, member_ids: Sequence[str]) -> Any:
     # Owner digests span groups (group_id is NULL): they belong to a group's view through its members.
     scope = col(Notification.group_id) == group_id
     if member_ids:
-        scope = or_(scope, and_(col(Notification.group_id).is_(None),
-                                col(Notification.recipient).in_(list(member_ids))))
+        scope = or_(
+            scope,
+            and_(col(Notification.group_id).is_(None), col(Notification.recipient).in_(list(member_ids))),
+        )
     return scope
 
 
-def recent(session: Session, group_id: int, member_ids: Sequence[str], *, limit: int = 15,
-           statuses: Sequence[NotificationStatus] | None = None) -> list[Notification]:
+def recent(
+    session: Session,
+    group_id: int,
+    member_ids: Sequence[str],
+    *,
+    limit: int = 15,
+    statuses: Sequence[NotificationStatus] | None = None,
+) -> list[Notification]:
     """The group's latest outbox rows, newest first (for `/ecm status`)."""
     query = select(Notification).where(_group_scope(group_id, member_ids))
     if statuses:
@@ -251,14 +311,20 @@ def recent(session: Session, group_id: int, member_ids: Sequence[str], *, limit:
     return list(session.exec(query.order_by(col(Notification.id).desc()).limit(limit)))
 
 
-def status_counts(session: Session, group_id: int, member_ids: Sequence[str], *,
-                  since: date) -> dict[NotificationStatus, int]:
-    query = (select(Notification.status, func.count(col(Notification.id)))
-             .where(_group_scope(group_id, member_ids), col(Notification.for_date) >= since)
-             .group_by(col(Notification.status)))
+def status_counts(
+    session: Session, group_id: int, member_ids: Sequence[str], *, since: date
+) -> dict[NotificationStatus, int]:
+    query = (
+        select(Notification.status, func.count(col(Notification.id)))
+        .where(_group_scope(group_id, member_ids), col(Notification.for_date) >= since)
+        .group_by(col(Notification.status))
+    )
     return {NotificationStatus(s): int(n) for s, n in session.exec(query)}
 
 
 def pending_count(session: Session) -> int:
-    return int(session.exec(select(func.count(col(Notification.id))).where(
-        col(Notification.status).in_([PENDING, SENDING]))).one())
+    return int(
+        session.exec(
+            select(func.count(col(Notification.id))).where(col(Notification.status).in_([PENDING, SENDING]))
+        ).one()
+    )

@@ -57,8 +57,9 @@ def chaser_settings(group: TaskGroup) -> ChaserSettings:
     return ChaserSettings(**values)
 
 
-def update_chaser_settings(session: Session, group: TaskGroup, changes: dict[str, Any], *, user_id: str,
-                           at: datetime) -> dict[str, list[Any]]:
+def update_chaser_settings(
+    session: Session, group: TaskGroup, changes: dict[str, Any], *, user_id: str, at: datetime
+) -> dict[str, list[Any]]:
     """Sets the given settings (already validated), audits them, and returns {name: [old, new]}."""
     for name, value in changes.items():
         if not _valid(name, value):
@@ -76,6 +77,14 @@ def update_chaser_settings(session: Session, group: TaskGroup, changes: dict[str
     group.settings = stored  # a new dict, so SQLAlchemy sees the JSON change
     group.updated_at = at
     session.add(group)
-    audit.record(session, group_id=group.id, entity="task_group", entity_id=group.id, user_id=user_id, at=at,
-                 verb="settings", changes=changed)
+    audit.record(
+        session,
+        group_id=group.id,
+        entity="task_group",
+        entity_id=group.id,
+        user_id=user_id,
+        at=at,
+        verb="settings",
+        changes=changed,
+    )
     return changed

@@ -28,18 +28,37 @@ def group_of(session: Session, ws: OfflineWorkspace, channel: str | None = None)
     return group
 
 
-def make_actions(ws: OfflineWorkspace, count: int, *, user: str = "sam", due: date | None = None,
-                 outcomes: list[Outcome] | None = None, district: str | None = None,
-                 at: datetime | None = None) -> None:
+def make_actions(
+    ws: OfflineWorkspace,
+    count: int,
+    *,
+    user: str = "sam",
+    due: date | None = None,
+    outcomes: list[Outcome] | None = None,
+    district: str | None = None,
+    at: datetime | None = None,
+) -> None:
     """Adds actions straight through storage (fast), all owned by `user`."""
     user_id = ws.user(user)
     with db(ws) as session:
         group = group_of(session, ws)
-        district_ids = [d.id for d in list_districts(session, group.id) if d.slug == district] if district else []
+        district_ids = (
+            [d.id for d in list_districts(session, group.id) if d.slug == district] if district else []
+        )
         for i in range(count):
-            store.create_action(session, group, title=f"Action number {i + 1}", owners=[user_id], organisation="Chorley",
-                                due_date=due, outcomes=outcomes or [], district_ids=district_ids,  # type: ignore[arg-type]
-                                countywide=False, by=user_id, at=at or ws.clock.now())
+            store.create_action(
+                session,
+                group,
+                title=f"Action number {i + 1}",
+                owners=[user_id],
+                organisation="Chorley",
+                due_date=due,
+                outcomes=outcomes or [],
+                district_ids=district_ids,  # type: ignore[arg-type]
+                countywide=False,
+                by=user_id,
+                at=at or ws.clock.now(),
+            )
 
 
 def action(ws: OfflineWorkspace, number: int, channel: str | None = None) -> store.ActionRow:
@@ -57,9 +76,13 @@ def action_count(ws: OfflineWorkspace) -> int:
 def audit_trail(ws: OfflineWorkspace, number: int) -> list[AuditEvent]:
     row = action(ws, number)
     with db(ws) as session:
-        return list(session.exec(select(AuditEvent).where(AuditEvent.entity == "action",
-                                                          AuditEvent.entity_id == row.action.id)
-                                 .order_by(col(AuditEvent.id))))
+        return list(
+            session.exec(
+                select(AuditEvent)
+                .where(AuditEvent.entity == "action", AuditEvent.entity_id == row.action.id)
+                .order_by(col(AuditEvent.id))
+            )
+        )
 
 
 def error_text(out: Exchange) -> str:

@@ -60,15 +60,24 @@ def pg_schema() -> Iterator[str | None]:
 
 def _truncate_all(engine: Engine) -> None:
     with engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"))]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
         if tables:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            )
 
 
 @pytest.fixture(params=BACKENDS)
-def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
-           pg_schema: str | None) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, pg_schema: str | None
+) -> Iterator[Engine]:
     if request.param == "sqlite":
         path = tmp_path / "ecm.db"
         shutil.copy(sqlite_template, path)
@@ -115,8 +124,11 @@ def group(ws: OfflineWorkspace) -> OfflineWorkspace:
     """A Lancashire task group chaired by `chair`, with a few registered members."""
     out = ws.command('setup name:"Lancashire ECM Task Group" preset:lancashire', user="chair")
     assert not out.is_error, out.text
-    for name, where in [("sam", "district:chorley"), ("priya", "district:south-ribble"),
-                        ("dev", 'org:"Lancashire Constabulary"')]:
+    for name, where in [
+        ("sam", "district:chorley"),
+        ("priya", "district:south-ribble"),
+        ("dev", 'org:"Lancashire Constabulary"'),
+    ]:
         out = ws.command(f"member @{name} {where}", user="chair")
         assert not out.is_error, out.text
     ws.standin.messages.clear()

@@ -57,13 +57,18 @@ def err(out: Exchange, *fragments: str) -> Exchange:
 def meetings(ws: OfflineWorkspace) -> list[Meeting]:
     with db(ws) as session:
         group = group_of(session, ws)
-        return list(session.exec(select(Meeting).where(Meeting.group_id == group.id).order_by(col(Meeting.id))))
+        return list(
+            session.exec(select(Meeting).where(Meeting.group_id == group.id).order_by(col(Meeting.id)))
+        )
 
 
 def attendance_rows(ws: OfflineWorkspace, meeting_id: int) -> list[Attendance]:
     with db(ws) as session:
-        return list(session.exec(select(Attendance).where(Attendance.meeting_id == meeting_id)
-                                 .order_by(col(Attendance.id))))
+        return list(
+            session.exec(
+                select(Attendance).where(Attendance.meeting_id == meeting_id).order_by(col(Attendance.id))
+            )
+        )
 
 
 def audit_events(ws: OfflineWorkspace, entity: str, verb: str | None = None) -> list[AuditEvent]:
@@ -81,8 +86,10 @@ def table_counts(ws: OfflineWorkspace) -> dict[str, int]:
     from storage.models import Action, Decision, MeetingNote, MeetingSchedule
 
     with db(ws) as session:
-        return {model.__name__: int(session.exec(select(func.count()).select_from(model)).one())
-                for model in (Meeting, Attendance, Decision, MeetingNote, MeetingSchedule, Action, AuditEvent)}
+        return {
+            model.__name__: int(session.exec(select(func.count()).select_from(model)).one())
+            for model in (Meeting, Attendance, Decision, MeetingNote, MeetingSchedule, Action, AuditEvent)
+        }
 
 
 def at(*args: int) -> datetime:
@@ -100,8 +107,10 @@ def mrkdwn(out: Exchange) -> str:
     """Everything Slack would parse as mrkdwn: fallback texts and every block but plain-text headers."""
     from bot.offline import block_text
 
-    return "\n".join([m.text for m in out.messages]
-                     + [block_text([b for b in m.blocks if b.get("type") != "header"]) for m in out.messages])
+    return "\n".join(
+        [m.text for m in out.messages]
+        + [block_text([b for b in m.blocks if b.get("type") != "header"]) for m in out.messages]
+    )
 
 
 def readable(out: Exchange, ws: OfflineWorkspace) -> str:

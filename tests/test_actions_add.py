@@ -20,8 +20,10 @@ from tests.actions_support import (
 
 def test_add_full(group: OfflineWorkspace) -> None:
     ws = group
-    out = ws.command("add Audit school nurse referrals @sam due:28/02/2027 outcome:healthy,safe "
-                     "district:chorley,preston", user="priya")
+    out = ws.command(
+        "add Audit school nurse referrals @sam due:28/02/2027 outcome:healthy,safe district:chorley,preston",
+        user="priya",
+    )
     assert not out.is_error, out.text
     assert len(out.posted) == 1 and not out.ephemeral
     post = out.posted[0]
@@ -51,7 +53,12 @@ def test_add_defaults_and_numbering(group: OfflineWorkspace) -> None:
     assert not out.is_error, out.text
     row = action(ws, 1)
     assert row.owners == [ws.user("dev")] and row.action.organisation == "Lancashire Constabulary"
-    assert row.action.due_date is None and row.outcomes == [] and row.districts == [] and not row.action.countywide
+    assert (
+        row.action.due_date is None
+        and row.outcomes == []
+        and row.districts == []
+        and not row.action.countywide
+    )
     out = ws.command("ADD Second one DUE:friday Outcome:EWB district:all", user="sam")
     assert not out.is_error, out.text
     row = action(ws, 2)
@@ -74,7 +81,11 @@ def test_add_owners_and_org(group: OfflineWorkspace) -> None:
     assert action(ws, 3).action.organisation == "Lancashire Constabulary"
     # An owner with no registered organisation: saved without one, and told so privately.
     out = ws.command("add Someone new @newbie", user="chair")
-    assert out.posted and out.ephemeral and "no registered organisation" in out.ephemeral[0].blocks[0]["text"]["text"]
+    assert (
+        out.posted
+        and out.ephemeral
+        and "no registered organisation" in out.ephemeral[0].blocks[0]["text"]["text"]
+    )
     assert action(ws, 4).action.organisation == ""
 
 
@@ -91,8 +102,10 @@ def test_past_due_date_accepted_with_warning(group: OfflineWorkspace) -> None:
 
 def test_curly_quotes(group: OfflineWorkspace) -> None:
     ws = group
-    out = ws.command("add \u201cMap youth provision\u201d org:\u201cLancashire County Council\u201d due:\u201c28 Aug 2027\u201d",
-                     user="sam")
+    out = ws.command(
+        "add \u201cMap youth provision\u201d org:\u201cLancashire County Council\u201d due:\u201c28 Aug 2027\u201d",
+        user="sam",
+    )
     assert not out.is_error, out.text
     row = action(ws, 1)
     assert row.action.title == "Map youth provision"
@@ -133,16 +146,31 @@ def test_open_meeting_and_decision_are_linked(group: OfflineWorkspace) -> None:
     ws = group
     with db(ws) as s:
         g = group_of(s, ws)
-        meeting = Meeting(group_id=g.id, title="November task group", status=MeetingStatus.OPEN,  # type: ignore[arg-type]
-                          created_at=ws.clock.now(), started_at=ws.clock.now())
+        meeting = Meeting(
+            group_id=g.id,
+            title="November task group",
+            status=MeetingStatus.OPEN,  # type: ignore[arg-type]
+            created_at=ws.clock.now(),
+            started_at=ws.clock.now(),
+        )
         s.add(meeting)
         s.flush()
-        s.add(Decision(group_id=g.id, number=3, meeting_id=meeting.id, text="Agree the pathway & plan",  # type: ignore[arg-type]
-                       recorded_by=ws.user("chair"), created_at=ws.clock.now()))
+        s.add(
+            Decision(
+                group_id=g.id,
+                number=3,
+                meeting_id=meeting.id,
+                text="Agree the pathway & plan",  # type: ignore[arg-type]
+                recorded_by=ws.user("chair"),
+                created_at=ws.clock.now(),
+            )
+        )
         meeting_id = meeting.id
     out = ws.command("add Write the pathway decision:D3 due:end of month", user="sam")
     assert not out.is_error, out.text
-    assert "D3" in out.text and "Agree the pathway &amp; plan" in out.text and "November task group" in out.text
+    assert (
+        "D3" in out.text and "Agree the pathway &amp; plan" in out.text and "November task group" in out.text
+    )
     row = action(ws, 1)
     assert row.action.meeting_id == meeting_id and row.action.decision_id is not None
     out = ws.command("add Another decision:3", user="sam")
@@ -188,7 +216,15 @@ def test_date_error_shows_examples(group: OfflineWorkspace) -> None:
 
 
 def test_channel_not_set_up(ws: OfflineWorkspace) -> None:
-    for command in ("add Something", "actions", "show 1", "update 1 rag:red", "done 1", "reopen 1", "drop 1 \"x\""):
+    for command in (
+        "add Something",
+        "actions",
+        "show 1",
+        "update 1 rag:red",
+        "done 1",
+        "reopen 1",
+        'drop 1 "x"',
+    ):
         text = error_text(ws.command(command, user="sam"))
         assert "/ecm setup" in text, command
     assert action_count(ws) == 0
@@ -203,14 +239,18 @@ def test_fallback_text_is_escaped(group: OfflineWorkspace) -> None:
     out = group.command("add Fix <!channel> now", user="sam")
     assert "<!channel>" not in out.posted[0].text
     with db(group) as s:
-        created = list(s.exec(select(AuditEvent).where(AuditEvent.entity == "action").order_by(col(AuditEvent.id))))
+        created = list(
+            s.exec(select(AuditEvent).where(AuditEvent.entity == "action").order_by(col(AuditEvent.id)))
+        )
     assert created[0].at == datetime.fromisoformat("2026-11-23T09:30:00+00:00")
 
 
 def test_district_names_are_escaped_in_error_replies(ws: OfflineWorkspace) -> None:
     # District names are user text: a chair can type `&`, `<` or @here into them (as Slack sends them).
-    out = ws.command('setup name:"Odd" districts:"Hinckley &amp; Bosworth, &lt;Evil&gt;, <!here> Town, Here Again"',
-                     user="chair")
+    out = ws.command(
+        'setup name:"Odd" districts:"Hinckley &amp; Bosworth, &lt;Evil&gt;, <!here> Town, Here Again"',
+        user="chair",
+    )
     assert not out.is_error, out.text
     for command, expected in [
         ("add Thing district:narnia", "no district"),  # the list of districts in the usage line

@@ -17,7 +17,9 @@ from tests.actions_support import (
 
 
 def seed(ws: OfflineWorkspace) -> None:
-    out = ws.command("add Audit school nurse referrals due:28/02/2027 outcome:healthy district:chorley", user="sam")
+    out = ws.command(
+        "add Audit school nurse referrals due:28/02/2027 outcome:healthy district:chorley", user="sam"
+    )
     assert out.posted, out.text
     out = ws.command("add Youth provision map @priya due:end of month", user="chair")
     assert out.posted, out.text
@@ -36,7 +38,11 @@ def test_show(group: OfflineWorkspace) -> None:
     text = out.text
     assert "Action #1" in text and "Audit school nurse referrals" in text
     assert f"*Owners:* <@{ws.user('sam')}>" in text and "*Organisation:* Chorley" in text
-    assert "*Due:* Sun 28 Feb 2027" in text and "*Outcomes:* Be Healthy" in text and "*Districts:* Chorley" in text
+    assert (
+        "*Due:* Sun 28 Feb 2027" in text
+        and "*Outcomes:* Be Healthy" in text
+        and "*Districts:* Chorley" in text
+    )
     assert "RAG:* :large_green_square: green" in text
     assert "*Progress notes (1)*" in text and "Spoke to the GPs" in text
     assert "*History*" in text and "added this action" in text and "RAG: — → green" in text
@@ -66,8 +72,11 @@ def test_show_bad_input(group: OfflineWorkspace) -> None:
 def test_update_many_fields(group: OfflineWorkspace) -> None:
     ws = group
     seed(ws)
-    out = ws.command('update 1 "Forms agreed with GPs" due:15/01/2027 status:in progress rag:a '
-                     "outcome:safe,healthy district:all org:preston owner:@sam,@dev", user="sam")
+    out = ws.command(
+        'update 1 "Forms agreed with GPs" due:15/01/2027 status:in progress rag:a '
+        "outcome:safe,healthy district:all org:preston owner:@sam,@dev",
+        user="sam",
+    )
     assert not out.is_error, out.text
     assert len(out.posted) == 1 and not out.ephemeral
     text = out.text
@@ -84,7 +93,9 @@ def test_update_many_fields(group: OfflineWorkspace) -> None:
     assert row.outcomes == [Outcome.BE_HEALTHY, Outcome.STAY_SAFE] and row.action.organisation == "Preston"
     assert sorted(row.owners) == sorted([ws.user("sam"), ws.user("dev")])
     event = audit_trail(ws, 1)[-1]
-    assert event.verb == "updated" and event.user_id == ws.user("sam") and event.note == "Forms agreed with GPs"
+    assert (
+        event.verb == "updated" and event.user_id == ws.user("sam") and event.note == "Forms agreed with GPs"
+    )
     assert event.changes["status"] == ["open", "in-progress"]
     assert event.changes["due_date"] == ["2027-02-28", "2027-01-15"]
     assert event.changes["districts"] == [["Chorley"], "countywide"]
@@ -93,9 +104,13 @@ def test_update_many_fields(group: OfflineWorkspace) -> None:
 def test_update_status_words_and_clearing(group: OfflineWorkspace) -> None:
     ws = group
     seed(ws)
-    for word, expected in [("wip", ActionStatus.IN_PROGRESS), ("blocked", ActionStatus.BLOCKED),
-                           ('"in progress"', ActionStatus.IN_PROGRESS), ("open", ActionStatus.OPEN),
-                           ("progress", ActionStatus.IN_PROGRESS)]:
+    for word, expected in [
+        ("wip", ActionStatus.IN_PROGRESS),
+        ("blocked", ActionStatus.BLOCKED),
+        ('"in progress"', ActionStatus.IN_PROGRESS),
+        ("open", ActionStatus.OPEN),
+        ("progress", ActionStatus.IN_PROGRESS),
+    ]:
         ws.command("update 1 status:open", user="sam")
         out = ws.command(f"update 1 status:{word}", user="sam")
         assert not out.is_error, (word, out.text)
@@ -105,7 +120,9 @@ def test_update_status_words_and_clearing(group: OfflineWorkspace) -> None:
     out = ws.command("update 1 due:none rag:none district:none outcome:none", user="sam")
     assert "due: Sun 28 Feb 2027 → —" in out.text and "RAG: red → —" in out.text
     row = action(ws, 1)
-    assert row.action.due_date is None and row.action.rag is None and row.districts == [] and row.outcomes == []
+    assert (
+        row.action.due_date is None and row.action.rag is None and row.districts == [] and row.outcomes == []
+    )
 
 
 def test_update_status_done_via_update(group: OfflineWorkspace) -> None:
@@ -145,8 +162,15 @@ def test_update_decision_link(group: OfflineWorkspace) -> None:
     seed(ws)
     with db(ws) as s:
         g = group_of(s, ws)
-        s.add(Decision(group_id=g.id, number=2, text="Map provision", recorded_by=ws.user("chair"),  # type: ignore[arg-type]
-                       created_at=ws.clock.now()))
+        s.add(
+            Decision(
+                group_id=g.id,
+                number=2,
+                text="Map provision",
+                recorded_by=ws.user("chair"),  # type: ignore[arg-type]
+                created_at=ws.clock.now(),
+            )
+        )
     out = ws.command("update 1 decision:D2", user="sam")
     assert "decision: — → D2" in out.text
     assert "no decision D7" in error_text(ws.command("update 1 decision:D7", user="sam"))
@@ -199,8 +223,10 @@ def test_update_bad_input(group: OfflineWorkspace) -> None:
 def test_update_escapes(group: OfflineWorkspace) -> None:
     ws = group
     seed(ws)
-    out = ws.command('update 1 "Told <!channel> &amp; &lt;@U0FORGED&gt;" title:"New &lt;b&gt; title &amp; more"',
-                     user="sam")
+    out = ws.command(
+        'update 1 "Told <!channel> &amp; &lt;@U0FORGED&gt;" title:"New &lt;b&gt; title &amp; more"',
+        user="sam",
+    )
     assert "<!channel>" not in out.text and "<@U0FORGED" not in out.text
     # The typed-out mention is shown as text (broken up so it can never become a real mention).
     assert "&lt;\u200b@U0FORGED&gt;" in out.text and "New &lt;b&gt; title &amp; more" in out.text
@@ -292,12 +318,19 @@ def test_another_channels_actions_are_invisible(group: OfflineWorkspace) -> None
     ws = group
     seed(ws)  # #1 and #2 here
     other = ws.standin.add_channel("other")
-    assert not ws.command('setup name:"Leicestershire" preset:leicestershire', user="chair", channel=other).is_error
+    assert not ws.command(
+        'setup name:"Leicestershire" preset:leicestershire', user="chair", channel=other
+    ).is_error
     for i in range(3):
         assert ws.command(f"add Other channel action {i} @sam", user="chair", channel=other).posted
     # #3 exists only in the other channel.
-    for command, user in [("show 3", "sam"), ("update 3 rag:red", "sam"), ("done 3", "sam"),
-                          ("reopen 3", "sam"), ('drop 3 "x"', "chair")]:
+    for command, user in [
+        ("show 3", "sam"),
+        ("update 3 rag:red", "sam"),
+        ("done 3", "sam"),
+        ("reopen 3", "sam"),
+        ('drop 3 "x"', "chair"),
+    ]:
         text = error_text(ws.command(command, user=user))
         assert "There is no action #3 in this task group." in text, command
     # #1 here and #1 there are different actions.

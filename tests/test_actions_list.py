@@ -34,7 +34,10 @@ def buttons(out: Exchange) -> dict[str, str]:
 def seed(ws: OfflineWorkspace) -> None:
     for command, user in [
         ("add Overdue safe chorley due:20/11/2026 outcome:safe district:chorley", "sam"),  # 1
-        ("add Soon healthy+safe preston @priya @sam due:25/11/2026 outcome:healthy,safe district:preston", "priya"),  # 2
+        (
+            "add Soon healthy+safe preston @priya @sam due:25/11/2026 outcome:healthy,safe district:preston",
+            "priya",
+        ),  # 2
         ("add Countywide econ outcome:economic district:all", "dev"),  # 3
         ("add Later wyre due:20/01/2027 district:wyre", "dev"),  # 4
         ("add Done one due:10/11/2026 outcome:safe district:chorley", "sam"),  # 5
@@ -90,8 +93,12 @@ def test_grouped_by_outcome_district_owner(group: OfflineWorkspace) -> None:
     seed(ws)
     out = ws.command("actions by:outcome", user="sam")
     text = out.text
-    assert text.index("*Be Healthy* (1 action)") < text.index("*Stay Safe* (2 actions)") \
-        < text.index("*Achieve Economic Well-being* (1 action)") < text.index("*No outcome* (1 action)")
+    assert (
+        text.index("*Be Healthy* (1 action)")
+        < text.index("*Stay Safe* (2 actions)")
+        < text.index("*Achieve Economic Well-being* (1 action)")
+        < text.index("*No outcome* (1 action)")
+    )
     assert numbers(out) == [2, 1, 2, 3, 4]  # #2 is under both of its outcomes
     assert "1 action with more than one outcome appears under each (#2)" in text
     assert "Open actions (4)" in text
@@ -99,7 +106,9 @@ def test_grouped_by_outcome_district_owner(group: OfflineWorkspace) -> None:
     assert "*Countywide* (1 action)" in out.text and "*Chorley* (1 action)" in out.text
     assert numbers(out) == [3, 1, 2, 4]
     out = ws.command("actions all by:owner", user="sam")
-    assert f"*<@{ws.user('sam')}>* (3 actions)" in out.text and f"*<@{ws.user('dev')}>* (2 actions)" in out.text
+    assert (
+        f"*<@{ws.user('sam')}>* (3 actions)" in out.text and f"*<@{ws.user('dev')}>* (2 actions)" in out.text
+    )
     out = ws.command("actions by:org", user="sam")
     assert "*Lancashire Constabulary* (2 actions)" in out.text
 
@@ -166,7 +175,7 @@ def test_paging_keeps_filters(group: OfflineWorkspace) -> None:
     out = ws.command('actions mine outcome:safe district:"Chorley" by:outcome', user="sam")
     assert "Showing 1–40 of 45" in out.text and "*Stay Safe* (45 actions)" in out.text
     value = buttons(out)["Next page"]
-    assert value == 'actions mine outcome:safe district:Chorley by:outcome page:2'
+    assert value == "actions mine outcome:safe district:Chorley by:outcome page:2"
     out = ws.click("ecm_run", value, user="sam")
     assert numbers(out) == list(range(41, 46))
     assert "*Stay Safe* (45 actions) _continued_" in out.text

@@ -33,28 +33,78 @@ TODAY = date(2026, 11, 23)
 @pytest.fixture
 def setup(engine: Engine) -> dict[str, Any]:
     with session_scope(engine) as s:
-        g = groups.create_group(s, team_id="T1", channel_id="C1", name="Lancs", county="Lancashire",
-                                timezone="Europe/London", user_id="UCHAIR", at=NOW)
-        groups.set_districts(s, g, [("Chorley", "chorley"), ("Preston", "preston"), ("Wyre", "wyre")],
-                             user_id="UCHAIR", at=NOW)
-        other = groups.create_group(s, team_id="T1", channel_id="C2", name="Leics", county=None,
-                                    timezone="Europe/London", user_id="UCHAIR", at=NOW)
+        g = groups.create_group(
+            s,
+            team_id="T1",
+            channel_id="C1",
+            name="Lancs",
+            county="Lancashire",
+            timezone="Europe/London",
+            user_id="UCHAIR",
+            at=NOW,
+        )
+        groups.set_districts(
+            s, g, [("Chorley", "chorley"), ("Preston", "preston"), ("Wyre", "wyre")], user_id="UCHAIR", at=NOW
+        )
+        other = groups.create_group(
+            s,
+            team_id="T1",
+            channel_id="C2",
+            name="Leics",
+            county=None,
+            timezone="Europe/London",
+            user_id="UCHAIR",
+            at=NOW,
+        )
         d = {x.slug: x.id for x in groups.list_districts(s, g.id)}  # type: ignore[arg-type]
 
-        def add(title: str, *, owners: list[str], due: date | None = None, outcomes: list[Outcome] | None = None,
-                districts: list[str] | None = None, countywide: bool = False, group: Any = g,
-                at: datetime = NOW) -> store.ActionRow:
-            return store.create_action(s, group, title=title, owners=owners, organisation="Org", due_date=due,
-                                       outcomes=outcomes or [], district_ids=[d[x] for x in districts or []],
-                                       countywide=countywide, by="UCHAIR", at=at)
+        def add(
+            title: str,
+            *,
+            owners: list[str],
+            due: date | None = None,
+            outcomes: list[Outcome] | None = None,
+            districts: list[str] | None = None,
+            countywide: bool = False,
+            group: Any = g,
+            at: datetime = NOW,
+        ) -> store.ActionRow:
+            return store.create_action(
+                s,
+                group,
+                title=title,
+                owners=owners,
+                organisation="Org",
+                due_date=due,
+                outcomes=outcomes or [],
+                district_ids=[d[x] for x in districts or []],
+                countywide=countywide,
+                by="UCHAIR",
+                at=at,
+            )
 
-        add("overdue chorley safe", owners=["U1"], due=TODAY - timedelta(days=3), outcomes=[Outcome.STAY_SAFE],
-            districts=["chorley"])
-        add("soon preston healthy+safe", owners=["U2", "U1"], due=TODAY + timedelta(days=2),
-            outcomes=[Outcome.BE_HEALTHY, Outcome.STAY_SAFE], districts=["preston"])
+        add(
+            "overdue chorley safe",
+            owners=["U1"],
+            due=TODAY - timedelta(days=3),
+            outcomes=[Outcome.STAY_SAFE],
+            districts=["chorley"],
+        )
+        add(
+            "soon preston healthy+safe",
+            owners=["U2", "U1"],
+            due=TODAY + timedelta(days=2),
+            outcomes=[Outcome.BE_HEALTHY, Outcome.STAY_SAFE],
+            districts=["preston"],
+        )
         add("no date countywide", owners=["U2"], outcomes=[Outcome.ECONOMIC_WELLBEING], countywide=True)
-        add("later wyre", owners=["U3"], due=TODAY + timedelta(days=40), districts=["wyre"],
-            at=NOW + timedelta(hours=1))
+        add(
+            "later wyre",
+            owners=["U3"],
+            due=TODAY + timedelta(days=40),
+            districts=["wyre"],
+            at=NOW + timedelta(hours=1),
+        )
         done = add("done chorley", owners=["U1"], due=TODAY - timedelta(days=10), districts=["chorley"])
         store.update_action(s, done, {"status": ActionStatus.DONE}, by="U1", at=NOW, verb="done")
         add("other group", owners=["U1"], due=TODAY - timedelta(days=1), group=other)
@@ -65,7 +115,9 @@ def numbers(session: Session, f: ActionFilter, **kw: Any) -> list[int]:
     return [r.action.number for r in store.list_actions(session, f, **kw)]
 
 
-def test_default_filter_is_live_actions_by_due_date_no_date_last(engine: Engine, setup: dict[str, Any]) -> None:
+def test_default_filter_is_live_actions_by_due_date_no_date_last(
+    engine: Engine, setup: dict[str, Any]
+) -> None:
     with session_scope(engine) as s:
         assert numbers(s, ActionFilter(group_id=setup["group_id"])) == [1, 2, 4, 3]
         assert store.count_actions(s, ActionFilter(group_id=setup["group_id"])) == 4
@@ -78,17 +130,22 @@ def test_filters(engine: Engine, setup: dict[str, Any]) -> None:
     g, d = setup["group_id"], setup["districts"]
     with session_scope(engine) as s:
         assert numbers(s, ActionFilter(group_id=g, due_before=TODAY)) == [1]
-        assert numbers(s, ActionFilter(group_id=g, due_from=TODAY, due_on_or_before=TODAY + timedelta(days=7))) == [2]
+        assert numbers(
+            s, ActionFilter(group_id=g, due_from=TODAY, due_on_or_before=TODAY + timedelta(days=7))
+        ) == [2]
         assert numbers(s, ActionFilter(group_id=g, owner="U1")) == [1, 2]
         assert numbers(s, ActionFilter(group_id=g, owner="U1", statuses=None)) == [5, 1, 2]
         assert numbers(s, ActionFilter(group_id=g, outcomes=[Outcome.STAY_SAFE])) == [1, 2]
-        assert numbers(s, ActionFilter(group_id=g, outcomes=[Outcome.BE_HEALTHY, Outcome.ECONOMIC_WELLBEING])) == [2, 3]
+        assert numbers(
+            s, ActionFilter(group_id=g, outcomes=[Outcome.BE_HEALTHY, Outcome.ECONOMIC_WELLBEING])
+        ) == [2, 3]
         # Countywide actions match any district filter.
         assert numbers(s, ActionFilter(group_id=g, district_ids=[d["chorley"]])) == [1, 3]
         assert numbers(s, ActionFilter(group_id=g, district_ids=[d["wyre"], d["preston"]])) == [2, 4, 3]
         assert numbers(s, ActionFilter(group_id=g, created_before=NOW + timedelta(minutes=30))) == [1, 2, 3]
-        assert numbers(s, ActionFilter(group_id=g, outcomes=[Outcome.STAY_SAFE], district_ids=[d["preston"]],
-                                       owner="U2")) == [2]
+        assert numbers(
+            s, ActionFilter(group_id=g, outcomes=[Outcome.STAY_SAFE], district_ids=[d["preston"]], owner="U2")
+        ) == [2]
         assert store.count_actions(s, ActionFilter(group_id=g, outcomes=[Outcome.STAY_SAFE])) == 2
 
 
@@ -96,7 +153,9 @@ def test_every_group_and_paging(engine: Engine, setup: dict[str, Any]) -> None:
     with session_scope(engine) as s:
         rows = store.list_actions(s, ActionFilter(due_before=TODAY))
         assert sorted((r.action.group_id, r.action.number) for r in rows) == [
-            (setup["group_id"], 1), (setup["other_id"], 1)]
+            (setup["group_id"], 1),
+            (setup["other_id"], 1),
+        ]
         assert numbers(s, ActionFilter(group_id=setup["group_id"]), limit=2) == [1, 2]
         assert numbers(s, ActionFilter(group_id=setup["group_id"]), limit=2, offset=2) == [4, 3]
         assert numbers(s, ActionFilter(group_id=setup["group_id"]), limit=2, offset=4) == []
@@ -120,9 +179,19 @@ def test_no_n_plus_one(engine: Engine, setup: dict[str, Any]) -> None:
     with session_scope(engine) as s:
         g = groups.get_group(s, "T1", "C1")
         for i in range(30):
-            store.create_action(s, g, title=f"bulk {i}", owners=["U1", "U2"], organisation="", due_date=None,  # type: ignore[arg-type]
-                                outcomes=[Outcome.STAY_SAFE], district_ids=[setup["districts"]["wyre"]],
-                                countywide=False, by="U1", at=NOW)
+            store.create_action(
+                s,
+                g,
+                title=f"bulk {i}",
+                owners=["U1", "U2"],
+                organisation="",
+                due_date=None,  # type: ignore[arg-type]
+                outcomes=[Outcome.STAY_SAFE],
+                district_ids=[setup["districts"]["wyre"]],
+                countywide=False,
+                by="U1",
+                at=NOW,
+            )
     statements: list[str] = []
 
     def count(*args: Any) -> None:
@@ -148,9 +217,19 @@ def test_numbers_are_per_group_and_safe_under_concurrency(engine: Engine, setup:
             for i in range(5):
                 with session_scope(engine) as s:
                     g = groups.get_group(s, "T1", "C1")
-                    store.create_action(s, g, title=f"t{n}-{i}", owners=[f"U{n}"], organisation="",  # type: ignore[arg-type]
-                                        due_date=None, outcomes=[], district_ids=[], countywide=False,
-                                        by=f"U{n}", at=NOW)
+                    store.create_action(
+                        s,
+                        g,
+                        title=f"t{n}-{i}",
+                        owners=[f"U{n}"],
+                        organisation="",  # type: ignore[arg-type]
+                        due_date=None,
+                        outcomes=[],
+                        district_ids=[],
+                        countywide=False,
+                        by=f"U{n}",
+                        at=NOW,
+                    )
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
@@ -172,11 +251,22 @@ def test_update_diff_audit_and_notes(engine: Engine, setup: dict[str, Any]) -> N
     with session_scope(engine) as s:
         row = store.get_action(s, g, 1)
         assert row is not None
-        diff = store.update_action(s, row, {
-            "due_date": TODAY + timedelta(days=5), "status": ActionStatus.IN_PROGRESS, "rag": Rag.AMBER,
-            "owners": ["U3", "U1"], "outcomes": [Outcome.ENJOY_AND_ACHIEVE], "district_ids": [d["wyre"], d["preston"]],
-            "title": "overdue chorley safe",  # unchanged: not in the diff
-        }, by="U1", at=later, note="Moving on")
+        diff = store.update_action(
+            s,
+            row,
+            {
+                "due_date": TODAY + timedelta(days=5),
+                "status": ActionStatus.IN_PROGRESS,
+                "rag": Rag.AMBER,
+                "owners": ["U3", "U1"],
+                "outcomes": [Outcome.ENJOY_AND_ACHIEVE],
+                "district_ids": [d["wyre"], d["preston"]],
+                "title": "overdue chorley safe",  # unchanged: not in the diff
+            },
+            by="U1",
+            at=later,
+            note="Moving on",
+        )
         assert diff == {
             "due_date": [(TODAY - timedelta(days=3)).isoformat(), (TODAY + timedelta(days=5)).isoformat()],
             "status": ["open", "in-progress"],
@@ -193,16 +283,22 @@ def test_update_diff_audit_and_notes(engine: Engine, setup: dict[str, Any]) -> N
         assert fresh.owners == ["U1", "U3"] and fresh.outcomes == [Outcome.ENJOY_AND_ACHIEVE]
         assert fresh.action.updated_at == later
         assert [n.text for n in store.notes(s, fresh.action.id)] == ["Moving on"]  # type: ignore[arg-type]
-        events = list(s.exec(select(AuditEvent).where(AuditEvent.entity == "action",
-                                                      AuditEvent.entity_id == fresh.action.id)
-                             .order_by(col(AuditEvent.id))))
+        events = list(
+            s.exec(
+                select(AuditEvent)
+                .where(AuditEvent.entity == "action", AuditEvent.entity_id == fresh.action.id)
+                .order_by(col(AuditEvent.id))
+            )
+        )
         assert [e.verb for e in events] == ["created", "updated"]
         assert events[0].changes["title"] == [None, "overdue chorley safe"]
         assert events[1].changes["rag"] == [None, "amber"] and events[1].note == "Moving on"
         assert events[1].user_id == "U1"
 
         # Nothing changed: empty diff, no audit row.
-        assert store.update_action(s, fresh, {"rag": Rag.AMBER, "owners": ["U3", "U1"]}, by="U1", at=later) == {}
+        assert (
+            store.update_action(s, fresh, {"rag": Rag.AMBER, "owners": ["U3", "U1"]}, by="U1", at=later) == {}
+        )
         # Done stamps completed_at; reopening clears it.
         store.update_action(s, fresh, {"status": ActionStatus.DONE}, by="U1", at=later, verb="done")
         assert fresh.action.completed_at == later
@@ -217,9 +313,13 @@ def test_update_diff_audit_and_notes(engine: Engine, setup: dict[str, Any]) -> N
         fresh = store.get_action(s, g, 1)
         assert fresh is not None and fresh.action.countywide
         assert numbers(s, ActionFilter(group_id=g, district_ids=[d["chorley"]])) == [1, 3]
-        events = list(s.exec(select(AuditEvent).where(AuditEvent.entity == "action",
-                                                      AuditEvent.entity_id == fresh.action.id)
-                             .order_by(col(AuditEvent.id))))
+        events = list(
+            s.exec(
+                select(AuditEvent)
+                .where(AuditEvent.entity == "action", AuditEvent.entity_id == fresh.action.id)
+                .order_by(col(AuditEvent.id))
+            )
+        )
         assert [e.verb for e in events] == ["created", "updated", "done", "reopened", "updated", "note"]
         assert len(list(s.exec(select(ActionNote)))) == 2
 
@@ -227,26 +327,51 @@ def test_update_diff_audit_and_notes(engine: Engine, setup: dict[str, Any]) -> N
 def test_note_only_update_and_links(engine: Engine, setup: dict[str, Any]) -> None:
     g = setup["group_id"]
     with session_scope(engine) as s:
-        meeting = Meeting(group_id=g, title="November meeting", status=MeetingStatus.OPEN, created_at=NOW,
-                          started_at=NOW)
+        meeting = Meeting(
+            group_id=g, title="November meeting", status=MeetingStatus.OPEN, created_at=NOW, started_at=NOW
+        )
         s.add(meeting)
         s.flush()
-        decision = Decision(group_id=g, number=3, meeting_id=meeting.id, text="Agree the pathway",
-                            recorded_by="UCHAIR", created_at=NOW)
+        decision = Decision(
+            group_id=g,
+            number=3,
+            meeting_id=meeting.id,
+            text="Agree the pathway",
+            recorded_by="UCHAIR",
+            created_at=NOW,
+        )
         s.add(decision)
         s.flush()
-        row = store.create_action(s, groups.get_group(s, "T1", "C1"), title="linked", owners=["U1"],  # type: ignore[arg-type]
-                                  organisation="", due_date=None, outcomes=[], district_ids=[], countywide=False,
-                                  by="U1", at=NOW, meeting_id=meeting.id, decision_id=decision.id)
+        row = store.create_action(
+            s,
+            groups.get_group(s, "T1", "C1"),
+            title="linked",
+            owners=["U1"],  # type: ignore[arg-type]
+            organisation="",
+            due_date=None,
+            outcomes=[],
+            district_ids=[],
+            countywide=False,
+            by="U1",
+            at=NOW,
+            meeting_id=meeting.id,
+            decision_id=decision.id,
+        )
         assert store.links(s, row.action) == (decision, meeting)
-        assert store.list_actions(s, ActionFilter(group_id=g, meeting_id=meeting.id))[0].action.title == "linked"
+        assert (
+            store.list_actions(s, ActionFilter(group_id=g, meeting_id=meeting.id))[0].action.title == "linked"
+        )
         diff = store.update_action(s, row, {}, by="U1", at=NOW, note="just saying")
         assert diff == {}
         diff = store.update_action(s, row, {"decision_id": None}, by="U1", at=NOW)
         assert diff == {"decision": ["D3", None]}
-        events = list(s.exec(select(AuditEvent).where(AuditEvent.entity == "action",
-                                                      AuditEvent.entity_id == row.action.id)
-                             .order_by(col(AuditEvent.id))))
+        events = list(
+            s.exec(
+                select(AuditEvent)
+                .where(AuditEvent.entity == "action", AuditEvent.entity_id == row.action.id)
+                .order_by(col(AuditEvent.id))
+            )
+        )
         assert [e.verb for e in events] == ["created", "note", "updated"]
         assert events[0].changes["decision"] == [None, "D3"]
         assert events[0].changes["meeting_id"] == [None, meeting.id]

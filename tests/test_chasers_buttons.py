@@ -50,8 +50,9 @@ def button_value(dm: Message, number: int, action_id: str) -> str:
 
 
 def click(ws: OfflineWorkspace, dm: Message, number: int, action_id: str, user: str = "sam") -> Any:
-    out = ws.click(action_id, button_value(dm, number, action_id), user=user, channel=dm.channel,
-                   message_ts=dm.ts)
+    out = ws.click(
+        action_id, button_value(dm, number, action_id), user=user, channel=dm.channel, message_ts=dm.ts
+    )
     assert out.response.status == 200
     return out
 
@@ -77,8 +78,13 @@ def test_done_button_closes_the_action_with_an_audit_entry(group: OfflineWorkspa
 
     # Clicking again (e.g. on an old copy) changes nothing and says so.
     ws.standin.messages.clear()
-    out = ws.click(DONE_ACTION, f"owner_digest:{event.group_id}:{first}", user="sam", channel=dm.channel,
-                   message_ts=dm.ts)
+    out = ws.click(
+        DONE_ACTION,
+        f"owner_digest:{event.group_id}:{first}",
+        user="sam",
+        channel=dm.channel,
+        message_ts=dm.ts,
+    )
     assert "already done" in out.text and len(audit(ws, "action", "done")) == 1
 
 
@@ -117,15 +123,17 @@ def test_add_update_opens_a_modal_and_saves_the_note(group: OfflineWorkspace) ->
     meta = view["private_metadata"]
     assert json.loads(meta)["ts"] == dm.ts
 
-    empty = ws.submit_view(NOTE_CALLBACK, meta, {"note": {"text": {"type": "plain_text_input", "value": "  "}}},
-                           user="sam")
+    empty = ws.submit_view(
+        NOTE_CALLBACK, meta, {"note": {"text": {"type": "plain_text_input", "value": "  "}}}, user="sam"
+    )
     assert empty.response.status == 200 and "errors" in str(empty.response.body)
     with db(ws) as session:
         assert list(session.exec(select(ActionNote))) == []
 
     note = "Met the head teachers; &lt;report&gt; due next week"
-    saved = ws.submit_view(NOTE_CALLBACK, meta, {"note": {"text": {"type": "plain_text_input", "value": note}}},
-                           user="sam")
+    saved = ws.submit_view(
+        NOTE_CALLBACK, meta, {"note": {"text": {"type": "plain_text_input", "value": note}}}, user="sam"
+    )
     assert saved.response.status == 200 and "errors" not in str(saved.response.body)
     with db(ws) as session:
         (stored,) = session.exec(select(ActionNote)).all()
@@ -190,8 +198,9 @@ def test_a_note_typed_in_the_modal_never_becomes_a_mention_or_broadcast(group: O
     click(ws, dm, first, NOTE_ACTION)
     meta = ws.standin.calls_to("views.open")[-1].params["view"]["private_metadata"]
     typed = "Told <@U0FORGED> and <!channel>"  # a modal's text arrives exactly as typed
-    saved = ws.submit_view(NOTE_CALLBACK, meta, {"note": {"text": {"type": "plain_text_input", "value": typed}}},
-                           user="sam")
+    saved = ws.submit_view(
+        NOTE_CALLBACK, meta, {"note": {"text": {"type": "plain_text_input", "value": typed}}}, user="sam"
+    )
     assert saved.response.status == 200
     post = channel_posts(ws)[-1]
     assert "<@U0FORGED>" not in block_text(post.blocks) and "<!channel>" not in block_text(post.blocks)

@@ -20,10 +20,19 @@ def seed(ws: OfflineWorkspace, count: int, owner: str, due: date) -> None:
         assert group is not None
         districts = list_districts(session, gid)
         for i in range(count):
-            create_action(session, group, title=f"A long action title number {i} " + "x" * 200,
-                          owners=[ws.user(owner)], organisation="Chorley", due_date=due,
-                          outcomes=[list(Outcome)[i % 5]], district_ids=[districts[i % len(districts)].id],  # type: ignore[list-item]
-                          countywide=False, by=ws.user("chair"), at=ws.clock.now())
+            create_action(
+                session,
+                group,
+                title=f"A long action title number {i} " + "x" * 200,
+                owners=[ws.user(owner)],
+                organisation="Chorley",
+                due_date=due,
+                outcomes=[list(Outcome)[i % 5]],
+                district_ids=[districts[i % len(districts)].id],  # type: ignore[list-item]
+                countywide=False,
+                by=ws.user("chair"),
+                at=ws.clock.now(),
+            )
 
 
 def test_a_long_digest_stays_within_slacks_limits(group: OfflineWorkspace) -> None:
@@ -39,7 +48,9 @@ def test_a_long_digest_stays_within_slacks_limits(group: OfflineWorkspace) -> No
     (chair,) = dms(ws, "chair")
     text = text_of(ws, chair)
     assert "60 actions overdue by 10 working days or more" in text
-    assert re.search(r"…and \d+ more \(`/ecm actions overdue` in the channel\)", text)  # as many as fit one block
+    assert re.search(
+        r"…and \d+ more \(`/ecm actions overdue` in the channel\)", text
+    )  # as many as fit one block
     digest = channel_posts(ws)
     assert digest and "103 overdue actions" in text_of(ws, digest[0])
     assert "…and" in "\n".join(text_of(ws, m) for m in digest)
@@ -58,9 +69,19 @@ def test_a_chair_of_many_groups_still_gets_one_message(group: OfflineWorkspace) 
             other = session.get(TaskGroup, gid)
             assert other is not None
             for k in range(35):
-                create_action(session, other, title=f"Escalated {k} " + "y" * 150, owners=[ws.user("sam")],
-                              organisation="Chorley", due_date=date(2026, 10, 1), outcomes=[Outcome.BE_HEALTHY],
-                              district_ids=[], countywide=True, by=ws.user("chair"), at=ws.clock.now())
+                create_action(
+                    session,
+                    other,
+                    title=f"Escalated {k} " + "y" * 150,
+                    owners=[ws.user("sam")],
+                    organisation="Chorley",
+                    due_date=date(2026, 10, 1),
+                    outcomes=[Outcome.BE_HEALTHY],
+                    district_ids=[],
+                    countywide=True,
+                    by=ws.user("chair"),
+                    at=ws.clock.now(),
+                )
     ws.standin.messages.clear()
     run(ws, "chasers")
     (chair,) = dms(ws, "chair")  # one message, not split in two

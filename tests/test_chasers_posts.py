@@ -32,6 +32,7 @@ def planned_dates(ws: OfflineWorkspace, kind: str) -> list[date]:
 
 # ----- owner digest -------------------------------------------------------------------------------------
 
+
 def test_owner_digest_is_one_dm_per_person_across_groups(group: OfflineWorkspace) -> None:
     ws = group
     add(ws, "Audit school nurse referrals @sam due:18/11/2026 outcome:safe district:chorley")
@@ -61,7 +62,9 @@ def test_owner_digest_is_one_dm_per_person_across_groups(group: OfflineWorkspace
     assert len(priya) == 1 and "protocol" in text_of(ws, priya[0]) and "Audit" not in text_of(ws, priya[0])
     assert report.counts["sent"] == 2 and not report.of("failed")
     assert {n.idempotency_key for n in outbox(ws, owner_digest.KIND)} == {
-        f"owner-digest:{ws.user('sam')}:2026-11-23", f"owner-digest:{ws.user('priya')}:2026-11-23"}
+        f"owner-digest:{ws.user('sam')}:2026-11-23",
+        f"owner-digest:{ws.user('priya')}:2026-11-23",
+    }
     check_all_messages(ws)
 
     again = run(ws, "chasers")
@@ -75,9 +78,15 @@ def test_owner_digest_only_on_working_days(group: OfflineWorkspace) -> None:
     for day in days(date(2026, 12, 21), date(2026, 12, 31)):
         run_on(ws, day, "chasers")
     # 25 Dec (Christmas), 26-27 (weekend) and 28 Dec (Boxing Day's substitute day) are not working days.
-    assert planned_dates(ws, owner_digest.KIND) == [date(2026, 12, 21), date(2026, 12, 22), date(2026, 12, 23),
-                                                    date(2026, 12, 24), date(2026, 12, 29), date(2026, 12, 30),
-                                                    date(2026, 12, 31)]
+    assert planned_dates(ws, owner_digest.KIND) == [
+        date(2026, 12, 21),
+        date(2026, 12, 22),
+        date(2026, 12, 23),
+        date(2026, 12, 24),
+        date(2026, 12, 29),
+        date(2026, 12, 30),
+        date(2026, 12, 31),
+    ]
     assert len(dms(ws, "sam")) == 7
 
 
@@ -94,6 +103,7 @@ def test_done_or_snoozed_actions_are_not_chased(group: OfflineWorkspace) -> None
 
 # ----- due-soon nudges ----------------------------------------------------------------------------------
 
+
 def test_due_soon_nudge_two_working_days_before(group: OfflineWorkspace) -> None:
     ws = group
     set_day(ws, date(2026, 11, 16))
@@ -107,7 +117,10 @@ def test_due_soon_nudge_two_working_days_before(group: OfflineWorkspace) -> None
     text = text_of(ws, nudges[0])
     assert "Book the venue" in text and "due Wed 25 Nov 2026" in text
     assert [e["action_id"] for b in nudges[0].blocks if b["type"] == "actions" for e in b["elements"]] == [
-        DONE_ACTION, SNOOZE_ACTION, NOTE_ACTION]
+        DONE_ACTION,
+        SNOOZE_ACTION,
+        NOTE_ACTION,
+    ]
 
 
 def test_due_soon_counts_working_days_over_easter(group: OfflineWorkspace) -> None:
@@ -140,12 +153,15 @@ def test_nudge_days_setting(group: OfflineWorkspace) -> None:
 
 # ----- channel digest -----------------------------------------------------------------------------------
 
+
 def test_channel_digest_on_monday_grouped_with_counts_and_mentions(group: OfflineWorkspace) -> None:
     ws = group
     add(ws, "Chorley safe one @sam due:16/11/2026 outcome:safe district:chorley")
     add(ws, "Chorley healthy one @sam due:17/11/2026 outcome:healthy district:chorley")
     # Typed as "<b>bold</b> & co"; Slack escapes it that way before sending (should_escape).
-    add(ws, "Ribble &lt;b&gt;bold&lt;/b&gt; &amp; co @priya due:18/11/2026 outcome:safe district:south-ribble")
+    add(
+        ws, "Ribble &lt;b&gt;bold&lt;/b&gt; &amp; co @priya due:18/11/2026 outcome:safe district:south-ribble"
+    )
     add(ws, "Countywide one @dev due:19/11/2026 outcome:economic district:all")
     add(ws, "Not overdue @dev due:30/11/2026 outcome:economic district:all")
     ws.standin.messages.clear()
@@ -186,8 +202,9 @@ def test_channel_digest_moves_off_bank_holidays(group: OfflineWorkspace) -> None
     for monday in (date(2026, 4, 6), date(2026, 8, 31), date(2026, 12, 28)):
         for day in days(monday - timedelta(days=1), monday + timedelta(days=4)):
             run_on(ws, day, "digest")
-        assert [d for d in planned_dates(ws, channel_digest.KIND) if monday <= d < monday + timedelta(days=7)] == [
-            monday + timedelta(days=1)]
+        assert [
+            d for d in planned_dates(ws, channel_digest.KIND) if monday <= d < monday + timedelta(days=7)
+        ] == [monday + timedelta(days=1)]
     assert channel_digest.next_digest_day(date(2026, 12, 25), 0) == date(2026, 12, 29)
 
 
@@ -205,6 +222,7 @@ def test_channel_digest_day_setting_and_good_friday(group: OfflineWorkspace) -> 
 
 # ----- escalation ---------------------------------------------------------------------------------------
 
+
 def test_escalation_at_ten_working_days_counts_the_christmas_holidays(group: OfflineWorkspace) -> None:
     ws = group
     set_day(ws, date(2026, 12, 14))
@@ -217,7 +235,10 @@ def test_escalation_at_ten_working_days_counts_the_christmas_holidays(group: Off
     run_on(ws, date(2027, 1, 7), "escalation")
     (dm,) = dms(ws, "chair")
     text = text_of(ws, dm)
-    assert "Escalation — Lancashire ECM Task Group" in text and "1 action overdue by 10 working days or more" in text
+    assert (
+        "Escalation — Lancashire ECM Task Group" in text
+        and "1 action overdue by 10 working days or more" in text
+    )
     assert "Winter plan" in text and "overdue by 10 working days" in text
     assert dms(ws, "sam") == []  # the escalation job DMs chairs only; owners get their digest from `chasers`
 
@@ -252,6 +273,7 @@ def test_escalation_setting(group: OfflineWorkspace) -> None:
 
 
 # ----- meeting reminders --------------------------------------------------------------------------------
+
 
 def test_meeting_reminder_the_working_day_before(group: OfflineWorkspace) -> None:
     ws = group
@@ -307,6 +329,7 @@ def test_meeting_reminders_can_be_turned_off(group: OfflineWorkspace) -> None:
 
 
 # ----- attendance summary -------------------------------------------------------------------------------
+
 
 def _hold_meeting(ws: OfflineWorkspace, day: date, *present: str) -> None:
     set_day(ws, day, 10, 0)
@@ -365,6 +388,7 @@ def test_meeting_reminder_names_the_date_once(group: OfflineWorkspace) -> None:
 
 
 # ----- user text in fallback texts ----------------------------------------------------------------------
+
 
 def test_user_text_is_escaped_in_the_fallback_texts_of_dms_and_posts(group: OfflineWorkspace) -> None:
     ws = group

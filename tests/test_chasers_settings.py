@@ -39,16 +39,31 @@ def test_setup_shows_the_chaser_defaults(group: OfflineWorkspace) -> None:
 
 def test_chairs_change_the_settings_with_an_audit_entry(group: OfflineWorkspace) -> None:
     ws = group
-    out = ok(ws.command("setup chasers:off digest:friday nudge-days:3 escalate-after:15 reminders:off "
-                        "attendance-summary:off"))
+    out = ok(
+        ws.command(
+            "setup chasers:off digest:friday nudge-days:3 escalate-after:15 reminders:off "
+            "attendance-summary:off"
+        )
+    )
     assert out.posted
     text = out.text
-    for fragment in ("chasers: on → off", "channel digest: monday → friday", "escalate after (working days): 10 → 15",
-                     "meeting reminders: on → off", "attendance summary: on → off"):
+    for fragment in (
+        "chasers: on → off",
+        "channel digest: monday → friday",
+        "escalate after (working days): 10 → 15",
+        "meeting reminders: on → off",
+        "attendance summary: on → off",
+    ):
         assert fragment in text, fragment
     settings = chaser_settings(group_row(ws))
-    assert (settings.chasers, settings.digest_day, settings.nudge_days, settings.escalate_after,
-            settings.reminders, settings.attendance_summary) == (False, "friday", 3, 15, False, False)
+    assert (
+        settings.chasers,
+        settings.digest_day,
+        settings.nudge_days,
+        settings.escalate_after,
+        settings.reminders,
+        settings.attendance_summary,
+    ) == (False, "friday", 3, 15, False, False)
     event = audit(ws, "task_group", "settings")[-1]
     assert event.user_id == ws.user("chair") and event.changes["digest_day"] == ["monday", "friday"]
     shown = ok(ws.command("setup", user="sam")).text
@@ -103,16 +118,22 @@ def test_turning_chasers_off_after_planning_skips_with_a_reason(group: OfflineWo
 
 # ----- snooze -------------------------------------------------------------------------------------------
 
+
 def test_snooze_a_week_by_default_audited_and_shown(group: OfflineWorkspace) -> None:
     ws = group
     number = add(ws, "Overdue @sam due:18/11/2026")
     out = ok(ws.command(f'snooze {number} "Waiting for the Board on 3 Dec"', user="sam"))
     assert out.posted
-    assert "snoozed the chasers for *#1* up to and including Sun 29 Nov 2026 (they resume Mon 30 Nov 2026)" \
+    assert (
+        "snoozed the chasers for *#1* up to and including Sun 29 Nov 2026 (they resume Mon 30 Nov 2026)"
         in out.text
+    )
     assert action(ws, number).snoozed_until == date(2026, 11, 29)
     event = audit(ws, "action", "snoozed")[-1]
-    assert event.note == "Waiting for the Board on 3 Dec" and event.changes["snoozed_until"] == [None, "2026-11-29"]
+    assert event.note == "Waiting for the Board on 3 Dec" and event.changes["snoozed_until"] == [
+        None,
+        "2026-11-29",
+    ]
     show = ok(ws.command(f"show {number}", user="priya")).text
     assert "Reminders snoozed until:* Sun 29 Nov 2026" in show and "snoozed it" in show
 
@@ -132,7 +153,10 @@ def test_snooze_until_a_date_and_off(group: OfflineWorkspace) -> None:
     assert action(ws, number).snoozed_until == date(2026, 11, 30)
     ok(ws.command(f"snooze {number} off", user="sam"))
     assert action(ws, number).snoozed_until is None
-    assert [e.verb for e in audit(ws, "action") if e.verb in ("snoozed", "unsnoozed")] == ["snoozed", "unsnoozed"]
+    assert [e.verb for e in audit(ws, "action") if e.verb in ("snoozed", "unsnoozed")] == [
+        "snoozed",
+        "unsnoozed",
+    ]
     run(ws, "chasers")
     assert len(dms(ws, "sam")) == 1
 
@@ -153,6 +177,7 @@ def test_snooze_errors(group: OfflineWorkspace) -> None:
 
 
 # ----- status -------------------------------------------------------------------------------------------
+
 
 def test_status_shows_recent_deliveries_and_failures(group: OfflineWorkspace) -> None:
     ws = group

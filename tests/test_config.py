@@ -16,16 +16,15 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_env_example_lists_every_setting_with_a_comment() -> None:
     lines = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
     names = {m.group(1) for line in lines if (m := re.match(r"^([A-Z_]+)=", line))}
-    assert names == {
-        f.upper() for f in Settings.model_fields
-    }
+    assert names == {f.upper() for f in Settings.model_fields}
     for i, line in enumerate(lines):
         if re.match(r"^[A-Z_]+=", line):
             assert lines[i - 1].startswith("#"), f"{line} has no comment above it"
 
 
-def test_run_without_token_says_so_in_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_without_token_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)  # no .env here
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
         monkeypatch.delenv(name, raising=False)
@@ -35,8 +34,9 @@ def test_run_without_token_says_so_in_one_line(monkeypatch: pytest.MonkeyPatch, 
     assert err.count("\n") == 0 and "SLACK_BOT_TOKEN is not set" in err and "Traceback" not in err
 
 
-def test_worker_without_token_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_worker_without_token_says_so(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     assert cli.main(["worker"]) == 2

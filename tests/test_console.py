@@ -12,19 +12,34 @@ from bot import cli
 def run_console(tmp_path: Path, script: str, *extra: str) -> int:
     path = tmp_path / "session.ecm"
     path.write_text(script, encoding="utf-8")
-    return cli.main(["console", "--database", f"sqlite:///{tmp_path}/console.db", "--script", str(path),
-                     "--as-of", "2026-11-23", *extra])
+    return cli.main(
+        [
+            "console",
+            "--database",
+            f"sqlite:///{tmp_path}/console.db",
+            "--script",
+            str(path),
+            "--as-of",
+            "2026-11-23",
+            *extra,
+        ]
+    )
 
 
-def test_script_runs_commands_and_prints_what_slack_would_show(tmp_path: Path,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    code = run_console(tmp_path, """
+def test_script_runs_commands_and_prints_what_slack_would_show(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run_console(
+        tmp_path,
+        """
 # a chair sets the group up
 /ecm setup name:"Fylde & Wyre <Group>" preset:lancashire
 /ecm member @sam district:chorley
 as:@sam
 /ecm districts
-""", "--strict")
+""",
+        "--strict",
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "#ecm-task-group" in out and "Fylde & Wyre <Group> is set up" in out
@@ -32,7 +47,9 @@ as:@sam
     assert "@sam — Chorley" in out  # mentions shown as names, not raw ids
 
 
-def test_typed_angle_brackets_are_escaped_as_slack_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_typed_angle_brackets_are_escaped_as_slack_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = run_console(tmp_path, '/ecm setup name:"<b>Bold</b> & <!channel>"\n/ecm setup\n', "--strict")
     out = capsys.readouterr().out
     assert code == 0
@@ -66,9 +83,13 @@ def test_as_of_clock_starts_at_half_past_nine_and_ticks() -> None:
     assert timedelta(0) <= clock.now() - first < timedelta(seconds=5)
 
 
-def test_people_keep_their_names_when_the_console_is_reopened(tmp_path: Path,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_console(tmp_path, "/ecm setup preset:lancashire\n/ecm member @sam district:chorley\n", "--strict") == 0
+def test_people_keep_their_names_when_the_console_is_reopened(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        run_console(tmp_path, "/ecm setup preset:lancashire\n/ecm member @sam district:chorley\n", "--strict")
+        == 0
+    )
     capsys.readouterr()
     assert run_console(tmp_path, "/ecm members\n", "--strict") == 0  # a new console, the same database
     out = capsys.readouterr().out

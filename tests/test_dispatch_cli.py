@@ -32,15 +32,18 @@ def posted(ws: OfflineWorkspace) -> Counter[str]:
     return Counter(c.params["channel"] for c in ws.standin.calls_to("chat.postMessage") if c.ok)
 
 
-def test_jobs_run_all_as_of_a_date_then_again(cli_env: OfflineWorkspace, capsys: pytest.CaptureFixture[str]) -> None:
+def test_jobs_run_all_as_of_a_date_then_again(
+    cli_env: OfflineWorkspace, capsys: pytest.CaptureFixture[str]
+) -> None:
     ws = cli_env
     assert main(["jobs", "run", "all", "--as-of", "2026-11-23"]) == 0
     out = capsys.readouterr().out
     assert "all for Mon 23 Nov 2026: 5 planned (5 new)" in out
     assert "sent 5, skipped 0, failed 0" in out
     # Owner digests for sam, priya and dev; the chair's digest with the escalation; the channel digest.
-    assert posted(ws) == Counter({ws.user("sam"): 1, ws.user("priya"): 1, ws.user("dev"): 1, ws.user("chair"): 1,
-                                  ws.channel: 1})
+    assert posted(ws) == Counter(
+        {ws.user("sam"): 1, ws.user("priya"): 1, ws.user("dev"): 1, ws.user("chair"): 1, ws.channel: 1}
+    )
     first = posted(ws)
 
     assert main(["jobs", "run", "all", "--as-of", "2026-11-23"]) == 0
@@ -72,7 +75,9 @@ def test_a_bank_holiday_posts_nothing(cli_env: OfflineWorkspace, capsys: pytest.
     assert posted(ws) == Counter()
 
 
-def test_dry_run_stores_and_sends_nothing(cli_env: OfflineWorkspace, capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_stores_and_sends_nothing(
+    cli_env: OfflineWorkspace, capsys: pytest.CaptureFixture[str]
+) -> None:
     ws = cli_env
     assert main(["jobs", "run", "all", "--as-of", "2026-11-23", "--dry-run"]) == 0
     out = capsys.readouterr().out
@@ -84,9 +89,13 @@ def test_dry_run_stores_and_sends_nothing(cli_env: OfflineWorkspace, capsys: pyt
     assert capsys.readouterr().out.count("already sent") == 5
 
 
-def test_a_recorded_slack_failure_is_not_a_crash(cli_env: OfflineWorkspace, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_recorded_slack_failure_is_not_a_crash(
+    cli_env: OfflineWorkspace, capsys: pytest.CaptureFixture[str]
+) -> None:
     ws = cli_env
-    ws.standin.inject("chat.postMessage", error="not_in_channel", times=-1, match=lambda p: p.get("channel") == ws.channel)
+    ws.standin.inject(
+        "chat.postMessage", error="not_in_channel", times=-1, match=lambda p: p.get("channel") == ws.channel
+    )
     assert main(["jobs", "run", "all", "--as-of", "2026-11-23"]) == 0
     out = capsys.readouterr().out
     assert "failed 1" in out and "Slack said not_in_channel" in out
@@ -94,15 +103,17 @@ def test_a_recorded_slack_failure_is_not_a_crash(cli_env: OfflineWorkspace, caps
     assert row.status == NotificationStatus.FAILED
 
 
-def test_a_crash_exits_non_zero(cli_env: OfflineWorkspace, monkeypatch: pytest.MonkeyPatch,
-                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_crash_exits_non_zero(
+    cli_env: OfflineWorkspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("DATABASE_URL", "sqlite:////nonexistent-dir/for/sure/ecm.db")
     assert main(["jobs", "run", "all", "--as-of", "2026-11-23"]) == 1
     assert "crashed" in capsys.readouterr().err
 
 
-def test_missing_token_is_one_clear_line(cli_env: OfflineWorkspace, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_token_is_one_clear_line(
+    cli_env: OfflineWorkspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "")
     assert main(["jobs", "run", "all", "--as-of", "2026-11-23"]) == 2
     assert "SLACK_BOT_TOKEN is not set" in capsys.readouterr().err
@@ -117,13 +128,17 @@ def test_jobs_list_shows_the_next_runs(cli_env: OfflineWorkspace, capsys: pytest
     # --as-of is 09:30, after today's 09:00 run: the next morning is Tuesday.
     assert "chasers             Tue 24 Nov 2026, 09:00" in out
     assert "digest              Mon 30 Nov 2026, 09:00  Lancashire ECM Task Group (weekly, monday)" in out
-    assert "meeting-reminders   Tue 8 Dec 2026, 09:00  Lancashire ECM Task Group: Task group meeting on Wed 9 Dec" in out
+    assert (
+        "meeting-reminders   Tue 8 Dec 2026, 09:00  Lancashire ECM Task Group: Task group meeting on Wed 9 Dec"
+        in out
+    )
     assert "attendance-summary  Tue 1 Dec 2026, 09:00" in out
     assert "Outbox for Mon 23 Nov 2026: nothing planned yet" in out
 
 
 def test_a_post_that_crashes_while_being_built_exits_non_zero_and_the_others_go(
-        cli_env: OfflineWorkspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    cli_env: OfflineWorkspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from bot.jobs import channel_digest, dispatcher
 
     def broken(*_args: object) -> None:

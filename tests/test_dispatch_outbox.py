@@ -54,6 +54,7 @@ def dispatch(ws: OfflineWorkspace) -> DispatchReport:
 
 # ----- idempotency ----------------------------------------------------------------------------------------
 
+
 def test_the_same_date_twice_sends_nothing_the_second_time(group: OfflineWorkspace) -> None:
     ws = group
     three_posts(ws)
@@ -72,9 +73,13 @@ def test_planning_is_idempotent_and_keys_are_per_occurrence(group: OfflineWorksp
     for _ in range(3):
         run(ws, "all", plan_only=True)
     keys = sorted(n.idempotency_key for n in outbox(ws))
-    assert keys == sorted([owner_digest.key(ws.user("sam"), date(2026, 11, 23)),
-                           owner_digest.key(ws.user("priya"), date(2026, 11, 23)),
-                           channel_digest.key(outbox(ws, channel_digest.KIND)[0].group_id, date(2026, 11, 23))])
+    assert keys == sorted(
+        [
+            owner_digest.key(ws.user("sam"), date(2026, 11, 23)),
+            owner_digest.key(ws.user("priya"), date(2026, 11, 23)),
+            channel_digest.key(outbox(ws, channel_digest.KIND)[0].group_id, date(2026, 11, 23)),
+        ]
+    )
 
 
 def test_a_crash_between_claim_and_post_is_reclaimed_after_the_lease(group: OfflineWorkspace) -> None:
@@ -83,7 +88,8 @@ def test_a_crash_between_claim_and_post_is_reclaimed_after_the_lease(group: Offl
     run(ws, "all", plan_only=True)
     # Another process claims every row, then is killed before posting.
     proc = multiprocessing.get_context("spawn").Process(
-        target=claim_then_die, args=(database_url(ws), ws.clock.now().isoformat()))
+        target=claim_then_die, args=(database_url(ws), ws.clock.now().isoformat())
+    )
     proc.start()
     proc.join(60)
     assert proc.exitcode == 17
@@ -113,6 +119,7 @@ def test_a_process_that_lost_its_lease_cannot_overwrite_the_outcome(group: Offli
 
 
 # ----- still wanted? --------------------------------------------------------------------------------------
+
 
 def test_closed_or_snoozed_since_planning_is_skipped_with_a_reason(group: OfflineWorkspace) -> None:
     ws = group
@@ -151,6 +158,7 @@ def test_content_is_built_from_current_data(group: OfflineWorkspace) -> None:
 
 # ----- downtime -------------------------------------------------------------------------------------------
 
+
 def test_posts_missed_earlier_today_go_out_once_after_a_restart(group: OfflineWorkspace) -> None:
     ws = group
     three_posts(ws)
@@ -176,22 +184,31 @@ def test_posts_missed_on_an_earlier_day_are_skipped_not_flooded(group: OfflineWo
     assert all("missed" in (n.last_error or "") for n in monday)
     # Tuesday's own posts (owner digests; the weekly digest is Monday's only) go out once.
     assert Counter(c.params["channel"] for c in ws.standin.calls_to("chat.postMessage") if c.ok) == Counter(
-        {ws.user("sam"): 1, ws.user("priya"): 1})
+        {ws.user("sam"): 1, ws.user("priya"): 1}
+    )
     assert channel_posts(ws) == []
 
 
 # ----- faults at the stand-in -----------------------------------------------------------------------------
 
+
 def test_rate_limited_post_waits_for_retry_after_and_is_sent_once(group: OfflineWorkspace) -> None:
     ws = group
     three_posts(ws)
-    ws.standin.inject("chat.postMessage", status=429, retry_after=1, times=1,
-                      match=lambda p: p.get("channel") == ws.user("sam"))
+    ws.standin.inject(
+        "chat.postMessage",
+        status=429,
+        retry_after=1,
+        times=1,
+        match=lambda p: p.get("channel") == ws.user("sam"),
+    )
     started = time.monotonic()
     report = run(ws, "all")
     assert time.monotonic() - started >= 1.0  # Retry-After was honoured
     assert report.counts == {"sent": 3, "skipped": 0, "failed": 0, "retry": 0}
-    sam_calls = [c for c in ws.standin.calls_to("chat.postMessage") if c.params.get("channel") == ws.user("sam")]
+    sam_calls = [
+        c for c in ws.standin.calls_to("chat.postMessage") if c.params.get("channel") == ws.user("sam")
+    ]
     assert [c.http_status for c in sam_calls] == [429, 200]
     assert delivered(ws) == expected(ws)
 
@@ -202,16 +219,22 @@ def test_server_errors_are_retried_with_backoff(group: OfflineWorkspace) -> None
     ws.standin.inject("chat.postMessage", status=500, times=2, match=lambda p: p.get("channel") == ws.channel)
     report = run(ws, "all")
     assert report.counts["sent"] == 3
-    assert [c.http_status for c in ws.standin.calls_to("chat.postMessage")
-            if c.params.get("channel") == ws.channel] == [500, 500, 200]
+    assert [
+        c.http_status
+        for c in ws.standin.calls_to("chat.postMessage")
+        if c.params.get("channel") == ws.channel
+    ] == [500, 500, 200]
     assert delivered(ws) == expected(ws)
 
 
-def test_a_lasting_outage_for_one_recipient_is_retried_later_and_holds_up_nobody(group: OfflineWorkspace) -> None:
+def test_a_lasting_outage_for_one_recipient_is_retried_later_and_holds_up_nobody(
+    group: OfflineWorkspace,
+) -> None:
     ws = group
     three_posts(ws)
-    fault = ws.standin.inject("chat.postMessage", status=502, times=-1,
-                              match=lambda p: p.get("channel") == ws.user("sam"))
+    fault = ws.standin.inject(
+        "chat.postMessage", status=502, times=-1, match=lambda p: p.get("channel") == ws.user("sam")
+    )
     report = run(ws, "all")
     assert report.counts["sent"] == 2 and report.counts["retry"] == 1
     (row,) = [n for n in outbox(ws) if n.recipient == ws.user("sam")]
@@ -227,8 +250,12 @@ def test_a_lasting_outage_for_one_recipient_is_retried_later_and_holds_up_nobody
 def test_permanent_errors_fail_the_row_with_the_reason_and_the_others_go(group: OfflineWorkspace) -> None:
     ws = group
     three_posts(ws)
-    ws.standin.inject("chat.postMessage", error="channel_not_found", times=-1,
-                      match=lambda p: p.get("channel") == ws.channel)
+    ws.standin.inject(
+        "chat.postMessage",
+        error="channel_not_found",
+        times=-1,
+        match=lambda p: p.get("channel") == ws.channel,
+    )
     report = run(ws, "all")
     assert report.counts == {"sent": 2, "skipped": 0, "failed": 1, "retry": 0}
     (failed,) = report.of("failed")
@@ -244,7 +271,9 @@ def test_permanent_errors_fail_the_row_with_the_reason_and_the_others_go(group: 
 def test_a_slow_answer_holds_up_nobody_and_duplicates_nothing(group: OfflineWorkspace) -> None:
     ws = group
     three_posts(ws)
-    ws.standin.inject("chat.postMessage", delay=2.0, times=1, match=lambda p: p.get("channel") == ws.user("sam"))
+    ws.standin.inject(
+        "chat.postMessage", delay=2.0, times=1, match=lambda p: p.get("channel") == ws.user("sam")
+    )
     report = run(ws, "all")
     assert report.counts["sent"] == 3
     order = [m.channel for m in ws.standin.messages]
@@ -271,10 +300,14 @@ def test_everything_at_once_loses_and_duplicates_nothing(group: OfflineWorkspace
     assert dee.status == NotificationStatus.FAILED and dee.last_error == "Slack said account_inactive"
 
 
-def test_a_recipient_down_all_morning_is_retried_then_given_up_with_the_reason(group: OfflineWorkspace) -> None:
+def test_a_recipient_down_all_morning_is_retried_then_given_up_with_the_reason(
+    group: OfflineWorkspace,
+) -> None:
     ws = group
     three_posts(ws)
-    ws.standin.inject("chat.postMessage", status=502, times=-1, match=lambda p: p.get("channel") == ws.user("sam"))
+    ws.standin.inject(
+        "chat.postMessage", status=502, times=-1, match=lambda p: p.get("channel") == ws.user("sam")
+    )
     outcomes = []
     for _ in range(notifications.MAX_ATTEMPTS + 2):
         outcomes += [d.outcome for d in run(ws, "all").deliveries if d.recipient == ws.user("sam")]
@@ -282,7 +315,9 @@ def test_a_recipient_down_all_morning_is_retried_then_given_up_with_the_reason(g
     assert outcomes == ["retry"] * (notifications.MAX_ATTEMPTS - 1) + ["failed"]
     (row,) = [n for n in outbox(ws) if n.recipient == ws.user("sam")]
     assert row.status == NotificationStatus.FAILED and row.attempts == notifications.MAX_ATTEMPTS
-    assert row.last_error is not None and row.last_error.startswith(f"gave up after {notifications.MAX_ATTEMPTS}")
+    assert row.last_error is not None and row.last_error.startswith(
+        f"gave up after {notifications.MAX_ATTEMPTS}"
+    )
     assert delivered(ws) == Counter({ws.user("priya"): 1, ws.channel: 1})
 
 
@@ -299,7 +334,8 @@ def test_a_row_whose_sender_keeps_dying_is_given_up(group: OfflineWorkspace) -> 
 
 
 def test_rows_whose_lease_ran_out_while_queued_are_left_to_the_process_that_took_them_over(
-        group: OfflineWorkspace) -> None:
+    group: OfflineWorkspace,
+) -> None:
     """Slack so slow that the rows queued behind a post outlive their lease: another replica re-claims them,
     and the first process must not post them as well."""
     from bot.jobs.dispatcher import _deliver
@@ -313,8 +349,11 @@ def test_rows_whose_lease_ran_out_while_queued_are_left_to_the_process_that_took
         # This post takes longer than the lease; meanwhile another replica re-claims the expired rows (the
         # one in flight too: the documented at-least-once edge, so it is left out below).
         ws.clock.advance(notifications.DEFAULT_LEASE + timedelta(seconds=1))  # type: ignore[attr-defined]
-        taken_over.extend(c for c in notifications.claim(ws.engine, now=ws.clock.now(), limit=10)
-                          if c.recipient != params.get("channel"))
+        taken_over.extend(
+            c
+            for c in notifications.claim(ws.engine, now=ws.clock.now(), limit=10)
+            if c.recipient != params.get("channel")
+        )
         return True
 
     ws.standin.inject("chat.postMessage", delay=0.01, times=1, match=slow_first_post)
@@ -325,7 +364,9 @@ def test_rows_whose_lease_ran_out_while_queued_are_left_to_the_process_that_took
     assert delivered(ws) == expected(ws)  # each recipient once
 
 
-def test_rows_left_waiting_behind_a_slow_post_are_claimed_again_and_sent_once(group: OfflineWorkspace) -> None:
+def test_rows_left_waiting_behind_a_slow_post_are_claimed_again_and_sent_once(
+    group: OfflineWorkspace,
+) -> None:
     ws = group
     three_posts(ws)
 

@@ -81,13 +81,28 @@ def test_the_worker_stops_when_asked(group: OfflineWorkspace) -> None:
     assert time.monotonic() - started < 10
 
 
-def test_ecm_bot_worker_process_ticks_and_exits_cleanly_on_sigterm(slack: SlackStandIn, tmp_path: Path) -> None:
+def test_ecm_bot_worker_process_ticks_and_exits_cleanly_on_sigterm(
+    slack: SlackStandIn, tmp_path: Path
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "ECM_"))}
-    env.update({"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": slack.signing_secret,
-                "SLACK_API_URL": slack.api_url, "DATABASE_URL": f"sqlite:///{tmp_path}/worker.db",
-                "ECM_TICK_SECONDS": "1", "LOG_LEVEL": "INFO"})
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": slack.signing_secret,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/worker.db",
+            "ECM_TICK_SECONDS": "1",
+            "LOG_LEVEL": "INFO",
+        }
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "worker"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         time.sleep(4)  # migrate, start, a few ticks
         assert process.poll() is None, process.stdout.read() if process.stdout else ""
@@ -102,7 +117,8 @@ def test_ecm_bot_worker_process_ticks_and_exits_cleanly_on_sigterm(slack: SlackS
 
 
 def test_posts_that_only_become_due_after_the_morning_run_wait_for_the_next_morning(
-        group: OfflineWorkspace, clock: FixedClock) -> None:
+    group: OfflineWorkspace, clock: FixedClock
+) -> None:
     ws = group
     add(ws, "Audit referrals @sam due:18/11/2026")
     ws.standin.calls.clear()
@@ -126,7 +142,9 @@ def test_posts_that_only_become_due_after_the_morning_run_wait_for_the_next_morn
     assert delivered(ws)[other] == 0
 
 
-def test_the_first_run_of_the_day_catches_up_after_downtime(group: OfflineWorkspace, clock: FixedClock) -> None:
+def test_the_first_run_of_the_day_catches_up_after_downtime(
+    group: OfflineWorkspace, clock: FixedClock
+) -> None:
     ws = group
     add(ws, "Audit referrals @sam due:18/11/2026")
     ws.standin.calls.clear()

@@ -44,8 +44,10 @@ def test_impossible_date_phrase_is_an_error_not_a_shorter_date() -> None:
 
 
 def test_slack_entities_become_harmless_text() -> None:
-    args = parse("add Tell <!channel> and <!here> see <https://example.org|the plan> in <#C1|general> &amp; more",
-                 TODAY)
+    args = parse(
+        "add Tell <!channel> and <!here> see <https://example.org|the plan> in <#C1|general> &amp; more",
+        TODAY,
+    )
     assert args.free_text() == "Tell @channel and @here see the plan in #general & more"
 
 
@@ -68,16 +70,26 @@ def test_mention_lists() -> None:
     assert split_list(" a, ,b ,") == ["a", "b"]
 
 
-@pytest.mark.parametrize("name, outcome", [
-    ("safe", Outcome.STAY_SAFE), ("SS", Outcome.STAY_SAFE), ("Stay Safe", Outcome.STAY_SAFE),
-    ("healthy", Outcome.BE_HEALTHY), ("bh", Outcome.BE_HEALTHY),
-    ("Enjoy & Achieve", Outcome.ENJOY_AND_ACHIEVE), ("enjoy-and-achieve", Outcome.ENJOY_AND_ACHIEVE),
-    ("achieve", Outcome.ENJOY_AND_ACHIEVE), ("ea", Outcome.ENJOY_AND_ACHIEVE),
-    ("Make a Positive Contribution", Outcome.POSITIVE_CONTRIBUTION), ("pc", Outcome.POSITIVE_CONTRIBUTION),
-    ("contribution", Outcome.POSITIVE_CONTRIBUTION),
-    ("Achieve Economic Well-being", Outcome.ECONOMIC_WELLBEING), ("wellbeing", Outcome.ECONOMIC_WELLBEING),
-    ("ewb", Outcome.ECONOMIC_WELLBEING),
-])
+@pytest.mark.parametrize(
+    "name, outcome",
+    [
+        ("safe", Outcome.STAY_SAFE),
+        ("SS", Outcome.STAY_SAFE),
+        ("Stay Safe", Outcome.STAY_SAFE),
+        ("healthy", Outcome.BE_HEALTHY),
+        ("bh", Outcome.BE_HEALTHY),
+        ("Enjoy & Achieve", Outcome.ENJOY_AND_ACHIEVE),
+        ("enjoy-and-achieve", Outcome.ENJOY_AND_ACHIEVE),
+        ("achieve", Outcome.ENJOY_AND_ACHIEVE),
+        ("ea", Outcome.ENJOY_AND_ACHIEVE),
+        ("Make a Positive Contribution", Outcome.POSITIVE_CONTRIBUTION),
+        ("pc", Outcome.POSITIVE_CONTRIBUTION),
+        ("contribution", Outcome.POSITIVE_CONTRIBUTION),
+        ("Achieve Economic Well-being", Outcome.ECONOMIC_WELLBEING),
+        ("wellbeing", Outcome.ECONOMIC_WELLBEING),
+        ("ewb", Outcome.ECONOMIC_WELLBEING),
+    ],
+)
 def test_outcome_names_and_aliases(name: str, outcome: Outcome) -> None:
     assert parse_outcome(name) == outcome
 
@@ -88,8 +100,12 @@ def test_unknown_outcome_suggests() -> None:
     assert parse_outcomes("safe,ss,healthy") == [Outcome.STAY_SAFE, Outcome.BE_HEALTHY]
 
 
-DISTRICTS = [DistrictRef(1, "South Ribble", "south-ribble"), DistrictRef(2, "Chorley", "chorley"),
-             DistrictRef(3, "Ribble Valley", "ribble-valley"), DistrictRef(4, "West Lancashire", "west-lancashire")]
+DISTRICTS = [
+    DistrictRef(1, "South Ribble", "south-ribble"),
+    DistrictRef(2, "Chorley", "chorley"),
+    DistrictRef(3, "Ribble Valley", "ribble-valley"),
+    DistrictRef(4, "West Lancashire", "west-lancashire"),
+]
 
 
 def test_districts_by_name_slug_prefix_and_all() -> None:
@@ -102,7 +118,9 @@ def test_districts_by_name_slug_prefix_and_all() -> None:
 
 def test_ambiguous_and_unknown_districts() -> None:
     with pytest.raises(UserError, match="could be"):
-        parse_districts("ribble", [DistrictRef(1, "Ribble A", "ribble-a"), DistrictRef(2, "Ribble B", "ribble-b")])
+        parse_districts(
+            "ribble", [DistrictRef(1, "Ribble A", "ribble-a"), DistrictRef(2, "Ribble B", "ribble-b")]
+        )
     with pytest.raises(UserError, match="Did you mean \\*Chorley"):
         parse_districts("chorely", DISTRICTS)
 
@@ -123,8 +141,11 @@ def test_a_mention_inside_quotes_reads_as_an_at_name() -> None:
 
 def test_slack_links_and_broadcasts_in_key_values_become_plain_text() -> None:
     # Slack turns typed URLs, e-mail addresses, #channels and @here into entities, inside quotes too.
-    args = parse('add Thing org:"<http://nhs.uk|nhs.uk> team" district:<!here> owner:<@U1|sam>,<@U2> '
-                 'name:"Ask <mailto:a@b.org|a@b.org> in <#C1|general>"', TODAY)
+    args = parse(
+        'add Thing org:"<http://nhs.uk|nhs.uk> team" district:<!here> owner:<@U1|sam>,<@U2> '
+        'name:"Ask <mailto:a@b.org|a@b.org> in <#C1|general>"',
+        TODAY,
+    )
     assert args.keys["org"] == "nhs.uk team"
     assert args.keys["district"] == "@here"
     assert mention_ids(args.keys["owner"]) == ["U1", "U2"]  # people stay mentions

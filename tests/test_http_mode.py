@@ -22,8 +22,12 @@ from storage.clock import FixedClock
 
 @pytest.fixture
 def server(engine: Engine, clock: FixedClock, slack: SlackStandIn) -> Iterator[str]:
-    settings = Settings(_env_file=None, slack_bot_token=slack.bot_token,  # type: ignore[call-arg]
-                        slack_signing_secret=slack.signing_secret, slack_api_url=slack.api_url)
+    settings = Settings(
+        _env_file=None,
+        slack_bot_token=slack.bot_token,  # type: ignore[call-arg]
+        slack_signing_secret=slack.signing_secret,
+        slack_api_url=slack.api_url,
+    )
     app, _services = create_app(settings, engine, clock)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -64,7 +68,9 @@ def test_signed_slash_command_over_http_acks_fast_and_replies(server: str, slack
     body = slack.slash_command("districts", chair, channel)
     status, _ = slack.post(f"{server}/slack/events", body)
     assert status == 200
-    assert slack.wait_for(lambda: any(m.ephemeral and "Melton" in json.dumps(m.blocks) for m in slack.messages))
+    assert slack.wait_for(
+        lambda: any(m.ephemeral and "Melton" in json.dumps(m.blocks) for m in slack.messages)
+    )
 
 
 def test_bad_signature_is_refused_and_changes_nothing(server: str, slack: SlackStandIn) -> None:
@@ -73,7 +79,9 @@ def test_bad_signature_is_refused_and_changes_nothing(server: str, slack: SlackS
     body = slack.slash_command('setup name:"Forged"', chair, channel)
     headers = slack.sign(body)
     headers["x-slack-signature"] = "v0=" + "0" * 64
-    request = urllib.request.Request(f"{server}/slack/events", data=body.encode(), headers=headers, method="POST")
+    request = urllib.request.Request(
+        f"{server}/slack/events", data=body.encode(), headers=headers, method="POST"
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)
     assert refused.value.code == 401
@@ -82,11 +90,18 @@ def test_bad_signature_is_refused_and_changes_nothing(server: str, slack: SlackS
 
 
 def test_starting_with_the_token_in_the_environment_logs_no_spurious_warning(
-        engine: Engine, clock: FixedClock, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
+    engine: Engine,
+    clock: FixedClock,
+    slack: SlackStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", slack.bot_token)
-    settings = Settings(_env_file=None, slack_signing_secret=slack.signing_secret,  # type: ignore[call-arg]
-                        slack_api_url=slack.api_url)
+    settings = Settings(
+        _env_file=None,
+        slack_signing_secret=slack.signing_secret,  # type: ignore[call-arg]
+        slack_api_url=slack.api_url,
+    )
     with caplog.at_level("WARNING"):
         create_app(settings, engine, clock)
     assert not [r for r in caplog.records if r.levelname == "WARNING"], caplog.text

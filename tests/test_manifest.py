@@ -17,8 +17,11 @@ def load_manifest() -> dict:
     return yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
 
 
-@pytest.mark.skipif(not SCHEMA.exists(), reason="../shared/slack/manifest.schema.1.0.0.json is not beside this "
-                    "clone (a newcomer's clone has no ../shared); the manifest schema check needs it")
+@pytest.mark.skipif(
+    not SCHEMA.exists(),
+    reason="../shared/slack/manifest.schema.1.0.0.json is not beside this "
+    "clone (a newcomer's clone has no ../shared); the manifest schema check needs it",
+)
 def test_manifest_validates_against_slack_schema() -> None:
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     errors = sorted(Draft7Validator(schema).iter_errors(load_manifest()), key=str)

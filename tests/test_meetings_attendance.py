@@ -64,8 +64,13 @@ def test_counts_over_several_meetings(group: OfflineWorkspace, clock: FixedClock
     ws = group
     _four_meetings(ws, clock)
     statuses = [m.status for m in meetings(ws)]
-    assert statuses == [MeetingStatus.CLOSED, MeetingStatus.CLOSED, MeetingStatus.CANCELLED,
-                        MeetingStatus.CANCELLED, MeetingStatus.CLOSED]
+    assert statuses == [
+        MeetingStatus.CLOSED,
+        MeetingStatus.CLOSED,
+        MeetingStatus.CANCELLED,
+        MeetingStatus.CANCELLED,
+        MeetingStatus.CLOSED,
+    ]
 
     out = ok(ws.command("attendance", user="sam"))
     assert out.ephemeral and not out.posted
@@ -73,36 +78,53 @@ def test_counts_over_several_meetings(group: OfflineWorkspace, clock: FixedClock
     assert "Over the last 6 meetings: 3 meetings held, Wed 2 Dec 2026 – Thu 4 Mar 2027" in text
     assert "Cancelled meetings are not counted" in text
     assert line_for(text, "• Chorley") == "• Chorley — represented at 2 of 3 meetings; apologies 1; absent 0"
-    assert line_for(text, "• South Ribble") == \
-        "• South Ribble — represented at 1 of 3 meetings; apologies 1; absent 1 — *represented at fewer than half*"
-    assert line_for(text, "• Lancashire Constabulary") == \
-        "• Lancashire Constabulary — represented at 2 of 3 meetings (1 present, 1 by substitute); apologies 0; absent 1"
+    assert (
+        line_for(text, "• South Ribble")
+        == "• South Ribble — represented at 1 of 3 meetings; apologies 1; absent 1 — *represented at fewer than half*"
+    )
+    assert (
+        line_for(text, "• Lancashire Constabulary")
+        == "• Lancashire Constabulary — represented at 2 of 3 meetings (1 present, 1 by substitute); apologies 0; absent 1"
+    )
     assert line_for(text, "• Lancashire County Council").startswith(
-        "• Lancashire County Council — represented at 3 of 3 meetings")
-    assert line_for(text, "• Burnley").endswith("represented at 0 of 3 meetings; apologies 0; absent 3 — "
-                                                "*represented at fewer than half*")
+        "• Lancashire County Council — represented at 3 of 3 meetings"
+    )
+    assert line_for(text, "• Burnley").endswith(
+        "represented at 0 of 3 meetings; apologies 0; absent 3 — *represented at fewer than half*"
+    )
     flagged = line_for(text, "Represented at fewer than half")
     assert "South Ribble" in flagged and "Burnley" in flagged and "Chorley" not in flagged
     assert "%" not in text
 
     text = readable(ok(ws.command("attendance by:member", user="sam")), ws)
     assert line_for(text, "• @sam") == "• @sam (Chorley) — attended 2 of 3 meetings; apologies 1; absent 0"
-    assert line_for(text, "• @priya") == \
-        "• @priya (South Ribble) — attended 1 of 3 meetings; apologies 1; absent 1 — *attended fewer than half*"
-    assert line_for(text, "• @dev") == ("• @dev (Lancashire Constabulary) — attended 1 of 3 meetings; apologies 1; "
-                                        "absent 1 — *attended fewer than half*")
-    assert line_for(text, "• @jo") == \
-        "• @jo (Lancashire Constabulary) — attended 1 of 3 meetings (1 as substitute); apologies 0; absent 0"
+    assert (
+        line_for(text, "• @priya")
+        == "• @priya (South Ribble) — attended 1 of 3 meetings; apologies 1; absent 1 — *attended fewer than half*"
+    )
+    assert line_for(text, "• @dev") == (
+        "• @dev (Lancashire Constabulary) — attended 1 of 3 meetings; apologies 1; "
+        "absent 1 — *attended fewer than half*"
+    )
+    assert (
+        line_for(text, "• @jo")
+        == "• @jo (Lancashire Constabulary) — attended 1 of 3 meetings (1 as substitute); apologies 0; absent 0"
+    )
     assert "@jo" not in line_for(text, "Attended fewer than half")  # guests are not expected every time
 
     text = readable(ok(ws.command("attendance last:2", user="sam")), ws)
     assert "2 meetings held, Wed 6 Jan 2027 – Thu 4 Mar 2027" in text
-    assert line_for(text, "• South Ribble") == "• South Ribble — represented at 1 of 2 meetings; apologies 0; absent 1"
+    assert (
+        line_for(text, "• South Ribble")
+        == "• South Ribble — represented at 1 of 2 meetings; apologies 0; absent 1"
+    )
 
     text = readable(ok(ws.command("attendance since:1 Feb 2027", user="sam")), ws)
     assert "1 meeting held, Thu 4 Mar 2027" in text and "since Mon 1 Feb 2027" in text
-    assert line_for(text, "• Chorley") == "• Chorley — represented at 0 of 1 meeting; apologies 1; absent 0 — " \
+    assert (
+        line_for(text, "• Chorley") == "• Chorley — represented at 0 of 1 meeting; apologies 1; absent 0 — "
         "*represented at fewer than half*"
+    )
 
     text = readable(ok(ws.command("attendance district:south-ribble", user="sam")), ws)
     assert line_for(text, "• South Ribble")
@@ -115,12 +137,16 @@ def test_counts_over_several_meetings(group: OfflineWorkspace, clock: FixedClock
         group_row = group_of(session, ws)
         choice = store.closed_meetings(session, group_row.id, last=6)  # type: ignore[arg-type]
         assert len(choice.ids) == 3
-        tallies = {t.name: t for t in store.organisation_tallies(session, choice, ["Chorley", "South Ribble"])}
+        tallies = {
+            t.name: t for t in store.organisation_tallies(session, choice, ["Chorley", "South Ribble"])
+        }
         assert (tallies["Chorley"].represented, tallies["Chorley"].apologies) == (2, 1)
         assert tallies["South Ribble"].below_half
 
 
-def test_summary_after_each_meeting_counts_only_held_meetings(group: OfflineWorkspace, clock: FixedClock) -> None:
+def test_summary_after_each_meeting_counts_only_held_meetings(
+    group: OfflineWorkspace, clock: FixedClock
+) -> None:
     ws = group
     _four_meetings(ws, clock)
     clock.advance(timedelta(days=30))
@@ -141,7 +167,8 @@ def test_since_without_a_year_means_the_one_gone(group: OfflineWorkspace, clock:
 
 
 def test_counts_add_up_for_districts_nobody_attends_and_members_who_joined_later(
-        group: OfflineWorkspace, clock: FixedClock) -> None:
+    group: OfflineWorkspace, clock: FixedClock
+) -> None:
     """Which districts keep missing meetings: a district nobody came for is absent from every meeting held, not
     "absent 0". A member who joined part-way is counted over the meetings since they joined, so attending every
     one of those is not "fewer than half"."""
@@ -154,14 +181,18 @@ def test_counts_add_up_for_districts_nobody_attends_and_members_who_joined_later
         ok(ws.command("present @sam" + (" @kim" if day > 2 else "")))
         ok(ws.command("meeting end"))
     text = readable(ok(ws.command("attendance", user="sam")), ws)
-    assert line_for(text, "• Fylde") == \
-        "• Fylde — represented at 0 of 3 meetings; apologies 0; absent 3 — *represented at fewer than half*"
+    assert (
+        line_for(text, "• Fylde")
+        == "• Fylde — represented at 0 of 3 meetings; apologies 0; absent 3 — *represented at fewer than half*"
+    )
     assert line_for(text, "• Burnley") == "• Burnley — represented at 2 of 3 meetings; apologies 0; absent 1"
     text = readable(ok(ws.command("attendance by:member", user="sam")), ws)
     assert line_for(text, "• @kim") == "• @kim (Burnley) — attended 2 of 2 meetings; apologies 0; absent 0"
     assert "@kim" not in line_for(text, "Attended fewer than half")
-    assert line_for(text, "• @priya") == \
-        "• @priya (South Ribble) — attended 0 of 3 meetings; apologies 0; absent 3 — *attended fewer than half*"
+    assert (
+        line_for(text, "• @priya")
+        == "• @priya (South Ribble) — attended 0 of 3 meetings; apologies 0; absent 3 — *attended fewer than half*"
+    )
     ok(ws.command("member @lou district:fylde"))  # joined after every meeting so far
     text = readable(ok(ws.command("attendance by:member", user="sam")), ws)
     assert line_for(text, "• @lou") == "• @lou (Fylde) — joined since these meetings"

@@ -106,7 +106,9 @@ def _check(ws: OfflineWorkspace, user: str, command: str, fragment: str) -> None
     assert table_counts(ws) == before, f"{command!r} stored something"
 
 
-@pytest.mark.parametrize(("user", "command", "fragment"), WITHOUT_MEETING, ids=[c[1][:40] for c in WITHOUT_MEETING])
+@pytest.mark.parametrize(
+    ("user", "command", "fragment"), WITHOUT_MEETING, ids=[c[1][:40] for c in WITHOUT_MEETING]
+)
 def test_errors_without_a_meeting(group: OfflineWorkspace, user: str, command: str, fragment: str) -> None:
     _check(group, user, command, fragment)
 

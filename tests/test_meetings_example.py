@@ -45,8 +45,10 @@ def test_example_meeting_script(ws: OfflineWorkspace) -> None:
     assert len(end.posted) == 2
     minutes = ws.readable(block_text(end.posted[0].blocks))
     assert "Minutes: November task group" in minutes and "*Chair:* @aisha" in minutes
-    assert ("*Present (4):* @tom (Chorley), @li (Connexions Lancashire), @aisha (Lancashire County Council), "
-            "@nadia (South Ribble)") in minutes
+    assert (
+        "*Present (4):* @tom (Chorley), @li (Connexions Lancashire), @aisha (Lancashire County Council), "
+        "@nadia (South Ribble)"
+    ) in minutes
     assert "*Substitutes (1):* @fiona (Lancashire Constabulary, for @gareth)" in minutes
     assert "Joined remotely" not in minutes  # corrected: the last record wins
     assert "*Apologies (2):* @ruth (Central Lancashire PCT), @gareth (Lancashire Constabulary)" in minutes
@@ -56,11 +58,16 @@ def test_example_meeting_script(ws: OfflineWorkspace) -> None:
     assert "Chorley" not in not_represented and "South Ribble" not in not_represented
     assert "*D1* _(agreed)_ Adopt the joint CAF training programme" in minutes
     assert "*D2* _(deferred)_" in minutes
-    assert "*Actions raised (2)*" in minutes and "Book CAF training dates" in minutes \
+    assert (
+        "*Actions raised (2)*" in minutes
+        and "Book CAF training dates" in minutes
         and "Brief neighbourhood policing teams" in minutes
+    )
     assert "*Notes (2)*" in minutes and "free swimming" in minutes and "— @li" in minutes
     summary = ws.readable(block_text(end.posted[1].blocks))
-    assert "Attendance: the last 6 meetings" in summary and "Preston — represented at 0 of 1 meeting" in summary
+    assert (
+        "Attendance: the last 6 meetings" in summary and "Preston — represented at 0 of 1 meeting" in summary
+    )
 
     decisions = next(out for line, out in exchanges if line == "/ecm decisions")
     text = ws.readable(decisions.text)

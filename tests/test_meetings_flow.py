@@ -34,7 +34,9 @@ def london(*args: int) -> datetime:
 
 
 def _actions_before_meeting(ws: OfflineWorkspace) -> None:
-    ok(ws.command('add "Map CAF champions in every school" due:30 Nov 2026 org:chorley', user="sam"))  # -> overdue
+    ok(
+        ws.command('add "Map CAF champions in every school" due:30 Nov 2026 org:chorley', user="sam")
+    )  # -> overdue
     ok(ws.command('add "Youth offer leaflet" due:31 Jan 2027 org:"Lancashire Constabulary"', user="dev"))
     ok(ws.command('add "Swimming passes audit" due:1 Dec 2026 org:"Lancashire County Council"', user="chair"))
 
@@ -67,7 +69,11 @@ def test_full_meeting(group: OfflineWorkspace, clock: FixedClock) -> None:
     out = ok(ws.command('decide "Adopt the joint CAF training plan across the county"'))
     assert "D1" in out.text and "agreed" in out.text and out.posted
     ok(ws.command('decide "Youth strategy consultation" status:deferred'))
-    out = ok(ws.command('add "Draft CAF training calendar" due:31 Mar 2027 org:south-ribble decision:D1', user="sam"))
+    out = ok(
+        ws.command(
+            'add "Draft CAF training calendar" due:31 Mar 2027 org:south-ribble decision:D1', user="sam"
+        )
+    )
     ok(ws.command('note "Ofsted inspection of children\'s services confirmed for March"', user="sam"))
 
     clock.advance(timedelta(minutes=95))
@@ -80,8 +86,11 @@ def test_full_meeting(group: OfflineWorkspace, clock: FixedClock) -> None:
     assert "*Present (2):* @sam (Chorley), @chair (Lancashire County Council)" in minutes
     assert "*Substitutes (1):* @jo (Lancashire Constabulary, for @dev)" in minutes
     assert "*Joined remotely (1):* @kim (Preston Primary Care Trust)" in minutes
-    assert "*Apologies (2):*" in minutes and "@dev (Lancashire Constabulary)" in minutes \
+    assert (
+        "*Apologies (2):*" in minutes
+        and "@dev (Lancashire Constabulary)" in minutes
         and "@priya (South Ribble)" in minutes
+    )
     assert "*Absent (1):* @lee (Preston)" in minutes
     not_rep = next(line for line in minutes.splitlines() if line.startswith("*Not represented"))
     for name in ("Burnley", "Preston", "South Ribble", "Wyre"):
@@ -95,7 +104,10 @@ def test_full_meeting(group: OfflineWorkspace, clock: FixedClock) -> None:
     assert "`/ecm minutes 1`" in minutes
     assert "Attendance: the last 6 meetings" in summary and "1 meeting held" in summary
     assert "Chorley — represented at 1 of 1 meeting" in summary
-    assert "Preston — represented at 0 of 1 meeting; apologies 0; absent 1 — *represented at fewer than half*" in summary
+    assert (
+        "Preston — represented at 0 of 1 meeting; apologies 0; absent 1 — *represented at fewer than half*"
+        in summary
+    )
 
     [meeting] = meetings(ws)
     assert meeting.status == MeetingStatus.CLOSED and meeting.ended_at is not None
@@ -105,12 +117,17 @@ def test_full_meeting(group: OfflineWorkspace, clock: FixedClock) -> None:
     assert final[ws.user("dev")].mode == AttendanceMode.APOLOGIES  # a substitute came in their place
     assert final[ws.user("priya")].mode == AttendanceMode.APOLOGIES
     assert final[ws.user("jo")].substitute_for == ws.user("dev")
-    assert [r.mode for r in rows if r.user_id == ws.user("priya")] == [AttendanceMode.PRESENT, AttendanceMode.APOLOGIES]
+    assert [r.mode for r in rows if r.user_id == ws.user("priya")] == [
+        AttendanceMode.PRESENT,
+        AttendanceMode.APOLOGIES,
+    ]
     verbs = [e.verb for e in audit_events(ws, "meeting")]
     assert verbs[0] == "started" and verbs[-1] == "ended"
     assert "attendance-corrected" in verbs and verbs.count("note") == 1
     corrected = next(e for e in audit_events(ws, "meeting", "attendance-corrected"))
-    assert corrected.changes["mode"] == ["present", "apologies"] and corrected.changes["user_id"] == ws.user("priya")
+    assert corrected.changes["mode"] == ["present", "apologies"] and corrected.changes["user_id"] == ws.user(
+        "priya"
+    )
     with db(ws) as session:
         action = session.exec(select(Action).where(Action.number == 4)).one()
         decision = session.exec(select(Decision).where(Decision.number == 1)).one()
@@ -154,7 +171,9 @@ def test_minutes_ephemeral_share_button_and_share_word(group: OfflineWorkspace, 
     assert len(out.ephemeral) == 1 and not out.posted
     blocks = out.ephemeral[0].blocks
     buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert [(b["action_id"], b["text"]["text"]) for b in buttons] == [("ecm_share_minutes", "Share in channel")]
+    assert [(b["action_id"], b["text"]["text"]) for b in buttons] == [
+        ("ecm_share_minutes", "Share in channel")
+    ]
     meeting_id = buttons[0]["value"]
     assert meeting_id == str(meetings(ws)[0].id)
     assert "Pool the Children's Fund underspend" in out.text
@@ -206,8 +225,12 @@ def test_substitutes(group: OfflineWorkspace) -> None:
         assert name in apologies
 
 
-def test_restart_in_the_middle_of_a_meeting(engine, clock: FixedClock, slack: SlackStandIn,  # type: ignore[no-untyped-def]
-                                            group: OfflineWorkspace) -> None:
+def test_restart_in_the_middle_of_a_meeting(
+    engine,
+    clock: FixedClock,
+    slack: SlackStandIn,  # type: ignore[no-untyped-def]
+    group: OfflineWorkspace,
+) -> None:
     ws = group
     ok(ws.command('meeting start "Before the restart"'))
     ok(ws.command("here", user="sam"))

@@ -28,8 +28,14 @@ def _big_meeting(ws: OfflineWorkspace, clock: FixedClock) -> None:
     with db(ws) as session:
         group = group_of(session, ws)
         for i, name in enumerate(names):
-            groups.upsert_member(session, group, ws.user(name), by=ws.user("chair"), at=clock.now(),
-                                 organisation=f"Partner organisation number {i:02d} for children's services")
+            groups.upsert_member(
+                session,
+                group,
+                ws.user(name),
+                by=ws.user("chair"),
+                at=clock.now(),
+                organisation=f"Partner organisation number {i:02d} for children's services",
+            )
     ok(ws.command("meeting start " + '"A very long meeting' + NASTY.replace('"', "") + '"'))
     ok(ws.command("present " + " ".join(f"@{n}" for n in names[:30])))
     ok(ws.command("apologies " + " ".join(f"@{n}" for n in names[30:50])))
@@ -39,15 +45,36 @@ def _big_meeting(ws: OfflineWorkspace, clock: FixedClock) -> None:
         meeting = store.open_meeting(session, group.id)  # type: ignore[arg-type]
         assert meeting is not None
         for i in range(COUNT):
-            store.record_decision(session, group, meeting, text=f"Decision {i}: " + "agreed wording " * 25 + NASTY,
-                                  status=DecisionStatus.AGREED, by=ws.user("chair"), at=clock.now())
-            store.add_note(session, meeting, f"Note {i}: " + "information item " * 30 + NASTY, by=ws.user("sam"),
-                           at=clock.now())
+            store.record_decision(
+                session,
+                group,
+                meeting,
+                text=f"Decision {i}: " + "agreed wording " * 25 + NASTY,
+                status=DecisionStatus.AGREED,
+                by=ws.user("chair"),
+                at=clock.now(),
+            )
+            store.add_note(
+                session,
+                meeting,
+                f"Note {i}: " + "information item " * 30 + NASTY,
+                by=ws.user("sam"),
+                at=clock.now(),
+            )
             action_store.create_action(
-                session, group, title=f"Action {i} " + "a long action title " * 14 + NASTY,
-                owners=[ws.user(names[i])], organisation=f"Partner organisation number {i:02d}",
-                due_date=date(2026, 12, 31), outcomes=[Outcome.STAY_SAFE], district_ids=[], countywide=True,
-                by=ws.user("chair"), at=clock.now(), meeting_id=meeting.id)
+                session,
+                group,
+                title=f"Action {i} " + "a long action title " * 14 + NASTY,
+                owners=[ws.user(names[i])],
+                organisation=f"Partner organisation number {i:02d}",
+                due_date=date(2026, 12, 31),
+                outcomes=[Outcome.STAY_SAFE],
+                district_ids=[],
+                countywide=True,
+                by=ws.user("chair"),
+                at=clock.now(),
+                meeting_id=meeting.id,
+            )
 
 
 def test_long_meeting_stays_within_slack_limits(group: OfflineWorkspace, clock: FixedClock) -> None:
@@ -84,14 +111,14 @@ def test_long_meeting_stays_within_slack_limits(group: OfflineWorkspace, clock: 
     text = block_text(out.posted[0].blocks)
     assert "Matters arising (60)" in text and "`/ecm actions` list them all" in text
     assert len(out.posted[0].blocks) <= 50
-    out = ok(ws.command('minutes 1 share', user="sam"))
+    out = ok(ws.command("minutes 1 share", user="sam"))
     assert out.posted
 
 
 def test_many_people_recorded_at_once(group: OfflineWorkspace, clock: FixedClock) -> None:
     ws = group
     ok(ws.command("meeting start"))
-    out = ok(ws.command("present " + " ".join(f"@visitor{i:02d}" for i in range(COUNT)) + " for:\"Guests\""))
+    out = ok(ws.command("present " + " ".join(f"@visitor{i:02d}" for i in range(COUNT)) + ' for:"Guests"'))
     assert len(out.posted) == 1 and out.posted[0].blocks
     out = ok(ws.command("meeting end"))
     minutes = ws.readable(block_text(out.posted[0].blocks))

@@ -37,7 +37,7 @@ def schedules(ws: OfflineWorkspace) -> list[MeetingSchedule]:
 def next_lines(text: str) -> list[str]:
     lines = text.splitlines()
     start = lines.index("*Next meetings*")
-    return [line for line in lines[start + 1:] if line.startswith("• ")]
+    return [line for line in lines[start + 1 :] if line.startswith("• ")]
 
 
 def test_schedule_and_next_three(group: OfflineWorkspace) -> None:
@@ -54,9 +54,11 @@ def test_schedule_and_next_three(group: OfflineWorkspace) -> None:
 
     text = readable(ok(ws.command("meetings", user="sam")), ws)
     assert "None yet." in text
-    assert next_lines(text) == ["• Wed 9 Dec 2026, 10:00 — Lancashire ECM Task Group",
-                                "• Wed 13 Jan 2027, 10:00 — Lancashire ECM Task Group",
-                                "• Wed 10 Feb 2027, 10:00 — Lancashire ECM Task Group"]
+    assert next_lines(text) == [
+        "• Wed 9 Dec 2026, 10:00 — Lancashire ECM Task Group",
+        "• Wed 13 Jan 2027, 10:00 — Lancashire ECM Task Group",
+        "• Wed 10 Feb 2027, 10:00 — Lancashire ECM Task Group",
+    ]
     text = readable(ok(ws.command("schedule", user="sam")), ws)  # anyone may look
     assert "every 2nd Wednesday" in text and "Wed 9 Dec 2026, 10:00" in text
 
@@ -67,8 +69,11 @@ def test_ten_stays_ten_across_bst_and_gmt(group: OfflineWorkspace, clock: FixedC
     ok(ws.command('schedule "Spring" every:"2nd wednesday" at:10:00'))
     text = readable(ok(ws.command("meetings")), ws)
     # 10 March is GMT, 14 April and 12 May are BST: all at 10:00 local.
-    assert next_lines(text) == ["• Wed 10 Mar 2027, 10:00 — Spring", "• Wed 14 Apr 2027, 10:00 — Spring",
-                                "• Wed 12 May 2027, 10:00 — Spring"]
+    assert next_lines(text) == [
+        "• Wed 10 Mar 2027, 10:00 — Spring",
+        "• Wed 14 Apr 2027, 10:00 — Spring",
+        "• Wed 12 May 2027, 10:00 — Spring",
+    ]
     clock.set(london(2027, 4, 14, 10, 5))
     ok(ws.command("meeting start"))
     [meeting] = meetings(ws)
@@ -76,18 +81,25 @@ def test_ten_stays_ten_across_bst_and_gmt(group: OfflineWorkspace, clock: FixedC
     clock.set(london(2027, 10, 1, 9, 0))
     ok(ws.command("meeting end"))
     text = readable(ok(ws.command("meetings")), ws)
-    assert next_lines(text) == ["• Wed 13 Oct 2027, 10:00 — Spring", "• Wed 10 Nov 2027, 10:00 — Spring",
-                                "• Wed 8 Dec 2027, 10:00 — Spring"]
+    assert next_lines(text) == [
+        "• Wed 13 Oct 2027, 10:00 — Spring",
+        "• Wed 10 Nov 2027, 10:00 — Spring",
+        "• Wed 8 Dec 2027, 10:00 — Spring",
+    ]
 
 
-@pytest.mark.parametrize(("started", "attached"), [
-    ((2026, 12, 9, 8, 0), True),  # two hours early
-    ((2026, 12, 9, 11, 59), True),
-    ((2026, 12, 9, 7, 59), False),
-    ((2026, 12, 9, 12, 1), False),
-])
-def test_start_attaches_to_an_occurrence_within_two_hours(group: OfflineWorkspace, clock: FixedClock,
-                                                          started: tuple[int, ...], attached: bool) -> None:
+@pytest.mark.parametrize(
+    ("started", "attached"),
+    [
+        ((2026, 12, 9, 8, 0), True),  # two hours early
+        ((2026, 12, 9, 11, 59), True),
+        ((2026, 12, 9, 7, 59), False),
+        ((2026, 12, 9, 12, 1), False),
+    ],
+)
+def test_start_attaches_to_an_occurrence_within_two_hours(
+    group: OfflineWorkspace, clock: FixedClock, started: tuple[int, ...], attached: bool
+) -> None:
     ws = group
     ok(ws.command('schedule "December" every:"2nd wednesday" at:10:00'))
     clock.set(london(*started))
@@ -127,8 +139,11 @@ def test_schedule_cancel_date(group: OfflineWorkspace, clock: FixedClock) -> Non
     assert row.status == MeetingStatus.CANCELLED and row.started_at is None
     assert row.scheduled_for == london(2027, 1, 13, 10, 0).astimezone(UTC) and row.cancel_reason == "New Year"
     text = readable(ok(ws.command("meetings")), ws)
-    assert next_lines(text)[:3] == ["• Wed 9 Dec 2026, 10:00 — Task group", "• Wed 10 Feb 2027, 10:00 — Task group",
-                                    "• Wed 10 Mar 2027, 10:00 — Task group"]
+    assert next_lines(text)[:3] == [
+        "• Wed 9 Dec 2026, 10:00 — Task group",
+        "• Wed 10 Feb 2027, 10:00 — Task group",
+        "• Wed 10 Mar 2027, 10:00 — Task group",
+    ]
     assert "~Wed 13 Jan 2027, 10:00~ — Task group *cancelled*: New Year" in text
     err(ws.command("schedule cancel 13 Jan"), "already cancelled")
     err(ws.command("schedule cancel 14 Jan"), "No meeting is scheduled on Thu 14 Jan 2027", "Wed 9 Dec 2026")
@@ -139,13 +154,17 @@ def test_schedule_cancel_date(group: OfflineWorkspace, clock: FixedClock) -> Non
     assert meetings(ws)[-1].scheduled_for is None
 
 
-def test_meeting_cancel_with_nothing_open_cancels_the_next_date(group: OfflineWorkspace, clock: FixedClock) -> None:
+def test_meeting_cancel_with_nothing_open_cancels_the_next_date(
+    group: OfflineWorkspace, clock: FixedClock
+) -> None:
     ws = group
     err(ws.command("meeting cancel"), "none scheduled")
     ok(ws.command('schedule "Task group" every:"2nd wednesday" at:10:00'))
     out = ok(ws.command('meeting cancel "Clashes with the Ofsted visit"'))
     text = readable(out, ws)
-    assert "cancelled the meeting on Wed 9 Dec 2026, 10:00" in text and "next meeting is Wed 13 Jan 2027" in text
+    assert (
+        "cancelled the meeting on Wed 9 Dec 2026, 10:00" in text and "next meeting is Wed 13 Jan 2027" in text
+    )
     assert schedules(ws)[0].cancelled_dates == ["2026-12-09"]
     [row] = meetings(ws)
     assert row.status == MeetingStatus.CANCELLED and row.cancel_reason == "Clashes with the Ofsted visit"
@@ -157,14 +176,28 @@ def test_meeting_cancel_with_nothing_open_cancels_the_next_date(group: OfflineWo
     assert "No meetings held" in ok(ws.command("attendance")).text
 
 
-@pytest.mark.parametrize(("every", "rule", "described", "first_three"), [
-    ("week", "FREQ=WEEKLY", "every week", ["Mon 23 Nov 2026", "Mon 30 Nov 2026", "Mon 7 Dec 2026"]),
-    ('"2 weeks"', "FREQ=WEEKLY;INTERVAL=2", "every 2 weeks", ["Mon 23 Nov 2026", "Mon 7 Dec 2026", "Mon 21 Dec 2026"]),
-    ("month", "FREQ=MONTHLY", "every month", ["Mon 23 Nov 2026", "Wed 23 Dec 2026", "Sat 23 Jan 2027"]),
-    ('"last friday"', "FREQ=MONTHLY;BYDAY=-1FR", "every last Friday of the month",
-     ["Fri 27 Nov 2026", "Fri 25 Dec 2026", "Fri 29 Jan 2027"]),
-])
-def test_every_forms(group: OfflineWorkspace, every: str, rule: str, described: str, first_three: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("every", "rule", "described", "first_three"),
+    [
+        ("week", "FREQ=WEEKLY", "every week", ["Mon 23 Nov 2026", "Mon 30 Nov 2026", "Mon 7 Dec 2026"]),
+        (
+            '"2 weeks"',
+            "FREQ=WEEKLY;INTERVAL=2",
+            "every 2 weeks",
+            ["Mon 23 Nov 2026", "Mon 7 Dec 2026", "Mon 21 Dec 2026"],
+        ),
+        ("month", "FREQ=MONTHLY", "every month", ["Mon 23 Nov 2026", "Wed 23 Dec 2026", "Sat 23 Jan 2027"]),
+        (
+            '"last friday"',
+            "FREQ=MONTHLY;BYDAY=-1FR",
+            "every last Friday of the month",
+            ["Fri 27 Nov 2026", "Fri 25 Dec 2026", "Fri 29 Jan 2027"],
+        ),
+    ],
+)
+def test_every_forms(
+    group: OfflineWorkspace, every: str, rule: str, described: str, first_three: list[str]
+) -> None:
     ws = group
     text = readable(ok(ws.command(f'schedule "Regular" every:{every} at:10am')), ws)
     assert schedules(ws)[0].rrule == rule
@@ -174,13 +207,21 @@ def test_every_forms(group: OfflineWorkspace, every: str, rule: str, described: 
 
 def test_raw_rrule_from_until_replace_and_stop(group: OfflineWorkspace) -> None:
     ws = group
-    text = readable(ok(ws.command('schedule "Raw" rrule:"FREQ=MONTHLY;BYDAY=2WE" at:14:00 from:1 Jan 2027 '
-                                  'until:31 Mar 2027')), ws)
+    text = readable(
+        ok(
+            ws.command(
+                'schedule "Raw" rrule:"FREQ=MONTHLY;BYDAY=2WE" at:14:00 from:1 Jan 2027 until:31 Mar 2027'
+            )
+        ),
+        ws,
+    )
     assert "Wed 13 Jan 2027, 14:00; Wed 10 Feb 2027, 14:00; Wed 10 Mar 2027, 14:00" in text
     assert "until Wed 31 Mar 2027" in text
     first = schedules(ws)[0]
     assert first.rrule == "FREQ=MONTHLY;BYDAY=2WE" and str(first.start_date) == "2027-01-01"
-    text = readable(ok(ws.command('schedule "raw" every:"2nd thursday" at:14:00')), ws)  # same title: replaced
+    text = readable(
+        ok(ws.command('schedule "raw" every:"2nd thursday" at:14:00')), ws
+    )  # same title: replaced
     assert "changed the meeting schedule" in text
     old, new = schedules(ws)
     assert old.removed_at is not None and new.removed_at is None
@@ -192,14 +233,22 @@ def test_raw_rrule_from_until_replace_and_stop(group: OfflineWorkspace) -> None:
     assert out.posted and "stopped" in out.text
     ok(ws.command("schedule stop"))
     assert all(s.removed_at is not None for s in schedules(ws))
-    assert [e.verb for e in audit_events(ws, "schedule")] == ["created", "replaced", "created", "created", "removed",
-                                                              "removed"]
+    assert [e.verb for e in audit_events(ws, "schedule")] == [
+        "created",
+        "replaced",
+        "created",
+        "created",
+        "removed",
+        "removed",
+    ]
     text = readable(ok(ws.command("meetings")), ws)
     assert "no schedule yet" in text
     err(ws.command("schedule stop"), "no meeting schedule")
 
 
-def test_an_occurrence_held_early_is_not_next_nor_cancelled_again(group: OfflineWorkspace, clock: FixedClock) -> None:
+def test_an_occurrence_held_early_is_not_next_nor_cancelled_again(
+    group: OfflineWorkspace, clock: FixedClock
+) -> None:
     """A meeting started (and even ended) before its 10:00 slot has taken that slot: `meetings` no longer
     lists it as next, and `meeting cancel` afterwards cancels the following date, not the one just held."""
     ws = group
@@ -212,16 +261,20 @@ def test_an_occurrence_held_early_is_not_next_nor_cancelled_again(group: Offline
     clock.set(london(2026, 12, 9, 9, 55))
     ok(ws.command("meeting end"))
     text = readable(ok(ws.command("meetings", user="sam")), ws)
-    assert next_lines(text) == ["• Wed 13 Jan 2027, 10:00 — Task group", "• Wed 10 Feb 2027, 10:00 — Task group",
-                                "• Wed 10 Mar 2027, 10:00 — Task group"]
+    assert next_lines(text) == [
+        "• Wed 13 Jan 2027, 10:00 — Task group",
+        "• Wed 10 Feb 2027, 10:00 — Task group",
+        "• Wed 10 Mar 2027, 10:00 — Task group",
+    ]
     out = ok(ws.command("meeting cancel"))
     assert "cancelled the meeting on Wed 13 Jan 2027, 10:00" in readable(out, ws)
     assert schedules(ws)[0].cancelled_dates == ["2027-01-13"]
     assert [m.status for m in meetings(ws)] == [MeetingStatus.CLOSED, MeetingStatus.CANCELLED]
 
 
-def test_restarting_a_meeting_cancelled_while_open_keeps_its_scheduled_date(group: OfflineWorkspace,
-                                                                           clock: FixedClock) -> None:
+def test_restarting_a_meeting_cancelled_while_open_keeps_its_scheduled_date(
+    group: OfflineWorkspace, clock: FixedClock
+) -> None:
     """Opened by mistake (or under the wrong title) and cancelled: the meeting started again at the scheduled
     time still belongs to that date, so attendance lines up with the schedule."""
     ws = group

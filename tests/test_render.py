@@ -9,8 +9,12 @@ from commands.replies import Button, Reply, Section
 
 
 def test_round_trip_and_fallback_text() -> None:
-    reply = Reply(text="fallback", header="Heading " * 40, footer="small print",
-                  sections=[Section("*bold* line", buttons=[Button("Next page", "ecm_run", "actions page:2")])])
+    reply = Reply(
+        text="fallback",
+        header="Heading " * 40,
+        footer="small print",
+        sections=[Section("*bold* line", buttons=[Button("Next page", "ecm_run", "actions page:2")])],
+    )
     [message] = render(reply)
     assert message["text"] == "fallback"
     kinds = [b["type"] for b in message["blocks"]]

@@ -26,18 +26,32 @@ def free_port() -> int:
 
 def bot_env(slack: SlackStandIn, tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
-    env.update({"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": slack.signing_secret,
-                "SLACK_API_URL": slack.api_url, "DATABASE_URL": f"sqlite:///{tmp_path}/run.db", "HOST": "127.0.0.1",
-                "LOG_LEVEL": "WARNING", **extra})
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": slack.signing_secret,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/run.db",
+            "HOST": "127.0.0.1",
+            "LOG_LEVEL": "WARNING",
+            **extra,
+        }
+    )
     return env
 
 
-def start_bot(slack: SlackStandIn, tmp_path: Path, *args: str,
-              log_level: str = "WARNING") -> tuple[subprocess.Popen[str], str]:
+def start_bot(
+    slack: SlackStandIn, tmp_path: Path, *args: str, log_level: str = "WARNING"
+) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--port", str(port), *args],
-                               env=bot_env(slack, tmp_path, LOG_LEVEL=log_level, ECM_TICK_SECONDS="1"), cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--port", str(port), *args],
+        env=bot_env(slack, tmp_path, LOG_LEVEL=log_level, ECM_TICK_SECONDS="1"),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -62,24 +76,36 @@ def running_bot(slack: SlackStandIn, tmp_path: Path) -> Iterator[str]:
         process.kill()
 
 
-def test_run_serves_signed_commands_and_replies_through_the_api_url(running_bot: str, slack: SlackStandIn) -> None:
+def test_run_serves_signed_commands_and_replies_through_the_api_url(
+    running_bot: str, slack: SlackStandIn
+) -> None:
     chair = slack.add_user("chair")
     channel = slack.add_channel("ecm-run")
     assert slack.calls_to("auth.test"), "the token is checked at start"
-    status, _ = slack.post(f"{running_bot}/slack/events",
-                           slack.slash_command('setup name:"Run Group" preset:lancashire', chair, channel))
+    status, _ = slack.post(
+        f"{running_bot}/slack/events",
+        slack.slash_command('setup name:"Run Group" preset:lancashire', chair, channel),
+    )
     assert status == 200
     assert slack.wait_for(lambda: any(m.channel == channel and not m.ephemeral for m in slack.messages), 15)
     status, _ = slack.post(f"{running_bot}/slack/events", slack.slash_command("nonsense", chair, channel))
     assert status == 200
-    assert slack.wait_for(lambda: any(m.ephemeral and "don't know the command" in json.dumps(m.blocks)
-                                      for m in slack.messages), 15)
+    assert slack.wait_for(
+        lambda: any(m.ephemeral and "don't know the command" in json.dumps(m.blocks) for m in slack.messages),
+        15,
+    )
 
 
 def test_run_with_a_refused_token_says_so_in_one_line(slack: SlackStandIn, tmp_path: Path) -> None:
     env = bot_env(slack, tmp_path, SLACK_BOT_TOKEN="xoxb-wrong")
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--no-scheduler", "--port", str(free_port())],
-                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run", "--no-scheduler", "--port", str(free_port())],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "Slack did not accept SLACK_BOT_TOKEN" in result.stderr
     assert "Traceback" not in result.stderr

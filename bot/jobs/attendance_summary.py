@@ -31,9 +31,18 @@ def key(group_id: int, day: date) -> str:
 def plan(session: Session, day: date, tz: str) -> list[Planned]:
     if not is_summary_day(day):
         return []
-    return [Planned(key=key(gid, day), kind=KIND, recipient=group.channel_id, group_id=gid, for_date=day,
-                    due_at=post_time(day, tz))
-            for gid, group in groups_by_id(session).items() if chaser_settings(group).attendance_summary]
+    return [
+        Planned(
+            key=key(gid, day),
+            kind=KIND,
+            recipient=group.channel_id,
+            group_id=gid,
+            for_date=day,
+            due_at=post_time(day, tz),
+        )
+        for gid, group in groups_by_id(session).items()
+        if chaser_settings(group).attendance_summary
+    ]
 
 
 def build(session: Session, item: Claimed, tz: str) -> Reply:
@@ -47,9 +56,16 @@ def build(session: Session, item: Claimed, tz: str) -> Reply:
     chosen = store.closed_meetings(session, group.id, last=last)  # type: ignore[arg-type]
     if not chosen.ids:
         raise NotWanted("no meetings held yet, so there is nothing to count")
-    reply = view.attendance_reply(session, group, chosen, by_member=False, organisation=None,
-                                  visibility=Visibility.CHANNEL, scope=f"the last {plural(last, 'meeting')}",
-                                  channel=True)
+    reply = view.attendance_reply(
+        session,
+        group,
+        chosen,
+        by_member=False,
+        organisation=None,
+        visibility=Visibility.CHANNEL,
+        scope=f"the last {plural(last, 'meeting')}",
+        channel=True,
+    )
     reply.header = f"Monthly attendance summary: the last {plural(last, 'meeting')}"
     reply.text = "Monthly attendance summary. " + reply.text
     return reply

@@ -53,8 +53,16 @@ def plan(session: Session, day: date, tz: str) -> list[Planned]:
     planned = []
     for gid, group in groups_by_id(session).items():
         if is_digest_day(day, chaser_settings(group).digest_weekday):
-            planned.append(Planned(key=key(gid, day), kind=KIND, recipient=group.channel_id, group_id=gid,
-                                   for_date=day, due_at=post_time(day, tz)))
+            planned.append(
+                Planned(
+                    key=key(gid, day),
+                    kind=KIND,
+                    recipient=group.channel_id,
+                    group_id=gid,
+                    for_date=day,
+                    due_at=post_time(day, tz),
+                )
+            )
     return planned
 
 
@@ -67,8 +75,10 @@ def _district_names(row: ActionRow) -> list[str]:
 def _line(row: ActionRow, day: date) -> str:
     a = row.action
     overdue = plural(working_days_between(a.due_date, day), "working day")  # type: ignore[arg-type]
-    line = (f"• *#{a.number}* {esc(truncate(a.title, 200))} · {mentions(row.owners)} · due "
-            f"{format_date(a.due_date)} (overdue by {overdue}) · _{outcomes_text(row.outcomes)}_")  # type: ignore[arg-type]
+    line = (
+        f"• *#{a.number}* {esc(truncate(a.title, 200))} · {mentions(row.owners)} · due "
+        f"{format_date(a.due_date)} (overdue by {overdue}) · _{outcomes_text(row.outcomes)}_"
+    )  # type: ignore[arg-type]
     if not awake(row, day):
         line += f" · snoozed until {format_date(a.snoozed_until)}"  # type: ignore[arg-type]
     return line
@@ -81,9 +91,17 @@ def render(session: Session, group: TaskGroup, day: date) -> Reply:
     if not rows:
         open_count = count_actions(session, ActionFilter(group_id=group.id))
         text = f"No overdue actions in {esc(group.name)} this week ({plural(open_count, 'open action')})."
-        return Reply(text=text, visibility=Visibility.CHANNEL, header="Weekly digest: nothing overdue",
-                     sections=[Section(f":white_check_mark: No overdue actions in {name} this week "
-                                       f"({plural(open_count, 'open action')}). Thank you all.")])
+        return Reply(
+            text=text,
+            visibility=Visibility.CHANNEL,
+            header="Weekly digest: nothing overdue",
+            sections=[
+                Section(
+                    f":white_check_mark: No overdue actions in {name} this week "
+                    f"({plural(open_count, 'open action')}). Thank you all."
+                )
+            ],
+        )
     by_district: dict[str, list[ActionRow]] = defaultdict(list)
     for row in rows:
         for district in _district_names(row):
@@ -95,14 +113,23 @@ def render(session: Session, group: TaskGroup, day: date) -> Reply:
         f"*{plural(len(rows), 'overdue action')}* in {name} as of {format_date(day)}, "
         f"owned by {plural(len({o for r in rows for o in r.owners}), 'person', 'people')}.",
         "*By district:* " + " · ".join(f"{esc(d)} {len(by_district[d])}" for d in districts),
-        "*By outcome:* " + (" · ".join(f"{OUTCOME_NAMES[o]} {outcome_counts[o]}" for o in Outcome
-                                       if outcome_counts[o]) or "none recorded"),
+        "*By outcome:* "
+        + (
+            " · ".join(f"{OUTCOME_NAMES[o]} {outcome_counts[o]}" for o in Outcome if outcome_counts[o])
+            or "none recorded"
+        ),
     ]
     sections = [Section("\n".join(summary))]
     shown = 0
     for district in districts:
-        group_rows = sorted(by_district[district], key=lambda r: (_OUTCOME_INDEX.get(r.outcomes[0], 9) if r.outcomes
-                                                                  else 9, r.action.due_date, r.action.number))
+        group_rows = sorted(
+            by_district[district],
+            key=lambda r: (
+                _OUTCOME_INDEX.get(r.outcomes[0], 9) if r.outcomes else 9,
+                r.action.due_date,
+                r.action.number,
+            ),
+        )
         outcomes = Counter(o for r in group_rows for o in r.outcomes)
         breakdown = ", ".join(f"{outcomes_text([o])} {outcomes[o]}" for o in Outcome if outcomes[o])
         lines = [_line(r, day) for r in group_rows[: max(0, MAX_LINES - shown)]]
@@ -110,13 +137,21 @@ def render(session: Session, group: TaskGroup, day: date) -> Reply:
         more = len(group_rows) - len(lines)
         if more:
             lines.append(f"…and {more} more")
-        sections.append(Section(f"*{esc(district)}* ({len(group_rows)}" + (f": {breakdown}" if breakdown else "")
-                                + ")\n" + "\n".join(lines)))
+        sections.append(
+            Section(
+                f"*{esc(district)}* ({len(group_rows)}"
+                + (f": {breakdown}" if breakdown else "")
+                + ")\n"
+                + "\n".join(lines)
+            )
+        )
     return Reply(
         text=f"Weekly digest: {plural(len(rows), 'overdue action')} in {esc(group.name)}",
-        visibility=Visibility.CHANNEL, header="Weekly digest: overdue actions", sections=sections,
-        footer="Owners: `/ecm done N`, `/ecm update N \"progress\" due:DATE`, or `/ecm snooze N until:DATE "
-        "\"reason\"`. `/ecm actions overdue by:district` lists them. Chairs: `/ecm setup digest:monday|off`.",
+        visibility=Visibility.CHANNEL,
+        header="Weekly digest: overdue actions",
+        sections=sections,
+        footer='Owners: `/ecm done N`, `/ecm update N "progress" due:DATE`, or `/ecm snooze N until:DATE '
+        '"reason"`. `/ecm actions overdue by:district` lists them. Chairs: `/ecm setup digest:monday|off`.',
     )
 
 

@@ -47,12 +47,17 @@ def add_jobs_parser(sub: Any) -> None:
     listing.add_argument("--as-of", type=_as_of, help="pretend today is this date (YYYY-MM-DD)")
     listing.set_defaults(func=cmd_jobs_list)
 
-    run = jobs_sub.add_parser("run", help="plan and send a job's posts for a date, now",
-                              description="Plans the job's posts for the date and dispatches them. Safe to repeat: "
-                              "what was already sent is not sent again.")
+    run = jobs_sub.add_parser(
+        "run",
+        help="plan and send a job's posts for a date, now",
+        description="Plans the job's posts for the date and dispatches them. Safe to repeat: "
+        "what was already sent is not sent again.",
+    )
     run.add_argument("job", choices=JOB_NAMES, help="which posts: " + ", ".join(JOB_NAMES))
     run.add_argument("--as-of", type=_as_of, help="run as if today were this date, 09:30 (YYYY-MM-DD)")
-    run.add_argument("--dry-run", action="store_true", help="show what would be posted; store and send nothing")
+    run.add_argument(
+        "--dry-run", action="store_true", help="show what would be posted; store and send nothing"
+    )
     run.set_defaults(func=cmd_jobs_run)
 
 
@@ -63,7 +68,9 @@ def _clock(settings: Settings, as_of: date | None) -> Clock:
 
 
 def _engine(settings: Settings) -> Engine:
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # keep the operator's output to the job's own lines
+    logging.getLogger("alembic").setLevel(
+        logging.WARNING
+    )  # keep the operator's output to the job's own lines
     engine = make_engine(settings.database_url)
     migrate(engine)
     return engine
@@ -84,11 +91,14 @@ def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
         client = make_client(settings.slack_bot_token, settings.api_url)
         now = clock.now()
         planned = plan(engine, day, tz=tz, now=now, job=args.job)
-        print(f"{args.job} for {format_date(day)}: {planned.planned} planned ({planned.new} new)"
-              + ("" if working(day) else " — not a working day, so nothing is posted"))
+        print(
+            f"{args.job} for {format_date(day)}: {planned.planned} planned ({planned.new} new)"
+            + ("" if working(day) else " — not a working day, so nothing is posted")
+        )
         # An operator running the job asks for the date's posts now, even before their 09:00.
-        report = dispatch_due(engine, client, clock, tz=tz, kinds=kinds_for(args.job),
-                              due_by=max(now, post_time(day, tz)))
+        report = dispatch_due(
+            engine, client, clock, tz=tz, kinds=kinds_for(args.job), due_by=max(now, post_time(day, tz))
+        )
     except Exception:
         traceback.print_exc()
         print("ecm-bot jobs run: crashed (see above); nothing after the crash was sent.", file=sys.stderr)
@@ -98,13 +108,17 @@ def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
     counts = report.counts
     if report.stale_skipped:
         print(f"  skipped {report.stale_skipped} older posts missed on earlier days (not sent late)")
-    print(f"sent {counts['sent']}, skipped {counts['skipped']}, failed {counts['failed']}"
-          + (f", to retry {counts[RETRY]}" if counts[RETRY] else ""))
+    print(
+        f"sent {counts['sent']}, skipped {counts['skipped']}, failed {counts['failed']}"
+        + (f", to retry {counts[RETRY]}" if counts[RETRY] else "")
+    )
     if report.crashed:
         for error in report.errors:
             print(f"  {error}")
-        print("ecm-bot jobs run: crashed on some posts (see above; they are retried later); the others went out.",
-              file=sys.stderr)
+        print(
+            "ecm-bot jobs run: crashed on some posts (see above; they are retried later); the others went out.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -113,16 +127,29 @@ def _dry_run(engine: Engine, day: date, tz: str, job: str) -> int:
     with Session(engine) as session:
         rows = plan_rows(session, day, tz, job)
         existing = {n.idempotency_key: n for n in notifications.for_date(session, day, kinds=kinds_for(job))}
-        print(f"{job} for {format_date(day)} (dry run: nothing stored or sent): {len(rows)} planned"
-              + ("" if working(day) else " — not a working day"))
+        print(
+            f"{job} for {format_date(day)} (dry run: nothing stored or sent): {len(rows)} planned"
+            + ("" if working(day) else " — not a working day")
+        )
         for row in rows:
             seen = existing.get(row.key)
-            if seen is not None and seen.status not in (NotificationStatus.PENDING, NotificationStatus.SENDING):
+            if seen is not None and seen.status not in (
+                NotificationStatus.PENDING,
+                NotificationStatus.SENDING,
+            ):
                 print(f"  already {seen.status.value:8} {row.kind:18} {row.recipient}")
                 continue
-            item = notifications.Claimed(id=0, key=row.key, kind=row.kind, recipient=row.recipient,
-                                         group_id=row.group_id, for_date=row.for_date, due_at=row.due_at,
-                                         payload=row.payload, attempt=0)
+            item = notifications.Claimed(
+                id=0,
+                key=row.key,
+                kind=row.kind,
+                recipient=row.recipient,
+                group_id=row.group_id,
+                for_date=row.for_date,
+                due_at=row.due_at,
+                payload=row.payload,
+                attempt=0,
+            )
             try:
                 reply = BUILDERS[row.kind](session, item, tz)
             except NotWanted as why:
@@ -139,10 +166,16 @@ def cmd_jobs_list(settings: Settings, args: argparse.Namespace) -> int:
     now = clock.now()
     today = local_today(now, tz)
     # The next posting morning: today if its 09:00 is still ahead, otherwise the next working day.
-    first = today if working(today) and now < post_time(today, tz) else next_working_day(today + timedelta(days=1))
+    first = (
+        today
+        if working(today) and now < post_time(today, tz)
+        else next_working_day(today + timedelta(days=1))
+    )
     engine = _engine(settings)
-    print(f"Each `ecm-bot run` / `ecm-bot worker` process ticks every {settings.ecm_tick_seconds}s: it plans "
-          f"today's posts and sends what is due (09:00 {tz}, working days, England & Wales bank holidays).")
+    print(
+        f"Each `ecm-bot run` / `ecm-bot worker` process ticks every {settings.ecm_tick_seconds}s: it plans "
+        f"today's posts and sends what is due (09:00 {tz}, working days, England & Wales bank holidays)."
+    )
     print(f"As of {_when(now, tz)}:")
     with Session(engine) as session:
         groups = groups_by_id(session)
@@ -152,15 +185,22 @@ def cmd_jobs_list(settings: Settings, args: argparse.Namespace) -> int:
             s = chaser_settings(group)
             name = group.name[:40]
             if s.digest_weekday is not None:
-                print(f"  {'digest':19} {_when(post_time(channel_digest.next_digest_day(first, s.digest_weekday), tz), tz)}"
-                      f"  {name} (weekly, {s.digest_day})")
+                print(
+                    f"  {'digest':19} {_when(post_time(channel_digest.next_digest_day(first, s.digest_weekday), tz), tz)}"
+                    f"  {name} (weekly, {s.digest_day})"
+                )
             else:
                 print(f"  {'digest':19} {'off':22}  {name}")
             reminder = _next_reminder(session, group, first) if s.reminders else None
-            print(f"  {'meeting-reminders':19} "
-                  + (f"{_when(post_time(reminder[0], tz), tz)}  {name}: {reminder[1]}" if reminder
-                     else f"{'none' if s.reminders else 'off':22}  {name}"
-                     + (" (no scheduled meeting in the next 60 days)" if s.reminders else "")))
+            print(
+                f"  {'meeting-reminders':19} "
+                + (
+                    f"{_when(post_time(reminder[0], tz), tz)}  {name}: {reminder[1]}"
+                    if reminder
+                    else f"{'none' if s.reminders else 'off':22}  {name}"
+                    + (" (no scheduled meeting in the next 60 days)" if s.reminders else "")
+                )
+            )
             if s.attendance_summary:
                 month = first if attendance_summary.is_summary_day(first) else _next_month_start(first)
                 print(f"  {'attendance-summary':19} {_when(post_time(month, tz), tz)}  {name}")
@@ -170,9 +210,13 @@ def cmd_jobs_list(settings: Settings, args: argparse.Namespace) -> int:
             print("  (no task groups yet: `/ecm setup` in a channel)")
         todays = notifications.for_date(session, today)
         tally = Counter((n.kind, n.status.value) for n in todays)
-        print(f"Outbox for {format_date(today)}: " + (", ".join(f"{kind} {status} {count}"
-                                                                for (kind, status), count in sorted(tally.items()))
-                                                      or "nothing planned yet"))
+        print(
+            f"Outbox for {format_date(today)}: "
+            + (
+                ", ".join(f"{kind} {status} {count}" for (kind, status), count in sorted(tally.items()))
+                or "nothing planned yet"
+            )
+        )
     return 0
 
 

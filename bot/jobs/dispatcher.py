@@ -42,7 +42,9 @@ BUILDERS: dict[str, Builder] = {
 }
 
 SENT, SKIPPED, FAILED, RETRY = "sent", "skipped", "failed", "retry"
-HANDED_BACK = "handed-back"  # not tried: left for the next round or the process that took it over (not reported)
+HANDED_BACK = (
+    "handed-back"  # not tried: left for the next round or the process that took it over (not reported)
+)
 
 
 @dataclass
@@ -81,13 +83,20 @@ def local_today(now: datetime, tz: str) -> date:
     return now.astimezone(ZoneInfo(tz)).date()
 
 
-def _deliver(engine: Engine, client: WebClient, clock: Clock, item: Claimed, tz: str,
-             min_lease_left: timedelta = timedelta(0)) -> Delivery:
+def _deliver(
+    engine: Engine,
+    client: WebClient,
+    clock: Clock,
+    item: Claimed,
+    tz: str,
+    min_lease_left: timedelta = timedelta(0),
+) -> Delivery:
     """One row, start to finish. Catches everything: the caller's loop must never stop for one row.
 
     A row that waited in this process's queue until less than `min_lease_left` of its lease was left (Slack
     answering slowly) is not posted: once the lease runs out another replica may take it over and post it,
     so it is handed back instead, to be claimed afresh."""
+
     def done(outcome: str, detail: str = "", crashed: bool = False) -> Delivery:
         return Delivery(item.key, item.kind, item.recipient, outcome, detail, crashed)
 
@@ -129,10 +138,19 @@ def _deliver(engine: Engine, client: WebClient, clock: Clock, item: Claimed, tz:
         return done(RETRY, f"{type(exc).__name__}: {exc}", crashed=True)
 
 
-def dispatch_due(engine: Engine, client: WebClient, clock: Clock, *, tz: str = "Europe/London",
-                 kinds: Sequence[str] | None = None, due_by: datetime | None = None, batch: int = 50,
-                 workers: int = 4, lease: timedelta = notifications.DEFAULT_LEASE,
-                 max_rounds: int = 1000) -> DispatchReport:
+def dispatch_due(
+    engine: Engine,
+    client: WebClient,
+    clock: Clock,
+    *,
+    tz: str = "Europe/London",
+    kinds: Sequence[str] | None = None,
+    due_by: datetime | None = None,
+    batch: int = 50,
+    workers: int = 4,
+    lease: timedelta = notifications.DEFAULT_LEASE,
+    max_rounds: int = 1000,
+) -> DispatchReport:
     """Delivers every due row (of `kinds`, or all); returns what happened to each. Never raises for a row.
 
     Rows planned for an earlier day are skipped first (the downtime rule); rows missed earlier today are
@@ -147,8 +165,9 @@ def dispatch_due(engine: Engine, client: WebClient, clock: Clock, *, tz: str = "
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ecm-dispatch") as pool:
         for _ in range(max_rounds):
             try:
-                claimed = notifications.claim(engine, now=clock.now(), limit=batch, lease=lease, kinds=kinds,
-                                              due_by=due_by)
+                claimed = notifications.claim(
+                    engine, now=clock.now(), limit=batch, lease=lease, kinds=kinds, due_by=due_by
+                )
             except Exception as exc:
                 log.exception("claiming notifications failed")
                 report.errors.append(f"claiming posts failed: {type(exc).__name__}: {exc}")

@@ -41,15 +41,22 @@ MAX_NUDGE_DAYS = 20
 
 def _nudged_on(row: ActionRow, settings: ChaserSettings, day: date) -> bool:
     due = row.action.due_date
-    return (due is not None and settings.chasers and settings.nudge_days > 0 and live(row) and awake(row, day)
-            and add_working_days(due, -settings.nudge_days) == day)
+    return (
+        due is not None
+        and settings.chasers
+        and settings.nudge_days > 0
+        and live(row)
+        and awake(row, day)
+        and add_working_days(due, -settings.nudge_days) == day
+    )
 
 
 def _candidates(session: Session, day: date, owner: str | None = None) -> list[ActionRow]:
     # Everything due within the longest possible nudge window; each group's own setting is applied after.
     horizon = add_working_days(day, MAX_NUDGE_DAYS)
-    return list_actions(session, ActionFilter(owner=owner, due_from=day + timedelta(days=1),
-                                              due_on_or_before=horizon))
+    return list_actions(
+        session, ActionFilter(owner=owner, due_from=day + timedelta(days=1), due_on_or_before=horizon)
+    )
 
 
 def plan(session: Session, day: date, tz: str) -> list[Planned]:
@@ -64,41 +71,64 @@ def plan(session: Session, day: date, tz: str) -> list[Planned]:
         if group_settings and _nudged_on(row, group_settings, day):
             for owner in row.owners:
                 refs[owner].append([row.action.group_id, row.action.number])
-    return [Planned(key=f"due-soon:{owner}:{day.isoformat()}", kind=KIND, recipient=owner, for_date=day,
-                    due_at=post_time(day, tz), payload={"actions": actions})
-            for owner, actions in sorted(refs.items())]
+    return [
+        Planned(
+            key=f"due-soon:{owner}:{day.isoformat()}",
+            kind=KIND,
+            recipient=owner,
+            for_date=day,
+            due_at=post_time(day, tz),
+            payload={"actions": actions},
+        )
+        for owner, actions in sorted(refs.items())
+    ]
 
 
 def rows_for(session: Session, owner: str, day: date) -> list[ActionRow]:
     """The owner's actions to nudge about on `day`, from current data."""
     rows = _candidates(session, day, owner)
     groups = groups_by_id(session, {r.action.group_id for r in rows})
-    return [r for r in rows if r.action.group_id in groups
-            and _nudged_on(r, chaser_settings(groups[r.action.group_id]), day)]
+    return [
+        r
+        for r in rows
+        if r.action.group_id in groups and _nudged_on(r, chaser_settings(groups[r.action.group_id]), day)
+    ]
 
 
 def build(session: Session, item: Claimed, tz: str) -> Reply:
     day = item.for_date
     rows = rows_for(session, item.recipient, day)
     if not rows:
-        raise NotWanted("nothing due soon any more: " + (why_gone(session, item.payload.get("actions", []), day)
-                                                         or "no actions"))
+        raise NotWanted(
+            "nothing due soon any more: "
+            + (why_gone(session, item.payload.get("actions", []), day) or "no actions")
+        )
     groups = groups_by_id(session, {r.action.group_id for r in rows})
     multi_group = len(groups) > 1
-    sections = [Section(f"<@{item.recipient}>, {'these actions are' if len(rows) > 1 else 'this action is'} "
-                        "due soon:")]
+    sections = [
+        Section(
+            f"<@{item.recipient}>, {'these actions are' if len(rows) > 1 else 'this action is'} due soon:"
+        )
+    ]
     for row in rows[:MAX_BUTTON_ACTIONS]:
         where = f" · _{group_label(groups[row.action.group_id])}_" if multi_group else ""
-        sections.append(Section(action_line(row, day) + where,
-                                buttons=action_buttons(row, dated_kind(KIND, day))))
+        sections.append(
+            Section(action_line(row, day) + where, buttons=action_buttons(row, dated_kind(KIND, day)))
+        )
     if len(rows) > MAX_BUTTON_ACTIONS:
-        sections.append(Section(f"…and {len(rows) - MAX_BUTTON_ACTIONS} more: `/ecm actions mine soon` in the "
-                                "task group's channel lists them all."))
+        sections.append(
+            Section(
+                f"…and {len(rows) - MAX_BUTTON_ACTIONS} more: `/ecm actions mine soon` in the "
+                "task group's channel lists them all."
+            )
+        )
     first_due = min(r.action.due_date for r in rows if r.action.due_date)
     only_group = next(iter(groups.values()))
     return Reply(
         text=f"Due soon: {fallback_list(rows)} (from {format_date(first_due)})",
-        visibility=Visibility.DM, recipient=item.recipient, header="Due soon",
+        visibility=Visibility.DM,
+        recipient=item.recipient,
+        header="Due soon",
         sections=sections,
         footer="Use the buttons, or `/ecm update N` in the task group's channel. "
         + ("" if multi_group else f"From {group_label(only_group)}. ")

@@ -37,8 +37,13 @@ def reminders_due(session: Session, group: TaskGroup, day: date) -> list[tuple[M
     tz = group.timezone
     found = []
     for schedule in store.active_schedules(session, group.id):  # type: ignore[arg-type]
-        for at in view.schedule_occurrences(schedule, tz, _end_of_day(day, tz), count=LOOKAHEAD_DAYS,
-                                            until=day + timedelta(days=LOOKAHEAD_DAYS)):
+        for at in view.schedule_occurrences(
+            schedule,
+            tz,
+            _end_of_day(day, tz),
+            count=LOOKAHEAD_DAYS,
+            until=day + timedelta(days=LOOKAHEAD_DAYS),
+        ):
             meeting_day = at.astimezone(ZoneInfo(tz)).date()
             if add_working_days(meeting_day, -1) == day:
                 found.append((schedule, at))
@@ -57,9 +62,17 @@ def plan(session: Session, day: date, tz: str) -> list[Planned]:
         if not chaser_settings(group).reminders:
             continue
         for schedule, at in reminders_due(session, group, day):
-            planned.append(Planned(key=key(gid, schedule.id, at), kind=KIND, recipient=group.channel_id,  # type: ignore[arg-type]
-                                   group_id=gid, for_date=day, due_at=post_time(day, tz),
-                                   payload={"schedule_id": schedule.id, "at": at.isoformat()}))
+            planned.append(
+                Planned(
+                    key=key(gid, schedule.id, at),
+                    kind=KIND,
+                    recipient=group.channel_id,  # type: ignore[arg-type]
+                    group_id=gid,
+                    for_date=day,
+                    due_at=post_time(day, tz),
+                    payload={"schedule_id": schedule.id, "at": at.isoformat()},
+                )
+            )
     return planned
 
 
@@ -75,11 +88,15 @@ def build(session: Session, item: Claimed, tz: str) -> Reply:
         raise NotWanted("the meeting schedule was removed")
     meeting = store.meeting_for_occurrence(session, schedule.id, at)  # type: ignore[arg-type]
     if meeting is not None and meeting.status == MeetingStatus.CANCELLED:
-        raise NotWanted(f"the meeting of {format_date(at.astimezone(ZoneInfo(group.timezone)).date())} was cancelled")
+        raise NotWanted(
+            f"the meeting of {format_date(at.astimezone(ZoneInfo(group.timezone)).date())} was cancelled"
+        )
     occurrences = view.schedule_occurrences(schedule, group.timezone, at - timedelta(minutes=1), count=1)
     if not occurrences or occurrences[0] != at:
-        raise NotWanted(f"the meeting of {format_date(at.astimezone(ZoneInfo(group.timezone)).date())} "
-                        "is no longer scheduled (cancelled or moved)")
+        raise NotWanted(
+            f"the meeting of {format_date(at.astimezone(ZoneInfo(group.timezone)).date())} "
+            "is no longer scheduled (cancelled or moved)"
+        )
     day = item.for_date
     meeting_day = at.astimezone(ZoneInfo(group.timezone)).date()
     tomorrow = meeting_day == day + timedelta(days=1)
@@ -87,12 +104,15 @@ def build(session: Session, item: Claimed, tz: str) -> Reply:
     at_text = format_datetime(at, group.timezone)  # carries the date, so "on DATE" is not said twice
     said = f"tomorrow, {at_text}" if tomorrow else f"on {at_text}"
     rows, total = store.matters_arising(session, group.id, None, day)  # type: ignore[arg-type]
-    intro = Section(f":calendar: *{esc(schedule.title)}* is {said.replace(at_text, f'*{at_text}*')}. "
-                    f"Matters arising for {group_label(group)} are below; owners, please update them before "
-                    "the meeting (`/ecm update N \"progress\"`).")
+    intro = Section(
+        f":calendar: *{esc(schedule.title)}* is {said.replace(at_text, f'*{at_text}*')}. "
+        f"Matters arising for {group_label(group)} are below; owners, please update them before "
+        'the meeting (`/ecm update N "progress"`).'
+    )
     return Reply(
         text=f"Reminder: {esc(schedule.title)} {said}",
-        visibility=Visibility.CHANNEL, header=f"Meeting {when}: {schedule.title}",
+        visibility=Visibility.CHANNEL,
+        header=f"Meeting {when}: {schedule.title}",
         sections=[intro, *view.matters_arising_sections(rows, total, day)],
         footer="Chairs: `/ecm meeting start` opens it; `/ecm schedule cancel DATE` cancels a date; "
         "`/ecm setup reminders:off` stops these reminders.",

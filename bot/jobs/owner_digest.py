@@ -57,13 +57,19 @@ def escalation_cutoff(day: date, after: int) -> date:
 def _escalated(session: Session, group_id: int, settings: ChaserSettings, day: date) -> list[ActionRow]:
     if not settings.escalate_after:
         return []
-    rows = list_actions(session, ActionFilter(group_id=group_id,
-                                              due_before=escalation_cutoff(day, settings.escalate_after)))
-    return [r for r in rows if awake(r, day)
-            and working_days_between(r.action.due_date, day) >= settings.escalate_after]  # type: ignore[arg-type]
+    rows = list_actions(
+        session, ActionFilter(group_id=group_id, due_before=escalation_cutoff(day, settings.escalate_after))
+    )
+    return [
+        r
+        for r in rows
+        if awake(r, day) and working_days_between(r.action.due_date, day) >= settings.escalate_after
+    ]  # type: ignore[arg-type]
 
 
-def plan(session: Session, day: date, tz: str, *, owners: bool = True, escalations: bool = True) -> list[Planned]:
+def plan(
+    session: Session, day: date, tz: str, *, owners: bool = True, escalations: bool = True
+) -> list[Planned]:
     """Owners with overdue actions (`chasers` job) and chairs with escalations (`escalation` job)."""
     if not working(day):
         return []
@@ -83,9 +89,17 @@ def plan(session: Session, day: date, tz: str, *, owners: bool = True, escalatio
             rows = _escalated(session, gid, settings[gid], day)
             for chair in chairs[gid] if rows else []:
                 refs[chair].extend([gid, r.action.number] for r in rows)
-    return [Planned(key=key(user, day), kind=KIND, recipient=user, for_date=day, due_at=post_time(day, tz),
-                    payload={"actions": actions[:200]})
-            for user, actions in sorted(refs.items())]
+    return [
+        Planned(
+            key=key(user, day),
+            kind=KIND,
+            recipient=user,
+            for_date=day,
+            due_at=post_time(day, tz),
+            payload={"actions": actions[:200]},
+        )
+        for user, actions in sorted(refs.items())
+    ]
 
 
 @dataclass
@@ -107,7 +121,11 @@ def digest_for(session: Session, user_id: str, day: date) -> Digest:
     chaired = chaired_group_ids(session, user_id)
     groups = groups_by_id(session, {r.action.group_id for r in own} | set(chaired))
     settings = settings_of(groups)
-    own = [r for r in own if r.action.group_id in groups and settings[r.action.group_id].chasers and awake(r, day)]
+    own = [
+        r
+        for r in own
+        if r.action.group_id in groups and settings[r.action.group_id].chasers and awake(r, day)
+    ]
     shown = {r.action.id for r in own}
     escalated = []
     for gid in chaired:
@@ -129,17 +147,25 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
     text_parts: list[str] = []
     if digest.own:
         count = len(digest.own)
-        sections.append(Section(f"<@{user}>, {plural(count, 'of your actions is', 'of your actions are')} overdue:"))
+        sections.append(
+            Section(f"<@{user}>, {plural(count, 'of your actions is', 'of your actions are')} overdue:")
+        )
         for row in digest.own[:MAX_BUTTON_ACTIONS]:
             where = f" · _{group_label(digest.groups[row.action.group_id])}_" if multi_group else ""
             sections.append(Section(f"{action_line(row, day)}{where}", buttons=action_buttons(row, KIND)))
         if count > MAX_BUTTON_ACTIONS:
-            sections.append(Section(f"…and {count - MAX_BUTTON_ACTIONS} more: `/ecm actions mine overdue` in the "
-                                    "task group's channel lists them all."))
+            sections.append(
+                Section(
+                    f"…and {count - MAX_BUTTON_ACTIONS} more: `/ecm actions mine overdue` in the "
+                    "task group's channel lists them all."
+                )
+            )
         text_parts.append(f"{plural(count, 'overdue action')} of yours: {fallback_list(digest.own)}")
     for group, settings, rows in digest.escalated[:MAX_ESCALATION_GROUPS]:
-        text = (f":rotating_light: *Escalation — {group_label(group)}:* {plural(len(rows), 'action')} overdue by "
-                f"{plural(settings.escalate_after, 'working day')} or more. As chair you may want to follow these up.")
+        text = (
+            f":rotating_light: *Escalation — {group_label(group)}:* {plural(len(rows), 'action')} overdue by "
+            f"{plural(settings.escalate_after, 'working day')} or more. As chair you may want to follow these up."
+        )
         shown = 0
         for r in rows[:MAX_ESCALATION_LINES]:
             line = f"\n• {action_line(r, day)} · *overdue by {_overdue_by(r, day)}*"
@@ -150,27 +176,40 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
         if len(rows) > shown:
             text += f"\n…and {len(rows) - shown} more (`/ecm actions overdue` in the channel)."
         sections.append(Section(text))
-        text_parts.append(f"{plural(len(rows), 'action')} to escalate in {group_label(group)}: {fallback_list(rows)}")
+        text_parts.append(
+            f"{plural(len(rows), 'action')} to escalate in {group_label(group)}: {fallback_list(rows)}"
+        )
     if len(digest.escalated) > MAX_ESCALATION_GROUPS:
         rest = digest.escalated[MAX_ESCALATION_GROUPS:]
-        sections.append(Section(
-            ":rotating_light: *Also to escalate:* " + "; ".join(
-                f"{group_label(g)}: {plural(len(rows), 'action')}" for g, _, rows in rest)[:2000]
-            + ". `/ecm actions overdue` in each group's channel lists them."))
+        sections.append(
+            Section(
+                ":rotating_light: *Also to escalate:* "
+                + "; ".join(f"{group_label(g)}: {plural(len(rows), 'action')}" for g, _, rows in rest)[:2000]
+                + ". `/ecm actions overdue` in each group's channel lists them."
+            )
+        )
         text_parts.append(f"more to escalate in {plural(len(rest), 'other group')}")
     if not digest.own and not digest.escalated:
         sections.append(Section("Nothing of yours is overdue now. :tada:"))
         text_parts.append("nothing overdue")
     header = "Your overdue actions" if digest.own else "Overdue actions to follow up"
     if digest.own or not digest.escalated:
-        footer = ("*Done* closes an action, *Snooze a week* pauses its chasers, *Add update* records progress. "
-                  "For more, `/ecm update N` or `/ecm snooze N until:DATE \"reason\"` in the task group's channel. "
-                  "Chairs can change chasers with `/ecm setup`.")
+        footer = (
+            "*Done* closes an action, *Snooze a week* pauses its chasers, *Add update* records progress. "
+            'For more, `/ecm update N` or `/ecm snooze N until:DATE "reason"` in the task group\'s channel. '
+            "Chairs can change chasers with `/ecm setup`."
+        )
     else:  # only escalations, which have no buttons
-        footer = ("Follow these up with their owners; `/ecm actions overdue` in the task group's channel lists them. "
-                  "Chairs change when actions are escalated with `/ecm setup escalate-after:N` (0 = never).")
+        footer = (
+            "Follow these up with their owners; `/ecm actions overdue` in the task group's channel lists them. "
+            "Chairs change when actions are escalated with `/ecm setup escalate-after:N` (0 = never)."
+        )
     return Reply(
-        text="; ".join(text_parts), visibility=Visibility.DM, recipient=user, header=header, sections=sections,
+        text="; ".join(text_parts),
+        visibility=Visibility.DM,
+        recipient=user,
+        header=header,
+        sections=sections,
         footer=footer,
     )
 

@@ -34,16 +34,36 @@ def _escalations(session: Session, day: date, tz: str) -> list[notifications.Pla
 
 
 JOBS: dict[str, Job] = {
-    "chasers": Job("chasers", "owner digest DMs and due-soon nudges, 09:00 each working day",
-                   (owner_digest.KIND, due_soon.KIND), (due_soon.plan, _owners)),
-    "escalation": Job("escalation", "actions overdue by escalate-after working days, in the chairs' digest DMs",
-                      (owner_digest.KIND,), (_escalations,)),
-    "digest": Job("digest", "weekly channel digest of overdue actions (Monday, or the next working day)",
-                  (channel_digest.KIND,), (channel_digest.plan,)),
-    "meeting-reminders": Job("meeting-reminders", "channel reminder the working day before a scheduled meeting",
-                             (meeting_reminders.KIND,), (meeting_reminders.plan,)),
-    "attendance-summary": Job("attendance-summary", "attendance counts, first working day of each month",
-                              (attendance_summary.KIND,), (attendance_summary.plan,)),
+    "chasers": Job(
+        "chasers",
+        "owner digest DMs and due-soon nudges, 09:00 each working day",
+        (owner_digest.KIND, due_soon.KIND),
+        (due_soon.plan, _owners),
+    ),
+    "escalation": Job(
+        "escalation",
+        "actions overdue by escalate-after working days, in the chairs' digest DMs",
+        (owner_digest.KIND,),
+        (_escalations,),
+    ),
+    "digest": Job(
+        "digest",
+        "weekly channel digest of overdue actions (Monday, or the next working day)",
+        (channel_digest.KIND,),
+        (channel_digest.plan,),
+    ),
+    "meeting-reminders": Job(
+        "meeting-reminders",
+        "channel reminder the working day before a scheduled meeting",
+        (meeting_reminders.KIND,),
+        (meeting_reminders.plan,),
+    ),
+    "attendance-summary": Job(
+        "attendance-summary",
+        "attendance counts, first working day of each month",
+        (attendance_summary.KIND,),
+        (attendance_summary.plan,),
+    ),
 }
 JOB_NAMES = (*JOBS, "all")
 ALL_KINDS = tuple(dict.fromkeys(k for job in JOBS.values() for k in job.kinds))
@@ -67,7 +87,9 @@ def plan_rows(session: Session, day: date, tz: str, job: str = "all") -> list[no
                 if seen is None:
                     merged[row.key] = row
                 else:  # the owner and escalation plans share a key: keep both lists of actions
-                    seen.payload = {"actions": [*seen.payload.get("actions", []), *row.payload.get("actions", [])]}
+                    seen.payload = {
+                        "actions": [*seen.payload.get("actions", []), *row.payload.get("actions", [])]
+                    }
     return list(merged.values())
 
 
@@ -79,8 +101,9 @@ class PlanResult:
     held: int = 0  # rows that only became due after the day's first run: left for the next morning
 
 
-def plan(engine: Engine, day: date, *, tz: str, now: datetime, job: str = "all",
-         hold_late: bool = False) -> PlanResult:
+def plan(
+    engine: Engine, day: date, *, tz: str, now: datetime, job: str = "all", hold_late: bool = False
+) -> PlanResult:
     """Plans `day`'s posts. With `hold_late` (the ticker), a post whose time has passed is planned only by
     the day's first run: that is downtime catch-up (send once); later runs leave it for the next morning,
     so setting a group up at 14:00, or adding an already-overdue action, does not set off a 09:00 post."""

@@ -16,8 +16,17 @@ from storage.clock import FixedClock
 from storage.db import make_engine
 
 
-def dispatch_process(database_url: str, api_url: str, token: str, as_of: str, *, tz: str = "Europe/London",
-                     start_at: float | None = None, batch: int = 20, workers: int = 4) -> dict[str, int]:
+def dispatch_process(
+    database_url: str,
+    api_url: str,
+    token: str,
+    as_of: str,
+    *,
+    tz: str = "Europe/London",
+    start_at: float | None = None,
+    batch: int = 20,
+    workers: int = 4,
+) -> dict[str, int]:
     """Dispatches everything due at 09:30 on `as_of`; returns this process's counts (and its pid).
 
     `start_at` (a time.time() value) lines the processes up so they really do compete for the same rows.

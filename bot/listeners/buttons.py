@@ -17,6 +17,12 @@ def register(app: App, services: Services) -> None:
     def on_run(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id", "")
-        run_and_deliver(services, team_id=body["team"]["id"], channel_id=channel, user_id=body["user"]["id"],
-                        text=action.get("value", ""), response_url=body.get("response_url"),
-                        request_key=body.get("trigger_id"))
+        run_and_deliver(
+            services,
+            team_id=body["team"]["id"],
+            channel_id=channel,
+            user_id=body["user"]["id"],
+            text=action.get("value", ""),
+            response_url=body.get("response_url"),
+            request_key=body.get("trigger_id"),
+        )

@@ -81,29 +81,41 @@ def _permitted(session: Session, row: store.ActionRow, user_id: str) -> bool:
     return member is not None and member.role == Role.CHAIR
 
 
-def _load(session: Session, ref: ActionRef, user_id: str) -> tuple[store.ActionRow | None, TaskGroup | None, str]:
+def _load(
+    session: Session, ref: ActionRef, user_id: str
+) -> tuple[store.ActionRow | None, TaskGroup | None, str]:
     row = store.get_action(session, ref.group_id, ref.number)
     group = session.get(TaskGroup, ref.group_id)
     if row is None or group is None:
         return None, None, f"There is no action #{ref.number} any more."
     if not _permitted(session, row, user_id):
-        return None, group, (f"Only the owners of #{ref.number} or a chair of {esc(group.name)} can change it.")
+        return (
+            None,
+            group,
+            (f"Only the owners of #{ref.number} or a chair of {esc(group.name)} can change it."),
+        )
     return row, group, ""
 
 
-def _channel_post(row: store.ActionRow, diff: dict[str, list[Any]], note: str | None, lead: str,
-                  today: date) -> Reply:
+def _channel_post(
+    row: store.ActionRow, diff: dict[str, list[Any]], note: str | None, lead: str, today: date
+) -> Reply:
     lines = [lead, *(f"• {line}" for line in change_lines(diff))]
     if note:
         lines.append(f"> {esc_keep_mentions(note)}".replace("\n", "\n> "))
     lines.append(action_line(row, today))
     summary = "; ".join(change_lines(diff)) or "note added"
-    return Reply(text=f"#{row.action.number}: {summary}", visibility=Visibility.CHANNEL,
-                 sections=[Section("\n".join(lines))], footer=f"`/ecm show {row.action.number}` for the full history")
+    return Reply(
+        text=f"#{row.action.number}: {summary}",
+        visibility=Visibility.CHANNEL,
+        sections=[Section("\n".join(lines))],
+        footer=f"`/ecm show {row.action.number}` for the full history",
+    )
 
 
-def apply_button(session: Session, ref: ActionRef, user_id: str, what: str, now: datetime,
-                 today: date) -> Outcome:
+def apply_button(
+    session: Session, ref: ActionRef, user_id: str, what: str, now: datetime, today: date
+) -> Outcome:
     """Done or Snooze a week, for `user_id`; every refusal is a note for the clicker, never an exception."""
     row, group, refusal = _load(session, ref, user_id)
     if row is None or group is None:
@@ -113,21 +125,40 @@ def apply_button(session: Session, ref: ActionRef, user_id: str, what: str, now:
     if row.action.status not in LIVE_STATUSES:
         return Outcome(f"#{n} is already {row.action.status.value}; nothing changed.")
     if what == "done":
-        diff = store.update_action(session, row, {"status": ActionStatus.DONE}, by=user_id, at=now, verb="done")
+        diff = store.update_action(
+            session, row, {"status": ActionStatus.DONE}, by=user_id, at=now, verb="done"
+        )
         lead = f":white_check_mark: <@{user_id}> marked *#{n}* done (from their chaser DM): {title}"
-        return Outcome(f":white_check_mark: #{n} is marked done. Thank you!",
-                       _channel_post(row, diff, None, lead, today), group.channel_id)
+        return Outcome(
+            f":white_check_mark: #{n} is marked done. Thank you!",
+            _channel_post(row, diff, None, lead, today),
+            group.channel_id,
+        )
     until = today + timedelta(days=SNOOZE_DAYS - 1)
     resume = next_working_day(until + timedelta(days=1))
-    diff = store.update_action(session, row, {"snoozed_until": until}, by=user_id, at=now, verb="snoozed",
-                               note="Snoozed for a week from the chaser DM")
-    lead = (f":zzz: <@{user_id}> snoozed the chasers for *#{n}* up to and including {format_date(until)} "
-            f"(they resume {format_date(resume)}): {title}")
-    return Outcome(f":zzz: No chasers for #{n} until {format_date(resume)}.",
-                   _channel_post(row, diff, None, lead, today), group.channel_id)
+    diff = store.update_action(
+        session,
+        row,
+        {"snoozed_until": until},
+        by=user_id,
+        at=now,
+        verb="snoozed",
+        note="Snoozed for a week from the chaser DM",
+    )
+    lead = (
+        f":zzz: <@{user_id}> snoozed the chasers for *#{n}* up to and including {format_date(until)} "
+        f"(they resume {format_date(resume)}): {title}"
+    )
+    return Outcome(
+        f":zzz: No chasers for #{n} until {format_date(resume)}.",
+        _channel_post(row, diff, None, lead, today),
+        group.channel_id,
+    )
 
 
-def apply_note(session: Session, ref: ActionRef, user_id: str, text: str, now: datetime, today: date) -> Outcome:
+def apply_note(
+    session: Session, ref: ActionRef, user_id: str, text: str, now: datetime, today: date
+) -> Outcome:
     row, group, refusal = _load(session, ref, user_id)
     if row is None or group is None:
         return Outcome(refusal)
@@ -135,8 +166,11 @@ def apply_note(session: Session, ref: ActionRef, user_id: str, text: str, now: d
     text = text.replace("<@", "<\u200b@").replace("<!", "<\u200b!")
     store.add_note(session, row, text, by=user_id, at=now)
     lead = f":memo: <@{user_id}> added an update to *#{row.action.number}*: {esc(truncate(row.action.title, 200))}"
-    return Outcome(f":memo: Your update on #{row.action.number} is saved.",
-                   _channel_post(row, {}, text, lead, today), group.channel_id)
+    return Outcome(
+        f":memo: Your update on #{row.action.number} is saved.",
+        _channel_post(row, {}, text, lead, today),
+        group.channel_id,
+    )
 
 
 def refreshed_dm(session: Session, kind: str, user_id: str, today: date, note: str) -> Reply:
@@ -147,23 +181,35 @@ def refreshed_dm(session: Session, kind: str, user_id: str, today: date, note: s
     base, sent_for = split_kind(kind)
     if base == due_soon.KIND:
         rows = due_soon.rows_for(session, user_id, sent_for or today)[:MAX_BUTTON_ACTIONS]
-        sections = [Section(note)] + [Section(action_line(r, today), buttons=action_buttons(r, kind))
-                                      for r in rows]
+        sections = [Section(note)] + [
+            Section(action_line(r, today), buttons=action_buttons(r, kind)) for r in rows
+        ]
         if not rows:
             sections.append(Section("Nothing else is due soon."))
-        return Reply(text=note, visibility=Visibility.DM, recipient=user_id, header="Due soon", sections=sections)
+        return Reply(
+            text=note, visibility=Visibility.DM, recipient=user_id, header="Due soon", sections=sections
+        )
     return owner_digest.render_digest(owner_digest.digest_for(session, user_id, today), note=note)
 
 
-def _answer(services: Services, body: dict[str, Any], kind: str, user_id: str, note: str,
-            channel: str | None, ts: str | None) -> None:
+def _answer(
+    services: Services,
+    body: dict[str, Any],
+    kind: str,
+    user_id: str,
+    note: str,
+    channel: str | None,
+    ts: str | None,
+) -> None:
     """Updates the DM in place; falls back to an ephemeral note through response_url."""
     if channel and ts:
         try:
             with Session(services.engine) as session:
                 today = local_today(services.clock.now(), services.settings.ecm_timezone)
                 message = render(refreshed_dm(session, kind, user_id, today, note))[0]
-            services.client.chat_update(channel=channel, ts=ts, text=message["text"], blocks=message["blocks"])
+            services.client.chat_update(
+                channel=channel, ts=ts, text=message["text"], blocks=message["blocks"]
+            )
             return
         except (SlackClientError, OSError) as exc:
             log.info("chat.update of a chaser DM failed (%s); answering ephemerally", exc)
@@ -202,7 +248,9 @@ def register(app: App, services: Services) -> None:
                 outcome = apply_button(session, ref, user_id, what, now, today)
         except Exception:
             log.exception("chaser button %s failed", what)
-            outcome = Outcome("Sorry, something went wrong on my side and nothing was changed. Please try again.")
+            outcome = Outcome(
+                "Sorry, something went wrong on my side and nothing was changed. Please try again."
+            )
         _post_change(services, outcome)
         if outcome.channel is None:  # nothing changed: just tell the clicker why, the DM stays as it is
             if body.get("response_url"):
@@ -239,14 +287,24 @@ def register(app: App, services: Services) -> None:
             return
         channel, ts = _where(body)
         view = View(
-            type="modal", callback_id=NOTE_CALLBACK, title=PlainTextObject(text="Add update"),
-            submit=PlainTextObject(text="Save"), close=PlainTextObject(text="Cancel"),
+            type="modal",
+            callback_id=NOTE_CALLBACK,
+            title=PlainTextObject(text="Add update"),
+            submit=PlainTextObject(text="Save"),
+            close=PlainTextObject(text="Cancel"),
             private_metadata=json.dumps({"ref": value, "channel": channel, "ts": ts}),
             blocks=[
                 SectionBlock(text=MarkdownTextObject(text=truncate(line, 3000))),
-                InputBlock(block_id=NOTE_BLOCK, label=PlainTextObject(text="Progress update"),
-                           element=PlainTextInputElement(action_id=NOTE_INPUT, multiline=True, max_length=MAX_NOTE,
-                                                         placeholder=PlainTextObject(text="What has happened since?"))),
+                InputBlock(
+                    block_id=NOTE_BLOCK,
+                    label=PlainTextObject(text="Progress update"),
+                    element=PlainTextInputElement(
+                        action_id=NOTE_INPUT,
+                        multiline=True,
+                        max_length=MAX_NOTE,
+                        placeholder=PlainTextObject(text="What has happened since?"),
+                    ),
+                ),
             ],
         )
         try:
@@ -254,8 +312,12 @@ def register(app: App, services: Services) -> None:
         except (SlackClientError, OSError) as exc:
             log.warning("views.open failed: %s", exc)
             if body.get("response_url"):
-                respond(body["response_url"], Reply.note(
-                    "I couldn't open the form. Add the update with `/ecm update N \"progress\"` in the channel."))
+                respond(
+                    body["response_url"],
+                    Reply.note(
+                        'I couldn\'t open the form. Add the update with `/ecm update N "progress"` in the channel.'
+                    ),
+                )
 
     @app.view(NOTE_CALLBACK)
     def on_note_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -22,12 +22,20 @@ def register(app: App, services: Services) -> None:
         ack()
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
         user = (body.get("user") or {}).get("id", "")
-        ctx = Context(engine=services.engine, clock=services.clock, team_id=(body.get("team") or {}).get("id", ""),
-                      channel_id=channel, user_id=user, request_key=body.get("trigger_id"),
-                      default_timezone=services.settings.ecm_timezone)
+        ctx = Context(
+            engine=services.engine,
+            clock=services.clock,
+            team_id=(body.get("team") or {}).get("id", ""),
+            channel_id=channel,
+            user_id=user,
+            request_key=body.get("trigger_id"),
+            default_timezone=services.settings.ecm_timezone,
+        )
         try:
             replies = share_minutes(ctx, str(action.get("value") or ""))
         except Exception:
             log.exception("sharing minutes failed")
             replies = [SORRY]
-        deliver(services.client, replies, channel_id=channel, user_id=user, response_url=body.get("response_url"))
+        deliver(
+            services.client, replies, channel_id=channel, user_id=user, response_url=body.get("response_url")
+        )

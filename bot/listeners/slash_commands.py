@@ -15,14 +15,31 @@ from commands.replies import Reply
 
 log = logging.getLogger(__name__)
 
-SORRY = Reply.error("Sorry, something went wrong on my side and nothing was changed. Please try again in a "
-                    "minute; if it keeps happening, tell whoever runs the bot.")
+SORRY = Reply.error(
+    "Sorry, something went wrong on my side and nothing was changed. Please try again in a "
+    "minute; if it keeps happening, tell whoever runs the bot."
+)
 
 
-def run_and_deliver(services: Services, *, team_id: str, channel_id: str, user_id: str, text: str,
-                    response_url: str | None, request_key: str | None) -> None:
-    ctx = Context(engine=services.engine, clock=services.clock, team_id=team_id, channel_id=channel_id,
-                  user_id=user_id, request_key=request_key, default_timezone=services.settings.ecm_timezone)
+def run_and_deliver(
+    services: Services,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    text: str,
+    response_url: str | None,
+    request_key: str | None,
+) -> None:
+    ctx = Context(
+        engine=services.engine,
+        clock=services.clock,
+        team_id=team_id,
+        channel_id=channel_id,
+        user_id=user_id,
+        request_key=request_key,
+        default_timezone=services.settings.ecm_timezone,
+    )
     try:
         replies = run_command(ctx, text)
     except Exception:
@@ -36,6 +53,12 @@ def register(app: App, services: Services) -> None:
     def on_ecm(ack: Ack, command: dict[str, Any]) -> None:
         # Slack wants the ack within 3 seconds; Bolt sends it now and we carry on in the listener thread.
         ack()
-        run_and_deliver(services, team_id=command["team_id"], channel_id=command["channel_id"],
-                        user_id=command["user_id"], text=command.get("text") or "",
-                        response_url=command.get("response_url"), request_key=command.get("trigger_id"))
+        run_and_deliver(
+            services,
+            team_id=command["team_id"],
+            channel_id=command["channel_id"],
+            user_id=command["user_id"],
+            text=command.get("text") or "",
+            response_url=command.get("response_url"),
+            request_key=command.get("trigger_id"),
+        )

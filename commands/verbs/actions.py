@@ -23,11 +23,36 @@ from storage.models import LIVE_STATUSES, ActionStatus, Outcome
 
 PAGE_SIZE = 40  # one section per action: 40 + header, paging and footer stays under Slack's 50 blocks
 RUN_COMMAND = "ecm_run"  # bot.listeners.buttons re-runs the button's value as a command
-_WORDS = ["mine", "my", "overdue", "late", "soon", "open", "live", "done", "dropped", "blocked", "all", "any",
-          "in-progress", "wip", "closed", "completed", "everything"]
-_BY = {"outcome": "outcome", "outcomes": "outcome", "district": "district", "districts": "district",
-       "owner": "owner", "owners": "owner", "org": "organisation", "organisation": "organisation",
-       "organization": "organisation"}
+_WORDS = [
+    "mine",
+    "my",
+    "overdue",
+    "late",
+    "soon",
+    "open",
+    "live",
+    "done",
+    "dropped",
+    "blocked",
+    "all",
+    "any",
+    "in-progress",
+    "wip",
+    "closed",
+    "completed",
+    "everything",
+]
+_BY = {
+    "outcome": "outcome",
+    "outcomes": "outcome",
+    "district": "district",
+    "districts": "district",
+    "owner": "owner",
+    "owners": "owner",
+    "org": "organisation",
+    "organisation": "organisation",
+    "organization": "organisation",
+}
 _USAGE_BY = "`by:outcome`, `by:district`, `by:owner` or `by:org`"
 
 
@@ -64,9 +89,11 @@ def _read_query(call: Call) -> _Query:
         else:
             found = difflib.get_close_matches(w, _WORDS, n=1, cutoff=0.6)
             hint = f" Did you mean `{found[0]}`?" if found else ""
-            raise UserError(f"I don't understand “{esc(word)}” in a list of actions.{hint}",
-                            "Say `mine`, `overdue`, `soon`, `open`, `done`, `dropped` or `all`, and filter with "
-                            "`outcome:`, `district:`, `owner:@name`; group with " + _USAGE_BY + ".")
+            raise UserError(
+                f"I don't understand “{esc(word)}” in a list of actions.{hint}",
+                "Say `mine`, `overdue`, `soon`, `open`, `done`, `dropped` or `all`, and filter with "
+                "`outcome:`, `district:`, `owner:@name`; group with " + _USAGE_BY + ".",
+            )
     if args.quoted:
         raise UserError(f"I don't understand “{esc(args.quoted[0])}” in a list of actions.")
     f.statuses = None if any_status else (tuple(dict.fromkeys(statuses)) or LIVE_STATUSES)
@@ -97,16 +124,24 @@ def _read_query(call: Call) -> _Query:
     if district_value is not None:
         choice = parse_district_choice(call, district_value)
         f.district_ids = [d.id for d in choice.districts]
-        described.append("any district (countywide included)" if choice.countywide else
-                         "district " + " or ".join(esc(d.name) for d in choice.districts) + " (or countywide)")
+        described.append(
+            "any district (countywide included)"
+            if choice.countywide
+            else "district " + " or ".join(esc(d.name) for d in choice.districts) + " (or countywide)"
+        )
 
     if f.statuses is None:
         label = "All actions" + (", overdue" if overdue else "") + (", due soon" if soon else "")
     elif set(f.statuses) == set(LIVE_STATUSES):
         label = "Overdue actions" if overdue else ("Actions due soon" if soon else "Open actions")
     else:
-        names = {ActionStatus.OPEN: "Open", ActionStatus.IN_PROGRESS: "In-progress",
-                 ActionStatus.BLOCKED: "Blocked", ActionStatus.DONE: "Done", ActionStatus.DROPPED: "Dropped"}
+        names = {
+            ActionStatus.OPEN: "Open",
+            ActionStatus.IN_PROGRESS: "In-progress",
+            ActionStatus.BLOCKED: "Blocked",
+            ActionStatus.DONE: "Done",
+            ActionStatus.DROPPED: "Dropped",
+        }
         label = " and ".join(names[s] for s in f.statuses) + " actions"
         if overdue:
             label += ", overdue"
@@ -166,10 +201,15 @@ def _groups_of(row: ActionRow, by: str) -> list[tuple[tuple[int, str], str]]:
 def _paging(args: Args, page: int, pages: int, first: int, last: int, total: int, what: str) -> Section:
     buttons = []
     if page > 1:
-        buttons.append(Button(label="Previous page", action_id=RUN_COMMAND, value=_command_text(args, page - 1)))
+        buttons.append(
+            Button(label="Previous page", action_id=RUN_COMMAND, value=_command_text(args, page - 1))
+        )
     if page < pages:
-        buttons.append(Button(label="Next page", action_id=RUN_COMMAND, value=_command_text(args, page + 1),
-                              style="primary"))
+        buttons.append(
+            Button(
+                label="Next page", action_id=RUN_COMMAND, value=_command_text(args, page + 1), style="primary"
+            )
+        )
     text = f"_Showing {first}–{last} of {total} {what} (page {page} of {pages})._"
     if page < pages:  # for when the button can't be clicked (the console, a command typed again)
         text += f" For the rest, press *Next page* or add `page:{page + 1}` to the command."
@@ -181,8 +221,13 @@ def _paging(args: Args, page: int, pages: int, first: int, last: int, total: int
     summary="List actions (only you see it): open ones by default, by due date.",
     usage="/ecm actions [mine|overdue|soon|open|done|dropped|all] [outcome:NAME,...] [district:NAME,...] "
     "[owner:@user] [by:outcome|district|owner|org] [page:N]",
-    examples=["/ecm actions", "/ecm actions mine overdue", "/ecm actions outcome:safe district:chorley",
-              "/ecm actions all by:outcome", "/ecm actions done owner:@sam"],
+    examples=[
+        "/ecm actions",
+        "/ecm actions mine overdue",
+        "/ecm actions outcome:safe district:chorley",
+        "/ecm actions all by:outcome",
+        "/ecm actions done owner:@sam",
+    ],
     aliases=("list",),
     keys=("outcome", "outcomes", "district", "districts", "owner", "owners", "by", "page"),
     details=f"`soon` means due in the next {DUE_SOON_DAYS} days. `district:` includes countywide actions. "
@@ -225,28 +270,36 @@ def actions(call: Call) -> list[Reply]:
             heading = f"*{labels[key]}* ({plural(len(grouped[key]), 'action')})"
             all_entries += [(heading, action_line(r, call.today)) for r in grouped[key]]
         counted = len(all_entries)
-        entries = all_entries[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        entries = all_entries[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         what = "entries" if repeated else "actions"
         if repeated:
             shown = ", ".join(f"#{n}" for n in repeated[:10]) + (" …" if len(repeated) > 10 else "")
-            filters += (f"{plural(len(repeated), 'action')} with more than one {by} "
-                        f"appear{'s' if len(repeated) == 1 else ''} under each ({shown}), so "
-                        f"{counted} entries list {plural(total, 'action')}. ")
+            filters += (
+                f"{plural(len(repeated), 'action')} with more than one {by} "
+                f"appear{'s' if len(repeated) == 1 else ''} under each ({shown}), so "
+                f"{counted} entries list {plural(total, 'action')}. "
+            )
 
     if total == 0:
-        hint = ("`/ecm actions all` includes done and dropped ones." if query.filter.statuses is not None
-                else "Add one with `/ecm add TITLE due:DATE outcome:NAME`.")
+        hint = (
+            "`/ecm actions all` includes done and dropped ones."
+            if query.filter.statuses is not None
+            else "Add one with `/ecm add TITLE due:DATE outcome:NAME`."
+        )
         base = query.label.removeprefix("My ")
         base = base[0].lower() + base[1:]
         if base.startswith("all actions"):
             base = "actions" + base.removeprefix("all actions")
-        message = (f"You have no {base}" if query.mine else f"No {base}") \
-            + (" match those filters." if query.described else ".")
+        message = (f"You have no {base}" if query.mine else f"No {base}") + (
+            " match those filters." if query.described else "."
+        )
         return [Reply(text=message, sections=[Section(f"{message} {filters}{hint}".strip())])]
     pages = max(1, -(-counted // PAGE_SIZE))
     if page > pages:
-        raise UserError(f"There is no page {page}: the list has {plural(pages, 'page')}.",
-                        "Use `page:1` or leave it out for the first page.")
+        raise UserError(
+            f"There is no page {page}: the list has {plural(pages, 'page')}.",
+            "Use `page:1` or leave it out for the first page.",
+        )
     first = (page - 1) * PAGE_SIZE + 1
     last = first + len(entries) - 1
 
@@ -264,8 +317,15 @@ def actions(call: Call) -> list[Reply]:
     if pages > 1:
         sections.append(_paging(args, page, pages, first, last, counted, what))
     header = f"{query.label} ({total})"
-    footer = (f"{filters}Sorted by due date. `/ecm show N` for one action's history. "
-              f"Outcomes: {outcome_examples()}.")
-    return [Reply(text=f"{query.label}: {total} (showing {first}–{last})", header=header, sections=sections,
-                  footer=footer)]
-
+    footer = (
+        f"{filters}Sorted by due date. `/ecm show N` for one action's history. "
+        f"Outcomes: {outcome_examples()}."
+    )
+    return [
+        Reply(
+            text=f"{query.label}: {total} (showing {first}–{last})",
+            header=header,
+            sections=sections,
+            footer=footer,
+        )
+    ]

@@ -35,8 +35,18 @@ from storage import meetings
         "/ecm add Share missing-from-home protocol @dev @priya due:next friday outcome:safe",
     ],
     aliases=("new",),
-    keys=("owner", "owners", "org", "organisation", "due", "outcome", "outcomes", "district", "districts",
-          "decision"),
+    keys=(
+        "owner",
+        "owners",
+        "org",
+        "organisation",
+        "due",
+        "outcome",
+        "outcomes",
+        "district",
+        "districts",
+        "decision",
+    ),
     changes=True,
     details="The free words form the title; people mentioned are its owners (you, if nobody is). The "
     "organisation defaults to the first owner's registered one; `org:` takes a district name or any "
@@ -56,8 +66,10 @@ def add(call: Call) -> list[Reply]:
     else:
         organisation = member_org(call, owners[0])
         if not organisation:
-            warnings.append(f"<@{owners[0]}> has no registered organisation, so this action has none. A chair can "
-                            "register it with `/ecm member @name district:NAME`, or give `org:` on the action.")
+            warnings.append(
+                f"<@{owners[0]}> has no registered organisation, so this action has none. A chair can "
+                "register it with `/ecm member @name district:NAME`, or give `org:` on the action."
+            )
 
     due = None
     if "due" in keys:
@@ -77,9 +89,19 @@ def add(call: Call) -> list[Reply]:
     meeting = meetings.open_meeting(call.session, call.group_id)
 
     row = store.create_action(
-        call.session, call.task_group, title=title, owners=owners, organisation=organisation, due_date=due,
-        outcomes=outcomes, district_ids=district_ids, countywide=countywide, by=call.user_id, at=call.now,
-        meeting_id=meeting.id if meeting else None, decision_id=decision.id if decision else None,
+        call.session,
+        call.task_group,
+        title=title,
+        owners=owners,
+        organisation=organisation,
+        due_date=due,
+        outcomes=outcomes,
+        district_ids=district_ids,
+        countywide=countywide,
+        by=call.user_id,
+        at=call.now,
+        meeting_id=meeting.id if meeting else None,
+        decision_id=decision.id if decision else None,
     )
     number = row.action.number
     warning = past_due_warning(due, call.today, number)
@@ -90,14 +112,20 @@ def add(call: Call) -> list[Reply]:
         lines.append(f"From decision *D{decision.number}*: {esc(truncate(decision.text, 200))}")
     if meeting is not None:
         lines.append(f"Agreed at {esc(meeting.title)}.")
-    replies = [Reply(
-        text=f"New action #{number}: {esc(truncate(title, 200))}",
-        visibility=Visibility.CHANNEL,
-        sections=[Section("\n".join(lines))],
-        footer=f"`/ecm show {number}` for details · `/ecm update {number} status:in-progress` · "
-        f"`/ecm done {number}`",
-    )]
+    replies = [
+        Reply(
+            text=f"New action #{number}: {esc(truncate(title, 200))}",
+            visibility=Visibility.CHANNEL,
+            sections=[Section("\n".join(lines))],
+            footer=f"`/ecm show {number}` for details · `/ecm update {number} status:in-progress` · "
+            f"`/ecm done {number}`",
+        )
+    ]
     if warnings:
-        replies.append(Reply(text=f"Added #{number}, with a warning.",
-                             sections=[Section(f"Added *#{number}*. " + "\n".join(warnings))]))
+        replies.append(
+            Reply(
+                text=f"Added #{number}, with a warning.",
+                sections=[Section(f"Added *#{number}*. " + "\n".join(warnings))],
+            )
+        )
     return replies

@@ -24,10 +24,17 @@ from storage.models import Attendance, AttendanceMode, Meeting, Member
 
 MAX_ORG = 200
 _AS_WORDS = {
-    "present": AttendanceMode.PRESENT, "in-person": AttendanceMode.PRESENT, "person": AttendanceMode.PRESENT,
-    "substitute": AttendanceMode.SUBSTITUTE, "sub": AttendanceMode.SUBSTITUTE, "deputy": AttendanceMode.SUBSTITUTE,
-    "virtual": AttendanceMode.VIRTUAL, "remote": AttendanceMode.VIRTUAL, "online": AttendanceMode.VIRTUAL,
-    "video": AttendanceMode.VIRTUAL, "phone": AttendanceMode.VIRTUAL,
+    "present": AttendanceMode.PRESENT,
+    "in-person": AttendanceMode.PRESENT,
+    "person": AttendanceMode.PRESENT,
+    "substitute": AttendanceMode.SUBSTITUTE,
+    "sub": AttendanceMode.SUBSTITUTE,
+    "deputy": AttendanceMode.SUBSTITUTE,
+    "virtual": AttendanceMode.VIRTUAL,
+    "remote": AttendanceMode.VIRTUAL,
+    "online": AttendanceMode.VIRTUAL,
+    "video": AttendanceMode.VIRTUAL,
+    "phone": AttendanceMode.VIRTUAL,
 }
 _COUNCIL_RE = re.compile(r"-(?:borough|district|city)?-?council$")
 FOR_EXAMPLES = 'for:chorley, for:"Lancashire Constabulary" or for:@name (standing in for them)'
@@ -44,8 +51,10 @@ def parse_as(value: str | None, default: AttendanceMode = AttendanceMode.PRESENT
         return default
     mode = _AS_WORDS.get(slugify(value))
     if mode is None:
-        raise UserError(f"“{esc(truncate(value, 40))}” is not a way of attending.",
-                        "Use `as:substitute` (standing in for someone) or `as:virtual` (joining remotely).")
+        raise UserError(
+            f"“{esc(truncate(value, 40))}” is not a way of attending.",
+            "Use `as:substitute` (standing in for someone) or `as:virtual` (joining remotely).",
+        )
     return mode
 
 
@@ -59,8 +68,11 @@ def resolve_for(call: Call, value: str) -> ForWhom:
             raise UserError("`for:` takes one person.", f"For example {FOR_EXAMPLES}.")
         member = groups.get_member(call.session, call.group_id, ids[0])
         if member is None:
-            raise UserError(f"<@{ids[0]}> is not a registered member of this task group, so I don't know their "
-                            "organisation.", f"Give the organisation instead: {FOR_EXAMPLES}.")
+            raise UserError(
+                f"<@{ids[0]}> is not a registered member of this task group, so I don't know their "
+                "organisation.",
+                f"Give the organisation instead: {FOR_EXAMPLES}.",
+            )
         return ForWhom(member.organisation, member)
     if not value:
         raise UserError("`for:` needs an organisation.", f"For example {FOR_EXAMPLES}.")
@@ -79,19 +91,24 @@ def resolve_for(call: Call, value: str) -> ForWhom:
     if len(prefixed) == 1:
         return ForWhom(prefixed[0].name)
     if len(prefixed) > 1:
-        raise UserError(f"“{esc(value)}” could be {', '.join(esc(d.name) for d in prefixed)}. "
-                        "Please give more of the name.")
+        raise UserError(
+            f"“{esc(value)}” could be {', '.join(esc(d.name) for d in prefixed)}. "
+            "Please give more of the name."
+        )
     if " " not in value:
         guess = difflib.get_close_matches(wanted, [d.slug for d in districts], n=1, cutoff=0.75)
         if guess:
             name = next(d.name for d in districts if d.slug == guess[0])
-            raise UserError(f"There is no district “{esc(value)}”. Did you mean *{esc(name)}*?",
-                            "For another organisation, write its full name: `for:\"Barnardo's North West\"`.")
+            raise UserError(
+                f"There is no district “{esc(value)}”. Did you mean *{esc(name)}*?",
+                'For another organisation, write its full name: `for:"Barnardo\'s North West"`.',
+            )
     return ForWhom(value)
 
 
-def record_one(call: Call, meeting: Meeting, user_id: str, mode: AttendanceMode,
-               for_whom: ForWhom | None) -> tuple[Attendance, Attendance | None]:
+def record_one(
+    call: Call, meeting: Meeting, user_id: str, mode: AttendanceMode, for_whom: ForWhom | None
+) -> tuple[Attendance, Attendance | None]:
     member = groups.get_member(call.session, call.group_id, user_id)
     substitute_for: str | None = None
     if for_whom is not None:
@@ -102,26 +119,46 @@ def record_one(call: Call, meeting: Meeting, user_id: str, mode: AttendanceMode,
             if mode == AttendanceMode.PRESENT:
                 mode = AttendanceMode.SUBSTITUTE  # attending in someone else's place
         elif named is not None and mode == AttendanceMode.SUBSTITUTE:
-            raise UserError(f"<@{user_id}> can't stand in for themselves.",
-                            "Name the member they replace: `for:@name`, or their organisation.")
+            raise UserError(
+                f"<@{user_id}> can't stand in for themselves.",
+                "Name the member they replace: `for:@name`, or their organisation.",
+            )
         if mode == AttendanceMode.SUBSTITUTE and substitute_for is None:
             # "for:chorley as:substitute": standing in for that organisation's member, when there is just one.
-            regulars = [m for m in groups.list_members(call.session, call.group_id)
-                        if m.user_id != user_id and m.organisation and slugify(m.organisation) == slugify(organisation)]
+            regulars = [
+                m
+                for m in groups.list_members(call.session, call.group_id)
+                if m.user_id != user_id
+                and m.organisation
+                and slugify(m.organisation) == slugify(organisation)
+            ]
             if len(regulars) == 1:
                 substitute_for = regulars[0].user_id
     else:
         if mode == AttendanceMode.SUBSTITUTE:
-            raise UserError("A substitute needs `for:`: the member they stand in for, or that member's organisation.",
-                            "For example `/ecm present @jo as:substitute for:@sam` or `for:\"Lancashire Constabulary\"`.")
+            raise UserError(
+                "A substitute needs `for:`: the member they stand in for, or that member's organisation.",
+                'For example `/ecm present @jo as:substitute for:@sam` or `for:"Lancashire Constabulary"`.',
+            )
         if member is None:
             who = "You are" if user_id == call.user_id else f"<@{user_id}> is"
-            raise UserError(f"{who} not a registered member of this task group, so I don't know which organisation "
-                            "to record.", f"Add the organisation: {FOR_EXAMPLES}. Chairs register members with "
-                            "`/ecm member @name district:NAME`.")
+            raise UserError(
+                f"{who} not a registered member of this task group, so I don't know which organisation "
+                "to record.",
+                f"Add the organisation: {FOR_EXAMPLES}. Chairs register members with "
+                "`/ecm member @name district:NAME`.",
+            )
         organisation = member.organisation
-    return store.record_attendance(call.session, meeting, user_id=user_id, organisation=organisation, mode=mode,
-                                   substitute_for=substitute_for, by=call.user_id, at=call.now)
+    return store.record_attendance(
+        call.session,
+        meeting,
+        user_id=user_id,
+        organisation=organisation,
+        mode=mode,
+        substitute_for=substitute_for,
+        by=call.user_id,
+        at=call.now,
+    )
 
 
 def describe(record: Attendance, previous: Attendance | None) -> str:
@@ -137,12 +174,17 @@ def describe(record: Attendance, previous: Attendance | None) -> str:
     if record.substitute_for:
         text += f", standing in for <@{record.substitute_for}>"
     if previous is not None:
-        same = (previous.mode, previous.organisation, previous.substitute_for) == \
-            (record.mode, record.organisation, record.substitute_for)
+        same = (previous.mode, previous.organisation, previous.substitute_for) == (
+            record.mode,
+            record.organisation,
+            record.substitute_for,
+        )
         if same:
             text += " _(already recorded)_"
         else:
-            was = f"{previous.mode.value}" + (f" for {esc(previous.organisation)}" if previous.organisation else "")
+            was = f"{previous.mode.value}" + (
+                f" for {esc(previous.organisation)}" if previous.organisation else ""
+            )
             text += f" _(corrected; was {was})_"
     return text
 
@@ -150,15 +192,21 @@ def describe(record: Attendance, previous: Attendance | None) -> str:
 def _reply(call: Call, meeting: Meeting, lines: list[str]) -> list[Reply]:
     number = store.meeting_number(call.session, meeting)
     label = f"Meeting {number}" if number else "the meeting"
-    return [Reply(text=f"Attendance at {label}: " + "; ".join(lines), visibility=Visibility.CHANNEL,
-                  sections=[Section(f"*Attendance at {label}*\n" + "\n".join(f"• {line}" for line in lines))])]
+    return [
+        Reply(
+            text=f"Attendance at {label}: " + "; ".join(lines),
+            visibility=Visibility.CHANNEL,
+            sections=[Section(f"*Attendance at {label}*\n" + "\n".join(f"• {line}" for line in lines))],
+        )
+    ]
 
 
 def _people(call: Call, doing: str) -> list[str]:
     people = list(dict.fromkeys(call.args.mentions))
     if call.args.positional:
-        raise UserError(f"I don't understand “{esc(truncate(call.args.free_text(), 60))}” here. "
-                        "Mention people with @.")
+        raise UserError(
+            f"I don't understand “{esc(truncate(call.args.free_text(), 60))}” here. Mention people with @."
+        )
     if any(p != call.user_id for p in people):
         call.require_chair(doing)
     return people
@@ -168,8 +216,12 @@ def _people(call: Call, doing: str) -> list[str]:
     "present",
     summary="Record who is at the meeting, and for which organisation (chairs, for others).",
     usage="/ecm present @a @b [for:ORG|for:@member] [as:substitute|virtual]",
-    examples=["/ecm present @sam @priya", "/ecm present @jo for:@dev", "/ecm present @kim as:virtual",
-              '/ecm present @lee for:"Barnardo\'s North West"'],
+    examples=[
+        "/ecm present @sam @priya",
+        "/ecm present @jo for:@dev",
+        "/ecm present @kim as:virtual",
+        '/ecm present @lee for:"Barnardo\'s North West"',
+    ],
     keys=("for", "as"),
     section="Meetings",
     changes=True,
@@ -180,8 +232,9 @@ def present(call: Call) -> list[Reply]:
     meeting = require_open(call, "record attendance")
     people = _people(call, "record attendance for other people")
     if not people:
-        raise UserError("Say who is present: mention them, e.g. `/ecm present @sam @priya`.",
-                        "For yourself: `/ecm here`.")
+        raise UserError(
+            "Say who is present: mention them, e.g. `/ecm present @sam @priya`.", "For yourself: `/ecm here`."
+        )
     mode = parse_as(call.args.key("as"))
     if mode == AttendanceMode.APOLOGIES:
         raise UserError("Record apologies with `/ecm apologies @name`.")

@@ -13,16 +13,30 @@ from storage import groups
 from storage import meetings as store
 
 MAX_LAST = 100
-_BY = {"member": True, "members": True, "person": True, "people": True, "user": True,
-       "organisation": False, "organisations": False, "org": False, "orgs": False, "organization": False}
+_BY = {
+    "member": True,
+    "members": True,
+    "person": True,
+    "people": True,
+    "user": True,
+    "organisation": False,
+    "organisations": False,
+    "org": False,
+    "orgs": False,
+    "organization": False,
+}
 
 
 @verb(
     "attendance",
     summary="Attendance counts per organisation (or per member) over recent meetings.",
     usage="/ecm attendance [last:N] [since:DATE] [district:NAME] [by:member]",
-    examples=["/ecm attendance", "/ecm attendance last:12", "/ecm attendance since:1 Sep 2026 by:member",
-              "/ecm attendance district:chorley"],
+    examples=[
+        "/ecm attendance",
+        "/ecm attendance last:12",
+        "/ecm attendance since:1 Sep 2026 by:member",
+        "/ecm attendance district:chorley",
+    ],
     keys=("last", "since", "district", "by"),
     section="Meetings",
     details="For each organisation: meetings held, how many it was represented at (present, substitute or "
@@ -36,7 +50,9 @@ def attendance(call: Call) -> list[Reply]:
     last: int | None = None
     if "last" in keys:
         if not keys["last"].isdigit() or not 1 <= int(keys["last"]) <= MAX_LAST:
-            raise UserError(f"`last:` takes a number of meetings from 1 to {MAX_LAST}.", "For example `last:12`.")
+            raise UserError(
+                f"`last:` takes a number of meetings from 1 to {MAX_LAST}.", "For example `last:12`."
+            )
         last = int(keys["last"])
     since = None
     if "since" in keys:
@@ -48,7 +64,9 @@ def attendance(call: Call) -> list[Reply]:
     if "by" in keys:
         choice = _BY.get(slugify(keys["by"]))
         if choice is None:
-            raise UserError(f"“{esc(keys['by'])}” is not a way to count.", "Use `by:member` (default: by organisation).")
+            raise UserError(
+                f"“{esc(keys['by'])}” is not a way to count.", "Use `by:member` (default: by organisation)."
+            )
         by_member = choice
     organisation = None
     if "district" in keys:
@@ -60,6 +78,15 @@ def attendance(call: Call) -> list[Reply]:
         scope += f" since {format_date(since_day)}"
     if organisation:
         scope += f" ({esc(organisation)})"
-    return [view.attendance_reply(call.session, call.task_group, chosen, by_member=by_member,
-                                  organisation=organisation, visibility=Visibility.EPHEMERAL, scope=scope,
-                                  channel=False)]
+    return [
+        view.attendance_reply(
+            call.session,
+            call.task_group,
+            chosen,
+            by_member=by_member,
+            organisation=organisation,
+            visibility=Visibility.EPHEMERAL,
+            scope=scope,
+            channel=False,
+        )
+    ]

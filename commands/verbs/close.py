@@ -46,10 +46,19 @@ def done(call: Call) -> list[Reply]:
         return _already(call, row, "done")
     if row.action.status == ActionStatus.DROPPED and not call.is_chair:
         raise UserError(f"#{number} was dropped by a chair; only a chair can change it now.")
-    diff = store.update_action(call.session, row, {"status": ActionStatus.DONE}, by=call.user_id, at=call.now,
-                               note=note, verb="done")
-    return [change_reply(call, row, diff, note, "done",
-                         f":white_check_mark: <@{call.user_id}> marked *#{number}* done: {_title(row)}")]
+    diff = store.update_action(
+        call.session, row, {"status": ActionStatus.DONE}, by=call.user_id, at=call.now, note=note, verb="done"
+    )
+    return [
+        change_reply(
+            call,
+            row,
+            diff,
+            note,
+            "done",
+            f":white_check_mark: <@{call.user_id}> marked *#{number}* done: {_title(row)}",
+        )
+    ]
 
 
 @verb(
@@ -68,10 +77,25 @@ def reopen(call: Call) -> list[Reply]:
         return _already(call, row, f"{STATUS_LABEL[row.action.status]} (not done or dropped)")
     if row.action.status == ActionStatus.DROPPED and not call.is_chair:
         raise UserError(f"#{number} was dropped by a chair; only a chair can reopen it.")
-    diff = store.update_action(call.session, row, {"status": ActionStatus.OPEN}, by=call.user_id, at=call.now,
-                               note=note, verb="reopened")
-    return [change_reply(call, row, diff, note, "reopened",
-                         f":arrows_counterclockwise: <@{call.user_id}> reopened *#{number}*: {_title(row)}")]
+    diff = store.update_action(
+        call.session,
+        row,
+        {"status": ActionStatus.OPEN},
+        by=call.user_id,
+        at=call.now,
+        note=note,
+        verb="reopened",
+    )
+    return [
+        change_reply(
+            call,
+            row,
+            diff,
+            note,
+            "reopened",
+            f":arrows_counterclockwise: <@{call.user_id}> reopened *#{number}*: {_title(row)}",
+        )
+    ]
 
 
 @verb(
@@ -87,11 +111,28 @@ def drop(call: Call) -> list[Reply]:
     row = load_action(call, number)
     reason = check_note(text_with_mentions(rest))
     if not reason:
-        raise UserError(f"Say why #{number} is being dropped, in quotes.",
-                        f'For example `/ecm drop {number} "Superseded by the county-wide strategy"`.')
+        raise UserError(
+            f"Say why #{number} is being dropped, in quotes.",
+            f'For example `/ecm drop {number} "Superseded by the county-wide strategy"`.',
+        )
     if row.action.status == ActionStatus.DROPPED:
         return _already(call, row, "dropped")
-    diff = store.update_action(call.session, row, {"status": ActionStatus.DROPPED}, by=call.user_id,
-                               at=call.now, note=reason, verb="dropped")
-    return [change_reply(call, row, diff, reason, "dropped",
-                         f":heavy_multiplication_x: <@{call.user_id}> dropped *#{number}*: {_title(row)}")]
+    diff = store.update_action(
+        call.session,
+        row,
+        {"status": ActionStatus.DROPPED},
+        by=call.user_id,
+        at=call.now,
+        note=reason,
+        verb="dropped",
+    )
+    return [
+        change_reply(
+            call,
+            row,
+            diff,
+            reason,
+            "dropped",
+            f":heavy_multiplication_x: <@{call.user_id}> dropped *#{number}*: {_title(row)}",
+        )
+    ]

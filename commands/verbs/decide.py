@@ -14,10 +14,16 @@ from storage.models import DecisionStatus
 
 MAX_DECISION = 2000
 STATUS_WORDS = {
-    "agreed": DecisionStatus.AGREED, "agree": DecisionStatus.AGREED, "approved": DecisionStatus.AGREED,
-    "deferred": DecisionStatus.DEFERRED, "defer": DecisionStatus.DEFERRED,
-    "rejected": DecisionStatus.REJECTED, "reject": DecisionStatus.REJECTED, "declined": DecisionStatus.REJECTED,
-    "noted": DecisionStatus.NOTED, "note": DecisionStatus.NOTED,
+    "agreed": DecisionStatus.AGREED,
+    "agree": DecisionStatus.AGREED,
+    "approved": DecisionStatus.AGREED,
+    "deferred": DecisionStatus.DEFERRED,
+    "defer": DecisionStatus.DEFERRED,
+    "rejected": DecisionStatus.REJECTED,
+    "reject": DecisionStatus.REJECTED,
+    "declined": DecisionStatus.REJECTED,
+    "noted": DecisionStatus.NOTED,
+    "note": DecisionStatus.NOTED,
 }
 STATUS_HINT = "Statuses: `agreed` (the default), `deferred`, `rejected`, `noted`."
 
@@ -33,8 +39,10 @@ def parse_status(value: str) -> DecisionStatus:
     "decide",
     summary="Record a decision of the meeting now open (chairs): numbered D1, D2, …",
     usage='/ecm decide "text" [status:agreed|deferred|rejected|noted]',
-    examples=['/ecm decide "Adopt the joint CAF training plan"',
-              '/ecm decide "Youth strategy consultation" status:deferred'],
+    examples=[
+        '/ecm decide "Adopt the joint CAF training plan"',
+        '/ecm decide "Youth strategy consultation" status:deferred',
+    ],
     keys=("status",),
     section="Meetings",
     chair_only=True,
@@ -50,15 +58,22 @@ def decide(call: Call) -> list[Reply]:
     if len(text) > MAX_DECISION:
         raise UserError(f"That decision is too long ({len(text)} characters; {MAX_DECISION} at most).")
     meeting = require_open(call, "record a decision")
-    decision = store.record_decision(call.session, call.task_group, meeting, text=text, status=status,
-                                     by=call.user_id, at=call.now)
+    decision = store.record_decision(
+        call.session, call.task_group, meeting, text=text, status=status, by=call.user_id, at=call.now
+    )
     number = store.meeting_number(call.session, meeting)
     label = f"D{decision.number}"
-    return [Reply(
-        text=f"Decision {label} ({status.value}): {show_text(text)}",
-        visibility=Visibility.CHANNEL,
-        sections=[Section(f":ballot_box_with_check: *{label}* _({status.value})_ {show_text(text)}\n"
-                          f"Recorded by <@{call.user_id}> at {meeting_name(meeting, number)} "
-                          f"(*{esc(meeting.title)}*), {format_date(call.today)}.")],
-        footer=f"Link actions to it: `/ecm add TITLE decision:{label}`.",
-    )]
+    return [
+        Reply(
+            text=f"Decision {label} ({status.value}): {show_text(text)}",
+            visibility=Visibility.CHANNEL,
+            sections=[
+                Section(
+                    f":ballot_box_with_check: *{label}* _({status.value})_ {show_text(text)}\n"
+                    f"Recorded by <@{call.user_id}> at {meeting_name(meeting, number)} "
+                    f"(*{esc(meeting.title)}*), {format_date(call.today)}."
+                )
+            ],
+            footer=f"Link actions to it: `/ecm add TITLE decision:{label}`.",
+        )
+    ]

@@ -43,8 +43,16 @@ def decisions(call: Call) -> list[Reply]:
     tz = call.timezone
     if not page.decisions:
         what = "that match" if since or statuses else "yet"
-        return [Reply(text=f"No decisions {what}.", sections=[Section(
-            f"No decisions {what}. A chair records one during a meeting: `/ecm decide \"text\"`.")])]
+        return [
+            Reply(
+                text=f"No decisions {what}.",
+                sections=[
+                    Section(
+                        f'No decisions {what}. A chair records one during a meeting: `/ecm decide "text"`.'
+                    )
+                ],
+            )
+        ]
     meetings: dict[int, Meeting] = {}
     for d in page.decisions:
         if d.meeting_id and d.meeting_id not in meetings:
@@ -52,24 +60,35 @@ def decisions(call: Call) -> list[Reply]:
             if m is not None:
                 meetings[d.meeting_id] = m
     numbers = store.meeting_numbers(call.session, list(meetings.values()))
-    lines = [_line(d, meetings.get(d.meeting_id or 0), numbers, page.actions.get(d.id or 0, []), tz)
-             for d in page.decisions]
+    lines = [
+        _line(d, meetings.get(d.meeting_id or 0), numbers, page.actions.get(d.id or 0, []), tz)
+        for d in page.decisions
+    ]
     intro = f"{plural(page.total, 'decision')}"
     if page.total > len(page.decisions):
         intro += f"; the latest {len(page.decisions)} shown. Narrow it with `since:DATE` or `status:`."
-    return [Reply(text=f"Decision register: {intro}", header="Decision register",
-                  sections=[Section(intro), Section("\n".join(lines))],
-                  footer="Link an action to a decision: `/ecm add TITLE decision:D3` or `/ecm update N decision:D3`.")]
+    return [
+        Reply(
+            text=f"Decision register: {intro}",
+            header="Decision register",
+            sections=[Section(intro), Section("\n".join(lines))],
+            footer="Link an action to a decision: `/ecm add TITLE decision:D3` or `/ecm update N decision:D3`.",
+        )
+    ]
 
 
 def _line(d: Decision, meeting: Meeting | None, numbers: dict[int, int], actions: list, tz: str) -> str:
     day = format_date(d.created_at.astimezone(ZoneInfo(tz)).date())
     where = f"{view.meeting_name(meeting, numbers.get(meeting.id or 0))}, " if meeting else ""
-    line = (f"• *D{d.number}* _({d.status.value})_ {view.show_text(truncate(d.text, MAX_TEXT))} "
-            f"— {where}{day}, <@{d.recorded_by}>")
+    line = (
+        f"• *D{d.number}* _({d.status.value})_ {view.show_text(truncate(d.text, MAX_TEXT))} "
+        f"— {where}{day}, <@{d.recorded_by}>"
+    )
     if actions:
         line += "\n" + "\n".join(
-            f"      ↳ {view.linked_action_text(a.number, a.title, STATUS_LABEL[a.status], a.due_date)}" for a in actions)
+            f"      ↳ {view.linked_action_text(a.number, a.title, STATUS_LABEL[a.status], a.due_date)}"
+            for a in actions
+        )
     else:
         line += "\n      ↳ _no actions linked_"
     return line

@@ -27,7 +27,9 @@ def help_verb(call: Call) -> list[Reply]:
         if spec is None:
             guess = suggest(words[0].lower())
             hint = f" Did you mean `/ecm help {guess}`?" if guess else ""
-            raise UserError(f"There is no command “{esc(words[0])}”.{hint}", "`/ecm help` lists every command.")
+            raise UserError(
+                f"There is no command “{esc(words[0])}”.{hint}", "`/ecm help` lists every command."
+            )
         lines = [spec.summary]
         if spec.details:
             lines.append(spec.details)
@@ -42,14 +44,23 @@ def help_verb(call: Call) -> list[Reply]:
             lines.append(f"*Outcomes:* {outcome_examples()}")
         if spec.chair_only:
             lines.append("_Chairs only._")
-        return [Reply(text=f"/ecm {spec.name}: {spec.summary}", header=f"/ecm {spec.name}",
-                      sections=[Section("\n".join(lines))])]
+        return [
+            Reply(
+                text=f"/ecm {spec.name}: {spec.summary}",
+                header=f"/ecm {spec.name}",
+                sections=[Section("\n".join(lines))],
+            )
+        ]
     sections: list[Section] = []
     for section in SECTIONS:
         specs = [v for v in VERBS.values() if v.section == section]
         if specs:
             body = "\n".join(f"`/ecm {v.name}` {v.summary}" for v in sorted(specs, key=lambda v: v.name))
             sections.append(Section(f"*{section}*\n{body}"))
-    sections.append(Section(f"*Dates* are UK style: {DATE_EXAMPLES}.\n*Outcomes:* {outcome_examples()}.\n"
-                            "`/ecm help VERB` gives examples for one command."))
+    sections.append(
+        Section(
+            f"*Dates* are UK style: {DATE_EXAMPLES}.\n*Outcomes:* {outcome_examples()}.\n"
+            "`/ecm help VERB` gives examples for one command."
+        )
+    )
     return [Reply(text="ECM task group bot: commands", header="ECM task group bot", sections=sections)]

@@ -19,24 +19,38 @@ def districts(call: Call) -> list[Reply]:
     else:
         body = "\n".join(f"• {esc(d.name)} (`district:{d.slug}`)" for d in found)
         body += "\n`district:all` (or `countywide`) means every district."
-    return [Reply(text=f"{len(found)} districts", header=f"Districts ({len(found)})", sections=[Section(body)])]
+    return [
+        Reply(text=f"{len(found)} districts", header=f"Districts ({len(found)})", sections=[Section(body)])
+    ]
 
 
-@verb("outcomes", summary="The five Every Child Matters outcomes and their short names.", usage="/ecm outcomes",
-      section="Task group", needs_group=False)
+@verb(
+    "outcomes",
+    summary="The five Every Child Matters outcomes and their short names.",
+    usage="/ecm outcomes",
+    section="Task group",
+    needs_group=False,
+)
 def outcomes(call: Call) -> list[Reply]:
     body = "\n".join(f"• *{OUTCOME_NAMES[o]}* (`outcome:{OUTCOME_SHORT[o]}`)" for o in Outcome)
-    return [Reply(text="The five ECM outcomes", header="Every Child Matters outcomes", sections=[Section(body)])]
+    return [
+        Reply(text="The five ECM outcomes", header="Every Child Matters outcomes", sections=[Section(body)])
+    ]
 
 
-@verb("members", summary="Who is in this task group, their organisation and role.", usage="/ecm members",
-      section="Task group")
+@verb(
+    "members",
+    summary="Who is in this task group, their organisation and role.",
+    usage="/ecm members",
+    section="Task group",
+)
 def members(call: Call) -> list[Reply]:
     found = groups.list_members(call.session, call.group_id)
     lines = [
-        f"• <@{m.user_id}> — {esc(m.organisation or 'organisation not set')}" + (" *(chair)*" if m.role == Role.CHAIR else "")
+        f"• <@{m.user_id}> — {esc(m.organisation or 'organisation not set')}"
+        + (" *(chair)*" if m.role == Role.CHAIR else "")
         for m in found
     ]
     body = "\n".join(lines) or "No members registered yet."
-    body += "\nChairs register members with `/ecm member @name district:NAME` or `org:\"Organisation\"`."
+    body += '\nChairs register members with `/ecm member @name district:NAME` or `org:"Organisation"`.'
     return [Reply(text=f"{len(found)} members", header=f"Members ({len(found)})", sections=[Section(body)])]

@@ -21,14 +21,16 @@ from storage.models import REPRESENTED_MODES, AttendanceMode, Meeting
 
 MAX_TITLE = 200
 MAX_REASON = 500
-SUBCOMMANDS = "`/ecm meeting start [\"title\"]`, `/ecm meeting end` or `/ecm meeting cancel [\"reason\"]`"
+SUBCOMMANDS = '`/ecm meeting start ["title"]`, `/ecm meeting end` or `/ecm meeting cancel ["reason"]`'
 
 
 def no_open_meeting(call: Call, doing: str) -> UserError:
     nxt = view.upcoming(call.session, call.task_group, call.now, 1)
     when = f" The next scheduled one is {format_datetime(nxt[0].at, call.timezone)}." if nxt else ""
-    return UserError(f"There is no meeting open in this channel, so I can't {doing}.{when}",
-                     "A chair starts one with `/ecm meeting start \"title\"`.")
+    return UserError(
+        f"There is no meeting open in this channel, so I can't {doing}.{when}",
+        'A chair starts one with `/ecm meeting start "title"`.',
+    )
 
 
 def require_open(call: Call, doing: str) -> Meeting:
@@ -47,8 +49,12 @@ def _rest(call: Call) -> str:
     "meeting",
     summary="Start, end or cancel the task group's meeting (chairs); on its own, the meeting now open.",
     usage='/ecm meeting start ["title"] | end | cancel ["reason"]',
-    examples=['/ecm meeting start "November task group"', "/ecm meeting end",
-              '/ecm meeting cancel "Not quorate"', "/ecm meeting"],
+    examples=[
+        '/ecm meeting start "November task group"',
+        "/ecm meeting end",
+        '/ecm meeting cancel "Not quorate"',
+        "/ecm meeting",
+    ],
     keys=("title", "reason"),
     section="Meetings",
     changes=True,
@@ -86,7 +92,8 @@ def _start(call: Call) -> list[Reply]:
         raise UserError(
             f"A meeting is already open in this channel: {view.meeting_label(current, number, call.timezone)}, "
             f"chaired by <@{current.chair_user_id}>.",
-            "End it with `/ecm meeting end` (or `/ecm meeting cancel`) before starting another.")
+            "End it with `/ecm meeting end` (or `/ecm meeting cancel`) before starting another.",
+        )
     title = call.args.key("title") or _rest(call)
     if len(title) > MAX_TITLE:
         raise UserError(f"That title is too long ({len(title)} characters; {MAX_TITLE} at most).")
@@ -94,27 +101,49 @@ def _start(call: Call) -> list[Reply]:
     slot = view.nearest_occurrence(call.session, group, call.now)
     if not title:
         title = slot.schedule.title if slot else truncate(f"{group.name} meeting", MAX_TITLE)
-    started = store.start_meeting(call.session, group, title=title, by=call.user_id, at=call.now,
-                                  schedule_id=slot.schedule.id if slot else None,
-                                  scheduled_for=slot.at if slot else None)
+    started = store.start_meeting(
+        call.session,
+        group,
+        title=title,
+        by=call.user_id,
+        at=call.now,
+        schedule_id=slot.schedule.id if slot else None,
+        scheduled_for=slot.at if slot else None,
+    )
     number = store.meeting_number(call.session, started)
     if call.caller is not None:  # whoever opens the meeting is there; `/ecm here as:virtual` corrects it
-        store.record_attendance(call.session, started, user_id=call.user_id, organisation=call.caller.organisation,
-                                mode=AttendanceMode.PRESENT, substitute_for=None, by=call.user_id, at=call.now)
+        store.record_attendance(
+            call.session,
+            started,
+            user_id=call.user_id,
+            organisation=call.caller.organisation,
+            mode=AttendanceMode.PRESENT,
+            substitute_for=None,
+            by=call.user_id,
+            at=call.now,
+        )
     tz = call.timezone
-    intro = f"<@{call.user_id}> opened {view.meeting_name(started, number)} at {format_datetime(call.now, tz)}"
+    intro = (
+        f"<@{call.user_id}> opened {view.meeting_name(started, number)} at {format_datetime(call.now, tz)}"
+    )
     if slot:
         intro += f" (scheduled for {format_datetime(slot.at, tz)})"
-    intro += (" and is recorded as present.\nRecord attendance: `/ecm here` for yourself (`for:ORG`, `as:virtual`), or a chair "
-              "`/ecm present @a @b` and `/ecm apologies @c`. Record decisions with `/ecm decide \"…\"`, "
-              "information with `/ecm note \"…\"`; actions added now belong to this meeting.")
+    intro += (
+        " and is recorded as present.\nRecord attendance: `/ecm here` for yourself (`for:ORG`, `as:virtual`), or a chair "
+        '`/ecm present @a @b` and `/ecm apologies @c`. Record decisions with `/ecm decide "…"`, '
+        'information with `/ecm note "…"`; actions added now belong to this meeting.'
+    )
     rows, total = store.matters_arising(call.session, call.group_id, started.id, call.today)
     sections = [Section(intro), *view.matters_arising_sections(rows, total, call.today)]
-    return [Reply(
-        text=f"Meeting started: {esc(title)}. Matters arising: {plural(total, 'action')}.",
-        visibility=Visibility.CHANNEL, header=truncate(f"Meeting started: {title}", 150), sections=sections,
-        footer="`/ecm meeting end` closes it and posts the minutes.",
-    )]
+    return [
+        Reply(
+            text=f"Meeting started: {esc(title)}. Matters arising: {plural(total, 'action')}.",
+            visibility=Visibility.CHANNEL,
+            header=truncate(f"Meeting started: {title}", 150),
+            sections=sections,
+            footer="`/ecm meeting end` closes it and posts the minutes.",
+        )
+    ]
 
 
 def _end(call: Call) -> list[Reply]:
@@ -127,9 +156,16 @@ def _end(call: Call) -> list[Reply]:
     group = call.task_group
     minutes = view.minutes_reply(call.session, group, current, call.today, full=False)
     choice = store.closed_meetings(call.session, call.group_id, last=view.DEFAULT_LAST)
-    summary = view.attendance_reply(call.session, group, choice, by_member=False, organisation=None,
-                                    visibility=Visibility.CHANNEL, scope=f"the last {plural(view.DEFAULT_LAST, 'meeting')}",
-                                    channel=True)
+    summary = view.attendance_reply(
+        call.session,
+        group,
+        choice,
+        by_member=False,
+        organisation=None,
+        visibility=Visibility.CHANNEL,
+        scope=f"the last {plural(view.DEFAULT_LAST, 'meeting')}",
+        channel=True,
+    )
     return [minutes, summary]
 
 
@@ -145,30 +181,53 @@ def _cancel(call: Call) -> list[Reply]:
         number = store.meeting_number(call.session, current)
         store.cancel_meeting(call.session, current, by=call.user_id, at=call.now, reason=reason)
         why = f": {esc(reason)}" if reason else ""
-        return [Reply(
-            text=f"{view.meeting_name(current, number)} ({esc(current.title)}) is cancelled.",
-            visibility=Visibility.CHANNEL,
-            sections=[Section(f":no_entry_sign: <@{call.user_id}> cancelled "
-                              f"{view.meeting_label(current, number, tz)}{why}.\nIt will not count in attendance "
-                              "figures; anything recorded in it stays on record.")],
-        )]
+        return [
+            Reply(
+                text=f"{view.meeting_name(current, number)} ({esc(current.title)}) is cancelled.",
+                visibility=Visibility.CHANNEL,
+                sections=[
+                    Section(
+                        f":no_entry_sign: <@{call.user_id}> cancelled "
+                        f"{view.meeting_label(current, number, tz)}{why}.\nIt will not count in attendance "
+                        "figures; anything recorded in it stays on record."
+                    )
+                ],
+            )
+        ]
     slot = view.nearest_occurrence(call.session, call.task_group, call.now) or next(
-        iter(view.upcoming(call.session, call.task_group, call.now, 1)), None)
+        iter(view.upcoming(call.session, call.task_group, call.now, 1)), None
+    )
     if slot is None:
-        raise UserError("There is no meeting open and none scheduled, so there is nothing to cancel.",
-                        "Chairs set a schedule with `/ecm schedule \"title\" every:\"2nd wednesday\" at:10:00`.")
+        raise UserError(
+            "There is no meeting open and none scheduled, so there is nothing to cancel.",
+            'Chairs set a schedule with `/ecm schedule "title" every:"2nd wednesday" at:10:00`.',
+        )
     day = slot.at.astimezone(ZoneInfo(tz)).date()
-    store.cancel_occurrence(call.session, slot.schedule, slot.at, day, title=slot.schedule.title, by=call.user_id,
-                            at=call.now, reason=reason)
+    store.cancel_occurrence(
+        call.session,
+        slot.schedule,
+        slot.at,
+        day,
+        title=slot.schedule.title,
+        by=call.user_id,
+        at=call.now,
+        reason=reason,
+    )
     nxt = view.upcoming(call.session, call.task_group, call.now, 1)
     why = f": {esc(reason)}" if reason else ""
     after = f"\nThe next meeting is {format_datetime(nxt[0].at, tz)}." if nxt else ""
-    return [Reply(
-        text=f"The meeting on {format_datetime(slot.at, tz)} is cancelled.",
-        visibility=Visibility.CHANNEL,
-        sections=[Section(f":no_entry_sign: <@{call.user_id}> cancelled the meeting on "
-                          f"{format_datetime(slot.at, tz)} (*{esc(slot.schedule.title)}*){why}.{after}")],
-    )]
+    return [
+        Reply(
+            text=f"The meeting on {format_datetime(slot.at, tz)} is cancelled.",
+            visibility=Visibility.CHANNEL,
+            sections=[
+                Section(
+                    f":no_entry_sign: <@{call.user_id}> cancelled the meeting on "
+                    f"{format_datetime(slot.at, tz)} (*{esc(slot.schedule.title)}*){why}.{after}"
+                )
+            ],
+        )
+    ]
 
 
 def _status(call: Call) -> list[Reply]:
@@ -179,7 +238,7 @@ def _status(call: Call) -> list[Reply]:
         nxt = view.upcoming_lines(call.session, call.task_group, call.now, 1)
         if nxt:
             lines.append("*Next:*\n" + "\n".join(nxt))
-        lines.append("A chair starts one with `/ecm meeting start \"title\"`; `/ecm meetings` lists past ones.")
+        lines.append('A chair starts one with `/ecm meeting start "title"`; `/ecm meetings` lists past ones.')
         return [Reply(text=lines[0], sections=[Section("\n".join(lines))])]
     number = store.meeting_number(call.session, current)
     records = store.current_attendance(call.session, current.id)  # type: ignore[arg-type]

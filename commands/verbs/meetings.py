@@ -22,15 +22,19 @@ RECENT = 8
 )
 def meetings(call: Call) -> list[Reply]:
     if call.args.tokens:
-        raise UserError("`/ecm meetings` takes nothing else.", "`/ecm minutes N` shows one meeting's minutes.")
+        raise UserError(
+            "`/ecm meetings` takes nothing else.", "`/ecm minutes N` shows one meeting's minutes."
+        )
     tz = call.timezone
     recent = store.recent_meetings(call.session, call.group_id, before=call.now, limit=RECENT)
     numbers = store.meeting_numbers(call.session, recent)
     lines = []
     for m in recent:
         number = numbers.get(m.id or 0)
-        line = f"• {view.meeting_name(m, number)} · *{esc(m.title)}* · {format_datetime(view.when_of(m), tz)} — " \
-               f"{view.status_word(m)}"
+        line = (
+            f"• {view.meeting_name(m, number)} · *{esc(m.title)}* · {format_datetime(view.when_of(m), tz)} — "
+            f"{view.status_word(m)}"
+        )
         if m.cancel_reason:
             line += f": {esc(truncate(m.cancel_reason, 200))}"
         if m.chair_user_id:
@@ -45,7 +49,14 @@ def meetings(call: Call) -> list[Reply]:
         next_text = "*Next meetings*\n" + ("\n".join(nxt) if nxt else "No more dates on the schedule.")
         next_text += "\n" + "\n".join(f"_{view.schedule_line(s, tz)}_" for s in schedules[:5])
     else:
-        next_text = ("*Next meetings:* no schedule yet. A chair sets one with "
-                     "`/ecm schedule \"Task group\" every:\"2nd wednesday\" at:10:00`.")
-    return [Reply(text=f"{len(recent)} recent meetings; next: {len(nxt)} scheduled", header="Meetings",
-                  sections=[Section(recent_text), Section(next_text)])]
+        next_text = (
+            "*Next meetings:* no schedule yet. A chair sets one with "
+            '`/ecm schedule "Task group" every:"2nd wednesday" at:10:00`.'
+        )
+    return [
+        Reply(
+            text=f"{len(recent)} recent meetings; next: {len(nxt)} scheduled",
+            header="Meetings",
+            sections=[Section(recent_text), Section(next_text)],
+        )
+    ]

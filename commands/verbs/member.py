@@ -16,8 +16,12 @@ from storage.models import Role
     "member",
     summary="Register a member, the organisation they represent and their role (chairs).",
     usage='/ecm member @user [district:NAME | org:"Organisation"] [role:chair|member] [remove]',
-    examples=["/ecm member @sam district:chorley", '/ecm member @alex org:"Lancashire County Council" role:chair',
-              '/ecm member @pat org:"Central Lancashire PCT"', "/ecm member @sam remove"],
+    examples=[
+        "/ecm member @sam district:chorley",
+        '/ecm member @alex org:"Lancashire County Council" role:chair',
+        '/ecm member @pat org:"Central Lancashire PCT"',
+        "/ecm member @sam remove",
+    ],
     keys=("district", "org", "organisation", "role", "name"),
     section="Task group",
     chair_only=True,
@@ -44,7 +48,9 @@ def member(call: Call) -> list[Reply]:
         try:
             role = Role(keys["role"].lower())
         except ValueError as error:
-            raise UserError(f"“{esc(keys['role'])}” is not a role.", "Roles are `role:chair` and `role:member`.") from error
+            raise UserError(
+                f"“{esc(keys['role'])}” is not a role.", "Roles are `role:chair` and `role:member`."
+            ) from error
     removing = [w.lower() for w in args.words] == ["remove"]
     if args.words and not removing:
         raise UserError(f"I don't understand “{esc(' '.join(args.words))}” here.")
@@ -59,11 +65,28 @@ def member(call: Call) -> list[Reply]:
             groups.remove_member(call.session, group, existing, by=call.user_id, at=call.now)
             lines.append(f"<@{user_id}> is no longer a member (their actions stay as they are).")
             continue
-        if role == Role.MEMBER and user_id == call.user_id and len(groups.chairs(call.session, call.group_id)) == 1:
+        if (
+            role == Role.MEMBER
+            and user_id == call.user_id
+            and len(groups.chairs(call.session, call.group_id)) == 1
+        ):
             raise UserError("You are the group's only chair. Make someone else a chair first.")
-        m, changed = groups.upsert_member(call.session, group, user_id, by=call.user_id, at=call.now,
-                                          organisation=organisation, role=role, display_name=keys.get("name"))
+        m, changed = groups.upsert_member(
+            call.session,
+            group,
+            user_id,
+            by=call.user_id,
+            at=call.now,
+            organisation=organisation,
+            role=role,
+            display_name=keys.get("name"),
+        )
         desc = f"<@{user_id}> — {esc(m.organisation or 'organisation not set')}, {m.role.value}"
         lines.append(desc if changed else desc + " (no change)")
-    return [Reply(text="Members updated: " + "; ".join(lines), visibility=Visibility.CHANNEL,
-                  sections=[Section("\n".join(f"• {line}" for line in lines))])]
+    return [
+        Reply(
+            text="Members updated: " + "; ".join(lines),
+            visibility=Visibility.CHANNEL,
+            sections=[Section("\n".join(f"• {line}" for line in lines))],
+        )
+    ]

@@ -19,34 +19,45 @@ def find_meeting(call: Call, words: list[str]) -> Meeting:
     if not words or [w.lower() for w in words] in (["last"], ["latest"]):
         meeting = store.last_meeting(call.session, call.group_id)
         if meeting is None:
-            raise UserError("No meetings have been held here yet, so there are no minutes.",
-                            "A chair starts one with `/ecm meeting start \"title\"`.")
+            raise UserError(
+                "No meetings have been held here yet, so there are no minutes.",
+                'A chair starts one with `/ecm meeting start "title"`.',
+            )
         return meeting
     text = " ".join(words)
     number = text.lower().removeprefix("meeting").strip().lstrip("#m")
     if number.isdigit():
         meeting = store.meeting_by_number(call.session, call.group_id, int(number))
         if meeting is None:
-            raise UserError(f"There is no meeting {esc(number)} in this task group.",
-                            "`/ecm meetings` lists recent meetings and their numbers.")
+            raise UserError(
+                f"There is no meeting {esc(number)} in this task group.",
+                "`/ecm meetings` lists recent meetings and their numbers.",
+            )
         return meeting
     try:
         parse_date(text, call.today)
     except DateError as error:
-        raise UserError(f"I don't know which meeting “{esc(truncate(text, 60))}” is.",
-                        "Give its number (`/ecm minutes 3`), its date (`/ecm minutes 23 Nov`), or nothing "
-                        "for the latest.") from error
+        raise UserError(
+            f"I don't know which meeting “{esc(truncate(text, 60))}” is.",
+            "Give its number (`/ecm minutes 3`), its date (`/ecm minutes 23 Nov`), or nothing "
+            "for the latest.",
+        ) from error
     try:
         day = view.past_date(text, call.today, "date")
     except UserError as error:
-        raise UserError("That date is still to come, so there are no minutes yet.",
-                        "`/ecm meetings` lists recent meetings and the next ones.") from error
+        raise UserError(
+            "That date is still to come, so there are no minutes yet.",
+            "`/ecm meetings` lists recent meetings and the next ones.",
+        ) from error
     start = view.local_midnight(day, call.timezone)
-    found = store.meetings_on(call.session, call.group_id, start, view.local_midnight(day + timedelta(days=1),
-                                                                                       call.timezone))
+    found = store.meetings_on(
+        call.session, call.group_id, start, view.local_midnight(day + timedelta(days=1), call.timezone)
+    )
     if not found:
-        raise UserError(f"No meeting was held on {format_date(day)}.",
-                        "`/ecm meetings` lists recent meetings and their numbers.")
+        raise UserError(
+            f"No meeting was held on {format_date(day)}.",
+            "`/ecm meetings` lists recent meetings and their numbers.",
+        )
     return found[-1]
 
 
@@ -69,5 +80,13 @@ def minutes(call: Call) -> list[Reply]:
             raise UserError("Give the meeting's number or its date, not both.")
         words = [call.args.keys["date"]]
     meeting = find_meeting(call, words)
-    return [view.minutes_reply(call.session, call.task_group, meeting, call.today, full=not share,
-                               shared_by=call.user_id if share else None)]
+    return [
+        view.minutes_reply(
+            call.session,
+            call.task_group,
+            meeting,
+            call.today,
+            full=not share,
+            shared_by=call.user_id if share else None,
+        )
+    ]

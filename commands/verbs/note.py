@@ -16,8 +16,10 @@ MAX_NOTE = 2000
     "note",
     summary="Add an information item to the minutes of the meeting now open.",
     usage='/ecm note "text"',
-    examples=['/ecm note "Ofsted inspection of children\'s services confirmed for March"',
-              '/ecm note "Chorley CAF pilot: 40 assessments so far"'],
+    examples=[
+        '/ecm note "Ofsted inspection of children\'s services confirmed for March"',
+        '/ecm note "Chorley CAF pilot: 40 assessments so far"',
+    ],
     aliases=("info",),
     section="Meetings",
     changes=True,
@@ -30,5 +32,10 @@ def note(call: Call) -> list[Reply]:
         raise UserError(f"That note is too long ({len(text)} characters; {MAX_NOTE} at most).")
     meeting = require_open(call, "add a note to its minutes")
     store.add_note(call.session, meeting, text, by=call.user_id, at=call.now)
-    return [Reply(text=f"Noted for the minutes: {show_text(text)}", visibility=Visibility.CHANNEL,
-                  sections=[Section(f":memo: *Noted for the minutes:* {show_text(text)} — <@{call.user_id}>")])]
+    return [
+        Reply(
+            text=f"Noted for the minutes: {show_text(text)}",
+            visibility=Visibility.CHANNEL,
+            sections=[Section(f":memo: *Noted for the minutes:* {show_text(text)} — <@{call.user_id}>")],
+        )
+    ]

@@ -40,13 +40,17 @@ EXAMPLE = '/ecm schedule "Task group" every:"2nd wednesday" at:10:00'
     summary="Set the task group's regular meetings, or cancel one date (chairs); on its own, the schedule.",
     usage='/ecm schedule ["title"] every:"2nd wednesday" at:10:00 [from:DATE] [until:DATE] | '
     'rrule:"FREQ=MONTHLY;BYDAY=2WE" at:10:00 | cancel DATE ["reason"] | stop ["title"]',
-    examples=[EXAMPLE, '/ecm schedule "Chairs\' briefing" every:"2 weeks" at:9:30 from:5 Jan 2027',
-              '/ecm schedule every:"last friday" at:2pm until:31 Jul 2027',
-              '/ecm schedule rrule:"FREQ=MONTHLY;BYDAY=2WE" at:10:00', '/ecm schedule cancel 9 Dec "Christmas"'],
+    examples=[
+        EXAMPLE,
+        '/ecm schedule "Chairs\' briefing" every:"2 weeks" at:9:30 from:5 Jan 2027',
+        '/ecm schedule every:"last friday" at:2pm until:31 Jul 2027',
+        '/ecm schedule rrule:"FREQ=MONTHLY;BYDAY=2WE" at:10:00',
+        '/ecm schedule cancel 9 Dec "Christmas"',
+    ],
     keys=("every", "at", "from", "until", "rrule", "title", "date", "reason"),
     section="Meetings",
     changes=True,
-    details=f"`every:` takes week, \"2 weeks\", month, \"2nd wednesday\", \"last friday\" ({RECURRENCE_EXAMPLES}). "
+    details=f'`every:` takes week, "2 weeks", month, "2nd wednesday", "last friday" ({RECURRENCE_EXAMPLES}). '
     "Times are the group's local time all year round. A meeting started within two hours of a scheduled time "
     "belongs to that date. `/ecm meetings` shows the next three dates.",
 )
@@ -75,11 +79,14 @@ def _create(call: Call) -> list[Reply]:
         raise UserError("Give `every:` or `rrule:`, not both.")
     how = keys.get("every") or keys.get("rrule")
     if not how:
-        raise UserError("Say how often the meeting happens: `every:` (or a raw `rrule:`).",
-                        f"For example `{EXAMPLE}`.")
+        raise UserError(
+            "Say how often the meeting happens: `every:` (or a raw `rrule:`).", f"For example `{EXAMPLE}`."
+        )
     if "rrule" in keys and "freq=" not in how.lower():
-        raise UserError("`rrule:` takes an iCalendar rule such as `rrule:\"FREQ=MONTHLY;BYDAY=2WE\"`.",
-                        f"Or say it in words: `every:\"2nd wednesday\"` ({RECURRENCE_EXAMPLES}).")
+        raise UserError(
+            '`rrule:` takes an iCalendar rule such as `rrule:"FREQ=MONTHLY;BYDAY=2WE"`.',
+            f'Or say it in words: `every:"2nd wednesday"` ({RECURRENCE_EXAMPLES}).',
+        )
     if "at" not in keys:
         raise UserError("Say what time the meeting starts: `at:10:00`.", f"For example `{EXAMPLE}`.")
     try:
@@ -94,7 +101,9 @@ def _create(call: Call) -> list[Reply]:
         raise UserError(esc(str(error))) from error
     if until is not None and until < start:
         raise UserError(f"`until:` ({format_date(until)}) is before the first date ({format_date(start)}).")
-    title = keys.get("title") or call.args.free_text() or truncate(f"{call.task_group.name} meeting", MAX_TITLE)
+    title = (
+        keys.get("title") or call.args.free_text() or truncate(f"{call.task_group.name} meeting", MAX_TITLE)
+    )
     if len(title) > MAX_TITLE:
         raise UserError(f"That title is too long ({len(title)} characters; {MAX_TITLE} at most).")
     tz = call.timezone
@@ -103,16 +112,37 @@ def _create(call: Call) -> list[Reply]:
     except RecurrenceError as error:
         raise UserError(esc(str(error))) from error
     if not upcoming:
-        raise UserError("That schedule has no meetings still to come.",
-                        "Check `from:` and `until:` (and any COUNT or UNTIL in the rule).")
-    saved, replaced = store.add_schedule(call.session, call.task_group, title=title, rrule=rule, start_date=start,
-                                         local_time=at, until=until, by=call.user_id, at=call.now)
-    lines = [f"<@{call.user_id}> {'changed' if replaced else 'set'} the meeting schedule: "
-             + view.schedule_line(saved, tz) + ".",
-             "*Next:* " + "; ".join(format_datetime(when, tz) for when in upcoming)]
-    lines.append("Start each meeting with `/ecm meeting start`; `/ecm schedule cancel DATE` cancels one date.")
-    return [Reply(text=f"Meetings scheduled: {esc(title)}, {describe_recurrence(rule)} at {at:%H:%M}",
-                  visibility=Visibility.CHANNEL, sections=[Section("\n".join(lines))])]
+        raise UserError(
+            "That schedule has no meetings still to come.",
+            "Check `from:` and `until:` (and any COUNT or UNTIL in the rule).",
+        )
+    saved, replaced = store.add_schedule(
+        call.session,
+        call.task_group,
+        title=title,
+        rrule=rule,
+        start_date=start,
+        local_time=at,
+        until=until,
+        by=call.user_id,
+        at=call.now,
+    )
+    lines = [
+        f"<@{call.user_id}> {'changed' if replaced else 'set'} the meeting schedule: "
+        + view.schedule_line(saved, tz)
+        + ".",
+        "*Next:* " + "; ".join(format_datetime(when, tz) for when in upcoming),
+    ]
+    lines.append(
+        "Start each meeting with `/ecm meeting start`; `/ecm schedule cancel DATE` cancels one date."
+    )
+    return [
+        Reply(
+            text=f"Meetings scheduled: {esc(title)}, {describe_recurrence(rule)} at {at:%H:%M}",
+            visibility=Visibility.CHANNEL,
+            sections=[Section("\n".join(lines))],
+        )
+    ]
 
 
 def _cancel(call: Call) -> list[Reply]:
@@ -121,8 +151,10 @@ def _cancel(call: Call) -> list[Reply]:
     words = [t.text for t in call.args.tokens[1:] if t.kind == Kind.WORD]
     reason = keys.get("reason") or " ".join(t.text for t in call.args.tokens if t.kind == Kind.QUOTED) or None
     if set(keys) - {"date", "reason"}:
-        raise UserError("`/ecm schedule cancel` takes a date and, in quotes, a reason.",
-                        '`/ecm schedule cancel 9 Dec "Christmas"`')
+        raise UserError(
+            "`/ecm schedule cancel` takes a date and, in quotes, a reason.",
+            '`/ecm schedule cancel 9 Dec "Christmas"`',
+        )
     text = keys.get("date") or " ".join(words)
     if not text:
         raise UserError("Say which date to cancel.", '`/ecm schedule cancel 9 Dec "Christmas"`')
@@ -139,8 +171,9 @@ def _cancel(call: Call) -> list[Reply]:
     found: list[view.Upcoming] = []
     already: list[MeetingSchedule] = []
     for s in store.active_schedules(call.session, call.group_id):
-        for when in view.schedule_occurrences(s, tz, start - timedelta(microseconds=1), 1, until=day,
-                                              include_cancelled=True):
+        for when in view.schedule_occurrences(
+            s, tz, start - timedelta(microseconds=1), 1, until=day, include_cancelled=True
+        ):
             if day.isoformat() in (s.cancelled_dates or []):
                 already.append(s)
             else:
@@ -150,24 +183,45 @@ def _cancel(call: Call) -> list[Reply]:
             raise UserError(f"The meeting on {format_date(day)} is already cancelled.")
         nxt = view.upcoming(call.session, call.task_group, call.now, 3)
         listing = "; ".join(format_datetime(u.at, tz) for u in nxt) or "none"
-        raise UserError(f"No meeting is scheduled on {format_date(day)}.", f"The next scheduled meetings: {listing}.")
+        raise UserError(
+            f"No meeting is scheduled on {format_date(day)}.", f"The next scheduled meetings: {listing}."
+        )
     lines = []
     for slot in found:
         held = store.meeting_for_occurrence(call.session, slot.schedule.id, slot.at)  # type: ignore[arg-type]
         if held is not None and held.started_at is not None:
-            raise UserError(f"The meeting of {format_datetime(slot.at, tz)} has already been held or is open.",
-                            "A chair cancels the open meeting with `/ecm meeting cancel`.")
+            raise UserError(
+                f"The meeting of {format_datetime(slot.at, tz)} has already been held or is open.",
+                "A chair cancels the open meeting with `/ecm meeting cancel`.",
+            )
         if slot.at <= call.now:
             raise UserError(f"The meeting of {format_datetime(slot.at, tz)} has already passed.")
-        store.cancel_occurrence(call.session, slot.schedule, slot.at, day, title=slot.schedule.title,
-                                by=call.user_id, at=call.now, reason=reason)
+        store.cancel_occurrence(
+            call.session,
+            slot.schedule,
+            slot.at,
+            day,
+            title=slot.schedule.title,
+            by=call.user_id,
+            at=call.now,
+            reason=reason,
+        )
         lines.append(f"{format_datetime(slot.at, tz)} (*{esc(slot.schedule.title)}*)")
     why = f": {esc(reason)}" if reason else ""
     nxt = view.upcoming(call.session, call.task_group, call.now, 1)
     after = f"\nThe next meeting is {format_datetime(nxt[0].at, tz)}." if nxt else ""
-    return [Reply(text=f"Meeting on {format_date(day)} cancelled.", visibility=Visibility.CHANNEL,
-                  sections=[Section(f":no_entry_sign: <@{call.user_id}> cancelled the meeting on "
-                                    f"{', '.join(lines)}{why}.{after}")])]
+    return [
+        Reply(
+            text=f"Meeting on {format_date(day)} cancelled.",
+            visibility=Visibility.CHANNEL,
+            sections=[
+                Section(
+                    f":no_entry_sign: <@{call.user_id}> cancelled the meeting on "
+                    f"{', '.join(lines)}{why}.{after}"
+                )
+            ],
+        )
+    ]
 
 
 def _stop(call: Call) -> list[Reply]:
@@ -181,29 +235,49 @@ def _stop(call: Call) -> list[Reply]:
     if title:
         chosen = [s for s in schedules if slugify(s.title) == slugify(title)]
         if not chosen:
-            raise UserError(f"There is no schedule called “{esc(truncate(title, 60))}”.",
-                            "Schedules: " + ", ".join(f"“{esc(s.title)}”" for s in schedules) + ".")
+            raise UserError(
+                f"There is no schedule called “{esc(truncate(title, 60))}”.",
+                "Schedules: " + ", ".join(f"“{esc(s.title)}”" for s in schedules) + ".",
+            )
     elif len(schedules) > 1:
-        raise UserError("There are several schedules; say which one to stop.",
-                        "Schedules: " + ", ".join(f"“{esc(s.title)}”" for s in schedules) + ".")
+        raise UserError(
+            "There are several schedules; say which one to stop.",
+            "Schedules: " + ", ".join(f"“{esc(s.title)}”" for s in schedules) + ".",
+        )
     else:
         chosen = schedules
     for s in chosen:
         store.remove_schedule(call.session, s, by=call.user_id, at=call.now)
     names = ", ".join(f"*{esc(s.title)}*" for s in chosen)
-    return [Reply(text=f"Schedule stopped: {', '.join(esc(s.title) for s in chosen)}", visibility=Visibility.CHANNEL,
-                  sections=[Section(f"<@{call.user_id}> stopped the meeting schedule {names}. Meetings already "
-                                    "held keep their records.")])]
+    return [
+        Reply(
+            text=f"Schedule stopped: {', '.join(esc(s.title) for s in chosen)}",
+            visibility=Visibility.CHANNEL,
+            sections=[
+                Section(
+                    f"<@{call.user_id}> stopped the meeting schedule {names}. Meetings already "
+                    "held keep their records."
+                )
+            ],
+        )
+    ]
 
 
 def _show(call: Call) -> list[Reply]:
     schedules = store.active_schedules(call.session, call.group_id)
     tz = call.timezone
     if not schedules:
-        return [Reply(text="No meeting schedule yet.", sections=[Section(
-            f"No meeting schedule yet. A chair sets one: `{EXAMPLE}`.")])]
+        return [
+            Reply(
+                text="No meeting schedule yet.",
+                sections=[Section(f"No meeting schedule yet. A chair sets one: `{EXAMPLE}`.")],
+            )
+        ]
     lines = [f"• {view.schedule_line(s, tz)}" for s in schedules]
     nxt = view.upcoming_lines(call.session, call.task_group, call.now, 3)
     body = "\n".join(lines) + "\n*Next:*\n" + ("\n".join(nxt) if nxt else "no more dates.")
-    return [Reply(text=f"{plural(len(schedules), 'schedule')}", header="Meeting schedule",
-                  sections=[Section(body)])]
+    return [
+        Reply(
+            text=f"{plural(len(schedules), 'schedule')}", header="Meeting schedule", sections=[Section(body)]
+        )
+    ]

@@ -37,14 +37,20 @@ def describe_group(call: Call, group: TaskGroup) -> list[Section]:
     usage='/ecm setup [name:"..."] [preset:lancashire|leicestershire] [districts:"A, B, C"] [county:NAME] '
     "[tz:Europe/London] [chasers:on|off] [nudge-days:N] [digest:monday|off] [escalate-after:N] "
     "[reminders:on|off] [attendance-summary:on|off]",
-    examples=['/ecm setup name:"Lancashire ECM Task Group" preset:lancashire',
-              '/ecm setup districts:"Blaby, Charnwood, Melton"', "/ecm setup", *chaser_settings.EXAMPLES[:2]],
+    examples=[
+        '/ecm setup name:"Lancashire ECM Task Group" preset:lancashire',
+        '/ecm setup districts:"Blaby, Charnwood, Melton"',
+        "/ecm setup",
+        *chaser_settings.EXAMPLES[:2],
+    ],
     keys=("name", "preset", "districts", "district", "county", "tz", "timezone", *chaser_settings.KEYS),
     section="Task group",
     needs_group=False,
     changes=True,
     details="The first person to run it becomes the group's chair. Running it again with no options shows the "
-    "settings; with options it changes them (chairs only). Chasers and digests: " + chaser_settings.USAGE + ".",
+    "settings; with options it changes them (chairs only). Chasers and digests: "
+    + chaser_settings.USAGE
+    + ".",
 )
 def setup(call: Call) -> list[Reply]:
     args = call.args
@@ -53,26 +59,36 @@ def setup(call: Call) -> list[Reply]:
     if "preset" in keys:
         preset = PRESETS.get(slugify(keys["preset"]))
         if preset is None:
-            raise UserError(f"There is no preset “{esc(keys['preset'])}”.",
-                            "Presets: " + ", ".join(f"`{p}`" for p in PRESETS) + '. Or list districts: `districts:"A, B"`.')
+            raise UserError(
+                f"There is no preset “{esc(keys['preset'])}”.",
+                "Presets: "
+                + ", ".join(f"`{p}`" for p in PRESETS)
+                + '. Or list districts: `districts:"A, B"`.',
+            )
     tz = keys.get("tz") or keys.get("timezone")
     if tz is not None:
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as error:
-            raise UserError(f"“{esc(tz)}” is not a time zone I know.", "For example `tz:Europe/London`.") from error
+            raise UserError(
+                f"“{esc(tz)}” is not a time zone I know.", "For example `tz:Europe/London`."
+            ) from error
     district_text = keys.get("districts") or keys.get("district")
     names: list[str] | None = None
     if district_text is not None:
         names = split_list(district_text)
         if not names:
-            raise UserError("`districts:` needs at least one name.", 'For example `districts:"Blaby, Charnwood"`.')
+            raise UserError(
+                "`districts:` needs at least one name.", 'For example `districts:"Blaby, Charnwood"`.'
+            )
     elif preset:
         names = list(preset.districts)
     if names is not None:
         for name in names:
             if len(name) > 100:
-                raise UserError(f"The district name “{esc(truncate(name, 40))}” is too long (100 characters at most).")
+                raise UserError(
+                    f"The district name “{esc(truncate(name, 40))}” is too long (100 characters at most)."
+                )
         pairs = list(dict.fromkeys((n, slugify(n)) for n in names))
         if len({s for _, s in pairs}) != len(pairs):
             raise UserError("Two of those district names are the same.")
@@ -85,33 +101,59 @@ def setup(call: Call) -> list[Reply]:
     replies: list[Reply] = []
     if group is None:
         group = groups.create_group(
-            call.session, team_id=call.ctx.team_id, channel_id=call.ctx.channel_id,
-            name=name or "ECM Task Group", county=keys.get("county") or (preset.county if preset else None),
-            timezone=tz or call.ctx.default_timezone, user_id=call.user_id, at=call.now,
+            call.session,
+            team_id=call.ctx.team_id,
+            channel_id=call.ctx.channel_id,
+            name=name or "ECM Task Group",
+            county=keys.get("county") or (preset.county if preset else None),
+            timezone=tz or call.ctx.default_timezone,
+            user_id=call.user_id,
+            at=call.now,
         )
-        groups.upsert_member(call.session, group, call.user_id, by=call.user_id, at=call.now, role=Role.CHAIR,
-                             organisation=preset.council if preset else "")
+        groups.upsert_member(
+            call.session,
+            group,
+            call.user_id,
+            by=call.user_id,
+            at=call.now,
+            role=Role.CHAIR,
+            organisation=preset.council if preset else "",
+        )
         call.group = group
         if names:
             groups.set_districts(call.session, group, pairs, user_id=call.user_id, at=call.now)
         if chaser_changes:
             update_chaser_settings(call.session, group, chaser_changes, user_id=call.user_id, at=call.now)
-        replies.append(Reply(
-            text=f"This channel is now the task group {esc(group.name)}.",
-            visibility=Visibility.CHANNEL,
-            header=truncate(f"{group.name} is set up", 150),
-            sections=[Section(f"<@{call.user_id}> set up this channel as a task group and is its chair."),
-                      *describe_group(call, group),
-                      Section("Next: register members with `/ecm member @name district:NAME` and add actions "
-                              "with `/ecm add TITLE due:DATE outcome:safe`. `/ecm help` shows everything.")],
-        ))
+        replies.append(
+            Reply(
+                text=f"This channel is now the task group {esc(group.name)}.",
+                visibility=Visibility.CHANNEL,
+                header=truncate(f"{group.name} is set up", 150),
+                sections=[
+                    Section(f"<@{call.user_id}> set up this channel as a task group and is its chair."),
+                    *describe_group(call, group),
+                    Section(
+                        "Next: register members with `/ecm member @name district:NAME` and add actions "
+                        "with `/ecm add TITLE due:DATE outcome:safe`. `/ecm help` shows everything."
+                    ),
+                ],
+            )
+        )
         return replies
 
-    wants_change = any(k in keys for k in ("name", "preset", "districts", "district", "county", "tz", "timezone")) \
-        or bool(args.free_text()) or bool(chaser_changes)
+    wants_change = (
+        any(k in keys for k in ("name", "preset", "districts", "district", "county", "tz", "timezone"))
+        or bool(args.free_text())
+        or bool(chaser_changes)
+    )
     if not wants_change:
-        return [Reply(text=f"Settings of {esc(group.name)}", header="Task group settings",
-                      sections=describe_group(call, group))]
+        return [
+            Reply(
+                text=f"Settings of {esc(group.name)}",
+                header="Task group settings",
+                sections=describe_group(call, group),
+            )
+        ]
     call.require_chair("change the task group's settings")
     changes: dict[str, object] = {}
     if name:
@@ -127,17 +169,30 @@ def setup(call: Call) -> list[Reply]:
         added, removed = groups.set_districts(call.session, group, pairs, user_id=call.user_id, at=call.now)
     what = [f"{field}: {esc(str(old or '—'))} → {esc(str(new))}" for field, (old, new) in changed.items()]
     if chaser_changes:
-        what.extend(chaser_settings.change_lines(
-            update_chaser_settings(call.session, group, chaser_changes, user_id=call.user_id, at=call.now)))
+        what.extend(
+            chaser_settings.change_lines(
+                update_chaser_settings(call.session, group, chaser_changes, user_id=call.user_id, at=call.now)
+            )
+        )
     if added:
         what.append("districts added: " + ", ".join(esc(a) for a in added))
     if removed:
         what.append("districts removed: " + ", ".join(esc(r) for r in removed) + " (their actions keep them)")
     if not what:
-        return [Reply(text="Nothing changed.", sections=[Section("Nothing changed; the settings are:"),
-                                                         *describe_group(call, group)])]
-    return [Reply(
-        text=f"<@{call.user_id}> changed the task group settings: " + "; ".join(what),
-        visibility=Visibility.CHANNEL, header="Task group settings changed",
-        sections=[Section(f"<@{call.user_id}> changed: " + "; ".join(what)), *describe_group(call, group)],
-    )]
+        return [
+            Reply(
+                text="Nothing changed.",
+                sections=[Section("Nothing changed; the settings are:"), *describe_group(call, group)],
+            )
+        ]
+    return [
+        Reply(
+            text=f"<@{call.user_id}> changed the task group settings: " + "; ".join(what),
+            visibility=Visibility.CHANNEL,
+            header="Task group settings changed",
+            sections=[
+                Section(f"<@{call.user_id}> changed: " + "; ".join(what)),
+                *describe_group(call, group),
+            ],
+        )
+    ]

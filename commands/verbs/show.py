@@ -27,10 +27,25 @@ def show(call: Call) -> list[Reply]:
     action = row.action
     assert action.id is not None
     decision, meeting = store.links(call.session, action)
-    sections = action_detail(row, call.today, audit.history(call.session, "action", action.id),
-                             store.notes(call.session, action.id), decision=decision, meeting=meeting,
-                             tz=call.timezone)
-    footer = (f"`/ecm update {number} \"note\" status:in-progress` · `/ecm done {number}`"
-              if can_change(call, row) else f"Owners or a chair can change #{number}.")
-    return [Reply(text=f"#{number} {esc(truncate(action.title, 200))}", header=truncate(f"Action #{number}", 150),
-                  sections=sections, footer=footer)]
+    sections = action_detail(
+        row,
+        call.today,
+        audit.history(call.session, "action", action.id),
+        store.notes(call.session, action.id),
+        decision=decision,
+        meeting=meeting,
+        tz=call.timezone,
+    )
+    footer = (
+        f'`/ecm update {number} "note" status:in-progress` · `/ecm done {number}`'
+        if can_change(call, row)
+        else f"Owners or a chair can change #{number}."
+    )
+    return [
+        Reply(
+            text=f"#{number} {esc(truncate(action.title, 200))}",
+            header=truncate(f"Action #{number}", 150),
+            sections=sections,
+            footer=footer,
+        )
+    ]

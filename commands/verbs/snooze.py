@@ -56,31 +56,57 @@ def snooze(call: Call) -> list[Reply]:
     if words.lower() in OFF_WORDS and "until" not in call.args.keys:
         if row.action.snoozed_until is None or row.action.snoozed_until < call.today:
             raise UserError(f"#{number} is not snoozed, so there is nothing to end.")
-        diff = store.update_action(call.session, row, {"snoozed_until": None}, by=call.user_id, at=call.now,
-                                   verb="unsnoozed")
-        return [change_reply(call, row, diff, None, "unsnoozed",
-                             f":alarm_clock: <@{call.user_id}> ended the snooze on *#{number}*: {title}")]
+        diff = store.update_action(
+            call.session, row, {"snoozed_until": None}, by=call.user_id, at=call.now, verb="unsnoozed"
+        )
+        return [
+            change_reply(
+                call,
+                row,
+                diff,
+                None,
+                "unsnoozed",
+                f":alarm_clock: <@{call.user_id}> ended the snooze on *#{number}*: {title}",
+            )
+        ]
     if row.action.status not in LIVE_STATUSES:
-        raise UserError(f"#{number} is {STATUS_LABEL[row.action.status]}, so nobody is being chased about it.")
+        raise UserError(
+            f"#{number} is {STATUS_LABEL[row.action.status]}, so nobody is being chased about it."
+        )
     reason = check_note(words)
     if not reason:
-        raise UserError(f"Say why the chasers for #{number} should pause, in quotes.", f"For example `{EXAMPLE}`.")
+        raise UserError(
+            f"Say why the chasers for #{number} should pause, in quotes.", f"For example `{EXAMPLE}`."
+        )
     if "until" in call.args.keys:
         try:
             until = parse_date(call.args.keys["until"], call.today)
         except DateError as error:
             raise UserError(esc(str(error)), f"Dates are UK style: {DATE_EXAMPLES}.") from error
         if until < call.today:
-            raise UserError(f"{format_date(until)} is in the past; give the last day with no chasers.",
-                            f"For example `{EXAMPLE}`.")
+            raise UserError(
+                f"{format_date(until)} is in the past; give the last day with no chasers.",
+                f"For example `{EXAMPLE}`.",
+            )
         if (until - call.today).days > MAX_DAYS:
-            raise UserError("A snooze can last a year at most. If the action is on hold for longer, say so with "
-                            f"`/ecm update {number} status:blocked` or change its due date.")
+            raise UserError(
+                "A snooze can last a year at most. If the action is on hold for longer, say so with "
+                f"`/ecm update {number} status:blocked` or change its due date."
+            )
     else:
         until = default_until(call.today)
-    diff = store.update_action(call.session, row, {"snoozed_until": until}, by=call.user_id, at=call.now,
-                               note=reason, verb="snoozed")
+    diff = store.update_action(
+        call.session, row, {"snoozed_until": until}, by=call.user_id, at=call.now, note=reason, verb="snoozed"
+    )
     resume = next_working_day(until + timedelta(days=1))
-    return [change_reply(call, row, diff, reason, "snoozed",
-                         f":zzz: <@{call.user_id}> snoozed the chasers for *#{number}* up to and including "
-                         f"{format_date(until)} (they resume {format_date(resume)}): {title}")]
+    return [
+        change_reply(
+            call,
+            row,
+            diff,
+            reason,
+            "snoozed",
+            f":zzz: <@{call.user_id}> snoozed the chasers for *#{number}* up to and including "
+            f"{format_date(until)} (they resume {format_date(resume)}): {title}",
+        )
+    ]

@@ -42,8 +42,10 @@ def recipient_text(recipient: str) -> str:
 
 
 def delivery_line(n: Notification, tz: str) -> str:
-    line = (f"• {format_date(n.for_date)} · {KIND_LABELS.get(n.kind, esc(n.kind))} → {recipient_text(n.recipient)}"
-            f" · {STATUS_MARKS[n.status]}")
+    line = (
+        f"• {format_date(n.for_date)} · {KIND_LABELS.get(n.kind, esc(n.kind))} → {recipient_text(n.recipient)}"
+        f" · {STATUS_MARKS[n.status]}"
+    )
     if n.status == NotificationStatus.SENT and n.sent_at:
         line += f" {format_datetime(n.sent_at, tz)[-5:]}"
     if n.attempts > 1:
@@ -65,25 +67,47 @@ def status(call: Call) -> list[Reply]:
     group = call.task_group
     tz = call.timezone
     members = recipient_ids(call.session, call.group_id)
-    counts = notifications.status_counts(call.session, call.group_id, members, since=call.today - timedelta(days=WEEK))
+    counts = notifications.status_counts(
+        call.session, call.group_id, members, since=call.today - timedelta(days=WEEK)
+    )
     recent = notifications.recent(call.session, call.group_id, members, limit=RECENT)
-    failures = notifications.recent(call.session, call.group_id, members, limit=5,
-                                    statuses=[NotificationStatus.FAILED])
-    summary = ", ".join(f"{counts.get(s, 0)} {s.value}" for s in NotificationStatus if counts.get(s)) or "none"
+    failures = notifications.recent(
+        call.session, call.group_id, members, limit=5, statuses=[NotificationStatus.FAILED]
+    )
+    summary = (
+        ", ".join(f"{counts.get(s, 0)} {s.value}" for s in NotificationStatus if counts.get(s)) or "none"
+    )
     sections = [Section(f"*Last {WEEK} days:* {summary}.")]
     if recent:
-        sections.append(Section(f"*Latest {plural(len(recent), 'post')}* (newest first):\n"
-                                + "\n".join(delivery_line(n, tz) for n in recent)))
+        sections.append(
+            Section(
+                f"*Latest {plural(len(recent), 'post')}* (newest first):\n"
+                + "\n".join(delivery_line(n, tz) for n in recent)
+            )
+        )
     else:
-        sections.append(Section("Nothing has been planned for this group yet. Chasers go out at 09:00 on working "
-                                "days once actions are overdue."))
+        sections.append(
+            Section(
+                "Nothing has been planned for this group yet. Chasers go out at 09:00 on working "
+                "days once actions are overdue."
+            )
+        )
     if failures:
-        sections.append(Section(
-            "*Failures* — Slack refused these; `channel_not_found` / `not_in_channel` usually mean the bot must "
-            "be invited (`/invite @ECM Task Group`), `account_inactive` / `user_not_found` a person who left:\n"
-            + "\n".join(delivery_line(n, tz) for n in failures)))
+        sections.append(
+            Section(
+                "*Failures* — Slack refused these; `channel_not_found` / `not_in_channel` usually mean the bot must "
+                "be invited (`/invite @ECM Task Group`), `account_inactive` / `user_not_found` a person who left:\n"
+                + "\n".join(delivery_line(n, tz) for n in failures)
+            )
+        )
     sections.append(Section(chaser_settings.describe(group_chaser_settings(group))))
     failed = counts.get(NotificationStatus.FAILED, 0)
-    return [Reply(text=f"Chaser status for {esc(group.name)}: {summary}" + (f" ({failed} failed)" if failed else ""),
-                  header="Chasers and digests: status", sections=sections,
-                  footer="Operators: `ecm-bot jobs list` shows the next runs.")]
+    return [
+        Reply(
+            text=f"Chaser status for {esc(group.name)}: {summary}"
+            + (f" ({failed} failed)" if failed else ""),
+            header="Chasers and digests: status",
+            sections=sections,
+            footer="Operators: `ecm-bot jobs list` shows the next runs.",
+        )
+    ]

@@ -34,8 +34,21 @@ from storage import actions as store
 from storage.actions import ActionRow
 from storage.models import LIVE_STATUSES, ActionStatus
 
-UPDATE_KEYS = ("due", "owner", "owners", "org", "organisation", "status", "rag", "outcome", "outcomes",
-               "district", "districts", "decision", "title")
+UPDATE_KEYS = (
+    "due",
+    "owner",
+    "owners",
+    "org",
+    "organisation",
+    "status",
+    "rag",
+    "outcome",
+    "outcomes",
+    "district",
+    "districts",
+    "decision",
+    "title",
+)
 
 
 def _merge_in_progress(tokens: list[Token]) -> list[Token]:
@@ -43,8 +56,14 @@ def _merge_in_progress(tokens: list[Token]) -> list[Token]:
     out: list[Token] = []
     for t in tokens:
         previous = out[-1] if out else None
-        if (t.kind == Kind.WORD and t.text.lower() == "progress" and previous is not None
-                and previous.kind == Kind.KEY and previous.key == "status" and previous.text.lower() == "in"):
+        if (
+            t.kind == Kind.WORD
+            and t.text.lower() == "progress"
+            and previous is not None
+            and previous.kind == Kind.KEY
+            and previous.key == "status"
+            and previous.text.lower() == "in"
+        ):
             out[-1] = Token(Kind.KEY, "in-progress", key="status")
             continue
         out.append(t)
@@ -104,15 +123,18 @@ def status_verb(old: ActionStatus, new: ActionStatus) -> str:
     "update",
     summary="Change an action or add a progress note (owners or chairs); the channel sees what changed.",
     usage='/ecm update N ["note"] [due:DATE] [owner:@user] [org:...] [status:open|in-progress|blocked|done] '
-    "[rag:red|amber|green] [outcome:NAME,...] [district:NAME,...|all] [decision:D3] [title:\"...\"]",
-    examples=['/ecm update 12 "Referral forms agreed with GPs" status:in-progress rag:green',
-              "/ecm update 12 due:end of month owner:@priya", "/ecm update #7 outcome:safe,healthy district:all",
-              "/ecm update 7 due:none rag:none"],
+    '[rag:red|amber|green] [outcome:NAME,...] [district:NAME,...|all] [decision:D3] [title:"..."]',
+    examples=[
+        '/ecm update 12 "Referral forms agreed with GPs" status:in-progress rag:green',
+        "/ecm update 12 due:end of month owner:@priya",
+        "/ecm update #7 outcome:safe,healthy district:all",
+        "/ecm update 7 due:none rag:none",
+    ],
     aliases=("edit",),
     keys=UPDATE_KEYS,
     changes=True,
     details="`owner:` replaces the owners (people mentioned in the note stay mentions in the note); `outcome:` and `district:` replace the lists. "
-    "`due:none`, `rag:none`, `decision:none` clear a value. Dropping an action is for chairs: `/ecm drop N \"reason\"`.",
+    '`due:none`, `rag:none`, `decision:none` clear a value. Dropping an action is for chairs: `/ecm drop N "reason"`.',
 )
 def update(call: Call) -> list[Reply]:
     number, rest = take_number(call, '/ecm update 12 "note" status:in-progress')
@@ -129,19 +151,34 @@ def update(call: Call) -> list[Reply]:
         if not call.is_chair:
             raise UserError(f"Only a chair can drop #{number}.", STATUS_HELP)
         if not note:
-            raise UserError(f"Say why #{number} is being dropped, in quotes.",
-                            f'For example `/ecm drop {number} "covered by the county strategy"`.')
+            raise UserError(
+                f"Say why #{number} is being dropped, in quotes.",
+                f'For example `/ecm drop {number} "covered by the county strategy"`.',
+            )
     if old_status == ActionStatus.DROPPED and new_status != ActionStatus.DROPPED and not call.is_chair:
         raise UserError(f"#{number} was dropped by a chair; only a chair can bring it back.")
     verb_name = status_verb(old_status, new_status)
     old_due = row.action.due_date
-    diff = store.update_action(call.session, row, changes, by=call.user_id, at=call.now, note=note, verb=verb_name)
+    diff = store.update_action(
+        call.session, row, changes, by=call.user_id, at=call.now, note=note, verb=verb_name
+    )
     if not diff and not note:
-        return [Reply(text=f"Nothing changed: #{number} already has those values.",
-                      sections=[Section(f"Nothing changed: *#{number}* already has those values.\n"
-                                        + action_line(row, call.today))])]
-    lead = (f"<@{call.user_id}> updated *#{number}*:" if diff
-            else f":memo: <@{call.user_id}> added a note to *#{number}*:")
+        return [
+            Reply(
+                text=f"Nothing changed: #{number} already has those values.",
+                sections=[
+                    Section(
+                        f"Nothing changed: *#{number}* already has those values.\n"
+                        + action_line(row, call.today)
+                    )
+                ],
+            )
+        ]
+    lead = (
+        f"<@{call.user_id}> updated *#{number}*:"
+        if diff
+        else f":memo: <@{call.user_id}> added a note to *#{number}*:"
+    )
     replies = [change_reply(call, row, diff, note, verb_name, lead)]
     if "due_date" in diff and row.action.due_date != old_due:
         warning = past_due_warning(row.action.due_date, call.today, number)
