@@ -192,7 +192,10 @@ def resolve_org(call: Call, value: str) -> str:
 
 
 def member_org(call: Call, user_id: str) -> str:
-    member = groups.get_member(call.session, call.group_id, user_id)
+    # The caller's membership is already loaded with the call; another owner's costs one query.
+    member = (
+        call.caller if user_id == call.user_id else groups.get_member(call.session, call.group_id, user_id)
+    )
     return member.organisation if member else ""
 
 

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from storage import audit
@@ -68,12 +70,21 @@ def lock_group(session: Session, group_id: int) -> TaskGroup:
 
 
 def take_number(session: Session, group_id: int, counter: str) -> int:
-    """The next per-group number (`next_action_number`, `next_decision_number`), taken under the row lock."""
-    locked = lock_group(session, group_id)
-    number = getattr(locked, counter)
-    setattr(locked, counter, number + 1)
-    session.add(locked)
-    return int(number)
+    """The next per-group number (`next_action_number`, `next_decision_number`). One UPDATE … RETURNING:
+    the increment happens in the database under the row's write lock (held to commit, as FOR UPDATE would
+    be), so two people adding at once never get the same number."""
+    column = getattr(TaskGroup, counter)
+    taken = session.execute(
+        update(TaskGroup)
+        .where(col(TaskGroup.id) == group_id)
+        .values({counter: column + 1})
+        .returning(column)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    held = session.identity_map.get(session.identity_key(TaskGroup, group_id))
+    if held is not None:  # keep the loaded group in step without writing it again
+        set_committed_value(held, counter, taken)
+    return int(taken) - 1
 
 
 def update_group(
