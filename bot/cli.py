@@ -73,7 +73,12 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             port = args.port or settings.port
             log.info("Serving Slack on http://%s:%s/slack/events", settings.host, port)
             uvicorn.run(
-                create_web_app(app, engine),
+                create_web_app(
+                    app,
+                    engine,
+                    signing_secret=settings.slack_signing_secret or "",
+                    max_body=settings.ecm_max_request_bytes,
+                ),
                 host=settings.host,
                 port=port,
                 log_level=settings.log_level.lower(),
