@@ -16,7 +16,9 @@ from commands.names import DistrictChoice, DistrictRef, parse_districts
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc, esc_keep_mentions, mentions, slugify, truncate
 from storage import actions as store
-from storage import groups, meetings
+from storage import decisions as decision_store
+from storage import groups
+from storage import members as member_store
 from storage.actions import ActionRow
 from storage.models import ActionStatus, Decision, Rag
 
@@ -185,7 +187,7 @@ def resolve_org(call: Call, value: str) -> str:
     for d in district_refs(call):
         if wanted in (d.slug, slugify(d.name)):
             return d.name
-    for m in groups.list_members(call.session, call.group_id):
+    for m in member_store.list_members(call.session, call.group_id):
         if m.organisation and slugify(m.organisation) == wanted:
             return m.organisation
     return value
@@ -194,7 +196,9 @@ def resolve_org(call: Call, value: str) -> str:
 def member_org(call: Call, user_id: str) -> str:
     # The caller's membership is already loaded with the call; another owner's costs one query.
     member = (
-        call.caller if user_id == call.user_id else groups.get_member(call.session, call.group_id, user_id)
+        call.caller
+        if user_id == call.user_id
+        else member_store.get_member(call.session, call.group_id, user_id)
     )
     return member.organisation if member else ""
 
@@ -230,7 +234,7 @@ def parse_decision(call: Call, value: str) -> Decision | None:
             f"“{esc(truncate(word, 40))}” is not a decision number.",
             "Decisions are numbered D1, D2, …: `decision:D3`.",
         )
-    decision = meetings.get_decision(call.session, call.group_id, int(match.group(1)))
+    decision = decision_store.get_decision(call.session, call.group_id, int(match.group(1)))
     if decision is None:
         raise UserError(
             f"There is no decision D{match.group(1)} in this task group.",

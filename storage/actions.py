@@ -53,8 +53,21 @@ class ActionFilter:
     due_before: date | None = None  # due_date < this (overdue when given today)
     due_on_or_before: date | None = None
     due_from: date | None = None  # due_date >= this
-    meeting_id: int | None = None
+    meeting_id: int | None = None  # raised at this meeting
     created_before: datetime | None = None
+    # A meeting's matters arising: overdue on `arising_on`, or raised at any meeting but `arising_meeting_id`.
+    arising_on: date | None = None
+    arising_meeting_id: int | None = None
+
+    @classmethod
+    def matters_arising(cls, group_id: int, today: date, meeting_id: int | None = None) -> ActionFilter:
+        """Open actions from earlier meetings (any but `meeting_id`) and every overdue action."""
+        return cls(group_id=group_id, arising_on=today, arising_meeting_id=meeting_id)
+
+    @classmethod
+    def raised_at(cls, meeting_id: int) -> ActionFilter:
+        """Every action raised at a meeting, whatever its status."""
+        return cls(meeting_id=meeting_id, statuses=None)
 
 
 @dataclass
@@ -118,6 +131,14 @@ def _conditions(f: ActionFilter) -> list[Any]:
         where.append(col(Action.meeting_id) == f.meeting_id)
     if f.created_before is not None:
         where.append(col(Action.created_at) < f.created_before)
+    if f.arising_on is not None:
+        where.append(
+            or_(
+                col(Action.due_date) < f.arising_on,
+                col(Action.meeting_id).is_not(None)
+                & (col(Action.meeting_id) != (f.arising_meeting_id or -1)),
+            )
+        )
     return where
 
 
@@ -125,6 +146,8 @@ def _order(order: str) -> list[Any]:
     if order == "due":
         # due_key puts "no due date" last; with group_id fixed this is ix_action_group_due_key's order.
         return [col(Action.due_key), col(Action.group_id), col(Action.number)]
+    if order == "organisation":  # matters arising: by owning organisation, then as "due"
+        return [col(Action.organisation), col(Action.due_key), col(Action.number)]
     if order == "number":
         return [col(Action.group_id), col(Action.number)]
     if order == "created":
@@ -188,7 +211,7 @@ def list_actions(
     session: Session, f: ActionFilter, *, limit: int | None = None, offset: int = 0, order: str = "due"
 ) -> list[ActionRow]:
     """Matching actions, by due date (no due date last) then number unless `order` says otherwise
-    ("number", "created", "updated")."""
+    ("number", "created", "updated", "organisation")."""
     return load_rows(session, select_actions(session, f, limit=limit, offset=offset, order=order))
 
 
@@ -197,11 +220,11 @@ def count_actions(session: Session, f: ActionFilter) -> int:
 
 
 def page_of_actions(
-    session: Session, f: ActionFilter, *, limit: int, offset: int = 0
+    session: Session, f: ActionFilter, *, limit: int, offset: int = 0, order: str = "due"
 ) -> tuple[list[ActionRow], int]:
-    """One page of matching actions (due order) and how many match in all. The count is only run when the
-    page cannot tell it: a short page already says where the list ends."""
-    rows = list_actions(session, f, limit=limit, offset=offset)
+    """One page of matching actions and how many match in all. The count is only run when the page cannot
+    tell it: a short page already says where the list ends."""
+    rows = list_actions(session, f, limit=limit, offset=offset, order=order)
     if 0 < len(rows) < limit or (offset == 0 and not rows):
         return rows, offset + len(rows)
     return rows, count_actions(session, f)

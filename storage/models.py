@@ -198,7 +198,7 @@ class Action(SQLModel, table=True):
     due_date: date | None = Field(default=None)
     # due_date with "no due date" as DUE_NEVER, so one ascending index gives the lists' order (no due date
     # last) on SQLite, whose indexes cannot put NULLs last. Kept in step by `_keep_due_key` below.
-    due_key: date = Field(default=DUE_NEVER)
+    due_key: date = Field(default=DUE_NEVER, sa_column_kwargs={"server_default": DUE_NEVER.isoformat()})
     status: ActionStatus = enum_column(ActionStatus, ActionStatus.OPEN)
     rag: Rag | None = enum_column(Rag, nullable=True)
     snoozed_until: date | None = Field(default=None)

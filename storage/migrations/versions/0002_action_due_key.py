@@ -22,14 +22,14 @@ DUE_NEVER = date(9999, 12, 31)
 
 
 def upgrade() -> None:
+    # NOT NULL with a server default: SQLite adds it in place (no table copy, which its foreign keys forbid).
     with op.batch_alter_table("action", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("due_key", sa.Date(), nullable=True))
+        batch_op.add_column(
+            sa.Column("due_key", sa.Date(), nullable=False, server_default=DUE_NEVER.isoformat())
+        )
     action = sa.table("action", sa.column("due_date", sa.Date()), sa.column("due_key", sa.Date()))
-    op.execute(
-        action.update().values(due_key=sa.func.coalesce(action.c.due_date, sa.literal(DUE_NEVER, sa.Date())))
-    )
+    op.execute(action.update().where(action.c.due_date.is_not(None)).values(due_key=action.c.due_date))
     with op.batch_alter_table("action", schema=None) as batch_op:
-        batch_op.alter_column("due_key", existing_type=sa.Date(), nullable=False)
         batch_op.drop_index("ix_action_group_status_due")
         batch_op.drop_index("ix_action_status_due")
         batch_op.create_index(
