@@ -22,7 +22,7 @@ from commands.grammar import Kind, Token, mention_ids
 from commands.names import DistrictChoice, DistrictRef, parse_districts, parse_outcomes
 from commands.replies import UserError
 from commands.text import esc, slugify, truncate
-from storage import groups, meetings
+from storage import decisions, groups, members
 from storage.models import ActionStatus, Decision, Outcome, Rag
 
 MAX_ORG = 200
@@ -212,7 +212,7 @@ def resolve_org(scope: GroupScope, value: str) -> str:
     for d in district_refs(scope):
         if wanted in (d.slug, slugify(d.name)):
             return d.name
-    for m in groups.list_members(scope.session, scope.group_id):
+    for m in members.list_members(scope.session, scope.group_id):
         if m.organisation and slugify(m.organisation) == wanted:
             return m.organisation
     return value
@@ -229,7 +229,7 @@ def parse_decision(scope: GroupScope, value: str) -> Decision | None:
             f"“{esc(truncate(word, 40))}” is not a decision number.",
             "Decisions are numbered D1, D2, …: `decision:D3`.",
         )
-    decision = meetings.get_decision(scope.session, scope.group_id, int(match.group(1)))
+    decision = decisions.get_decision(scope.session, scope.group_id, int(match.group(1)))
     if decision is None:
         raise UserError(
             f"There is no decision D{match.group(1)} in this task group.",

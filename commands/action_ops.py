@@ -28,7 +28,7 @@ from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc, esc_keep_mentions, mentions, truncate
 from commands.workdays import next_working_day
 from storage import actions as store
-from storage import groups, meetings
+from storage import meetings, members
 from storage.actions import ActionRow
 from storage.models import LIVE_STATUSES, ActionStatus, Role, TaskGroup
 
@@ -67,7 +67,7 @@ def actor_for(
     group = session.get(TaskGroup, group_id)
     if group is None:
         raise UserError("That task group no longer exists, so nothing was changed.")
-    member = groups.get_member(session, group_id, user_id)
+    member = members.get_member(session, group_id, user_id)
     return Actor(
         session=session,
         group=group,
@@ -225,7 +225,7 @@ def create(actor: Actor, new: NewAction) -> ActionResult:
     warnings: list[str] = []
     organisation = new.organisation
     if organisation is None:
-        member = groups.get_member(actor.session, actor.group_id, owners[0])
+        member = members.get_member(actor.session, actor.group_id, owners[0])
         organisation = member.organisation if member else ""
         if not organisation:
             warnings.append(

@@ -7,7 +7,7 @@ from commands.context import Call
 from commands.dates import format_datetime
 from commands.replies import UserError
 from commands.text import esc, slugify, truncate
-from storage import meetings as store
+from storage import meetings as meeting_store
 from storage.models import DecisionStatus, Meeting
 
 STATUS_WORDS = {
@@ -42,7 +42,7 @@ def no_open_meeting(call: Call, doing: str) -> UserError:
 
 
 def require_open(call: Call, doing: str) -> Meeting:
-    meeting = store.open_meeting(call.session, call.group_id)
+    meeting = meeting_store.open_meeting(call.session, call.group_id)
     if meeting is None:
         raise no_open_meeting(call, doing)
     return meeting
