@@ -92,11 +92,11 @@ def refresh_affected(services: Services, changes: list[audit.Touched]) -> None:
     try:
         with Session(services.engine) as session:
             people = audit.affected_users(session, changes)
-            teams = {
-                gid: group.team_id
-                for gid in people
-                if gid is not None and (group := session.get(TaskGroup, gid)) is not None
-            }
+            teams: dict[int | None, str] = {}
+            for gid in people:
+                group = session.get(TaskGroup, gid) if gid is not None else None
+                if group is not None:
+                    teams[gid] = group.team_id
         for group_id, user_ids in people.items():
             team_id = teams.get(group_id)
             if team_id is None:

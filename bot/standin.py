@@ -23,7 +23,7 @@ import json
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -733,7 +733,7 @@ class SlackStandIn:
 
     def dispatch(self, app: App, body: str, *, retry_num: int | None = None) -> BoltResponse:
         """Delivers a signed payload through the Bolt app in-process (as its HTTP adapter would)."""
-        headers = self.sign(body)
+        headers: dict[str, str | Sequence[str]] = dict(self.sign(body))
         if retry_num is not None:
             headers["x-slack-retry-num"] = str(retry_num)
             headers["x-slack-retry-reason"] = "http_timeout"

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from commands.action_view import DUE_SOON_DAYS, action_line, is_overdue
+from commands.action_view import DUE_SOON_DAYS, action_line
 from commands.dates import format_datetime
 from commands.meeting_view import upcoming
 from commands.replies import Button
@@ -56,7 +56,6 @@ HOW_TO_START = (
 class HomeAction:
     group: TaskGroup
     row: ActionRow
-    overdue: bool
 
 
 @dataclass
@@ -100,9 +99,7 @@ def load_home(session: Session, team_id: str, user_id: str, now: datetime, timez
     by_id = group_store.groups_by_id(session, [r.action.group_id for r in rows])
     # Another workspace's groups stay out of this one's Home.
     actions = [
-        HomeAction(by_id[r.action.group_id], r, is_overdue(r, today))
-        for r in rows
-        if by_id[r.action.group_id].team_id == team_id
+        HomeAction(by_id[r.action.group_id], r) for r in rows if by_id[r.action.group_id].team_id == team_id
     ][:MY_ACTIONS_SHOWN]
     total = store.count_actions(session, mine)
     overdue_total = store.count_actions(session, ActionFilter(owner=user_id, due_before=today))
