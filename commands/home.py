@@ -25,6 +25,7 @@ from commands.text import esc, plural, truncate
 from storage import actions as store
 from storage import groups as group_store
 from storage import meetings as meeting_store
+from storage import members as member_store
 from storage.actions import ActionFilter, ActionRow
 from storage.models import Role, TaskGroup
 
@@ -105,7 +106,7 @@ def load_home(session: Session, team_id: str, user_id: str, now: datetime, timez
     overdue_total = store.count_actions(session, ActionFilter(owner=user_id, due_before=today))
 
     groups: list[HomeGroup] = []
-    for group, member in group_store.memberships(session, team_id, user_id):
+    for group, member in member_store.memberships(session, team_id, user_id):
         gid: int = group.id  # type: ignore[assignment]
         home_group = HomeGroup(group, member.role == Role.CHAIR, _next_meeting(session, group, now, today))
         if home_group.is_chair:
@@ -128,12 +129,12 @@ def _next_meeting(session: Session, group: TaskGroup, now: datetime, today: date
     gid: int = group.id  # type: ignore[assignment]
     meeting = meeting_store.open_meeting(session, gid)
     if meeting is not None:
-        _rows, count = meeting_store.matters_arising(session, gid, meeting.id, today, limit=0)
+        count = store.count_actions(session, ActionFilter.matters_arising(gid, today, meeting.id))
         return HomeMeeting(meeting.title, None, True, count)
     nxt = upcoming(session, group, now, 1)
     if not nxt:
         return None
-    _rows, count = meeting_store.matters_arising(session, gid, None, today, limit=0)
+    count = store.count_actions(session, ActionFilter.matters_arising(gid, today))
     return HomeMeeting(nxt[0].schedule.title, nxt[0].at, False, count)
 
 
