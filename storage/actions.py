@@ -21,7 +21,7 @@ from sqlalchemy import and_, case, exists, func, or_
 from sqlmodel import Session, col, select
 
 from storage import audit
-from storage.groups import take_number
+from storage.groups import districts_held, take_number
 from storage.models import (
     DUE_NEVER,
     LIVE_STATUSES,
@@ -386,13 +386,14 @@ def links(session: Session, action: Action) -> tuple[Decision | None, Meeting | 
 
 
 def _districts_by_id(session: Session, district_ids: Sequence[int]) -> list[District]:
-    """Districts in their shown order. Ones this session already holds (the command read the group's
-    districts to parse `district:`) come from its identity map, so no query is sent for them."""
+    """Districts in their shown order. When the command already read the group's districts (to parse
+    `district:`), they are taken from there and no query is sent."""
     wanted = list(dict.fromkeys(district_ids))
-    keys = [session.identity_key(District, i) for i in wanted]
-    found: list[District]
-    if all(k in session.identity_map for k in keys):
-        found = [session.identity_map[k] for k in keys]
+    if not wanted:
+        return []
+    held = districts_held(session)
+    if all(i in held for i in wanted):
+        found = [held[i] for i in wanted]
     else:
         found = list(session.exec(select(District).where(col(District.id).in_(wanted))))
     return sorted(found, key=lambda d: (d.position, d.name))

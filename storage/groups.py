@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -110,14 +110,33 @@ def update_group(
     return changed
 
 
+_DISTRICTS = "ecm_districts"  # session.info key: {group_id: [District, ...]} for this transaction
+
+
 def list_districts(session: Session, group_id: int) -> list[District]:
-    return list(
-        session.exec(
-            select(District)
-            .where(District.group_id == group_id, col(District.removed_at).is_(None))
-            .order_by(col(District.position), col(District.name))
+    """The group's current districts in order. Read once per transaction: parsing `district:`, `org:` and
+    storing an action all need them, and they only change through `set_districts`."""
+    held: dict[int, list[District]] = session.info.setdefault(_DISTRICTS, {})
+    if group_id not in held:
+        held[group_id] = list(
+            session.exec(
+                select(District)
+                .where(District.group_id == group_id, col(District.removed_at).is_(None))
+                .order_by(col(District.position), col(District.name))
+            )
         )
-    )
+    return list(held[group_id])
+
+
+def districts_held(session: Session) -> dict[int, District]:
+    """Districts `list_districts` already read in this transaction, by id."""
+    return {d.id: d for found in session.info.get(_DISTRICTS, {}).values() for d in found}  # type: ignore[misc]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_districts(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction (flushes run in inner ones)
+        session.info.pop(_DISTRICTS, None)
 
 
 def set_districts(
@@ -125,6 +144,7 @@ def set_districts(
 ) -> tuple[list[str], list[str]]:
     """Makes the group's districts exactly `names` ((name, slug) pairs). Removed ones are kept, marked removed,
     so old actions still show where they were. Returns (added, removed) names."""
+    session.info.get(_DISTRICTS, {}).pop(group.id, None)
     existing = {d.slug: d for d in session.exec(select(District).where(District.group_id == group.id))}
     wanted = {slug for _, slug in names}
     added: list[str] = []
@@ -162,3 +182,12 @@ def set_districts(
 def name_key(name: str) -> str:
     """How names of organisations, districts and schedules compare: case and spacing ignored."""
     return " ".join(name.lower().split())
+
+
+def groups_by_id(session: Session, group_ids: Sequence[int]) -> dict[int, TaskGroup]:
+    if not group_ids:
+        return {}
+    return {
+        g.id: g  # type: ignore[misc]
+        for g in session.exec(select(TaskGroup).where(col(TaskGroup.id).in_(list(set(group_ids)))))
+    }
