@@ -26,8 +26,14 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from sqlmodel import Session
 
-from bot.jobs import due_soon, owner_digest
-from bot.jobs.common import (
+from bot.jobs.dispatcher import local_today
+from bot.render import render
+from bot.services import Services
+from bot.slack_api import post_reply, respond
+from commands.action_view import action_line, change_lines
+from commands.dates import format_date
+from commands.posts import due_soon, owner_digest
+from commands.posts.common import (
     DONE_ACTION,
     MAX_BUTTON_ACTIONS,
     NOTE_ACTION,
@@ -38,12 +44,6 @@ from bot.jobs.common import (
     action_buttons,
     split_kind,
 )
-from bot.jobs.dispatcher import local_today
-from bot.render import render
-from bot.services import Services
-from bot.slack_api import post_reply, respond
-from commands.action_view import action_line, change_lines
-from commands.dates import format_date
 from commands.replies import Reply, Section, Visibility
 from commands.text import esc, esc_keep_mentions, truncate
 from commands.workdays import next_working_day
