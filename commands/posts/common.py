@@ -24,7 +24,6 @@ DONE_ACTION = "ecm_chaser_done"
 SNOOZE_ACTION = "ecm_chaser_snooze"
 NOTE_ACTION = "ecm_chaser_note"
 NOTE_CALLBACK = "ecm_chaser_note_modal"
-SNOOZE_DAYS = 7  # "Snooze a week"
 
 
 # The owner digest and the due-soon nudge are both "the chasers": one job, one switch.
