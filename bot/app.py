@@ -8,10 +8,12 @@ from concurrent.futures import Executor
 from slack_bolt import App
 from sqlalchemy import Engine
 
+from bot.background import DrainableExecutor
 from bot.config import Settings
 from bot.listeners import register_all
 from bot.services import Services
 from bot.slack_api import make_client
+from commands.registry import load_verbs
 from storage.clock import Clock
 
 
@@ -32,19 +34,31 @@ def create_app(
     engine: Engine,
     clock: Clock,
     *,
-    executor: Executor | None = None,
+    listener_executor: Executor | None = None,
+    reply_executor: Executor | None = None,
     verify_token: bool = True,
 ) -> tuple[App, Services]:
+    """The Bolt app and its services. Two pools (see bot.background): Bolt's listener pool only acks, and
+    the reply pool does the work that talks to Slack, so slow Web API answers never delay an ack."""
     client = make_client(settings.slack_bot_token, settings.api_url)
-    services = Services(settings=settings, engine=engine, clock=clock, client=client)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        client=client,
+        replies=reply_executor or DrainableExecutor(settings.ecm_reply_workers, "ecm-reply"),
+    )
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
         # Socket Mode needs no signature; HTTP mode always verifies.
         request_verification_enabled=bool(settings.slack_signing_secret),
         token_verification_enabled=verify_token,
-        listener_executor=executor,
+        listener_executor=listener_executor or DrainableExecutor(settings.ecm_ack_workers, "bolt-ack"),
         logger=BOLT_LOGGER,
     )
     register_all(app, services)
+    # Every verb is registered before the first request: listeners run concurrently, and a lazy first
+    # load could let one thread see a half-filled verb table.
+    load_verbs()
     return app, services
