@@ -16,7 +16,7 @@ from bot.config import ConfigError, Settings, require_slack
 from bot.jobs.cli import add_jobs_parser
 from bot.services import Services
 from storage.clock import SystemClock, clock_for
-from storage.db import make_engine, migrate
+from storage.db import SchemaError, make_engine, migrate
 
 log = logging.getLogger("ecm-bot")
 
@@ -73,7 +73,12 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             port = args.port or settings.port
             log.info("Serving Slack on http://%s:%s/slack/events", settings.host, port)
             uvicorn.run(
-                create_web_app(app, engine),
+                create_web_app(
+                    app,
+                    engine,
+                    signing_secret=settings.slack_signing_secret or "",
+                    max_body=settings.ecm_max_request_bytes,
+                ),
                 host=settings.host,
                 port=port,
                 log_level=settings.log_level.lower(),
@@ -167,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger().setLevel(logging.WARNING)
     try:
         return int(args.func(settings, args))
-    except ConfigError as error:
+    except (ConfigError, SchemaError) as error:
         print(f"ecm-bot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

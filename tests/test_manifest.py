@@ -47,3 +47,22 @@ def test_schema_check_would_catch_a_broken_manifest() -> None:
     broken = load_manifest()
     broken["display_information"]["name"] = "x" * 80  # over Slack's 35-character limit
     assert list(Draft7Validator(schema).iter_errors(broken))
+
+
+def test_manifest_declares_home_tab_shortcuts_and_event_the_bot_answers() -> None:
+    from bot.listeners.forms import MESSAGE_SHORTCUT, NEW_ACTION_SHORTCUT
+
+    manifest = load_manifest()
+    features = manifest["features"]
+    assert features["app_home"]["home_tab_enabled"] is True
+    shortcuts = {s["callback_id"]: s for s in features["shortcuts"]}
+    assert shortcuts[NEW_ACTION_SHORTCUT]["type"] == "global"
+    assert shortcuts[MESSAGE_SHORTCUT]["type"] == "message"
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    # Views, shortcuts and chat.getPermalink need no scope of their own: nothing beyond what posting needs.
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "im:write",
+    }
