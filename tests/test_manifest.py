@@ -47,3 +47,9 @@ def test_schema_check_would_catch_a_broken_manifest() -> None:
     broken = load_manifest()
     broken["display_information"]["name"] = "x" * 80  # over Slack's 35-character limit
     assert list(Draft7Validator(schema).iter_errors(broken))
+
+
+def test_manifest_grants_the_scopes_reports_and_imports_use() -> None:
+    scopes = set(load_manifest()["oauth_config"]["scopes"]["bot"])
+    # files_upload_v2 for reports/exports, files.info + download for imports, users.lookupByEmail for owners.
+    assert {"files:write", "files:read", "users:read", "users:read.email"} <= scopes
