@@ -35,6 +35,7 @@ from bot.jobs.planner import plan  # noqa: E402
 from bot.jobs.replica import dispatch_process  # noqa: E402
 from bot.standin import SlackStandIn  # noqa: E402
 from storage import actions, groups  # noqa: E402
+from storage import members as member_store  # noqa: E402
 from storage.db import make_engine, migrate, session_scope  # noqa: E402
 from storage.models import Notification, NotificationStatus, Role  # noqa: E402
 from storage.settings_schema import update_chaser_settings  # noqa: E402
@@ -60,7 +61,7 @@ def seed(engine: Engine, standin: SlackStandIn, count: int) -> list[str]:
             user_id=chair,
             at=NOW,
         )
-        groups.upsert_member(session, group, chair, by=chair, at=NOW, role=Role.CHAIR)
+        member_store.upsert_member(session, group, chair, by=chair, at=NOW, role=Role.CHAIR)
         # Owner digests only: no escalation section or channel digest in the measured rows.
         update_chaser_settings(
             session, group, {"escalate_after": 0, "digest_day": "off"}, user_id=chair, at=NOW

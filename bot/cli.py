@@ -6,16 +6,16 @@ import argparse
 import logging
 import signal
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from slack_bolt import App
 from sqlalchemy import Engine
 
 from bot.config import ConfigError, Settings, require_slack
+from bot.jobs.cli import add_jobs_parser
 from bot.services import Services
-from storage.clock import Clock, FixedClock, ShiftedClock, SystemClock
+from storage.clock import SystemClock, clock_for
 from storage.db import make_engine, migrate
 
 log = logging.getLogger("ecm-bot")
@@ -26,14 +26,6 @@ def _as_of(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"--as-of takes a date like 2026-11-23, not {value!r}") from error
-
-
-def clock_for(as_of: date | None, tz: str, *, ticking: bool = False) -> Clock:
-    """The system clock, or `as_of` at 09:30 local time: standing still for jobs, ticking for the console."""
-    if as_of is None:
-        return SystemClock()
-    start = datetime(as_of.year, as_of.month, as_of.day, 9, 30, tzinfo=ZoneInfo(tz))
-    return ShiftedClock(start) if ticking else FixedClock(start)
 
 
 def _create_app_or_explain(settings: Settings, engine: Engine) -> tuple[App, Services]:
@@ -81,7 +73,12 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             port = args.port or settings.port
             log.info("Serving Slack on http://%s:%s/slack/events", settings.host, port)
             uvicorn.run(
-                create_web_app(app, engine),
+                create_web_app(
+                    app,
+                    engine,
+                    signing_secret=settings.slack_signing_secret or "",
+                    max_body=settings.ecm_max_request_bytes,
+                ),
                 host=settings.host,
                 port=port,
                 log_level=settings.log_level.lower(),
@@ -160,13 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.documents_cli import add_documents_parsers
 
     add_documents_parsers(sub)
-
-    try:
-        from bot.jobs.cli import add_jobs_parser
-    except ImportError:  # the jobs package is optional while it is being built
-        pass
-    else:
-        add_jobs_parser(sub)
+    add_jobs_parser(sub)
     return parser
 
 

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO")
     # Scheduler tick: how often the planner and dispatcher look for work (seconds).
     ecm_tick_seconds: int = Field(default=60)
+    # HTTP mode: requests with a larger body are refused (413) before the rest is read.
+    ecm_max_request_bytes: int = Field(default=256 * 1024, ge=1024)
 
     @property
     def api_url(self) -> str:

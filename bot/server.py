@@ -1,6 +1,22 @@
-"""HTTP mode: Slack posts to /slack/events; /healthz answers load balancers. Served by uvicorn."""
+"""HTTP mode: Slack posts to /slack/events; /healthz answers load balancers. Served by uvicorn.
+
+Intake order, so that nobody without the signing secret can make the bot do work or write to its log:
+1. the body is read only up to a cap (413 past it, before the rest is read);
+2. the signature and timestamp are checked by `verify_signature` (401, one sanitised log line, never the
+   body);
+3. only then is the body parsed, and a body Bolt could not parse is answered 400 (Bolt would raise: 500).
+"""
 
 from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
@@ -8,15 +24,131 @@ from sqlalchemy import Engine, text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+log = logging.getLogger(__name__)
 
-def create_web_app(app: App, engine: Engine) -> Starlette:
+DEFAULT_MAX_BODY = 256 * 1024  # Slack's largest payloads (a big modal's view_submission) are tens of KB
+MAX_CLOCK_SKEW = 5 * 60  # Slack's own rule: a request older (or newer) than five minutes is a replay
+MAX_LOGGED = 80
+
+
+def loggable(value: object, limit: int = MAX_LOGGED) -> str:
+    """A request-supplied value made safe for one log line: no control characters (no forged lines), short."""
+    raw = str(value)[:limit]
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in raw)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    reason: str  # for the log and the response body; never contains anything from the request
+
+
+def verify_signature(
+    secret: str, body: bytes, timestamp: str | None, signature: str | None, now: float
+) -> Refusal | None:
+    """Slack's v0 signature check, strict about the header shapes; None when the request is genuine."""
+    if not timestamp or not signature:
+        return Refusal(401, "missing signature headers")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        return Refusal(401, "malformed timestamp")
+    if abs(now - int(timestamp)) > MAX_CLOCK_SKEW:
+        return Refusal(401, "stale timestamp")
+    expected = (
+        "v0="
+        + hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+    )
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+        return Refusal(401, "bad signature")
+    return None
+
+
+def parse_problem(body: str, content_type: str) -> str | None:
+    """Why Bolt could not make a payload of this (signed) body, or None. Mirrors Bolt's parse_body."""
+    if not body:
+        return "empty body"
+    try:
+        if content_type == "application/json" or body.startswith("{"):
+            parsed: object = json.loads(body)
+        else:
+            params = dict(parse_qsl(body, keep_blank_values=True))
+            parsed = json.loads(params["payload"]) if "payload" in params else params
+    except ValueError:
+        return "body is not valid JSON or form data"
+    if not isinstance(parsed, dict):
+        return "payload is not a JSON object"
+    return None
+
+
+async def read_capped(request: Request, cap: int) -> bytes:
+    """The body, refusing (before reading it all) anything over `cap` bytes, declared or streamed."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_web_app(
+    app: App,
+    engine: Engine,
+    *,
+    signing_secret: str,
+    max_body: int = DEFAULT_MAX_BODY,
+    now: Callable[[], float] = time.time,
+) -> Starlette:
+    """The web app; `signing_secret` must be the one Bolt verifies with (HTTP mode always has one)."""
+
+    def refuse(request: Request, size: int, refusal: Refusal) -> Response:
+        log.warning(
+            "refused %s %s (%d bytes): %s",
+            loggable(request.method),
+            loggable(request.url.path),
+            size,
+            refusal.reason,
+        )
+        return PlainTextResponse(refusal.reason, status_code=refusal.status)
+
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
+        try:
+            raw = await read_capped(request, max_body)
+        except BodyTooLarge:
+            declared = request.headers.get("content-length") or "0"
+            size = int(declared) if declared.isdigit() else max_body + 1
+            return refuse(request, size, Refusal(413, f"body over {max_body} bytes"))
+        refusal = verify_signature(
+            signing_secret,
+            raw,
+            request.headers.get("x-slack-request-timestamp"),
+            request.headers.get("x-slack-signature"),
+            now(),
+        )
+        if refusal is None:
+            try:
+                body = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                refusal = Refusal(400, "body is not UTF-8")
+        if refusal is not None:
+            return refuse(request, len(raw), refusal)
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        problem = parse_problem(body, content_type)
+        if problem is not None:
+            return refuse(request, len(raw), Refusal(400, problem))
+        bolt_request = to_bolt_request(request, raw)
         # Bolt's dispatch is synchronous (it verifies, acks, and hands work to its pool): keep it off the loop.
-        bolt_response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
+        bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
     async def healthz(_request: Request) -> Response:

@@ -16,7 +16,9 @@ from commands.names import DistrictChoice, DistrictRef, parse_districts
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc, esc_keep_mentions, mentions, slugify, truncate
 from storage import actions as store
-from storage import groups, meetings
+from storage import decisions as decision_store
+from storage import groups
+from storage import members as member_store
 from storage.actions import ActionRow
 from storage.models import ActionStatus, Decision, Rag
 
@@ -185,14 +187,14 @@ def resolve_org(call: Call, value: str) -> str:
     for d in district_refs(call):
         if wanted in (d.slug, slugify(d.name)):
             return d.name
-    for m in groups.list_members(call.session, call.group_id):
+    for m in member_store.list_members(call.session, call.group_id):
         if m.organisation and slugify(m.organisation) == wanted:
             return m.organisation
     return value
 
 
 def member_org(call: Call, user_id: str) -> str:
-    member = groups.get_member(call.session, call.group_id, user_id)
+    member = member_store.get_member(call.session, call.group_id, user_id)
     return member.organisation if member else ""
 
 
@@ -227,7 +229,7 @@ def parse_decision(call: Call, value: str) -> Decision | None:
             f"“{esc(truncate(word, 40))}” is not a decision number.",
             "Decisions are numbered D1, D2, …: `decision:D3`.",
         )
-    decision = meetings.get_decision(call.session, call.group_id, int(match.group(1)))
+    decision = decision_store.get_decision(call.session, call.group_id, int(match.group(1)))
     if decision is None:
         raise UserError(
             f"There is no decision D{match.group(1)} in this task group.",

@@ -71,14 +71,6 @@ VERB_LABELS = {
 }
 
 
-def status_text(row: ActionRow) -> str:
-    action = row.action
-    text = f"{STATUS_EMOJI[action.status]} {STATUS_LABEL[action.status]}"
-    if action.rag:
-        text += f" {RAG_EMOJI[action.rag]} {action.rag.value}"
-    return text
-
-
 def due_text(row: ActionRow, today: date, *, prefix: str = "due ") -> str:
     """`due Fri 28 Aug 2026`, with `:red_circle: overdue` or `due soon` marks while the action is live."""
     due = row.action.due_date
@@ -109,11 +101,6 @@ def districts_text(row: ActionRow) -> str:
     if not row.districts:
         return "no district"
     return ", ".join(esc(d.name) for d in row.districts)
-
-
-def is_overdue(row: ActionRow, today: date) -> bool:
-    due = row.action.due_date
-    return due is not None and due < today and row.action.status in LIVE_STATUSES
 
 
 def action_line(row: ActionRow, today: date) -> str:

@@ -17,7 +17,8 @@ from commands.registry import Verb, lookup, suggest
 from commands.replies import Reply, UserError
 from commands.text import esc
 from storage.db import session_scope
-from storage.groups import get_group, get_member
+from storage.groups import get_group
+from storage.members import get_member
 from storage.models import ProcessedRequest
 
 log = logging.getLogger(__name__)

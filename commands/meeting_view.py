@@ -25,9 +25,13 @@ from commands.grammar import text_with_mentions as grammar_text_with_mentions
 from commands.recurrence import describe_recurrence, occurrences
 from commands.replies import Button, Reply, Section, UserError, Visibility
 from commands.text import esc, esc_keep_mentions, plural, truncate
+from storage import attendance as attendance_store
+from storage import decisions as decision_store
 from storage import groups
-from storage import meetings as store
-from storage.actions import ActionRow
+from storage import meetings as meeting_store
+from storage import members as member_store
+from storage import schedules as schedule_store
+from storage.actions import ActionFilter, ActionRow, page_of_actions
 from storage.db import session_scope
 from storage.models import (
     REPRESENTED_MODES,
@@ -48,6 +52,8 @@ FULL_PART = 18 * 2800
 SUMMARY_PART = 6 * 2800  # the attendance summary posted in the channel
 MAX_LINE = 2750  # a safety net: every line is built shorter (people lists are cut whole-entry)
 DEFAULT_LAST = 6
+MATTERS_ARISING_LIMIT = 150  # actions listed in the matters arising (the count covers them all)
+MEETING_ACTIONS_LIMIT = 300  # actions raised, listed in the minutes
 
 MODE_TITLES = {
     AttendanceMode.PRESENT: "Present",
@@ -201,10 +207,10 @@ def upcoming(session: Session, group: TaskGroup, after: datetime, count: int = 3
     """The next `count` scheduled meetings of the group after `after`, cancelled dates left out, and so are
     dates already taken by a meeting started early (open now, held or cancelled while open)."""
     found: list[Upcoming] = []
-    for s in store.active_schedules(session, group.id):  # type: ignore[arg-type]
+    for s in schedule_store.active_schedules(session, group.id):  # type: ignore[arg-type]
         # Only a meeting started within two hours before its slot can have taken a future date: one spare.
         for at in schedule_occurrences(s, group.timezone, after, count + 1):
-            taken = store.meeting_for_occurrence(session, s.id, at)  # type: ignore[arg-type]
+            taken = meeting_store.meeting_for_occurrence(session, s.id, at)  # type: ignore[arg-type]
             if taken is None or taken.started_at is None:
                 found.append(Upcoming(at, s))
     return sorted(found, key=lambda u: u.at)[:count]
@@ -216,11 +222,11 @@ def nearest_occurrence(
     """A scheduled meeting within `window` of now that has not been held or cancelled yet (cancelled dates are
     left out of the occurrences; a meeting cancelled after it was opened leaves its date free to start again)."""
     best: Upcoming | None = None
-    for schedule in store.active_schedules(session, group.id):  # type: ignore[arg-type]
+    for schedule in schedule_store.active_schedules(session, group.id):  # type: ignore[arg-type]
         for at in schedule_occurrences(schedule, group.timezone, now - window - timedelta(microseconds=1), 3):
             if at > now + window:
                 break
-            taken = store.meeting_for_occurrence(session, schedule.id, at)  # type: ignore[arg-type]
+            taken = meeting_store.meeting_for_occurrence(session, schedule.id, at)  # type: ignore[arg-type]
             if taken is not None and taken.status != MeetingStatus.CANCELLED:
                 continue  # held or open; a meeting cancelled while open may be started again in its place
             if best is None or abs(at - now) < abs(best.at - now):
@@ -234,7 +240,7 @@ def upcoming_lines(session: Session, group: TaskGroup, now: datetime, count: int
         f"• {format_datetime(u.at, tz)} — {esc(u.schedule.title)}"
         for u in upcoming(session, group, now, count)
     ]
-    for m in store.upcoming_cancelled(session, group.id, after=now):  # type: ignore[arg-type]
+    for m in meeting_store.upcoming_cancelled(session, group.id, after=now):  # type: ignore[arg-type]
         reason = f": {esc(truncate(m.cancel_reason, 200))}" if m.cancel_reason else ""
         lines.append(f"• ~{format_datetime(when_of(m), tz)}~ — {esc(m.title)} *cancelled*{reason}")
     return lines
@@ -320,7 +326,7 @@ def minutes_reply(
     """The minutes of one meeting. `full`: every part at length (ephemeral, with a share button); otherwise
     the channel version: one section per part, long parts summarised with a pointer to `/ecm minutes N`."""
     tz = group.timezone
-    number = store.meeting_number(session, meeting)
+    number = meeting_store.meeting_number(session, meeting)
     ref = f"`/ecm minutes {number}`" if number else "`/ecm minutes`"
     budget = FULL_PART if full else CHANNEL_PART
     summarised = False
@@ -345,7 +351,7 @@ def minutes_reply(
         head.append(f":no_entry_sign: *Cancelled*{reason}. It does not count in attendance figures.")
     sections = [Section("\n".join(head))]
 
-    records = store.current_attendance(session, meeting.id)  # type: ignore[arg-type]
+    records = attendance_store.current_attendance(session, meeting.id)  # type: ignore[arg-type]
     by_mode: dict[AttendanceMode, list[str]] = {mode: [] for mode in MODE_TITLES}
     for record in records:
         by_mode[record.mode].append(attendance_entry(record))
@@ -367,7 +373,7 @@ def minutes_reply(
 
     if meeting.status != MeetingStatus.CANCELLED or records:
         districts = [d.name for d in groups.list_districts(session, group.id)]  # type: ignore[arg-type]
-        members = groups.list_members(session, group.id)  # type: ignore[arg-type]
+        members = member_store.list_members(session, group.id)  # type: ignore[arg-type]
         missing = not_represented(expected_organisations(districts, members), records)
         line = people_line("Not represented", [esc(n) for n in missing], 2600 if not full else 2700)
         summarised |= line.endswith("more_")
@@ -375,13 +381,18 @@ def minutes_reply(
             Section(line if missing else "*Not represented:* every district and partner was represented.")
         )
 
-    decisions = store.meeting_decisions(session, meeting.id)  # type: ignore[arg-type]
+    decisions = decision_store.meeting_decisions(session, meeting.id)  # type: ignore[arg-type]
     lines = [f"• *D{d.number}* _({d.status.value})_ {show_text(d.text)}" for d in decisions]
     text, cut = budgeted(f"*Decisions ({len(decisions)})*", lines, budget, "`/ecm decisions` lists them all")
     summarised |= cut
     sections.append(Section(text if decisions else "*Decisions:* none recorded."))
 
-    rows, total = store.meeting_actions(session, meeting.id)  # type: ignore[arg-type]
+    rows, total = page_of_actions(
+        session,
+        ActionFilter.raised_at(meeting.id),  # type: ignore[arg-type]
+        limit=MEETING_ACTIONS_LIMIT,
+        order="number",
+    )
     text, cut = budgeted(
         f"*Actions raised ({total})*",
         [action_line(r, today) for r in rows],
@@ -392,7 +403,7 @@ def minutes_reply(
     summarised |= cut
     sections.append(Section(text if total else "*Actions raised:* none."))
 
-    notes = store.meeting_notes(session, meeting.id)  # type: ignore[arg-type]
+    notes = meeting_store.meeting_notes(session, meeting.id)  # type: ignore[arg-type]
     lines = [f"• {show_text(n.text)} — <@{n.author}>" for n in notes]
     text, cut = budgeted(f"*Notes ({len(notes)})*", lines, budget, ref)
     summarised |= cut
@@ -429,7 +440,7 @@ def minutes_reply(
 # ----- attendance summary --------------------------------------------------------------------------------------
 
 
-def tally_line(name: str, t: store.Tally) -> str:
+def tally_line(name: str, t: attendance_store.Tally) -> str:
     parts = []
     for count, word in ((t.present, "present"), (t.substitute, "by substitute"), (t.virtual, "remotely")):
         if count:
@@ -443,7 +454,7 @@ def tally_line(name: str, t: store.Tally) -> str:
     return line
 
 
-def member_line(user_id: str, organisation: str, t: store.Tally) -> str:
+def member_line(user_id: str, organisation: str, t: attendance_store.Tally) -> str:
     parts = []
     for count, word in ((t.substitute, "as substitute"), (t.virtual, "remotely")):
         if count:
@@ -464,7 +475,7 @@ def member_line(user_id: str, organisation: str, t: store.Tally) -> str:
 def attendance_reply(
     session: Session,
     group: TaskGroup,
-    choice: store.MeetingChoice,
+    choice: attendance_store.MeetingChoice,
     *,
     by_member: bool,
     organisation: str | None,
@@ -490,10 +501,10 @@ def attendance_reply(
             f"No meetings held {'yet' if scope.startswith('the last') else 'in that period'}, "
             "so there is nothing to count. Cancelled meetings are not counted."
         )
-    members = groups.list_members(session, group.id)  # type: ignore[arg-type]
+    members = member_store.list_members(session, group.id)  # type: ignore[arg-type]
     sections: list[Section] = []
     if by_member:
-        rows = store.member_tallies(session, choice, members, organisation)
+        rows = attendance_store.member_tallies(session, choice, members, organisation)
         lines = [member_line(u, org, t) for u, org, t in rows]
         title = "*By member*"
         low = [f"<@{u}>" for u, _, t in rows if t.expected and t.held and t.represented * 2 < t.held]
@@ -506,7 +517,7 @@ def attendance_reply(
             )
     else:
         districts = [d.name for d in groups.list_districts(session, group.id)]  # type: ignore[arg-type]
-        tallies = store.organisation_tallies(
+        tallies = attendance_store.organisation_tallies(
             session, choice, expected_organisations(districts, members), organisation
         )
         lines = [tally_line(esc(t.name), t) for t in tallies]
@@ -553,7 +564,11 @@ def share_minutes(ctx: Context, value: str) -> list[Reply]:
     try:
         with session_scope(ctx.engine) as session:
             group = groups.get_group(session, ctx.team_id, ctx.channel_id)
-            meeting = store.get_meeting(session, group.id, int(value)) if group and value.isdigit() else None  # type: ignore[arg-type]
+            meeting = (
+                meeting_store.get_meeting(session, group.id, int(value))  # type: ignore[arg-type]
+                if group and value.isdigit()
+                else None
+            )
             if group is None or meeting is None:
                 raise UserError(
                     "I can't find those minutes in this channel's task group.",

@@ -52,8 +52,21 @@ class ActionFilter:
     due_before: date | None = None  # due_date < this (overdue when given today)
     due_on_or_before: date | None = None
     due_from: date | None = None  # due_date >= this
-    meeting_id: int | None = None
+    meeting_id: int | None = None  # raised at this meeting
     created_before: datetime | None = None
+    # A meeting's matters arising: overdue on `arising_on`, or raised at any meeting but `arising_meeting_id`.
+    arising_on: date | None = None
+    arising_meeting_id: int | None = None
+
+    @classmethod
+    def matters_arising(cls, group_id: int, today: date, meeting_id: int | None = None) -> ActionFilter:
+        """Open actions from earlier meetings (any but `meeting_id`) and every overdue action."""
+        return cls(group_id=group_id, arising_on=today, arising_meeting_id=meeting_id)
+
+    @classmethod
+    def raised_at(cls, meeting_id: int) -> ActionFilter:
+        """Every action raised at a meeting, whatever its status."""
+        return cls(meeting_id=meeting_id, statuses=None)
 
 
 @dataclass
@@ -108,6 +121,14 @@ def _conditions(f: ActionFilter) -> list[Any]:
         where.append(col(Action.meeting_id) == f.meeting_id)
     if f.created_before is not None:
         where.append(col(Action.created_at) < f.created_before)
+    if f.arising_on is not None:
+        where.append(
+            or_(
+                col(Action.due_date) < f.arising_on,
+                col(Action.meeting_id).is_not(None)
+                & (col(Action.meeting_id) != (f.arising_meeting_id or -1)),
+            )
+        )
     return where
 
 
@@ -118,6 +139,13 @@ def _order(order: str) -> list[Any]:
             col(Action.due_date).is_(None),
             col(Action.due_date),
             col(Action.group_id),
+            col(Action.number),
+        ]
+    if order == "organisation":  # matters arising: by owning organisation, then as "due"
+        return [
+            col(Action.organisation),
+            col(Action.due_date).is_(None),
+            col(Action.due_date),
             col(Action.number),
         ]
     if order == "number":
@@ -167,7 +195,7 @@ def list_actions(
     session: Session, f: ActionFilter, *, limit: int | None = None, offset: int = 0, order: str = "due"
 ) -> list[ActionRow]:
     """Matching actions, by due date (no due date last) then number unless `order` says otherwise
-    ("number", "created", "updated")."""
+    ("number", "created", "updated", "organisation")."""
     query = select(Action).where(*_conditions(f)).order_by(*_order(order)).offset(offset)
     if limit is not None:
         query = query.limit(limit)
@@ -176,6 +204,13 @@ def list_actions(
 
 def count_actions(session: Session, f: ActionFilter) -> int:
     return int(session.exec(select(func.count(col(Action.id))).where(*_conditions(f))).one())
+
+
+def page_of_actions(
+    session: Session, f: ActionFilter, *, limit: int, order: str = "due"
+) -> tuple[list[ActionRow], int]:
+    """The first `limit` matching actions and how many match in all."""
+    return list_actions(session, f, limit=limit, order=order), count_actions(session, f)
 
 
 def get_action(session: Session, group_id: int, number: int) -> ActionRow | None:

@@ -36,10 +36,6 @@ class FixedClock:
         self._at += delta
 
 
-def local_today(clock: Clock, tz: str = "Europe/London") -> date:
-    return clock.now().astimezone(ZoneInfo(tz)).date()
-
-
 def london_datetime(d: date, hour: int, minute: int = 0, tz: str = "Europe/London") -> datetime:
     """A local wall-clock time on `d`, as aware UTC."""
     return datetime(d.year, d.month, d.day, hour, minute, tzinfo=ZoneInfo(tz)).astimezone(UTC)
@@ -54,3 +50,11 @@ class ShiftedClock:
 
     def now(self) -> datetime:
         return self._base.now() + self._offset
+
+
+def clock_for(as_of: date | None, tz: str, *, ticking: bool = False) -> Clock:
+    """The system clock, or `as_of` at 09:30 local time: standing still for jobs, ticking for the console."""
+    if as_of is None:
+        return SystemClock()
+    start = datetime(as_of.year, as_of.month, as_of.day, 9, 30, tzinfo=ZoneInfo(tz))
+    return ShiftedClock(start) if ticking else FixedClock(start)

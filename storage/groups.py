@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from storage import audit
-from storage.models import District, Member, Role, TaskGroup
+from storage.models import District, TaskGroup
 
 
 def get_group(session: Session, team_id: str, channel_id: str) -> TaskGroup | None:
@@ -148,90 +148,6 @@ def set_districts(
     return added, removed
 
 
-def get_member(session: Session, group_id: int, user_id: str) -> Member | None:
-    return session.exec(
-        select(Member).where(
-            Member.group_id == group_id, Member.user_id == user_id, col(Member.removed_at).is_(None)
-        )
-    ).first()
-
-
-def list_members(session: Session, group_id: int) -> list[Member]:
-    return list(
-        session.exec(
-            select(Member)
-            .where(Member.group_id == group_id, col(Member.removed_at).is_(None))
-            .order_by(col(Member.organisation), col(Member.display_name), col(Member.user_id))
-        )
-    )
-
-
-def chairs(session: Session, group_id: int) -> list[Member]:
-    return [m for m in list_members(session, group_id) if m.role == Role.CHAIR]
-
-
-def upsert_member(
-    session: Session,
-    group: TaskGroup,
-    user_id: str,
-    *,
-    by: str,
-    at: datetime,
-    organisation: str | None = None,
-    role: Role | None = None,
-    display_name: str | None = None,
-) -> tuple[Member, dict[str, list[Any]]]:
-    """Adds or updates a member; returns it and what changed (empty when nothing did)."""
-    member = session.exec(
-        select(Member).where(Member.group_id == group.id, Member.user_id == user_id)
-    ).first()
-    created = member is None or member.removed_at is not None
-    if member is None:
-        member = Member(group_id=group.id, user_id=user_id, created_at=at)
-    before = {
-        "organisation": member.organisation,
-        "role": member.role,
-        "display_name": member.display_name,
-        "removed_at": member.removed_at,
-    }
-    after: dict[str, Any] = {"removed_at": None}
-    if organisation is not None:
-        after["organisation"] = organisation
-    if role is not None:
-        after["role"] = role
-    if display_name:
-        after["display_name"] = display_name
-    if created and "role" not in after:
-        after["role"] = Role.MEMBER
-    changed = audit.diff(before, after)
-    for k, v in after.items():
-        setattr(member, k, v)
-    session.add(member)
-    session.flush()
-    if changed or created:
-        audit.record(
-            session,
-            group_id=group.id,
-            entity="member",
-            entity_id=member.id,
-            user_id=by,
-            at=at,
-            verb="added" if created else "updated",
-            changes=changed,
-        )
-    return member, changed
-
-
-def remove_member(session: Session, group: TaskGroup, member: Member, *, by: str, at: datetime) -> None:
-    member.removed_at = at
-    session.add(member)
-    audit.record(
-        session,
-        group_id=group.id,
-        entity="member",
-        entity_id=member.id,
-        user_id=by,
-        at=at,
-        verb="removed",
-        changes={"user_id": [member.user_id, None]},
-    )
+def name_key(name: str) -> str:
+    """How names of organisations, districts and schedules compare: case and spacing ignored."""
+    return " ".join(name.lower().split())

@@ -74,12 +74,12 @@ def test_non_strict_script_carries_on(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_as_of_clock_starts_at_half_past_nine_and_ticks() -> None:
     from datetime import date, timedelta
 
-    from storage.clock import FixedClock
+    from storage.clock import FixedClock, clock_for
 
-    clock = cli.clock_for(date(2026, 11, 23), "Europe/London", ticking=True)
+    clock = clock_for(date(2026, 11, 23), "Europe/London", ticking=True)
     first = clock.now()
     assert first.isoformat().startswith("2026-11-23T09:30")
-    assert isinstance(cli.clock_for(date(2026, 11, 23), "Europe/London"), FixedClock)
+    assert isinstance(clock_for(date(2026, 11, 23), "Europe/London"), FixedClock)
     assert timedelta(0) <= clock.now() - first < timedelta(seconds=5)
 
 

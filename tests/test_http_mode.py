@@ -32,7 +32,9 @@ def server(engine: Engine, clock: FixedClock, slack: SlackStandIn) -> Iterator[s
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_web_app(app, engine), log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        create_web_app(app, engine, signing_secret=slack.signing_secret), log_level="warning", lifespan="off"
+    )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

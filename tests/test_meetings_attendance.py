@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.offline import OfflineWorkspace, block_text
-from storage import meetings as store
+from storage import attendance as attendance_store
 from storage.clock import FixedClock
 from storage.models import MeetingStatus
 from tests.meetings_support import (
@@ -135,10 +135,11 @@ def test_counts_over_several_meetings(group: OfflineWorkspace, clock: FixedClock
     # In SQL: the same figures straight from storage.
     with db(ws) as session:
         group_row = group_of(session, ws)
-        choice = store.closed_meetings(session, group_row.id, last=6)  # type: ignore[arg-type]
+        choice = attendance_store.closed_meetings(session, group_row.id, last=6)  # type: ignore[arg-type]
         assert len(choice.ids) == 3
         tallies = {
-            t.name: t for t in store.organisation_tallies(session, choice, ["Chorley", "South Ribble"])
+            t.name: t
+            for t in attendance_store.organisation_tallies(session, choice, ["Chorley", "South Ribble"])
         }
         assert (tallies["Chorley"].represented, tallies["Chorley"].apologies) == (2, 1)
         assert tallies["South Ribble"].below_half

@@ -8,8 +8,9 @@ from datetime import date, timedelta
 
 from bot.offline import OfflineWorkspace, block_text
 from storage import actions as action_store
-from storage import groups
-from storage import meetings as store
+from storage import decisions as decision_store
+from storage import meetings as meeting_store
+from storage import members as member_store
 from storage.clock import FixedClock
 from storage.models import DecisionStatus, Outcome
 from tests.meetings_support import (
@@ -28,7 +29,7 @@ def _big_meeting(ws: OfflineWorkspace, clock: FixedClock) -> None:
     with db(ws) as session:
         group = group_of(session, ws)
         for i, name in enumerate(names):
-            groups.upsert_member(
+            member_store.upsert_member(
                 session,
                 group,
                 ws.user(name),
@@ -42,10 +43,10 @@ def _big_meeting(ws: OfflineWorkspace, clock: FixedClock) -> None:
     ok(ws.command("present " + " ".join(f"@guest{i:02d}" for i in range(10)) + ' for:"Visiting partners"'))
     with db(ws) as session:
         group = group_of(session, ws)
-        meeting = store.open_meeting(session, group.id)  # type: ignore[arg-type]
+        meeting = meeting_store.open_meeting(session, group.id)  # type: ignore[arg-type]
         assert meeting is not None
         for i in range(COUNT):
-            store.record_decision(
+            decision_store.record_decision(
                 session,
                 group,
                 meeting,
@@ -54,7 +55,7 @@ def _big_meeting(ws: OfflineWorkspace, clock: FixedClock) -> None:
                 by=ws.user("chair"),
                 at=clock.now(),
             )
-            store.add_note(
+            meeting_store.add_note(
                 session,
                 meeting,
                 f"Note {i}: " + "information item " * 30 + NASTY,

@@ -110,9 +110,13 @@ def test_report_posts_summary_and_uploads_files_built_from_the_data(
 
     book = openpyxl.load_workbook(io.BytesIO(uploaded(group, ".xlsx").content or b""))
     assert book.sheetnames[:2] == ["Summary", "Actions"]
-    assert {"Be Healthy", "Stay Safe", "Enjoy and Achieve", "Achieve Economic Well-being", "Attendance"} <= set(
-        book.sheetnames
-    )
+    assert {
+        "Be Healthy",
+        "Stay Safe",
+        "Enjoy and Achieve",
+        "Achieve Economic Well-being",
+        "Attendance",
+    } <= set(book.sheetnames)
     rows = list(book["Actions"].iter_rows(values_only=True))
     assert rows[0][:6] == ("Ref", "Action", "Owners", "Owner IDs", "Organisation", "Due date")
     assert [r[0] for r in rows[1:]] == [1, 2, 3, 4]
@@ -129,7 +133,7 @@ def test_report_posts_summary_and_uploads_files_built_from_the_data(
 
     table = list(csv.reader(io.StringIO((uploaded(group, ".csv").content or b"").decode("utf-8-sig"))))
     assert table[0][0] == "Ref" and len(table) == 5
-    assert table[4][1] == "'=HYPERLINK(\"http://x\")"
+    assert table[4][1] == '\'=HYPERLINK("http://x")'
     assert table[1][5] == "01/11/2026"
 
     for suffix in ("-actions-chart.png", "-attendance-chart.png"):
@@ -202,13 +206,27 @@ def test_upload_failure_is_explained_and_the_summary_still_posts(group: OfflineW
 
 
 def test_cli_report_writes_the_same_files(
-    group: OfflineWorkspace, clock: FixedClock, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    group: OfflineWorkspace,
+    clock: FixedClock,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     build_plan(group, clock)
     monkeypatch.setenv("DATABASE_URL", str(engine.url.render_as_string(hide_password=False)))
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     code = cli_main(
-        ["report", "--channel", group.channel, "--since", "1/9/2026", "--out", str(tmp_path), "--as-of", "2026-11-23"]
+        [
+            "report",
+            "--channel",
+            group.channel,
+            "--since",
+            "1/9/2026",
+            "--out",
+            str(tmp_path),
+            "--as-of",
+            "2026-11-23",
+        ]
     )
     assert code == 0
     stem = "lancashire-ecm-task-group-report-2026-09-01-to-2026-11-23"

@@ -117,3 +117,25 @@ def test_first_working_day_of_month() -> None:
     assert first_working_day_of_month(2026, 8) == date(2026, 8, 3)  # 1 Aug is a Saturday
     assert first_working_day_of_month(2026, 9) == date(2026, 9, 1)
     assert first_working_day_of_month(2027, 3) == date(2027, 3, 1)
+
+
+# The published England & Wales lists (gov.uk/bank-holidays), written out by hand so that a `holidays`
+# release that drops or moves a day — or a dependency pin that freezes an old release — fails here.
+ENGLAND_AND_WALES_BANK_HOLIDAYS = {
+    2026: ["01-01", "04-03", "04-06", "05-04", "05-25", "08-31", "12-25", "12-28"],
+    2027: ["01-01", "03-26", "03-29", "05-03", "05-31", "08-30", "12-27", "12-28"],
+    2028: ["01-03", "04-14", "04-17", "05-01", "05-29", "08-28", "12-25", "12-26"],
+    2029: ["01-01", "03-30", "04-02", "05-07", "05-28", "08-27", "12-25", "12-26"],
+    2030: ["01-01", "04-19", "04-22", "05-06", "05-27", "08-26", "12-25", "12-26"],
+}
+
+
+@pytest.mark.parametrize("year", sorted(ENGLAND_AND_WALES_BANK_HOLIDAYS))
+def test_every_weekday_of_the_year_is_a_working_day_except_the_bank_holidays(year: int) -> None:
+    expected = {date.fromisoformat(f"{year}-{md}") for md in ENGLAND_AND_WALES_BANK_HOLIDAYS[year]}
+    day, non_working_weekdays = date(year, 1, 1), set()
+    while day.year == year:
+        if day.weekday() < 5 and not is_working_day(day):
+            non_working_weekdays.add(day)
+        day += timedelta(days=1)
+    assert non_working_weekdays == expected

@@ -12,7 +12,7 @@ from commands import meeting_view as view
 from commands.replies import Reply, Visibility
 from commands.text import plural
 from commands.workdays import first_working_day_of_month
-from storage import meetings as store
+from storage import attendance as attendance_store
 from storage.models import TaskGroup
 from storage.notifications import Claimed, Planned
 from storage.settings_schema import chaser_settings
@@ -53,7 +53,7 @@ def build(session: Session, item: Claimed, tz: str) -> Reply:
         raise NotWanted("the attendance summary was turned off (`/ecm setup attendance-summary:off`)")
     last = view.DEFAULT_LAST
     # The same choice of meetings and the same reply as `/ecm attendance` with no options.
-    chosen = store.closed_meetings(session, group.id, last=last)  # type: ignore[arg-type]
+    chosen = attendance_store.closed_meetings(session, group.id, last=last)  # type: ignore[arg-type]
     if not chosen.ids:
         raise NotWanted("no meetings held yet, so there is nothing to count")
     reply = view.attendance_reply(

@@ -26,7 +26,7 @@ from bot.jobs.planner import JOB_NAMES, JOBS, kinds_for, plan, plan_rows
 from commands.dates import format_date, format_datetime
 from commands.workdays import first_working_day_of_month, next_working_day
 from storage import notifications
-from storage.clock import Clock
+from storage.clock import Clock, clock_for
 from storage.db import make_engine, migrate
 from storage.models import NotificationStatus
 from storage.settings_schema import chaser_settings
@@ -62,7 +62,6 @@ def add_jobs_parser(sub: Any) -> None:
 
 
 def _clock(settings: Settings, as_of: date | None) -> Clock:
-    from bot.cli import clock_for  # late: bot.cli imports this module while building its parser
 
     return clock_for(as_of, settings.ecm_timezone)
 

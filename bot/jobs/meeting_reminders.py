@@ -18,7 +18,9 @@ from commands.dates import format_date, format_datetime
 from commands.replies import Reply, Section, Visibility
 from commands.text import esc
 from commands.workdays import add_working_days
-from storage import meetings as store
+from storage import meetings as meeting_store
+from storage import schedules as schedule_store
+from storage.actions import ActionFilter, page_of_actions
 from storage.models import MeetingSchedule, MeetingStatus, TaskGroup
 from storage.notifications import Claimed, Planned
 from storage.settings_schema import chaser_settings
@@ -36,7 +38,7 @@ def reminders_due(session: Session, group: TaskGroup, day: date) -> list[tuple[M
     working day is `day`."""
     tz = group.timezone
     found = []
-    for schedule in store.active_schedules(session, group.id):  # type: ignore[arg-type]
+    for schedule in schedule_store.active_schedules(session, group.id):  # type: ignore[arg-type]
         for at in view.schedule_occurrences(
             schedule,
             tz,
@@ -86,7 +88,7 @@ def build(session: Session, item: Claimed, tz: str) -> Reply:
     at = datetime.fromisoformat(item.payload["at"])
     if schedule is None or schedule.removed_at is not None:
         raise NotWanted("the meeting schedule was removed")
-    meeting = store.meeting_for_occurrence(session, schedule.id, at)  # type: ignore[arg-type]
+    meeting = meeting_store.meeting_for_occurrence(session, schedule.id, at)  # type: ignore[arg-type]
     if meeting is not None and meeting.status == MeetingStatus.CANCELLED:
         raise NotWanted(
             f"the meeting of {format_date(at.astimezone(ZoneInfo(group.timezone)).date())} was cancelled"
@@ -103,7 +105,12 @@ def build(session: Session, item: Claimed, tz: str) -> Reply:
     when = "tomorrow" if tomorrow else f"on {format_date(meeting_day)}"
     at_text = format_datetime(at, group.timezone)  # carries the date, so "on DATE" is not said twice
     said = f"tomorrow, {at_text}" if tomorrow else f"on {at_text}"
-    rows, total = store.matters_arising(session, group.id, None, day)  # type: ignore[arg-type]
+    rows, total = page_of_actions(
+        session,
+        ActionFilter.matters_arising(group.id, day),  # type: ignore[arg-type]
+        limit=view.MATTERS_ARISING_LIMIT,
+        order="organisation",
+    )
     intro = Section(
         f":calendar: *{esc(schedule.title)}* is {said.replace(at_text, f'*{at_text}*')}. "
         f"Matters arising for {group_label(group)} are below; owners, please update them before "

@@ -32,7 +32,7 @@ from commands.replies import Reply, Section, Visibility
 from commands.text import plural
 from commands.workdays import add_working_days, working_days_between
 from storage.actions import ActionFilter, ActionRow, list_actions
-from storage.chasers import chaired_group_ids, chairs_by_group
+from storage.members import chaired_group_ids, chairs_by_group
 from storage.models import TaskGroup
 from storage.notifications import Claimed, Planned
 from storage.settings_schema import ChaserSettings

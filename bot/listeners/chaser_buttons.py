@@ -49,7 +49,7 @@ from commands.text import esc, esc_keep_mentions, truncate
 from commands.workdays import next_working_day
 from storage import actions as store
 from storage.db import session_scope
-from storage.groups import get_member
+from storage.members import get_member
 from storage.models import LIVE_STATUSES, ActionStatus, Role, TaskGroup
 
 log = logging.getLogger(__name__)

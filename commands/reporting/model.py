@@ -19,9 +19,9 @@ from commands.context import Directory
 from commands.meeting_view import expected_organisations
 from commands.names import OUTCOME_NAMES
 from commands.text import slugify
-from storage import groups, meetings, reports
+from storage import attendance, groups, members, reports
 from storage.actions import ActionRow
-from storage.meetings import MeetingChoice, Tally
+from storage.attendance import MeetingChoice, Tally
 from storage.models import LIVE_STATUSES, ActionNote, ActionStatus, MeetingStatus, Outcome, Rag, TaskGroup
 
 NO_OUTCOME = "No outcome given"
@@ -203,7 +203,9 @@ def _local_midnight(d: date, tz: ZoneInfo) -> datetime:
 
 def name_resolver(session: Session, group_id: int, directory: Directory | None = None) -> NameOf:
     """A person's name: the one registered with `/ecm member … name:`, else Slack's, else their id."""
-    registered = {m.user_id: m.display_name for m in groups.list_members(session, group_id) if m.display_name}
+    registered = {
+        m.user_id: m.display_name for m in members.list_members(session, group_id) if m.display_name
+    }
     cache: dict[str, str] = {}
 
     def name_of(user_id: str) -> str:
@@ -347,11 +349,11 @@ def load_report(
                 meeting=meeting_titles.get(d.meeting_id) if d.meeting_id else None,
             )
         )
-    members = groups.list_members(session, group.id)
-    tallies: list[Tally] = meetings.organisation_tallies(
-        session, MeetingChoice(held), expected_organisations(district_names, members), only=district
+    registered = members.list_members(session, group.id)
+    tallies: list[Tally] = attendance.organisation_tallies(
+        session, MeetingChoice(held), expected_organisations(district_names, registered), only=district
     )
-    attendance = [
+    attendance_rows = [
         AttendanceRow(t.name, t.held, t.represented, t.apologies, t.absent, t.expected) for t in tallies
     ]
 
@@ -371,7 +373,7 @@ def load_report(
         multi_district=[a for a in live_not_dropped if a.basis == "multi-district"],
         all_district=[a for a in live_not_dropped if a.basis == "all-district"],
         decisions=decisions,
-        attendance=attendance,
+        attendance=attendance_rows,
         meetings_held=len(held),
         meetings_cancelled=len(chosen) - len(held),
         actions=in_scope,

@@ -20,7 +20,7 @@ from commands.registry import verb
 from commands.replies import Reply, Section, Visibility
 from commands.text import esc, truncate
 from storage import actions as store
-from storage import meetings
+from storage import meetings as meeting_store
 
 
 @verb(
@@ -86,7 +86,7 @@ def add(call: Call) -> list[Reply]:
         district_ids = [] if countywide else [d.id for d in choice.districts]
 
     decision = parse_decision(call, keys["decision"]) if "decision" in keys else None
-    meeting = meetings.open_meeting(call.session, call.group_id)
+    meeting = meeting_store.open_meeting(call.session, call.group_id)
 
     row = store.create_action(
         call.session,

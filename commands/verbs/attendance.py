@@ -18,8 +18,10 @@ from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc, slugify, truncate
 from commands.verbs.meeting import require_open
+from storage import attendance as attendance_store
 from storage import groups
-from storage import meetings as store
+from storage import meetings as meeting_store
+from storage import members as member_store
 from storage.models import Attendance, AttendanceMode, Meeting, Member
 
 MAX_ORG = 200
@@ -66,7 +68,7 @@ def resolve_for(call: Call, value: str) -> ForWhom:
         ids = mention_ids(value)
         if len(ids) != 1:
             raise UserError("`for:` takes one person.", f"For example {FOR_EXAMPLES}.")
-        member = groups.get_member(call.session, call.group_id, ids[0])
+        member = member_store.get_member(call.session, call.group_id, ids[0])
         if member is None:
             raise UserError(
                 f"<@{ids[0]}> is not a registered member of this task group, so I don't know their "
@@ -84,7 +86,7 @@ def resolve_for(call: Call, value: str) -> ForWhom:
     for d in districts:
         if wanted in (d.slug, slugify(d.name)) or council in (d.slug, slugify(d.name)):
             return ForWhom(d.name)
-    for m in groups.list_members(call.session, call.group_id):
+    for m in member_store.list_members(call.session, call.group_id):
         if m.organisation and slugify(m.organisation) == wanted:
             return ForWhom(m.organisation)
     prefixed = [d for d in districts if len(wanted) >= 3 and d.slug.startswith(wanted)]
@@ -109,7 +111,7 @@ def resolve_for(call: Call, value: str) -> ForWhom:
 def record_one(
     call: Call, meeting: Meeting, user_id: str, mode: AttendanceMode, for_whom: ForWhom | None
 ) -> tuple[Attendance, Attendance | None]:
-    member = groups.get_member(call.session, call.group_id, user_id)
+    member = member_store.get_member(call.session, call.group_id, user_id)
     substitute_for: str | None = None
     if for_whom is not None:
         organisation = for_whom.organisation
@@ -127,7 +129,7 @@ def record_one(
             # "for:chorley as:substitute": standing in for that organisation's member, when there is just one.
             regulars = [
                 m
-                for m in groups.list_members(call.session, call.group_id)
+                for m in member_store.list_members(call.session, call.group_id)
                 if m.user_id != user_id
                 and m.organisation
                 and slugify(m.organisation) == slugify(organisation)
@@ -149,7 +151,7 @@ def record_one(
                 "`/ecm member @name district:NAME`.",
             )
         organisation = member.organisation
-    return store.record_attendance(
+    return attendance_store.record_attendance(
         call.session,
         meeting,
         user_id=user_id,
@@ -190,7 +192,7 @@ def describe(record: Attendance, previous: Attendance | None) -> str:
 
 
 def _reply(call: Call, meeting: Meeting, lines: list[str]) -> list[Reply]:
-    number = store.meeting_number(call.session, meeting)
+    number = meeting_store.meeting_number(call.session, meeting)
     label = f"Meeting {number}" if number else "the meeting"
     return [
         Reply(

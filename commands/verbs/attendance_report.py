@@ -9,8 +9,8 @@ from commands.names import DistrictRef, match_district
 from commands.registry import verb
 from commands.replies import Reply, UserError, Visibility
 from commands.text import esc, plural, slugify, truncate
+from storage import attendance as attendance_store
 from storage import groups
-from storage import meetings as store
 
 MAX_LAST = 100
 _BY = {
@@ -72,7 +72,7 @@ def attendance(call: Call) -> list[Reply]:
     if "district" in keys:
         refs = [DistrictRef(d.id, d.name, d.slug) for d in groups.list_districts(call.session, call.group_id)]  # type: ignore[misc]
         organisation = match_district(keys["district"], refs).name
-    chosen = store.closed_meetings(call.session, call.group_id, last=last, since=since)
+    chosen = attendance_store.closed_meetings(call.session, call.group_id, last=last, since=since)
     scope = f"the last {plural(last, 'meeting')}" if last else "the meetings"
     if since is not None:
         scope += f" since {format_date(since_day)}"

@@ -9,7 +9,8 @@ from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc, slugify, truncate
 from commands.verbs.meeting import require_open
-from storage import meetings as store
+from storage import decisions as decision_store
+from storage import meetings as meeting_store
 from storage.models import DecisionStatus
 
 MAX_DECISION = 2000
@@ -58,10 +59,10 @@ def decide(call: Call) -> list[Reply]:
     if len(text) > MAX_DECISION:
         raise UserError(f"That decision is too long ({len(text)} characters; {MAX_DECISION} at most).")
     meeting = require_open(call, "record a decision")
-    decision = store.record_decision(
+    decision = decision_store.record_decision(
         call.session, call.task_group, meeting, text=text, status=status, by=call.user_id, at=call.now
     )
-    number = store.meeting_number(call.session, meeting)
+    number = meeting_store.meeting_number(call.session, meeting)
     label = f"D{decision.number}"
     return [
         Reply(

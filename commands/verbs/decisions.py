@@ -13,7 +13,8 @@ from commands.registry import verb
 from commands.replies import Reply, Section, UserError
 from commands.text import esc, plural, truncate
 from commands.verbs.decide import parse_status
-from storage import meetings as store
+from storage import decisions as decision_store
+from storage import meetings as meeting_store
 from storage.models import Decision, Meeting
 
 PAGE = 30
@@ -39,7 +40,9 @@ def decisions(call: Call) -> list[Reply]:
     statuses = list(dict.fromkeys(parse_status(s) for s in split_list(keys.get("status", ""))))
     if "status" in keys and not statuses:
         raise UserError("`status:` needs a status.")
-    page = store.list_decisions(call.session, call.group_id, since=since, statuses=statuses, limit=PAGE)
+    page = decision_store.list_decisions(
+        call.session, call.group_id, since=since, statuses=statuses, limit=PAGE
+    )
     tz = call.timezone
     if not page.decisions:
         what = "that match" if since or statuses else "yet"
@@ -56,10 +59,10 @@ def decisions(call: Call) -> list[Reply]:
     meetings: dict[int, Meeting] = {}
     for d in page.decisions:
         if d.meeting_id and d.meeting_id not in meetings:
-            m = store.get_meeting(call.session, call.group_id, d.meeting_id)
+            m = meeting_store.get_meeting(call.session, call.group_id, d.meeting_id)
             if m is not None:
                 meetings[d.meeting_id] = m
-    numbers = store.meeting_numbers(call.session, list(meetings.values()))
+    numbers = meeting_store.meeting_numbers(call.session, list(meetings.values()))
     lines = [
         _line(d, meetings.get(d.meeting_id or 0), numbers, page.actions.get(d.id or 0, []), tz)
         for d in page.decisions

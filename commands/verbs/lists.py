@@ -8,6 +8,7 @@ from commands.registry import verb
 from commands.replies import Reply, Section
 from commands.text import esc
 from storage import groups
+from storage import members as member_store
 from storage.models import Outcome, Role
 
 
@@ -45,7 +46,7 @@ def outcomes(call: Call) -> list[Reply]:
     section="Task group",
 )
 def members(call: Call) -> list[Reply]:
-    found = groups.list_members(call.session, call.group_id)
+    found = member_store.list_members(call.session, call.group_id)
     lines = [
         f"• <@{m.user_id}> — {esc(m.organisation or 'organisation not set')}"
         + (" *(chair)*" if m.role == Role.CHAIR else "")

@@ -15,8 +15,11 @@ from commands.dates import format_datetime
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc, plural, truncate
+from storage import attendance as attendance_store
+from storage import decisions as decision_store
 from storage import groups
-from storage import meetings as store
+from storage import meetings as meeting_store
+from storage.actions import ActionFilter, count_actions, page_of_actions
 from storage.models import REPRESENTED_MODES, AttendanceMode, Meeting
 
 MAX_TITLE = 200
@@ -34,7 +37,7 @@ def no_open_meeting(call: Call, doing: str) -> UserError:
 
 
 def require_open(call: Call, doing: str) -> Meeting:
-    meeting = store.open_meeting(call.session, call.group_id)
+    meeting = meeting_store.open_meeting(call.session, call.group_id)
     if meeting is None:
         raise no_open_meeting(call, doing)
     return meeting
@@ -86,9 +89,9 @@ def _start(call: Call) -> list[Reply]:
     if "reason" in call.args.keys:
         raise UserError("`reason:` goes with `/ecm meeting cancel`.")
     groups.lock_group(call.session, call.group_id)
-    current = store.open_meeting(call.session, call.group_id)
+    current = meeting_store.open_meeting(call.session, call.group_id)
     if current is not None:
-        number = store.meeting_number(call.session, current)
+        number = meeting_store.meeting_number(call.session, current)
         raise UserError(
             f"A meeting is already open in this channel: {view.meeting_label(current, number, call.timezone)}, "
             f"chaired by <@{current.chair_user_id}>.",
@@ -101,7 +104,7 @@ def _start(call: Call) -> list[Reply]:
     slot = view.nearest_occurrence(call.session, group, call.now)
     if not title:
         title = slot.schedule.title if slot else truncate(f"{group.name} meeting", MAX_TITLE)
-    started = store.start_meeting(
+    started = meeting_store.start_meeting(
         call.session,
         group,
         title=title,
@@ -110,9 +113,9 @@ def _start(call: Call) -> list[Reply]:
         schedule_id=slot.schedule.id if slot else None,
         scheduled_for=slot.at if slot else None,
     )
-    number = store.meeting_number(call.session, started)
+    number = meeting_store.meeting_number(call.session, started)
     if call.caller is not None:  # whoever opens the meeting is there; `/ecm here as:virtual` corrects it
-        store.record_attendance(
+        attendance_store.record_attendance(
             call.session,
             started,
             user_id=call.user_id,
@@ -133,7 +136,12 @@ def _start(call: Call) -> list[Reply]:
         '`/ecm present @a @b` and `/ecm apologies @c`. Record decisions with `/ecm decide "…"`, '
         'information with `/ecm note "…"`; actions added now belong to this meeting.'
     )
-    rows, total = store.matters_arising(call.session, call.group_id, started.id, call.today)
+    rows, total = page_of_actions(
+        call.session,
+        ActionFilter.matters_arising(call.group_id, call.today, started.id),
+        limit=view.MATTERS_ARISING_LIMIT,
+        order="organisation",
+    )
     sections = [Section(intro), *view.matters_arising_sections(rows, total, call.today)]
     return [
         Reply(
@@ -152,10 +160,10 @@ def _end(call: Call) -> list[Reply]:
         raise UserError("`/ecm meeting end` takes nothing else.")
     groups.lock_group(call.session, call.group_id)  # ending twice at once posts the minutes once
     current = require_open(call, "end one")
-    store.end_meeting(call.session, current, by=call.user_id, at=call.now)
+    meeting_store.end_meeting(call.session, current, by=call.user_id, at=call.now)
     group = call.task_group
     minutes = view.minutes_reply(call.session, group, current, call.today, full=False)
-    choice = store.closed_meetings(call.session, call.group_id, last=view.DEFAULT_LAST)
+    choice = attendance_store.closed_meetings(call.session, call.group_id, last=view.DEFAULT_LAST)
     summary = view.attendance_reply(
         call.session,
         group,
@@ -176,10 +184,10 @@ def _cancel(call: Call) -> list[Reply]:
         raise UserError(f"That reason is too long ({len(reason)} characters; {MAX_REASON} at most).")
     tz = call.timezone
     groups.lock_group(call.session, call.group_id)
-    current = store.open_meeting(call.session, call.group_id)
+    current = meeting_store.open_meeting(call.session, call.group_id)
     if current is not None:
-        number = store.meeting_number(call.session, current)
-        store.cancel_meeting(call.session, current, by=call.user_id, at=call.now, reason=reason)
+        number = meeting_store.meeting_number(call.session, current)
+        meeting_store.cancel_meeting(call.session, current, by=call.user_id, at=call.now, reason=reason)
         why = f": {esc(reason)}" if reason else ""
         return [
             Reply(
@@ -203,7 +211,7 @@ def _cancel(call: Call) -> list[Reply]:
             'Chairs set a schedule with `/ecm schedule "title" every:"2nd wednesday" at:10:00`.',
         )
     day = slot.at.astimezone(ZoneInfo(tz)).date()
-    store.cancel_occurrence(
+    meeting_store.cancel_occurrence(
         call.session,
         slot.schedule,
         slot.at,
@@ -231,7 +239,7 @@ def _cancel(call: Call) -> list[Reply]:
 
 
 def _status(call: Call) -> list[Reply]:
-    current = store.open_meeting(call.session, call.group_id)
+    current = meeting_store.open_meeting(call.session, call.group_id)
     tz = call.timezone
     if current is None:
         lines = ["No meeting is open in this channel."]
@@ -240,16 +248,16 @@ def _status(call: Call) -> list[Reply]:
             lines.append("*Next:*\n" + "\n".join(nxt))
         lines.append('A chair starts one with `/ecm meeting start "title"`; `/ecm meetings` lists past ones.')
         return [Reply(text=lines[0], sections=[Section("\n".join(lines))])]
-    number = store.meeting_number(call.session, current)
-    records = store.current_attendance(call.session, current.id)  # type: ignore[arg-type]
+    number = meeting_store.meeting_number(call.session, current)
+    records = attendance_store.current_attendance(call.session, current.id)  # type: ignore[arg-type]
     represented = sum(1 for r in records if r.mode in REPRESENTED_MODES)
     apologies = sum(1 for r in records if r.mode == AttendanceMode.APOLOGIES)
-    decisions = store.meeting_decisions(call.session, current.id)  # type: ignore[arg-type]
-    _, actions = store.meeting_actions(call.session, current.id, limit=0)  # type: ignore[arg-type]
+    decisions = decision_store.meeting_decisions(call.session, current.id)  # type: ignore[arg-type]
+    actions = count_actions(call.session, ActionFilter.raised_at(current.id))  # type: ignore[arg-type]
     lines = [
         f"Open now: {view.meeting_label(current, number, tz)}, chaired by <@{current.chair_user_id}>.",
         f"So far: {represented} attending, {apologies} apologies, {plural(len(decisions), 'decision')}, "
-        f"{plural(actions, 'action')}, {plural(store.count_notes(call.session, current.id), 'note')}.",  # type: ignore[arg-type]
+        f"{plural(actions, 'action')}, {plural(meeting_store.count_notes(call.session, current.id), 'note')}.",  # type: ignore[arg-type]
         "`/ecm minutes` shows the minutes so far; a chair ends it with `/ecm meeting end`.",
     ]
     return [Reply(text=lines[0], sections=[Section("\n".join(lines))])]

@@ -8,7 +8,8 @@ from commands.dates import format_datetime
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError
 from commands.text import esc, truncate
-from storage import meetings as store
+from storage import meetings as meeting_store
+from storage import schedules as schedule_store
 
 RECENT = 8
 
@@ -26,8 +27,8 @@ def meetings(call: Call) -> list[Reply]:
             "`/ecm meetings` takes nothing else.", "`/ecm minutes N` shows one meeting's minutes."
         )
     tz = call.timezone
-    recent = store.recent_meetings(call.session, call.group_id, before=call.now, limit=RECENT)
-    numbers = store.meeting_numbers(call.session, recent)
+    recent = meeting_store.recent_meetings(call.session, call.group_id, before=call.now, limit=RECENT)
+    numbers = meeting_store.meeting_numbers(call.session, recent)
     lines = []
     for m in recent:
         number = numbers.get(m.id or 0)
@@ -44,7 +45,7 @@ def meetings(call: Call) -> list[Reply]:
     if lines:
         recent_text += "\n`/ecm minutes N` shows a meeting's minutes."
     nxt = view.upcoming_lines(call.session, call.task_group, call.now, 3)
-    schedules = store.active_schedules(call.session, call.group_id)
+    schedules = schedule_store.active_schedules(call.session, call.group_id)
     if schedules:
         next_text = "*Next meetings*\n" + ("\n".join(nxt) if nxt else "No more dates on the schedule.")
         next_text += "\n" + "\n".join(f"_{view.schedule_line(s, tz)}_" for s in schedules[:5])

@@ -9,6 +9,7 @@ from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc
 from storage import groups
+from storage import members as member_store
 from storage.models import Role
 
 
@@ -57,21 +58,21 @@ def member(call: Call) -> list[Reply]:
     lines = []
     for user_id in args.mentions:
         if removing:
-            existing = groups.get_member(call.session, call.group_id, user_id)
+            existing = member_store.get_member(call.session, call.group_id, user_id)
             if existing is None:
                 raise UserError(f"<@{user_id}> is not a member of this task group.")
-            if existing.role == Role.CHAIR and len(groups.chairs(call.session, call.group_id)) == 1:
+            if existing.role == Role.CHAIR and len(member_store.chairs(call.session, call.group_id)) == 1:
                 raise UserError("That is the group's only chair. Make someone else a chair first.")
-            groups.remove_member(call.session, group, existing, by=call.user_id, at=call.now)
+            member_store.remove_member(call.session, group, existing, by=call.user_id, at=call.now)
             lines.append(f"<@{user_id}> is no longer a member (their actions stay as they are).")
             continue
         if (
             role == Role.MEMBER
             and user_id == call.user_id
-            and len(groups.chairs(call.session, call.group_id)) == 1
+            and len(member_store.chairs(call.session, call.group_id)) == 1
         ):
             raise UserError("You are the group's only chair. Make someone else a chair first.")
-        m, changed = groups.upsert_member(
+        m, changed = member_store.upsert_member(
             call.session,
             group,
             user_id,

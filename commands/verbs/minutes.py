@@ -11,13 +11,13 @@ from commands.dates import DateError, format_date, parse_date
 from commands.registry import verb
 from commands.replies import Reply, UserError
 from commands.text import esc, truncate
-from storage import meetings as store
+from storage import meetings as meeting_store
 from storage.models import Meeting
 
 
 def find_meeting(call: Call, words: list[str]) -> Meeting:
     if not words or [w.lower() for w in words] in (["last"], ["latest"]):
-        meeting = store.last_meeting(call.session, call.group_id)
+        meeting = meeting_store.last_meeting(call.session, call.group_id)
         if meeting is None:
             raise UserError(
                 "No meetings have been held here yet, so there are no minutes.",
@@ -27,7 +27,7 @@ def find_meeting(call: Call, words: list[str]) -> Meeting:
     text = " ".join(words)
     number = text.lower().removeprefix("meeting").strip().lstrip("#m")
     if number.isdigit():
-        meeting = store.meeting_by_number(call.session, call.group_id, int(number))
+        meeting = meeting_store.meeting_by_number(call.session, call.group_id, int(number))
         if meeting is None:
             raise UserError(
                 f"There is no meeting {esc(number)} in this task group.",
@@ -50,7 +50,7 @@ def find_meeting(call: Call, words: list[str]) -> Meeting:
             "`/ecm meetings` lists recent meetings and the next ones.",
         ) from error
     start = view.local_midnight(day, call.timezone)
-    found = store.meetings_on(
+    found = meeting_store.meetings_on(
         call.session, call.group_id, start, view.local_midnight(day + timedelta(days=1), call.timezone)
     )
     if not found:

@@ -7,7 +7,7 @@ from commands.meeting_view import show_text, text_with_mentions
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.verbs.meeting import require_open
-from storage import meetings as store
+from storage import meetings as meeting_store
 
 MAX_NOTE = 2000
 
@@ -31,7 +31,7 @@ def note(call: Call) -> list[Reply]:
     if len(text) > MAX_NOTE:
         raise UserError(f"That note is too long ({len(text)} characters; {MAX_NOTE} at most).")
     meeting = require_open(call, "add a note to its minutes")
-    store.add_note(call.session, meeting, text, by=call.user_id, at=call.now)
+    meeting_store.add_note(call.session, meeting, text, by=call.user_id, at=call.now)
     return [
         Reply(
             text=f"Noted for the minutes: {show_text(text)}",

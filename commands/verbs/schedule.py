@@ -27,7 +27,8 @@ from commands.recurrence import (
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc, plural, slugify, truncate
-from storage import meetings as store
+from storage import meetings as meeting_store
+from storage import schedules as schedule_store
 from storage.models import MeetingSchedule
 
 MAX_TITLE = 200
@@ -116,7 +117,7 @@ def _create(call: Call) -> list[Reply]:
             "That schedule has no meetings still to come.",
             "Check `from:` and `until:` (and any COUNT or UNTIL in the rule).",
         )
-    saved, replaced = store.add_schedule(
+    saved, replaced = schedule_store.add_schedule(
         call.session,
         call.task_group,
         title=title,
@@ -170,7 +171,7 @@ def _cancel(call: Call) -> list[Reply]:
     start = view.local_midnight(day, tz)
     found: list[view.Upcoming] = []
     already: list[MeetingSchedule] = []
-    for s in store.active_schedules(call.session, call.group_id):
+    for s in schedule_store.active_schedules(call.session, call.group_id):
         for when in view.schedule_occurrences(
             s, tz, start - timedelta(microseconds=1), 1, until=day, include_cancelled=True
         ):
@@ -188,7 +189,7 @@ def _cancel(call: Call) -> list[Reply]:
         )
     lines = []
     for slot in found:
-        held = store.meeting_for_occurrence(call.session, slot.schedule.id, slot.at)  # type: ignore[arg-type]
+        held = meeting_store.meeting_for_occurrence(call.session, slot.schedule.id, slot.at)  # type: ignore[arg-type]
         if held is not None and held.started_at is not None:
             raise UserError(
                 f"The meeting of {format_datetime(slot.at, tz)} has already been held or is open.",
@@ -196,7 +197,7 @@ def _cancel(call: Call) -> list[Reply]:
             )
         if slot.at <= call.now:
             raise UserError(f"The meeting of {format_datetime(slot.at, tz)} has already passed.")
-        store.cancel_occurrence(
+        meeting_store.cancel_occurrence(
             call.session,
             slot.schedule,
             slot.at,
@@ -229,7 +230,7 @@ def _stop(call: Call) -> list[Reply]:
     if call.args.keys:
         raise UserError("`/ecm schedule stop` takes only a title.")
     title = " ".join(t.text for t in call.args.positional[1:]).strip()
-    schedules = store.active_schedules(call.session, call.group_id)
+    schedules = schedule_store.active_schedules(call.session, call.group_id)
     if not schedules:
         raise UserError("There is no meeting schedule to stop.")
     if title:
@@ -247,7 +248,7 @@ def _stop(call: Call) -> list[Reply]:
     else:
         chosen = schedules
     for s in chosen:
-        store.remove_schedule(call.session, s, by=call.user_id, at=call.now)
+        schedule_store.remove_schedule(call.session, s, by=call.user_id, at=call.now)
     names = ", ".join(f"*{esc(s.title)}*" for s in chosen)
     return [
         Reply(
@@ -264,7 +265,7 @@ def _stop(call: Call) -> list[Reply]:
 
 
 def _show(call: Call) -> list[Reply]:
-    schedules = store.active_schedules(call.session, call.group_id)
+    schedules = schedule_store.active_schedules(call.session, call.group_id)
     tz = call.timezone
     if not schedules:
         return [

@@ -12,6 +12,7 @@ from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc, slugify, truncate
 from storage import groups
+from storage import members as member_store
 from storage.models import Role, TaskGroup
 from storage.settings_schema import chaser_settings as group_chaser_settings
 from storage.settings_schema import update_chaser_settings
@@ -19,7 +20,7 @@ from storage.settings_schema import update_chaser_settings
 
 def describe_group(call: Call, group: TaskGroup) -> list[Section]:
     districts = groups.list_districts(call.session, group.id)  # type: ignore[arg-type]
-    chairs = groups.chairs(call.session, group.id)  # type: ignore[arg-type]
+    chairs = member_store.chairs(call.session, group.id)  # type: ignore[arg-type]
     lines = [
         f"*Name:* {esc(group.name)}",
         f"*County:* {esc(group.county or 'not set')}",
@@ -110,7 +111,7 @@ def setup(call: Call) -> list[Reply]:
             user_id=call.user_id,
             at=call.now,
         )
-        groups.upsert_member(
+        member_store.upsert_member(
             call.session,
             group,
             call.user_id,

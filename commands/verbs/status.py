@@ -15,7 +15,7 @@ from commands.registry import verb
 from commands.replies import Reply, Section
 from commands.text import esc, plural, truncate
 from storage import notifications
-from storage.chasers import recipient_ids
+from storage.members import recipient_ids
 from storage.models import Notification, NotificationStatus
 from storage.settings_schema import chaser_settings as group_chaser_settings
 
