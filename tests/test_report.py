@@ -11,7 +11,7 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from bot.cli import main as cli_main
@@ -20,6 +20,16 @@ from bot.standin import StoredFile
 from storage.clock import FixedClock
 from storage.models import AuditEvent, ReportRun
 from tests.conftest import london
+
+
+def database_url(engine: Engine) -> str:
+    """The test database's URL for a CLI process (on PostgreSQL, with this session's private schema)."""
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+        url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
+    return url
 
 
 def build_plan(ws: OfflineWorkspace, clock: FixedClock) -> None:
@@ -213,7 +223,7 @@ def test_cli_report_writes_the_same_files(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     build_plan(group, clock)
-    monkeypatch.setenv("DATABASE_URL", str(engine.url.render_as_string(hide_password=False)))
+    monkeypatch.setenv("DATABASE_URL", database_url(engine))
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     code = cli_main(
         [

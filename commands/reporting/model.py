@@ -319,18 +319,18 @@ def load_report(
 
     involvement = []
     for name in [district] if district else district_names:
-        item = DistrictInvolvement(name=name)
+        place = DistrictInvolvement(name=name)
         for a in in_scope:
             if a.status == ActionStatus.DROPPED:
                 continue
             if a.organisation == name:
-                item.leads.append(a.number)
+                place.leads.append(a.number)
             elif name in a.districts:
-                item.takes_part.append(a.number)
+                place.takes_part.append(a.number)
             elif a.countywide:
-                item.all_district += 1
-        item.outcomes_without = [s.name for s in sections if s.outcome and name in s.districts_without]
-        involvement.append(item)
+                place.all_district += 1
+        place.outcomes_without = [s.name for s in sections if s.outcome and name in s.districts_without]
+        involvement.append(place)
 
     decisions = []
     meeting_titles: dict[int, str] = {}

@@ -44,7 +44,7 @@ def export_register(call: Call, formats: tuple[str, ...] = FORMATS) -> Reply:
 def export(call: Call) -> list[Reply]:
     if call.args.free_text():
         raise UserError(f"I don't understand “{esc(call.args.free_text()[:60])}” here.")
-    formats = FORMATS
+    formats: tuple[str, ...] = FORMATS
     if "format" in call.args.keys:
         wanted = call.args.keys["format"].strip().lower().lstrip(".")
         wanted = {"excel": "xlsx", "xls": "xlsx"}.get(wanted, wanted)
