@@ -16,7 +16,7 @@ from bot.config import ConfigError, Settings, require_slack
 from bot.jobs.cli import add_jobs_parser
 from bot.services import Services
 from storage.clock import SystemClock, clock_for
-from storage.db import make_engine, migrate
+from storage.db import SchemaError, make_engine, migrate
 
 log = logging.getLogger("ecm-bot")
 
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger().setLevel(logging.WARNING)
     try:
         return int(args.func(settings, args))
-    except ConfigError as error:
+    except (ConfigError, SchemaError) as error:
         print(f"ecm-bot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ need no alembic.ini on the user's side.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,11 +15,23 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, inspect
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# PostgreSQL advisory lock held while migrating, so replicas starting together migrate one at a time
+# (the first upgrades, the others then find the schema current). Any fixed 64-bit number; this spells "ECMMIGR".
+MIGRATION_LOCK = 0x45434D4D494752
+
+log = logging.getLogger(__name__)
+
+
+class SchemaError(Exception):
+    """The database's schema can't be used by this code; the CLI prints it as one line."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -62,22 +75,55 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine, connection: Connection | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
+    if connection is not None:
+        cfg.attributes["connection"] = connection
     return cfg
 
 
+def _refuse_newer_schema(conn: Connection, script: ScriptDirectory) -> None:
+    """A database upgraded by newer code has revisions this code doesn't know: running on it (or
+    "upgrading" it) could corrupt data, so stop before anything is touched."""
+    for revision in MigrationContext.configure(conn).get_current_heads():
+        try:
+            known = script.get_revision(revision)
+        except CommandError:
+            known = None
+        if known is None:
+            raise SchemaError(
+                f"the database is at schema revision {revision}, which this ecm-bot does not know (its newest "
+                f"is {script.get_current_head()}): a newer version upgraded it. Run that version or newer, "
+                "or restore the backup taken before the upgrade."
+            )
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (safe to run on every start)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest revision (safe to run on every start, from many processes at once).
+
+    Raises SchemaError, changing nothing, when the database is newer than this code."""
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    postgres = engine.dialect.name == "postgresql"
+    with engine.connect() as conn:
+        if postgres:
+            if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": MIGRATION_LOCK}).scalar():
+                log.info("another process is migrating the database; waiting for it to finish")
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+            conn.commit()  # the lock is the session's; the migration runs in its own transaction
+        try:
+            _refuse_newer_schema(conn, script)
+            conn.commit()
+            command.upgrade(alembic_config(engine, conn), "head")
+        finally:
+            if postgres:
+                conn.rollback()
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+                conn.commit()
 
 
 def schema_is_current(engine: Engine) -> bool:
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
     script = ScriptDirectory.from_config(alembic_config(engine))
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_heads()

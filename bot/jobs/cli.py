@@ -27,7 +27,7 @@ from commands.dates import format_date, format_datetime
 from commands.workdays import first_working_day_of_month, next_working_day
 from storage import notifications
 from storage.clock import Clock, clock_for
-from storage.db import make_engine, migrate
+from storage.db import SchemaError, make_engine, migrate
 from storage.models import NotificationStatus
 from storage.settings_schema import chaser_settings
 
@@ -98,6 +98,8 @@ def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
         report = dispatch_due(
             engine, client, clock, tz=tz, kinds=kinds_for(args.job), due_by=max(now, post_time(day, tz))
         )
+    except SchemaError:
+        raise  # one line from main(), not a crash
     except Exception:
         traceback.print_exc()
         print("ecm-bot jobs run: crashed (see above); nothing after the crash was sent.", file=sys.stderr)

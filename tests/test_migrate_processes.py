@@ -1,0 +1,119 @@
+"""Migrating with real processes: replicas starting together on PostgreSQL migrate once (the others wait
+for the lock), and code older than the database's schema refuses to start in one line, touching nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.standin import SlackStandIn
+from storage.db import make_engine, migrate, schema_is_current
+from tests.conftest import BACKENDS, PG_URL
+from tests.test_run_process import bot_env, free_port
+
+
+@pytest.fixture
+def fresh_pg_url() -> Iterator[str]:
+    """An empty private PostgreSQL schema, as a URL a separate process can use."""
+    if not PG_URL:
+        pytest.skip("replicas share a PostgreSQL database: set ECM_TEST_DATABASE_URL")
+    schema = f"ecm_replicas_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _env(url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+    env.update({"DATABASE_URL": url, "LOG_LEVEL": "INFO", **extra})
+    return env
+
+
+def test_replicas_starting_together_migrate_once(fresh_pg_url: str, tmp_path: Path) -> None:
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "migrate"],
+            env=_env(fresh_pg_url),
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=120)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0, 0], outputs
+    migrated = [out for out in outputs if "Running upgrade" in out]
+    assert len(migrated) == 1, outputs
+    engine = make_engine(fresh_pg_url)
+    try:
+        assert schema_is_current(engine)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def newer_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database a newer ecm-bot upgraded: alembic_version names a revision this code doesn't have."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/newer.db"
+        schema = None
+    else:
+        assert PG_URL
+        schema = f"ecm_newer_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    engine = make_engine(url)
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    yield url
+    if schema:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.parametrize("command", [["run", "--no-scheduler"], ["worker"], ["migrate"]])
+def test_older_code_refuses_a_newer_schema_in_one_line(
+    newer_database: str, command: list[str], slack: SlackStandIn, tmp_path: Path
+) -> None:
+    env = bot_env(slack, tmp_path)
+    env["DATABASE_URL"] = newer_database
+    if command[0] == "run":
+        command = [*command, "--port", str(free_port())]
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *command],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "schema revision 9999" in lines[0] and "newer version" in lines[0]
+    engine = make_engine(newer_database)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "9999"
+    finally:
+        engine.dispose()
+    assert not slack.calls_to("auth.test"), "it stops before talking to Slack"
