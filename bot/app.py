@@ -9,6 +9,7 @@ from slack_bolt import App
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.home import RefreshingExecutor, refresh_affected
 from bot.listeners import register_all
 from bot.services import Services
 from bot.slack_api import make_client
@@ -43,7 +44,8 @@ def create_app(
         # Socket Mode needs no signature; HTTP mode always verifies.
         request_verification_enabled=bool(settings.slack_signing_secret),
         token_verification_enabled=verify_token,
-        listener_executor=executor,
+        # Every listener is watched for changes, so the Home tabs they affect are refreshed (bot/home.py).
+        listener_executor=RefreshingExecutor(executor, lambda changes: refresh_affected(services, changes)),
         logger=BOLT_LOGGER,
     )
     register_all(app, services)

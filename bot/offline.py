@@ -6,6 +6,7 @@ stand-in, exactly as Slack would have received it.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import threading
@@ -19,7 +20,7 @@ from sqlalchemy import Engine
 from bot.app import create_app
 from bot.config import Settings
 from bot.services import Services
-from bot.standin import Message, SlackStandIn
+from bot.standin import Message, OpenView, SlackStandIn
 from storage.clock import Clock
 
 
@@ -93,6 +94,24 @@ class Exchange:
     @property
     def is_error(self) -> bool:
         return any(":warning:" in block_text(m.blocks) for m in self.messages)
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """What the app answered Slack with (a view_submission's response_action, a block_suggestion's
+        options), as JSON; {} for a plain ack."""
+        raw = self.response.body
+        if not raw:
+            return {}
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Field errors from a view_submission answered with `response_action: errors`, by block id."""
+        return dict(self.body.get("errors") or {}) if self.body.get("response_action") == "errors" else {}
 
 
 class OfflineWorkspace:
@@ -169,6 +188,96 @@ class OfflineWorkspace:
             self.standin.view_submission(self.user(user), callback_id, private_metadata, values)
         )
 
+    # ----- views: Home tab, shortcuts, modals ----------------------------------------------------------
+    def open_home(self, user: str = "chair") -> OpenView | None:
+        """Opens the person's Home tab (the app_home_opened event) and returns what the bot published."""
+        user_id = self.user(user)
+        self._exchange(self.standin.app_home_opened(user_id))
+        return self.standin.homes.get(user_id)
+
+    def home_of(self, user: str) -> OpenView | None:
+        return self.standin.homes.get(self.user(user))
+
+    def modal(self, user: str = "chair") -> OpenView | None:
+        """The modal on top of the person's stack, if one is open."""
+        return self.standin.top_modal(self.user(user))
+
+    def shortcut(self, callback_id: str, user: str = "chair") -> Exchange:
+        return self._exchange(self.standin.global_shortcut(self.user(user), callback_id))
+
+    def message_shortcut(
+        self, callback_id: str, message: Message, user: str = "chair", author: str | None = None
+    ) -> Exchange:
+        author_id = self.user(author) if author else None
+        return self._exchange(
+            self.standin.message_shortcut(self.user(user), callback_id, message, author=author_id)
+        )
+
+    def say(self, text: str, user: str = "sam", channel: str | None = None) -> Message:
+        """A message a person writes in the channel (`@name` becomes a mention, as Slack sends it)."""
+        self.user(user)
+        return self.standin.post_message(
+            channel or self.channel, self.render_mentions(text), self.users[user]
+        )
+
+    def press(
+        self,
+        view: OpenView,
+        label_or_action: str,
+        *,
+        answers: dict[str, Any] | None = None,
+    ) -> Exchange:
+        """Presses a button on a Home tab or modal, by its label (or action id)."""
+        button, block_id = find_button(view.view, label_or_action)
+        return self._exchange(
+            self.standin.view_block_action(
+                view,
+                button["action_id"],
+                button.get("value", ""),
+                block_id=block_id,
+                answers=answers,
+            )
+        )
+
+    def submit(
+        self, view: OpenView, answers: dict[str, Any] | None = None, *, retry_num: int | None = None
+    ) -> Exchange:
+        """Submits an open modal with `answers` (by block id) over its initial values; then does what Slack
+        does with the answer: closes the stack, updates or pushes the view, or keeps it open with errors."""
+        body = self.standin.submit(view, answers)
+        exchange = self._exchange(body, retry_num)
+        self.apply_view_response(view, exchange.body)
+        return exchange
+
+    def resubmit(self, body: str, retry_num: int) -> Exchange:
+        """The same view_submission again, as Slack sends it on a retry."""
+        return self._exchange(body, retry_num)
+
+    def apply_view_response(self, view: OpenView, answer: dict[str, Any]) -> None:
+        action = answer.get("response_action")
+        if action == "errors":
+            return
+        if action == "update" and isinstance(answer.get("view"), dict):
+            view.view = answer["view"]
+            return
+        if action == "push" and isinstance(answer.get("view"), dict):
+            pushed = OpenView(
+                id=f"{view.id}P{len(self.standin.views)}",
+                user=view.user,
+                view=answer["view"],
+                hash=view.hash,
+                root_id=view.root_id or view.id,
+            )
+            self.standin.views[pushed.id] = pushed
+            return
+        self.standin.close_views(view.user)
+
+    def suggest(self, view: OpenView, block_id: str, typed: str) -> list[dict[str, Any]]:
+        """The options the bot offers for an external select while `typed` is being typed."""
+        element = next(b["element"] for b in view.view.get("blocks", []) if b.get("block_id") == block_id)
+        exchange = self._exchange(self.standin.block_suggestion(view, element["action_id"], block_id, typed))
+        return list(exchange.body.get("options") or [])
+
     def render_mentions(self, text: str) -> str:
         """`@name` -> `<@U…>` as Slack sends mentions when the command has should_escape on."""
 
@@ -187,3 +296,24 @@ class OfflineWorkspace:
         self.executor.shutdown(wait=True)
         if self._own_standin:
             self.standin.stop()
+
+
+def find_button(view: dict[str, Any], label_or_action: str) -> tuple[dict[str, Any], str]:
+    """The button in a view whose label (case-insensitive) or action id is `label_or_action`, and its
+    block id; the first such button from the top."""
+    wanted = label_or_action.strip().lower()
+    for block in view.get("blocks") or []:
+        elements = list(block.get("elements") or []) if block.get("type") == "actions" else []
+        if isinstance(block.get("accessory"), dict):
+            elements.append(block["accessory"])
+        for element in elements:
+            if element.get("type") != "button":
+                continue
+            label = ((element.get("text") or {}).get("text") or "").strip().lower()
+            if wanted in (
+                label,
+                str(element.get("action_id", "")).lower(),
+                str(element.get("value", "")).lower(),
+            ):
+                return element, block.get("block_id", "")
+    raise LookupError(f"no button {label_or_action!r} here")

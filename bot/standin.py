@@ -5,8 +5,13 @@ Slack would:
 - outwards it is Slack's Web API (`chat.postMessage`, `users.info`, `views.open`, ...) and the
   `response_url` endpoint: every call is recorded, and faults (429 with Retry-After, 5xx, Slack error
   codes, slow answers) can be injected per method;
-- inwards it builds real Slack payloads (slash commands, `block_actions`, `view_submission`) and signs them
-  with the app's signing secret, for dispatch through the Bolt app in-process or over HTTP.
+- inwards it builds real Slack payloads (slash commands, `block_actions` from messages and views,
+  `view_submission`, `block_suggestion`, global and message shortcuts, the `app_home_opened` event) and signs
+  them with the app's signing secret, for dispatch through the Bolt app in-process or over HTTP.
+
+Views are kept as Slack keeps them: `views.open`/`views.push` stack modals per person (a trigger id works
+once, for 3 seconds), `views.update` replaces one by id (checking `hash` when given), `views.publish` sets
+a person's Home tab.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import json
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -105,6 +110,21 @@ class StoredFile:
 
 
 @dataclass
+class OpenView:
+    """A modal or Home tab as Slack holds it: the view the bot sent, plus the id and hash Slack gave it."""
+
+    id: str
+    user: str
+    view: dict[str, Any]
+    hash: str
+    root_id: str | None = None  # the modal at the bottom of this one's stack (views.push)
+    closed: bool = False
+
+
+TRIGGER_LIFETIME = 3.0  # seconds; Slack's trigger ids expire after 3 s
+
+
+@dataclass
 class _ResponseTarget:
     channel: str
     user: str
@@ -123,11 +143,15 @@ class SlackStandIn:
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     files: dict[str, StoredFile] = field(default_factory=dict)
+    views: dict[str, OpenView] = field(default_factory=dict)  # open modals by view id
+    homes: dict[str, OpenView] = field(default_factory=dict)  # published Home tab per user id
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
         self._response_targets: dict[str, _ResponseTarget] = {}
+        self._triggers: dict[str, tuple[str, float]] = {}  # trigger id -> (user id, issued at)
+        self._authors: dict[str, str] = {}  # ts -> user id, for messages people wrote
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -258,10 +282,28 @@ class SlackStandIn:
             self.messages.clear()
             self.faults.clear()
             self.files.clear()
+            self.views.clear()
+            self.homes.clear()
 
     def calls_to(self, method: str) -> list[RecordedCall]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
+
+    def modals_of(self, user_id: str) -> list[OpenView]:
+        """The person's open modals, oldest first (the last one is on top)."""
+        with self._lock:
+            return [v for v in self.views.values() if v.user == user_id and not v.closed]
+
+    def top_modal(self, user_id: str) -> OpenView | None:
+        modals = self.modals_of(user_id)
+        return modals[-1] if modals else None
+
+    def close_views(self, user_id: str) -> None:
+        """What Slack does when a submission is acked with no response_action: the whole stack closes."""
+        with self._lock:
+            for v in self.views.values():
+                if v.user == user_id:
+                    v.closed = True
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout
@@ -435,9 +477,89 @@ class SlackStandIn:
             if stored is None or not stored.completed:
                 return {"ok": False, "error": "file_not_found"}
             return {"ok": True, "file": self._file_object(stored)}
-        if method in ("views.open", "views.update", "views.push"):
-            return {"ok": True, "view": {"id": f"V{next(self._ts)}", **(params.get("view") or {})}}
+        if method in ("views.open", "views.push", "views.update", "views.publish"):
+            return self._answer_view(method, params)
+        if method == "chat.getPermalink":
+            channel, ts = str(params.get("channel", "")), str(params.get("message_ts", ""))
+            if not channel or not ts:
+                return {"ok": False, "error": "invalid_arguments"}
+            if not any(m.channel == channel and m.ts == ts for m in self.messages) and (
+                channel not in self.channels
+            ):
+                return {"ok": False, "error": "channel_not_found"}
+            return {
+                "ok": True,
+                "channel": channel,
+                "permalink": f"https://{self.team_domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+            }
         return {"ok": False, "error": "unknown_method"}
+
+    def _answer_view(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        view = params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or "type" not in view:
+            return {"ok": False, "error": "invalid_arguments"}
+        if method in ("views.open", "views.push"):
+            trigger = self._triggers.pop(str(params.get("trigger_id", "")), None)
+            if trigger is None:
+                return {"ok": False, "error": "invalid_trigger_id"}
+            user_id, issued = trigger
+            if time.monotonic() - issued > TRIGGER_LIFETIME:
+                return {"ok": False, "error": "expired_trigger_id"}
+            root = None
+            if method == "views.push":
+                stack = [v for v in self.views.values() if v.user == user_id and not v.closed]
+                if not stack:
+                    return {"ok": False, "error": "not_found"}
+                root = stack[0].id
+            opened = OpenView(
+                id=self._view_id(), user=user_id, view=view, hash=self._view_hash(), root_id=root
+            )
+            self.views[opened.id] = opened
+            return {"ok": True, "view": self._view_payload(opened)}
+        if method == "views.update":
+            target = self.views.get(str(params.get("view_id", "")))
+            if target is None and params.get("external_id"):
+                target = next(
+                    (v for v in self.views.values() if v.view.get("external_id") == params["external_id"]),
+                    None,
+                )
+            if target is None or target.closed:
+                return {"ok": False, "error": "not_found"}
+            if params.get("hash") and params["hash"] != target.hash:
+                return {"ok": False, "error": "hash_conflict"}
+            target.view, target.hash = view, self._view_hash()
+            return {"ok": True, "view": self._view_payload(target)}
+        user_id = str(params.get("user_id", ""))
+        if user_id not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        if view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments"}
+        home = self.homes.get(user_id)
+        if home is not None and params.get("hash") and params["hash"] != home.hash:
+            return {"ok": False, "error": "hash_conflict"}
+        published = OpenView(
+            id=home.id if home else self._view_id(), user=user_id, view=view, hash=self._view_hash()
+        )
+        self.homes[user_id] = published
+        return {"ok": True, "view": self._view_payload(published)}
+
+    def _view_id(self) -> str:
+        return f"V{next(self._ts):08d}"
+
+    def _view_hash(self) -> str:
+        return f"{time.time_ns()}.{next(self._ts)}"
+
+    def _view_payload(self, opened: OpenView) -> dict[str, Any]:
+        return {
+            **opened.view,
+            "id": opened.id,
+            "hash": opened.hash,
+            "team_id": self.team_id,
+            "root_view_id": opened.root_id or opened.id,
+            "state": {"values": {}},
+        }
 
     # ----- files --------------------------------------------------------------------------------------
     def _file_object(self, stored: StoredFile) -> dict[str, Any]:
@@ -519,12 +641,21 @@ class SlackStandIn:
             self._response_targets[token] = _ResponseTarget(channel=channel_id, user=user_id)
         return f"{self.base_url}/response/{token}"
 
+    def trigger(self, user_id: str) -> str:
+        """A fresh trigger id for `user_id`: good for one views.open/views.push within 3 seconds."""
+        trigger_id = f"{next(self._ts)}.{time.time_ns()}.standin"
+        with self._lock:
+            self._triggers[trigger_id] = (user_id, time.monotonic())
+        return trigger_id
+
     def sign(self, body: str, timestamp: int | None = None) -> dict[str, str]:
         timestamp = int(time.time()) if timestamp is None else timestamp
         basestring = f"v0:{timestamp}:{body}".encode()
         digest = hmac.new(self.signing_secret.encode(), basestring, hashlib.sha256).hexdigest()
         return {
-            "content-type": "application/x-www-form-urlencoded",
+            "content-type": "application/json"
+            if body.startswith("{")
+            else "application/x-www-form-urlencoded",
             "x-slack-request-timestamp": str(timestamp),
             "x-slack-signature": f"v0={digest}",
         }
@@ -533,7 +664,7 @@ class SlackStandIn:
         self, text: str, user_id: str, channel_id: str, command: str = "/ecm", trigger_id: str | None = None
     ) -> str:
         """The form body Slack sends for a slash command."""
-        trigger_id = trigger_id or f"{next(self._ts)}.{time.time_ns()}.standin"
+        trigger_id = trigger_id or self.trigger(user_id)
         return urlencode(
             {
                 "token": "legacy-verification-token",
@@ -573,7 +704,7 @@ class SlackStandIn:
                 "channel_id": channel_id,
                 "is_ephemeral": False,
             },
-            "trigger_id": f"{next(self._ts)}.{time.time_ns()}.standin",
+            "trigger_id": self.trigger(user_id),
             "channel": {"id": channel_id, "name": self.channel_name(channel_id)},
             "message": {"ts": message_ts or "", "text": ""},
             "response_url": self.response_url(channel_id, user_id),
@@ -589,33 +720,169 @@ class SlackStandIn:
         }
         return urlencode({"payload": json.dumps(payload)})
 
+    def _user(self, user_id: str) -> dict[str, str]:
+        return {"id": user_id, "username": self.user_name(user_id), "team_id": self.team_id}
+
+    def _interaction(self, kind: str, user_id: str, **fields: Any) -> str:
+        payload = {
+            "type": kind,
+            "team": {"id": self.team_id, "domain": self.team_domain},
+            "user": self._user(user_id),
+            "api_app_id": "AECMSTANDIN",
+            "token": "legacy-verification-token",
+            **fields,
+        }
+        return urlencode({"payload": json.dumps(payload)})
+
+    def view_payload(self, opened: OpenView, answers: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The view as Slack sends it back in interactions: with the state of every input."""
+        with self._lock:
+            body = self._view_payload(opened)
+        body["state"] = {"values": fill_state(opened.view, answers or {})}
+        return body
+
     def view_submission(
         self,
         user_id: str,
         callback_id: str,
         private_metadata: str,
         values: dict[str, dict[str, dict[str, Any]]],
+        *,
+        view_id: str = "VSTANDIN",
     ) -> str:
-        payload = {
-            "type": "view_submission",
-            "team": {"id": self.team_id, "domain": self.team_domain},
-            "user": {"id": user_id, "username": self.user_name(user_id), "team_id": self.team_id},
-            "api_app_id": "AECMSTANDIN",
-            "token": "legacy-verification-token",
-            "trigger_id": f"{next(self._ts)}.{time.time_ns()}.standin",
-            "view": {
-                "id": "VSTANDIN",
+        """A submission with hand-built state values (see `submit` for one from an open modal)."""
+        return self._interaction(
+            "view_submission",
+            user_id,
+            trigger_id=self.trigger(user_id),
+            view={
+                "id": view_id,
                 "type": "modal",
                 "callback_id": callback_id,
                 "private_metadata": private_metadata,
                 "state": {"values": values},
             },
+        )
+
+    def submit(self, opened: OpenView, answers: dict[str, Any] | None = None) -> str:
+        """The view_submission Slack sends when the person presses Submit on an open modal."""
+        return self._interaction(
+            "view_submission",
+            opened.user,
+            trigger_id=self.trigger(opened.user),
+            view=self.view_payload(opened, answers),
+            response_urls=[],
+        )
+
+    def view_block_action(
+        self,
+        opened: OpenView,
+        action_id: str,
+        value: str,
+        *,
+        block_id: str = "b",
+        answers: dict[str, Any] | None = None,
+    ) -> str:
+        """A button pressed inside a modal or on the Home tab (container type "view")."""
+        view = self.view_payload(opened, answers)
+        return self._interaction(
+            "block_actions",
+            opened.user,
+            container={"type": "view", "view_id": opened.id},
+            trigger_id=self.trigger(opened.user),
+            view=view,
+            actions=[
+                {
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "value": value,
+                    "type": "button",
+                    "action_ts": str(time.time()),
+                }
+            ],
+        )
+
+    def block_suggestion(self, opened: OpenView, action_id: str, block_id: str, typed: str) -> str:
+        """What Slack sends while someone types into an external select."""
+        return self._interaction(
+            "block_suggestion",
+            opened.user,
+            container={"type": "view", "view_id": opened.id},
+            view=self.view_payload(opened),
+            action_id=action_id,
+            block_id=block_id,
+            value=typed,
+        )
+
+    def global_shortcut(self, user_id: str, callback_id: str) -> str:
+        return self._interaction(
+            "shortcut",
+            user_id,
+            callback_id=callback_id,
+            trigger_id=self.trigger(user_id),
+            action_ts=str(time.time()),
+        )
+
+    def message_shortcut(
+        self, user_id: str, callback_id: str, message: Message, author: str | None = None
+    ) -> str:
+        """The `message_action` payload for a shortcut run from the menu of `message`."""
+        return self._interaction(
+            "message_action",
+            user_id,
+            callback_id=callback_id,
+            trigger_id=self.trigger(user_id),
+            action_ts=str(time.time()),
+            message_ts=message.ts,
+            channel={"id": message.channel, "name": self.channel_name(message.channel)},
+            message={
+                "type": "message",
+                "user": author or self._authors.get(message.ts) or self.bot_user_id,
+                "ts": message.ts,
+                "text": message.text,
+            },
+            response_url=self.response_url(message.channel, user_id),
+        )
+
+    def app_home_opened(self, user_id: str) -> str:
+        """The Events API callback Slack sends when someone opens the app's Home tab."""
+        home = self.homes.get(user_id)
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": "D" + user_id[1:],
+            "tab": "home",
+            "event_ts": str(time.time()),
         }
-        return urlencode({"payload": json.dumps(payload)})
+        if home is not None:
+            event["view"] = self._view_payload(home)
+        return json.dumps(
+            {
+                "token": "legacy-verification-token",
+                "team_id": self.team_id,
+                "api_app_id": "AECMSTANDIN",
+                "event": event,
+                "type": "event_callback",
+                "event_id": f"Ev{next(self._ts):08d}",
+                "event_time": int(time.time()),
+                "authorizations": [{"team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True}],
+            }
+        )
+
+    def post_message(self, channel: str, text: str, user: str) -> Message:
+        """A message a person writes in a channel (for message shortcuts)."""
+        with self._lock:
+            message = Message(channel=channel, text=text, blocks=[], ts=self._next_ts(), via="person")
+            self.messages.append(message)
+            self._authors[message.ts] = user
+        return message
+
+    def author_of(self, message: Message) -> str | None:
+        return self._authors.get(message.ts)
 
     def dispatch(self, app: App, body: str, *, retry_num: int | None = None) -> BoltResponse:
         """Delivers a signed payload through the Bolt app in-process (as its HTTP adapter would)."""
-        headers = self.sign(body)
+        headers: dict[str, str | Sequence[str]] = dict(self.sign(body))
         if retry_num is not None:
             headers["x-slack-retry-num"] = str(retry_num)
             headers["x-slack-retry-reason"] = "http_timeout"
@@ -629,3 +896,69 @@ class SlackStandIn:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
+
+
+# ----- view state, as Slack fills it in ------------------------------------------------------------------
+
+
+def _option(element: dict[str, Any], wanted: str) -> dict[str, Any]:
+    """The option whose value (or label) is `wanted`; external selects get one made up from it."""
+    options = list(element.get("options") or [])
+    for group in element.get("option_groups") or []:
+        options += group.get("options") or []
+    for option in options:
+        if option.get("value") == wanted or (option.get("text") or {}).get("text") == wanted:
+            return option
+    if element["type"].endswith("external_select"):
+        return {"text": {"type": "plain_text", "text": wanted}, "value": wanted}
+    raise ValueError(f"no option {wanted!r} in {element.get('action_id')}")
+
+
+def _element_state(element: dict[str, Any], answer: Any) -> dict[str, Any]:
+    kind = element["type"]
+    state: dict[str, Any] = {"type": kind}
+    if kind in ("plain_text_input", "number_input", "email_text_input", "url_text_input"):
+        state["value"] = answer if answer is not None else element.get("initial_value")
+    elif kind == "datepicker":
+        state["selected_date"] = answer if answer is not None else element.get("initial_date")
+    elif kind == "users_select":
+        state["selected_user"] = answer if answer is not None else element.get("initial_user")
+    elif kind == "multi_users_select":
+        state["selected_users"] = (
+            list(answer) if answer is not None else list(element.get("initial_users") or [])
+        )
+    elif kind in ("static_select", "external_select", "radio_buttons"):
+        if answer is None:
+            state["selected_option"] = element.get("initial_option")
+        else:
+            state["selected_option"] = _option(element, str(answer)) if answer != "" else None
+    elif kind in ("multi_static_select", "multi_external_select", "checkboxes"):
+        if answer is None:
+            state["selected_options"] = list(element.get("initial_options") or [])
+        else:
+            answers = [answer] if isinstance(answer, str) else list(answer)
+            state["selected_options"] = [_option(element, str(a)) for a in answers if a != ""]
+    return state
+
+
+def fill_state(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """`view.state.values` for a view: each input at its initial value unless `answers` (by block id, or
+    "block_id.action_id") says otherwise."""
+    values: dict[str, dict[str, dict[str, Any]]] = {}
+    for block in view.get("blocks") or []:
+        kind = block.get("type")
+        accessory = block.get("accessory") if kind == "section" else None
+        if kind == "input":
+            elements = [block["element"]]
+        elif kind == "actions":
+            elements = [e for e in block.get("elements") or [] if e.get("type") != "button"]
+        elif isinstance(accessory, dict) and accessory.get("type") not in ("button", "image", "overflow"):
+            elements = [accessory]
+        else:
+            elements = []
+        block_id = block.get("block_id", "")
+        for element in elements:
+            action_id = element.get("action_id", "")
+            answer = answers.get(f"{block_id}.{action_id}", answers.get(block_id))
+            values.setdefault(block_id, {})[action_id] = _element_state(element, answer)
+    return values

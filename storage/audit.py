@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from storage.models import AuditEvent
+from storage.models import ActionOwner, AuditEvent, Member
+
+
+@dataclass(frozen=True)
+class Touched:
+    """What one recorded change touched, copied out so it outlives the session."""
+
+    group_id: int | None
+    entity: str
+    entity_id: int | None
+    user_id: str
+    owners: tuple[str, ...] = ()  # both sides of an owners change
+
+
+# The changes recorded by the current unit of work (one request), for whoever asked to watch them.
+_watched: ContextVar[list[Touched] | None] = ContextVar("audit_watched", default=None)
+
+
+@contextmanager
+def watching() -> Iterator[list[Touched]]:
+    """Collects every audit event recorded in this thread while inside (committed or not): the adapter uses
+    it to learn, after a request, who it affected."""
+    events: list[Touched] = []
+    token = _watched.set(events)
+    try:
+        yield events
+    finally:
+        _watched.reset(token)
 
 
 def _plain(value: Any) -> Any:
@@ -52,7 +83,49 @@ def record(
         note=note,
     )
     session.add(event)
+    watched = _watched.get()
+    if watched is not None:
+        owners = (event.changes or {}).get("owners")
+        sides = [_ids(side) for side in owners] if isinstance(owners, list) else []
+        watched.append(
+            Touched(group_id, entity, entity_id, user_id, tuple(u for side in sides for u in side))
+        )
     return event
+
+
+def _ids(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)] if value else []
+
+
+def affected_users(session: Session, events: Sequence[Touched]) -> dict[int | None, set[str]]:
+    """Per task group, who a set of changes concerns: whoever made them, the owners of each action changed
+    (before and after a handover), and each member whose membership changed."""
+    out: dict[int | None, set[str]] = {}
+    action_ids: dict[int, int | None] = {}
+    member_ids: dict[int, int | None] = {}
+    for e in events:
+        people = out.setdefault(e.group_id, set())
+        people.add(e.user_id)
+        people.update(e.owners)
+        if e.entity == "action" and e.entity_id is not None:
+            action_ids[e.entity_id] = e.group_id
+        elif e.entity == "member" and e.entity_id is not None:
+            member_ids[e.entity_id] = e.group_id
+    if action_ids:
+        for action_id, user_id in session.exec(
+            select(ActionOwner.action_id, ActionOwner.user_id).where(
+                col(ActionOwner.action_id).in_(list(action_ids))
+            )
+        ):
+            out[action_ids[action_id]].add(user_id)
+    if member_ids:
+        for member_id, user_id in session.exec(
+            select(Member.id, Member.user_id).where(col(Member.id).in_(list(member_ids)))
+        ):
+            out[member_ids[member_id]].add(user_id)  # type: ignore[index]
+    return out
 
 
 def history(session: Session, entity: str, entity_id: int, limit: int = 200) -> list[AuditEvent]:

@@ -151,3 +151,12 @@ def set_districts(
 def name_key(name: str) -> str:
     """How names of organisations, districts and schedules compare: case and spacing ignored."""
     return " ".join(name.lower().split())
+
+
+def groups_by_id(session: Session, group_ids: Sequence[int]) -> dict[int, TaskGroup]:
+    if not group_ids:
+        return {}
+    return {
+        g.id: g  # type: ignore[misc]
+        for g in session.exec(select(TaskGroup).where(col(TaskGroup.id).in_(list(set(group_ids)))))
+    }

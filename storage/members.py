@@ -146,3 +146,20 @@ def remove_member(session: Session, group: TaskGroup, member: Member, *, by: str
         verb="removed",
         changes={"user_id": [member.user_id, None]},
     )
+
+
+def memberships(session: Session, team_id: str, user_id: str) -> list[tuple[TaskGroup, Member]]:
+    """The task groups of one workspace this person is a current member of, by name."""
+    return [
+        (group, member)
+        for group, member in session.exec(
+            select(TaskGroup, Member)
+            .join(Member, col(Member.group_id) == col(TaskGroup.id))
+            .where(
+                TaskGroup.team_id == team_id,
+                Member.user_id == user_id,
+                col(Member.removed_at).is_(None),
+            )
+            .order_by(col(TaskGroup.name), col(TaskGroup.id))
+        )
+    ]

@@ -26,3 +26,60 @@ def check_message(message: Message) -> None:
     # Headers are plain_text, which Slack never turns into pings; everything else is mrkdwn.
     assert "<!channel>" not in str([b for b in message.blocks if b.get("type") != "header"])
     check_blocks(message.blocks)
+
+
+def _elements(block: dict[str, Any]) -> list[dict[str, Any]]:
+    found = list(block.get("elements") or []) if block.get("type") == "actions" else []
+    for key in ("element", "accessory"):
+        if isinstance(block.get(key), dict):
+            found.append(block[key])
+    return found
+
+
+def check_view(view: dict[str, Any]) -> None:
+    """A modal or Home tab within Slack's limits: parses back as Block Kit, ≤ 100 blocks, a modal title of
+    ≤ 24 characters, option text ≤ 75 characters and ≤ 100 options in a static select, unique block ids."""
+    from slack_sdk.models.views import View
+
+    assert view["type"] in ("modal", "home"), view.get("type")
+    assert len(view.get("blocks") or []) <= 100, f"{len(view['blocks'])} blocks"
+    if view["type"] == "modal":
+        assert len(view["title"]["text"]) <= 24, view["title"]
+        for key in ("submit", "close"):
+            if view.get(key):
+                assert len(view[key]["text"]) <= 24, view[key]
+        assert len(view.get("private_metadata") or "") <= 3000
+    block_ids = [b["block_id"] for b in view.get("blocks") or [] if b.get("block_id")]
+    assert len(block_ids) == len(set(block_ids)), block_ids
+    for raw in view.get("blocks") or []:
+        parsed = Block.parse(raw)
+        assert parsed is not None, raw
+        assert parsed.to_dict() == raw
+        assert "<!channel>" not in str(raw) and "<!here>" not in str(raw)
+        for element in _elements(raw):
+            options = list(element.get("options") or [])
+            for group in element.get("option_groups") or []:
+                options += group.get("options") or []
+            if element.get("type", "").endswith("static_select"):
+                assert len(options) <= 100, f"{len(options)} options in {element.get('action_id')}"
+            for option in options:
+                assert len(option["text"]["text"]) <= 75, option
+    kept = {
+        k: v
+        for k, v in view.items()
+        if k
+        in (
+            "type",
+            "title",
+            "blocks",
+            "close",
+            "submit",
+            "private_metadata",
+            "callback_id",
+            "external_id",
+            "clear_on_close",
+            "notify_on_close",
+            "submit_disabled",
+        )
+    }
+    View(**kept).validate_json()

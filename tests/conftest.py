@@ -18,7 +18,7 @@ from bot.offline import OfflineWorkspace
 from bot.standin import SlackStandIn
 from storage.clock import FixedClock
 from storage.db import make_engine, migrate
-from tests.blockkit import check_message
+from tests.blockkit import check_message, check_view
 
 PG_URL = os.environ.get("ECM_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -104,11 +104,15 @@ def standin_server() -> Iterator[SlackStandIn]:
 
 @pytest.fixture
 def slack(standin_server: SlackStandIn) -> Iterator[SlackStandIn]:
-    """The stand-in, emptied; afterwards every message the bot sent is checked as Block Kit."""
+    """The stand-in, emptied; afterwards every message and view the bot sent is checked as Block Kit."""
     standin_server.reset()
     yield standin_server
     for message in list(standin_server.messages):
-        check_message(message)
+        if message.via != "person":
+            check_message(message)
+    for call in standin_server.calls:
+        if call.method.startswith("views.") and isinstance(call.params.get("view"), dict):
+            check_view(call.params["view"])
 
 
 @pytest.fixture
