@@ -7,12 +7,15 @@ bad command changes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from commands.context import Call, Context
-from commands.grammar import parse
+from commands.grammar import Args, parse
 from commands.registry import Verb, lookup, suggest
 from commands.replies import Reply, UserError
 from commands.text import esc
@@ -37,8 +40,18 @@ def _usage(spec: Verb) -> str:
 
 def run_command(ctx: Context, text: str) -> list[Reply]:
     """Handles the text after `/ecm`; returns the replies to show (never raises for user mistakes)."""
+    return _guarded(ctx, lambda: _run(ctx, _parse(ctx, text)))
+
+
+def run_args(ctx: Context, args: Args) -> list[Reply]:
+    """Runs an already-tokenised command (a button that names what it acts on): the same verb lookup,
+    channel check, permission check, retry guard and transaction as a typed `/ecm` command."""
+    return _guarded(ctx, lambda: _run(ctx, args))
+
+
+def _guarded(ctx: Context, run: Callable[[], list[Reply]]) -> list[Reply]:
     try:
-        return _run(ctx, text)
+        return run()
     except UserError as error:
         return [Reply.error(error.message, error.usage)]
     except _AlreadyHandled:
@@ -50,10 +63,26 @@ class _AlreadyHandled(Exception):
     pass
 
 
-def _run(ctx: Context, text: str) -> list[Reply]:
+def _parse(ctx: Context, text: str) -> Args:
     now = ctx.clock.now()
     today = now.astimezone(ZoneInfo(ctx.default_timezone)).date()
-    args = parse(text, today)
+    return parse(text, today)
+
+
+def _claim_request(ctx: Context, session: Session, now: datetime) -> None:
+    """The retry guard: the first request with this key goes ahead; a Slack retry or double click of it
+    changes nothing twice."""
+    if not ctx.request_key:
+        return
+    session.add(ProcessedRequest(key=f"cmd:{ctx.request_key}", at=now))
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise _AlreadyHandled from error
+
+
+def _run(ctx: Context, args: Args) -> list[Reply]:
+    now = ctx.clock.now()
     if not args.verb:
         args.verb = "help"
     spec = lookup(args.verb)
@@ -63,6 +92,7 @@ def _run(ctx: Context, text: str) -> list[Reply]:
         raise UserError(
             f"I don't know the command “{esc(args.verb)}”.{hint}", "`/ecm help` lists every command."
         )
+    args.normalise_keys(spec.key_aliases)
     unknown = sorted(set(args.keys) - spec.keys)
     if unknown:
         allowed = ", ".join(f"`{k}:`" for k in sorted(spec.keys)) or "none"
@@ -78,12 +108,8 @@ def _run(ctx: Context, text: str) -> list[Reply]:
         call = Call(ctx=ctx, args=args, session=session, group=group, caller=caller, now=now)
         if spec.chair_only:
             call.require_chair(f"use `/ecm {spec.name}`")
-        if spec.changes and ctx.request_key:
-            session.add(ProcessedRequest(key=f"cmd:{ctx.request_key}", at=now))
-            try:
-                session.flush()
-            except IntegrityError as error:
-                raise _AlreadyHandled from error
+        if spec.writes(args):
+            _claim_request(ctx, session, now)
         try:
             return spec.handler(call)
         except UserError as error:
