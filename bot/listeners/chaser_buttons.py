@@ -181,16 +181,19 @@ def register(app: App, services: Services) -> None:
     @app.action(DONE_ACTION)
     def on_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        on_change(body, action, "done")
+        services.later(on_change, body, action, "done")
 
     @app.action(SNOOZE_ACTION)
     def on_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        on_change(body, action, "snooze")
+        services.later(on_change, body, action, "snooze")
 
     @app.action(NOTE_ACTION)
     def on_note(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
+        services.later(open_note_form, body, action)
+
+    def open_note_form(body: dict[str, Any], action: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
         value = action.get("value", "")
         decoded = _decode(value)
@@ -268,5 +271,8 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={NOTE_BLOCK: "Sorry, that didn't save. Please try again."})
             return
         ack()  # closes the modal; the note is already committed
+        services.later(after_note, outcome, kind, user_id, meta)
+
+    def after_note(outcome: Outcome, kind: str, user_id: str, meta: dict[str, Any]) -> None:
         _post_change(services, outcome)
         _answer(services, {}, kind, user_id, outcome.note, meta.get("channel"), meta.get("ts"))
