@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -184,10 +184,16 @@ def name_key(name: str) -> str:
     return " ".join(name.lower().split())
 
 
-def groups_by_id(session: Session, group_ids: Sequence[int]) -> dict[int, TaskGroup]:
-    if not group_ids:
-        return {}
-    return {
-        g.id: g  # type: ignore[misc]
-        for g in session.exec(select(TaskGroup).where(col(TaskGroup.id).in_(list(set(group_ids)))))
-    }
+def get_group_by_id(session: Session, group_id: int | None) -> TaskGroup | None:
+    return session.get(TaskGroup, group_id) if group_id is not None else None
+
+
+def groups_by_id(session: Session, ids: Iterable[int] | None = None) -> dict[int, TaskGroup]:
+    """Every task group (or those with `ids`), by id, in id order."""
+    query = select(TaskGroup)
+    if ids is not None:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        query = query.where(col(TaskGroup.id).in_(wanted))
+    return {g.id: g for g in session.exec(query.order_by(col(TaskGroup.id)))}  # type: ignore[misc]

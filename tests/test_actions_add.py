@@ -22,7 +22,7 @@ from tests.actions_support import (
 def test_add_full(group: OfflineWorkspace) -> None:
     ws = group
     out = ws.command(
-        "add Audit school nurse referrals @sam due:28/02/2027 outcome:healthy,safe district:chorley,preston",
+        "add Audit school nurse referrals @sam due:26/02/2027 outcome:healthy,safe district:chorley,preston",
         user="priya",
     )
     assert not out.is_error, out.text
@@ -32,19 +32,19 @@ def test_add_full(group: OfflineWorkspace) -> None:
     text = out.text
     assert "*#1*" in text and "Audit school nurse referrals" in text
     assert f"<@{ws.user('sam')}>" in text and f"<@{ws.user('priya')}> added" in text
-    assert "Sun 28 Feb 2027" in text and "healthy, safe" in text and "Chorley, Preston" in text
+    assert "Fri 26 Feb 2027" in text and "healthy, safe" in text and "Chorley, Preston" in text
     row = action(ws, 1)
     assert row.action.title == "Audit school nurse referrals"
     assert row.owners == [ws.user("sam")]
     assert row.action.organisation == "Chorley"  # sam's registered organisation
-    assert row.action.due_date == date(2027, 2, 28)
+    assert row.action.due_date == date(2027, 2, 26)
     assert row.outcomes == [Outcome.BE_HEALTHY, Outcome.STAY_SAFE]
     assert [d.name for d in row.districts] == ["Chorley", "Preston"]
     assert row.action.status == ActionStatus.OPEN and row.action.created_by == ws.user("priya")
     [event] = audit_trail(ws, 1)
     assert event.verb == "created" and event.user_id == ws.user("priya")
     assert event.changes["title"] == [None, "Audit school nurse referrals"]
-    assert event.changes["due_date"] == [None, "2027-02-28"]
+    assert event.changes["due_date"] == [None, "2027-02-26"]
     assert event.changes["districts"] == [None, ["Chorley", "Preston"]]
 
 
