@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.directory import SlackDirectory
+from bot.listeners.plan_import import open_import_form, opens_import_form
 from bot.services import Services
 from bot.slack_api import deliver
 from commands.context import Context
@@ -55,6 +56,9 @@ def register(app: App, services: Services) -> None:
     def on_ecm(ack: Ack, command: dict[str, Any]) -> None:
         # Slack wants the ack within 3 seconds; Bolt sends it now and we carry on in the listener thread.
         ack()
+        if opens_import_form(command.get("text") or "") and command.get("trigger_id"):
+            open_import_form(services, command)
+            return
         run_and_deliver(
             services,
             team_id=command["team_id"],
