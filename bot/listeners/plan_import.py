@@ -121,6 +121,27 @@ def fetch_file(client: WebClient, file_id: str) -> tuple[str, bytes]:
     return name, content
 
 
+def read_shared_file(services: Services, body: dict[str, Any], view: dict[str, Any], file_id: str) -> None:
+    """After the form closed: fetch the file, read it, and show the chair the preview (or why not)."""
+    user_id = body["user"]["id"]
+    try:
+        channel_id = json.loads(view.get("private_metadata") or "{}")["channel"]
+    except (ValueError, KeyError, TypeError):
+        log.warning("import form without its channel")
+        return
+    team_id = (body.get("team") or {}).get("id") or ""
+    ctx = _context(services, team_id, channel_id, user_id)
+    try:
+        name, content = fetch_file(services.client, file_id)
+        replies = plan_import.start_from_form(ctx, name, content)
+    except UserError as error:
+        replies = [Reply.error(error.message, error.usage)]
+    except Exception:
+        log.exception("reading an imported plan failed")
+        replies = [Reply.error("Sorry, I couldn't read that file and nothing was stored. Please try again.")]
+    deliver(services.client, replies, channel_id=channel_id, user_id=user_id, response_url=None)
+
+
 def register(app: App, services: Services) -> None:
     @app.view(IMPORT_CALLBACK)
     def on_import_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -130,22 +151,4 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={FILE_BLOCK: "Choose the spreadsheet to import."})
             return
         ack()  # closes the form; the preview follows as a message only the chair sees
-        user_id = body["user"]["id"]
-        try:
-            channel_id = json.loads(view.get("private_metadata") or "{}")["channel"]
-        except (ValueError, KeyError, TypeError):
-            log.warning("import form without its channel")
-            return
-        team_id = (body.get("team") or {}).get("id") or ""
-        ctx = _context(services, team_id, channel_id, user_id)
-        try:
-            name, content = fetch_file(services.client, str(files[0].get("id") or ""))
-            replies = plan_import.start_from_form(ctx, name, content)
-        except UserError as error:
-            replies = [Reply.error(error.message, error.usage)]
-        except Exception:
-            log.exception("reading an imported plan failed")
-            replies = [
-                Reply.error("Sorry, I couldn't read that file and nothing was stored. Please try again.")
-            ]
-        deliver(services.client, replies, channel_id=channel_id, user_id=user_id, response_url=None)
+        services.later(read_shared_file, services, body, view, str(files[0].get("id") or ""))
