@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO")
     # Scheduler tick: how often the planner and dispatcher look for work (seconds).
     ecm_tick_seconds: int = Field(default=60)
+    # Socket Mode: give up (exit 3, to be restarted) after this long without a connection to Slack.
+    ecm_socket_max_offline_seconds: float = Field(default=300.0, gt=0)
     # HTTP mode: requests with a larger body are refused (413) before the rest is read.
     ecm_max_request_bytes: int = Field(default=256 * 1024, ge=1024)
 
