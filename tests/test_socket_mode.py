@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from bot.jobs import owner_digest
-from bot.jobs.common import DONE_ACTION, ActionRef
 from bot.standin import SlackStandIn
+from commands.posts import owner_digest
+from commands.posts.common import DONE_ACTION, ActionRef
 from tests.test_run_process import bot_env, free_port
 
 
