@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     ecm_reply_workers: int = Field(default=16, ge=1, le=256)
     # Database connections kept open; 0 = one per thread that can use the database at once.
     ecm_db_pool_size: int = Field(default=0, ge=0, le=1024)
+    # Socket Mode: give up (exit 3, to be restarted) after this long without a connection to Slack.
+    ecm_socket_max_offline_seconds: float = Field(default=300.0, gt=0)
     # HTTP mode: requests with a larger body are refused (413) before the rest is read.
     ecm_max_request_bytes: int = Field(default=256 * 1024, ge=1024)
 
