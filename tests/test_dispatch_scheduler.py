@@ -103,14 +103,31 @@ def test_ecm_bot_worker_process_ticks_and_exits_cleanly_on_sigterm(
         stderr=subprocess.STDOUT,
         text=True,
     )
+    lines: list[str] = []
+    ticking = threading.Event()
+
+    def read_output() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if "scheduler ticking" in line:
+                ticking.set()
+
+    reader = threading.Thread(target=read_output, daemon=True)
+    reader.start()
     try:
-        time.sleep(4)  # migrate, start, a few ticks
-        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        # Wait for the worker to say it is ticking (a loaded machine can take seconds to migrate), then
+        # let a few ticks run before asking it to stop.
+        assert ticking.wait(60), "".join(lines)
+        time.sleep(2.5)
+        assert process.poll() is None, "".join(lines)
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=20)
+        process.wait(timeout=20)
+        reader.join(timeout=5)
     finally:
         if process.poll() is None:
             process.kill()
+    output = "".join(lines)
     assert process.returncode == 0, output
     assert "scheduler ticking every 1s" in output and "worker stopped" in output
     assert "Traceback" not in output
