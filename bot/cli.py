@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import socket
 import sys
+import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -28,16 +31,77 @@ def _as_of(value: str) -> date:
         raise argparse.ArgumentTypeError(f"--as-of takes a date like 2026-11-23, not {value!r}") from error
 
 
-def _create_app_or_explain(settings: Settings, engine: Engine) -> tuple[App, Services]:
-    """Builds the app; Bolt checks the token with auth.test, and a refusal becomes one clear line."""
-    from slack_bolt.error import BoltError
+class SlackUnreachable(Exception):
+    """Slack could not be reached at start-up after the configured tries; the CLI exits 3."""
 
+
+def _network_reason(error: BaseException) -> str:
+    """ "connection refused", "timed out", "name not found" …: the cause, without Python's wrapping."""
+    reason: object = getattr(error, "reason", None) or error
+    if isinstance(reason, socket.gaierror):
+        return "the name does not resolve (DNS)"
+    if isinstance(reason, TimeoutError | socket.timeout):
+        return "timed out"
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror.lower()
+    return str(reason) or type(reason).__name__
+
+
+def wait_for_slack(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> str:
+    """Checks SLACK_BOT_TOKEN with auth.test before serving; returns "workspace as bot-name".
+
+    A token Slack refuses is a ConfigError (one line, exit 2). No route to Slack (or Slack down) prints one
+    line per try and waits, doubling up to a minute, so a bot started before its network comes up recovers
+    by itself; after ECM_SLACK_CONNECT_ATTEMPTS tries it gives up with SlackUnreachable (exit 3).
+    """
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack_api import make_client
+
+    client = make_client(settings.slack_bot_token, settings.api_url, timeout=10, max_retries=0)
+    attempts = settings.ecm_slack_connect_attempts
+    wait = settings.ecm_slack_retry_seconds
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            response = client.auth_test()
+            return f"{response.get('team') or response.get('team_id')} as {response.get('user') or 'the bot'}"
+        except SlackApiError as error:
+            status = error.response.status_code
+            code = error.response.get("error") if isinstance(error.response.data, dict) else None
+            if status != 429 and status < 500:
+                raise ConfigError(
+                    f"Slack refused SLACK_BOT_TOKEN ({code or f'HTTP {status}'}) at {settings.api_url}: "
+                    "check the bot token (xoxb-…) under OAuth & Permissions, and that the app is installed."
+                ) from None
+            reason = f"Slack answered HTTP {status}"
+        except OSError as error:  # URLError, refused, reset, timed out, DNS
+            reason = _network_reason(error)
+        if attempts and attempt >= attempts:
+            raise SlackUnreachable(
+                f"cannot reach Slack at {settings.api_url} ({reason}) after {attempt} tries; giving up. "
+                "Check the network or SLACK_API_URL (ECM_SLACK_CONNECT_ATTEMPTS=0 keeps trying)."
+            )
+        of = f" of {attempts}" if attempts else ""
+        print(
+            f"ecm-bot: cannot reach Slack at {settings.api_url} ({reason}); trying again in {wait:g}s "
+            f"(try {attempt}{of}).",
+            file=sys.stderr,
+            flush=True,
+        )
+        sleep(wait)
+        wait = min(wait * 2, 60.0)
+
+
+def _create_app_or_explain(settings: Settings, engine: Engine) -> tuple[App, Services]:
+    """Checks Slack first (one clear line for each way that fails), then builds the app without Bolt's
+    own auth.test, whose failure would be a traceback or a Python dict."""
     from bot.app import create_app
 
-    try:
-        return create_app(settings, engine, SystemClock())
-    except BoltError as error:
-        raise ConfigError(f"Slack did not accept SLACK_BOT_TOKEN at {settings.api_url} ({error}).") from error
+    where = wait_for_slack(settings)
+    log.info("Slack accepted the bot token: %s", where)
+    return create_app(settings, engine, SystemClock(), verify_token=False)
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
@@ -73,9 +137,17 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
+            from slack_sdk.errors import SlackApiError
 
             log.info("Connecting to Slack in Socket Mode")
-            SocketModeHandler(app, settings.slack_app_token).start()
+            try:
+                SocketModeHandler(app, settings.slack_app_token).start()
+            except SlackApiError as error:
+                code = error.response.get("error") if isinstance(error.response.data, dict) else None
+                raise ConfigError(
+                    f"Slack refused SLACK_APP_TOKEN ({code or error.response.status_code}): check the "
+                    "app-level token (xapp-…, with connections:write) under Basic Information."
+                ) from None
         else:
             import uvicorn
 
@@ -196,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, SchemaError) as error:
         print(f"ecm-bot: {error}", file=sys.stderr)
         return 2
+    except SlackUnreachable as error:
+        print(f"ecm-bot: {error}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
 
