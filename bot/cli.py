@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from slack_bolt import App
+from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.config import ConfigError, Settings, require_slack
@@ -54,11 +55,22 @@ def wait_for_slack(settings: Settings, *, sleep: Callable[[float], None] = time.
     line per try and waits, doubling up to a minute, so a bot started before its network comes up recovers
     by itself; after ECM_SLACK_CONNECT_ATTEMPTS tries it gives up with SlackUnreachable (exit 3).
     """
-    from slack_sdk.errors import SlackApiError
-
     from bot.slack_api import make_client
 
     client = make_client(settings.slack_bot_token, settings.api_url, timeout=10, max_retries=0)
+    # slack_sdk logs each failed request as an ERROR with the raw exception; the line below says it better.
+    sdk_log = logging.getLogger("slack_sdk.web.base_client")
+    level = sdk_log.level
+    sdk_log.setLevel(logging.CRITICAL)
+    try:
+        return _auth_test_until_answered(settings, client, sleep)
+    finally:
+        sdk_log.setLevel(level)
+
+
+def _auth_test_until_answered(settings: Settings, client: WebClient, sleep: Callable[[float], None]) -> str:
+    from slack_sdk.errors import SlackApiError
+
     attempts = settings.ecm_slack_connect_attempts
     wait = settings.ecm_slack_retry_seconds
     attempt = 0
@@ -75,18 +87,17 @@ def wait_for_slack(settings: Settings, *, sleep: Callable[[float], None] = time.
                     f"Slack refused SLACK_BOT_TOKEN ({code or f'HTTP {status}'}) at {settings.api_url}: "
                     "check the bot token (xoxb-…) under OAuth & Permissions, and that the app is installed."
                 ) from None
-            reason = f"Slack answered HTTP {status}"
+            problem = f"Slack at {settings.api_url} is not answering (HTTP {status})"
         except OSError as error:  # URLError, refused, reset, timed out, DNS
-            reason = _network_reason(error)
+            problem = f"cannot reach Slack at {settings.api_url} ({_network_reason(error)})"
         if attempts and attempt >= attempts:
             raise SlackUnreachable(
-                f"cannot reach Slack at {settings.api_url} ({reason}) after {attempt} tries; giving up. "
+                f"{problem} after {attempt} tries; giving up. "
                 "Check the network or SLACK_API_URL (ECM_SLACK_CONNECT_ATTEMPTS=0 keeps trying)."
             )
         of = f" of {attempts}" if attempts else ""
         print(
-            f"ecm-bot: cannot reach Slack at {settings.api_url} ({reason}); trying again in {wait:g}s "
-            f"(try {attempt}{of}).",
+            f"ecm-bot: {problem}; trying again in {wait:g}s (try {attempt}{of}).",
             file=sys.stderr,
             flush=True,
         )
