@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # wait between tries in seconds (doubling, at most a minute).
     ecm_slack_connect_attempts: int = Field(default=10, ge=0)
     ecm_slack_retry_seconds: float = Field(default=5.0, gt=0)
+    # Socket Mode: give up (exit 3, to be restarted) after this long without a connection to Slack.
+    ecm_socket_max_offline_seconds: float = Field(default=300.0, gt=0)
     # HTTP mode: requests with a larger body are refused (413) before the rest is read.
     ecm_max_request_bytes: int = Field(default=256 * 1024, ge=1024)
 
