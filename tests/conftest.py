@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,6 +17,9 @@ from sqlalchemy import Engine, text
 
 from bot.offline import OfflineWorkspace
 from bot.standin import SlackStandIn
+from commands.context import Context
+from commands.dispatch import run_command
+from commands.replies import Reply
 from storage.clock import FixedClock
 from storage.db import make_engine, migrate
 from tests.blockkit import check_message, check_view
@@ -137,3 +141,52 @@ def group(ws: OfflineWorkspace) -> OfflineWorkspace:
         assert not out.is_error, out.text
     ws.standin.messages.clear()
     return ws
+
+
+# ----- the fast tier: the Slack-free core, called directly -------------------------------------------------
+
+CHAIR, SAM, PRIYA, DEV = "U0CHAIR", "U0SAM", "U0PRIYA", "U0DEV"
+
+
+@dataclass
+class Core:
+    """Runs `/ecm` commands straight through `commands.dispatch` (no Bolt, no HTTP): what a fast test
+    checks is the reply data itself (`is_error`, `visibility`, text)."""
+
+    engine: Engine
+    clock: FixedClock
+    team_id: str = "T0CORE"
+    channel_id: str = "C0CORE"
+
+    def context(
+        self, user: str = CHAIR, *, channel: str | None = None, request_key: str | None = None
+    ) -> Context:
+        return Context(
+            engine=self.engine,
+            clock=self.clock,
+            team_id=self.team_id,
+            channel_id=channel or self.channel_id,
+            user_id=user,
+            request_key=request_key,
+        )
+
+    def run(
+        self, text: str, user: str = CHAIR, *, channel: str | None = None, request_key: str | None = None
+    ) -> list[Reply]:
+        return run_command(self.context(user, channel=channel, request_key=request_key), text)
+
+
+@pytest.fixture
+def core(engine: Engine, clock: FixedClock) -> Core:
+    """A Lancashire task group chaired by CHAIR, with SAM (Chorley), PRIYA (South Ribble) and DEV
+    (Lancashire Constabulary), set up through the core."""
+    found = Core(engine, clock)
+    for command in (
+        'setup name:"Lancashire ECM Task Group" preset:lancashire',
+        f"member <@{SAM}> district:chorley",
+        f"member <@{PRIYA}> district:south-ribble",
+        f'member <@{DEV}> org:"Lancashire Constabulary"',
+    ):
+        replies = found.run(command)
+        assert replies and not any(r.is_error for r in replies), replies
+    return found

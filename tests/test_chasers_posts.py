@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from bot.jobs import attendance_summary, channel_digest, due_soon, meeting_reminders, owner_digest
 from bot.jobs.common import DONE_ACTION, NOTE_ACTION, SNOOZE_ACTION
 from bot.offline import OfflineWorkspace, block_text
-from tests.chasers_support import (
+from tests.support import (
     add,
     channel_posts,
     check_all_messages,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.offline import OfflineWorkspace
-from tests.meetings_support import (
+from tests.support import (
     err,
     no_failed_posts,  # noqa: F401 - autouse: no post may fail
     ok,
