@@ -4,6 +4,7 @@ set), an injected clock, and the real Bolt app wired to the local Slack stand-in
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from bot.offline import OfflineWorkspace
 from bot.standin import SlackStandIn
 from commands.context import Context
 from commands.dispatch import run_command
-from commands.replies import Reply
+from commands.replies import Reply, Visibility
 from storage.clock import FixedClock
 from storage.db import make_engine, migrate
 from tests.blockkit import check_message, check_view
@@ -146,12 +147,47 @@ def group(ws: OfflineWorkspace) -> OfflineWorkspace:
 # ----- the fast tier: the Slack-free core, called directly -------------------------------------------------
 
 CHAIR, SAM, PRIYA, DEV = "U0CHAIR", "U0SAM", "U0PRIYA", "U0DEV"
+_AT_NAME = re.compile(r"(?<![<\w])@([a-z][a-z0-9_]*)")
+
+
+def user_id(name: str) -> str:
+    """The user id the fast tier gives a person: `sam` -> `U0SAM` (ids pass through unchanged)."""
+    return name if name.startswith("U0") else f"U0{name.upper()}"
+
+
+@dataclass
+class Replies:
+    """What the core answered one command with: the `Reply` data itself (no Slack, no rendering)."""
+
+    messages: list[Reply]
+
+    @property
+    def posted(self) -> list[Reply]:
+        return [r for r in self.messages if r.visibility == Visibility.CHANNEL]
+
+    @property
+    def ephemeral(self) -> list[Reply]:
+        return [r for r in self.messages if r.visibility == Visibility.EPHEMERAL]
+
+    @property
+    def is_error(self) -> bool:
+        return any(r.is_error for r in self.messages)
+
+    @property
+    def text(self) -> str:
+        """Every reply's heading, sections and small print, as a person would read them."""
+        parts = [
+            "\n".join(p for p in (r.header, *(s.text for s in r.sections), r.footer) if p) or r.text
+            for r in self.messages
+        ]
+        return "\n".join(parts)
 
 
 @dataclass
 class Core:
-    """Runs `/ecm` commands straight through `commands.dispatch` (no Bolt, no HTTP): what a fast test
-    checks is the reply data itself (`is_error`, `visibility`, text)."""
+    """Runs `/ecm` commands straight through `commands.dispatch` (no Bolt, no HTTP): a fast test checks
+    the reply data itself (`is_error`, `visibility`, text). People are named as in the end-to-end tests
+    (`user="sam"`, `@sam` in the text) and become ids by `user_id`."""
 
     engine: Engine
     clock: FixedClock
@@ -166,7 +202,7 @@ class Core:
             clock=self.clock,
             team_id=self.team_id,
             channel_id=channel or self.channel_id,
-            user_id=user,
+            user_id=user_id(user),
             request_key=request_key,
         )
 
@@ -175,18 +211,23 @@ class Core:
     ) -> list[Reply]:
         return run_command(self.context(user, channel=channel, request_key=request_key), text)
 
+    def command(self, text: str, user: str = "chair", *, request_key: str | None = None) -> Replies:
+        """`@name` mentions become Slack's `<@U0NAME>`, as a Slack client would send them."""
+        typed = _AT_NAME.sub(lambda m: f"<@{user_id(m.group(1))}>", text)
+        return Replies(self.run(typed, user, request_key=request_key))
+
 
 @pytest.fixture
 def core(engine: Engine, clock: FixedClock) -> Core:
     """A Lancashire task group chaired by CHAIR, with SAM (Chorley), PRIYA (South Ribble) and DEV
-    (Lancashire Constabulary), set up through the core."""
+    (Lancashire Constabulary), set up through the core: the fast tier's `group`."""
     found = Core(engine, clock)
     for command in (
         'setup name:"Lancashire ECM Task Group" preset:lancashire',
-        f"member <@{SAM}> district:chorley",
-        f"member <@{PRIYA}> district:south-ribble",
-        f'member <@{DEV}> org:"Lancashire Constabulary"',
+        "member @sam district:chorley",
+        "member @priya district:south-ribble",
+        'member @dev org:"Lancashire Constabulary"',
     ):
-        replies = found.run(command)
-        assert replies and not any(r.is_error for r in replies), replies
+        out = found.command(command)
+        assert out.messages and not out.is_error, out.text
     return found

@@ -1,7 +1,7 @@
 """What the tests share, in one place: database access beside the app, reading replies (`ok`, `err`),
 running the scheduled posts as the scheduler would, and reading back what Slack received.
 
-`ok(out)`: no error and a reply came back. `err(out, *fragments)`: an error, nothing posted in the channel,
+`ok(out)`: no error and a reply came back (`out` is an end-to-end `Exchange` or the fast tier's `Replies`). `err(out, *fragments)`: an error, nothing posted in the channel,
 and each fragment in its text. `action_row` is an action with its owners, outcomes and districts
 (`storage.actions.ActionRow`); `action_record` is the bare `Action` row.
 """
@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import func, text
@@ -39,16 +39,17 @@ from storage.models import (
     TaskGroup,
 )
 from tests.blockkit import check_blocks
-from tests.conftest import london
+from tests.conftest import Core, Replies, london
 
 TZ = "Europe/London"
+Out = TypeVar("Out", Exchange, Replies)  # an end-to-end exchange, or the fast tier's replies
 
 
 # ----- the database beside the app ------------------------------------------------------------------------
 
 
 @contextmanager
-def db(ws: OfflineWorkspace) -> Iterator[Session]:
+def db(ws: OfflineWorkspace | Core) -> Iterator[Session]:
     with session_scope(ws.engine) as session:
         yield session
 
@@ -157,7 +158,7 @@ def attendance_rows(ws: OfflineWorkspace, meeting_id: int) -> list[Attendance]:
         )
 
 
-def table_counts(ws: OfflineWorkspace) -> dict[str, int]:
+def table_counts(ws: OfflineWorkspace | Core) -> dict[str, int]:
     """Row counts of the tables a meeting command may write (to prove an error stored nothing)."""
     with db(ws) as session:
         return {
@@ -188,13 +189,13 @@ def database_url(ws_or_engine: OfflineWorkspace | Any) -> str:
 # ----- replies ---------------------------------------------------------------------------------------------
 
 
-def ok(out: Exchange) -> Exchange:
+def ok(out: Out) -> Out:
     assert not out.is_error, out.text
     assert out.messages, "no reply"
     return out
 
 
-def err(out: Exchange, *fragments: str) -> Exchange:
+def err(out: Out, *fragments: str) -> Out:
     assert out.is_error, out.text
     assert not out.posted, "an error must not be posted in the channel"
     for fragment in fragments:
@@ -202,7 +203,7 @@ def err(out: Exchange, *fragments: str) -> Exchange:
     return out
 
 
-def error_text(out: Exchange) -> str:
+def error_text(out: Exchange | Replies) -> str:
     return err(out).text
 
 
