@@ -359,3 +359,48 @@ class ProcessedRequest(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     at: datetime = utc_column(nullable=False)
+
+
+class ReportRun(SQLModel, table=True):
+    """A progress report made for a group: the next report's period starts where this one ended."""
+
+    __tablename__ = "report_run"
+    __table_args__ = (Index("ix_report_run_group_made", "group_id", "made_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="task_group.id")
+    period_from: date
+    period_to: date
+    made_by: str = Field(max_length=32)
+    made_at: datetime = utc_column(nullable=False)
+    # Which files were produced, e.g. "docx,xlsx,csv".
+    formats: str = Field(default="", max_length=100)
+
+
+class ImportStatus(StrEnum):
+    PENDING = "pending"  # previewed, waiting for the chair to confirm
+    IMPORTED = "imported"
+    CANCELLED = "cancelled"
+
+
+class PlanImport(SQLModel, table=True):
+    """An action-plan spreadsheet read for import: the rows as previewed, kept until the chair confirms.
+
+    `sha256` of the file lets the same file a second time be recognised and add nothing.
+    """
+
+    __tablename__ = "plan_import"
+    __table_args__ = (Index("ix_plan_import_group_sha", "group_id", "sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="task_group.id")
+    user_id: str = Field(max_length=32)
+    file_name: str = Field(max_length=300)
+    sha256: str = Field(max_length=64)
+    status: ImportStatus = enum_column(ImportStatus, ImportStatus.PENDING)
+    # The readable rows, as plain JSON (see commands.plan_import.ImportRow), and the rows that could not be read.
+    rows: list[Any] = json_column(list)
+    problems: list[Any] = json_column(list)
+    action_numbers: list[Any] = json_column(list)
+    created_at: datetime = utc_column(nullable=False)
+    imported_at: datetime | None = utc_column()

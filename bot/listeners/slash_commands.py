@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.directory import SlackDirectory
 from bot.services import Services
 from bot.slack_api import deliver
 from commands.context import Context
@@ -39,6 +40,7 @@ def run_and_deliver(
         user_id=user_id,
         request_key=request_key,
         default_timezone=services.settings.ecm_timezone,
+        directory=SlackDirectory(services.client),
     )
     try:
         replies = run_command(ctx, text)
