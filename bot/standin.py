@@ -64,9 +64,12 @@ class RecordedCall:
         return self.http_status == 200 and bool(self.response and self.response.get("ok", True))
 
 
+ANY_METHOD = "*"  # a fault for every Web API method (not response_url)
+
+
 @dataclass
 class Fault:
-    method: str
+    method: str  # a Web API method, "response_url", or ANY_METHOD
     error: str | None = None  # Slack error code, answered as {"ok": false, "error": ...} with HTTP 200
     status: int | None = None  # HTTP status to answer with (429, 500, 503, ...)
     retry_after: int | None = None
@@ -266,7 +269,7 @@ class SlackStandIn:
         with self._lock:
             for fault in self.faults:
                 if (
-                    fault.method == method
+                    (fault.method == method or (fault.method == ANY_METHOD and method != "response_url"))
                     and fault.times != 0
                     and (fault.match is None or fault.match(params))
                 ):

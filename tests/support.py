@@ -19,9 +19,10 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from bot.jobs.dispatcher import DispatchReport, dispatch_due, local_today
-from bot.jobs.planner import kinds_for, plan
+from bot.jobs.planner import plan
 from bot.offline import Exchange, OfflineWorkspace, block_text
 from bot.standin import Message, SlackStandIn
+from commands.posts.registry import kinds_for
 from storage import actions as store
 from storage.clock import FixedClock
 from storage.db import session_scope

@@ -1,4 +1,4 @@
-"""The `/ecm` slash command: ack at once, then run the command and deliver its replies."""
+"""The `/ecm` slash command: ack at once, then run the command and deliver its replies on the reply pool."""
 
 from __future__ import annotations
 
@@ -53,9 +53,10 @@ def run_and_deliver(
 def register(app: App, services: Services) -> None:
     @app.command("/ecm")
     def on_ecm(ack: Ack, command: dict[str, Any]) -> None:
-        # Slack wants the ack within 3 seconds; Bolt sends it now and we carry on in the listener thread.
+        # Slack wants the ack within 3 seconds: ack now, and run the command on the reply pool.
         ack()
-        run_and_deliver(
+        services.later(
+            run_and_deliver,
             services,
             team_id=command["team_id"],
             channel_id=command["channel_id"],
