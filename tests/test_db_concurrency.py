@@ -16,7 +16,7 @@ from commands.context import Context
 from commands.dispatch import run_command
 from commands.replies import Reply
 from storage.db import is_lock_conflict, session_scope
-from tests.actions_support import make_actions
+from tests.support import make_actions
 
 
 def context(ws: OfflineWorkspace, user: str) -> Context:
