@@ -103,11 +103,20 @@ def test_ecm_bot_worker_process_ticks_and_exits_cleanly_on_sigterm(
         stderr=subprocess.STDOUT,
         text=True,
     )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout or []), daemon=True)
+    reader.start()
     try:
-        time.sleep(4)  # migrate, start, a few ticks
-        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        # Migrate, start and tick at least once; on a loaded machine start-up alone can take seconds.
+        deadline = time.monotonic() + 60
+        while not any("scheduler ticking" in line for line in lines) and time.monotonic() < deadline:
+            assert process.poll() is None, "".join(lines)
+            time.sleep(0.1)
+        time.sleep(1.5)
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=20)
+        process.wait(timeout=20)
+        reader.join(timeout=10)
+        output = "".join(lines)
     finally:
         if process.poll() is None:
             process.kill()
