@@ -17,8 +17,8 @@ from bot.offline import OfflineWorkspace
 from bot.scheduler import TICK_JOB_ID, run_worker, start_scheduler, tick
 from bot.standin import SlackStandIn
 from storage.clock import FixedClock
-from tests.chasers_support import add
 from tests.conftest import london
+from tests.support import add
 
 
 def delivered(ws: OfflineWorkspace) -> Counter[str]:
@@ -103,20 +103,20 @@ def test_ecm_bot_worker_process_ticks_and_exits_cleanly_on_sigterm(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(process.stdout or []), daemon=True)
-    reader.start()
     try:
-        # Migrate, start and tick at least once; on a loaded machine start-up alone can take seconds.
+        # Wait for the scheduler to be ticking (start-up takes a few seconds on a busy machine), then stop it.
+        assert process.stdout is not None
+        seen: list[str] = []
         deadline = time.monotonic() + 60
-        while not any("scheduler ticking" in line for line in lines) and time.monotonic() < deadline:
-            assert process.poll() is None, "".join(lines)
-            time.sleep(0.1)
-        time.sleep(1.5)
+        for line in process.stdout:
+            seen.append(line)
+            if "scheduler ticking every 1s" in line or time.monotonic() > deadline:
+                break
+        assert process.poll() is None, "".join(seen)
+        time.sleep(1.5)  # a tick or two
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
-        reader.join(timeout=10)
-        output = "".join(lines)
+        rest, _ = process.communicate(timeout=20)
+        output = "".join(seen) + rest
     finally:
         if process.poll() is None:
             process.kill()
