@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from bot.offline import OfflineWorkspace
@@ -292,3 +293,22 @@ def test_member_org_takes_the_district_and_known_spellings(group: OfflineWorkspa
     assert "lancashire constabulary" not in out.text and "chorley*" not in out.text
     out = ws.command('member @pat org:"Central Lancashire PCT"', user="chair")  # anything else: as typed
     assert "Central Lancashire PCT, member" in out.text
+
+
+def test_add_reads_the_groups_districts_once(group: OfflineWorkspace) -> None:
+    # Parsing district: and org: and storing the links all use the districts read once in the transaction.
+    ws = group
+    statements: list[str] = []
+    listener = lambda *a: statements.append(" ".join(a[2].split()))  # noqa: E731
+    event.listen(ws.engine, "before_cursor_execute", listener)
+    try:
+        out = ws.command(
+            "add Map provision @sam org:chorley outcome:safe district:chorley,preston", user="sam"
+        )
+    finally:
+        event.remove(ws.engine, "before_cursor_execute", listener)
+    assert out.posted and not out.is_error
+    reads = [s for s in statements if s.startswith("SELECT district.")]
+    assert len(reads) == 1, reads
+    row = ws.command("show 1", user="sam").text
+    assert "Chorley" in row and "Preston" in row
