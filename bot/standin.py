@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from slack_bolt import App, BoltRequest, BoltResponse
 
@@ -582,7 +582,7 @@ class SlackStandIn:
 
     # ----- files --------------------------------------------------------------------------------------
     def _file_object(self, stored: StoredFile) -> dict[str, Any]:
-        url = f"{self.base_url}/files/{stored.id}/{stored.name}"
+        url = f"{self.base_url}/files/{stored.id}/{quote(stored.name)}"
         return {
             "id": stored.id,
             "name": stored.name,
@@ -983,6 +983,9 @@ def _element_state(element: dict[str, Any], answer: Any) -> dict[str, Any]:
             state["selected_option"] = element.get("initial_option")
         else:
             state["selected_option"] = _option(element, str(answer)) if answer != "" else None
+    elif kind == "file_input":
+        # Files the person shared (see `SlackStandIn.share_file`), as Slack lists them in the state.
+        state["files"] = list(answer or [])
     elif kind in ("multi_static_select", "multi_external_select", "checkboxes"):
         if answer is None:
             state["selected_options"] = list(element.get("initial_options") or [])
