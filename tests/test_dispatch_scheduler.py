@@ -103,11 +103,24 @@ def test_ecm_bot_worker_process_ticks_and_exits_cleanly_on_sigterm(
         stderr=subprocess.STDOUT,
         text=True,
     )
+    lines: list[str] = []
     try:
-        time.sleep(4)  # migrate, start, a few ticks
-        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        # Wait for the first ticks rather than a fixed time: on a loaded machine start-up alone can take seconds,
+        # and a SIGTERM before the worker installs its handler would kill it outright.
+        assert process.stdout is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "scheduler ticking every 1s" in line:
+                break
+        time.sleep(1.5)  # a few ticks
+        assert process.poll() is None, "".join(lines)
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=20)
+        rest, _ = process.communicate(timeout=20)
+        output = "".join(lines) + rest
     finally:
         if process.poll() is None:
             process.kill()
