@@ -10,7 +10,7 @@ import pytest
 from bot.cli import main
 from bot.offline import OfflineWorkspace
 from storage.models import NotificationStatus
-from tests.chasers_support import add, database_url, outbox
+from tests.support import add, database_url, outbox
 
 
 @pytest.fixture
