@@ -22,17 +22,30 @@ def _first_free(tokens: list[Token]) -> int | None:
 
 
 def take_number(call: Call, example: str) -> tuple[int, list[Token]]:
-    """The action number (`12` or `#12`) from the first free word; returns it and the tokens after it.
-
-    A second bare number is refused rather than read as the start of a note (`/ecm update 2 3`)."""
-    numbers, rest = _numbers(call, example)
-    if len(numbers) > 1:
+    """The action number (`12` or `#12`) from the first free word; returns it and the tokens after it."""
+    tokens = list(call.args.tokens)
+    index = _first_free(tokens)
+    if index is None:
+        raise UserError(f"Which action? Give its number, e.g. `{example}`.")
+    match = _NUMBER.match(tokens[index].text.strip())
+    if not match:
         raise UserError(
-            f"“{' '.join(f'#{n}' for n in numbers)}”: `{esc(call.args.verb)}` works on one action at a time, "
-            "so nothing was changed.",
-            f"Give one number, e.g. `{example}`; if the note starts with a number, put the note in quotes.",
+            f"“{esc(truncate(tokens[index].text, 40))}” is not an action number. "
+            f"Give the number shown as #N, e.g. `{example}`."
         )
-    return numbers[0], rest
+    return int(match.group(1)), tokens[:index] + tokens[index + 1 :]
+
+
+def refuse_number_as_note(call: Call, number: int, rest: list[Token]) -> None:
+    """`/ecm update 2 3`: a bare number after the action's is refused, never read as the start of a note."""
+    index = _first_free(rest)
+    if index is not None and rest[index].kind == Kind.WORD and _NUMBERS.match(rest[index].text.strip()):
+        verb = esc(call.args.verb)
+        raise UserError(
+            f"“{esc(truncate(rest[index].text, 20))}” after #{number} looks like another action number, and "
+            f"`/ecm {verb}` works on one action at a time. Nothing was changed.",
+            f'If it is part of the note, put the note in quotes: `/ecm {verb} {number} "…"`.',
+        )
 
 
 def take_numbers(call: Call, example: str) -> tuple[list[int], list[Token]]:
