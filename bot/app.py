@@ -45,7 +45,9 @@ def create_app(
         request_verification_enabled=bool(settings.slack_signing_secret),
         token_verification_enabled=verify_token,
         # Every listener is watched for changes, so the Home tabs they affect are refreshed (bot/home.py).
-        listener_executor=RefreshingExecutor(executor, lambda changes: refresh_affected(services, changes)),
+        listener_executor=RefreshingExecutor(
+            executor, lambda changes, already: refresh_affected(services, changes, already)
+        ),
         logger=BOLT_LOGGER,
     )
     register_all(app, services)

@@ -7,9 +7,11 @@ bad command changes nothing.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from commands.context import Call, Context
 from commands.grammar import parse
@@ -41,13 +43,24 @@ def run_command(ctx: Context, text: str) -> list[Reply]:
         return _run(ctx, text)
     except UserError as error:
         return [Reply.error(error.message, error.usage)]
-    except _AlreadyHandled:
+    except AlreadyHandled:
         log.info("duplicate request %s ignored", ctx.request_key)
         return []
 
 
-class _AlreadyHandled(Exception):
-    pass
+class AlreadyHandled(Exception):  # noqa: N818 - reads as the outcome it is
+    """This request (a command, a click, a form) was acted on before: do nothing now."""
+
+
+def claim_request(session: Session, key: str, now: datetime) -> None:
+    """The one retry guard, for every surface: records `key` in this unit of work, or raises AlreadyHandled
+    when it was recorded before (Slack retried, or the same form came twice). Rolled back with the unit of
+    work, so a request refused for bad input can be made again."""
+    session.add(ProcessedRequest(key=key, at=now))
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise AlreadyHandled from error
 
 
 def _run(ctx: Context, text: str) -> list[Reply]:
@@ -79,11 +92,7 @@ def _run(ctx: Context, text: str) -> list[Reply]:
         if spec.chair_only:
             call.require_chair(f"use `/ecm {spec.name}`")
         if spec.changes and ctx.request_key:
-            session.add(ProcessedRequest(key=f"cmd:{ctx.request_key}", at=now))
-            try:
-                session.flush()
-            except IntegrityError as error:
-                raise _AlreadyHandled from error
+            claim_request(session, f"cmd:{ctx.request_key}", now)
         try:
             return spec.handler(call)
         except UserError as error:
