@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from commands.action_ops import MAX_NOTE, MAX_TITLE
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
@@ -30,7 +31,6 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from commands import forms as f
-from commands.action_ops import MAX_NOTE, MAX_TITLE
 from commands.forms import Choice, NewActionOffer, UpdateOffer
 from commands.text import esc, truncate
 

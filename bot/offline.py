@@ -227,17 +227,34 @@ class OfflineWorkspace:
         *,
         answers: dict[str, Any] | None = None,
     ) -> Exchange:
-        """Presses a button on a Home tab or modal, by its label (or action id)."""
+        """Presses a button on a Home tab or modal, by its label (or action id): the first from the top."""
         button, block_id = find_button(view.view, label_or_action)
+        return self.press_button(view, button, block_id, answers=answers)
+
+    def press_button(
+        self,
+        view: OpenView,
+        button: dict[str, Any],
+        block_id: str,
+        *,
+        answers: dict[str, Any] | None = None,
+    ) -> Exchange:
         return self._exchange(
             self.standin.view_block_action(
-                view,
-                button["action_id"],
-                button.get("value", ""),
-                block_id=block_id,
-                answers=answers,
+                view, button["action_id"], button.get("value", ""), block_id=block_id, answers=answers
             )
         )
+
+    def button_for(self, view: OpenView, label: str, number: int) -> tuple[dict[str, Any], str]:
+        """The button labelled `label` under the line for action #number (Home tab)."""
+        blocks = view.view.get("blocks") or []
+        for i, block in enumerate(blocks[:-1]):
+            if block.get("type") == "section" and f"*#{number}*" in (block.get("text") or {}).get("text", ""):
+                try:
+                    return find_button({"blocks": [blocks[i + 1]]}, label)
+                except LookupError:
+                    continue
+        raise LookupError(f"no [{label}] button for #{number}")
 
     def submit(
         self, view: OpenView, answers: dict[str, Any] | None = None, *, retry_num: int | None = None
