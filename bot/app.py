@@ -13,6 +13,7 @@ from bot.home import RefreshingExecutor, refresh_affected
 from bot.listeners import register_all
 from bot.services import Services
 from bot.slack_api import make_client
+from commands.registry import load_verbs
 from storage.clock import Clock
 
 
@@ -36,6 +37,7 @@ def create_app(
     executor: Executor | None = None,
     verify_token: bool = True,
 ) -> tuple[App, Services]:
+    load_verbs()  # the whole verb table, once, before any request arrives
     client = make_client(settings.slack_bot_token, settings.api_url)
     services = Services(settings=settings, engine=engine, clock=clock, client=client)
     app = App(

@@ -255,11 +255,11 @@ def _view_command(
         out.write("  (form closed)\n")
         return None
     if word == "press":
-        exchange = _press(ws, user, rest, out)
+        pressed = _press(ws, user, rest, out)
         modal = ws.modal(user)
         if modal is not None:
             show_view(ws, modal, out, "form")
-        return exchange
+        return pressed
     if word == "submit":
         return _submit(ws, user, rest, lines, out, prompt=prompt)
     return False

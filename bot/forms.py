@@ -11,7 +11,6 @@ import json
 import re
 from typing import Any
 
-from commands.action_ops import MAX_NOTE, MAX_TITLE
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
@@ -31,6 +30,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from commands import forms as f
+from commands.action_ops import MAX_NOTE, MAX_TITLE
 from commands.forms import Choice, NewActionOffer, UpdateOffer
 from commands.text import esc, truncate
 

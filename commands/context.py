@@ -29,6 +29,37 @@ class Context:
     default_timezone: str = "Europe/London"
 
 
+def require_chair(is_chair: bool, doing: str) -> None:
+    """The one "chairs only" rule and its words, for commands and operations alike."""
+    if not is_chair:
+        raise UserError(
+            f"Only a chair of this task group can {doing}.",
+            "Ask a chair (see `/ecm members`) to do it, or to make you a chair with "
+            "`/ecm member @you role:chair`.",
+        )
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is changing something, in which task group, when, and through which surface: what every
+    operation in `commands.action_ops` takes instead of a parsed command, so a slash command, a button, a
+    modal and an import all call the same code. Build one with `Call.actor()` or `commands.action_ops.actor_for`."""
+
+    session: Session
+    group: TaskGroup
+    user_id: str
+    is_chair: bool
+    now: datetime
+    today: date
+    # How the change was made, added to what the channel is told, e.g. " (from their chaser DM)"; "" for a command.
+    via: str = ""
+
+    @property
+    def group_id(self) -> int:
+        assert self.group.id is not None
+        return self.group.id
+
+
 @dataclass
 class Call:
     """A parsed command inside its transaction; verbs read and write through `session`."""
@@ -66,10 +97,16 @@ class Call:
     def group_id(self) -> int:
         return self.task_group.id  # type: ignore[return-value]
 
+    def actor(self) -> Actor:
+        """This command's caller, for the operations in `commands.action_ops`."""
+        return Actor(
+            session=self.session,
+            group=self.task_group,
+            user_id=self.user_id,
+            is_chair=self.is_chair,
+            now=self.now,
+            today=self.today,
+        )
+
     def require_chair(self, doing: str) -> None:
-        if not self.is_chair:
-            raise UserError(
-                f"Only a chair of this task group can {doing}.",
-                "Ask a chair (see `/ecm members`) to do it, or to make you a chair with "
-                "`/ecm member @you role:chair`.",
-            )
+        require_chair(self.is_chair, doing)

@@ -7,6 +7,7 @@ bad command changes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from commands.context import Call, Context
-from commands.grammar import parse
+from commands.grammar import Args, parse
 from commands.registry import Verb, lookup, suggest
 from commands.replies import Reply, UserError
 from commands.text import esc
@@ -39,8 +40,18 @@ def _usage(spec: Verb) -> str:
 
 def run_command(ctx: Context, text: str) -> list[Reply]:
     """Handles the text after `/ecm`; returns the replies to show (never raises for user mistakes)."""
+    return _guarded(ctx, lambda: _run(ctx, _parse(ctx, text)))
+
+
+def run_args(ctx: Context, args: Args) -> list[Reply]:
+    """Runs an already-tokenised command (a button that names what it acts on): the same verb lookup,
+    channel check, permission check, retry guard and transaction as a typed `/ecm` command."""
+    return _guarded(ctx, lambda: _run(ctx, args))
+
+
+def _guarded(ctx: Context, run: Callable[[], list[Reply]]) -> list[Reply]:
     try:
-        return _run(ctx, text)
+        return run()
     except UserError as error:
         return [Reply.error(error.message, error.usage)]
     except AlreadyHandled:
@@ -63,10 +74,21 @@ def claim_request(session: Session, key: str, now: datetime) -> None:
         raise AlreadyHandled from error
 
 
-def _run(ctx: Context, text: str) -> list[Reply]:
+def _parse(ctx: Context, text: str) -> Args:
     now = ctx.clock.now()
     today = now.astimezone(ZoneInfo(ctx.default_timezone)).date()
-    args = parse(text, today)
+    return parse(text, today)
+
+
+def _claim_request(ctx: Context, session: Session, now: datetime) -> None:
+    """A command's retry guard: the first request with this key goes ahead; a Slack retry or double click of
+    it changes nothing twice."""
+    if ctx.request_key:
+        claim_request(session, f"cmd:{ctx.request_key}", now)
+
+
+def _run(ctx: Context, args: Args) -> list[Reply]:
+    now = ctx.clock.now()
     if not args.verb:
         args.verb = "help"
     spec = lookup(args.verb)
@@ -76,6 +98,7 @@ def _run(ctx: Context, text: str) -> list[Reply]:
         raise UserError(
             f"I don't know the command “{esc(args.verb)}”.{hint}", "`/ecm help` lists every command."
         )
+    args.normalise_keys(spec.key_aliases)
     unknown = sorted(set(args.keys) - spec.keys)
     if unknown:
         allowed = ", ".join(f"`{k}:`" for k in sorted(spec.keys)) or "none"
@@ -91,8 +114,8 @@ def _run(ctx: Context, text: str) -> list[Reply]:
         call = Call(ctx=ctx, args=args, session=session, group=group, caller=caller, now=now)
         if spec.chair_only:
             call.require_chair(f"use `/ecm {spec.name}`")
-        if spec.changes and ctx.request_key:
-            claim_request(session, f"cmd:{ctx.request_key}", now)
+        if spec.writes(args):
+            _claim_request(ctx, session, now)
         try:
             return spec.handler(call)
         except UserError as error:

@@ -28,7 +28,7 @@ from commands.action_fields import (
     parse_status,
     resolve_org,
 )
-from commands.action_view import STATUS_LABEL, action_line
+from commands.action_view import STATUS_LABEL, action_line, is_permalink
 from commands.context import Actor
 from commands.names import OUTCOME_NAMES, parse_outcomes
 from commands.replies import UserError
@@ -56,7 +56,6 @@ RAG = "rag"
 COUNTYWIDE_VALUE = "all"
 NO_RAG = "none"
 OPTION_TEXT = 75  # Slack's limit for an option's text
-MAX_LINK = 500
 
 T = TypeVar("T")
 
@@ -198,9 +197,7 @@ def _districts(actor: Actor, values: list[str]) -> tuple[list[int], bool]:
 
 def clean_link(link: str | None) -> str | None:
     """A permalink as Slack gave it, or None (only plain https addresses are kept)."""
-    if not link or not link.startswith("https://") or len(link) > MAX_LINK:
-        return None
-    return None if any(c in link for c in "<>| \n") else link
+    return link if is_permalink(link) else None
 
 
 def create_from_form(actor: Actor, form: ActionForm) -> ops.ActionResult:
@@ -208,7 +205,8 @@ def create_from_form(actor: Actor, form: ActionForm) -> ops.ActionResult:
     note. Raises FormErrors (nothing stored) when a field is wrong."""
     c = _Collect()
     title = c.field(TITLE, lambda: ops.check_title(ops.typed_text(form.title or "")))
-    organisation = c.field(ORG, lambda: resolve_org(actor, form.organisation)) if form.organisation else None
+    org = form.organisation
+    organisation = c.field(ORG, lambda: resolve_org(actor, org)) if org else None
     due = c.field(DUE, lambda: _due(form.due or "", actor.today)) if form.due else None
     outcomes = c.field(OUTCOMES, lambda: parse_outcomes(",".join(form.outcomes))) if form.outcomes else []
     districts = (
@@ -226,8 +224,8 @@ def create_from_form(actor: Actor, form: ActionForm) -> ops.ActionResult:
         organisation=organisation,
         due_date=due,
         outcomes=outcomes or [],
-        district_ids=districts[0] if districts else [],  # type: ignore[index]
-        countywide=districts[1] if districts else False,  # type: ignore[index]
+        district_ids=districts[0] if districts else [],
+        countywide=districts[1] if districts else False,
         decision_id=decision.id if decision else None,
         source_link=clean_link(form.source_link),
     )
@@ -263,9 +261,8 @@ def change_from_form(actor: Actor, number: int, form: ActionForm) -> ops.ActionR
     if form.owners:
         fields["owners"] = list(dict.fromkeys(form.owners))
     if form.organisation is not None:
-        fields["organisation"] = (
-            c.field(ORG, lambda: resolve_org(actor, form.organisation or "")) if form.organisation else ""
-        )
+        org = form.organisation
+        fields["organisation"] = c.field(ORG, lambda: resolve_org(actor, org)) if org else ""
     note = c.field(NOTE, lambda: ops.check_note(ops.typed_text(form.note or "")))
     c.check()
     # Only what differs from the action now, so an untouched field is not "changed" to itself.
@@ -276,11 +273,7 @@ def change_from_form(actor: Actor, number: int, form: ActionForm) -> ops.ActionR
         "owners": sorted(row.owners),
         "organisation": row.action.organisation,
     }
-    wanted = {
-        k: v
-        for k, v in fields.items()
-        if (sorted(v) if isinstance(v, list) else v) != current.get(k)  # type: ignore[arg-type]
-    }
+    wanted = {k: v for k, v in fields.items() if (sorted(v) if isinstance(v, list) else v) != current.get(k)}
     if not wanted and not note:
         raise FormErrors({NOTE: f"Nothing to change on #{number}: change a field or write a progress note."})
     try:

@@ -9,6 +9,7 @@ user mentions as Slack sends them with `should_escape: true` (`<@U123|name>`, `<
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -74,6 +75,12 @@ class Args:
 
     def key(self, name: str) -> str | None:
         return self.keys.get(name)
+
+    def normalise_keys(self, aliases: Mapping[str, str]) -> None:
+        """Renames alias keys to the key they stand for (`outcomes:` -> `outcome:`), as the verb declares."""
+        for t in self.tokens:
+            if t.kind == Kind.KEY and t.key in aliases:
+                t.key = aliases[t.key]
 
     def free_text(self) -> str:
         return " ".join(t.text for t in self.positional).strip()

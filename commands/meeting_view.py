@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from commands.action_view import action_line
-from commands.context import Context
 from commands.dates import DateError, format_date, format_datetime, parse_date
 from commands.grammar import Args
 from commands.grammar import text_with_mentions as grammar_text_with_mentions
@@ -32,7 +31,6 @@ from storage import meetings as meeting_store
 from storage import members as member_store
 from storage import schedules as schedule_store
 from storage.actions import ActionFilter, ActionRow, page_of_actions
-from storage.db import session_scope
 from storage.models import (
     REPRESENTED_MODES,
     Attendance,
@@ -556,25 +554,3 @@ def status_word(meeting: Meeting) -> str:
 def linked_action_text(action_number: int, title: str, status: str, due: date | None) -> str:
     due_part = f", due {format_date(due)}" if due else ""
     return f"#{action_number} {esc(truncate(title, 120))} ({status}{due_part})"
-
-
-def share_minutes(ctx: Context, value: str) -> list[Reply]:
-    """The "Share in channel" button: the minutes of meeting `value` (its id), posted in the channel.
-    Only meetings of this channel's task group can be shared from it."""
-    try:
-        with session_scope(ctx.engine) as session:
-            group = groups.get_group(session, ctx.team_id, ctx.channel_id)
-            meeting = (
-                meeting_store.get_meeting(session, group.id, int(value))  # type: ignore[arg-type]
-                if group and value.isdigit()
-                else None
-            )
-            if group is None or meeting is None:
-                raise UserError(
-                    "I can't find those minutes in this channel's task group.",
-                    "`/ecm minutes` shows the latest minutes.",
-                )
-            today = ctx.clock.now().astimezone(ZoneInfo(group.timezone)).date()
-            return [minutes_reply(session, group, meeting, today, full=False, shared_by=ctx.user_id)]
-    except UserError as error:
-        return [Reply.error(error.message, error.usage)]

@@ -25,7 +25,6 @@ DONE_ACTION = "ecm_chaser_done"
 SNOOZE_ACTION = "ecm_chaser_snooze"
 NOTE_ACTION = "ecm_chaser_note"
 NOTE_CALLBACK = "ecm_chaser_note_modal"
-SNOOZE_DAYS = 7  # "Snooze a week"
 
 
 class NotWanted(Exception):  # noqa: N818 - reads as the outcome it is, not an error

@@ -1,7 +1,7 @@
 """The buttons on chaser DMs: Done, Snooze a week, and Add update (a modal, then its view_submission).
 
-Each change goes through storage.actions (so it is audited like the same change made with `/ecm`), is
-posted in the task group's channel so the group sees it, and the DM is refreshed in place (chat.update)
+Each change is an operation in `commands.action_ops` (the same permission rule, audit event and words as
+the same change made with `/ecm`), is posted in the task group's channel so the group sees it, and the DM is refreshed in place (chat.update)
 from current data with a line saying what was done; if the DM can't be updated, the clicker gets an
 ephemeral note instead.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -33,7 +33,6 @@ from bot.jobs.common import (
     NOTE_ACTION,
     NOTE_CALLBACK,
     SNOOZE_ACTION,
-    SNOOZE_DAYS,
     ActionRef,
     action_buttons,
     split_kind,
@@ -42,21 +41,17 @@ from bot.jobs.dispatcher import local_today
 from bot.render import render
 from bot.services import Services
 from bot.slack_api import post_reply, respond
-from commands.action_view import action_line, change_lines
-from commands.dates import format_date
-from commands.replies import Reply, Section, Visibility
-from commands.text import esc, esc_keep_mentions, truncate
-from commands.workdays import next_working_day
-from storage import actions as store
+from commands import action_ops
+from commands.action_ops import SNOOZED_FROM_DM, VIA_CHASER_DM
+from commands.action_view import action_line
+from commands.replies import Reply, Section, UserError, Visibility
+from commands.text import truncate
 from storage.db import session_scope
-from storage.members import get_member
-from storage.models import LIVE_STATUSES, ActionStatus, Role, TaskGroup
 
 log = logging.getLogger(__name__)
 
 NOTE_BLOCK = "note"
 NOTE_INPUT = "text"
-MAX_NOTE = 3000
 
 
 @dataclass
@@ -74,103 +69,26 @@ def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
     return channel, ts or None
 
 
-def _permitted(session: Session, row: store.ActionRow, user_id: str) -> bool:
-    if user_id in row.owners:
-        return True
-    member = get_member(session, row.action.group_id, user_id)
-    return member is not None and member.role == Role.CHAIR
-
-
-def _load(
-    session: Session, ref: ActionRef, user_id: str
-) -> tuple[store.ActionRow | None, TaskGroup | None, str]:
-    row = store.get_action(session, ref.group_id, ref.number)
-    group = session.get(TaskGroup, ref.group_id)
-    if row is None or group is None:
-        return None, None, f"There is no action #{ref.number} any more."
-    if not _permitted(session, row, user_id):
-        return (
-            None,
-            group,
-            (f"Only the owners of #{ref.number} or a chair of {esc(group.name)} can change it."),
-        )
-    return row, group, ""
-
-
-def _channel_post(
-    row: store.ActionRow, diff: dict[str, list[Any]], note: str | None, lead: str, today: date
-) -> Reply:
-    lines = [lead, *(f"• {line}" for line in change_lines(diff))]
-    if note:
-        lines.append(f"> {esc_keep_mentions(note)}".replace("\n", "\n> "))
-    lines.append(action_line(row, today))
-    summary = "; ".join(change_lines(diff)) or "note added"
-    return Reply(
-        text=f"#{row.action.number}: {summary}",
-        visibility=Visibility.CHANNEL,
-        sections=[Section("\n".join(lines))],
-        footer=f"`/ecm show {row.action.number}` for the full history",
-    )
-
-
 def apply_button(
     session: Session, ref: ActionRef, user_id: str, what: str, now: datetime, today: date
 ) -> Outcome:
-    """Done or Snooze a week, for `user_id`; every refusal is a note for the clicker, never an exception."""
-    row, group, refusal = _load(session, ref, user_id)
-    if row is None or group is None:
-        return Outcome(refusal)
-    title = esc(truncate(row.action.title, 200))
-    n = row.action.number
-    if row.action.status not in LIVE_STATUSES:
-        return Outcome(f"#{n} is already {row.action.status.value}; nothing changed.")
+    """Done or Snooze a week, for `user_id`, through the action operations (their permission rule, audit
+    and words). A refusal raises `UserError`; the caller rolls back and tells the clicker."""
+    actor = action_ops.actor_for(session, ref.group_id, user_id, now=now, today=today, via=VIA_CHASER_DM)
     if what == "done":
-        diff = store.update_action(
-            session, row, {"status": ActionStatus.DONE}, by=user_id, at=now, verb="done"
-        )
-        lead = f":white_check_mark: <@{user_id}> marked *#{n}* done (from their chaser DM): {title}"
-        return Outcome(
-            f":white_check_mark: #{n} is marked done. Thank you!",
-            _channel_post(row, diff, None, lead, today),
-            group.channel_id,
-        )
-    until = today + timedelta(days=SNOOZE_DAYS - 1)
-    resume = next_working_day(until + timedelta(days=1))
-    diff = store.update_action(
-        session,
-        row,
-        {"snoozed_until": until},
-        by=user_id,
-        at=now,
-        verb="snoozed",
-        note="Snoozed for a week from the chaser DM",
-    )
-    lead = (
-        f":zzz: <@{user_id}> snoozed the chasers for *#{n}* up to and including {format_date(until)} "
-        f"(they resume {format_date(resume)}): {title}"
-    )
-    return Outcome(
-        f":zzz: No chasers for #{n} until {format_date(resume)}.",
-        _channel_post(row, diff, None, lead, today),
-        group.channel_id,
-    )
+        result = action_ops.done(actor, ref.number)
+    else:
+        result = action_ops.snooze(actor, ref.number, SNOOZED_FROM_DM)
+    return Outcome(result.confirmation, result.channel_post, actor.group.channel_id)
 
 
 def apply_note(
     session: Session, ref: ActionRef, user_id: str, text: str, now: datetime, today: date
 ) -> Outcome:
-    row, group, refusal = _load(session, ref, user_id)
-    if row is None or group is None:
-        return Outcome(refusal)
-    # Typed into a modal, so never a real mention: break up anything that would render as one.
-    text = text.replace("<@", "<\u200b@").replace("<!", "<\u200b!")
-    store.add_note(session, row, text, by=user_id, at=now)
-    lead = f":memo: <@{user_id}> added an update to *#{row.action.number}*: {esc(truncate(row.action.title, 200))}"
-    return Outcome(
-        f":memo: Your update on #{row.action.number} is saved.",
-        _channel_post(row, {}, text, lead, today),
-        group.channel_id,
-    )
+    """Add update's note, typed into the modal (so nothing in it becomes a mention)."""
+    actor = action_ops.actor_for(session, ref.group_id, user_id, now=now, today=today, via=VIA_CHASER_DM)
+    result = action_ops.add_note(actor, ref.number, action_ops.typed_text(text))
+    return Outcome(result.confirmation, result.channel_post, actor.group.channel_id)
 
 
 def refreshed_dm(session: Session, kind: str, user_id: str, today: date, note: str) -> Reply:
@@ -246,6 +164,8 @@ def register(app: App, services: Services) -> None:
         try:
             with session_scope(services.engine) as session:
                 outcome = apply_button(session, ref, user_id, what, now, today)
+        except UserError as error:
+            outcome = Outcome(error.message)
         except Exception:
             log.exception("chaser button %s failed", what)
             outcome = Outcome(
@@ -275,13 +195,18 @@ def register(app: App, services: Services) -> None:
         value = action.get("value", "")
         decoded = _decode(value)
         refusal = "I couldn't read that button; nothing changed."
-        row = None
+        line = ""
         if decoded is not None:
+            now = services.clock.now()
+            today = local_today(now, services.settings.ecm_timezone)
             with Session(services.engine) as session:
-                row, _group, refusal = _load(session, decoded[1], user_id)
-                today = local_today(services.clock.now(), services.settings.ecm_timezone)
-                line = action_line(row, today) if row is not None else ""
-        if row is None:
+                try:
+                    actor = action_ops.actor_for(session, decoded[1].group_id, user_id, now=now, today=today)
+                    row = action_ops.load_for_change(actor, decoded[1].number, action_ops.ADD_NOTE_DOING)
+                    line = action_line(row, today)
+                except UserError as error:
+                    refusal = error.message
+        if not line:
             if body.get("response_url"):
                 respond(body["response_url"], Reply.note(refusal))
             return
@@ -301,7 +226,7 @@ def register(app: App, services: Services) -> None:
                     element=PlainTextInputElement(
                         action_id=NOTE_INPUT,
                         multiline=True,
-                        max_length=MAX_NOTE,
+                        max_length=action_ops.MAX_NOTE,
                         placeholder=PlainTextObject(text="What has happened since?"),
                     ),
                 ),
@@ -324,13 +249,6 @@ def register(app: App, services: Services) -> None:
         user_id = body["user"]["id"]
         values = (view.get("state") or {}).get("values") or {}
         text = ((values.get(NOTE_BLOCK) or {}).get(NOTE_INPUT) or {}).get("value") or ""
-        text = text.strip()
-        if not text:
-            ack(response_action="errors", errors={NOTE_BLOCK: "Write a few words about progress."})
-            return
-        if len(text) > MAX_NOTE:
-            ack(response_action="errors", errors={NOTE_BLOCK: f"Keep it under {MAX_NOTE} characters."})
-            return
         try:
             meta = json.loads(view.get("private_metadata") or "{}")
             kind, ref = ActionRef.decode(meta["ref"])
@@ -341,11 +259,10 @@ def register(app: App, services: Services) -> None:
         today = local_today(now, services.settings.ecm_timezone)
         try:
             with session_scope(services.engine) as session:
-                row, _group, refusal = _load(session, ref, user_id)
-                if row is None:
-                    ack(response_action="errors", errors={NOTE_BLOCK: refusal})
-                    return
                 outcome = apply_note(session, ref, user_id, text, now, today)
+        except UserError as error:  # rolled back: nothing saved
+            ack(response_action="errors", errors={NOTE_BLOCK: error.message})
+            return
         except Exception:
             log.exception("saving a chaser update failed")
             ack(response_action="errors", errors={NOTE_BLOCK: "Sorry, that didn't save. Please try again."})

@@ -1,4 +1,5 @@
-"""The "Share in channel" button under `/ecm minutes`: posts that meeting's minutes in the channel."""
+"""The "Share in channel" button under `/ecm minutes`: runs `/ecm minutes id:N share` through the same
+dispatch as the typed command (same channel check, permission check and retry guard)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from bot.listeners.slash_commands import SORRY
 from bot.services import Services
 from bot.slack_api import deliver
 from commands.context import Context
-from commands.meeting_view import SHARE_MINUTES, share_minutes
+from commands.dispatch import run_args
+from commands.meeting_view import SHARE_MINUTES
+from commands.verbs.minutes import share_args
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +35,7 @@ def register(app: App, services: Services) -> None:
             default_timezone=services.settings.ecm_timezone,
         )
         try:
-            replies = share_minutes(ctx, str(action.get("value") or ""))
+            replies = run_args(ctx, share_args(str(action.get("value") or "")))
         except Exception:
             log.exception("sharing minutes failed")
             replies = [SORRY]

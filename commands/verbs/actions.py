@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
-from commands.action_input import parse_district_choice, status_words
+from commands.action_fields import KEY_ALIASES, parse_district_choice, status_words
 from commands.action_view import DUE_SOON_DAYS, action_line
 from commands.context import Call
 from commands.grammar import Args, Kind, mention_ids
@@ -99,9 +99,8 @@ def _read_query(call: Call) -> _Query:
     f.statuses = None if any_status else (tuple(dict.fromkeys(statuses)) or LIVE_STATUSES)
     described: list[str] = []
     owners = list(args.mentions)
-    for key in ("owner", "owners"):
-        if key in keys:
-            owners += mention_ids(keys[key])
+    if "owner" in keys:
+        owners += mention_ids(keys["owner"])
     owners = list(dict.fromkeys(owners))
     if mine:
         owners = list(dict.fromkeys([call.user_id, *owners]))
@@ -116,11 +115,11 @@ def _read_query(call: Call) -> _Query:
     if soon:
         f.due_from = call.today
         f.due_on_or_before = call.today + timedelta(days=DUE_SOON_DAYS)
-    outcome_value = keys.get("outcome") or keys.get("outcomes")
+    outcome_value = keys.get("outcome")
     if outcome_value is not None:
         f.outcomes = parse_outcomes(outcome_value)
         described.append("outcome " + " or ".join(OUTCOME_NAMES[o] for o in f.outcomes))
-    district_value = keys.get("district") or keys.get("districts")
+    district_value = keys.get("district")
     if district_value is not None:
         choice = parse_district_choice(call, district_value)
         f.district_ids = [d.id for d in choice.districts]
@@ -229,7 +228,8 @@ def _paging(args: Args, page: int, pages: int, first: int, last: int, total: int
         "/ecm actions done owner:@sam",
     ],
     aliases=("list",),
-    keys=("outcome", "outcomes", "district", "districts", "owner", "owners", "by", "page"),
+    keys=("outcome", "district", "owner", "by", "page"),
+    key_aliases=KEY_ALIASES,
     details=f"`soon` means due in the next {DUE_SOON_DAYS} days. `district:` includes countywide actions. "
     f"`by:` groups the list with a count per group; an action with two outcomes (or districts, or owners) "
     f"appears under each. Long lists come {PAGE_SIZE} to a page with a *Next page* button.",

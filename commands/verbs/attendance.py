@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from commands.context import Call
 from commands.grammar import mention_ids
+from commands.meeting_input import require_open
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc, slugify, truncate
-from commands.verbs.meeting import require_open
 from storage import attendance as attendance_store
 from storage import groups
 from storage import meetings as meeting_store

@@ -4,36 +4,16 @@ from __future__ import annotations
 
 from commands.context import Call
 from commands.dates import format_date
+from commands.meeting_input import parse_decision_status, require_open
 from commands.meeting_view import meeting_name, show_text, text_with_mentions
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
-from commands.text import esc, slugify, truncate
-from commands.verbs.meeting import require_open
+from commands.text import esc
 from storage import decisions as decision_store
 from storage import meetings as meeting_store
 from storage.models import DecisionStatus
 
 MAX_DECISION = 2000
-STATUS_WORDS = {
-    "agreed": DecisionStatus.AGREED,
-    "agree": DecisionStatus.AGREED,
-    "approved": DecisionStatus.AGREED,
-    "deferred": DecisionStatus.DEFERRED,
-    "defer": DecisionStatus.DEFERRED,
-    "rejected": DecisionStatus.REJECTED,
-    "reject": DecisionStatus.REJECTED,
-    "declined": DecisionStatus.REJECTED,
-    "noted": DecisionStatus.NOTED,
-    "note": DecisionStatus.NOTED,
-}
-STATUS_HINT = "Statuses: `agreed` (the default), `deferred`, `rejected`, `noted`."
-
-
-def parse_status(value: str) -> DecisionStatus:
-    status = STATUS_WORDS.get(slugify(value))
-    if status is None:
-        raise UserError(f"“{esc(truncate(value, 40))}” is not a decision status.", STATUS_HINT)
-    return status
 
 
 @verb(
@@ -53,7 +33,11 @@ def parse_status(value: str) -> DecisionStatus:
 )
 def decide(call: Call) -> list[Reply]:
     text = text_with_mentions(call.args)
-    status = parse_status(call.args.keys["status"]) if "status" in call.args.keys else DecisionStatus.AGREED
+    status = (
+        parse_decision_status(call.args.keys["status"])
+        if "status" in call.args.keys
+        else DecisionStatus.AGREED
+    )
     if not text:
         raise UserError("Say what was decided, in quotes.")
     if len(text) > MAX_DECISION:

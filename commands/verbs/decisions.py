@@ -9,10 +9,10 @@ from commands.action_view import STATUS_LABEL
 from commands.context import Call
 from commands.dates import format_date
 from commands.grammar import split_list
+from commands.meeting_input import parse_decision_status
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError
 from commands.text import esc, plural, truncate
-from commands.verbs.decide import parse_status
 from storage import decisions as decision_store
 from storage import meetings as meeting_store
 from storage.models import Decision, Meeting
@@ -37,7 +37,7 @@ def decisions(call: Call) -> list[Reply]:
     if "since" in keys:
         since_day = view.past_date(keys["since"], call.today, "since")
         since = view.local_midnight(since_day, call.timezone)
-    statuses = list(dict.fromkeys(parse_status(s) for s in split_list(keys.get("status", ""))))
+    statuses = list(dict.fromkeys(parse_decision_status(s) for s in split_list(keys.get("status", ""))))
     if "status" in keys and not statuses:
         raise UserError("`status:` needs a status.")
     page = decision_store.list_decisions(

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import format_datetime
+from commands.meeting_input import require_open
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc, plural, truncate
@@ -20,27 +21,11 @@ from storage import decisions as decision_store
 from storage import groups
 from storage import meetings as meeting_store
 from storage.actions import ActionFilter, count_actions, page_of_actions
-from storage.models import REPRESENTED_MODES, AttendanceMode, Meeting
+from storage.models import REPRESENTED_MODES, AttendanceMode
 
 MAX_TITLE = 200
 MAX_REASON = 500
 SUBCOMMANDS = '`/ecm meeting start ["title"]`, `/ecm meeting end` or `/ecm meeting cancel ["reason"]`'
-
-
-def no_open_meeting(call: Call, doing: str) -> UserError:
-    nxt = view.upcoming(call.session, call.task_group, call.now, 1)
-    when = f" The next scheduled one is {format_datetime(nxt[0].at, call.timezone)}." if nxt else ""
-    return UserError(
-        f"There is no meeting open in this channel, so I can't {doing}.{when}",
-        'A chair starts one with `/ecm meeting start "title"`.',
-    )
-
-
-def require_open(call: Call, doing: str) -> Meeting:
-    meeting = meeting_store.open_meeting(call.session, call.group_id)
-    if meeting is None:
-        raise no_open_meeting(call, doing)
-    return meeting
 
 
 def _rest(call: Call) -> str:

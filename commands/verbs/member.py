@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands.action_input import resolve_org
+from commands.action_fields import resolve_org
 from commands.context import Call
 from commands.names import DistrictRef, match_district
 from commands.registry import verb
@@ -23,7 +23,8 @@ from storage.models import Role
         '/ecm member @pat org:"Central Lancashire PCT"',
         "/ecm member @sam remove",
     ],
-    keys=("district", "org", "organisation", "role", "name"),
+    keys=("district", "org", "role", "name"),
+    key_aliases={"organisation": "org"},
     section="Task group",
     chair_only=True,
     changes=True,
@@ -38,7 +39,7 @@ def member(call: Call) -> list[Reply]:
     if "district" in keys:
         refs = [DistrictRef(d.id, d.name, d.slug) for d in groups.list_districts(call.session, call.group_id)]  # type: ignore[arg-type]
         organisation = match_district(keys["district"], refs).name
-    org = keys.get("org") or keys.get("organisation")
+    org = keys.get("org")
     if org is not None:
         if organisation is not None:
             raise UserError("Give either `district:` or `org:`, not both.")

@@ -8,6 +8,7 @@ from datetime import timedelta
 from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import DateError, format_date, parse_date
+from commands.grammar import Args, Kind, Token
 from commands.registry import verb
 from commands.replies import Reply, UserError
 from commands.text import esc, truncate
@@ -61,25 +62,54 @@ def find_meeting(call: Call, words: list[str]) -> Meeting:
     return found[-1]
 
 
+SHARE_WORD = "share"
+
+
+def _split_share(words: list[str]) -> tuple[list[str], bool]:
+    share = bool(words) and words[-1].lower() == SHARE_WORD
+    return (words[:-1] if share else words), share
+
+
+def _shares(args: Args) -> bool:
+    return _split_share([t.text for t in args.positional])[1]
+
+
+def share_args(meeting_id: str) -> Args:
+    """`/ecm minutes id:N share`, as the "Share in channel" button runs it (the button carries the
+    meeting's id, which stays right however meetings are numbered)."""
+    return Args(verb="minutes", tokens=[Token(Kind.KEY, meeting_id, key="id"), Token(Kind.WORD, SHARE_WORD)])
+
+
+def _meeting_by_id(call: Call, value: str) -> Meeting:
+    meeting = meeting_store.get_meeting(call.session, call.group_id, int(value)) if value.isdigit() else None
+    if meeting is None:
+        raise UserError(
+            "I can't find those minutes in this channel's task group.",
+            "`/ecm minutes` shows the latest minutes.",
+        )
+    return meeting
+
+
 @verb(
     "minutes",
     summary="The minutes of a meeting (default: the latest), with a button to share them in the channel.",
     usage="/ecm minutes [N|DATE] [share]",
     examples=["/ecm minutes", "/ecm minutes 3", "/ecm minutes 23 Nov", "/ecm minutes 3 share"],
     aliases=("mins",),
-    keys=("date",),
+    keys=("date", "id"),
     section="Meetings",
+    changes_when=_shares,  # sharing posts in the channel: a retry or double click posts once
 )
 def minutes(call: Call) -> list[Reply]:
-    words = [t.text for t in call.args.positional]
-    share = bool(words) and words[-1].lower() == "share"
-    if share:
-        words = words[:-1]
-    if "date" in call.args.keys:
-        if words:
-            raise UserError("Give the meeting's number or its date, not both.")
-        words = [call.args.keys["date"]]
-    meeting = find_meeting(call, words)
+    words, share = _split_share([t.text for t in call.args.positional])
+    if "id" in call.args.keys:
+        meeting = _meeting_by_id(call, call.args.keys["id"])
+    else:
+        if "date" in call.args.keys:
+            if words:
+                raise UserError("Give the meeting's number or its date, not both.")
+            words = [call.args.keys["date"]]
+        meeting = find_meeting(call, words)
     return [
         view.minutes_reply(
             call.session,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from commands.context import Call
+from commands.meeting_input import require_open
 from commands.meeting_view import show_text, text_with_mentions
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
-from commands.verbs.meeting import require_open
 from storage import meetings as meeting_store
 
 MAX_NOTE = 2000

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from commands.action_input import can_change, load_action, take_number
+from commands.action_input import take_number
+from commands.action_ops import can_change, load_action
 from commands.action_view import action_detail
 from commands.context import Call
 from commands.registry import verb
@@ -23,7 +24,7 @@ def show(call: Call) -> list[Reply]:
     number, rest = take_number(call, "/ecm show 12")
     if rest:
         raise UserError("`/ecm show` takes just the action number.")
-    row = load_action(call, number)
+    row = load_action(call.actor(), number)
     action = row.action
     assert action.id is not None
     decision, meeting = store.links(call.session, action)
@@ -38,7 +39,7 @@ def show(call: Call) -> list[Reply]:
     )
     footer = (
         f'`/ecm update {number} "note" status:in-progress` · `/ecm done {number}`'
-        if can_change(call, row)
+        if can_change(call.actor(), row)
         else f"Owners or a chair can change #{number}."
     )
     return [

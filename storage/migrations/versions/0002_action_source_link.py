@@ -18,7 +18,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("action") as batch:
-        batch.add_column(sa.Column("source_link", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True))
+        batch.add_column(
+            sa.Column("source_link", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True)
+        )
 
 
 def downgrade() -> None:
