@@ -245,6 +245,12 @@ class OfflineWorkspace:
             )
         )
 
+    def press_select(
+        self, view: OpenView, block_id: str, value: str, *, answers: dict[str, Any] | None = None
+    ) -> Exchange:
+        """Chooses `value` in a select that reloads the form when it changes."""
+        return self._exchange(self.standin.view_select_action(view, block_id, value, answers=answers))
+
     def button_for(self, view: OpenView, label: str, number: int) -> tuple[dict[str, Any], str]:
         """The button labelled `label` under the line for action #number (Home tab)."""
         blocks = view.view.get("blocks") or []

@@ -31,6 +31,7 @@ from commands.action_fields import (
 from commands.action_view import STATUS_LABEL, action_line, is_permalink
 from commands.context import Actor
 from commands.names import OUTCOME_NAMES, parse_outcomes
+from commands.registry import lookup
 from commands.replies import UserError
 from commands.text import truncate
 from storage import actions as store
@@ -373,3 +374,12 @@ def title_from_message(text: str, limit: int = ops.MAX_TITLE) -> str:
     text = re.sub(r"^&gt;\s?", "", text, flags=re.M)  # quote marks
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return truncate(" ".join(text.split()), limit)
+
+
+def opens_new_action_form(text: str) -> bool:
+    """`/ecm add` (or an alias) with nothing after it opens the New action form instead of an error."""
+    words = text.split()
+    if len(words) != 1:
+        return False
+    spec = lookup(words[0].lower())
+    return spec is not None and spec.name == "add"

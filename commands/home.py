@@ -40,6 +40,7 @@ NEW_ACTION = "home_new_action"
 DONE = "home_done"
 UPDATE = "home_update"
 SNOOZE = "home_snooze"
+UPDATE_FORM = "ecm_update_form"  # "Update" under `/ecm show N` (and wherever else an action is shown)
 
 NO_GROUP = (
     "You're not in an ECM task group yet. A task group is a Slack channel where a county council, its "

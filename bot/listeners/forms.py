@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 NEW_ACTION_SHORTCUT = "ecm_new_action"  # global shortcut (manifest.yml)
 MESSAGE_SHORTCUT = "ecm_message_to_action"  # message shortcut (manifest.yml)
-UPDATE_BUTTON = "ecm_update_form"  # "Update" on `/ecm show N` and DM digests; value "GROUP_ID:NUMBER"
 VIA_HOME = " (from their Home tab)"
 SNOOZED_FROM_HOME = "Snoozed for a week from the Home tab"
 SORRY = "Sorry, something went wrong on my side and nothing was saved. Please try again."
@@ -285,7 +284,7 @@ def register(app: App, services: Services) -> None:
         ack()
         open_update(body, str(action.get("value") or ""))
 
-    @app.action(UPDATE_BUTTON)
+    @app.action(home.UPDATE_FORM)
     def on_update_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         open_update(body, str(action.get("value") or ""))

@@ -7,10 +7,12 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.listeners.forms import open_new_action
 from bot.services import Services
 from bot.slack_api import deliver
 from commands.context import Context
 from commands.dispatch import run_command
+from commands.forms import opens_new_action_form
 from commands.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,17 @@ def register(app: App, services: Services) -> None:
     def on_ecm(ack: Ack, command: dict[str, Any]) -> None:
         # Slack wants the ack within 3 seconds; Bolt sends it now and we carry on in the listener thread.
         ack()
+        if opens_new_action_form(command.get("text") or "") and command.get("trigger_id"):
+            open_new_action(
+                services,
+                {
+                    "user": {"id": command["user_id"]},
+                    "team_id": command["team_id"],
+                    "trigger_id": command["trigger_id"],
+                },
+                channel_id=command["channel_id"],
+            )
+            return
         run_and_deliver(
             services,
             team_id=command["team_id"],
