@@ -46,6 +46,17 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.backup import backup_sqlite
+
+    result = backup_sqlite(settings.database_url, Path(args.path))
+    print(
+        f"Backed up {result.source} to {result.destination} ({result.size:,} bytes, schema revision "
+        f"{result.revision or 'none'}, {result.actions} actions; integrity ok)."
+    )
+    return 0
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     require_slack(settings)
     engine = make_engine(settings.database_url)
@@ -142,6 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     mig = sub.add_parser("migrate", help="create or upgrade the database schema")
     mig.set_defaults(func=cmd_migrate)
+
+    backup = sub.add_parser(
+        "backup",
+        help="write a consistent copy of the SQLite database, safe while the bot runs (PostgreSQL: pg_dump)",
+    )
+    backup.add_argument("path", help="the backup file to write (replaced if it exists)")
+    backup.set_defaults(func=cmd_backup)
 
     console = sub.add_parser("console", help="try the bot offline: a local stand-in for Slack")
     console.add_argument("--user", default="chair", help="who you are (default: chair)")
