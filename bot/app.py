@@ -8,6 +8,7 @@ from concurrent.futures import Executor
 from slack_bolt import App
 from sqlalchemy import Engine
 
+from bot.background import DrainableExecutor
 from bot.config import Settings
 from bot.home import RefreshingExecutor, refresh_affected
 from bot.listeners import register_all
@@ -34,22 +35,34 @@ def create_app(
     engine: Engine,
     clock: Clock,
     *,
-    executor: Executor | None = None,
+    listener_executor: Executor | None = None,
+    reply_executor: Executor | None = None,
     verify_token: bool = True,
 ) -> tuple[App, Services]:
+    """The Bolt app and its services. Two pools (see bot.background): Bolt's listener pool only acks, and
+    the reply pool does the work that talks to Slack, so slow Web API answers never delay an ack.
+
+    Both pools are watched for changes (bot/home.py), so the Home tabs a change affects are refreshed;
+    a change made in the ack pool (a modal saved before its ack) is refreshed from the reply pool too."""
     load_verbs()  # the whole verb table, once, before any request arrives
     client = make_client(settings.slack_bot_token, settings.api_url)
-    services = Services(settings=settings, engine=engine, clock=clock, client=client)
+    # The lambdas run only after a request, when `services` below exists.
+    replies = RefreshingExecutor(
+        reply_executor or DrainableExecutor(settings.ecm_reply_workers, "ecm-reply"),
+        lambda changes, already: refresh_affected(services, changes, already),
+    )
+    services = Services(settings=settings, engine=engine, clock=clock, client=client, replies=replies)
+    ack_pool = RefreshingExecutor(
+        listener_executor or DrainableExecutor(settings.ecm_ack_workers, "bolt-ack"),
+        lambda changes, already: services.later(refresh_affected, services, changes, already),
+    )
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
         # Socket Mode needs no signature; HTTP mode always verifies.
         request_verification_enabled=bool(settings.slack_signing_secret),
         token_verification_enabled=verify_token,
-        # Every listener is watched for changes, so the Home tabs they affect are refreshed (bot/home.py).
-        listener_executor=RefreshingExecutor(
-            executor, lambda changes, already: refresh_affected(services, changes, already)
-        ),
+        listener_executor=ack_pool,
         logger=BOLT_LOGGER,
     )
     register_all(app, services)

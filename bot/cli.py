@@ -172,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--as-of", type=_as_of, help="pretend today is this date (YYYY-MM-DD)")
     console.set_defaults(func=cmd_console)
 
+    from bot.documents_cli import add_documents_parsers
+
+    add_documents_parsers(sub)
     add_jobs_parser(sub)
     return parser
 

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO")
     # Scheduler tick: how often the planner and dispatcher look for work (seconds).
     ecm_tick_seconds: int = Field(default=60)
+    # Bolt's listener pool: it only acks (and checks modal input), so a few threads answer many requests.
+    ecm_ack_workers: int = Field(default=8, ge=1, le=256)
+    # The pool that runs commands and talks to Slack after the ack; size it for the slowest Slack answers.
+    ecm_reply_workers: int = Field(default=16, ge=1, le=256)
     # HTTP mode: requests with a larger body are refused (413) before the rest is read.
     ecm_max_request_bytes: int = Field(default=256 * 1024, ge=1024)
 

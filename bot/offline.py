@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,39 +16,11 @@ from slack_bolt import App, BoltResponse
 from sqlalchemy import Engine
 
 from bot.app import create_app
+from bot.background import DrainableExecutor
 from bot.config import Settings
 from bot.services import Services
 from bot.standin import Message, OpenView, SlackStandIn
 from storage.clock import Clock
-
-
-class DrainableExecutor(ThreadPoolExecutor):
-    """Bolt runs listeners on this pool after acking; `drain()` waits until all the work is finished."""
-
-    def __init__(self, max_workers: int = 4) -> None:
-        super().__init__(max_workers=max_workers, thread_name_prefix="bolt-listener")
-        self._pending: set[Future[Any]] = set()
-        self._lock = threading.Lock()
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future = super().submit(fn, *args, **kwargs)
-        with self._lock:
-            self._pending.add(future)
-        future.add_done_callback(self._forget)
-        return future
-
-    def _forget(self, future: Future[Any]) -> None:
-        with self._lock:
-            self._pending.discard(future)
-
-    def drain(self, timeout: float = 30.0) -> None:
-        while True:
-            with self._lock:
-                pending = list(self._pending)
-            if not pending:
-                return
-            for future in pending:
-                future.result(timeout=timeout)
 
 
 def block_text(blocks: list[dict[str, Any]]) -> str:
@@ -133,12 +103,16 @@ class OfflineWorkspace:
             slack_api_url=self.standin.api_url,
             database_url=str(engine.url),
         )
-        self.executor = DrainableExecutor()
+        # Bolt's ack pool and the reply pool, as in production; each request is drained through both.
+        self.executor = DrainableExecutor(self.settings.ecm_ack_workers, "bolt-ack")
+        self.replies = DrainableExecutor(self.settings.ecm_reply_workers, "ecm-reply")
         self.engine = engine
         self.clock = clock
         self.app: App
         self.services: Services
-        self.app, self.services = create_app(self.settings, engine, clock, executor=self.executor)
+        self.app, self.services = create_app(
+            self.settings, engine, clock, listener_executor=self.executor, reply_executor=self.replies
+        )
         self.channel = self.standin.add_channel(channel_name)
         self.users: dict[str, str] = {}
 
@@ -150,7 +124,7 @@ class OfflineWorkspace:
     def _exchange(self, body: str, retry_num: int | None = None) -> Exchange:
         before = len(self.standin.messages)
         response = self.standin.dispatch(self.app, body, retry_num=retry_num)
-        self.executor.drain()
+        self.drain()
         return Exchange(response=response, messages=list(self.standin.messages[before:]))
 
     def command(
@@ -315,8 +289,14 @@ class OfflineWorkspace:
         text = re.sub(r"<@([UW][A-Z0-9]+)>", lambda m: "@" + self.standin.user_name(m.group(1)), text)
         return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
+    def drain(self) -> None:
+        """Waits until every ack and every reply of what was sent so far is done."""
+        self.executor.drain()
+        self.replies.drain()
+
     def close(self) -> None:
         self.executor.shutdown(wait=True)
+        self.replies.shutdown(wait=True)
         if self._own_standin:
             self.standin.stop()
 

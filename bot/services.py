@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
+from bot.background import run_logged
 from bot.config import Settings
 from storage.clock import Clock
 
@@ -17,3 +21,8 @@ class Services:
     engine: Engine
     clock: Clock
     client: WebClient
+    replies: Executor  # the slow half of a request (talking to Slack), off Bolt's ack pool
+
+    def later(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """Runs `fn` on the reply pool, after the listener has acked: the ack never waits for Slack."""
+        self.replies.submit(run_logged, fn, *args, **kwargs)

@@ -21,7 +21,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot.render import render
-from commands.replies import Reply, Visibility
+from commands.replies import Attachment, Reply, Visibility
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,48 @@ def post_reply(client: WebClient, reply: Reply, *, channel: str) -> PostResult:
     return first or PostResult(ok=True)
 
 
+def upload_files(
+    client: WebClient, channel: str, files: list[Attachment], *, thread_ts: str | None = None
+) -> PostResult:
+    """files_upload_v2 (getUploadURLExternal, the upload, completeUploadExternal) that never raises."""
+    if not files:
+        return PostResult(ok=True)
+    try:
+        client.files_upload_v2(
+            channel=channel,
+            file_uploads=[{"content": f.content, "filename": f.filename, "title": f.title} for f in files],
+            thread_ts=thread_ts,
+        )
+        return PostResult(ok=True, channel=channel)
+    except (SlackClientError, OSError) as exc:
+        error = _error_of(exc)
+        log.warning("file upload to %s failed: %s", channel, error)
+        return PostResult(ok=False, error=error)
+
+
+def dm_channel(client: WebClient, user_id: str) -> str | None:
+    """The DM channel id with a user (files need a channel id, not a user id)."""
+    try:
+        response = client.conversations_open(users=user_id)
+        return str((response.get("channel") or {}).get("id") or "") or None
+    except (SlackClientError, OSError) as exc:
+        log.warning("conversations.open for %s failed: %s", user_id, _error_of(exc))
+        return None
+
+
+def _deliver_files(client: WebClient, reply: Reply, channel: str, response_url: str | None) -> PostResult:
+    result = upload_files(client, channel, reply.files)
+    if not result.ok and response_url:
+        respond(
+            response_url,
+            Reply.note(
+                f":warning: I couldn't attach the files (Slack said `{result.error}`). The bot needs the "
+                "`files:write` scope and to be in the channel; `ecm-bot report --out DIR` writes them locally."
+            ),
+        )
+    return result
+
+
 def respond(response_url: str, reply: Reply, *, in_channel: bool = False) -> PostResult:
     webhook = WebhookClient(response_url, retry_handlers=retry_handlers())
     for message in render(reply):
@@ -146,8 +188,17 @@ def deliver(
                 )
                 respond(response_url, warning)
                 respond(response_url, reply)
+            elif reply.files:
+                result = _deliver_files(client, reply, channel_id, response_url)
         elif reply.visibility == Visibility.DM:
             result = post_reply(client, reply, channel=reply.recipient or user_id)
+            if result.ok and reply.files:
+                dm = dm_channel(client, reply.recipient or user_id)
+                result = (
+                    _deliver_files(client, reply, dm, response_url)
+                    if dm
+                    else PostResult(ok=False, error="no_dm_channel")
+                )
         elif response_url:
             result = respond(response_url, reply)
         else:

@@ -64,9 +64,12 @@ class RecordedCall:
         return self.http_status == 200 and bool(self.response and self.response.get("ok", True))
 
 
+ANY_METHOD = "*"  # a fault for every Web API method (not response_url)
+
+
 @dataclass
 class Fault:
-    method: str
+    method: str  # a Web API method, "response_url", or ANY_METHOD
     error: str | None = None  # Slack error code, answered as {"ok": false, "error": ...} with HTTP 200
     status: int | None = None  # HTTP status to answer with (429, 500, 503, ...)
     retry_after: int | None = None
@@ -87,6 +90,26 @@ class Message:
     ephemeral: bool = False
     thread_ts: str | None = None
     via: str = "chat.postMessage"
+
+
+@dataclass
+class StoredFile:
+    """A file the bot uploaded, or one a person shared (e.g. through a modal's file input)."""
+
+    id: str
+    name: str
+    title: str
+    user: str
+    content: bytes | None = None  # None until the upload step has sent it
+    length: int = 0
+    channels: list[str] = field(default_factory=list)
+    thread_ts: str | None = None
+    initial_comment: str | None = None
+    completed: bool = False
+
+    @property
+    def filetype(self) -> str:
+        return self.name.rpartition(".")[2].lower() if "." in self.name else "binary"
 
 
 @dataclass
@@ -122,6 +145,7 @@ class SlackStandIn:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    files: dict[str, StoredFile] = field(default_factory=dict)
     views: dict[str, OpenView] = field(default_factory=dict)  # open modals by view id
     homes: dict[str, OpenView] = field(default_factory=dict)  # published Home tab per user id
 
@@ -146,13 +170,21 @@ class SlackStandIn:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode()
-                status, headers, body = standin._handle(self.path, self.headers, raw)
-                payload = json.dumps(body).encode()
+                data = self.rfile.read(length)
+                if self.path.startswith(("/upload/", "/files/")):
+                    # File bytes: the upload step of files_upload_v2, and downloads of url_private.
+                    status, content_type, payload = standin._handle_file(
+                        self.command, self.path, self.headers, data
+                    )
+                    headers: dict[str, str] = {}
+                else:
+                    status, headers, body = standin._handle(self.path, self.headers, data.decode())
+                    payload = json.dumps(body).encode()
+                    content_type = "application/json; charset=utf-8"
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
@@ -189,7 +221,13 @@ class SlackStandIn:
 
     # ----- directory -------------------------------------------------------------------------------
     def add_user(
-        self, name: str, user_id: str | None = None, *, real_name: str | None = None, deleted: bool = False
+        self,
+        name: str,
+        user_id: str | None = None,
+        *,
+        real_name: str | None = None,
+        deleted: bool = False,
+        email: str | None = None,
     ) -> str:
         user_id = user_id or _encoded_id("U", name)
         self.users[user_id] = {
@@ -198,7 +236,11 @@ class SlackStandIn:
             "deleted": deleted,
             "is_bot": False,
             "real_name": real_name or name,
-            "profile": {"display_name": name, "real_name": real_name or name},
+            "profile": {
+                "display_name": name,
+                "real_name": real_name or name,
+                "email": email or f"{name}@example.org",
+            },
             "tz": "Europe/London",
         }
         return user_id
@@ -227,7 +269,7 @@ class SlackStandIn:
         with self._lock:
             for fault in self.faults:
                 if (
-                    fault.method == method
+                    (fault.method == method or (fault.method == ANY_METHOD and method != "response_url"))
                     and fault.times != 0
                     and (fault.match is None or fault.match(params))
                 ):
@@ -242,6 +284,7 @@ class SlackStandIn:
             self.calls.clear()
             self.messages.clear()
             self.faults.clear()
+            self.files.clear()
             self.views.clear()
             self.homes.clear()
 
@@ -286,7 +329,7 @@ class SlackStandIn:
             params: dict[str, Any] = json.loads(raw or "{}")
         else:
             params = dict(parse_qsl(raw, keep_blank_values=True))
-        for key in ("blocks", "attachments", "view", "users"):
+        for key in ("blocks", "attachments", "view", "users", "files"):
             if isinstance(params.get(key), str) and params[key].startswith(("[", "{")):
                 params[key] = json.loads(params[key])
         token = (headers.get("Authorization") or "").removeprefix("Bearer ") or params.get("token")
@@ -401,6 +444,42 @@ class SlackStandIn:
             return (
                 {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
             )
+        if method == "users.lookupByEmail":
+            wanted = str(params.get("email", "")).strip().lower()
+            for user in self.users.values():
+                if user["profile"].get("email", "").lower() == wanted and not user.get("deleted"):
+                    return {"ok": True, "user": user}
+            return {"ok": False, "error": "users_not_found"}
+        if method == "files.getUploadURLExternal":
+            name, length = str(params.get("filename") or ""), int(params.get("length") or 0)
+            if not name or length <= 0:
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{next(self._ts):08d}"
+            self.files[file_id] = StoredFile(
+                id=file_id, name=name, title=name, user=self.bot_user_id, length=length
+            )
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.base_url}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            listed = params.get("files") or []
+            channel = params.get("channel_id") or ""
+            done = []
+            for item in listed:
+                stored = self.files.get(item.get("id", ""))
+                if stored is None or stored.content is None:
+                    return {"ok": False, "error": "file_not_found"}
+                stored.title = item.get("title") or stored.name
+                stored.completed = True
+                if channel:
+                    stored.channels.append(channel)
+                stored.thread_ts = params.get("thread_ts")
+                stored.initial_comment = params.get("initial_comment")
+                done.append(self._file_object(stored))
+            return {"ok": True, "files": done}
+        if method == "files.info":
+            stored = self.files.get(str(params.get("file", "")))
+            if stored is None or not stored.completed:
+                return {"ok": False, "error": "file_not_found"}
+            return {"ok": True, "file": self._file_object(stored)}
         if method in ("views.open", "views.push", "views.update", "views.publish"):
             return self._answer_view(method, params)
         if method == "chat.getPermalink":
@@ -484,6 +563,79 @@ class SlackStandIn:
             "root_view_id": opened.root_id or opened.id,
             "state": {"values": {}},
         }
+
+    # ----- files --------------------------------------------------------------------------------------
+    def _file_object(self, stored: StoredFile) -> dict[str, Any]:
+        url = f"{self.base_url}/files/{stored.id}/{stored.name}"
+        return {
+            "id": stored.id,
+            "name": stored.name,
+            "title": stored.title,
+            "filetype": stored.filetype,
+            "size": len(stored.content or b""),
+            "user": stored.user,
+            "channels": list(stored.channels),
+            "url_private": url,
+            "url_private_download": url + "?download=1",
+        }
+
+    def _handle_file(self, verb: str, path: str, headers: Any, data: bytes) -> tuple[int, str, bytes]:
+        """The upload POST to an upload_url (recorded as "files.upload"), and GET of url_private
+        (recorded as "files.download"; the bot token is required, as Slack requires it)."""
+        parts = path.split("?")[0].strip("/").split("/")
+        file_id = parts[1] if len(parts) > 1 else ""
+        method = "files.upload" if parts[0] == "upload" else "files.download"
+        token = (headers.get("Authorization") or "").removeprefix("Bearer ") or None
+        call = RecordedCall(
+            method=method, params={"file": file_id, "bytes": len(data)}, token=token, at=time.time()
+        )
+        fault = self._take_fault(method, {"file": file_id})
+        with self._lock:
+            stored = self.files.get(file_id)
+            if fault and fault.status:
+                status, content_type, payload = fault.status, "text/plain", b"error"
+            elif stored is None:
+                status, content_type, payload = 404, "text/plain", b"file_not_found"
+            elif method == "files.upload":
+                stored.content = data
+                status, content_type, payload = 200, "text/plain", b"OK - " + str(len(data)).encode()
+            elif token != self.bot_token:
+                # Slack answers a download without the token with its sign-in page, not the file.
+                status, content_type, payload = 200, "text/html", b"<html>sign in</html>"
+            elif stored.content is None:
+                status, content_type, payload = 404, "text/plain", b"file_not_found"
+            else:
+                status, content_type, payload = 200, "application/octet-stream", stored.content
+            call.response, call.http_status = {"ok": status == 200, "bytes": len(payload)}, status
+            self.calls.append(call)
+            self._lock.notify_all()
+        return status, content_type, payload
+
+    def share_file(self, name: str, content: bytes, user_id: str) -> dict[str, Any]:
+        """A file a person shared (as through a modal's file input): the file object Slack puts in the
+        view_submission's state values."""
+        with self._lock:
+            file_id = f"F{next(self._ts):08d}"
+            stored = StoredFile(
+                id=file_id,
+                name=name,
+                title=name,
+                user=user_id,
+                content=content,
+                length=len(content),
+                completed=True,
+            )
+            self.files[file_id] = stored
+            return self._file_object(stored)
+
+    def uploaded_files(self, channel: str | None = None) -> list[StoredFile]:
+        """Files the bot uploaded and completed, optionally only those shared to `channel`."""
+        with self._lock:
+            return [
+                f
+                for f in self.files.values()
+                if f.completed and f.user == self.bot_user_id and (channel is None or channel in f.channels)
+            ]
 
     # ----- the inbound side: signed payloads into the app ------------------------------------------
     def response_url(self, channel_id: str, user_id: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -13,6 +14,15 @@ from commands.grammar import Args
 from commands.replies import UserError
 from storage.clock import Clock
 from storage.models import Member, Role, TaskGroup
+
+
+class Directory(Protocol):
+    """The workspace's people, as the chat side can look them up (Slack: users.info, users.lookupByEmail).
+    Both answer None when they cannot tell; neither raises."""
+
+    def name_of(self, user_id: str) -> str | None: ...
+
+    def user_for_email(self, email: str) -> str | None: ...
 
 
 @dataclass
@@ -27,6 +37,8 @@ class Context:
     # Slack's trigger id (or another per-request key): the same request twice changes nothing twice.
     request_key: str | None = None
     default_timezone: str = "Europe/London"
+    # People's names and e-mail look-ups for documents and imports; None where no chat side is attached.
+    directory: Directory | None = None
 
 
 def require_chair(is_chair: bool, doing: str) -> None:

@@ -15,9 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from commands.context import Call, Context
+from commands.dates import working_day_note
 from commands.grammar import Args, parse
 from commands.registry import Verb, lookup, suggest
-from commands.replies import Reply, UserError
+from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc
 from storage.db import session_scope
 from storage.groups import get_group
@@ -117,8 +118,32 @@ def _run(ctx: Context, args: Args) -> list[Reply]:
         if spec.writes(args):
             _claim_request(ctx, session, now)
         try:
-            return spec.handler(call)
+            replies = spec.handler(call)
         except UserError as error:
             if error.usage is None:
                 error.usage = _usage(spec)
             raise
+    if spec.changes:
+        _add_date_notes(args, replies)
+    return replies
+
+
+def _add_date_notes(args: Args, replies: list[Reply]) -> None:
+    """Says back how a loose date phrase was read (and when a due date falls on a non-working day), to the
+    person who typed it only, so a slip is caught without adding noise to the channel."""
+    notes: list[str] = []
+    for key in ("due", "until"):
+        reading = args.dates.get(key)
+        if reading is None:
+            continue
+        notes += reading.notes()
+        if key == "due" and (holiday := working_day_note(reading.day)):
+            notes.append(holiday)
+    if not notes or any(r.is_error for r in replies):
+        return
+    text = "\n".join(f":calendar: {n}" for n in notes)
+    for reply in replies:
+        if reply.visibility == Visibility.EPHEMERAL:
+            reply.sections.append(Section(text))
+            return
+    replies.append(Reply(text=notes[0], sections=[Section(text)]))

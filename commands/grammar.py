@@ -14,12 +14,22 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from commands.dates import (
+    DATE_EXAMPLES,
+    MAX_PREFIX_WORDS,
+    DateError,
+    DateReading,
+    format_date,
+    is_date_word,
+    read_date,
+    read_date_prefix,
+)
 from commands.replies import UserError
 from commands.text import esc
 
 # Slack clients often send "smart" quotes; all of these open or close a quoted phrase.
 _QUOTES = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"', "\u00bb": '"'}
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
 _SPECIAL = re.compile(r"<([^<>]*)>")
 _KEY = re.compile(r"^([A-Za-z][A-Za-z_-]{0,20}):(.*)$", re.S)
 _QUOTED_ITEM = re.compile(r'"([^"]*)"')
@@ -40,12 +50,15 @@ class Token:
     kind: Kind
     text: str  # the word, the quoted text, the key's value, or the mentioned user id
     key: str = ""  # for KEY tokens, lower-cased
+    label: str = ""  # for MENTION tokens, the name Slack showed (`<@U123|sam>`), when it sent one
 
 
 @dataclass
 class Args:
     verb: str
     tokens: list[Token] = field(default_factory=list)
+    # How each date key's value was read (for the notes on loose phrases, weekends and bank holidays).
+    dates: dict[str, DateReading] = field(default_factory=dict)
 
     @property
     def positional(self) -> list[Token]:
@@ -153,9 +166,11 @@ def _split(text: str) -> list[tuple[str, bool]]:
 
 
 def tokenize(text: str) -> list[Token]:
-    if len(text) > MAX_COMMAND_LENGTH:
+    # Counted as typed: Slack sends & < > as entities, which must not make a command "longer".
+    typed = len(_unescape(text))
+    if typed > MAX_COMMAND_LENGTH:
         raise UserError(
-            f"That command is too long ({len(text)} characters; the most is {MAX_COMMAND_LENGTH}).",
+            f"That command is too long ({typed} characters; the most is {MAX_COMMAND_LENGTH}).",
             'Keep titles and notes short, and add detail later with `/ecm update N "note"`.',
         )
     tokens: list[Token] = []
@@ -167,7 +182,7 @@ def tokenize(text: str) -> list[Token]:
             continue
         mention = _MENTION.match(chunk)
         if mention:
-            tokens.append(Token(Kind.MENTION, mention.group(1)))
+            tokens.append(Token(Kind.MENTION, mention.group(1), label=mention.group(2) or ""))
             continue
         key = _KEY.match(chunk)
         if key and key.group(2) and not key.group(2).startswith("//"):
@@ -186,41 +201,113 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-def _absorb_date_words(tokens: list[Token], today: date) -> list[Token]:
-    """`due:next friday` arrives as key `due:next` plus word `friday`: join while the phrase reads as a date."""
-    from commands.dates import DateError, parse_date_prefix
+# What the free words are to each verb, for the message when a date would leave words in them.
+_FREE_TEXT_NAMES = {"add": "title", "new": "title", "snooze": "reason", "drop": "reason"}
+_ACTION_NUMBER = re.compile(r"^#?\d{1,9}$")
 
+
+def _write_token(t: Token) -> str:
+    if t.kind == Kind.QUOTED:
+        return f'"{t.text}"'
+    if t.kind == Kind.KEY:
+        return f'{t.key}:"{t.text}"' if " " in t.text else f"{t.key}:{t.text}"
+    if t.kind == Kind.MENTION:
+        return f"@{t.label or 'name'}"
+    return t.text
+
+
+def _refuse_trailing_words(
+    verb: str, before: list[Token], key: Token, reading: DateReading, tail: list[Token], rest: list[Token]
+) -> UserError:
+    """Words after a date that would quietly become part of the title (or note): say how it was read."""
+    what = _FREE_TEXT_NAMES.get(verb, "note")
+    tail_text = " ".join(t.text for t in tail)
+    before_text = " ".join(_write_token(t) for t in before)
+    joined = f"{before_text} {tail_text}".strip()
+    where = f"the {what} (“{esc(joined)}”)" if before_text else f"the {what}"
+    date_words = f'{key.key}:"{key.text} {tail_text}"'
+    others = " ".join(_write_token(t) for t in rest)
+    title_first = " ".join(p for p in (f"/ecm {verb}", joined, f"{key.key}:{_quoted(key.text)}", others) if p)
+    return UserError(
+        f"I read `{esc(key.key)}:{esc(key.text)}` as {format_date(reading.day)}, so “{esc(tail_text)}” would "
+        f"become part of {where}. Nothing was saved.",
+        f"If “{esc(tail_text)}” is part of the date, put the whole date in quotes: `{esc(date_words)}`. "
+        f"If it belongs to the {what}, put the {what} first and the date after it: `{esc(title_first)}`.",
+    )
+
+
+def _quoted(value: str) -> str:
+    return f'"{value}"' if " " in value else value
+
+
+def _absorb_date_words(
+    verb: str, tokens: list[Token], today: date
+) -> tuple[list[Token], dict[str, DateReading]]:
+    """`due:next friday` arrives as key `due:next` plus word `friday`: join while the phrase reads as a date.
+
+    Words after a date never silently join the title or note: if they look like part of a date
+    (`due:friday 11/12`, `due:in 2 weeks time`) or would split the text around the date, the command is
+    refused, saying how the date was read and how to write it. Returns the tokens and each date key's reading.
+    """
     out: list[Token] = []
+    readings: dict[str, DateReading] = {}
     i = 0
     while i < len(tokens):
         token = tokens[i]
         out.append(token)
         i += 1
-        if token.kind != Kind.KEY or token.key not in DATE_KEYS or " " in token.text:
+        if token.kind != Kind.KEY or token.key not in DATE_KEYS:
             continue
         following: list[str] = []
-        for t in tokens[i : i + 3]:
+        if " " not in token.text:
+            for t in tokens[i : i + MAX_PREFIX_WORDS - 1]:
+                if t.kind != Kind.WORD:
+                    break
+                following.append(t.text)
+        try:
+            found = read_date_prefix([token.text, *following], today, strict=True)
+        except DateError as error:
+            raise UserError(esc(str(error)), f"Dates are UK style: {DATE_EXAMPLES}.") from error
+        if found is None:
+            # Quote the whole phrase meant as the date (`due:next blursday`), not just its first word.
+            phrase = [token.text]
+            for word in following:
+                if not is_date_word(word):
+                    break
+                phrase.append(word)
+            if len(phrase) > 1:
+                try:
+                    read_date(" ".join(phrase), today)
+                except DateError as error:
+                    raise UserError(esc(str(error)), f"Dates are UK style: {DATE_EXAMPLES}.") from error
+            continue
+        reading, used = found
+        if used > 1:
+            token.text = " ".join([token.text, *following[: used - 1]])
+            i += used - 1
+        readings[token.key] = reading
+        tail: list[Token] = []
+        for t in tokens[i:]:
             if t.kind != Kind.WORD:
                 break
-            following.append(t.text)
-        if not following:
+            tail.append(t)
+        if not tail:
             continue
-        try:
-            found = parse_date_prefix([token.text, *following], today, strict=True)
-        except DateError as error:
-            raise UserError(esc(str(error))) from error
-        if found and found[1] > 1:
-            used = found[1] - 1
-            token.text = " ".join([token.text, *following[:used]])
-            i += used
-    return out
+        before = [t for t in out[:-1] if t.kind in (Kind.WORD, Kind.QUOTED)]
+        if verb not in ("add", "new") and before and _ACTION_NUMBER.match(before[0].text):
+            before = before[1:]  # `update 3 due:…`: the number is not part of the note
+        if before or is_date_word(tail[0].text):
+            shown = {id(t) for t in (token, *before, *tail)}
+            rest = [t for t in tokens if id(t) not in shown]
+            raise _refuse_trailing_words(verb, before, token, reading, tail, rest)
+    return out, readings
 
 
 def parse(text: str, today: date) -> Args:
     tokens = tokenize(text.strip())
-    if not tokens or tokens[0].kind != Kind.WORD:
-        return Args(verb="", tokens=_absorb_date_words(tokens, today))
-    return Args(verb=tokens[0].text.lower(), tokens=_absorb_date_words(tokens[1:], today))
+    verb = tokens[0].text.lower() if tokens and tokens[0].kind == Kind.WORD else ""
+    rest, readings = _absorb_date_words(verb, tokens[1:] if verb else tokens, today)
+    return Args(verb=verb, tokens=rest, dates=readings)
 
 
 def text_with_mentions(tokens: list[Token]) -> str:

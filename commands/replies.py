@@ -29,6 +29,15 @@ class Section:
 
 
 @dataclass
+class Attachment:
+    """A file that goes with a reply (uploaded beside the message)."""
+
+    filename: str
+    content: bytes
+    title: str
+
+
+@dataclass
 class Reply:
     text: str  # plain fallback: notifications, screen readers and clients without blocks
     visibility: Visibility = Visibility.EPHEMERAL
@@ -37,6 +46,7 @@ class Reply:
     footer: str | None = None  # small print (mrkdwn)
     recipient: str | None = None  # user id, for DMs
     is_error: bool = False
+    files: list[Attachment] = field(default_factory=list)  # uploaded with the message (reports, exports)
 
     @classmethod
     def error(cls, message: str, usage: str | None = None) -> Reply:

@@ -22,6 +22,19 @@ def _bank_holidays(year: int) -> frozenset[date]:
     return frozenset(d for d in calendar if d.year == year)
 
 
+@lru_cache(maxsize=128)
+def _bank_holiday_names(year: int) -> dict[date, str]:
+    calendar = holidays.country_holidays("GB", subdiv="ENG", years=year)
+    return {
+        d: name.replace("(observed)", "(substitute day)") for d, name in calendar.items() if d.year == year
+    }
+
+
+def bank_holiday_name(d: date) -> str | None:
+    """ "Christmas Day", "Boxing Day (substitute day)" …, or None when `d` is no England & Wales bank holiday."""
+    return _bank_holiday_names(d.year).get(d)
+
+
 def is_working_day(d: date) -> bool:
     return d.weekday() < 5 and d not in _bank_holidays(d.year)
 

@@ -11,9 +11,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.jobs.dispatcher import DispatchReport, dispatch_due, local_today
-from bot.jobs.planner import kinds_for, plan
+from bot.jobs.planner import plan
 from bot.offline import Exchange, OfflineWorkspace, block_text
 from bot.standin import Message
+from commands.posts.registry import kinds_for
 from storage.clock import FixedClock
 from storage.db import session_scope
 from storage.groups import get_group

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from bot.offline import OfflineWorkspace
@@ -21,7 +22,7 @@ from tests.actions_support import (
 def test_add_full(group: OfflineWorkspace) -> None:
     ws = group
     out = ws.command(
-        "add Audit school nurse referrals @sam due:28/02/2027 outcome:healthy,safe district:chorley,preston",
+        "add Audit school nurse referrals @sam due:26/02/2027 outcome:healthy,safe district:chorley,preston",
         user="priya",
     )
     assert not out.is_error, out.text
@@ -31,19 +32,19 @@ def test_add_full(group: OfflineWorkspace) -> None:
     text = out.text
     assert "*#1*" in text and "Audit school nurse referrals" in text
     assert f"<@{ws.user('sam')}>" in text and f"<@{ws.user('priya')}> added" in text
-    assert "Sun 28 Feb 2027" in text and "healthy, safe" in text and "Chorley, Preston" in text
+    assert "Fri 26 Feb 2027" in text and "healthy, safe" in text and "Chorley, Preston" in text
     row = action(ws, 1)
     assert row.action.title == "Audit school nurse referrals"
     assert row.owners == [ws.user("sam")]
     assert row.action.organisation == "Chorley"  # sam's registered organisation
-    assert row.action.due_date == date(2027, 2, 28)
+    assert row.action.due_date == date(2027, 2, 26)
     assert row.outcomes == [Outcome.BE_HEALTHY, Outcome.STAY_SAFE]
     assert [d.name for d in row.districts] == ["Chorley", "Preston"]
     assert row.action.status == ActionStatus.OPEN and row.action.created_by == ws.user("priya")
     [event] = audit_trail(ws, 1)
     assert event.verb == "created" and event.user_id == ws.user("priya")
     assert event.changes["title"] == [None, "Audit school nurse referrals"]
-    assert event.changes["due_date"] == [None, "2027-02-28"]
+    assert event.changes["due_date"] == [None, "2027-02-26"]
     assert event.changes["districts"] == [None, ["Chorley", "Preston"]]
 
 
@@ -292,3 +293,22 @@ def test_member_org_takes_the_district_and_known_spellings(group: OfflineWorkspa
     assert "lancashire constabulary" not in out.text and "chorley*" not in out.text
     out = ws.command('member @pat org:"Central Lancashire PCT"', user="chair")  # anything else: as typed
     assert "Central Lancashire PCT, member" in out.text
+
+
+def test_add_reads_the_groups_districts_once(group: OfflineWorkspace) -> None:
+    # Parsing district: and org: and storing the links all use the districts read once in the transaction.
+    ws = group
+    statements: list[str] = []
+    listener = lambda *a: statements.append(" ".join(a[2].split()))  # noqa: E731
+    event.listen(ws.engine, "before_cursor_execute", listener)
+    try:
+        out = ws.command(
+            "add Map provision @sam org:chorley outcome:safe district:chorley,preston", user="sam"
+        )
+    finally:
+        event.remove(ws.engine, "before_cursor_execute", listener)
+    assert out.posted and not out.is_error
+    reads = [s for s in statements if s.startswith("SELECT district.")]
+    assert len(reads) == 1, reads
+    row = ws.command("show 1", user="sam").text
+    assert "Chorley" in row and "Preston" in row

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.jobs.common import DONE_ACTION, NOTE_ACTION, NOTE_CALLBACK, SNOOZE_ACTION
 from bot.offline import OfflineWorkspace, block_text
 from bot.standin import Message
+from commands.posts.common import DONE_ACTION, NOTE_ACTION, NOTE_CALLBACK, SNOOZE_ACTION
 from storage.models import ActionNote, ActionStatus
 from tests.chasers_support import (
     action,

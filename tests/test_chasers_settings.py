@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.jobs import due_soon, owner_digest
 from bot.offline import OfflineWorkspace
-from storage.settings_schema import DEFAULTS, chaser_settings
+from commands.posts import due_soon, owner_digest
+from commands.posts.registry import DEFAULTS
+from commands.posts.settings import chaser_settings
 from tests.chasers_support import (
     action,
     add,

@@ -5,6 +5,7 @@ import pytest
 
 from commands.dates import (
     DATE_EXAMPLES,
+    MORE_DATE_EXAMPLES,
     DateError,
     format_date,
     format_datetime,
@@ -76,7 +77,6 @@ def test_ambiguous_numeric_dates_are_day_first(text: str, expected: date) -> Non
         ("August 28th", date(2027, 8, 28)),
         ("1 Dec", date(2026, 12, 1)),
         ("Dec 25", date(2026, 12, 25)),
-        ("29 Feb", date(2028, 2, 29)),  # waits for the next leap year
     ],
 )
 def test_dates_without_a_year_are_the_next_one_on_or_after_today(text: str, expected: date) -> None:
@@ -229,21 +229,15 @@ def test_weekday_that_does_not_match_the_date_is_refused() -> None:
     [
         "foo",
         "next",
-        "soon",
-        "asap",
-        "friday week",
         "28",
         "2026",
         "28 Aug 26",  # word forms need a four-digit year
         "28/08/202",
         "28/08-2026",  # mixed separators
-        "Aug",
         "in weeks",
-        "in 2 fortnights",
         "in 2 working weeks",
         "last friday",
         "end of",
-        "end of smarch",
         "28 Aug 2026 review",
         "next friday please",
         "10:00",
@@ -276,8 +270,14 @@ def test_date_error_is_a_value_error() -> None:
 
 
 def test_date_examples_are_all_parseable() -> None:
-    for example in DATE_EXAMPLES.split(", "):
+    for example in [*DATE_EXAMPLES.split(", "), *MORE_DATE_EXAMPLES.split(", ")]:
         parse_date(example, SUN)
+
+
+def test_a_day_and_month_with_no_year_is_checked_in_the_year_it_lands() -> None:
+    # In November 2026, 29 Feb is next February, which has 28 days: refused, not moved to 2028.
+    with pytest.raises(DateError, match="February 2027 has 28 days"):
+        parse_date("29 Feb", SUN)
 
 
 def test_round_trip_through_format_date() -> None:

@@ -9,9 +9,9 @@ import time
 from collections import Counter
 from datetime import date, timedelta
 
-from bot.jobs import channel_digest, owner_digest
 from bot.jobs.dispatcher import DispatchReport, dispatch_due
 from bot.offline import OfflineWorkspace
+from commands.posts import channel_digest, owner_digest
 from storage import notifications
 from storage.models import NotificationStatus
 from tests.chasers_support import (

@@ -31,11 +31,56 @@ def test_date_keys_take_following_words_while_they_read_as_a_date() -> None:
     args = parse("add Audit schools due:next friday outcome:safe", TODAY)
     assert args.keys["due"] == "next friday"
     assert args.free_text() == "Audit schools"
-    args = parse("add Report due:28 Aug 2027 to the Board", TODAY)
-    assert args.keys["due"] == "28 Aug 2027"
-    assert args.free_text() == "Report to the Board"
-    args = parse("add Plan due:friday Review", TODAY)
-    assert args.keys["due"] == "friday" and args.free_text() == "Plan Review"
+    args = parse("add Review CAF due:in 2 weeks time outcome:safe", TODAY)
+    assert args.keys["due"] == "in 2 weeks time" and args.free_text() == "Review CAF"
+    args = parse("add Review CAF due:friday 11/12", TODAY)
+    assert args.keys["due"] == "friday 11/12" and args.free_text() == "Review CAF"
+    assert args.dates["due"].day == date(2026, 12, 11)
+    # A title wholly after the date is still a title: nothing is split or joined.
+    args = parse("add due:28 Aug 2027 Report to the Board", TODAY)
+    assert args.keys["due"] == "28 Aug 2027" and args.free_text() == "Report to the Board"
+
+
+@pytest.mark.parametrize(
+    "command, read_as, words",
+    [
+        ("add Report due:28 Aug 2027 to the Board", "Sat 28 Aug 2027", "to the Board"),
+        ("add Plan due:friday Review", "Fri 27 Nov 2026", "Review"),
+        ("add due:friday 3 reports", "Fri 27 Nov 2026", "3 reports"),
+        ("add Review CAF due:friday may need GP", "Fri 27 Nov 2026", "may need GP"),
+        ('update 3 "Chased" due:friday again', "Fri 27 Nov 2026", "again"),
+    ],
+)
+def test_words_after_a_date_never_quietly_join_the_text(command: str, read_as: str, words: str) -> None:
+    with pytest.raises(UserError) as info:
+        parse(command, TODAY)
+    assert f"as {read_as}, so “{words}” would become part of the" in info.value.message
+    assert "Nothing was saved" in info.value.message
+    assert "put the whole date in quotes" in (info.value.usage or "")
+
+
+def test_refusal_shows_how_to_write_it() -> None:
+    with pytest.raises(UserError) as info:
+        parse("add Review CAF due:friday with schools <@U1|sam> outcome:safe", TODAY)
+    assert "the title (“Review CAF with schools”)" in info.value.message
+    assert info.value.usage == (
+        'If “with schools” is part of the date, put the whole date in quotes: `due:"friday with schools"`. '
+        "If it belongs to the title, put the title first and the date after it: "
+        "`/ecm add Review CAF with schools due:friday @sam outcome:safe`."
+    )
+
+
+def test_a_date_error_quotes_the_whole_phrase() -> None:
+    with pytest.raises(UserError) as info:
+        parse("add Review due:next blursday outcome:safe", TODAY)
+    assert '"next blursday"' in info.value.message and "thursday" in info.value.message
+
+
+def test_length_is_counted_as_typed_not_as_slack_escapes_it() -> None:
+    typed = "add " + "&" * 2990
+    assert len(tokenize(typed.replace("&", "&amp;"))) == 2
+    with pytest.raises(UserError, match=r"too long \(3001 characters"):
+        tokenize("add " + "&amp;" * 2997)
 
 
 def test_impossible_date_phrase_is_an_error_not_a_shorter_date() -> None:

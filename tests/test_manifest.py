@@ -49,6 +49,12 @@ def test_schema_check_would_catch_a_broken_manifest() -> None:
     assert list(Draft7Validator(schema).iter_errors(broken))
 
 
+def test_manifest_grants_the_scopes_reports_and_imports_use() -> None:
+    scopes = set(load_manifest()["oauth_config"]["scopes"]["bot"])
+    # files_upload_v2 for reports/exports, files.info + download for imports, users.lookupByEmail for owners.
+    assert {"files:write", "files:read", "users:read", "users:read.email"} <= scopes
+
+
 def test_manifest_declares_home_tab_shortcuts_and_event_the_bot_answers() -> None:
     from bot.listeners.forms import MESSAGE_SHORTCUT, NEW_ACTION_SHORTCUT
 
@@ -59,10 +65,15 @@ def test_manifest_declares_home_tab_shortcuts_and_event_the_bot_answers() -> Non
     assert shortcuts[NEW_ACTION_SHORTCUT]["type"] == "global"
     assert shortcuts[MESSAGE_SHORTCUT]["type"] == "message"
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
-    # Views, shortcuts and chat.getPermalink need no scope of their own: nothing beyond what posting needs.
+    # Views, shortcuts and chat.getPermalink need no scope of their own: nothing beyond what posting and
+    # the files (reports, exports, imports) need.
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "commands",
         "chat:write",
         "chat:write.public",
         "im:write",
+        "files:write",
+        "files:read",
+        "users:read",
+        "users:read.email",
     }

@@ -17,7 +17,8 @@ def register(app: App, services: Services) -> None:
     def on_run(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id", "")
-        run_and_deliver(
+        services.later(
+            run_and_deliver,
             services,
             team_id=body["team"]["id"],
             channel_id=channel,

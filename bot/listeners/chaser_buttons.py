@@ -26,8 +26,15 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from sqlmodel import Session
 
-from bot.jobs import due_soon, owner_digest
-from bot.jobs.common import (
+from bot.jobs.dispatcher import local_today
+from bot.render import render
+from bot.services import Services
+from bot.slack_api import post_reply, respond
+from commands import action_ops
+from commands.action_ops import SNOOZED_FROM_DM, VIA_CHASER_DM
+from commands.action_view import action_line
+from commands.posts import due_soon, owner_digest
+from commands.posts.common import (
     DONE_ACTION,
     MAX_BUTTON_ACTIONS,
     NOTE_ACTION,
@@ -37,13 +44,6 @@ from bot.jobs.common import (
     action_buttons,
     split_kind,
 )
-from bot.jobs.dispatcher import local_today
-from bot.render import render
-from bot.services import Services
-from bot.slack_api import post_reply, respond
-from commands import action_ops
-from commands.action_ops import SNOOZED_FROM_DM, VIA_CHASER_DM
-from commands.action_view import action_line
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import truncate
 from storage.db import session_scope
@@ -181,16 +181,19 @@ def register(app: App, services: Services) -> None:
     @app.action(DONE_ACTION)
     def on_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        on_change(body, action, "done")
+        services.later(on_change, body, action, "done")
 
     @app.action(SNOOZE_ACTION)
     def on_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        on_change(body, action, "snooze")
+        services.later(on_change, body, action, "snooze")
 
     @app.action(NOTE_ACTION)
     def on_note(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
+        services.later(open_note_form, body, action)
+
+    def open_note_form(body: dict[str, Any], action: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
         value = action.get("value", "")
         decoded = _decode(value)
@@ -268,5 +271,8 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={NOTE_BLOCK: "Sorry, that didn't save. Please try again."})
             return
         ack()  # closes the modal; the note is already committed
+        services.later(after_note, outcome, kind, user_id, meta)
+
+    def after_note(outcome: Outcome, kind: str, user_id: str, meta: dict[str, Any]) -> None:
         _post_change(services, outcome)
         _answer(services, {}, kind, user_id, outcome.note, meta.get("channel"), meta.get("ts"))

@@ -23,6 +23,9 @@ def register(app: App, services: Services) -> None:
     @app.action(SHARE_MINUTES)
     def on_share_minutes(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
+        services.later(share, body, action)
+
+    def share(body: dict[str, Any], action: dict[str, Any]) -> None:
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
         user = (body.get("user") or {}).get("id", "")
         ctx = Context(

@@ -1,4 +1,4 @@
-"""The `/ecm` slash command: ack at once, then run the command and deliver its replies."""
+"""The `/ecm` slash command: ack at once, then run the command and deliver its replies on the reply pool."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.directory import SlackDirectory
 from bot.listeners.forms import open_new_action
 from bot.services import Services
 from bot.slack_api import deliver
@@ -41,6 +42,7 @@ def run_and_deliver(
         user_id=user_id,
         request_key=request_key,
         default_timezone=services.settings.ecm_timezone,
+        directory=SlackDirectory(services.client),
     )
     try:
         replies = run_command(ctx, text)
@@ -53,9 +55,10 @@ def run_and_deliver(
 def register(app: App, services: Services) -> None:
     @app.command("/ecm")
     def on_ecm(ack: Ack, command: dict[str, Any]) -> None:
-        # Slack wants the ack within 3 seconds; Bolt sends it now and we carry on in the listener thread.
+        # Slack wants the ack within 3 seconds: ack now, and run the command on the reply pool.
         ack()
         if opens_new_action_form(command.get("text") or "") and command.get("trigger_id"):
+            # A trigger id lasts 3 seconds: the form is opened here, at once, not behind the reply pool.
             open_new_action(
                 services,
                 {
@@ -66,7 +69,8 @@ def register(app: App, services: Services) -> None:
                 channel_id=command["channel_id"],
             )
             return
-        run_and_deliver(
+        services.later(
+            run_and_deliver,
             services,
             team_id=command["team_id"],
             channel_id=command["channel_id"],

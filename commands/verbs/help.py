@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from commands.context import Call
-from commands.dates import DATE_EXAMPLES
+from commands.dates import DATE_EXAMPLES, DATE_MEANINGS, MORE_DATE_EXAMPLES
 from commands.names import outcome_examples
 from commands.registry import SECTIONS, VERBS, load_verbs, lookup, suggest, verb
 from commands.replies import Reply, Section, UserError
@@ -39,7 +39,7 @@ def help_verb(call: Call) -> list[Reply]:
         if spec.examples:
             lines.append("*Examples:*\n" + "\n".join(f"`{e}`" for e in spec.examples))
         if "due" in spec.keys or "since" in spec.keys:
-            lines.append(f"*Dates:* {DATE_EXAMPLES}")
+            lines.append(f"*Dates:* {DATE_EXAMPLES}, {MORE_DATE_EXAMPLES}. {DATE_MEANINGS}")
         if "outcome" in spec.keys:
             lines.append(f"*Outcomes:* {outcome_examples()}")
         if spec.chair_only:
@@ -59,7 +59,7 @@ def help_verb(call: Call) -> list[Reply]:
             sections.append(Section(f"*{section}*\n{body}"))
     sections.append(
         Section(
-            f"*Dates* are UK style: {DATE_EXAMPLES}.\n*Outcomes:* {outcome_examples()}.\n"
+            f"*Dates* are UK style: {DATE_EXAMPLES}, {MORE_DATE_EXAMPLES}. {DATE_MEANINGS}\n*Outcomes:* {outcome_examples()}.\n"
             "`/ecm help VERB` gives examples for one command."
         )
     )
