@@ -166,17 +166,9 @@ def register(app: App, services: Services) -> None:
             from_message=True,
         )
         opened = _open(services, body["trigger_id"], view)
-        if opened is None or view.callback_id != views.NEW_ACTION_CALLBACK:
-            return
-        # Slow work after the view is open: the message's permalink, kept on the form until it is submitted.
-        try:
-            link = services.client.chat_getPermalink(channel=channel_id, message_ts=ts).get("permalink")
-        except (SlackClientError, OSError) as exc:
-            log.info("chat.getPermalink failed: %s", exc)
-            return
-        meta = {**views.read_meta(view.to_dict()), "link": f.clean_link(link)}
-        view.private_metadata = views.meta_json(meta)
-        _update(services, opened.get("id", ""), view, opened.get("hash"))
+        if opened is not None and view.callback_id == views.NEW_ACTION_CALLBACK:
+            # Slow work after the view is open: the message's permalink, kept on the form until submitted.
+            services.later(_add_permalink, services, view, opened, channel_id, ts)
 
     @app.action(f.GROUP)
     def on_group_chosen(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -196,7 +188,7 @@ def register(app: App, services: Services) -> None:
             owners=form.owners,
             meta={k: v for k, v in meta.items() if k in ("ch", "ts", "link")},
         )
-        _update(services, view.get("id", ""), rebuilt, view.get("hash"))
+        services.later(_update, services, view.get("id", ""), rebuilt, view.get("hash"))
 
     @app.options(f.ORG)
     @app.options(f.DISTRICTS)
@@ -254,7 +246,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={_first_field(values): SORRY})
             return
         ack()
-        _post(services, group, user_id, result)
+        services.later(_post, services, group, user_id, result)
 
     # ----- the Update action form ----------------------------------------------------------------------------
     def open_update(body: dict[str, Any], value: str) -> None:
@@ -325,7 +317,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={f.NOTE: SORRY})
             return
         ack()
-        _post(services, group, user_id, result)
+        services.later(_post, services, group, user_id, result)
 
     # ----- the Home tab's Done and Snooze a week -------------------------------------------------------------
     def home_button(body: dict[str, Any], value: str, what: str) -> None:
@@ -360,19 +352,31 @@ def register(app: App, services: Services) -> None:
         )
         _tell(services, body, result.confirmation)
 
+    # The change and what the clicker is told both run on the reply pool: the ack never waits for Slack.
     @app.action(home.DONE)
     def on_home_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        home_button(body, str(action.get("value") or ""), "done")
+        services.later(home_button, body, str(action.get("value") or ""), "done")
 
     @app.action(home.SNOOZE)
     def on_home_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        home_button(body, str(action.get("value") or ""), "snooze")
+        services.later(home_button, body, str(action.get("value") or ""), "snooze")
 
     @app.view(views.MESSAGE_CALLBACK)
     def on_message_view_closed(ack: Ack) -> None:
         ack()
+
+
+def _add_permalink(services: Services, view: View, opened: dict[str, Any], channel_id: str, ts: str) -> None:
+    try:
+        link = services.client.chat_getPermalink(channel=channel_id, message_ts=ts).get("permalink")
+    except (SlackClientError, OSError) as exc:
+        log.info("chat.getPermalink failed: %s", exc)
+        return
+    meta = {**views.read_meta(view.to_dict()), "link": f.clean_link(link)}
+    view.private_metadata = views.meta_json(meta)
+    _update(services, opened.get("id", ""), view, opened.get("hash"))
 
 
 def _first_field(values: dict[str, Any]) -> str:

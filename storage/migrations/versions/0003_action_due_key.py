@@ -3,8 +3,8 @@
 A sortable due key (no due date = 9999-12-31) so one ascending index gives the action lists' order, NULLs
 last, on SQLite as on PostgreSQL; the per-group/status indexes move from due_date to it.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from datetime import date
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
