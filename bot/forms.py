@@ -26,10 +26,12 @@ from slack_sdk.models.blocks import (
     StaticMultiSelectElement,
     StaticSelectElement,
     UserMultiSelectElement,
+    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
 from commands import forms as f
+from commands import meeting_forms as mf
 from commands.action_ops import MAX_NOTE, MAX_TITLE
 from commands.forms import Choice, NewActionOffer, UpdateOffer
 from commands.text import esc, truncate
@@ -334,3 +336,121 @@ def plain_error(message: str) -> str:
     text = re.sub(r"[*`]", "", text)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return truncate(text, 2000)
+
+
+# ----- the chair's meeting forms -----------------------------------------------------------------------------
+
+ATTENDANCE_CALLBACK = "ecm_attendance_form"
+DECISION_CALLBACK = "ecm_decision_form"
+
+
+def attendance_view(offer: mf.AttendanceOffer, meta: dict[str, Any]) -> View:
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=truncate(
+                    f"*{esc(offer.title)}*: how each member is attending. Rows left as they are change "
+                    "nothing; a change corrects the record (the earlier one stays in the history).",
+                    3000,
+                )
+            )
+        )
+    ]
+    for row in offer.rows:
+        org = f" — {esc(row.organisation)}" if row.organisation else ""
+        blocks.append(
+            SectionBlock(
+                block_id=f"who-{row.user_id}",
+                text=MarkdownTextObject(text=truncate(f"<@{row.user_id}>{org}", 3000)),
+                accessory=select(
+                    mf.row_field(row.user_id),
+                    mf.ROW_CHOICES,
+                    placeholder="Not recorded",
+                    initial=[row.current] if row.current else None,
+                ),
+            )
+        )
+    if offer.left_out:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"{offer.left_out} more members: record them with `/ecm present @name` or "
+                        "`/ecm apologies @name`."
+                    )
+                ]
+            )
+        )
+    for i in range(mf.SUBSTITUTE_ROWS):
+        blocks.append(
+            _input(
+                mf.substitute_field(i),
+                "Substitute" if i == 0 else f"Substitute {i + 1}",
+                UserSelectElement(action_id=mf.substitute_field(i), placeholder=_plain("Who came instead")),
+            )
+        )
+        blocks.append(
+            _input(
+                mf.substitute_for_field(i),
+                "Standing in for",
+                select(mf.substitute_for_field(i), offer.members, placeholder="The member they replace"),
+            )
+        )
+    return _modal(ATTENDANCE_CALLBACK, "Take attendance", blocks, meta, "Record")
+
+
+def attendance_form(view: dict[str, Any]) -> mf.AttendanceForm:
+    values = (view.get("state") or {}).get("values") or {}
+    form = mf.AttendanceForm()
+    for actions in values.values():
+        for action_id, state in actions.items():
+            if action_id.startswith("att-"):
+                chosen = (state.get("selected_option") or {}).get("value")
+                if chosen:
+                    form.modes[action_id.removeprefix("att-")] = chosen
+    for i in range(mf.SUBSTITUTE_ROWS):
+        who = state_value(values, mf.substitute_field(i))
+        whom = state_value(values, mf.substitute_for_field(i))
+        if who or whom:
+            form.substitutes.append((str(who or ""), str(whom) if whom else None))
+    return form
+
+
+def attendance_errors(errors: dict[str, str], view: dict[str, Any]) -> dict[str, str]:
+    """Errors by block: a member's row is a section (Slack shows errors on input blocks only), so a row's
+    error goes on the first substitute input, naming the row."""
+    values = (view.get("state") or {}).get("values") or {}
+    out: dict[str, str] = {}
+    for key, message in errors.items():
+        if key in values and not key.startswith("att-"):
+            out[key] = plain_error(message)
+        else:
+            out.setdefault(mf.substitute_field(0), plain_error(message))
+    return out
+
+
+def decision_view(offer: mf.DecisionOffer, meta: dict[str, Any]) -> View:
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=truncate(f"A decision of *{esc(offer.title)}*.", 3000))),
+        _input(
+            mf.DECISION_TEXT,
+            "Decision",
+            PlainTextInputElement(action_id=mf.DECISION_TEXT, multiline=True, max_length=2000),
+            optional=False,
+        ),
+        _input(
+            mf.DECISION_STATUS,
+            "Status",
+            select(mf.DECISION_STATUS, mf.DECISION_STATUS_CHOICES, placeholder="Status", initial=["agreed"]),
+            optional=False,
+        ),
+    ]
+    if offer.actions:
+        blocks.append(
+            _input(
+                mf.DECISION_ACTIONS,
+                "Actions carrying it out",
+                select(mf.DECISION_ACTIONS, offer.actions, placeholder="Link actions", multi=True),
+            )
+        )
+    return _modal(DECISION_CALLBACK, "Record decision", blocks, meta, "Record")

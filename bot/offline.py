@@ -246,8 +246,8 @@ class OfflineWorkspace:
         self.apply_view_response(view, exchange.body)
         return exchange
 
-    def resubmit(self, body: str, retry_num: int) -> Exchange:
-        """The same view_submission again, as Slack sends it on a retry."""
+    def resubmit(self, body: str, retry_num: int | None = None) -> Exchange:
+        """A view_submission body as it is (again, with `retry_num`, as Slack sends a retry)."""
         return self._exchange(body, retry_num)
 
     def apply_view_response(self, view: OpenView, answer: dict[str, Any]) -> None:

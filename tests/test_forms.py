@@ -86,7 +86,7 @@ def test_blank_title_is_refused_on_the_field(group: OfflineWorkspace) -> None:
 def test_retried_submission_never_creates_twice(group: OfflineWorkspace) -> None:
     modal = open_new(group)
     body = group.standin.submit(modal, {"title": "Only once"})
-    first = group.resubmit(body, retry_num=None)  # type: ignore[arg-type]
+    first = group.resubmit(body)
     again = group.resubmit(body, retry_num=1)
     assert first.body == {} and again.body == {}
     assert len(actions(group)) == 1

@@ -11,6 +11,7 @@ core's words, and the core's retry guard (keyed on the view) makes a resubmitted
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -26,11 +27,15 @@ from bot.slack_api import deliver
 from commands import action_ops as ops
 from commands import forms as f
 from commands import home
+from commands import meeting_forms as mf
+from commands.context import Call, Context
 from commands.dispatch import AlreadyHandled, claim_request
+from commands.grammar import Args
 from commands.replies import Reply, UserError, Visibility
 from storage.db import session_scope
 from storage.groups import get_group
-from storage.models import TaskGroup
+from storage.members import get_member
+from storage.models import Meeting, TaskGroup
 
 log = logging.getLogger(__name__)
 
@@ -366,6 +371,109 @@ def register(app: App, services: Services) -> None:
     @app.view(views.MESSAGE_CALLBACK)
     def on_message_view_closed(ack: Ack) -> None:
         ack()
+
+    # ----- the chair's meeting forms -------------------------------------------------------------------------
+    def open_meeting_form(body: dict[str, Any], value: str, which: str) -> None:
+        user_id = body["user"]["id"]
+        title = "Take attendance" if which == "attendance" else "Record decision"
+        meeting_id = int(value) if value.isascii() and value.isdigit() else None
+        try:
+            with Session(services.engine) as session:
+                call = _meeting_call(services, session, meeting_id, user_id)
+                meta = {"m": meeting_id}
+                if which == "attendance":
+                    view = views.attendance_view(mf.offer_attendance(call, meeting_id), meta)
+                else:
+                    view = views.decision_view(mf.offer_decision(call, meeting_id), meta)
+        except UserError as error:
+            view = views.message_view(title, f":no_entry: {error.message}", footer=error.usage)
+        _open(services, body["trigger_id"], view)
+
+    @app.action(mf.TAKE_ATTENDANCE)
+    def on_take_attendance(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        open_meeting_form(body, str(action.get("value") or ""), "attendance")
+
+    @app.action(mf.RECORD_DECISION)
+    def on_record_decision(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        open_meeting_form(body, str(action.get("value") or ""), "decision")
+
+    @app.action(re.compile(r"^att-"))
+    def on_attendance_row(ack: Ack) -> None:
+        ack()  # a row's choice is read when the form is submitted
+
+    def submit_meeting_form(ack: Ack, body: dict[str, Any], view: dict[str, Any], which: str) -> None:
+        user_id = body["user"]["id"]
+        meeting_id = views.read_meta(view).get("m")
+        values = (view.get("state") or {}).get("values") or {}
+        try:
+            with session_scope(services.engine) as session:
+                claim_request(session, f"view:{view.get('id')}", services.clock.now())
+                call = _meeting_call(services, session, meeting_id, user_id)
+                if which == "attendance":
+                    replies = mf.record_attendance_form(call, meeting_id, views.attendance_form(view))  # type: ignore[arg-type]
+                else:
+                    replies = mf.record_decision_form(
+                        call,
+                        meeting_id,  # type: ignore[arg-type]
+                        str(views.state_value(values, mf.DECISION_TEXT) or ""),
+                        views.state_value(values, mf.DECISION_STATUS),
+                        list(views.state_value(values, mf.DECISION_ACTIONS) or []),
+                    )
+                channel_id = call.task_group.channel_id
+        except f.FormErrors as error:
+            if which == "attendance":
+                ack(response_action="errors", errors=views.attendance_errors(error.errors, view))
+            else:
+                ack(response_action="errors", errors=_errors(error, values))
+            return
+        except AlreadyHandled:
+            ack()
+            return
+        except UserError as error:  # not a chair, or the meeting has ended
+            title = "Take attendance" if which == "attendance" else "Record decision"
+            ack(
+                response_action="update",
+                view=views.message_view(title, f":no_entry: {error.message}", footer=error.usage),
+            )
+            return
+        except Exception:
+            log.exception("meeting form %s failed", which)
+            ack(response_action="errors", errors={_first_field(values): SORRY})
+            return
+        ack()
+        services.later(
+            deliver, services.client, replies, channel_id=channel_id, user_id=user_id, response_url=None
+        )
+
+    @app.view(views.ATTENDANCE_CALLBACK)
+    def on_attendance_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submit_meeting_form(ack, body, view, "attendance")
+
+    @app.view(views.DECISION_CALLBACK)
+    def on_decision_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submit_meeting_form(ack, body, view, "decision")
+
+
+def _meeting_call(services: Services, session: Session, meeting_id: Any, user_id: str) -> Call:
+    """The chair's form as a command in the meeting's group would be: the same Call the verbs get."""
+    meeting = session.get(Meeting, meeting_id) if isinstance(meeting_id, int) else None
+    group = session.get(TaskGroup, meeting.group_id) if meeting is not None else None
+    if group is None or group.id is None:
+        raise UserError("That meeting no longer exists, so nothing was recorded.")
+    ctx = Context(
+        engine=services.engine,
+        clock=services.clock,
+        team_id=group.team_id,
+        channel_id=group.channel_id,
+        user_id=user_id,
+        default_timezone=services.settings.ecm_timezone,
+    )
+    caller = get_member(session, group.id, user_id)
+    return Call(
+        ctx=ctx, args=Args(verb=""), session=session, group=group, caller=caller, now=services.clock.now()
+    )
 
 
 def _add_permalink(services: Services, view: View, opened: dict[str, Any], channel_id: str, ts: str) -> None:
