@@ -1,4 +1,4 @@
-"""Revision 0002 fills action.due_key for rows written by 0.1.0 (SQLite always; PostgreSQL too)."""
+"""Revision 0003 fills action.due_key for rows written by 0.1.0 (SQLite always; PostgreSQL too)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from storage.models import DUE_NEVER
 
 
 def test_upgrade_fills_due_key(engine: Engine) -> None:
-    command.downgrade(alembic_config(engine), "0001")
+    command.downgrade(alembic_config(engine), "0002")  # just before 0003_action_due_key
     with engine.begin() as conn:
         conn.execute(
             text(
