@@ -81,6 +81,25 @@ def _open_meeting(call: Call, doing: str, meeting_id: int | None = None) -> Meet
     return meeting
 
 
+def member_choices(call: Call) -> list[Choice]:
+    """Whom a substitute can stand in for: the group's members, by name and organisation."""
+    return [
+        Choice(
+            m.user_id,
+            truncate(" — ".join(x for x in (m.display_name, m.organisation) if x) or m.user_id, OPTION_TEXT),
+        )
+        for m in member_store.list_members(call.session, call.group_id)
+    ]
+
+
+def action_choices(call: Call) -> list[Choice]:
+    """The group's open actions a decision can link, newest first."""
+    rows = store.list_actions(call.session, ActionFilter(group_id=call.group_id), limit=1000, order="number")
+    return [
+        Choice(str(r.number), truncate(f"#{r.number} {r.action.title}", OPTION_TEXT)) for r in reversed(rows)
+    ]
+
+
 def offer_attendance(call: Call, meeting_id: int | None = None) -> AttendanceOffer:
     """Chairs only, while a meeting is open (UserError with the commands' words otherwise)."""
     meeting = _open_meeting(call, "take attendance", meeting_id)
@@ -92,9 +111,7 @@ def offer_attendance(call: Call, meeting_id: int | None = None) -> AttendanceOff
         Choice(m.user_id, truncate(m.display_name or m.organisation or m.user_id, OPTION_TEXT))
         for m in members
     ]
-    return AttendanceOffer(
-        meeting.id, meeting.title, rows[:MAX_ROWS], choices[:100], max(0, len(rows) - MAX_ROWS)
-    )
+    return AttendanceOffer(meeting.id, meeting.title, rows[:MAX_ROWS], choices, max(0, len(rows) - MAX_ROWS))
 
 
 @dataclass

@@ -322,3 +322,27 @@ def test_more_than_100_organisations_use_an_external_select(group: OfflineWorksp
     out = group.submit(modal, {"title": "External org", "org": "Partner organisation 105"})
     assert out.errors == {}
     assert actions(group)[-1].organisation == "Partner organisation 105"
+
+
+def test_update_action_button_on_the_owner_digest_opens_the_form(group: OfflineWorkspace) -> None:
+    group.command("add Audit referrals @sam due:02/11/2026", user="chair")
+    from commands.posts import owner_digest
+
+    with Session(group.engine) as session:
+        digest = owner_digest.render_digest(
+            owner_digest.digest_for(session, group.user("sam"), group.clock.now().date())
+        )
+    buttons = [b for s in digest.sections for b in s.buttons]
+    update = next(b for b in buttons if b.label == "Update action")
+    group.click(update.action_id, update.value, user="sam", channel=group.user("sam"))
+    modal = group.modal("sam")
+    assert modal is not None and modal.view["callback_id"] == UPDATE_CALLBACK
+
+
+def test_a_form_submission_refreshes_the_homes_it_affects(group: OfflineWorkspace) -> None:
+    modal = open_new(group)
+    group.standin.calls.clear()
+    group.submit(modal, {"title": "For priya", "owners": [group.user("priya")]})
+    published = {c.params["user_id"] for c in group.standin.calls_to("views.publish")}
+    assert {group.user("sam"), group.user("priya")} <= published
+    assert "For priya" in str(group.home_of("priya").view["blocks"])  # type: ignore[union-attr]

@@ -150,3 +150,23 @@ def test_retried_attendance_submission_records_once(group: OfflineWorkspace) -> 
     assert again.posted == []
     with Session(group.engine) as session:
         assert len(session.exec(select(Attendance).where(Attendance.user_id == group.user("sam"))).all()) == 1
+
+
+def test_a_large_group_stays_within_limits_and_searches_members(group: OfflineWorkspace) -> None:
+    for i in range(105):
+        group.command(f'member @m{i:03d} org:"Partner {i:03d}"', user="chair")
+    out = started(group)
+    b = button(out, TAKE_ATTENDANCE)
+    group.click(b["action_id"], b["value"], user="chair")
+    modal = group.modal("chair")
+    assert modal is not None
+    blocks = modal.view["blocks"]
+    assert len(blocks) <= 100  # every view is also checked against Slack's limits by the `slack` fixture
+    assert "more members: record them with `/ecm present @name`" in block_text(blocks)
+    subfor = next(bl for bl in blocks if bl.get("block_id") == "subfor-0")
+    assert subfor["element"]["type"] == "external_select"
+    options = group.suggest(modal, "subfor-0", "partner 104")
+    assert [o["value"] for o in options] == [group.user("m104")]
+    done = group.submit(modal, {"sub-0": group.user("kim"), "subfor-0": group.user("m104")})
+    assert done.errors == {}
+    assert attendance(group)["kim"] == "substitute"

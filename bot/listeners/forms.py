@@ -447,6 +447,23 @@ def register(app: App, services: Services) -> None:
             deliver, services.client, replies, channel_id=channel_id, user_id=user_id, response_url=None
         )
 
+    @app.options(re.compile(r"^subfor-\d$"))
+    @app.options(mf.DECISION_ACTIONS)
+    def on_meeting_suggest(ack: Ack, body: dict[str, Any]) -> None:
+        """External selects on the meeting forms (groups with more than 100 members or actions)."""
+        meeting_id = views.read_meta(body.get("view") or {}).get("m")
+        try:
+            with Session(services.engine) as session:
+                call = _meeting_call(services, session, meeting_id, body["user"]["id"])
+                if body.get("action_id") == mf.DECISION_ACTIONS:
+                    choices = mf.action_choices(call)
+                else:
+                    choices = mf.member_choices(call)
+        except UserError:
+            choices = []
+        found = f.matching(choices, str(body.get("value") or ""))
+        ack(options=[{"text": {"type": "plain_text", "text": c.label}, "value": c.value} for c in found])
+
     @app.view(views.ATTENDANCE_CALLBACK)
     def on_attendance_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         submit_meeting_form(ack, body, view, "attendance")
