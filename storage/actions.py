@@ -422,8 +422,11 @@ def create_action(
     meeting_id: int | None = None,
     decision_id: int | None = None,
     source_link: str | None = None,
+    verb: str = "created",
+    note: str | None = None,
 ) -> ActionRow:
-    """Adds an action with the group's next number and audits it ("created").
+    """Adds an action with the group's next number and audits it (`verb`: "created", or "imported" with
+    the file's name as the note).
 
     The number is taken with one UPDATE … RETURNING on the group row (`storage.groups.take_number`), so two
     people adding at once never get the same number.
@@ -479,7 +482,8 @@ def create_action(
         entity_id=action.id,
         user_id=by,
         at=at,
-        verb="created",
+        verb=verb,
+        note=note,
         changes=changes,
     )
     return row

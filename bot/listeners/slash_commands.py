@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 
 from bot.directory import SlackDirectory
 from bot.listeners.forms import open_new_action
+from bot.listeners.plan_import import open_import_form, opens_import_form
 from bot.services import Services
 from bot.slack_api import deliver
 from commands.context import Context
@@ -68,6 +69,10 @@ def register(app: App, services: Services) -> None:
                 },
                 channel_id=command["channel_id"],
             )
+            return
+        if opens_import_form(command.get("text") or "") and command.get("trigger_id"):
+            # The trigger id lasts 3 seconds: open the form on the reply pool straight away.
+            services.later(open_import_form, services, command)
             return
         services.later(
             run_and_deliver,
