@@ -5,17 +5,22 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import socket
 import sys
+import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from slack_bolt import App
+from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.config import ConfigError, Settings, require_slack
 from bot.jobs.cli import add_jobs_parser
 from bot.services import Services
-from storage.clock import SystemClock, clock_for
+from storage.clock import Clock, SystemClock, clock_for
 from storage.db import SchemaError, make_engine, migrate
 
 log = logging.getLogger("ecm-bot")
@@ -28,16 +33,87 @@ def _as_of(value: str) -> date:
         raise argparse.ArgumentTypeError(f"--as-of takes a date like 2026-11-23, not {value!r}") from error
 
 
-def _create_app_or_explain(settings: Settings, engine: Engine) -> tuple[App, Services]:
-    """Builds the app; Bolt checks the token with auth.test, and a refusal becomes one clear line."""
-    from slack_bolt.error import BoltError
+class SlackUnreachable(Exception):
+    """Slack could not be reached at start-up after the configured tries; the CLI exits 3."""
 
+
+def _network_reason(error: BaseException) -> str:
+    """ "connection refused", "timed out", "name not found" …: the cause, without Python's wrapping."""
+    reason: object = getattr(error, "reason", None) or error
+    if isinstance(reason, socket.gaierror):
+        return "the name does not resolve (DNS)"
+    if isinstance(reason, TimeoutError | socket.timeout):
+        return "timed out"
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror.lower()
+    return str(reason) or type(reason).__name__
+
+
+def wait_for_slack(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> str:
+    """Checks SLACK_BOT_TOKEN with auth.test before serving; returns "workspace as bot-name".
+
+    A token Slack refuses is a ConfigError (one line, exit 2). No route to Slack (or Slack down) prints one
+    line per try and waits, doubling up to a minute, so a bot started before its network comes up recovers
+    by itself; after ECM_SLACK_CONNECT_ATTEMPTS tries it gives up with SlackUnreachable (exit 3).
+    """
+    from bot.slack_api import make_client
+
+    client = make_client(settings.slack_bot_token, settings.api_url, timeout=10, max_retries=0)
+    # slack_sdk logs each failed request as an ERROR with the raw exception; the line below says it better.
+    sdk_log = logging.getLogger("slack_sdk.web.base_client")
+    level = sdk_log.level
+    sdk_log.setLevel(logging.CRITICAL)
+    try:
+        return _auth_test_until_answered(settings, client, sleep)
+    finally:
+        sdk_log.setLevel(level)
+
+
+def _auth_test_until_answered(settings: Settings, client: WebClient, sleep: Callable[[float], None]) -> str:
+    from slack_sdk.errors import SlackApiError
+
+    attempts = settings.ecm_slack_connect_attempts
+    wait = settings.ecm_slack_retry_seconds
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            response = client.auth_test()
+            return f"{response.get('team') or response.get('team_id')} as {response.get('user') or 'the bot'}"
+        except SlackApiError as error:
+            status = error.response.status_code
+            code = error.response.get("error") if isinstance(error.response.data, dict) else None
+            if status != 429 and status < 500:
+                raise ConfigError(
+                    f"Slack refused SLACK_BOT_TOKEN ({code or f'HTTP {status}'}) at {settings.api_url}: "
+                    "check the bot token (xoxb-…) under OAuth & Permissions, and that the app is installed."
+                ) from None
+            problem = f"Slack at {settings.api_url} is not answering (HTTP {status})"
+        except OSError as error:  # URLError, refused, reset, timed out, DNS
+            problem = f"cannot reach Slack at {settings.api_url} ({_network_reason(error)})"
+        if attempts and attempt >= attempts:
+            raise SlackUnreachable(
+                f"{problem} after {attempt} tries; giving up. "
+                "Check the network or SLACK_API_URL (ECM_SLACK_CONNECT_ATTEMPTS=0 keeps trying)."
+            )
+        of = f" of {attempts}" if attempts else ""
+        print(
+            f"ecm-bot: {problem}; trying again in {wait:g}s (try {attempt}{of}).",
+            file=sys.stderr,
+            flush=True,
+        )
+        sleep(wait)
+        wait = min(wait * 2, 60.0)
+
+
+def _create_app_or_explain(settings: Settings, engine: Engine) -> tuple[App, Services]:
+    """Checks Slack first (one clear line for each way that fails), then builds the app without Bolt's
+    own auth.test, whose failure would be a traceback or a Python dict."""
     from bot.app import create_app
 
-    try:
-        return create_app(settings, engine, SystemClock())
-    except BoltError as error:
-        raise ConfigError(f"Slack did not accept SLACK_BOT_TOKEN at {settings.api_url} ({error}).") from error
+    where = wait_for_slack(settings)
+    log.info("Slack accepted the bot token: %s", where)
+    return create_app(settings, engine, SystemClock(), verify_token=False)
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
@@ -59,7 +135,7 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     require_slack(settings)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     migrate(engine)
     app, services = _create_app_or_explain(settings, engine)
     scheduler = None
@@ -135,7 +211,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     require_slack(settings, serving=False)
     from bot.scheduler import run_worker
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     migrate(engine)
     _app, services = _create_app_or_explain(settings, engine)
     run_worker(services)
@@ -146,13 +222,29 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console import interactive, run_lines
     from bot.offline import OfflineWorkspace
 
-    url = args.database or "sqlite:///ecm-console.db"
+    url = args.database or ("sqlite:///ecm-demo.db" if args.demo else "sqlite:///ecm-console.db")
+    if args.demo and not args.database:
+        Path("ecm-demo.db").unlink(missing_ok=True)  # the demo always starts from its own fresh database
     engine = make_engine(url)
     migrate(engine)
-    ws = OfflineWorkspace(
-        engine, clock_for(args.as_of, settings.ecm_timezone, ticking=True), channel_name=args.channel
-    )
+    clock: Clock = clock_for(args.as_of, settings.ecm_timezone, ticking=True)
+    if args.demo:
+        from bot.demo import DemoClock
+
+        clock = DemoClock(clock)
+    ws = OfflineWorkspace(engine, clock, channel_name=args.channel)
     try:
+        if args.demo:
+            from bot.demo import DemoClock, DemoFailed, banner, load_demo
+
+            assert isinstance(clock, DemoClock)
+            today = clock.now().astimezone(ZoneInfo(settings.ecm_timezone)).date()
+            try:
+                summary = load_demo(ws, clock, today, settings.ecm_timezone)
+            except DemoFailed as failed:
+                print(f"ecm-bot: the demo could not be loaded: {failed}", file=sys.stderr)
+                return 1
+            print(banner(summary))
         if args.script:
             lines = Path(args.script).read_text(encoding="utf-8").splitlines()
             errors = run_lines(ws, lines, args.user, sys.stdout, strict=args.strict)
@@ -198,6 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--strict", action="store_true", help="with --script: stop and exit 1 on an error reply"
     )
+    console.add_argument(
+        "--demo",
+        action="store_true",
+        help="load a realistic Lancashire task group first (its own fresh ecm-demo.db unless --database)",
+    )
     console.add_argument("--database", help="database URL (default: sqlite:///ecm-console.db)")
     console.add_argument("--as-of", type=_as_of, help="pretend today is this date (YYYY-MM-DD)")
     console.set_defaults(func=cmd_console)
@@ -226,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, SchemaError) as error:
         print(f"ecm-bot: {error}", file=sys.stderr)
         return 2
+    except SlackUnreachable as error:
+        print(f"ecm-bot: {error}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
 

@@ -9,7 +9,7 @@ from bot.offline import OfflineWorkspace, block_text
 from commands.home import UPDATE_FORM
 from commands.posts import attendance_summary, channel_digest, due_soon, meeting_reminder, owner_digest
 from commands.posts.common import DONE_ACTION, NOTE_ACTION, SNOOZE_ACTION
-from tests.chasers_support import (
+from tests.support import (
     add,
     channel_posts,
     check_all_messages,
