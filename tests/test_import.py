@@ -291,7 +291,9 @@ def test_cli_export_then_import_into_another_group(
 
 
 def test_confirm_adds_all_rows_or_none(group: OfflineWorkspace, engine: Engine) -> None:
-    preview = import_through_form(group, "plan.csv", b"Action,Owner\nOne,sam\nTwo,dev\nThree,sam\n", group.channel)
+    preview = import_through_form(
+        group, "plan.csv", b"Action,Owner\nOne,sam\nTwo,dev\nThree,sam\n", group.channel
+    )
     with Session(engine) as session:
         pending = session.exec(select(PlanImport)).one()
         rows = [dict(r) for r in pending.rows]
