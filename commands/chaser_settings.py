@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from commands.numbers import whole_number
 from commands.replies import UserError
 from commands.text import esc
 from storage.settings_schema import OFF, WEEKDAYS, ChaserSettings
@@ -57,12 +58,13 @@ def _number(key: str, value: str, low: int, high: int) -> int:
     word = value.strip().lower()
     if word in _OFF:
         return 0
-    if not word.isdigit() or not low <= int(word) <= high:
+    number = whole_number(word, low, high)
+    if number is None:
         raise UserError(
             f"`{key}:` takes a number of working days from {low} to {high} (0 = off), not “{esc(value)}”.",
             f"For example `/ecm setup {key}:3`.",
         )
-    return int(word)
+    return number
 
 
 def parse_options(keys: dict[str, str]) -> dict[str, Any]:
