@@ -34,11 +34,11 @@ from sqlalchemy import Engine, text, update  # noqa: E402
 from bot.jobs.planner import plan  # noqa: E402
 from bot.jobs.replica import dispatch_process  # noqa: E402
 from bot.standin import SlackStandIn  # noqa: E402
+from commands.posts.settings import update_chaser_settings  # noqa: E402
 from storage import actions, groups  # noqa: E402
 from storage import members as member_store  # noqa: E402
 from storage.db import make_engine, migrate, session_scope  # noqa: E402
 from storage.models import Notification, NotificationStatus, Role  # noqa: E402
-from storage.settings_schema import update_chaser_settings  # noqa: E402
 
 DAY = date(2026, 11, 23)
 TZ = "Europe/London"

@@ -72,10 +72,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            log.info("Connecting to Slack in Socket Mode")
-            SocketModeHandler(app, settings.slack_app_token).start()
+            return _run_socket_mode(settings, app, engine, args.port or settings.port)
         else:
             import uvicorn
 
@@ -99,6 +96,39 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             scheduler.shutdown(wait=True)
             log.info("scheduler stopped")
     return 0
+
+
+def _run_socket_mode(settings: Settings, app: App, engine: Engine, port: int) -> int:
+    from sqlalchemy import text
+
+    from bot.socket_mode import AppTokenRefused, SocketModeRunner
+
+    def database_ok() -> bool:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # the health check reports, it never raises
+            return False
+        return True
+
+    assert settings.slack_app_token
+    runner = SocketModeRunner(
+        app,
+        settings.slack_app_token,
+        max_offline=settings.ecm_socket_max_offline_seconds,
+        database_ok=database_ok,
+    )
+    health_port = runner.serve_health(settings.host, port)
+    log.info("Connecting to Slack in Socket Mode (health: http://%s:%s/healthz)", settings.host, health_port)
+    try:
+        return runner.run()
+    except AppTokenRefused as refused:
+        raise ConfigError(
+            f"Slack did not accept SLACK_APP_TOKEN at {settings.api_url} ({refused.error}). It must be an "
+            "app-level token (xapp-...) with connections:write, from Basic Information > App-Level Tokens."
+        ) from None
+    finally:
+        runner.close()
 
 
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:

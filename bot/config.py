@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     ecm_ack_workers: int = Field(default=8, ge=1, le=256)
     # The pool that runs commands and talks to Slack after the ack; size it for the slowest Slack answers.
     ecm_reply_workers: int = Field(default=16, ge=1, le=256)
+    # Socket Mode: give up (exit 3, to be restarted) after this long without a connection to Slack.
+    ecm_socket_max_offline_seconds: float = Field(default=300.0, gt=0)
     # HTTP mode: requests with a larger body are refused (413) before the rest is read.
     ecm_max_request_bytes: int = Field(default=256 * 1024, ge=1024)
 

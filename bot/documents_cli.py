@@ -56,6 +56,16 @@ def add_documents_parsers(sub: Any) -> None:
     export.add_argument("--as-of", type=_as_of, help="pretend today is this date (YYYY-MM-DD)")
     export.set_defaults(func=cmd_export)
 
+    imp = sub.add_parser("import", help="bring an action-plan spreadsheet (.xlsx/.csv) into a task group")
+    imp.add_argument("file", type=Path, help="the spreadsheet")
+    imp.add_argument("--channel", required=True, help="the task group's Slack channel id (C…)")
+    imp.add_argument("--yes", action="store_true", help="add the rows without asking (after the preview)")
+    imp.add_argument(
+        "--as", dest="as_user", help="the chair (Slack user id) it is recorded as; default: the first chair"
+    )
+    imp.add_argument("--as-of", type=_as_of, help="pretend today is this date (YYYY-MM-DD)")
+    imp.set_defaults(func=cmd_import)
+
 
 def _directory(settings: Settings) -> Directory | None:
     """Slack's names and e-mail look-ups when a bot token is configured; without one, registered names."""
@@ -156,4 +166,52 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     with cli_call(settings, args, "export") as call:
         reply = export_register(call)
     _write(args.out, reply.files)
+    return 0
+
+
+def _print_reply(reply: Any) -> None:
+    from bot.offline import block_text
+    from bot.render import render
+
+    for message in render(reply):
+        print(_plain(block_text(message["blocks"]) or message["text"]))
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Preview, then (with --yes, or a 'y' at the prompt) add every readable row: the same core as Slack."""
+    from commands import action_ops, plan_import
+    from storage import members
+
+    try:
+        content = args.file.read_bytes()
+    except OSError as error:
+        print(f"ecm-bot import: can't read {args.file}: {error.strerror}", file=sys.stderr)
+        return 2
+    try:
+        with cli_call(settings, args, "import") as call:
+            user = args.as_user or next(
+                (m.user_id for m in members.chairs(call.session, call.group_id)), None
+            )
+            if user is None:
+                raise ConfigError("the task group has no chair to record the import as; give --as USER_ID.")
+            actor = action_ops.actor_for(call.session, call.group_id, user, now=call.now, today=call.today)
+            [preview] = plan_import.start_import(actor, args.file.name, content, call.ctx.directory)
+            _print_reply(preview)
+            pending = plan_import.latest_pending(actor)
+            if not pending.rows:
+                return 0
+            if not args.yes:
+                if not sys.stdin.isatty():
+                    print("Nothing added. Run again with --yes to add these rows.")
+                    return 0
+                if input(f"Add {len(pending.rows)} actions? [y/N] ").strip().lower() not in ("y", "yes"):
+                    print("Nothing added.")
+                    return 0
+            for reply in plan_import.confirm_import(actor, pending.id or 0):
+                _print_reply(reply)
+    except UserError as error:
+        print(f"ecm-bot import: {_plain(error.message)}", file=sys.stderr)
+        if error.usage:
+            print(_plain(error.usage), file=sys.stderr)
+        return 2
     return 0

@@ -27,9 +27,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from slack_bolt import App, BoltRequest, BoltResponse
+
+from bot.standin_socket import SocketModeServer
 
 
 def _encoded_id(prefix: str, name: str) -> str:
@@ -140,6 +142,7 @@ class SlackStandIn:
     team_domain: str = "ecm-standin"
     bot_user_id: str = "UBOTECM01"
     bot_token: str = "xoxb-standin"
+    app_token: str = "xapp-standin"  # Socket Mode: what apps.connections.open accepts
     calls: list[RecordedCall] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -156,6 +159,7 @@ class SlackStandIn:
         self._triggers: dict[str, tuple[str, float]] = {}  # trigger id -> (user id, issued at)
         self._authors: dict[str, str] = {}  # ts -> user id, for messages people wrote
         self._server: ThreadingHTTPServer | None = None
+        self._socket_mode: SocketModeServer | None = None
         self._thread: threading.Thread | None = None
 
     # ----- lifecycle -------------------------------------------------------------------------------
@@ -198,6 +202,9 @@ class SlackStandIn:
         return self
 
     def stop(self) -> None:
+        if self._socket_mode is not None:
+            self._socket_mode.stop()
+            self._socket_mode = None
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -280,6 +287,8 @@ class SlackStandIn:
 
     # ----- reading what happened -------------------------------------------------------------------
     def reset(self) -> None:
+        if self._socket_mode is not None:
+            self._socket_mode.reset()
         with self._lock:
             self.calls.clear()
             self.messages.clear()
@@ -352,6 +361,13 @@ class SlackStandIn:
                 extra_headers["Retry-After"] = str(fault.retry_after)
         elif fault and fault.error:
             body = {"ok": False, "error": fault.error}
+        elif method == "apps.connections.open":
+            # Socket Mode: only the app-level token opens a connection (Slack refuses a bot token too).
+            body = (
+                {"ok": True, "url": self.socket_mode.url()}
+                if token == self.app_token
+                else {"ok": False, "error": "invalid_auth"}
+            )
         elif method != "response_url" and token != self.bot_token:
             body = {"ok": False, "error": "invalid_auth"}
         else:
@@ -566,7 +582,7 @@ class SlackStandIn:
 
     # ----- files --------------------------------------------------------------------------------------
     def _file_object(self, stored: StoredFile) -> dict[str, Any]:
-        url = f"{self.base_url}/files/{stored.id}/{stored.name}"
+        url = f"{self.base_url}/files/{stored.id}/{quote(stored.name)}"
         return {
             "id": stored.id,
             "name": stored.name,
@@ -662,6 +678,38 @@ class SlackStandIn:
             "x-slack-request-timestamp": str(timestamp),
             "x-slack-signature": f"v0={digest}",
         }
+
+    # ----- Socket Mode: the same payloads as envelopes over the stand-in's WebSocket ------------------
+    @property
+    def socket_mode(self) -> SocketModeServer:
+        """The stand-in's Socket Mode endpoint, started on first use (apps.connections.open hands it out)."""
+        with self._lock:
+            if self._socket_mode is None:
+                self._socket_mode = SocketModeServer().start()
+            return self._socket_mode
+
+    def socket_slash_command(self, text: str, user_id: str, channel_id: str) -> str:
+        """Sends `/ecm text` as a Socket Mode envelope; returns the envelope id whose ack to wait for."""
+        payload = dict(parse_qsl(self.slash_command(text, user_id, channel_id), keep_blank_values=True))
+        return self.socket_mode.send_envelope("slash_commands", payload, accepts_response_payload=True)
+
+    def socket_block_action(self, user_id: str, channel_id: str, action_id: str, value: str) -> str:
+        form = dict(parse_qsl(self.block_action(user_id, channel_id, action_id, value)))
+        return self.socket_mode.send_envelope("interactive", json.loads(form["payload"]))
+
+    def socket_event(self, event: dict[str, Any]) -> str:
+        """An Events API delivery (e.g. {"type": "app_home_opened", "user": ...}) as Slack wraps it."""
+        payload = {
+            "token": "legacy-verification-token",
+            "team_id": self.team_id,
+            "api_app_id": "AECMSTANDIN",
+            "event": {"event_ts": f"{time.time():.6f}", **event},
+            "type": "event_callback",
+            "event_id": f"Ev{next(self._ts):08d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True}],
+        }
+        return self.socket_mode.send_envelope("events_api", payload)
 
     def slash_command(
         self, text: str, user_id: str, channel_id: str, command: str = "/ecm", trigger_id: str | None = None
@@ -935,6 +983,9 @@ def _element_state(element: dict[str, Any], answer: Any) -> dict[str, Any]:
             state["selected_option"] = element.get("initial_option")
         else:
             state["selected_option"] = _option(element, str(answer)) if answer != "" else None
+    elif kind == "file_input":
+        # Files the person shared (see `SlackStandIn.share_file`), as Slack lists them in the state.
+        state["files"] = list(answer or [])
     elif kind in ("multi_static_select", "multi_external_select", "checkboxes"):
         if answer is None:
             state["selected_options"] = list(element.get("initial_options") or [])

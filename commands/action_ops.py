@@ -216,10 +216,11 @@ def _apply(
 # ----- the operations ------------------------------------------------------------------------------------
 
 
-def create(actor: Actor, new: NewAction) -> ActionResult:
+def create(actor: Actor, new: NewAction, *, imported_from: str | None = None) -> ActionResult:
     """Adds an action (numbered next in the group), recorded as agreed at the meeting now open, if any.
     Owners default to the actor; the organisation to the first owner's registered one (with a note saying
-    so when there is none). Audit verb "created"; the channel is told."""
+    so when there is none). Audit verb "created" (or "imported", noting the file, for a row of an imported
+    plan, which is never linked to the meeting that happens to be open); the channel is told."""
     title = check_title(new.title)
     owners = list(dict.fromkeys(new.owners)) or [actor.user_id]
     warnings: list[str] = []
@@ -232,7 +233,7 @@ def create(actor: Actor, new: NewAction) -> ActionResult:
                 f"<@{owners[0]}> has no registered organisation, so this action has none. A chair can "
                 "register it with `/ecm member @name district:NAME`, or give `org:` on the action."
             )
-    meeting = meetings.open_meeting(actor.session, actor.group_id)
+    meeting = None if imported_from is not None else meetings.open_meeting(actor.session, actor.group_id)
     row = store.create_action(
         actor.session,
         actor.group,
@@ -247,6 +248,8 @@ def create(actor: Actor, new: NewAction) -> ActionResult:
         at=actor.now,
         meeting_id=meeting.id if meeting else None,
         decision_id=new.decision_id,
+        verb="created" if imported_from is None else "imported",
+        note=None if imported_from is None else f"Imported from {imported_from}",
     )
     number = row.action.number
     warning = past_due_warning(new.due_date, actor.today, number)

@@ -62,6 +62,7 @@ FIELD_LABELS = {
 }
 VERB_LABELS = {
     "created": "added this action",
+    "imported": "imported this action from a plan",
     "updated": "updated it",
     "done": "marked it done",
     "reopened": "reopened it",

@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alembic.script import ScriptDirectory  # noqa: E402
 
-from bot.jobs.common import DONE_ACTION  # noqa: E402
 from bot.jobs.dispatcher import dispatch_due  # noqa: E402
 from bot.jobs.planner import plan  # noqa: E402
 from bot.offline import OfflineWorkspace  # noqa: E402
+from commands.posts.common import DONE_ACTION  # noqa: E402
 from storage.clock import FixedClock  # noqa: E402
 from storage.db import alembic_config, make_engine, migrate  # noqa: E402
 from tests.upgrade_support import dump  # noqa: E402

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, case, exists, func, or_
 from sqlmodel import Session, col, select
 
 from storage import audit
-from storage.groups import take_number
+from storage.groups import districts_held, take_number
 from storage.models import (
+    DUE_NEVER,
     LIVE_STATUSES,
     Action,
     ActionDistrict,
@@ -86,37 +87,46 @@ class ActionRow:
         return COUNTYWIDE if self.action.countywide else [d.name for d in self.districts]
 
 
+def _outcome_link(outcomes: Sequence[Outcome]) -> Any:
+    """Correlated: probes action_outcome's primary key (action_id, outcome) for the row at hand."""
+    return (
+        exists()
+        .where(col(ActionOutcome.action_id) == col(Action.id), col(ActionOutcome.outcome).in_(list(outcomes)))
+        .correlate(Action)
+    )
+
+
+def _district_link(district_ids: Sequence[int] | None = None) -> Any:
+    where = [col(ActionDistrict.action_id) == col(Action.id)]
+    if district_ids is not None:
+        where.append(col(ActionDistrict.district_id).in_(list(district_ids)))
+    return exists().where(*where).correlate(Action)
+
+
 def _conditions(f: ActionFilter) -> list[Any]:
+    """The filter as SQL. Link filters are correlated EXISTS on the link tables' primary keys, so a list
+    that walks the order index stops as soon as its page is full instead of reading every link row of the
+    table. Due filters use `due_key` (no due date = DUE_NEVER), which the order indexes carry."""
     where: list[Any] = []
     if f.group_id is not None:
         where.append(col(Action.group_id) == f.group_id)
     if f.statuses is not None:
         where.append(col(Action.status).in_(list(f.statuses)))
     if f.outcomes:
-        where.append(
-            col(Action.id).in_(
-                select(ActionOutcome.action_id).where(col(ActionOutcome.outcome).in_(list(f.outcomes)))
-            )
-        )
+        where.append(_outcome_link(f.outcomes))
     if f.district_ids:
-        where.append(
-            or_(
-                col(Action.countywide).is_(True),
-                col(Action.id).in_(
-                    select(ActionDistrict.action_id).where(
-                        col(ActionDistrict.district_id).in_(list(f.district_ids))
-                    )
-                ),
-            )
-        )
+        where.append(or_(col(Action.countywide).is_(True), _district_link(f.district_ids)))
     if f.owner is not None:
-        where.append(col(Action.id).in_(select(ActionOwner.action_id).where(ActionOwner.user_id == f.owner)))
+        # One person's actions are few: let the owner index drive (IN), rather than probing every action.
+        owned = select(ActionOwner.action_id).where(ActionOwner.user_id == f.owner).correlate(None)
+        where.append(col(Action.id).in_(owned))
     if f.due_before is not None:
-        where.append(col(Action.due_date) < f.due_before)
+        where.append(col(Action.due_key) < f.due_before)
     if f.due_on_or_before is not None:
-        where.append(col(Action.due_date) <= f.due_on_or_before)
+        where.append(col(Action.due_key) <= f.due_on_or_before)
     if f.due_from is not None:
-        where.append(col(Action.due_date) >= f.due_from)
+        where.append(col(Action.due_key) >= f.due_from)
+        where.append(col(Action.due_key) < DUE_NEVER)
     if f.meeting_id is not None:
         where.append(col(Action.meeting_id) == f.meeting_id)
     if f.created_before is not None:
@@ -134,20 +144,10 @@ def _conditions(f: ActionFilter) -> list[Any]:
 
 def _order(order: str) -> list[Any]:
     if order == "due":
-        # No due date last: portable on SQLite and PostgreSQL (NULLS LAST is not).
-        return [
-            col(Action.due_date).is_(None),
-            col(Action.due_date),
-            col(Action.group_id),
-            col(Action.number),
-        ]
+        # due_key puts "no due date" last; with group_id fixed this is ix_action_group_due_key's order.
+        return [col(Action.due_key), col(Action.group_id), col(Action.number)]
     if order == "organisation":  # matters arising: by owning organisation, then as "due"
-        return [
-            col(Action.organisation),
-            col(Action.due_date).is_(None),
-            col(Action.due_date),
-            col(Action.number),
-        ]
+        return [col(Action.organisation), col(Action.due_key), col(Action.number)]
     if order == "number":
         return [col(Action.group_id), col(Action.number)]
     if order == "created":
@@ -191,26 +191,180 @@ def load_rows(session: Session, actions: Sequence[Action]) -> list[ActionRow]:
     return rows
 
 
+def select_actions(
+    session: Session,
+    f: ActionFilter,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    order: str = "due",
+    extra: Sequence[Any] = (),
+) -> list[Action]:
+    """The matching Action records alone (see `list_actions`); `extra` adds SQL conditions."""
+    query = select(Action).where(*_conditions(f), *extra).order_by(*_order(order)).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query))
+
+
 def list_actions(
     session: Session, f: ActionFilter, *, limit: int | None = None, offset: int = 0, order: str = "due"
 ) -> list[ActionRow]:
     """Matching actions, by due date (no due date last) then number unless `order` says otherwise
     ("number", "created", "updated", "organisation")."""
-    query = select(Action).where(*_conditions(f)).order_by(*_order(order)).offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
-    return load_rows(session, list(session.exec(query)))
+    return load_rows(session, select_actions(session, f, limit=limit, offset=offset, order=order))
 
 
 def count_actions(session: Session, f: ActionFilter) -> int:
-    return int(session.exec(select(func.count(col(Action.id))).where(*_conditions(f))).one())
+    return int(session.exec(select(func.count()).select_from(Action).where(*_conditions(f))).one())
 
 
 def page_of_actions(
-    session: Session, f: ActionFilter, *, limit: int, order: str = "due"
+    session: Session, f: ActionFilter, *, limit: int, offset: int = 0, order: str = "due"
 ) -> tuple[list[ActionRow], int]:
-    """The first `limit` matching actions and how many match in all."""
-    return list_actions(session, f, limit=limit, order=order), count_actions(session, f)
+    """One page of matching actions and how many match in all. The count is only run when the page cannot
+    tell it: a short page already says where the list ends."""
+    rows = list_actions(session, f, limit=limit, offset=offset, order=order)
+    if 0 < len(rows) < limit or (offset == 0 and not rows):
+        return rows, offset + len(rows)
+    return rows, count_actions(session, f)
+
+
+# --- `by:` groupings: counts in SQL, rows only for the page shown ------------------------------------------
+
+GROUP_BY = ("outcome", "district", "owner", "organisation")
+GroupKey = str | int | None  # outcome value, district id or COUNTYWIDE, user id, organisation; None = "none"
+
+
+@dataclass(frozen=True)
+class GroupCount:
+    by: str
+    key: GroupKey
+    count: int  # matching actions in this group
+    district: District | None = None  # by district: the district (removed ones too: old actions keep theirs)
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    actions: int  # matching actions
+    repeated: int  # of which in more than one group (shown under each)
+
+
+def _link_count(by: str) -> Any:
+    """How many groups of `by` one action is in (correlated, on the link table's primary key)."""
+    link = {"outcome": ActionOutcome, "district": ActionDistrict, "owner": ActionOwner}[by]
+    counted = (
+        select(func.count())
+        .select_from(link)
+        .where(col(link.action_id) == col(Action.id))  # type: ignore[attr-defined]
+        .correlate(Action)
+        .scalar_subquery()
+    )
+    if by == "district":  # countywide actions are in the "Countywide" group only
+        return case((col(Action.countywide).is_(True), 1), else_=counted)
+    return counted
+
+
+def group_counts(session: Session, f: ActionFilter, by: str) -> list[GroupCount]:
+    """Matching actions per group, one GROUP BY; an action in two groups counts in both. Unordered."""
+    where = _conditions(f)
+    key: Any
+    if by == "outcome":
+        key = col(ActionOutcome.outcome)
+        query = (
+            select(key, func.count())
+            .select_from(Action)
+            .outerjoin(ActionOutcome, col(ActionOutcome.action_id) == col(Action.id))
+        )
+    elif by == "district":
+        key = case((col(Action.countywide).is_(True), -1), else_=col(ActionDistrict.district_id))
+        query = (
+            select(key, func.count())
+            .select_from(Action)
+            .outerjoin(
+                ActionDistrict,
+                and_(col(ActionDistrict.action_id) == col(Action.id), col(Action.countywide).is_(False)),
+            )
+        )
+    elif by == "owner":
+        key = col(ActionOwner.user_id)
+        query = (
+            select(key, func.count())
+            .select_from(Action)
+            .join(ActionOwner, col(ActionOwner.action_id) == col(Action.id))
+        )
+    elif by == "organisation":
+        key = col(Action.organisation)
+        query = select(key, func.count()).select_from(Action)
+    else:
+        raise ValueError(f"unknown grouping {by!r}")
+    found = [(k, int(n)) for k, n in session.exec(query.where(*where).group_by(key))]
+    if by == "district":
+        districts = {d.id: d for d in _districts_by_id(session, [k for k, _ in found if k not in (None, -1)])}
+        return [
+            GroupCount(by, COUNTYWIDE if k == -1 else k, n, districts.get(k) if k not in (None, -1) else None)
+            for k, n in found
+        ]
+    if by == "outcome":
+        return [GroupCount(by, Outcome(k).value if k is not None else None, n) for k, n in found]
+    if by == "organisation":
+        return [GroupCount(by, k or None, n) for k, n in found]
+    return [GroupCount(by, k, n) for k, n in found]
+
+
+def group_summary(session: Session, f: ActionFilter, by: str) -> GroupSummary:
+    """How many actions match, and how many of them are in more than one group: one pass."""
+    if by == "organisation":
+        return GroupSummary(count_actions(session, f), 0)
+    many = case((_link_count(by) > 1, 1), else_=0)
+    total, repeated = session.exec(
+        select(func.count(), func.coalesce(func.sum(many), 0)).select_from(Action).where(*_conditions(f))
+    ).one()
+    return GroupSummary(int(total), int(repeated))
+
+
+def repeated_numbers(session: Session, f: ActionFilter, by: str, *, limit: int) -> list[int]:
+    """Numbers of the first matching actions (due order) that are in more than one group."""
+    if by == "organisation":
+        return []
+    query = (
+        select(col(Action.number))
+        .where(*_conditions(f), _link_count(by) > 1)
+        .order_by(*_order("due"))
+        .limit(limit)
+    )
+    return [int(n) for n in session.exec(query)]
+
+
+def _in_group(by: str, key: GroupKey) -> Any:
+    if by == "outcome":
+        if key is None:
+            return ~exists().where(col(ActionOutcome.action_id) == col(Action.id)).correlate(Action)
+        return _outcome_link([Outcome(str(key))])
+    if by == "district":
+        if key == COUNTYWIDE:
+            return col(Action.countywide).is_(True)
+        linked = _district_link() if key is None else _district_link([int(key)])
+        return and_(col(Action.countywide).is_(False), ~linked if key is None else linked)
+    if by == "owner":
+        return (
+            exists()
+            .where(col(ActionOwner.action_id) == col(Action.id), col(ActionOwner.user_id) == key)
+            .correlate(Action)
+        )
+    if by == "organisation":
+        return col(Action.organisation) == (key or "")
+    raise ValueError(f"unknown grouping {by!r}")
+
+
+def actions_in_group(
+    session: Session, f: ActionFilter, by: str, keys: Sequence[GroupKey], *, limit: int, offset: int = 0
+) -> list[Action]:
+    """A slice (due order) of the matching actions in the group named by `keys` (several keys: one group
+    shown under one heading, e.g. two spellings of an organisation)."""
+    return select_actions(
+        session, f, limit=limit, offset=offset, extra=[or_(*[_in_group(by, k) for k in keys])]
+    )
 
 
 def get_action(session: Session, group_id: int, number: int) -> ActionRow | None:
@@ -232,15 +386,17 @@ def links(session: Session, action: Action) -> tuple[Decision | None, Meeting | 
 
 
 def _districts_by_id(session: Session, district_ids: Sequence[int]) -> list[District]:
-    if not district_ids:
+    """Districts in their shown order. When the command already read the group's districts (to parse
+    `district:`), they are taken from there and no query is sent."""
+    wanted = list(dict.fromkeys(district_ids))
+    if not wanted:
         return []
-    return list(
-        session.exec(
-            select(District)
-            .where(col(District.id).in_(list(district_ids)))
-            .order_by(col(District.position), col(District.name))
-        )
-    )
+    held = districts_held(session)
+    if all(i in held for i in wanted):
+        found = [held[i] for i in wanted]
+    else:
+        found = list(session.exec(select(District).where(col(District.id).in_(wanted))))
+    return sorted(found, key=lambda d: (d.position, d.name))
 
 
 def _decision_label(session: Session, decision_id: int | None) -> str | None:
@@ -265,11 +421,14 @@ def create_action(
     at: datetime,
     meeting_id: int | None = None,
     decision_id: int | None = None,
+    verb: str = "created",
+    note: str | None = None,
 ) -> ActionRow:
-    """Adds an action with the group's next number and audits it ("created").
+    """Adds an action with the group's next number and audits it (`verb`: "created", or "imported" with
+    the file's name as the note).
 
-    The group row is locked (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
-    writers) and re-read, so two people adding at once never get the same number.
+    The number is taken with one UPDATE … RETURNING on the group row (`storage.groups.take_number`), so two
+    people adding at once never get the same number.
     """
     number = take_number(session, group.id, "next_action_number")  # type: ignore[arg-type]
     owner_ids = list(dict.fromkeys(owners))
@@ -319,7 +478,8 @@ def create_action(
         entity_id=action.id,
         user_id=by,
         at=at,
-        verb="created",
+        verb=verb,
+        note=note,
         changes=changes,
     )
     return row

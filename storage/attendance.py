@@ -70,10 +70,10 @@ def record_attendance(
     """Adds a record (a correction is just a newer record). Returns (new, previous latest or None)."""
     previous = latest_record(session, meeting.id, user_id)  # type: ignore[arg-type]
     row = Attendance(
-        meeting_id=meeting.id,
+        meeting_id=meeting.id,  # type: ignore[arg-type]
         user_id=user_id,
         organisation=organisation,
-        mode=mode,  # type: ignore[arg-type]
+        mode=mode,
         substitute_for=substitute_for,
         recorded_by=by,
         recorded_at=at,
@@ -92,7 +92,7 @@ def record_attendance(
     changes = audit.diff(
         before, {"mode": mode, "organisation": organisation, "substitute_for": substitute_for}
     )
-    changes["user_id"] = user_id
+    changes["user_id"] = user_id  # type: ignore[assignment]
     audit.record(
         session,
         group_id=meeting.group_id,

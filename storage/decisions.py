@@ -36,11 +36,11 @@ def record_decision(
     """A numbered decision (D1, D2, … per group). The group row is locked so numbers never collide."""
     number = take_number(session, group.id, "next_decision_number")  # type: ignore[arg-type]
     decision = Decision(
-        group_id=group.id,
+        group_id=group.id,  # type: ignore[arg-type]
         number=number,
         meeting_id=meeting.id,
         text=text,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         recorded_by=by,
         created_at=at,
     )

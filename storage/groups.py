@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from storage import audit
@@ -68,12 +70,21 @@ def lock_group(session: Session, group_id: int) -> TaskGroup:
 
 
 def take_number(session: Session, group_id: int, counter: str) -> int:
-    """The next per-group number (`next_action_number`, `next_decision_number`), taken under the row lock."""
-    locked = lock_group(session, group_id)
-    number = getattr(locked, counter)
-    setattr(locked, counter, number + 1)
-    session.add(locked)
-    return int(number)
+    """The next per-group number (`next_action_number`, `next_decision_number`). One UPDATE … RETURNING:
+    the increment happens in the database under the row's write lock (held to commit, as FOR UPDATE would
+    be), so two people adding at once never get the same number."""
+    column = getattr(TaskGroup, counter)
+    taken = session.execute(
+        update(TaskGroup)
+        .where(col(TaskGroup.id) == group_id)
+        .values({counter: column + 1})
+        .returning(column)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    held = session.identity_map.get(session.identity_key(TaskGroup, group_id))
+    if held is not None:  # keep the loaded group in step without writing it again
+        set_committed_value(held, counter, taken)
+    return int(taken) - 1
 
 
 def update_group(
@@ -99,14 +110,33 @@ def update_group(
     return changed
 
 
+_DISTRICTS = "ecm_districts"  # session.info key: {group_id: [District, ...]} for this transaction
+
+
 def list_districts(session: Session, group_id: int) -> list[District]:
-    return list(
-        session.exec(
-            select(District)
-            .where(District.group_id == group_id, col(District.removed_at).is_(None))
-            .order_by(col(District.position), col(District.name))
+    """The group's current districts in order. Read once per transaction: parsing `district:`, `org:` and
+    storing an action all need them, and they only change through `set_districts`."""
+    held: dict[int, list[District]] = session.info.setdefault(_DISTRICTS, {})
+    if group_id not in held:
+        held[group_id] = list(
+            session.exec(
+                select(District)
+                .where(District.group_id == group_id, col(District.removed_at).is_(None))
+                .order_by(col(District.position), col(District.name))
+            )
         )
-    )
+    return list(held[group_id])
+
+
+def districts_held(session: Session) -> dict[int, District]:
+    """Districts `list_districts` already read in this transaction, by id."""
+    return {d.id: d for found in session.info.get(_DISTRICTS, {}).values() for d in found}  # type: ignore[misc]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_districts(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction (flushes run in inner ones)
+        session.info.pop(_DISTRICTS, None)
 
 
 def set_districts(
@@ -114,6 +144,7 @@ def set_districts(
 ) -> tuple[list[str], list[str]]:
     """Makes the group's districts exactly `names` ((name, slug) pairs). Removed ones are kept, marked removed,
     so old actions still show where they were. Returns (added, removed) names."""
+    session.info.get(_DISTRICTS, {}).pop(group.id, None)
     existing = {d.slug: d for d in session.exec(select(District).where(District.group_id == group.id))}
     wanted = {slug for _, slug in names}
     added: list[str] = []
@@ -153,10 +184,16 @@ def name_key(name: str) -> str:
     return " ".join(name.lower().split())
 
 
-def groups_by_id(session: Session, group_ids: Sequence[int]) -> dict[int, TaskGroup]:
-    if not group_ids:
-        return {}
-    return {
-        g.id: g  # type: ignore[misc]
-        for g in session.exec(select(TaskGroup).where(col(TaskGroup.id).in_(list(set(group_ids)))))
-    }
+def get_group_by_id(session: Session, group_id: int | None) -> TaskGroup | None:
+    return session.get(TaskGroup, group_id) if group_id is not None else None
+
+
+def groups_by_id(session: Session, ids: Iterable[int] | None = None) -> dict[int, TaskGroup]:
+    """Every task group (or those with `ids`), by id, in id order."""
+    query = select(TaskGroup)
+    if ids is not None:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        query = query.where(col(TaskGroup.id).in_(wanted))
+    return {g.id: g for g in session.exec(query.order_by(col(TaskGroup.id)))}  # type: ignore[misc]

@@ -172,10 +172,10 @@ def start_meeting(
     scheduled_for: datetime | None = None,
 ) -> Meeting:
     meeting = Meeting(
-        group_id=group.id,
+        group_id=group.id,  # type: ignore[arg-type]
         title=title,
         status=MeetingStatus.OPEN,
-        schedule_id=schedule_id,  # type: ignore[arg-type]
+        schedule_id=schedule_id,
         scheduled_for=scheduled_for,
         started_at=at,
         chair_user_id=by,
@@ -221,9 +221,9 @@ def end_meeting(session: Session, meeting: Meeting, *, by: str, at: datetime) ->
             continue
         mode = AttendanceMode.APOLOGIES if member.user_id in substituted else AttendanceMode.ABSENT
         row = Attendance(
-            meeting_id=meeting.id,
+            meeting_id=meeting.id,  # type: ignore[arg-type]
             user_id=member.user_id,
-            organisation=member.organisation,  # type: ignore[arg-type]
+            organisation=member.organisation,
             mode=mode,
             recorded_by=by,
             recorded_at=at,

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -80,6 +80,9 @@ class ActionStatus(StrEnum):
     DONE = "done"
     DROPPED = "dropped"
 
+
+# The sort key of "no due date": after every real date.
+DUE_NEVER = date(9999, 12, 31)
 
 # Statuses that still need doing: chasers, "open" lists and matters arising use these.
 LIVE_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS, ActionStatus.BLOCKED)
@@ -178,8 +181,12 @@ class Action(SQLModel, table=True):
     __tablename__ = "action"
     __table_args__ = (
         UniqueConstraint("group_id", "number", name="uq_action_number"),
-        Index("ix_action_group_status_due", "group_id", "status", "due_date"),
-        Index("ix_action_status_due", "status", "due_date"),
+        # Lists walk these in their shown order (due_key, number) and stop at the page's end: one for the
+        # usual live lists (three statuses, checked inside the index), one per status for counts and
+        # single-status lists, one across groups for the chaser jobs.
+        Index("ix_action_group_due_key", "group_id", "due_key", "number", "status"),
+        Index("ix_action_group_status_due_key", "group_id", "status", "due_key", "number"),
+        Index("ix_action_status_due_key", "status", "due_key"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -189,6 +196,9 @@ class Action(SQLModel, table=True):
     organisation: str = Field(default="", max_length=200)
     countywide: bool = Field(default=False)
     due_date: date | None = Field(default=None)
+    # due_date with "no due date" as DUE_NEVER, so one ascending index gives the lists' order (no due date
+    # last) on SQLite, whose indexes cannot put NULLs last. Kept in step by `_keep_due_key` below.
+    due_key: date = Field(default=DUE_NEVER, sa_column_kwargs={"server_default": DUE_NEVER.isoformat()})
     status: ActionStatus = enum_column(ActionStatus, ActionStatus.OPEN)
     rag: Rag | None = enum_column(Rag, nullable=True)
     snoozed_until: date | None = Field(default=None)
@@ -198,6 +208,12 @@ class Action(SQLModel, table=True):
     created_at: datetime = utc_column(nullable=False)
     updated_at: datetime = utc_column(nullable=False)
     completed_at: datetime | None = utc_column()
+
+
+@event.listens_for(Action, "before_insert")
+@event.listens_for(Action, "before_update")
+def _keep_due_key(_mapper: Any, _connection: Any, action: Action) -> None:
+    action.due_key = action.due_date or DUE_NEVER
 
 
 class ActionOwner(SQLModel, table=True):

@@ -41,10 +41,10 @@ def add_schedule(
             replaced = old
             remove_schedule(session, old, by=by, at=at, verb="replaced")
     schedule = MeetingSchedule(
-        group_id=group.id,
+        group_id=group.id,  # type: ignore[arg-type]
         title=title,
         rrule=rrule,
-        start_date=start_date,  # type: ignore[arg-type]
+        start_date=start_date,
         local_time=local_time,
         until=until,
         cancelled_dates=[],

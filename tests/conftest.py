@@ -4,9 +4,11 @@ set), an injected clock, and the real Bolt app wired to the local Slack stand-in
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,6 +18,9 @@ from sqlalchemy import Engine, text
 
 from bot.offline import OfflineWorkspace
 from bot.standin import SlackStandIn
+from commands.context import Context
+from commands.dispatch import run_command
+from commands.replies import Reply, Visibility
 from storage.clock import FixedClock
 from storage.db import make_engine, migrate
 from tests.blockkit import check_message, check_view
@@ -137,3 +142,92 @@ def group(ws: OfflineWorkspace) -> OfflineWorkspace:
         assert not out.is_error, out.text
     ws.standin.messages.clear()
     return ws
+
+
+# ----- the fast tier: the Slack-free core, called directly -------------------------------------------------
+
+CHAIR, SAM, PRIYA, DEV = "U0CHAIR", "U0SAM", "U0PRIYA", "U0DEV"
+_AT_NAME = re.compile(r"(?<![<\w])@([a-z][a-z0-9_]*)")
+
+
+def user_id(name: str) -> str:
+    """The user id the fast tier gives a person: `sam` -> `U0SAM` (ids pass through unchanged)."""
+    return name if name.startswith("U0") else f"U0{name.upper()}"
+
+
+@dataclass
+class Replies:
+    """What the core answered one command with: the `Reply` data itself (no Slack, no rendering)."""
+
+    messages: list[Reply]
+
+    @property
+    def posted(self) -> list[Reply]:
+        return [r for r in self.messages if r.visibility == Visibility.CHANNEL]
+
+    @property
+    def ephemeral(self) -> list[Reply]:
+        return [r for r in self.messages if r.visibility == Visibility.EPHEMERAL]
+
+    @property
+    def is_error(self) -> bool:
+        return any(r.is_error for r in self.messages)
+
+    @property
+    def text(self) -> str:
+        """Every reply's heading, sections and small print, as a person would read them."""
+        parts = [
+            "\n".join(p for p in (r.header, *(s.text for s in r.sections), r.footer) if p) or r.text
+            for r in self.messages
+        ]
+        return "\n".join(parts)
+
+
+@dataclass
+class Core:
+    """Runs `/ecm` commands straight through `commands.dispatch` (no Bolt, no HTTP): a fast test checks
+    the reply data itself (`is_error`, `visibility`, text). People are named as in the end-to-end tests
+    (`user="sam"`, `@sam` in the text) and become ids by `user_id`."""
+
+    engine: Engine
+    clock: FixedClock
+    team_id: str = "T0CORE"
+    channel_id: str = "C0CORE"
+
+    def context(
+        self, user: str = CHAIR, *, channel: str | None = None, request_key: str | None = None
+    ) -> Context:
+        return Context(
+            engine=self.engine,
+            clock=self.clock,
+            team_id=self.team_id,
+            channel_id=channel or self.channel_id,
+            user_id=user_id(user),
+            request_key=request_key,
+        )
+
+    def run(
+        self, text: str, user: str = CHAIR, *, channel: str | None = None, request_key: str | None = None
+    ) -> list[Reply]:
+        return run_command(self.context(user, channel=channel, request_key=request_key), text)
+
+    def command(self, text: str, user: str = "chair", *, request_key: str | None = None) -> Replies:
+        """`@name` mentions become Slack's `<@U0NAME>`, as a Slack client would send them."""
+        typed = _AT_NAME.sub(lambda m: f"<@{user_id(m.group(1))}>", text)
+        return Replies(self.run(typed, user, request_key=request_key))
+
+
+@pytest.fixture
+def core(engine: Engine, clock: FixedClock) -> Core:
+    """A Lancashire task group chaired by CHAIR, with SAM (Chorley), PRIYA (South Ribble) and DEV
+    (Lancashire Constabulary), set up through the core: the fast tier's `group`."""
+    found = Core(engine, clock)
+    for command in (
+        'setup name:"Lancashire ECM Task Group" preset:lancashire',
+        "member @sam district:chorley",
+        "member @priya district:south-ribble",
+        'member @dev org:"Lancashire Constabulary"',
+    ):
+        out = found.command(command)
+        assert out.messages and not out.is_error, out.text
+    return found

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from bot.offline import OfflineWorkspace
 from storage.models import ActionStatus, AuditEvent, Decision, Meeting, MeetingStatus, Outcome
-from tests.actions_support import (
-    action,
+from tests.support import (
     action_count,
+    action_row,
     audit_trail,
     db,
     error_text,
@@ -32,7 +33,7 @@ def test_add_full(group: OfflineWorkspace) -> None:
     assert "*#1*" in text and "Audit school nurse referrals" in text
     assert f"<@{ws.user('sam')}>" in text and f"<@{ws.user('priya')}> added" in text
     assert "Fri 26 Feb 2027" in text and "healthy, safe" in text and "Chorley, Preston" in text
-    row = action(ws, 1)
+    row = action_row(ws, 1)
     assert row.action.title == "Audit school nurse referrals"
     assert row.owners == [ws.user("sam")]
     assert row.action.organisation == "Chorley"  # sam's registered organisation
@@ -51,7 +52,7 @@ def test_add_defaults_and_numbering(group: OfflineWorkspace) -> None:
     ws = group
     out = ws.command("new Share the protocol", user="dev")  # alias
     assert not out.is_error, out.text
-    row = action(ws, 1)
+    row = action_row(ws, 1)
     assert row.owners == [ws.user("dev")] and row.action.organisation == "Lancashire Constabulary"
     assert (
         row.action.due_date is None
@@ -61,7 +62,7 @@ def test_add_defaults_and_numbering(group: OfflineWorkspace) -> None:
     )
     out = ws.command("ADD Second one DUE:friday Outcome:EWB district:all", user="sam")
     assert not out.is_error, out.text
-    row = action(ws, 2)
+    row = action_row(ws, 2)
     assert row.action.due_date == date(2026, 11, 27)  # the clock says Mon 23 Nov 2026
     assert row.outcomes == [Outcome.ECONOMIC_WELLBEING] and row.action.countywide
     assert "countywide" in out.text
@@ -71,14 +72,14 @@ def test_add_owners_and_org(group: OfflineWorkspace) -> None:
     ws = group
     out = ws.command("add Joint visit @priya @dev owner:@sam org:south-ribble due:next friday", user="chair")
     assert not out.is_error, out.text
-    row = action(ws, 1)
+    row = action_row(ws, 1)
     assert sorted(row.owners) == sorted([ws.user("priya"), ws.user("dev"), ws.user("sam")])
     assert row.action.organisation == "South Ribble"
     assert row.action.due_date == date(2026, 11, 27)  # the next Friday after today
     out = ws.command('add Free text org org:"Central Lancashire PCT"', user="chair")
-    assert action(ws, 2).action.organisation == "Central Lancashire PCT"
+    assert action_row(ws, 2).action.organisation == "Central Lancashire PCT"
     out = ws.command('add Known org org:"lancashire constabulary"', user="chair")
-    assert action(ws, 3).action.organisation == "Lancashire Constabulary"
+    assert action_row(ws, 3).action.organisation == "Lancashire Constabulary"
     # An owner with no registered organisation: saved without one, and told so privately.
     out = ws.command("add Someone new @newbie", user="chair")
     assert (
@@ -86,7 +87,7 @@ def test_add_owners_and_org(group: OfflineWorkspace) -> None:
         and out.ephemeral
         and "no registered organisation" in out.ephemeral[0].blocks[0]["text"]["text"]
     )
-    assert action(ws, 4).action.organisation == ""
+    assert action_row(ws, 4).action.organisation == ""
 
 
 def test_past_due_date_accepted_with_warning(group: OfflineWorkspace) -> None:
@@ -96,7 +97,7 @@ def test_past_due_date_accepted_with_warning(group: OfflineWorkspace) -> None:
     assert not out.is_error  # accepted: a warning, not an error (console --strict carries on)
     warning = out.ephemeral[0].blocks[0]["text"]["text"]
     assert "in the past" in warning and "Sun 1 Nov 2026" in warning
-    assert action(ws, 1).action.due_date == date(2026, 11, 1)
+    assert action_row(ws, 1).action.due_date == date(2026, 11, 1)
     assert ":red_circle: overdue" in out.posted[0].blocks[0]["text"]["text"]
 
 
@@ -107,7 +108,7 @@ def test_curly_quotes(group: OfflineWorkspace) -> None:
         user="sam",
     )
     assert not out.is_error, out.text
-    row = action(ws, 1)
+    row = action_row(ws, 1)
     assert row.action.title == "Map youth provision"
     assert row.action.organisation == "Lancashire County Council"
     assert row.action.due_date == date(2027, 8, 28)
@@ -119,7 +120,7 @@ def test_escaping(group: OfflineWorkspace) -> None:
     raw = "add Fix <!channel> &amp; &lt;@U0FORGED|boss&gt; &lt;https://evil.example|click&gt; today"
     out = ws.command(raw, user="sam")
     assert not out.is_error, out.text
-    stored = action(ws, 1).action.title
+    stored = action_row(ws, 1).action.title
     assert stored == "Fix @channel & <@U0FORGED|boss> <https://evil.example|click> today"
     for message in out.messages:
         shown = message.text + " " + str(message.blocks)
@@ -171,10 +172,10 @@ def test_open_meeting_and_decision_are_linked(group: OfflineWorkspace) -> None:
     assert (
         "D3" in out.text and "Agree the pathway &amp; plan" in out.text and "November task group" in out.text
     )
-    row = action(ws, 1)
+    row = action_row(ws, 1)
     assert row.action.meeting_id == meeting_id and row.action.decision_id is not None
     out = ws.command("add Another decision:3", user="sam")
-    assert action(ws, 2).action.decision_id == row.action.decision_id
+    assert action_row(ws, 2).action.decision_id == row.action.decision_id
     text = error_text(ws.command("add Bad link decision:D9", user="sam"))
     assert "no decision D9" in text
     text = error_text(ws.command("add Bad link decision:soon", user="sam"))
@@ -285,10 +286,29 @@ def test_member_org_takes_the_district_and_known_spellings(group: OfflineWorkspa
     assert "Lancashire Constabulary, member" in out.text, out.text
     ws.command("add Patrol plan", user="pc")
     ws.command("add Youth survey", user="ann")
-    assert action(ws, 1).action.organisation == "Lancashire Constabulary"
-    assert action(ws, 2).action.organisation == "Chorley"
+    assert action_row(ws, 1).action.organisation == "Lancashire Constabulary"
+    assert action_row(ws, 2).action.organisation == "Chorley"
     out = ws.command("actions by:org", user="chair")
     assert "*Lancashire Constabulary* (1 action)" in out.text and "*Chorley* (1 action)" in out.text
     assert "lancashire constabulary" not in out.text and "chorley*" not in out.text
     out = ws.command('member @pat org:"Central Lancashire PCT"', user="chair")  # anything else: as typed
     assert "Central Lancashire PCT, member" in out.text
+
+
+def test_add_reads_the_groups_districts_once(group: OfflineWorkspace) -> None:
+    # Parsing district: and org: and storing the links all use the districts read once in the transaction.
+    ws = group
+    statements: list[str] = []
+    listener = lambda *a: statements.append(" ".join(a[2].split()))  # noqa: E731
+    event.listen(ws.engine, "before_cursor_execute", listener)
+    try:
+        out = ws.command(
+            "add Map provision @sam org:chorley outcome:safe district:chorley,preston", user="sam"
+        )
+    finally:
+        event.remove(ws.engine, "before_cursor_execute", listener)
+    assert out.posted and not out.is_error
+    reads = [s for s in statements if s.startswith("SELECT district.")]
+    assert len(reads) == 1, reads
+    row = ws.command("show 1", user="sam").text
+    assert "Chorley" in row and "Preston" in row

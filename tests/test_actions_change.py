@@ -7,8 +7,8 @@ from datetime import date
 
 from bot.offline import OfflineWorkspace
 from storage.models import ActionStatus, Decision, Outcome, Rag
-from tests.actions_support import (
-    action,
+from tests.support import (
+    action_row,
     audit_trail,
     db,
     error_text,
@@ -87,7 +87,7 @@ def test_update_many_fields(group: OfflineWorkspace) -> None:
     assert "organisation: Chorley → Preston" in text
     assert f"owners: <@{ws.user('sam')}> → " in text
     assert "> Forms agreed with GPs" in text
-    row = action(ws, 1)
+    row = action_row(ws, 1)
     assert row.action.status == ActionStatus.IN_PROGRESS and row.action.rag == Rag.AMBER
     assert row.action.due_date == date(2027, 1, 15) and row.action.countywide
     assert row.outcomes == [Outcome.BE_HEALTHY, Outcome.STAY_SAFE] and row.action.organisation == "Preston"
@@ -114,12 +114,12 @@ def test_update_status_words_and_clearing(group: OfflineWorkspace) -> None:
         ws.command("update 1 status:open", user="sam")
         out = ws.command(f"update 1 status:{word}", user="sam")
         assert not out.is_error, (word, out.text)
-        assert action(ws, 1).action.status == expected, word
+        assert action_row(ws, 1).action.status == expected, word
     ws.command("update 1 rag:r", user="sam")
-    assert action(ws, 1).action.rag == Rag.RED
+    assert action_row(ws, 1).action.rag == Rag.RED
     out = ws.command("update 1 due:none rag:none district:none outcome:none", user="sam")
     assert "due: Sun 28 Feb 2027 → —" in out.text and "RAG: red → —" in out.text
-    row = action(ws, 1)
+    row = action_row(ws, 1)
     assert (
         row.action.due_date is None and row.action.rag is None and row.districts == [] and row.outcomes == []
     )
@@ -130,11 +130,11 @@ def test_update_status_done_via_update(group: OfflineWorkspace) -> None:
     seed(ws)
     out = ws.command("update 1 status:done", user="sam")
     assert out.posted and "status: open → done" in out.text
-    row = action(ws, 1)
+    row = action_row(ws, 1)
     assert row.action.status == ActionStatus.DONE and row.action.completed_at == ws.clock.now()
     assert audit_trail(ws, 1)[-1].verb == "done"
     ws.command("update 1 status:open", user="sam")
-    assert audit_trail(ws, 1)[-1].verb == "reopened" and action(ws, 1).action.completed_at is None
+    assert audit_trail(ws, 1)[-1].verb == "reopened" and action_row(ws, 1).action.completed_at is None
 
 
 def test_update_note_only_and_nothing_changed(group: OfflineWorkspace) -> None:
@@ -154,7 +154,7 @@ def test_update_past_due_warns(group: OfflineWorkspace) -> None:
     seed(ws)
     out = ws.command("update 1 due:1/11/2026", user="sam")
     assert out.posted and out.ephemeral and "in the past" in out.ephemeral[0].blocks[0]["text"]["text"]
-    assert action(ws, 1).action.due_date == date(2026, 11, 1)
+    assert action_row(ws, 1).action.due_date == date(2026, 11, 1)
 
 
 def test_update_decision_link(group: OfflineWorkspace) -> None:
@@ -175,7 +175,7 @@ def test_update_decision_link(group: OfflineWorkspace) -> None:
     assert "decision: — → D2" in out.text
     assert "no decision D7" in error_text(ws.command("update 1 decision:D7", user="sam"))
     out = ws.command("update 1 decision:none", user="sam")
-    assert "decision: D2 → —" in out.text and action(ws, 1).action.decision_id is None
+    assert "decision: D2 → —" in out.text and action_row(ws, 1).action.decision_id is None
 
 
 def test_update_permissions(group: OfflineWorkspace) -> None:
@@ -183,7 +183,7 @@ def test_update_permissions(group: OfflineWorkspace) -> None:
     seed(ws)
     text = error_text(ws.command("update 1 rag:red", user="dev"))
     assert "Only the owners of #1" in text and f"<@{ws.user('sam')}>" in text
-    assert action(ws, 1).action.rag is None
+    assert action_row(ws, 1).action.rag is None
     assert not ws.command("update 1 rag:red", user="chair").is_error  # chairs may
     assert not ws.command("update 2 rag:green", user="priya").is_error  # owners may
     # Dropping through update is for chairs, with a reason.
@@ -230,7 +230,7 @@ def test_update_escapes(group: OfflineWorkspace) -> None:
     assert "<!channel>" not in out.text and "<@U0FORGED" not in out.text
     # The typed-out mention is shown as text (broken up so it can never become a real mention).
     assert "&lt;\u200b@U0FORGED&gt;" in out.text and "New &lt;b&gt; title &amp; more" in out.text
-    assert action(ws, 1).action.title == "New <b> title & more"
+    assert action_row(ws, 1).action.title == "New <b> title & more"
 
 
 def test_retried_update_applies_once(group: OfflineWorkspace) -> None:
@@ -251,7 +251,7 @@ def test_done_and_reopen(group: OfflineWorkspace) -> None:
     out = ws.command('done 1 "All GP practices signed up"', user="sam")
     assert len(out.posted) == 1 and not out.ephemeral
     assert "marked *#1* done" in out.text and "> All GP practices signed up" in out.text
-    row = action(ws, 1)
+    row = action_row(ws, 1)
     assert row.action.status == ActionStatus.DONE and row.action.completed_at == ws.clock.now()
     event = audit_trail(ws, 1)[-1]
     assert event.verb == "done" and event.changes == {"status": ["open", "done"]}
@@ -260,7 +260,9 @@ def test_done_and_reopen(group: OfflineWorkspace) -> None:
     assert not out.posted and "already done" in out.text
     out = ws.command("reopen 1", user="sam")
     assert out.posted and "reopened *#1*" in out.text and "status: done → open" in out.text
-    assert action(ws, 1).action.status == ActionStatus.OPEN and action(ws, 1).action.completed_at is None
+    assert (
+        action_row(ws, 1).action.status == ActionStatus.OPEN and action_row(ws, 1).action.completed_at is None
+    )
     assert audit_trail(ws, 1)[-1].verb == "reopened"
     out = ws.command("reopen 1", user="sam")
     assert not out.posted and "Nothing changed" in out.text
@@ -271,10 +273,10 @@ def test_done_reopen_permissions(group: OfflineWorkspace) -> None:
     ws = group
     seed(ws)
     assert "Only the owners of #1" in error_text(ws.command("done 1", user="dev"))
-    assert action(ws, 1).action.status == ActionStatus.OPEN
+    assert action_row(ws, 1).action.status == ActionStatus.OPEN
     assert not ws.command("done 1", user="chair").is_error
     assert "Only the owners of #1" in error_text(ws.command("reopen 1", user="priya"))
-    assert action(ws, 1).action.status == ActionStatus.DONE
+    assert action_row(ws, 1).action.status == ActionStatus.DONE
 
 
 def test_drop(group: OfflineWorkspace) -> None:
@@ -284,7 +286,7 @@ def test_drop(group: OfflineWorkspace) -> None:
     assert "Say why #1" in error_text(ws.command("drop 1", user="chair"))
     out = ws.command("drop 1 \u201cCovered by the county strategy\u201d", user="chair")
     assert out.posted and "dropped *#1*" in out.text and "> Covered by the county strategy" in out.text
-    assert action(ws, 1).action.status == ActionStatus.DROPPED
+    assert action_row(ws, 1).action.status == ActionStatus.DROPPED
     event = audit_trail(ws, 1)[-1]
     assert event.verb == "dropped" and event.note == "Covered by the county strategy"
     assert event.user_id == ws.user("chair")
@@ -293,7 +295,7 @@ def test_drop(group: OfflineWorkspace) -> None:
     assert "only a chair can reopen it" in error_text(ws.command("reopen 1", user="sam"))
     assert "only a chair can change it" in error_text(ws.command("done 1", user="sam"))
     assert not ws.command("reopen 1", user="chair").is_error
-    assert action(ws, 1).action.status == ActionStatus.OPEN
+    assert action_row(ws, 1).action.status == ActionStatus.OPEN
     # Nothing is deleted: it is still listed with `all`, and its history is complete.
     assert [e.verb for e in audit_trail(ws, 1)] == ["created", "dropped", "reopened"]
 
@@ -335,14 +337,14 @@ def test_another_channels_actions_are_invisible(group: OfflineWorkspace) -> None
         assert "There is no action #3 in this task group." in text, command
     # #1 here and #1 there are different actions.
     ws.command("done 1", user="sam")
-    assert action(ws, 1).action.status == ActionStatus.DONE
-    assert action(ws, 1, channel=other).action.status == ActionStatus.OPEN
+    assert action_row(ws, 1).action.status == ActionStatus.DONE
+    assert action_row(ws, 1, channel=other).action.status == ActionStatus.OPEN
     out = ws.command("actions all", user="sam", channel=other)
     assert "Other channel action" in out.text and "Audit school nurse" not in out.text
     out = ws.command("actions all", user="sam")
     assert "Other channel action" not in out.text
     # Numbers run per channel.
-    assert action(ws, 3, channel=other).action.title == "Other channel action 2"
+    assert action_row(ws, 3, channel=other).action.title == "Other channel action 2"
 
 
 def test_people_mentioned_in_an_update_note_stay_mentions_and_owners_stay(group: OfflineWorkspace) -> None:
@@ -352,11 +354,11 @@ def test_people_mentioned_in_an_update_note_stay_mentions_and_owners_stay(group:
     out = ws.command("update 1 chased @priya for the figures", user="sam")
     assert out.posted and not out.is_error
     assert f"> chased <@{priya}> for the figures" in out.text  # a real mention: Priya is notified
-    assert action(ws, 1).owners == [sam]  # only owner: reassigns
+    assert action_row(ws, 1).owners == [sam]  # only owner: reassigns
     out = ws.command("show 1", user="sam")
     assert f"<@{sam}>: chased <@{priya}> for the figures" in out.text
     out = ws.command("update 1 owner:@priya", user="sam")
-    assert action(ws, 1).owners == [priya]
+    assert action_row(ws, 1).owners == [priya]
 
 
 def test_done_note_keeps_mentions_but_not_typed_out_ones(group: OfflineWorkspace) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from bot.offline import Exchange, OfflineWorkspace, block_text
 from storage.clock import FixedClock
-from tests.actions_support import action, action_count, error_text
+from tests.support import action_count, action_row, error_text
 
 
 def _ephemeral_text(out: Exchange) -> str:
@@ -17,11 +17,11 @@ def test_words_that_belong_to_the_date_are_read_as_the_date(group: OfflineWorksp
     ws = group
     out = ws.command("add Review CAF due:in 2 weeks time outcome:safe", user="sam")
     assert not out.is_error, out.text
-    row = action(ws, 1)
+    row = action_row(ws, 1)
     assert row.action.title == "Review CAF" and row.action.due_date == date(2026, 12, 7)
     out = ws.command("add Review CAF due:friday 11/12", user="sam")
     assert not out.is_error, out.text
-    row = action(ws, 2)
+    row = action_row(ws, 2)
     assert row.action.title == "Review CAF" and row.action.due_date == date(2026, 12, 11)
     assert "Review CAF 11/12" not in out.text
 
@@ -54,10 +54,10 @@ def test_loose_phrases_and_next_year_are_said_back_to_the_author(group: OfflineW
     assert "Read “next friday” as *Fri 27 Nov 2026* (the coming Friday" in note
     assert "friday week" in note
     out = ws.command("add Audit referrals due:28/01", user="sam")
-    assert action(ws, 2).action.due_date == date(2027, 1, 28)
+    assert action_row(ws, 2).action.due_date == date(2027, 1, 28)
     assert "no year was given and that has passed in 2026" in _ephemeral_text(out)
     out = ws.command("add Report to the Board due:March 2027", user="sam")
-    assert action(ws, 3).action.due_date == date(2027, 3, 31)
+    assert action_row(ws, 3).action.due_date == date(2027, 3, 31)
     assert "(the end of March)" in _ephemeral_text(out)
     # A plain date needs no note, so the author only sees the channel post.
     out = ws.command("add Plain due:26/11/2026", user="sam")
@@ -67,14 +67,14 @@ def test_loose_phrases_and_next_year_are_said_back_to_the_author(group: OfflineW
 def test_weekend_and_bank_holiday_due_dates_are_kept_with_a_note(group: OfflineWorkspace) -> None:
     ws = group
     out = ws.command("add Christmas cover rota due:christmas day", user="sam")
-    assert action(ws, 1).action.due_date == date(2026, 12, 25)
+    assert action_row(ws, 1).action.due_date == date(2026, 12, 25)
     assert (
         "Fri 25 Dec 2026 is a bank holiday (Christmas Day). I kept it as the due date; the next working day is "
         "Tue 29 Dec 2026." in _ephemeral_text(out)
     )
     out = ws.command("update 1 due:saturday", user="sam")
     assert not out.is_error, out.text
-    assert action(ws, 1).action.due_date == date(2026, 11, 28)
+    assert action_row(ws, 1).action.due_date == date(2026, 11, 28)
     assert "Sat 28 Nov 2026 is a Saturday" in _ephemeral_text(out) and "Mon 30 Nov 2026" in _ephemeral_text(
         out
     )
@@ -86,7 +86,7 @@ def test_today_is_the_london_day_across_bst(ws: OfflineWorkspace, clock: FixedCl
     ws.command('setup name:"Lancashire ECM Task Group" preset:lancashire', user="chair")
     out = ws.command("add Summer plan due:end of month", user="chair")
     assert not out.is_error, out.text
-    assert action(ws, 1).action.due_date == date(2026, 7, 31)
+    assert action_row(ws, 1).action.due_date == date(2026, 7, 31)
 
 
 def test_length_limit_counts_characters_as_typed(group: OfflineWorkspace) -> None:
@@ -100,4 +100,4 @@ def test_length_limit_counts_characters_as_typed(group: OfflineWorkspace) -> Non
         f'add "{title.strip()}"'.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"), user="sam"
     )
     assert not out.is_error, out.text
-    assert action(ws, 2).action.title == title.strip()
+    assert action_row(ws, 2).action.title == title.strip()

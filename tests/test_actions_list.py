@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from bot.offline import Exchange, OfflineWorkspace
 from storage.models import Outcome
-from tests.actions_support import (
+from tests.support import (
     error_text,
     make_actions,
 )

@@ -16,6 +16,7 @@ from storage import groups
 from storage.actions import ActionFilter
 from storage.db import session_scope
 from storage.models import (
+    DUE_NEVER,
     ActionNote,
     ActionStatus,
     AuditEvent,
@@ -378,3 +379,88 @@ def test_note_only_update_and_links(engine: Engine, setup: dict[str, Any]) -> No
         assert events[1].note == "just saying"
         with pytest.raises(ValueError):
             store.update_action(s, row, {"colour": "red"}, by="U1", at=NOW)
+
+
+def test_due_key_follows_due_date_and_no_date_sorts_last(engine: Engine, setup: dict[str, Any]) -> None:
+    g = setup["group_id"]
+    with session_scope(engine) as s:
+        row = store.get_action(s, g, 1)
+        assert row is not None and row.action.due_key == row.action.due_date
+        assert store.get_action(s, g, 3).action.due_key == DUE_NEVER  # type: ignore[union-attr]
+        store.update_action(s, row, {"due_date": None}, by="U1", at=NOW)
+    with session_scope(engine) as s:
+        assert numbers(s, ActionFilter(group_id=g)) == [2, 4, 1, 3]  # both undated ones last, by number
+        # A date-range filter never picks up the undated ones through their sort key.
+        assert numbers(s, ActionFilter(group_id=g, due_from=TODAY)) == [2, 4]
+        row = store.get_action(s, g, 1)
+        store.update_action(s, row, {"due_date": TODAY + timedelta(days=1)}, by="U1", at=NOW)  # type: ignore[arg-type]
+    with session_scope(engine) as s:
+        assert numbers(s, ActionFilter(group_id=g)) == [1, 2, 4, 3]
+        assert numbers(s, ActionFilter(group_id=g, due_before=TODAY + timedelta(days=2))) == [1]
+
+
+def test_page_of_actions_counts_only_when_the_page_cannot_tell(engine: Engine, setup: dict[str, Any]) -> None:
+    g = setup["group_id"]
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    with session_scope(engine) as s:
+        for limit, offset, expected in [
+            (40, 0, [1, 2, 4, 3]),
+            (2, 0, [1, 2]),
+            (2, 2, [4, 3]),
+            (3, 3, [3]),
+            (2, 6, []),
+        ]:
+            statements.clear()
+            rows, total = store.page_of_actions(s, ActionFilter(group_id=g), limit=limit, offset=offset)
+            assert [r.number for r in rows] == expected and total == 4
+            counted = any("count(" in q.lower() for q in statements)
+            assert counted == (len(rows) in (0, limit) and not (offset == 0 and not rows)), (limit, offset)
+
+
+def test_group_counts_and_slices(engine: Engine, setup: dict[str, Any]) -> None:
+    g, d = setup["group_id"], setup["districts"]
+    f = ActionFilter(group_id=g)
+    with session_scope(engine) as s:
+        outcomes = {c.key: c.count for c in store.group_counts(s, f, "outcome")}
+        assert outcomes == {"stay-safe": 2, "be-healthy": 1, "economic-wellbeing": 1, None: 1}
+        districts = {
+            c.key: (c.count, c.district.name if c.district else None)
+            for c in store.group_counts(s, f, "district")
+        }
+        assert districts == {
+            d["chorley"]: (1, "Chorley"),
+            d["preston"]: (1, "Preston"),
+            d["wyre"]: (1, "Wyre"),
+            store.COUNTYWIDE: (1, None),
+        }
+        owners = {c.key: c.count for c in store.group_counts(s, f, "owner")}
+        assert owners == {"U1": 2, "U2": 2, "U3": 1}
+        assert {c.key: c.count for c in store.group_counts(s, f, "organisation")} == {"Org": 4}
+        assert store.group_summary(s, f, "outcome") == store.GroupSummary(actions=4, repeated=1)
+        assert store.group_summary(s, f, "owner") == store.GroupSummary(actions=4, repeated=1)
+        assert store.group_summary(s, f, "district") == store.GroupSummary(actions=4, repeated=0)
+        assert store.repeated_numbers(s, f, "owner", limit=10) == [2]
+
+        def slice_of(by: str, key: Any, limit: int = 10, offset: int = 0) -> list[int]:
+            return [a.number for a in store.actions_in_group(s, f, by, [key], limit=limit, offset=offset)]
+
+        assert slice_of("outcome", "stay-safe") == [1, 2]
+        assert slice_of("outcome", "stay-safe", limit=1, offset=1) == [2]
+        assert slice_of("outcome", None) == [4]
+        assert slice_of("district", store.COUNTYWIDE) == [3]
+        assert slice_of("district", d["wyre"]) == [4]
+        assert slice_of("owner", "U2") == [2, 3]
+        assert slice_of("organisation", "Org", limit=2, offset=1) == [2, 4]
+        # Filters still apply inside a group, and a filtered list counts only what matches.
+        safe = ActionFilter(group_id=g, outcomes=[Outcome.STAY_SAFE])
+        assert {c.key: c.count for c in store.group_counts(s, safe, "outcome")} == {
+            "stay-safe": 2,
+            "be-healthy": 1,
+        }
+        assert {
+            c.key: c.count for c in store.group_counts(s, ActionFilter(group_id=g, owner="U1"), "owner")
+        } == {
+            "U1": 2,
+            "U2": 1,
+        }

@@ -10,14 +10,14 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.jobs.common import DONE_ACTION, NOTE_ACTION, NOTE_CALLBACK, SNOOZE_ACTION
 from bot.offline import OfflineWorkspace, block_text
 from bot.standin import Message
+from commands.posts.common import DONE_ACTION, NOTE_ACTION, NOTE_CALLBACK, SNOOZE_ACTION
 from storage.models import ActionNote, ActionStatus
-from tests.chasers_support import (
-    action,
+from tests.support import (
+    action_record,
     add,
-    audit,
+    audit_events,
     channel_posts,
     check_all_messages,
     db,
@@ -62,9 +62,9 @@ def test_done_button_closes_the_action_with_an_audit_entry(group: OfflineWorkspa
     first, second, dm = digest_for_sam(ws)
     click(ws, dm, first, DONE_ACTION)
 
-    assert action(ws, first).status == ActionStatus.DONE
-    assert action(ws, first).completed_at is not None
-    event = audit(ws, "action", "done")[-1]
+    assert action_record(ws, first).status == ActionStatus.DONE
+    assert action_record(ws, first).completed_at is not None
+    event = audit_events(ws, "action", "done")[-1]
     assert event.user_id == ws.user("sam") and event.changes["status"] == ["open", "done"]
     (post,) = channel_posts(ws)
     assert f"@sam marked *#{first}* done (from their chaser DM)" in text_of(ws, post)
@@ -85,7 +85,7 @@ def test_done_button_closes_the_action_with_an_audit_entry(group: OfflineWorkspa
         channel=dm.channel,
         message_ts=dm.ts,
     )
-    assert "already done" in out.text and len(audit(ws, "action", "done")) == 1
+    assert "already done" in out.text and len(audit_events(ws, "action", "done")) == 1
 
 
 def test_snooze_button_pauses_chasers_for_a_week(group: OfflineWorkspace) -> None:
@@ -93,8 +93,8 @@ def test_snooze_button_pauses_chasers_for_a_week(group: OfflineWorkspace) -> Non
     first, second, dm = digest_for_sam(ws)
     click(ws, dm, first, SNOOZE_ACTION)
 
-    assert action(ws, first).snoozed_until == date(2026, 11, 29)
-    event = audit(ws, "action", "snoozed")[-1]
+    assert action_record(ws, first).snoozed_until == date(2026, 11, 29)
+    event = audit_events(ws, "action", "snoozed")[-1]
     assert event.user_id == ws.user("sam") and event.changes["snoozed_until"] == [None, "2026-11-29"]
     assert "chaser DM" in (event.note or "")
     assert "No chasers for #1 until Mon 30 Nov 2026" in text_of(ws, dm)
@@ -138,7 +138,7 @@ def test_add_update_opens_a_modal_and_saves_the_note(group: OfflineWorkspace) ->
     with db(ws) as session:
         (stored,) = session.exec(select(ActionNote)).all()
         assert stored.text == note and stored.author == ws.user("sam")
-    event = audit(ws, "action", "note")[-1]
+    event = audit_events(ws, "action", "note")[-1]
     assert event.note == note and event.user_id == ws.user("sam")
     post = channel_posts(ws)[-1]
     assert "added an update to *#1*" in text_of(ws, post)
@@ -154,14 +154,14 @@ def test_only_owners_or_chairs_can_use_the_buttons(group: OfflineWorkspace) -> N
     ws.standin.messages.clear()
     out = ws.click(DONE_ACTION, value, user="priya", channel=ws.user("priya"))
     assert "Only the owners of #1 or a chair" in out.text
-    assert action(ws, first).status == ActionStatus.OPEN and audit(ws, "action", "done") == []
+    assert action_record(ws, first).status == ActionStatus.OPEN and audit_events(ws, "action", "done") == []
     assert channel_posts(ws) == []
     out = ws.click(NOTE_ACTION, value, user="priya", channel=ws.user("priya"))
     assert ws.standin.calls_to("views.open") == [] and "Only the owners" in out.text
 
     # A chair may act on anyone's action.
     out = ws.click(SNOOZE_ACTION, value, user="chair", channel=ws.user("chair"))
-    assert action(ws, first).snoozed_until is not None
+    assert action_record(ws, first).snoozed_until is not None
 
 
 def test_a_due_soon_nudge_has_working_buttons_too(group: OfflineWorkspace) -> None:
@@ -172,7 +172,7 @@ def test_a_due_soon_nudge_has_working_buttons_too(group: OfflineWorkspace) -> No
     (dm,) = dms(ws, "sam")
     assert "Due soon" in text_of(ws, dm)
     click(ws, dm, number, DONE_ACTION)
-    assert action(ws, number).status == ActionStatus.DONE
+    assert action_record(ws, number).status == ActionStatus.DONE
     assert "Nothing else is due soon" in text_of(ws, dm)
 
 
@@ -185,7 +185,7 @@ def test_a_due_soon_dm_clicked_the_next_day_keeps_its_other_actions(group: Offli
     (dm,) = dms(ws, "sam")
     set_day(ws, date(2026, 11, 24))  # sam reads Monday's nudge on Tuesday
     click(ws, dm, venue, DONE_ACTION)
-    assert action(ws, venue).status == ActionStatus.DONE
+    assert action_record(ws, venue).status == ActionStatus.DONE
     refreshed = text_of(ws, dm)
     assert "Send the agenda" in refreshed and "Nothing else is due soon" not in refreshed
     button_value(dm, agenda, DONE_ACTION)  # still has working buttons

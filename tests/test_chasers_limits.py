@@ -10,7 +10,7 @@ from bot.offline import OfflineWorkspace
 from storage.actions import create_action
 from storage.groups import list_districts
 from storage.models import Outcome, TaskGroup
-from tests.chasers_support import channel_posts, check_all_messages, db, dms, group_id, ok, run, text_of
+from tests.support import channel_posts, check_all_messages, db, dms, group_id, ok, run, text_of
 
 
 def seed(ws: OfflineWorkspace, count: int, owner: str, due: date) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.jobs import attendance_summary, channel_digest, due_soon, meeting_reminders, owner_digest
-from bot.jobs.common import DONE_ACTION, NOTE_ACTION, SNOOZE_ACTION
 from bot.offline import OfflineWorkspace, block_text
-from tests.chasers_support import (
+from commands.posts import attendance_summary, channel_digest, due_soon, meeting_reminder, owner_digest
+from commands.posts.common import DONE_ACTION, NOTE_ACTION, SNOOZE_ACTION
+from tests.support import (
     add,
     channel_posts,
     check_all_messages,
@@ -282,7 +282,7 @@ def test_meeting_reminder_the_working_day_before(group: OfflineWorkspace) -> Non
     ws.standin.messages.clear()
     for day in days(date(2026, 12, 1), date(2026, 12, 9)):
         run_on(ws, day, "meeting-reminders")
-    assert planned_dates(ws, meeting_reminders.KIND) == [date(2026, 12, 8)]
+    assert planned_dates(ws, meeting_reminder.KIND) == [date(2026, 12, 8)]
     (post,) = channel_posts(ws)
     text = text_of(ws, post)
     assert "Meeting tomorrow: Task group meeting" in text
@@ -298,7 +298,7 @@ def test_meeting_reminder_before_easter_goes_on_the_thursday(group: OfflineWorks
     ws.standin.messages.clear()
     for day in days(date(2026, 3, 30), date(2026, 4, 7)):
         run_on(ws, day, "meeting-reminders")
-    assert planned_dates(ws, meeting_reminders.KIND) == [date(2026, 4, 2)]
+    assert planned_dates(ws, meeting_reminder.KIND) == [date(2026, 4, 2)]
     (post,) = channel_posts(ws)
     assert "Meeting on Tue 7 Apr 2026: Spring meeting" in text_of(ws, post)
     assert "Tue 7 Apr 2026, 14:00" in text_of(ws, post)
@@ -316,7 +316,7 @@ def test_meeting_reminder_skipped_when_the_date_is_cancelled(group: OfflineWorks
     assert channel_posts(ws) == []
     (skipped,) = report.of("skipped")
     assert "cancelled" in skipped.detail
-    (row,) = outbox(ws, meeting_reminders.KIND)
+    (row,) = outbox(ws, meeting_reminder.KIND)
     assert row.status.value == "skipped" and "cancelled" in (row.last_error or "")
 
 
@@ -325,7 +325,7 @@ def test_meeting_reminders_can_be_turned_off(group: OfflineWorkspace) -> None:
     ok(ws.command('schedule "Task group meeting" every:"2nd wednesday" at:10:00'))
     ok(ws.command("setup reminders:off"))
     run_on(ws, date(2026, 12, 8), "meeting-reminders")
-    assert outbox(ws, meeting_reminders.KIND) == []
+    assert outbox(ws, meeting_reminder.KIND) == []
 
 
 # ----- attendance summary -------------------------------------------------------------------------------

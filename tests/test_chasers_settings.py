@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.jobs import due_soon, owner_digest
 from bot.offline import OfflineWorkspace
-from storage.settings_schema import DEFAULTS, chaser_settings
-from tests.chasers_support import (
-    action,
+from commands.posts import due_soon, owner_digest
+from commands.posts.registry import DEFAULTS
+from commands.posts.settings import chaser_settings
+from tests.support import (
+    action_record,
     add,
-    audit,
+    audit_events,
     channel_posts,
     dms,
     err,
@@ -64,7 +65,7 @@ def test_chairs_change_the_settings_with_an_audit_entry(group: OfflineWorkspace)
         settings.reminders,
         settings.attendance_summary,
     ) == (False, "friday", 3, 15, False, False)
-    event = audit(ws, "task_group", "settings")[-1]
+    event = audit_events(ws, "task_group", "settings")[-1]
     assert event.user_id == ws.user("chair") and event.changes["digest_day"] == ["monday", "friday"]
     shown = ok(ws.command("setup", user="sam")).text
     assert "Owner digest DMs of overdue actions: *off*" in shown and "weekly on Friday" in shown
@@ -85,7 +86,7 @@ def test_setting_errors_and_permissions(group: OfflineWorkspace) -> None:
     err(ws.command("setup nudge-days:99"), "from 0 to 20")
     err(ws.command("setup escalate-after:soon"), "from 0 to 120")
     assert chaser_settings(group_row(ws)) == DEFAULTS
-    assert audit(ws, "task_group", "settings") == []
+    assert audit_events(ws, "task_group", "settings") == []
     assert "chasers:on|off" in ok(ws.command("help setup")).text
 
 
@@ -128,8 +129,8 @@ def test_snooze_a_week_by_default_audited_and_shown(group: OfflineWorkspace) -> 
         "snoozed the chasers for *#1* up to and including Sun 29 Nov 2026 (they resume Mon 30 Nov 2026)"
         in out.text
     )
-    assert action(ws, number).snoozed_until == date(2026, 11, 29)
-    event = audit(ws, "action", "snoozed")[-1]
+    assert action_record(ws, number).snoozed_until == date(2026, 11, 29)
+    event = audit_events(ws, "action", "snoozed")[-1]
     assert event.note == "Waiting for the Board on 3 Dec" and event.changes["snoozed_until"] == [
         None,
         "2026-11-29",
@@ -150,10 +151,10 @@ def test_snooze_until_a_date_and_off(group: OfflineWorkspace) -> None:
     ws = group
     number = add(ws, "Overdue @sam due:18/11/2026")
     ok(ws.command(f'snooze {number} until:end of month "Budget decision pending"', user="chair"))
-    assert action(ws, number).snoozed_until == date(2026, 11, 30)
+    assert action_record(ws, number).snoozed_until == date(2026, 11, 30)
     ok(ws.command(f"snooze {number} off", user="sam"))
-    assert action(ws, number).snoozed_until is None
-    assert [e.verb for e in audit(ws, "action") if e.verb in ("snoozed", "unsnoozed")] == [
+    assert action_record(ws, number).snoozed_until is None
+    assert [e.verb for e in audit_events(ws, "action") if e.verb in ("snoozed", "unsnoozed")] == [
         "snoozed",
         "unsnoozed",
     ]
@@ -172,8 +173,8 @@ def test_snooze_errors(group: OfflineWorkspace) -> None:
     err(ws.command(f"snooze {number} off", user="sam"), "not snoozed")
     ok(ws.command(f"done {number}", user="sam"))
     err(ws.command(f'snooze {number} "x"', user="sam"), "is done")
-    assert action(ws, number).snoozed_until is None
-    assert audit(ws, "action", "snoozed") == []
+    assert action_record(ws, number).snoozed_until is None
+    assert audit_events(ws, "action", "snoozed") == []
 
 
 # ----- status -------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from bot.cli import main
 from bot.offline import OfflineWorkspace
 from storage.models import NotificationStatus
-from tests.chasers_support import add, database_url, outbox
+from tests.support import add, database_url, outbox
 
 
 @pytest.fixture
@@ -139,7 +139,8 @@ def test_jobs_list_shows_the_next_runs(cli_env: OfflineWorkspace, capsys: pytest
 def test_a_post_that_crashes_while_being_built_exits_non_zero_and_the_others_go(
     cli_env: OfflineWorkspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.jobs import channel_digest, dispatcher
+    from bot.jobs import dispatcher
+    from commands.posts import channel_digest
 
     def broken(*_args: object) -> None:
         raise RuntimeError("a bug in the digest")

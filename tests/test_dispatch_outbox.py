@@ -9,12 +9,13 @@ import time
 from collections import Counter
 from datetime import date, timedelta
 
-from bot.jobs import channel_digest, owner_digest
 from bot.jobs.dispatcher import DispatchReport, dispatch_due
 from bot.offline import OfflineWorkspace
+from commands.posts import channel_digest, owner_digest
 from storage import notifications
 from storage.models import NotificationStatus
-from tests.chasers_support import (
+from tests.dispatch_procs import claim_then_die
+from tests.support import (
     add,
     channel_posts,
     database_url,
@@ -26,7 +27,6 @@ from tests.chasers_support import (
     set_day,
     text_of,
 )
-from tests.dispatch_procs import claim_then_die
 
 TZ = "Europe/London"
 

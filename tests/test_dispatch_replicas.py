@@ -12,12 +12,12 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine
 
-from bot.jobs import owner_digest
 from bot.offline import OfflineWorkspace
+from commands.posts import owner_digest
 from storage.actions import create_action
 from storage.models import NotificationStatus, TaskGroup
-from tests.chasers_support import database_url, db, group_id, ok, outbox, run
 from tests.dispatch_procs import dispatch_into
+from tests.support import database_url, db, group_id, ok, outbox, run
 
 COUNT = 500
 

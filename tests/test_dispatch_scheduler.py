@@ -17,8 +17,8 @@ from bot.offline import OfflineWorkspace
 from bot.scheduler import TICK_JOB_ID, run_worker, start_scheduler, tick
 from bot.standin import SlackStandIn
 from storage.clock import FixedClock
-from tests.chasers_support import add
 from tests.conftest import london
+from tests.support import add
 
 
 def delivered(ws: OfflineWorkspace) -> Counter[str]:

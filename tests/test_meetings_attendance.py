@@ -10,7 +10,7 @@ from bot.offline import OfflineWorkspace, block_text
 from storage import attendance as attendance_store
 from storage.clock import FixedClock
 from storage.models import MeetingStatus
-from tests.meetings_support import (
+from tests.support import (
     db,
     group_of,
     meetings,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.offline import Exchange, OfflineWorkspace, block_text
 from commands.text import esc
-from tests.meetings_support import no_failed_posts  # noqa: F401 - autouse: no post may fail
+from tests.support import no_failed_posts  # noqa: F401 - autouse: no post may fail
 
 SCRIPT = Path(__file__).resolve().parent.parent / "examples" / "meeting.ecm"
 SWITCH = re.compile(r"^as:\s*@([a-z][\w.\-]*)$", re.I)

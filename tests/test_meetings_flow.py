@@ -13,7 +13,7 @@ from bot.standin import SlackStandIn
 from commands.text import esc
 from storage.clock import FixedClock
 from storage.models import Action, AttendanceMode, Decision, MeetingNote, MeetingStatus
-from tests.meetings_support import (
+from tests.support import (
     attendance_rows,
     audit_events,
     channel_text,

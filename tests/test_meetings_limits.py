@@ -13,7 +13,7 @@ from storage import meetings as meeting_store
 from storage import members as member_store
 from storage.clock import FixedClock
 from storage.models import DecisionStatus, Outcome
-from tests.meetings_support import (
+from tests.support import (
     db,
     group_of,
     no_failed_posts,  # noqa: F401 - autouse: no post may fail

@@ -12,7 +12,7 @@ from sqlmodel import select
 from bot.offline import OfflineWorkspace
 from storage.clock import FixedClock
 from storage.models import MeetingSchedule, MeetingStatus
-from tests.meetings_support import (
+from tests.support import (
     audit_events,
     db,
     err,

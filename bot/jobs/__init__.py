@@ -1,6 +1,5 @@
-"""Scheduled posts: chasers, digests, reminders and summaries, planned into the outbox and dispatched.
+"""Running the scheduled posts: `planner` stores a date's posts in the outbox (the ticker's step),
+`dispatcher` delivers what is due, `replica` is one dispatching process, `cli` is `ecm-bot jobs`.
 
-One module per kind of post (`due_soon`, `owner_digest`, `channel_digest`, `meeting_reminders`,
-`attendance_summary`), each with `plan(session, day, tz)` and `build(session, item, tz)`; `planner` runs the
-plans for a date, `dispatcher` delivers what is due, `cli` is `ecm-bot jobs`.
+The kinds of post themselves (what each plans and says) live in `commands/posts/`, Slack-free.
 """

@@ -19,17 +19,19 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.config import ConfigError, Settings
-from bot.jobs import attendance_summary, channel_digest, meeting_reminders
-from bot.jobs.common import NotWanted, groups_by_id, post_time, working
 from bot.jobs.dispatcher import BUILDERS, RETRY, dispatch_due, local_today
-from bot.jobs.planner import JOB_NAMES, JOBS, kinds_for, plan, plan_rows
+from bot.jobs.planner import plan
 from commands.dates import format_date, format_datetime
-from commands.workdays import first_working_day_of_month, next_working_day
+from commands.posts.common import post_time, working
+from commands.posts.kind import NotWanted
+from commands.posts.registry import JOB_NAMES, JOBS, job_summary, kinds_for, plan_rows
+from commands.posts.settings import chaser_settings
+from commands.workdays import next_working_day
 from storage import notifications
 from storage.clock import Clock, clock_for
 from storage.db import SchemaError, make_engine, migrate
+from storage.groups import groups_by_id
 from storage.models import NotificationStatus
-from storage.settings_schema import chaser_settings
 
 
 def _as_of(value: str) -> date:
@@ -180,33 +182,19 @@ def cmd_jobs_list(settings: Settings, args: argparse.Namespace) -> int:
     print(f"As of {_when(now, tz)}:")
     with Session(engine) as session:
         groups = groups_by_id(session)
-        print(f"  {'chasers':19} {_when(post_time(first, tz), tz)}  {JOBS['chasers'].summary}")
-        print(f"  {'escalation':19} {_when(post_time(first, tz), tz)}  {JOBS['escalation'].summary}")
+        # Jobs whose kinds post every working morning are listed once; the others per group, as each is set.
+        per_group = [k for kind in JOBS.values() for k in kind if k.next_post is not None]
+        for job, kinds in JOBS.items():
+            if all(k.next_post is None for k in kinds):
+                print(f"  {job:19} {_when(post_time(first, tz), tz)}  {job_summary(job)}")
         for group in groups.values():
             s = chaser_settings(group)
             name = group.name[:40]
-            if s.digest_weekday is not None:
-                print(
-                    f"  {'digest':19} {_when(post_time(channel_digest.next_digest_day(first, s.digest_weekday), tz), tz)}"
-                    f"  {name} (weekly, {s.digest_day})"
-                )
-            else:
-                print(f"  {'digest':19} {'off':22}  {name}")
-            reminder = _next_reminder(session, group, first) if s.reminders else None
-            print(
-                f"  {'meeting-reminders':19} "
-                + (
-                    f"{_when(post_time(reminder[0], tz), tz)}  {name}: {reminder[1]}"
-                    if reminder
-                    else f"{'none' if s.reminders else 'off':22}  {name}"
-                    + (" (no scheduled meeting in the next 60 days)" if s.reminders else "")
-                )
-            )
-            if s.attendance_summary:
-                month = first if attendance_summary.is_summary_day(first) else _next_month_start(first)
-                print(f"  {'attendance-summary':19} {_when(post_time(month, tz), tz)}  {name}")
-            else:
-                print(f"  {'attendance-summary':19} {'off':22}  {name}")
+            for kind in per_group:
+                assert kind.next_post is not None
+                nxt = kind.next_post(session, group, s, first, tz)
+                when = _when(nxt.at, tz) if nxt.at else f"{nxt.status:22}"
+                print(f"  {kind.job.name:19} {when}  {name}{nxt.note}")
         if not groups:
             print("  (no task groups yet: `/ecm setup` in a channel)")
         todays = notifications.for_date(session, today)
@@ -223,20 +211,3 @@ def cmd_jobs_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def _when(at: datetime, tz: str) -> str:
     return format_datetime(at, tz)
-
-
-def _next_month_start(day: date) -> date:
-    month_after = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-    return first_working_day_of_month(month_after.year, month_after.month)
-
-
-def _next_reminder(session: Session, group: Any, start: date) -> tuple[date, str] | None:
-    for offset in range(60):
-        day = start + timedelta(days=offset)
-        if not working(day):
-            continue
-        due = meeting_reminders.reminders_due(session, group, day)
-        if due:
-            schedule, at = due[0]
-            return day, f"{schedule.title[:40]} on {_when(at, group.timezone)}"
-    return None

@@ -22,9 +22,9 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.jobs import attendance_summary, channel_digest, due_soon, meeting_reminders, owner_digest
-from bot.jobs.common import NotWanted
 from bot.slack_api import post_reply
+from commands.posts import registry
+from commands.posts.kind import NotWanted
 from commands.replies import Reply
 from storage import notifications
 from storage.clock import Clock
@@ -33,13 +33,7 @@ from storage.notifications import Claimed
 log = logging.getLogger(__name__)
 
 Builder = Callable[[Session, Claimed, str], Reply]
-BUILDERS: dict[str, Builder] = {
-    due_soon.KIND: due_soon.build,
-    owner_digest.KIND: owner_digest.build,
-    channel_digest.KIND: channel_digest.build,
-    meeting_reminders.KIND: meeting_reminders.build,
-    attendance_summary.KIND: attendance_summary.build,
-}
+BUILDERS: dict[str, Builder] = registry.builders()  # outbox kind -> its post kind's `build`
 
 SENT, SKIPPED, FAILED, RETRY = "sent", "skipped", "failed", "retry"
 HANDED_BACK = (

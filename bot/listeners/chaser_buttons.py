@@ -26,8 +26,15 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from sqlmodel import Session
 
-from bot.jobs import due_soon, owner_digest
-from bot.jobs.common import (
+from bot.jobs.dispatcher import local_today
+from bot.render import render
+from bot.services import Services
+from bot.slack_api import post_reply, respond
+from commands import action_ops
+from commands.action_ops import SNOOZED_FROM_DM, VIA_CHASER_DM
+from commands.action_view import action_line
+from commands.posts import due_soon, owner_digest
+from commands.posts.common import (
     DONE_ACTION,
     MAX_BUTTON_ACTIONS,
     NOTE_ACTION,
@@ -37,13 +44,6 @@ from bot.jobs.common import (
     action_buttons,
     split_kind,
 )
-from bot.jobs.dispatcher import local_today
-from bot.render import render
-from bot.services import Services
-from bot.slack_api import post_reply, respond
-from commands import action_ops
-from commands.action_ops import SNOOZED_FROM_DM, VIA_CHASER_DM
-from commands.action_view import action_line
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import truncate
 from storage.db import session_scope

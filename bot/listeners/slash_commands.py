@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.directory import SlackDirectory
+from bot.listeners.plan_import import open_import_form, opens_import_form
 from bot.services import Services
 from bot.slack_api import deliver
 from commands.context import Context
@@ -55,6 +56,10 @@ def register(app: App, services: Services) -> None:
     def on_ecm(ack: Ack, command: dict[str, Any]) -> None:
         # Slack wants the ack within 3 seconds: ack now, and run the command on the reply pool.
         ack()
+        if opens_import_form(command.get("text") or "") and command.get("trigger_id"):
+            # The trigger id lasts 3 seconds: open the form on the reply pool straight away.
+            services.later(open_import_form, services, command)
+            return
         services.later(
             run_and_deliver,
             services,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,8 +18,8 @@ from commands.registry import verb
 from commands.replies import Button, Reply, Section, UserError
 from commands.text import esc, plural
 from storage import actions as store
-from storage.actions import ActionFilter, ActionRow
-from storage.models import LIVE_STATUSES, ActionStatus, Outcome
+from storage.actions import COUNTYWIDE, ActionFilter, GroupCount, GroupKey
+from storage.models import LIVE_STATUSES, Action, ActionStatus, Outcome
 
 PAGE_SIZE = 40  # one section per action: 40 + header, paging and footer stays under Slack's 50 blocks
 RUN_COMMAND = "ecm_run"  # bot.listeners.buttons re-runs the button's value as a command
@@ -180,23 +179,43 @@ def _command_text(args: Args, page: int) -> str:
     return " ".join(parts)
 
 
-def _groups_of(row: ActionRow, by: str) -> list[tuple[tuple[int, str], str]]:
-    """((sort key), label) of every group the action belongs to."""
-    if by == "outcome":
-        if not row.outcomes:
-            return [((99, ""), "No outcome")]
-        order = list(Outcome)
-        return [((order.index(o), o.value), OUTCOME_NAMES[o]) for o in row.outcomes]
-    if by == "district":
-        if row.action.countywide:
-            return [((-1, ""), "Countywide")]
-        if not row.districts:
-            return [((1 << 30, ""), "No district")]
-        return [((d.position, d.name.lower()), esc(d.name)) for d in row.districts]
-    if by == "owner":
-        return [((0, u), f"<@{u}>") for u in row.owners]
-    org = row.action.organisation
-    return [((0, org.lower()), esc(org))] if org else [((1, ""), "No organisation")]
+@dataclass
+class _Group:
+    sort_key: tuple[int, str]
+    label: str  # mrkdwn
+    keys: list[GroupKey]  # the storage keys shown under this heading
+    count: int
+
+
+def _groups(found: list[GroupCount], by: str) -> list[_Group]:
+    """The `by:` groups in the order they are shown, each with its heading label."""
+    merged: dict[tuple[int, str], _Group] = {}
+    order = list(Outcome)
+    for g in found:
+        if by == "outcome":
+            if g.key is None:
+                sort_key, label = (99, ""), "No outcome"
+            else:
+                outcome = Outcome(str(g.key))
+                sort_key, label = (order.index(outcome), outcome.value), OUTCOME_NAMES[outcome]
+        elif by == "district":
+            if g.key == COUNTYWIDE:
+                sort_key, label = (-1, ""), "Countywide"
+            elif g.district is None:
+                sort_key, label = (1 << 30, ""), "No district"
+            else:
+                sort_key, label = (g.district.position, g.district.name.lower()), esc(g.district.name)
+        elif by == "owner":
+            sort_key, label = (0, str(g.key)), f"<@{g.key}>"
+        else:  # one organisation spelt in two cases is one group
+            org = str(g.key or "")
+            sort_key, label = ((0, org.lower()), esc(org)) if org else ((1, ""), "No organisation")
+        if sort_key in merged:
+            merged[sort_key].keys.append(g.key)
+            merged[sort_key].count += g.count
+        else:
+            merged[sort_key] = _Group(sort_key, label, [g.key], g.count)
+    return [merged[k] for k in sorted(merged)]
 
 
 def _paging(args: Args, page: int, pages: int, first: int, last: int, total: int, what: str) -> Section:
@@ -247,38 +266,51 @@ def actions(call: Call) -> list[Reply]:
         if by is None:
             raise UserError(f"I can't group by “{esc(by_value)}”.", f"Group with {_USAGE_BY}.")
     filters = ("Filters: " + "; ".join(query.described) + ". ") if query.described else ""
-    all_entries: list[tuple[str | None, str]] = []
+    start = (page - 1) * PAGE_SIZE
+    continued_heading: str | None = None  # the first heading on this page, when its group began earlier
 
     if by is None:
-        total = store.count_actions(call.session, query.filter)
-        rows = store.list_actions(call.session, query.filter, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        rows, total = store.page_of_actions(call.session, query.filter, limit=PAGE_SIZE, offset=start)
         entries: list[tuple[str | None, str]] = [(None, action_line(r, call.today)) for r in rows]
         what = "actions"
         counted = total
     else:
-        everything = store.list_actions(call.session, query.filter)
-        total = len(everything)
-        grouped: dict[tuple[int, str], list[ActionRow]] = defaultdict(list)
-        labels: dict[tuple[int, str], str] = {}
-        repeated: list[int] = []
-        for row in everything:
-            found = _groups_of(row, by)
-            if len(found) > 1:
-                repeated.append(row.action.number)
-            for key, label in found:
-                grouped[key].append(row)
-                labels[key] = label
-        for key in sorted(grouped):
-            heading = f"*{labels[key]}* ({plural(len(grouped[key]), 'action')})"
-            all_entries += [(heading, action_line(r, call.today)) for r in grouped[key]]
-        counted = len(all_entries)
-        entries = all_entries[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        what = "entries" if repeated else "actions"
-        if repeated:
-            shown = ", ".join(f"#{n}" for n in repeated[:10]) + (" …" if len(repeated) > 10 else "")
+        summary = store.group_summary(call.session, query.filter, by)
+        total = summary.actions
+        groups = _groups(store.group_counts(call.session, query.filter, by), by)
+        counted = sum(g.count for g in groups)
+        # Only the groups this page reaches are read, and only their slice of it.
+        sliced: list[tuple[str, list[Action]]] = []
+        position = 0
+        for g in groups:
+            g_start, position = position, position + g.count
+            if position <= start or g_start >= start + PAGE_SIZE:
+                continue
+            lo = max(start, g_start) - g_start
+            hi = min(start + PAGE_SIZE, position) - g_start
+            group_heading = f"*{g.label}* ({plural(g.count, 'action')})"
+            if g_start < start:
+                continued_heading = group_heading
+            found = store.actions_in_group(call.session, query.filter, by, g.keys, limit=hi - lo, offset=lo)
+            sliced.append((group_heading, found))
+        loaded = {
+            r.action.id: r
+            for r in store.load_rows(
+                call.session, list({a.id: a for _, found in sliced for a in found}.values())
+            )
+        }
+        entries = [
+            (group_heading, action_line(loaded[a.id], call.today))
+            for group_heading, found in sliced
+            for a in found
+        ]
+        what = "entries" if summary.repeated else "actions"
+        if summary.repeated:
+            numbers = store.repeated_numbers(call.session, query.filter, by, limit=10)
+            shown = ", ".join(f"#{n}" for n in numbers) + (" …" if summary.repeated > 10 else "")
             filters += (
-                f"{plural(len(repeated), 'action')} with more than one {by} "
-                f"appear{'s' if len(repeated) == 1 else ''} under each ({shown}), so "
+                f"{plural(summary.repeated, 'action')} with more than one {by} "
+                f"appear{'s' if summary.repeated == 1 else ''} under each ({shown}), so "
                 f"{counted} entries list {plural(total, 'action')}. "
             )
 
@@ -309,9 +341,7 @@ def actions(call: Call) -> list[Reply]:
     previous: str | None = None
     for heading, line in entries:
         if heading is not None and heading != previous:
-            start = (page - 1) * PAGE_SIZE
-            began_earlier = previous is None and start > 0 and all_entries[start - 1][0] == heading
-            continued = " _continued_" if began_earlier else ""
+            continued = " _continued_" if previous is None and heading == continued_heading else ""
             sections.append(Section(f"{heading}{continued}\n{line}"))
             previous = heading
         else:

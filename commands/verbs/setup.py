@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from commands import chaser_settings
 from commands.context import Call
 from commands.grammar import split_list
+from commands.posts.settings import chaser_settings as group_chaser_settings
+from commands.posts.settings import update_chaser_settings
 from commands.presets import PRESETS
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
@@ -15,8 +17,6 @@ from commands.text import esc, slugify, truncate
 from storage import groups
 from storage import members as member_store
 from storage.models import Role, TaskGroup
-from storage.settings_schema import chaser_settings as group_chaser_settings
-from storage.settings_schema import update_chaser_settings
 
 
 def describe_group(call: Call, group: TaskGroup) -> list[Section]:

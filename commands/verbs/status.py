@@ -11,21 +11,15 @@ from datetime import timedelta
 from commands import chaser_settings
 from commands.context import Call
 from commands.dates import format_date, format_datetime
+from commands.posts import registry
+from commands.posts.settings import chaser_settings as group_chaser_settings
 from commands.registry import verb
 from commands.replies import Reply, Section
 from commands.text import esc, plural, truncate
 from storage import notifications
 from storage.members import recipient_ids
 from storage.models import Notification, NotificationStatus
-from storage.settings_schema import chaser_settings as group_chaser_settings
 
-KIND_LABELS = {
-    "due_soon": "due-soon nudge",
-    "owner_digest": "owner digest",
-    "channel_digest": "channel digest",
-    "meeting_reminder": "meeting reminder",
-    "attendance_summary": "attendance summary",
-}
 STATUS_MARKS = {
     NotificationStatus.PENDING: ":hourglass_flowing_sand: waiting",
     NotificationStatus.SENDING: ":outbox_tray: sending",
@@ -43,7 +37,7 @@ def recipient_text(recipient: str) -> str:
 
 def delivery_line(n: Notification, tz: str) -> str:
     line = (
-        f"• {format_date(n.for_date)} · {KIND_LABELS.get(n.kind, esc(n.kind))} → {recipient_text(n.recipient)}"
+        f"• {format_date(n.for_date)} · {registry.label(n.kind) or esc(n.kind)} → {recipient_text(n.recipient)}"
         f" · {STATUS_MARKS[n.status]}"
     )
     if n.status == NotificationStatus.SENT and n.sent_at:

@@ -1,22 +1,21 @@
-"""What every kind of scheduled post shares: when posts go out, the "still wanted?" exception, the buttons
-on chaser DMs, and small helpers for reading actions and groups."""
+"""What the kinds of scheduled post share: when posts go out, the chasers' switch and job, the buttons on
+chaser DMs, and small helpers for reading actions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from commands.dates import format_date
+from commands.posts.kind import GroupSettings, Job, switch
 from commands.replies import Button
 from commands.text import esc, truncate
 from commands.workdays import is_working_day
 from storage.actions import ActionRow, get_action
 from storage.clock import london_datetime
 from storage.models import LIVE_STATUSES, TaskGroup
-from storage.settings_schema import ChaserSettings, chaser_settings
 
 POST_HOUR = 9  # every scheduled post goes at 09:00 local time on a working day
 
@@ -27,8 +26,15 @@ NOTE_ACTION = "ecm_chaser_note"
 NOTE_CALLBACK = "ecm_chaser_note_modal"
 
 
-class NotWanted(Exception):  # noqa: N818 - reads as the outcome it is, not an error
-    """Raised while building a post that should no longer go out; the message is the recorded reason."""
+# The owner digest and the due-soon nudge are both "the chasers": one job, one switch.
+CHASERS_JOB = Job("chasers", "owner digest DMs and due-soon nudges, 09:00 each working day")
+
+
+def _describe_chasers(s: GroupSettings) -> str:
+    return f"• Owner digest DMs of overdue actions: *{'on' if s.chasers else 'off'}* (`chasers:{'off' if s.chasers else 'on'}`)"
+
+
+CHASERS = switch("chasers", ("chasers",), label="chasers", describe=_describe_chasers)
 
 
 def post_time(day: date, tz: str) -> datetime:
@@ -92,20 +98,6 @@ def action_buttons(row: ActionRow, kind: str) -> list[Button]:
     ]
 
 
-def groups_by_id(session: Session, ids: Iterable[int] | None = None) -> dict[int, TaskGroup]:
-    query = select(TaskGroup)
-    if ids is not None:
-        wanted = sorted(set(ids))
-        if not wanted:
-            return {}
-        query = query.where(col(TaskGroup.id).in_(wanted))
-    return {g.id: g for g in session.exec(query.order_by(col(TaskGroup.id)))}  # type: ignore[misc]
-
-
-def settings_of(groups: dict[int, TaskGroup]) -> dict[int, ChaserSettings]:
-    return {gid: chaser_settings(g) for gid, g in groups.items()}
-
-
 def why_gone(session: Session, refs: list[list[int]], day: date) -> str:
     """Why the actions a post was planned for no longer need it, e.g. "#3 is done; #5 is snoozed"."""
     reasons: list[str] = []
@@ -134,3 +126,11 @@ def fallback_list(rows: list[ActionRow], limit: int = 8) -> str:
     numbers = [f"#{r.action.number}" for r in rows[:limit]]
     more = len(rows) - len(numbers)
     return ", ".join(numbers) + (f" and {more} more" if more > 0 else "")
+
+
+# The owner digest DM: one a day per person, which also carries a chair's escalations (commands/posts/escalation.py).
+OWNER_DIGEST = "owner_digest"
+
+
+def owner_digest_key(user_id: str, day: date) -> str:
+    return f"owner-digest:{user_id}:{day.isoformat()}"

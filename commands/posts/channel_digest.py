@@ -5,27 +5,80 @@ their owners mentioned so each is notified."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlmodel import Session
 
-from bot.jobs.common import NotWanted, awake, group_label, groups_by_id, post_time, working
 from commands.action_view import outcomes_text
 from commands.dates import format_date
 from commands.names import OUTCOME_NAMES
-from commands.replies import Reply, Section, Visibility
+from commands.posts.common import awake, group_label, post_time, working
+from commands.posts.kind import GroupSettings, Job, NextPost, NotWanted, PostKind, Setting
+from commands.posts.settings import chaser_settings
+from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc, mentions, plural, truncate
 from commands.workdays import next_working_day, working_days_between
 from storage.actions import ActionFilter, ActionRow, count_actions, list_actions
+from storage.groups import get_group_by_id, groups_by_id
 from storage.models import Outcome, TaskGroup
 from storage.notifications import Claimed, Planned
-from storage.settings_schema import chaser_settings
 
 KIND = "channel_digest"
 MAX_LINES = 80
 COUNTYWIDE = "Countywide"
 NO_DISTRICT = "No district"
 _OUTCOME_INDEX = {o: i for i, o in enumerate(Outcome)}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
+OFF = "off"
+_OFF_WORDS = {"off", "no", "false", "0", "none", "never"}
+_DAY_ALIASES = (
+    {d[:3]: d for d in WEEKDAYS}
+    | {d: d for d in WEEKDAYS}
+    | {"tues": "tuesday", "weds": "wednesday", "thur": "thursday", "thurs": "thursday"}
+)
+
+
+def _parse_day(key: str, typed: str) -> str:
+    word = typed.strip().lower()
+    if word in _OFF_WORDS:
+        return OFF
+    if word in _DAY_ALIASES:
+        return _DAY_ALIASES[word]
+    raise UserError(
+        f"`digest:` takes a weekday (monday to friday) or `off`, not “{esc(typed)}”.",
+        "For example `/ecm setup digest:monday`.",
+    )
+
+
+def _describe(s: GroupSettings) -> str:
+    return (
+        "• Channel digest: "
+        + (
+            f"*weekly on {s.digest_day.capitalize()}* (or the next working day)"
+            if s.digest_day != OFF
+            else "*off*"
+        )
+        + " (`digest:monday…friday|off`)"
+    )
+
+
+DIGEST_DAY = Setting(
+    name="digest_day",
+    options=("digest",),
+    default="monday",
+    label="channel digest",
+    usage="digest:monday…friday|off",
+    parse=_parse_day,
+    valid=lambda value: value in (*WEEKDAYS, OFF),
+    describe=_describe,
+)
+
+
+def digest_weekday(settings: GroupSettings) -> int | None:
+    """The weekday (0 = Monday) of the group's digest, or None when it is off."""
+    day = settings.digest_day
+    return WEEKDAYS.index(day) if day in WEEKDAYS else None
 
 
 def is_digest_day(day: date, weekday: int | None) -> bool:
@@ -52,7 +105,7 @@ def key(group_id: int, day: date) -> str:
 def plan(session: Session, day: date, tz: str) -> list[Planned]:
     planned = []
     for gid, group in groups_by_id(session).items():
-        if is_digest_day(day, chaser_settings(group).digest_weekday):
+        if is_digest_day(day, digest_weekday(chaser_settings(group))):
             planned.append(
                 Planned(
                     key=key(gid, day),
@@ -77,19 +130,35 @@ def _line(row: ActionRow, day: date) -> str:
     overdue = plural(working_days_between(a.due_date, day), "working day")  # type: ignore[arg-type]
     line = (
         f"• *#{a.number}* {esc(truncate(a.title, 200))} · {mentions(row.owners)} · due "
-        f"{format_date(a.due_date)} (overdue by {overdue}) · _{outcomes_text(row.outcomes)}_"
-    )  # type: ignore[arg-type]
+        f"{format_date(a.due_date)} (overdue by {overdue}) · _{outcomes_text(row.outcomes)}_"  # type: ignore[arg-type]
+    )
     if not awake(row, day):
         line += f" · snoozed until {format_date(a.snoozed_until)}"  # type: ignore[arg-type]
     return line
 
 
-def render(session: Session, group: TaskGroup, day: date) -> Reply:
+@dataclass
+class ChannelDigest:
+    """What the weekly digest says: the group's overdue actions on `day` (and, when none, how many are open)."""
+
+    group: TaskGroup
+    day: date
+    overdue: list[ActionRow]
+    open_count: int
+
+
+def load_channel_digest(session: Session, group: TaskGroup, day: date) -> ChannelDigest:
     assert group.id is not None
     rows = list_actions(session, ActionFilter(group_id=group.id, due_before=day))
+    open_count = 0 if rows else count_actions(session, ActionFilter(group_id=group.id))
+    return ChannelDigest(group=group, day=day, overdue=rows, open_count=open_count)
+
+
+def render_channel_digest(digest: ChannelDigest) -> Reply:
+    group, day, rows = digest.group, digest.day, digest.overdue
     name = group_label(group)
     if not rows:
-        open_count = count_actions(session, ActionFilter(group_id=group.id))
+        open_count = digest.open_count
         text = f"No overdue actions in {esc(group.name)} this week ({plural(open_count, 'open action')})."
         return Reply(
             text=text,
@@ -156,11 +225,29 @@ def render(session: Session, group: TaskGroup, day: date) -> Reply:
 
 
 def build(session: Session, item: Claimed, tz: str) -> Reply:
-    group = session.get(TaskGroup, item.group_id) if item.group_id is not None else None
+    group = get_group_by_id(session, item.group_id)
     if group is None:
         raise NotWanted("the task group no longer exists")
-    if chaser_settings(group).digest_weekday is None:
+    if digest_weekday(chaser_settings(group)) is None:
         raise NotWanted("the channel digest was turned off (`/ecm setup digest:off`)")
     if group.channel_id != item.recipient:
         raise NotWanted("the task group moved to another channel")
-    return render(session, group, item.for_date)
+    return render_channel_digest(load_channel_digest(session, group, item.for_date))
+
+
+def next_post(session: Session, group: TaskGroup, settings: GroupSettings, first: date, tz: str) -> NextPost:
+    weekday = digest_weekday(settings)
+    if weekday is None:
+        return NextPost(None, OFF)
+    return NextPost(post_time(next_digest_day(first, weekday), tz), note=f" (weekly, {settings.digest_day})")
+
+
+POST = PostKind(
+    name=KIND,
+    label="channel digest",
+    job=Job("digest", "weekly channel digest of overdue actions (Monday, or the next working day)"),
+    plan=plan,
+    build=build,
+    settings=(DIGEST_DAY,),
+    next_post=next_post,
+)

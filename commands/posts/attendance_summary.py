@@ -3,21 +3,32 @@ counts of the last 6 meetings by organisation, built exactly as `/ecm attendance
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlmodel import Session
 
-from bot.jobs.common import NotWanted, groups_by_id, post_time, working
 from commands import meeting_view as view
+from commands.posts.common import post_time, working
+from commands.posts.kind import GroupSettings, Job, NextPost, NotWanted, PostKind, switch
+from commands.posts.settings import chaser_settings
 from commands.replies import Reply, Visibility
 from commands.text import plural
 from commands.workdays import first_working_day_of_month
 from storage import attendance as attendance_store
+from storage.groups import get_group_by_id, groups_by_id
 from storage.models import TaskGroup
 from storage.notifications import Claimed, Planned
-from storage.settings_schema import chaser_settings
 
 KIND = "attendance_summary"
+
+ATTENDANCE_SUMMARY = switch(
+    "attendance_summary",
+    ("attendance-summary", "attendance_summary"),
+    label="attendance summary",
+    describe=lambda s: (
+        f"• Monthly attendance summary: *{'on' if s.attendance_summary else 'off'}* (`attendance-summary:on|off`)"
+    ),
+)
 
 
 def is_summary_day(day: date) -> bool:
@@ -46,7 +57,7 @@ def plan(session: Session, day: date, tz: str) -> list[Planned]:
 
 
 def build(session: Session, item: Claimed, tz: str) -> Reply:
-    group = session.get(TaskGroup, item.group_id) if item.group_id is not None else None
+    group = get_group_by_id(session, item.group_id)
     if group is None:
         raise NotWanted("the task group no longer exists")
     if not chaser_settings(group).attendance_summary:
@@ -69,3 +80,25 @@ def build(session: Session, item: Claimed, tz: str) -> Reply:
     reply.header = f"Monthly attendance summary: the last {plural(last, 'meeting')}"
     reply.text = "Monthly attendance summary. " + reply.text
     return reply
+
+
+def _next_month_start(day: date) -> date:
+    month_after = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return first_working_day_of_month(month_after.year, month_after.month)
+
+
+def next_post(session: Session, group: TaskGroup, settings: GroupSettings, first: date, tz: str) -> NextPost:
+    if not settings.attendance_summary:
+        return NextPost(None, "off")
+    return NextPost(post_time(first if is_summary_day(first) else _next_month_start(first), tz))
+
+
+POST = PostKind(
+    name=KIND,
+    label="attendance summary",
+    job=Job("attendance-summary", "attendance counts, first working day of each month"),
+    plan=plan,
+    build=build,
+    settings=(ATTENDANCE_SUMMARY,),
+    next_post=next_post,
+)

@@ -1,9 +1,9 @@
 """Owner digest: on each working day at 09:00, one DM per person listing their overdue actions across all
 their task groups, each with Done / Snooze a week / Add update buttons.
 
-Escalation lives here too: a chair's digest also lists the actions of the groups they chair that are
-overdue by `escalate-after` working days (default 10) or more, so nobody gets two DMs from the bot in a
-morning. Both plans use the same key, `owner-digest:USER:DATE`: one message per person per day.
+A chair's digest also carries the escalations of the groups they chair (commands/posts/escalation.py): both
+plans use the key `owner-digest:USER:DATE`, so each person gets one message a day. Load, then render:
+`digest_for` reads the data into a `Digest`, `render_digest` formats it.
 """
 
 from __future__ import annotations
@@ -14,81 +14,47 @@ from datetime import date
 
 from sqlmodel import Session
 
-from bot.jobs.common import (
+from commands.action_view import action_line
+from commands.posts.common import (
+    CHASERS,
+    CHASERS_JOB,
     MAX_BUTTON_ACTIONS,
-    NotWanted,
+    OWNER_DIGEST,
     action_buttons,
     awake,
     fallback_list,
     group_label,
-    groups_by_id,
+    owner_digest_key,
     post_time,
-    settings_of,
     why_gone,
     working,
 )
-from commands.action_view import action_line
+from commands.posts.escalation import Escalation, escalations_for, render_escalations
+from commands.posts.kind import NotWanted, PostKind
+from commands.posts.settings import settings_of
 from commands.replies import Reply, Section, Visibility
 from commands.text import plural
-from commands.workdays import add_working_days, working_days_between
 from storage.actions import ActionFilter, ActionRow, list_actions
-from storage.members import chaired_group_ids, chairs_by_group
+from storage.groups import groups_by_id
 from storage.models import TaskGroup
 from storage.notifications import Claimed, Planned
-from storage.settings_schema import ChaserSettings
 
-KIND = "owner_digest"
-MAX_ESCALATION_LINES = 30
-# The DM must stay one message (≤ 50 blocks): the chair's own actions take at most 35, so at most 10 groups'
-# escalations are listed in full, each in one block (≤ 3000 characters), and any others in one line.
-MAX_ESCALATION_GROUPS = 10
-ESCALATION_SECTION_CHARS = 2900
+KIND = OWNER_DIGEST
+key = owner_digest_key
 
 
-def key(user_id: str, day: date) -> str:
-    return f"owner-digest:{user_id}:{day.isoformat()}"
-
-
-def escalation_cutoff(day: date, after: int) -> date:
-    """Actions due before this date are overdue by at least `after` working days on `day` (a working day)."""
-    return add_working_days(day, -(after - 1))
-
-
-def _escalated(session: Session, group_id: int, settings: ChaserSettings, day: date) -> list[ActionRow]:
-    if not settings.escalate_after:
-        return []
-    rows = list_actions(
-        session, ActionFilter(group_id=group_id, due_before=escalation_cutoff(day, settings.escalate_after))
-    )
-    return [
-        r
-        for r in rows
-        if awake(r, day) and working_days_between(r.action.due_date, day) >= settings.escalate_after
-    ]  # type: ignore[arg-type]
-
-
-def plan(
-    session: Session, day: date, tz: str, *, owners: bool = True, escalations: bool = True
-) -> list[Planned]:
-    """Owners with overdue actions (`chasers` job) and chairs with escalations (`escalation` job)."""
+def plan(session: Session, day: date, tz: str) -> list[Planned]:
+    """Owners with overdue actions in groups whose chasers are on (the chairs' escalations plan apart)."""
     if not working(day):
         return []
-    groups = groups_by_id(session)
-    settings = settings_of(groups)
+    settings = settings_of(groups_by_id(session))
     refs: dict[str, list[list[int]]] = defaultdict(list)
-    if owners and any(s.chasers for s in settings.values()):
+    if any(s.chasers for s in settings.values()):
         for row in list_actions(session, ActionFilter(due_before=day)):
             group_settings = settings.get(row.action.group_id)
             if group_settings and group_settings.chasers and awake(row, day):
                 for owner in row.owners:
                     refs[owner].append([row.action.group_id, row.action.number])
-    if escalations:
-        escalating = [gid for gid, s in settings.items() if s.escalate_after]
-        chairs = chairs_by_group(session, escalating)
-        for gid in escalating:
-            rows = _escalated(session, gid, settings[gid], day)
-            for chair in chairs[gid] if rows else []:
-                refs[chair].extend([gid, r.action.number] for r in rows)
     return [
         Planned(
             key=key(user, day),
@@ -104,39 +70,31 @@ def plan(
 
 @dataclass
 class Digest:
+    """What one person's digest says on `day`: their overdue actions and, for a chair, the escalations."""
+
     user_id: str
     day: date
     own: list[ActionRow] = field(default_factory=list)
-    escalated: list[tuple[TaskGroup, ChaserSettings, list[ActionRow]]] = field(default_factory=list)
+    escalated: list[Escalation] = field(default_factory=list)
     groups: dict[int, TaskGroup] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
-        return not self.own and not any(rows for _, _, rows in self.escalated)
+        return not self.own and not any(e.rows for e in self.escalated)
 
 
 def digest_for(session: Session, user_id: str, day: date) -> Digest:
     """What this person's digest says on `day`, from current data."""
     own = list_actions(session, ActionFilter(owner=user_id, due_before=day))
-    chaired = chaired_group_ids(session, user_id)
-    groups = groups_by_id(session, {r.action.group_id for r in own} | set(chaired))
+    groups = groups_by_id(session, {r.action.group_id for r in own})
     settings = settings_of(groups)
     own = [
         r
         for r in own
         if r.action.group_id in groups and settings[r.action.group_id].chasers and awake(r, day)
     ]
-    shown = {r.action.id for r in own}
-    escalated = []
-    for gid in chaired:
-        rows = [r for r in _escalated(session, gid, settings[gid], day) if r.action.id not in shown]
-        if rows:
-            escalated.append((groups[gid], settings[gid], rows))
+    escalated = escalations_for(session, user_id, day, {r.action.id for r in own if r.action.id is not None})
     return Digest(user_id=user_id, day=day, own=own, escalated=escalated, groups=groups)
-
-
-def _overdue_by(row: ActionRow, day: date) -> str:
-    return plural(working_days_between(row.action.due_date, day), "working day")  # type: ignore[arg-type]
 
 
 def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
@@ -161,34 +119,9 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
                 )
             )
         text_parts.append(f"{plural(count, 'overdue action')} of yours: {fallback_list(digest.own)}")
-    for group, settings, rows in digest.escalated[:MAX_ESCALATION_GROUPS]:
-        text = (
-            f":rotating_light: *Escalation — {group_label(group)}:* {plural(len(rows), 'action')} overdue by "
-            f"{plural(settings.escalate_after, 'working day')} or more. As chair you may want to follow these up."
-        )
-        shown = 0
-        for r in rows[:MAX_ESCALATION_LINES]:
-            line = f"\n• {action_line(r, day)} · *overdue by {_overdue_by(r, day)}*"
-            if len(text) + len(line) > ESCALATION_SECTION_CHARS - 80:
-                break
-            text += line
-            shown += 1
-        if len(rows) > shown:
-            text += f"\n…and {len(rows) - shown} more (`/ecm actions overdue` in the channel)."
-        sections.append(Section(text))
-        text_parts.append(
-            f"{plural(len(rows), 'action')} to escalate in {group_label(group)}: {fallback_list(rows)}"
-        )
-    if len(digest.escalated) > MAX_ESCALATION_GROUPS:
-        rest = digest.escalated[MAX_ESCALATION_GROUPS:]
-        sections.append(
-            Section(
-                ":rotating_light: *Also to escalate:* "
-                + "; ".join(f"{group_label(g)}: {plural(len(rows), 'action')}" for g, _, rows in rest)[:2000]
-                + ". `/ecm actions overdue` in each group's channel lists them."
-            )
-        )
-        text_parts.append(f"more to escalate in {plural(len(rest), 'other group')}")
+    escalation_sections, escalation_text = render_escalations(digest.escalated, day)
+    sections += escalation_sections
+    text_parts += escalation_text
     if not digest.own and not digest.escalated:
         sections.append(Section("Nothing of yours is overdue now. :tada:"))
         text_parts.append("nothing overdue")
@@ -220,3 +153,13 @@ def build(session: Session, item: Claimed, tz: str) -> Reply:
         reason = why_gone(session, item.payload.get("actions", []), item.for_date)
         raise NotWanted("nothing overdue any more" + (f": {reason}" if reason else ""))
     return render_digest(digest)
+
+
+POST = PostKind(
+    name=KIND,
+    label="owner digest",
+    job=CHASERS_JOB,
+    plan=plan,
+    build=build,
+    settings=(CHASERS,),
+)

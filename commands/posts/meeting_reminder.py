@@ -7,26 +7,39 @@ not reminded about, and a reminder planned before the cancellation is skipped wi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.jobs.common import NotWanted, group_label, groups_by_id, post_time, working
 from commands import meeting_view as view
 from commands.dates import format_date, format_datetime
+from commands.posts.common import group_label, post_time, working
+from commands.posts.kind import GroupSettings, Job, NextPost, NotWanted, PostKind, switch
+from commands.posts.settings import chaser_settings
 from commands.replies import Reply, Section, Visibility
 from commands.text import esc
 from commands.workdays import add_working_days
 from storage import meetings as meeting_store
 from storage import schedules as schedule_store
-from storage.actions import ActionFilter, page_of_actions
+from storage.actions import ActionFilter, ActionRow, page_of_actions
+from storage.groups import get_group_by_id, groups_by_id
 from storage.models import MeetingSchedule, MeetingStatus, TaskGroup
 from storage.notifications import Claimed, Planned
-from storage.settings_schema import chaser_settings
 
 KIND = "meeting_reminder"
 LOOKAHEAD_DAYS = 14  # Christmas can put five days between a meeting and the working day before it
+NEXT_REMINDER_DAYS = 60  # how far `ecm-bot jobs list` looks for the next one
+
+REMINDERS = switch(
+    "reminders",
+    ("reminders",),
+    label="meeting reminders",
+    describe=lambda s: (
+        f"• Meeting reminders the working day before: *{'on' if s.reminders else 'off'}* (`reminders:on|off`)"
+    ),
+)
 
 
 def _end_of_day(day: date, tz: str) -> datetime:
@@ -66,9 +79,9 @@ def plan(session: Session, day: date, tz: str) -> list[Planned]:
         for schedule, at in reminders_due(session, group, day):
             planned.append(
                 Planned(
-                    key=key(gid, schedule.id, at),
+                    key=key(gid, schedule.id, at),  # type: ignore[arg-type]
                     kind=KIND,
-                    recipient=group.channel_id,  # type: ignore[arg-type]
+                    recipient=group.channel_id,
                     group_id=gid,
                     for_date=day,
                     due_at=post_time(day, tz),
@@ -78,8 +91,21 @@ def plan(session: Session, day: date, tz: str) -> list[Planned]:
     return planned
 
 
-def build(session: Session, item: Claimed, tz: str) -> Reply:
-    group = session.get(TaskGroup, item.group_id) if item.group_id is not None else None
+@dataclass
+class Reminder:
+    """What a reminder says: the meeting, when, and the matters arising on the day it goes out."""
+
+    group: TaskGroup
+    schedule: MeetingSchedule
+    at: datetime
+    day: date
+    arising: list[ActionRow]
+    arising_total: int
+
+
+def load_reminder(session: Session, item: Claimed) -> Reminder:
+    """The reminder `item` was planned for, from current data; NotWanted if it should no longer go out."""
+    group = get_group_by_id(session, item.group_id)
     if group is None:
         raise NotWanted("the task group no longer exists")
     if not chaser_settings(group).reminders:
@@ -99,18 +125,22 @@ def build(session: Session, item: Claimed, tz: str) -> Reply:
             f"the meeting of {format_date(at.astimezone(ZoneInfo(group.timezone)).date())} "
             "is no longer scheduled (cancelled or moved)"
         )
-    day = item.for_date
+    rows, total = page_of_actions(
+        session,
+        ActionFilter.matters_arising(group.id, item.for_date),  # type: ignore[arg-type]
+        limit=view.MATTERS_ARISING_LIMIT,
+        order="organisation",
+    )
+    return Reminder(group, schedule, at, item.for_date, rows, total)
+
+
+def render_reminder(r: Reminder) -> Reply:
+    group, schedule, at, day = r.group, r.schedule, r.at, r.day
     meeting_day = at.astimezone(ZoneInfo(group.timezone)).date()
     tomorrow = meeting_day == day + timedelta(days=1)
     when = "tomorrow" if tomorrow else f"on {format_date(meeting_day)}"
     at_text = format_datetime(at, group.timezone)  # carries the date, so "on DATE" is not said twice
     said = f"tomorrow, {at_text}" if tomorrow else f"on {at_text}"
-    rows, total = page_of_actions(
-        session,
-        ActionFilter.matters_arising(group.id, day),  # type: ignore[arg-type]
-        limit=view.MATTERS_ARISING_LIMIT,
-        order="organisation",
-    )
     intro = Section(
         f":calendar: *{esc(schedule.title)}* is {said.replace(at_text, f'*{at_text}*')}. "
         f"Matters arising for {group_label(group)} are below; owners, please update them before "
@@ -120,7 +150,38 @@ def build(session: Session, item: Claimed, tz: str) -> Reply:
         text=f"Reminder: {esc(schedule.title)} {said}",
         visibility=Visibility.CHANNEL,
         header=f"Meeting {when}: {schedule.title}",
-        sections=[intro, *view.matters_arising_sections(rows, total, day)],
+        sections=[intro, *view.matters_arising_sections(r.arising, r.arising_total, day)],
         footer="Chairs: `/ecm meeting start` opens it; `/ecm schedule cancel DATE` cancels a date; "
         "`/ecm setup reminders:off` stops these reminders.",
     )
+
+
+def build(session: Session, item: Claimed, tz: str) -> Reply:
+    return render_reminder(load_reminder(session, item))
+
+
+def next_post(session: Session, group: TaskGroup, settings: GroupSettings, first: date, tz: str) -> NextPost:
+    if not settings.reminders:
+        return NextPost(None, "off")
+    for offset in range(NEXT_REMINDER_DAYS):
+        day = first + timedelta(days=offset)
+        if not working(day):
+            continue
+        due = reminders_due(session, group, day)
+        if due:
+            schedule, at = due[0]
+            return NextPost(
+                post_time(day, tz), note=f": {schedule.title[:40]} on {format_datetime(at, group.timezone)}"
+            )
+    return NextPost(None, "none", note=f" (no scheduled meeting in the next {NEXT_REMINDER_DAYS} days)")
+
+
+POST = PostKind(
+    name=KIND,
+    label="meeting reminder",
+    job=Job("meeting-reminders", "channel reminder the working day before a scheduled meeting"),
+    plan=plan,
+    build=build,
+    settings=(REMINDERS,),
+    next_post=next_post,
+)

@@ -8,38 +8,59 @@ working day; planning only happens on working days.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlmodel import Session
 
-from bot.jobs.common import (
+from commands.action_view import action_line
+from commands.dates import format_date
+from commands.posts.common import (
+    CHASERS_JOB,
     MAX_BUTTON_ACTIONS,
-    NotWanted,
     action_buttons,
     awake,
     dated_kind,
     fallback_list,
     group_label,
-    groups_by_id,
     live,
     post_time,
-    settings_of,
     why_gone,
     working,
 )
-from commands.action_view import action_line
-from commands.dates import format_date
+from commands.posts.kind import GroupSettings, NotWanted, PostKind, days_text, working_days
+from commands.posts.settings import chaser_settings, settings_of
 from commands.replies import Reply, Section, Visibility
 from commands.workdays import add_working_days
 from storage.actions import ActionFilter, ActionRow, list_actions
+from storage.groups import groups_by_id
+from storage.models import TaskGroup
 from storage.notifications import Claimed, Planned
-from storage.settings_schema import ChaserSettings, chaser_settings
 
 KIND = "due_soon"
 MAX_NUDGE_DAYS = 20
 
 
-def _nudged_on(row: ActionRow, settings: ChaserSettings, day: date) -> bool:
+def _describe(s: GroupSettings) -> str:
+    return (
+        "• Due-soon nudge: "
+        + (f"*{days_text(s.nudge_days)} before the due date*" if s.nudge_days and s.chasers else "*off*")
+        + " (`nudge-days:N`, 0 = none)"
+    )
+
+
+NUDGE_DAYS = working_days(
+    "nudge_days",
+    ("nudge-days", "nudge_days", "nudge"),
+    default=2,
+    high=MAX_NUDGE_DAYS,
+    label="due-soon nudge (working days before)",
+    zero="none",
+    describe=_describe,
+)
+
+
+def _nudged_on(row: ActionRow, settings: GroupSettings, day: date) -> bool:
     due = row.action.due_date
     return (
         due is not None
@@ -95,20 +116,26 @@ def rows_for(session: Session, owner: str, day: date) -> list[ActionRow]:
     ]
 
 
-def build(session: Session, item: Claimed, tz: str) -> Reply:
-    day = item.for_date
-    rows = rows_for(session, item.recipient, day)
-    if not rows:
-        raise NotWanted(
-            "nothing due soon any more: "
-            + (why_gone(session, item.payload.get("actions", []), day) or "no actions")
-        )
-    groups = groups_by_id(session, {r.action.group_id for r in rows})
+@dataclass
+class Nudge:
+    """One owner's due-soon DM on `day`: the actions to nudge about and their groups."""
+
+    owner: str
+    day: date
+    rows: list[ActionRow]
+    groups: dict[int, TaskGroup]
+
+
+def nudge_for(session: Session, owner: str, day: date) -> Nudge:
+    rows = rows_for(session, owner, day)
+    return Nudge(owner, day, rows, groups_by_id(session, {r.action.group_id for r in rows}))
+
+
+def render_nudge(nudge: Nudge) -> Reply:
+    rows, groups, day = nudge.rows, nudge.groups, nudge.day
     multi_group = len(groups) > 1
     sections = [
-        Section(
-            f"<@{item.recipient}>, {'these actions are' if len(rows) > 1 else 'this action is'} due soon:"
-        )
+        Section(f"<@{nudge.owner}>, {'these actions are' if len(rows) > 1 else 'this action is'} due soon:")
     ]
     for row in rows[:MAX_BUTTON_ACTIONS]:
         where = f" · _{group_label(groups[row.action.group_id])}_" if multi_group else ""
@@ -127,10 +154,30 @@ def build(session: Session, item: Claimed, tz: str) -> Reply:
     return Reply(
         text=f"Due soon: {fallback_list(rows)} (from {format_date(first_due)})",
         visibility=Visibility.DM,
-        recipient=item.recipient,
+        recipient=nudge.owner,
         header="Due soon",
         sections=sections,
         footer="Use the buttons, or `/ecm update N` in the task group's channel. "
         + ("" if multi_group else f"From {group_label(only_group)}. ")
         + "Chairs can change these with `/ecm setup nudge-days:N` or `chasers:off`.",
     )
+
+
+def build(session: Session, item: Claimed, tz: str) -> Reply:
+    nudge = nudge_for(session, item.recipient, item.for_date)
+    if not nudge.rows:
+        raise NotWanted(
+            "nothing due soon any more: "
+            + (why_gone(session, item.payload.get("actions", []), item.for_date) or "no actions")
+        )
+    return render_nudge(nudge)
+
+
+POST = PostKind(
+    name=KIND,
+    label="due-soon nudge",
+    job=CHASERS_JOB,
+    plan=plan,
+    build=build,
+    settings=(NUDGE_DAYS,),
+)

@@ -1,0 +1,77 @@
+"""The one list of post kinds. `/ecm status` (labels), `/ecm setup` (settings), `ecm-bot jobs` (jobs, next
+runs) and the dispatcher (builders) all read `KINDS`; adding a kind is a module plus its line here.
+
+The order is the order `/ecm setup` lists the settings in.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session
+
+from commands.posts import (
+    attendance_summary,
+    channel_digest,
+    due_soon,
+    escalation,
+    meeting_reminder,
+    owner_digest,
+)
+from commands.posts.kind import BuildFn, GroupSettings, PostKind, Setting
+from storage.notifications import Planned
+
+KINDS: tuple[PostKind, ...] = (
+    owner_digest.POST,
+    due_soon.POST,
+    channel_digest.POST,
+    escalation.POST,
+    meeting_reminder.POST,
+    attendance_summary.POST,
+)
+
+SETTINGS: tuple[Setting, ...] = tuple(s for kind in KINDS for s in kind.settings)
+DEFAULTS = GroupSettings({s.name: s.default for s in SETTINGS})
+# Jobs in the order their first kind is listed: what `ecm-bot jobs run JOB` accepts.
+JOBS: dict[str, tuple[PostKind, ...]] = {
+    name: tuple(k for k in KINDS if k.job.name == name) for name in dict.fromkeys(k.job.name for k in KINDS)
+}
+JOB_NAMES = (*JOBS, "all")
+
+
+def builders() -> dict[str, BuildFn]:
+    """Outbox kind -> the function that builds its message from current data."""
+    return {k.name: k.build for k in KINDS if k.build is not None}
+
+
+def label(outbox_kind: str) -> str | None:
+    """How `/ecm status` names a post of this outbox kind."""
+    return next((k.label for k in KINDS if k.name == outbox_kind), None)
+
+
+def job_summary(job: str) -> str:
+    return JOBS[job][0].job.summary
+
+
+def kinds_of_job(job: str) -> tuple[PostKind, ...]:
+    return KINDS if job == "all" else JOBS[job]
+
+
+def kinds_for(job: str) -> tuple[str, ...]:
+    """The outbox kinds a job's posts carry (for dispatching only those)."""
+    return tuple(dict.fromkeys(k.outbox_kind for k in kinds_of_job(job)))
+
+
+def plan_rows(session: Session, day: date, tz: str, job: str = "all") -> list[Planned]:
+    """What `job` would post on `day`, computed from current data (nothing stored)."""
+    merged: dict[str, Planned] = {}
+    for kind in kinds_of_job(job):
+        for row in kind.plan(session, day, tz):
+            seen = merged.get(row.key)
+            if seen is None:
+                merged[row.key] = row
+            else:  # the owner digest and the escalations share a key: one DM with both lists of actions
+                seen.payload = {
+                    "actions": [*seen.payload.get("actions", []), *row.payload.get("actions", [])]
+                }
+    return list(merged.values())
