@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import socket
 import sys
+import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from slack_bolt import App
+from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.config import ConfigError, Settings, require_slack
@@ -28,16 +32,87 @@ def _as_of(value: str) -> date:
         raise argparse.ArgumentTypeError(f"--as-of takes a date like 2026-11-23, not {value!r}") from error
 
 
-def _create_app_or_explain(settings: Settings, engine: Engine) -> tuple[App, Services]:
-    """Builds the app; Bolt checks the token with auth.test, and a refusal becomes one clear line."""
-    from slack_bolt.error import BoltError
+class SlackUnreachable(Exception):
+    """Slack could not be reached at start-up after the configured tries; the CLI exits 3."""
 
+
+def _network_reason(error: BaseException) -> str:
+    """ "connection refused", "timed out", "name not found" …: the cause, without Python's wrapping."""
+    reason: object = getattr(error, "reason", None) or error
+    if isinstance(reason, socket.gaierror):
+        return "the name does not resolve (DNS)"
+    if isinstance(reason, TimeoutError | socket.timeout):
+        return "timed out"
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror.lower()
+    return str(reason) or type(reason).__name__
+
+
+def wait_for_slack(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> str:
+    """Checks SLACK_BOT_TOKEN with auth.test before serving; returns "workspace as bot-name".
+
+    A token Slack refuses is a ConfigError (one line, exit 2). No route to Slack (or Slack down) prints one
+    line per try and waits, doubling up to a minute, so a bot started before its network comes up recovers
+    by itself; after ECM_SLACK_CONNECT_ATTEMPTS tries it gives up with SlackUnreachable (exit 3).
+    """
+    from bot.slack_api import make_client
+
+    client = make_client(settings.slack_bot_token, settings.api_url, timeout=10, max_retries=0)
+    # slack_sdk logs each failed request as an ERROR with the raw exception; the line below says it better.
+    sdk_log = logging.getLogger("slack_sdk.web.base_client")
+    level = sdk_log.level
+    sdk_log.setLevel(logging.CRITICAL)
+    try:
+        return _auth_test_until_answered(settings, client, sleep)
+    finally:
+        sdk_log.setLevel(level)
+
+
+def _auth_test_until_answered(settings: Settings, client: WebClient, sleep: Callable[[float], None]) -> str:
+    from slack_sdk.errors import SlackApiError
+
+    attempts = settings.ecm_slack_connect_attempts
+    wait = settings.ecm_slack_retry_seconds
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            response = client.auth_test()
+            return f"{response.get('team') or response.get('team_id')} as {response.get('user') or 'the bot'}"
+        except SlackApiError as error:
+            status = error.response.status_code
+            code = error.response.get("error") if isinstance(error.response.data, dict) else None
+            if status != 429 and status < 500:
+                raise ConfigError(
+                    f"Slack refused SLACK_BOT_TOKEN ({code or f'HTTP {status}'}) at {settings.api_url}: "
+                    "check the bot token (xoxb-…) under OAuth & Permissions, and that the app is installed."
+                ) from None
+            problem = f"Slack at {settings.api_url} is not answering (HTTP {status})"
+        except OSError as error:  # URLError, refused, reset, timed out, DNS
+            problem = f"cannot reach Slack at {settings.api_url} ({_network_reason(error)})"
+        if attempts and attempt >= attempts:
+            raise SlackUnreachable(
+                f"{problem} after {attempt} tries; giving up. "
+                "Check the network or SLACK_API_URL (ECM_SLACK_CONNECT_ATTEMPTS=0 keeps trying)."
+            )
+        of = f" of {attempts}" if attempts else ""
+        print(
+            f"ecm-bot: {problem}; trying again in {wait:g}s (try {attempt}{of}).",
+            file=sys.stderr,
+            flush=True,
+        )
+        sleep(wait)
+        wait = min(wait * 2, 60.0)
+
+
+def _create_app_or_explain(settings: Settings, engine: Engine) -> tuple[App, Services]:
+    """Checks Slack first (one clear line for each way that fails), then builds the app without Bolt's
+    own auth.test, whose failure would be a traceback or a Python dict."""
     from bot.app import create_app
 
-    try:
-        return create_app(settings, engine, SystemClock())
-    except BoltError as error:
-        raise ConfigError(f"Slack did not accept SLACK_BOT_TOKEN at {settings.api_url} ({error}).") from error
+    where = wait_for_slack(settings)
+    log.info("Slack accepted the bot token: %s", where)
+    return create_app(settings, engine, SystemClock(), verify_token=False)
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
@@ -226,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, SchemaError) as error:
         print(f"ecm-bot: {error}", file=sys.stderr)
         return 2
+    except SlackUnreachable as error:
+        print(f"ecm-bot: {error}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
 

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     ecm_ack_workers: int = Field(default=8, ge=1, le=256)
     # The pool that runs commands and talks to Slack after the ack; size it for the slowest Slack answers.
     ecm_reply_workers: int = Field(default=16, ge=1, le=256)
+    # Starting up with no route to Slack: how many times to try auth.test (0 = keep trying), and the first
+    # wait between tries in seconds (doubling, at most a minute).
+    ecm_slack_connect_attempts: int = Field(default=10, ge=0)
+    ecm_slack_retry_seconds: float = Field(default=5.0, gt=0)
     # Socket Mode: give up (exit 3, to be restarted) after this long without a connection to Slack.
     ecm_socket_max_offline_seconds: float = Field(default=300.0, gt=0)
     # HTTP mode: requests with a larger body are refused (413) before the rest is read.

@@ -13,6 +13,7 @@ import signal
 import threading
 from datetime import UTC, datetime
 from types import FrameType
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -76,7 +77,7 @@ def run_worker(
 ) -> None:
     """`ecm-bot worker`: tick until SIGTERM or SIGINT (or `stop` is set), then finish the tick and exit."""
     stop = stop or threading.Event()
-    previous: dict[int, object] = {}
+    previous: dict[signal.Signals, Any] = {}
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the current tick", signal.Signals(signum).name)
@@ -92,5 +93,5 @@ def run_worker(
     finally:
         scheduler.shutdown(wait=True)  # lets a running tick finish, so no row is left half-done
         for sig, handler in previous.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+            signal.signal(sig, handler)
         log.info("worker stopped")

@@ -433,6 +433,7 @@ def create_action(
     number = take_number(session, group.id, "next_action_number")  # type: ignore[arg-type]
     owner_ids = list(dict.fromkeys(owners))
     outcome_list = sorted(dict.fromkeys(outcomes), key=_OUTCOME_ORDER.__getitem__)
+    assert group.id is not None
     action = Action(
         group_id=group.id,
         number=number,
@@ -556,9 +557,9 @@ def update_action(
         if new_outcomes != row.outcomes:
             diff["outcomes"] = [[o.value for o in row.outcomes], [o.value for o in new_outcomes]]
             for outcome in set(row.outcomes) - set(new_outcomes):
-                link = session.get(ActionOutcome, (action.id, outcome))
-                if link is not None:
-                    session.delete(link)
+                outcome_link = session.get(ActionOutcome, (action.id, outcome))
+                if outcome_link is not None:
+                    session.delete(outcome_link)
             for outcome in set(new_outcomes) - set(row.outcomes):
                 session.add(ActionOutcome(action_id=action.id, outcome=outcome))
             row.outcomes = new_outcomes
@@ -570,11 +571,11 @@ def update_action(
         if countywide != action.countywide or sorted(new_ids) != sorted(old_ids):  # type: ignore[type-var]
             before = row.district_names
             for district_id in set(old_ids) - set(new_ids):
-                link = session.get(ActionDistrict, (action.id, district_id))
-                if link is not None:
-                    session.delete(link)
+                district_link = session.get(ActionDistrict, (action.id, district_id))
+                if district_link is not None:
+                    session.delete(district_link)
             for district_id in set(new_ids) - set(old_ids):
-                session.add(ActionDistrict(action_id=action.id, district_id=district_id))  # type: ignore[arg-type]
+                session.add(ActionDistrict(action_id=action.id, district_id=district_id))
             action.countywide = countywide
             row.districts = _districts_by_id(session, new_ids)
             diff["districts"] = [before, row.district_names]

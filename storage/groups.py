@@ -130,7 +130,7 @@ def list_districts(session: Session, group_id: int) -> list[District]:
 
 def districts_held(session: Session) -> dict[int, District]:
     """Districts `list_districts` already read in this transaction, by id."""
-    return {d.id: d for found in session.info.get(_DISTRICTS, {}).values() for d in found}  # type: ignore[misc]
+    return {d.id: d for found in session.info.get(_DISTRICTS, {}).values() for d in found}
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -152,6 +152,7 @@ def set_districts(
     for position, (name, slug) in enumerate(names):
         d = existing.get(slug)
         if d is None:
+            assert group.id is not None
             session.add(District(group_id=group.id, name=name, slug=slug, position=position))
             added.append(name)
         else:

@@ -98,6 +98,7 @@ def upsert_member(
     ).first()
     created = member is None or member.removed_at is not None
     if member is None:
+        assert group.id is not None
         member = Member(group_id=group.id, user_id=user_id, created_at=at)
     before = {
         "organisation": member.organisation,

@@ -190,11 +190,12 @@ def claim(
             row.attempts += 1
             row.lease_until = now + lease
             session.add(row)
+            assert row.id is not None  # a stored row always has its id
             claimed.append(
                 Claimed(
                     id=row.id,
                     key=row.idempotency_key,
-                    kind=row.kind,  # type: ignore[arg-type]
+                    kind=row.kind,
                     recipient=row.recipient,
                     group_id=row.group_id,
                     for_date=row.for_date,

@@ -6,25 +6,27 @@ queries and no long IN lists), so a 5,000-action group loads in a few queries.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from storage import audit
-from storage.actions import ActionRow
 from storage.models import (
     Action,
     ActionDistrict,
     ActionNote,
     ActionOutcome,
     ActionOwner,
+    ActionStatus,
     Decision,
     District,
     Meeting,
     MeetingStatus,
     Outcome,
+    Rag,
     ReportRun,
     TaskGroup,
 )
@@ -33,68 +35,116 @@ _OUTCOME_ORDER = {o: i for i, o in enumerate(Outcome)}
 
 
 @dataclass
-class Register:
-    """Every action of a group with its links, its notes (oldest first) and its decision labels."""
+class RegisterAction:
+    """One action with its links, read as plain values (no ORM objects: a 5,000-action register loads fast)."""
 
-    rows: list[ActionRow]
-    notes: dict[int, list[ActionNote]] = field(default_factory=dict)  # action id -> notes, oldest first
-    decisions: dict[int, str] = field(default_factory=dict)  # decision id -> "D3"
+    id: int
+    number: int
+    title: str
+    organisation: str
+    countywide: bool
+    due_date: date | None
+    status: ActionStatus
+    rag: Rag | None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    decision: str | None  # "D3"
+    owners: list[str] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    districts: list[str] = field(default_factory=list)  # names; empty when countywide
+    notes: list[tuple[str, datetime]] = field(default_factory=list)  # (text, written at), oldest first
 
 
-def load_register(session: Session, group_id: int, *, created_before: datetime | None = None) -> Register:
-    """The group's actions (by number) with owners, outcomes, districts, notes and decision labels."""
+def load_register(
+    session: Session, group_id: int, *, created_before: datetime | None = None
+) -> list[RegisterAction]:
+    """Every action of the group by number, with owners, outcomes, districts, notes and decision labels:
+    one query per table, joined on the group."""
     where = [col(Action.group_id) == group_id]
     if created_before is not None:
         where.append(col(Action.created_at) < created_before)
-    actions = list(session.exec(select(Action).where(*where).order_by(col(Action.number))))
-    wanted = {a.id for a in actions}
-    owners: dict[int, list[str]] = defaultdict(list)
-    outcomes: dict[int, list[Outcome]] = defaultdict(list)
-    districts: dict[int, list[District]] = defaultdict(list)
-    notes: dict[int, list[ActionNote]] = defaultdict(list)
-    for owner in session.exec(
-        select(ActionOwner)
+    decisions = {
+        d_id: f"D{number}"
+        for d_id, number in session.exec(
+            select(Decision.id, Decision.number).where(col(Decision.group_id) == group_id)
+        )
+    }
+    found: dict[int, RegisterAction] = {}
+    a: Any
+    # Core select (sqlmodel's select types at most four columns); plain rows, no ORM instances.
+    for a in session.connection().execute(
+        sa_select(
+            *[
+                col(c)
+                for c in (
+                    Action.id,
+                    Action.number,
+                    Action.title,
+                    Action.organisation,
+                    Action.countywide,
+                    Action.due_date,
+                    Action.status,
+                    Action.rag,
+                    Action.created_at,
+                    Action.updated_at,
+                    Action.completed_at,
+                    Action.decision_id,
+                )
+            ]
+        )
+        .where(*where)
+        .order_by(col(Action.number))
+    ):
+        found[a[0]] = RegisterAction(
+            id=a[0],
+            number=a[1],
+            title=a[2],
+            organisation=a[3],
+            countywide=bool(a[4]),
+            due_date=a[5],
+            status=ActionStatus(a[6]),
+            rag=Rag(a[7]) if a[7] else None,
+            created_at=a[8],
+            updated_at=a[9],
+            completed_at=a[10],
+            decision=decisions.get(a[11]) if a[11] is not None else None,
+        )
+    in_group = col(Action.group_id) == group_id
+    for action_id, user_id in session.exec(
+        select(ActionOwner.action_id, ActionOwner.user_id)
         .join(Action, col(Action.id) == col(ActionOwner.action_id))
-        .where(col(Action.group_id) == group_id)
+        .where(in_group)
         .order_by(col(ActionOwner.user_id))
     ):
-        owners[owner.action_id].append(owner.user_id)
-    for link in session.exec(
-        select(ActionOutcome)
+        if action_id in found:
+            found[action_id].owners.append(user_id)
+    for action_id, outcome in session.exec(
+        select(ActionOutcome.action_id, ActionOutcome.outcome)
         .join(Action, col(Action.id) == col(ActionOutcome.action_id))
-        .where(col(Action.group_id) == group_id)
+        .where(in_group)
     ):
-        outcomes[link.action_id].append(Outcome(link.outcome))
-    for action_id, district in session.exec(
-        select(ActionDistrict.action_id, District)
+        if action_id in found:
+            found[action_id].outcomes.append(Outcome(outcome))
+    for action_id, name in session.exec(
+        select(ActionDistrict.action_id, District.name)
         .join(District, col(District.id) == col(ActionDistrict.district_id))
         .where(col(District.group_id) == group_id)
         .order_by(col(District.position), col(District.name))
     ):
-        districts[action_id].append(district)
-    for note in session.exec(
-        select(ActionNote)
+        if action_id in found and not found[action_id].countywide:
+            found[action_id].districts.append(name)
+    for action_id, text, at in session.exec(
+        select(ActionNote.action_id, ActionNote.text, ActionNote.created_at)
         .join(Action, col(Action.id) == col(ActionNote.action_id))
-        .where(col(Action.group_id) == group_id)
+        .where(in_group)
         .order_by(col(ActionNote.created_at), col(ActionNote.id))
     ):
-        if note.action_id in wanted:
-            notes[note.action_id].append(note)
-    decisions = {
-        d.id: f"D{d.number}"
-        for d in session.exec(select(Decision).where(col(Decision.group_id) == group_id))
-        if d.id is not None
-    }
-    rows = [
-        ActionRow(
-            action=a,
-            owners=owners[a.id or 0],
-            outcomes=sorted(outcomes[a.id or 0], key=_OUTCOME_ORDER.__getitem__),
-            districts=[] if a.countywide else districts[a.id or 0],
-        )
-        for a in actions
-    ]
-    return Register(rows=rows, notes=dict(notes), decisions=decisions)
+        if action_id in found:
+            found[action_id].notes.append((text, at))
+    for item in found.values():
+        item.outcomes.sort(key=_OUTCOME_ORDER.__getitem__)
+    return list(found.values())
 
 
 def decisions_between(session: Session, group_id: int, start: datetime, end: datetime) -> list[Decision]:

@@ -152,3 +152,29 @@ def test_a_post_that_crashes_while_being_built_exits_non_zero_and_the_others_go(
     assert "sent 4" in captured.out and "a bug in the digest" in captured.out
     assert "crashed" in captured.err
     assert ws.channel not in posted(ws) and len(posted(ws)) == 4
+
+
+def test_dry_run_shows_names_not_slack_ids(
+    cli_env: OfflineWorkspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = cli_env
+    assert main(["jobs", "run", "all", "--as-of", "2026-11-23", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    for name in ("sam", "priya", "dev", "chair"):
+        assert "would send owner_digest" in out and f" @{name} " in out, out
+    assert f"#{ws.standin.channel_name(ws.channel)}" in out
+    ids = [ws.user(n) for n in ("sam", "priya", "dev", "chair")] + [ws.channel]
+    assert not any(i in out for i in ids), out
+    # Each person and the channel were looked up once, however many lines name them.
+    looked_up = [c.params.get("user") for c in ws.standin.calls_to("users.info")]
+    assert len(looked_up) == len(set(looked_up))
+    assert len(ws.standin.calls_to("conversations.info")) == 1
+
+
+def test_jobs_run_names_who_was_sent_what(
+    cli_env: OfflineWorkspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = cli_env
+    assert main(["jobs", "run", "chasers", "--as-of", "2026-11-23"]) == 0
+    out = capsys.readouterr().out
+    assert " @sam " in out and ws.user("sam") not in out, out

@@ -104,10 +104,19 @@ def test_ecm_bot_worker_process_ticks_and_exits_cleanly_on_sigterm(
         text=True,
     )
     try:
-        time.sleep(4)  # migrate, start, a few ticks
-        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        # Wait for the scheduler to be ticking (start-up takes a few seconds on a busy machine), then stop it.
+        assert process.stdout is not None
+        seen: list[str] = []
+        deadline = time.monotonic() + 60
+        for line in process.stdout:
+            seen.append(line)
+            if "scheduler ticking every 1s" in line or time.monotonic() > deadline:
+                break
+        assert process.poll() is None, "".join(seen)
+        time.sleep(1.5)  # a tick or two
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=20)
+        rest, _ = process.communicate(timeout=20)
+        output = "".join(seen) + rest
     finally:
         if process.poll() is None:
             process.kill()

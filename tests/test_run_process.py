@@ -107,7 +107,7 @@ def test_run_with_a_refused_token_says_so_in_one_line(slack: SlackStandIn, tmp_p
         timeout=60,
     )
     assert result.returncode == 2
-    assert "Slack did not accept SLACK_BOT_TOKEN" in result.stderr
+    assert "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in result.stderr
     assert "Traceback" not in result.stderr
 
 

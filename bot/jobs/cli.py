@@ -15,10 +15,12 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.config import ConfigError, Settings
+from bot.directory import RecipientNames, SlackDirectory
 from bot.jobs.dispatcher import BUILDERS, RETRY, dispatch_due, local_today
 from bot.jobs.planner import plan
 from commands.dates import format_date, format_datetime
@@ -27,7 +29,7 @@ from commands.posts.kind import NotWanted
 from commands.posts.registry import JOB_NAMES, JOBS, job_summary, kinds_for, plan_rows
 from commands.posts.settings import chaser_settings
 from commands.workdays import next_working_day
-from storage import notifications
+from storage import members, notifications
 from storage.clock import Clock, clock_for
 from storage.db import SchemaError, make_engine, migrate
 from storage.groups import groups_by_id
@@ -85,11 +87,12 @@ def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
         raise ConfigError("SLACK_BOT_TOKEN is not set, so nothing can be posted. Set it, or use --dry-run.")
     try:
         engine = _engine(settings)
-        if args.dry_run:
-            return _dry_run(engine, day, tz, args.job)
         from bot.slack_api import make_client
 
-        client = make_client(settings.slack_bot_token, settings.api_url)
+        client = make_client(settings.slack_bot_token, settings.api_url) if settings.slack_bot_token else None
+        if args.dry_run:
+            return _dry_run(engine, day, tz, args.job, _names(engine, client))
+        assert client is not None
         now = clock.now()
         planned = plan(engine, day, tz=tz, now=now, job=args.job)
         print(
@@ -106,8 +109,9 @@ def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
         traceback.print_exc()
         print("ecm-bot jobs run: crashed (see above); nothing after the crash was sent.", file=sys.stderr)
         return 1
+    names = _names(engine, client)
     for d in report.deliveries:
-        print(f"  {d.outcome:8} {d.kind:18} {d.recipient:12} {d.detail}")
+        print(f"  {d.outcome:8} {d.kind:18} {names.recipient(d.recipient):16} {names.readable(d.detail)}")
     counts = report.counts
     if report.stale_skipped:
         print(f"  skipped {report.stale_skipped} older posts missed on earlier days (not sent late)")
@@ -126,7 +130,21 @@ def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _dry_run(engine: Engine, day: date, tz: str, job: str) -> int:
+def _names(engine: Engine, client: WebClient | None) -> RecipientNames:
+    """Who each post goes to, by name: stored display names, else Slack's, looked up once per id."""
+    with Session(engine) as session:
+        groups = groups_by_id(session)
+        people = {
+            m.user_id: m.display_name
+            for group_id in groups
+            for m in members.list_members(session, group_id)
+            if m.display_name
+        }
+    channels = {g.channel_id: g.name for g in groups.values()}
+    return RecipientNames(people, channels, SlackDirectory(client) if client is not None else None)
+
+
+def _dry_run(engine: Engine, day: date, tz: str, job: str, names: RecipientNames) -> int:
     with Session(engine) as session:
         rows = plan_rows(session, day, tz, job)
         existing = {n.idempotency_key: n for n in notifications.for_date(session, day, kinds=kinds_for(job))}
@@ -140,7 +158,7 @@ def _dry_run(engine: Engine, day: date, tz: str, job: str) -> int:
                 NotificationStatus.PENDING,
                 NotificationStatus.SENDING,
             ):
-                print(f"  already {seen.status.value:8} {row.kind:18} {row.recipient}")
+                print(f"  already {seen.status.value:8} {row.kind:18} {names.recipient(row.recipient)}")
                 continue
             item = notifications.Claimed(
                 id=0,
@@ -156,9 +174,10 @@ def _dry_run(engine: Engine, day: date, tz: str, job: str) -> int:
             try:
                 reply = BUILDERS[row.kind](session, item, tz)
             except NotWanted as why:
-                print(f"  would skip {row.kind:18} {row.recipient:12} {why}")
+                print(f"  would skip {row.kind:18} {names.recipient(row.recipient):16} {why}")
             else:
-                print(f"  would send {row.kind:18} {row.recipient:12} {reply.text[:100]}")
+                text = names.readable(reply.text)
+                print(f"  would send {row.kind:18} {names.recipient(row.recipient):16} {text[:100]}")
         session.rollback()
     return 0
 

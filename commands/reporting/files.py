@@ -5,17 +5,20 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from commands.replies import Attachment
-from commands.reporting.charts import actions_chart, attendance_chart
 from commands.reporting.csvfile import actions_csv
 from commands.reporting.model import Report, ReportAction
-from commands.reporting.word import report_docx
-from commands.reporting.workbook import register_xlsx, report_xlsx
 
 FORMATS = ("docx", "xlsx", "csv")
 
 
 def report_files(report: Report, formats: Collection[str] = FORMATS) -> list[Attachment]:
     """The document, workbook and CSV asked for, then the two charts (always: they go with the summary)."""
+    # matplotlib, python-docx and openpyxl take a second or more to import: only when a report is made, not
+    # whenever a process starts and loads the verbs.
+    from commands.reporting.charts import actions_chart, attendance_chart
+    from commands.reporting.word import report_docx
+    from commands.reporting.workbook import report_xlsx
+
     stem = report.file_stem
     charts = {
         "Actions by outcome and status": actions_chart(report),
@@ -53,6 +56,8 @@ def export_files(
     group_slug: str, on: str, actions: Sequence[ReportAction], formats: Collection[str] = ("xlsx", "csv")
 ) -> list[Attachment]:
     """The whole register, in the columns import reads: `GROUP-register-2026-12-01.xlsx` and `.csv`."""
+    from commands.reporting.workbook import register_xlsx
+
     stem = f"{group_slug or 'task-group'}-register-{on}"
     files = []
     if "xlsx" in formats:

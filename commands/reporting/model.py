@@ -7,7 +7,7 @@ Plain data only (no Slack, no markup): text here is as people wrote it; each ren
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,9 +20,8 @@ from commands.meeting_view import expected_organisations
 from commands.names import OUTCOME_NAMES
 from commands.text import slugify
 from storage import attendance, groups, members, reports
-from storage.actions import ActionRow
 from storage.attendance import MeetingChoice, Tally
-from storage.models import LIVE_STATUSES, ActionNote, ActionStatus, MeetingStatus, Outcome, Rag, TaskGroup
+from storage.models import LIVE_STATUSES, ActionStatus, MeetingStatus, Outcome, Rag, TaskGroup
 
 NO_OUTCOME = "No outcome given"
 STATUS_NAMES: dict[ActionStatus, str] = {
@@ -217,27 +216,24 @@ def name_resolver(session: Session, group_id: int, directory: Directory | None =
     return name_of
 
 
-def _report_action(
-    row: ActionRow, notes: Sequence[ActionNote], decisions: dict[int, str], tz: ZoneInfo, name_of: NameOf
-) -> ReportAction:
-    a = row.action
+def _report_action(a: reports.RegisterAction, tz: ZoneInfo, name_of: NameOf) -> ReportAction:
     return ReportAction(
         number=a.number,
         title=a.title,
-        owners=list(row.owners),
-        owner_names=[name_of(u) for u in row.owners],
+        owners=list(a.owners),
+        owner_names=[name_of(u) for u in a.owners],
         organisation=a.organisation,
         due=a.due_date,
-        status=ActionStatus(a.status),
-        rag=Rag(a.rag) if a.rag else None,
-        outcomes=list(row.outcomes),
-        districts=[d.name for d in row.districts],
+        status=a.status,
+        rag=a.rag,
+        outcomes=list(a.outcomes),
+        districts=list(a.districts),
         countywide=a.countywide,
         created=_local_date(a.created_at, tz),
         updated=_local_date(a.updated_at, tz),
         completed=_local_date(a.completed_at, tz) if a.completed_at else None,
-        decision=decisions.get(a.decision_id) if a.decision_id is not None else None,
-        notes=[n.text for n in notes],
+        decision=a.decision,
+        notes=[text for text, _at in a.notes],
     )
 
 
@@ -264,26 +260,23 @@ def load_report(
     district_names = [d.name for d in groups.list_districts(session, group.id)]
 
     in_scope: list[ReportAction] = []
-    for row in register.rows:
-        notes = register.notes.get(row.action.id or 0, [])
-        item = _report_action(row, notes, register.decisions, tz, name_of)
+    for row in register:
+        notes = row.notes
+        item = _report_action(row, tz, name_of)
         if district is not None and not (
             item.countywide or district in item.districts or item.organisation == district
         ):
             continue
         if outcome is not None and outcome not in item.outcomes:
             continue
-        completed_at = row.action.completed_at
+        completed_at = row.completed_at
         if item.status == ActionStatus.DONE and completed_at is not None:
             # The note left with "done" is the last one written up to (a moment after) completion.
-            closing = [n for n in notes if n.created_at <= completed_at + timedelta(seconds=5)]
-            item.closing_note = closing[-1].text if closing else None
-        in_period = [n for n in notes if start <= n.created_at < end]
+            closing = [text for text, at in notes if at <= completed_at + timedelta(seconds=5)]
+            item.closing_note = closing[-1] if closing else None
+        in_period = [(text, at) for text, at in notes if start <= at < end]
         if in_period:
-            item.latest_note, item.latest_note_on = (
-                in_period[-1].text,
-                _local_date(in_period[-1].created_at, tz),
-            )
+            item.latest_note, item.latest_note_on = in_period[-1][0], _local_date(in_period[-1][1], tz)
         if item.live and item.due is not None and item.due < as_of:
             item.days_overdue = (as_of - item.due).days
         in_scope.append(item)
@@ -387,8 +380,4 @@ def load_register_actions(
     assert group.id is not None
     tz = ZoneInfo(group.timezone)
     name_of = name_of or name_resolver(session, group.id)
-    register = reports.load_register(session, group.id)
-    return [
-        _report_action(row, register.notes.get(row.action.id or 0, []), register.decisions, tz, name_of)
-        for row in register.rows
-    ]
+    return [_report_action(row, tz, name_of) for row in reports.load_register(session, group.id)]

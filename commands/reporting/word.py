@@ -15,7 +15,7 @@ from commands.reporting.model import Report, ReportAction, overdue_text, uk_date
 from commands.text import plural, truncate
 
 # A committee paper lists at most this many actions per table; the workbook has every one.
-MAX_TABLE_ROWS = 150
+MAX_TABLE_ROWS = 40
 NOTE_LIMIT = 600
 
 

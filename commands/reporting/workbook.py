@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from commands.reporting.cells import FORMULA_STARTS
-from commands.reporting.model import Report, ReportAction, overdue_text
+from commands.reporting.model import RAG_NAMES, STATUS_NAMES, Report, ReportAction, overdue_text
 from commands.reporting.register import COLUMNS, register_values
 
 DATE_FORMAT = "dd/mm/yyyy"
@@ -129,23 +129,42 @@ def report_xlsx(report: Report) -> bytes:
     sheets.row(summary, [f"{report.group_name}: {report.period_text}"])
 
     _actions_sheet(sheets, "Actions", report.actions)
+    # A sheet per outcome: the Board's view of each action there (every field is on the Actions sheet).
+    outcome_columns = [
+        ("Ref", 6),
+        ("Action", 60),
+        ("Owners", 24),
+        ("Organisation", 28),
+        ("Due date", 12),
+        ("Status", 12),
+        ("RAG", 10),
+        ("Districts", 28),
+        ("In period", 22),
+        ("Closing note or latest update", 60),
+        ("Overdue by", 12),
+    ]
     for s in report.sections:
-        ws = sheets.sheet(
-            s.name,
-            [*COLUMNS, ("In period", 24), ("Latest update in period", 60), ("Overdue by", 12)],
-        )
+        ws = sheets.sheet(s.name, outcome_columns)
         completed = {a.number for a in s.completed}
         new = {a.number for a in s.new}
         for a in s.actions:
-            flags = [w for w, on in (("completed", a.number in completed), ("new", a.number in new)) if on]
-            if a.latest_note and a.number not in completed:
+            done_here = a.number in completed
+            flags = [w for w, on in (("completed", done_here), ("new", a.number in new)) if on]
+            if a.latest_note and not done_here:
                 flags.append("progress")
             sheets.row(
                 ws,
                 [
-                    *register_values(a),
+                    a.number,
+                    a.title,
+                    "; ".join(a.owner_names),
+                    a.organisation,
+                    a.due,
+                    STATUS_NAMES[a.status],
+                    RAG_NAMES[a.rag] if a.rag else "",
+                    a.district_text,
                     ", ".join(flags),
-                    a.closing_note if a.number in completed else a.latest_note,
+                    a.closing_note if done_here else a.latest_note,
                     overdue_text(a.days_overdue) if a.days_overdue else "",
                 ],
             )

@@ -71,7 +71,11 @@ def attendance(call: Call) -> list[Reply]:
         by_member = choice
     organisation = None
     if "district" in keys:
-        refs = [DistrictRef(d.id, d.name, d.slug) for d in groups.list_districts(call.session, call.group_id)]  # type: ignore[misc]
+        refs = [
+            DistrictRef(d.id, d.name, d.slug)
+            for d in groups.list_districts(call.session, call.group_id)
+            if d.id is not None
+        ]
         organisation = match_district(keys["district"], refs).name
     chosen = attendance_store.closed_meetings(call.session, call.group_id, last=last, since=since)
     scope = f"the last {plural(last, 'meeting')}" if last else "the meetings"

@@ -88,10 +88,11 @@ def setup(call: Call) -> list[Reply]:
     elif preset:
         names = list(preset.districts)
     if names is not None:
-        for name in names:
-            if len(name) > 100:
+        for district_name in names:
+            if len(district_name) > 100:
                 raise UserError(
-                    f"The district name “{esc(truncate(name, 40))}” is too long (100 characters at most)."
+                    f"The district name “{esc(truncate(district_name, 40))}” is too long "
+                    "(100 characters at most)."
                 )
         pairs = list(dict.fromkeys((n, slugify(n)) for n in names))
         if len({s for _, s in pairs}) != len(pairs):
