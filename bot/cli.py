@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -19,7 +20,7 @@ from sqlalchemy import Engine
 from bot.config import ConfigError, Settings, require_slack
 from bot.jobs.cli import add_jobs_parser
 from bot.services import Services
-from storage.clock import SystemClock, clock_for
+from storage.clock import Clock, SystemClock, clock_for
 from storage.db import SchemaError, make_engine, migrate
 
 log = logging.getLogger("ecm-bot")
@@ -221,13 +222,29 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console import interactive, run_lines
     from bot.offline import OfflineWorkspace
 
-    url = args.database or "sqlite:///ecm-console.db"
+    url = args.database or ("sqlite:///ecm-demo.db" if args.demo else "sqlite:///ecm-console.db")
+    if args.demo and not args.database:
+        Path("ecm-demo.db").unlink(missing_ok=True)  # the demo always starts from its own fresh database
     engine = make_engine(url)
     migrate(engine)
-    ws = OfflineWorkspace(
-        engine, clock_for(args.as_of, settings.ecm_timezone, ticking=True), channel_name=args.channel
-    )
+    clock: Clock = clock_for(args.as_of, settings.ecm_timezone, ticking=True)
+    if args.demo:
+        from bot.demo import DemoClock
+
+        clock = DemoClock(clock)
+    ws = OfflineWorkspace(engine, clock, channel_name=args.channel)
     try:
+        if args.demo:
+            from bot.demo import DemoClock, DemoFailed, banner, load_demo
+
+            assert isinstance(clock, DemoClock)
+            today = clock.now().astimezone(ZoneInfo(settings.ecm_timezone)).date()
+            try:
+                summary = load_demo(ws, clock, today, settings.ecm_timezone)
+            except DemoFailed as failed:
+                print(f"ecm-bot: the demo could not be loaded: {failed}", file=sys.stderr)
+                return 1
+            print(banner(summary))
         if args.script:
             lines = Path(args.script).read_text(encoding="utf-8").splitlines()
             errors = run_lines(ws, lines, args.user, sys.stdout, strict=args.strict)
@@ -272,6 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--script", help="run the commands in this file (`as:@user` lines switch user)")
     console.add_argument(
         "--strict", action="store_true", help="with --script: stop and exit 1 on an error reply"
+    )
+    console.add_argument(
+        "--demo",
+        action="store_true",
+        help="load a realistic Lancashire task group first (its own fresh ecm-demo.db unless --database)",
     )
     console.add_argument("--database", help="database URL (default: sqlite:///ecm-console.db)")
     console.add_argument("--as-of", type=_as_of, help="pretend today is this date (YYYY-MM-DD)")
