@@ -135,7 +135,7 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     require_slack(settings)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     migrate(engine)
     app, services = _create_app_or_explain(settings, engine)
     scheduler = None
@@ -211,7 +211,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     require_slack(settings, serving=False)
     from bot.scheduler import run_worker
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     migrate(engine)
     _app, services = _create_app_or_explain(settings, engine)
     run_worker(services)

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     ecm_ack_workers: int = Field(default=8, ge=1, le=256)
     # The pool that runs commands and talks to Slack after the ack; size it for the slowest Slack answers.
     ecm_reply_workers: int = Field(default=16, ge=1, le=256)
+    # Database connections kept open; 0 = one per thread that can use the database at once.
+    ecm_db_pool_size: int = Field(default=0, ge=0, le=1024)
     # Starting up with no route to Slack: how many times to try auth.test (0 = keep trying), and the first
     # wait between tries in seconds (doubling, at most a minute).
     ecm_slack_connect_attempts: int = Field(default=10, ge=0)
@@ -36,6 +38,12 @@ class Settings(BaseSettings):
     ecm_socket_max_offline_seconds: float = Field(default=300.0, gt=0)
     # HTTP mode: requests with a larger body are refused (413) before the rest is read.
     ecm_max_request_bytes: int = Field(default=256 * 1024, ge=1024)
+
+    @property
+    def db_pool_size(self) -> int:
+        """The ack and reply pools' threads, plus the scheduler's and the health check's: no request ever
+        waits for a connection while one of them holds it."""
+        return self.ecm_db_pool_size or (self.ecm_ack_workers + self.ecm_reply_workers + 4)
 
     @property
     def api_url(self) -> str:

@@ -27,12 +27,12 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 from slack_sdk.models.views import View
-from sqlmodel import Session
 
 from bot.services import Services
 from commands.home import MAX_HOME_BLOCKS, Part, PartKind, home_page, load_home
 from commands.text import truncate
 from storage import audit
+from storage.db import session_scope
 from storage.models import TaskGroup
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def home_blocks(parts: list[Part], notice: str | None = None) -> list[Block]:
 
 
 def home_view(services: Services, team_id: str, user_id: str, notice: str | None = None) -> View:
-    with Session(services.engine) as session:
+    with session_scope(services.engine, write=False) as session:
         model = load_home(session, team_id, user_id, services.clock.now(), services.settings.ecm_timezone)
     return View(type="home", callback_id="ecm_home", blocks=home_blocks(home_page(model), notice))
 
@@ -90,7 +90,7 @@ def publish_home(services: Services, team_id: str, user_id: str, notice: str | N
 def refresh_affected(services: Services, changes: list[audit.Touched]) -> None:
     """Republishes the Home of everyone the recorded changes concern (never raises)."""
     try:
-        with Session(services.engine) as session:
+        with session_scope(services.engine, write=False) as session:
             people = audit.affected_users(session, changes)
             teams: dict[int | None, str] = {}
             for gid in people:

@@ -27,6 +27,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from storage.db import READ_ONLY
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY = 256 * 1024  # Slack's largest payloads (a big modal's view_submission) are tens of KB
@@ -153,7 +155,7 @@ def create_web_app(
 
     async def healthz(_request: Request) -> Response:
         def ping() -> None:
-            with engine.connect() as conn:
+            with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
                 conn.execute(text("SELECT 1"))
 
         try:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from commands.context import Call, Context
@@ -20,7 +20,7 @@ from commands.grammar import Args, parse
 from commands.registry import Verb, lookup, suggest
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc
-from storage.db import session_scope
+from storage.db import is_lock_conflict, session_scope
 from storage.groups import get_group
 from storage.members import get_member
 from storage.models import ProcessedRequest
@@ -101,7 +101,24 @@ def _run(ctx: Context, args: Args) -> list[Reply]:
             f"`/ecm {spec.name}` has no option “{esc(unknown[0])}:”. It takes: {allowed}.", _usage(spec)
         )
 
-    with session_scope(ctx.engine) as session:
+    write = spec.writes(args)
+    try:
+        replies = _in_transaction(ctx, args, spec, now, write=write)
+    except OperationalError as error:
+        # A verb that writes in a form `writes()` does not know: SQLite refused the write inside the read
+        # transaction (another writer went first). Nothing was changed; run it again as a write.
+        if write or not is_lock_conflict(error):
+            raise
+        log.warning("/ecm %s wrote in a read-only transaction; ran it again as a write", spec.name)
+        replies = _in_transaction(ctx, args, spec, now, write=True)
+    if spec.changes:
+        _add_date_notes(args, replies)
+    return replies
+
+
+def _in_transaction(ctx: Context, args: Args, spec: Verb, now: datetime, *, write: bool) -> list[Reply]:
+    """The verb in one unit of work: reads in a read-only one (SQLite: beside the writer, not behind it)."""
+    with session_scope(ctx.engine, write=write) as session:
         group = get_group(session, ctx.team_id, ctx.channel_id)
         if spec.needs_group and group is None:
             raise UserError(*NOT_SET_UP)
@@ -109,17 +126,14 @@ def _run(ctx: Context, args: Args) -> list[Reply]:
         call = Call(ctx=ctx, args=args, session=session, group=group, caller=caller, now=now)
         if spec.chair_only:
             call.require_chair(f"use `/ecm {spec.name}`")
-        if spec.writes(args):
+        if write:
             _claim_request(ctx, session, now)
         try:
-            replies = spec.handler(call)
+            return spec.handler(call)
         except UserError as error:
             if error.usage is None:
                 error.usage = _usage(spec)
             raise
-    if spec.changes:
-        _add_date_notes(args, replies)
-    return replies
 
 
 def _add_date_notes(args: Args, replies: list[Reply]) -> None:

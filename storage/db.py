@@ -20,6 +20,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -38,7 +39,16 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+# Execution option of a connection whose transaction only reads (see `session_scope(write=False)`).
+READ_ONLY = "ecm_read_only"
+
+
+def make_engine(url: str, *, pool_size: int | None = None, **kwargs: Any) -> Engine:
+    """The engine for `url`. `pool_size`: connections kept open, one per thread that may use the database
+    at once (listener, reply and scheduler threads), so no request waits for a connection."""
+    if pool_size is not None:
+        kwargs.setdefault("pool_size", pool_size)
+        kwargs.setdefault("max_overflow", max(2, pool_size // 4))
     if is_sqlite(url):
         connect_args = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
@@ -48,15 +58,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # Let SQLAlchemy, not pysqlite, open transactions, so BEGIN IMMEDIATE takes the write lock up front.
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
+            # WAL: readers never wait for the writer, nor it for them.
             cursor.execute("PRAGMA journal_mode=WAL")
+            # In WAL, NORMAL syncs at checkpoints, not at every commit: still never corrupt, and a crash of
+            # the process loses nothing (only a power cut may lose the last commits).
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Writers queue for the write lock instead of failing with "database is locked".
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # One writer at a time: taking the lock at BEGIN avoids "database is locked" upgrade deadlocks.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Reads: a deferred transaction, one WAL snapshot, never blocked by a writer. Writes: the write
+            # lock at BEGIN (IMMEDIATE), so two writers queue on the busy timeout instead of deadlocking when
+            # both try to upgrade a read lock (which SQLite answers with an immediate "database is locked").
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -64,15 +82,24 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commits on success, rolls back on any exception."""
+def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """One unit of work: commits on success, rolls back on any exception. `write=False` for work that only
+    reads: on SQLite it runs in a deferred transaction beside the writer instead of queueing for its lock
+    (a read-only unit that writes anyway fails with `OperationalError` and may be run again as a write)."""
     with Session(engine, expire_on_commit=False) as session:
+        if not write:
+            session.connection(execution_options={READ_ONLY: True})
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def is_lock_conflict(error: BaseException) -> bool:
+    """SQLite refusing a write in a read transaction because another writer got there first."""
+    return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
 
 
 def alembic_config(engine: Engine, connection: Connection | None = None) -> Config:

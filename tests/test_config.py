@@ -41,3 +41,13 @@ def test_worker_without_token_says_so(
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     assert cli.main(["worker"]) == 2
     assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
+
+
+def test_database_pool_has_a_connection_for_every_thread(tmp_path: Path) -> None:
+    from storage.db import make_engine
+
+    settings = Settings(ecm_ack_workers=3, ecm_reply_workers=5, _env_file=None)  # type: ignore[call-arg]
+    assert settings.db_pool_size == 3 + 5 + 4
+    assert Settings(ecm_db_pool_size=7, _env_file=None).db_pool_size == 7  # type: ignore[call-arg]
+    engine = make_engine(f"sqlite:///{tmp_path}/pool.db", pool_size=settings.db_pool_size)
+    assert engine.pool.size() == 12  # type: ignore[attr-defined]

@@ -122,7 +122,7 @@ def _answer(
     """Updates the DM in place; falls back to an ephemeral note through response_url."""
     if channel and ts:
         try:
-            with Session(services.engine) as session:
+            with session_scope(services.engine, write=False) as session:
                 today = local_today(services.clock.now(), services.settings.ecm_timezone)
                 message = render(refreshed_dm(session, kind, user_id, today, note))[0]
             services.client.chat_update(
@@ -202,7 +202,7 @@ def register(app: App, services: Services) -> None:
         if decoded is not None:
             now = services.clock.now()
             today = local_today(now, services.settings.ecm_timezone)
-            with Session(services.engine) as session:
+            with session_scope(services.engine, write=False) as session:
                 try:
                     actor = action_ops.actor_for(session, decoded[1].group_id, user_id, now=now, today=today)
                     row = action_ops.load_for_change(actor, decoded[1].number, action_ops.ADD_NOTE_DOING)
