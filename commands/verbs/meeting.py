@@ -147,12 +147,13 @@ def _end(call: Call) -> list[Reply]:
     current = require_open(call, "end one")
     meeting_store.end_meeting(call.session, current, by=call.user_id, at=call.now)
     group = call.task_group
-    minutes = view.minutes_reply(call.session, group, current, call.today, full=False)
+    minutes = view.minutes_reply(call.session, group, current, call.today, call.timezone, full=False)
     choice = attendance_store.closed_meetings(call.session, call.group_id, last=view.DEFAULT_LAST)
     summary = view.attendance_reply(
         call.session,
         group,
         choice,
+        call.timezone,
         by_member=False,
         organisation=None,
         visibility=Visibility.CHANNEL,
