@@ -10,7 +10,7 @@ from commands.grammar import Kind, Token
 from commands.replies import UserError
 from commands.text import esc, truncate
 
-_NUMBER = re.compile(r"^#?(\d{1,9})$")
+_NUMBER = re.compile(r"^#?([0-9]{1,9})$")  # ASCII digits only, as commands.numbers reads them
 
 
 _NUMBERS = re.compile(r"^[#\d,]*\d[#\d,]*$")  # 12, #12, 2,3, 2,#3 …
