@@ -286,6 +286,9 @@ def test_make_this_an_action_takes_the_text_author_and_permalink(group: OfflineW
     [permalink] = group.standin.calls_to("chat.getPermalink")
     assert permalink.params["message_ts"] == message.ts
     assert group.standin.calls_to("views.update"), "the permalink is added once the form is open"
+    # Mentions become names: @priya is not a name the bot holds, so it is asked for once the form is open.
+    assert group.standin.calls_to("users.info")
+    assert title["element"]["initial_value"].endswith("rota? @priya knows")
     out = group.submit(modal)
     assert out.errors == {}
     link = f"https://ecm-standin.slack.com/archives/{group.channel}/p{message.ts.replace('.', '')}"
