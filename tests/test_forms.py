@@ -349,3 +349,29 @@ def test_a_form_submission_refreshes_the_homes_it_affects(group: OfflineWorkspac
     published = {c.params["user_id"] for c in group.standin.calls_to("views.publish")}
     assert {group.user("sam"), group.user("priya")} <= published
     assert "For priya" in str(group.home_of("priya").view["blocks"])  # type: ignore[union-attr]
+
+
+def test_tampered_values_are_refused_per_field_in_the_commands_words(group: OfflineWorkspace) -> None:
+    """Selects and date pickers only offer good values, but a submission is checked as if typed."""
+    modal = open_new(group)
+    meta = modal.view["private_metadata"]
+    values = {
+        "group": {"group": {"type": "static_select", "selected_option": {"value": str(1)}}},
+        "title": {"title": {"type": "plain_text_input", "value": "Tampered"}},
+        "due": {"due": {"type": "datepicker", "selected_date": "31/02/2027"}},
+        "districts": {"districts": {"type": "multi_static_select", "selected_options": [{"value": "narnia"}]}},
+        "outcomes": {"outcomes": {"type": "multi_static_select", "selected_options": [{"value": "helthy"}]}},
+        "decision": {"decision": {"type": "static_select", "selected_option": {"value": "99"}}},
+        "org": {"org": {"type": "static_select", "selected_option": {"value": "o" * 201}}},
+    }
+    body = group.standin.view_submission(
+        group.user("sam"), NEW_ACTION_CALLBACK, meta, values, view_id=modal.id
+    )
+    out = group.resubmit(body)
+    assert set(out.errors) == {"due", "districts", "outcomes", "decision", "org"}
+    assert "31/02/2027" in out.errors["due"]
+    assert "narnia" in out.errors["districts"]
+    assert "Did you mean Be Healthy?" in out.errors["outcomes"]
+    assert "There is no decision D99" in out.errors["decision"]
+    assert "too long" in out.errors["org"]
+    assert actions(group) == []
