@@ -359,7 +359,9 @@ def test_tampered_values_are_refused_per_field_in_the_commands_words(group: Offl
         "group": {"group": {"type": "static_select", "selected_option": {"value": str(1)}}},
         "title": {"title": {"type": "plain_text_input", "value": "Tampered"}},
         "due": {"due": {"type": "datepicker", "selected_date": "31/02/2027"}},
-        "districts": {"districts": {"type": "multi_static_select", "selected_options": [{"value": "narnia"}]}},
+        "districts": {
+            "districts": {"type": "multi_static_select", "selected_options": [{"value": "narnia"}]}
+        },
         "outcomes": {"outcomes": {"type": "multi_static_select", "selected_options": [{"value": "helthy"}]}},
         "decision": {"decision": {"type": "static_select", "selected_option": {"value": "99"}}},
         "org": {"org": {"type": "static_select", "selected_option": {"value": "o" * 201}}},
