@@ -31,11 +31,14 @@ from storage import meetings as meeting_store
 from storage import members as member_store
 from storage import schedules as schedule_store
 from storage.actions import ActionFilter, ActionRow, page_of_actions
+from storage.groups import name_key
 from storage.models import (
     REPRESENTED_MODES,
     Attendance,
     AttendanceMode,
+    Decision,
     Meeting,
+    MeetingNote,
     MeetingSchedule,
     MeetingStatus,
     Member,
@@ -301,30 +304,65 @@ def expected_organisations(districts: Sequence[str], members: Sequence[Member]) 
     """Every district of the group and every registered member's organisation, each once."""
     seen: dict[str, str] = {}
     for name in [*districts, *(m.organisation for m in members)]:
-        key = " ".join(name.lower().split())
+        key = name_key(name)
         if key and key not in seen:
             seen[key] = name
     return list(seen.values())
 
 
 def not_represented(expected: Sequence[str], records: Sequence[Attendance]) -> list[str]:
-    represented = {" ".join(r.organisation.lower().split()) for r in records if r.mode in REPRESENTED_MODES}
-    return [name for name in expected if " ".join(name.lower().split()) not in represented]
+    represented = {name_key(r.organisation) for r in records if r.mode in REPRESENTED_MODES}
+    return [name for name in expected if name_key(name) not in represented]
 
 
-def minutes_reply(
-    session: Session,
-    group: TaskGroup,
-    meeting: Meeting,
-    today: date,
-    *,
-    full: bool,
-    shared_by: str | None = None,
-) -> Reply:
+@dataclass
+class Minutes:
+    """Everything the minutes of one meeting show, loaded in one go (`load_minutes`); `render_minutes`
+    formats it without touching the database."""
+
+    group_name: str
+    tz: str
+    meeting: Meeting
+    number: int | None
+    today: date
+    attendance: list[Attendance]  # the latest record per person
+    missing: list[str] | None  # organisations not represented; None for a cancelled meeting nobody attended
+    decisions: list[Decision]
+    actions: list[ActionRow]
+    actions_total: int
+    notes: list[MeetingNote]
+
+
+def load_minutes(session: Session, group: TaskGroup, meeting: Meeting, today: date, tz: str) -> Minutes:
+    assert group.id is not None and meeting.id is not None
+    records = attendance_store.current_attendance(session, meeting.id)
+    missing = None
+    if meeting.status != MeetingStatus.CANCELLED or records:
+        districts = [d.name for d in groups.list_districts(session, group.id)]
+        members = member_store.list_members(session, group.id)
+        missing = not_represented(expected_organisations(districts, members), records)
+    rows, total = page_of_actions(
+        session, ActionFilter.raised_at(meeting.id), limit=MEETING_ACTIONS_LIMIT, order="number"
+    )
+    return Minutes(
+        group_name=group.name,
+        tz=tz,
+        meeting=meeting,
+        number=meeting_store.meeting_number(session, meeting),
+        today=today,
+        attendance=records,
+        missing=missing,
+        decisions=decision_store.meeting_decisions(session, meeting.id),
+        actions=rows,
+        actions_total=total,
+        notes=meeting_store.meeting_notes(session, meeting.id),
+    )
+
+
+def render_minutes(m: Minutes, *, full: bool, shared_by: str | None = None) -> Reply:
     """The minutes of one meeting. `full`: every part at length (ephemeral, with a share button); otherwise
     the channel version: one section per part, long parts summarised with a pointer to `/ecm minutes N`."""
-    tz = group.timezone
-    number = meeting_store.meeting_number(session, meeting)
+    meeting, number, tz, today = m.meeting, m.number, m.tz, m.today
     ref = f"`/ecm minutes {number}`" if number else "`/ecm minutes`"
     budget = FULL_PART if full else CHANNEL_PART
     summarised = False
@@ -337,7 +375,7 @@ def minutes_reply(
             when += f"–{meeting.ended_at.astimezone(zone):%H:%M}"
         else:  # ended on a later day (left open overnight)
             when += f" – {format_datetime(meeting.ended_at, tz)}"
-    head = [f"*{esc(group.name)}* · {meeting_name(meeting, number)}", f"*When:* {when} ({tz})"]
+    head = [f"*{esc(m.group_name)}* · {meeting_name(meeting, number)}", f"*When:* {when} ({tz})"]
     if meeting.chair_user_id:
         head.append(f"*Chair:* <@{meeting.chair_user_id}>")
     if meeting.scheduled_for and meeting.started_at:
@@ -349,7 +387,7 @@ def minutes_reply(
         head.append(f":no_entry_sign: *Cancelled*{reason}. It does not count in attendance figures.")
     sections = [Section("\n".join(head))]
 
-    records = attendance_store.current_attendance(session, meeting.id)  # type: ignore[arg-type]
+    records = m.attendance
     by_mode: dict[AttendanceMode, list[str]] = {mode: [] for mode in MODE_TITLES}
     for record in records:
         by_mode[record.mode].append(attendance_entry(record))
@@ -369,31 +407,23 @@ def minutes_reply(
         text = "*Attendance:* nobody was recorded."
     sections.append(Section(text))
 
-    if meeting.status != MeetingStatus.CANCELLED or records:
-        districts = [d.name for d in groups.list_districts(session, group.id)]  # type: ignore[arg-type]
-        members = member_store.list_members(session, group.id)  # type: ignore[arg-type]
-        missing = not_represented(expected_organisations(districts, members), records)
-        line = people_line("Not represented", [esc(n) for n in missing], 2600 if not full else 2700)
+    if m.missing is not None:
+        line = people_line("Not represented", [esc(n) for n in m.missing], 2600 if not full else 2700)
         summarised |= line.endswith("more_")
         sections.append(
-            Section(line if missing else "*Not represented:* every district and partner was represented.")
+            Section(line if m.missing else "*Not represented:* every district and partner was represented.")
         )
 
-    decisions = decision_store.meeting_decisions(session, meeting.id)  # type: ignore[arg-type]
+    decisions = m.decisions
     lines = [f"• *D{d.number}* _({d.status.value})_ {show_text(d.text)}" for d in decisions]
     text, cut = budgeted(f"*Decisions ({len(decisions)})*", lines, budget, "`/ecm decisions` lists them all")
     summarised |= cut
     sections.append(Section(text if decisions else "*Decisions:* none recorded."))
 
-    rows, total = page_of_actions(
-        session,
-        ActionFilter.raised_at(meeting.id),  # type: ignore[arg-type]
-        limit=MEETING_ACTIONS_LIMIT,
-        order="number",
-    )
+    total = m.actions_total
     text, cut = budgeted(
         f"*Actions raised ({total})*",
-        [action_line(r, today) for r in rows],
+        [action_line(r, today) for r in m.actions],
         budget,
         "`/ecm actions all` lists them all",
         total,
@@ -401,11 +431,10 @@ def minutes_reply(
     summarised |= cut
     sections.append(Section(text if total else "*Actions raised:* none."))
 
-    notes = meeting_store.meeting_notes(session, meeting.id)  # type: ignore[arg-type]
-    lines = [f"• {show_text(n.text)} — <@{n.author}>" for n in notes]
-    text, cut = budgeted(f"*Notes ({len(notes)})*", lines, budget, ref)
+    lines = [f"• {show_text(n.text)} — <@{n.author}>" for n in m.notes]
+    text, cut = budgeted(f"*Notes ({len(m.notes)})*", lines, budget, ref)
     summarised |= cut
-    sections.append(Section(text if notes else "*Notes:* none."))
+    sections.append(Section(text if m.notes else "*Notes:* none."))
 
     footer = f"{meeting_name(meeting, number)} · {ref} shows these minutes again"
     if summarised and not full:
@@ -433,6 +462,20 @@ def minutes_reply(
         sections=sections,
         footer=footer,
     )
+
+
+def minutes_reply(
+    session: Session,
+    group: TaskGroup,
+    meeting: Meeting,
+    today: date,
+    tz: str,
+    *,
+    full: bool,
+    shared_by: str | None = None,
+) -> Reply:
+    """Load, then render: the minutes of one meeting as a reply."""
+    return render_minutes(load_minutes(session, group, meeting, today, tz), full=full, shared_by=shared_by)
 
 
 # ----- attendance summary --------------------------------------------------------------------------------------
@@ -470,24 +513,49 @@ def member_line(user_id: str, organisation: str, t: attendance_store.Tally) -> s
     return line
 
 
-def attendance_reply(
+@dataclass
+class AttendanceCounts:
+    """The counts an attendance summary shows, loaded in one go (`load_attendance`): per organisation, or
+    per member (user id, organisation, counts) when `by_member`."""
+
+    tz: str
+    meetings: list[Meeting]  # the meetings counted, oldest first
+    by_member: bool
+    organisations: list[attendance_store.Tally]
+    members: list[tuple[str, str, attendance_store.Tally]]
+
+
+def load_attendance(
     session: Session,
     group: TaskGroup,
     choice: attendance_store.MeetingChoice,
+    tz: str,
     *,
     by_member: bool,
     organisation: str | None,
-    visibility: Visibility,
-    scope: str,
-    channel: bool,
+) -> AttendanceCounts:
+    assert group.id is not None
+    members = member_store.list_members(session, group.id)
+    if by_member:
+        per_member = attendance_store.member_tallies(session, choice, members, organisation)
+        return AttendanceCounts(tz, choice.meetings, True, [], per_member)
+    districts = [d.name for d in groups.list_districts(session, group.id)]
+    tallies = attendance_store.organisation_tallies(
+        session, choice, expected_organisations(districts, members), organisation
+    )
+    return AttendanceCounts(tz, choice.meetings, False, tallies, [])
+
+
+def render_attendance(
+    counts: AttendanceCounts, *, visibility: Visibility, scope: str, channel: bool
 ) -> Reply:
     """Counts per organisation (or per member) over the chosen meetings; cancelled meetings never count."""
-    tz = group.timezone
-    held = len(choice.ids)
+    tz = counts.tz
+    held = len(counts.meetings)
     budget = SUMMARY_PART if channel else FULL_PART
     intro: list[str] = []
     if held:
-        first, last = choice.meetings[0], choice.meetings[-1]
+        first, last = counts.meetings[0], counts.meetings[-1]
         span = format_date(when_of(first).astimezone(ZoneInfo(tz)).date())
         if held > 1:
             span += " – " + format_date(when_of(last).astimezone(ZoneInfo(tz)).date())
@@ -499,10 +567,9 @@ def attendance_reply(
             f"No meetings held {'yet' if scope.startswith('the last') else 'in that period'}, "
             "so there is nothing to count. Cancelled meetings are not counted."
         )
-    members = member_store.list_members(session, group.id)  # type: ignore[arg-type]
     sections: list[Section] = []
-    if by_member:
-        rows = attendance_store.member_tallies(session, choice, members, organisation)
+    if counts.by_member:
+        rows = counts.members
         lines = [member_line(u, org, t) for u, org, t in rows]
         title = "*By member*"
         low = [f"<@{u}>" for u, _, t in rows if t.expected and t.held and t.represented * 2 < t.held]
@@ -514,10 +581,7 @@ def attendance_reply(
                 + "."
             )
     else:
-        districts = [d.name for d in groups.list_districts(session, group.id)]  # type: ignore[arg-type]
-        tallies = attendance_store.organisation_tallies(
-            session, choice, expected_organisations(districts, members), organisation
-        )
+        tallies = counts.organisations
         lines = [tally_line(esc(t.name), t) for t in tallies]
         title = "*By organisation*"
         low = [esc(t.name) for t in tallies if t.below_half]
@@ -540,6 +604,23 @@ def attendance_reply(
     return Reply(
         text=plain, visibility=visibility, header=f"Attendance: {scope}", sections=sections, footer=footer
     )
+
+
+def attendance_reply(
+    session: Session,
+    group: TaskGroup,
+    choice: attendance_store.MeetingChoice,
+    tz: str,
+    *,
+    by_member: bool,
+    organisation: str | None,
+    visibility: Visibility,
+    scope: str,
+    channel: bool,
+) -> Reply:
+    """Load, then render: the attendance counts over the chosen meetings as a reply."""
+    counts = load_attendance(session, group, choice, tz, by_member=by_member, organisation=organisation)
+    return render_attendance(counts, visibility=visibility, scope=scope, channel=channel)
 
 
 def status_word(meeting: Meeting) -> str:

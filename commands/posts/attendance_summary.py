@@ -67,15 +67,9 @@ def build(session: Session, item: Claimed, tz: str) -> Reply:
     chosen = attendance_store.closed_meetings(session, group.id, last=last)  # type: ignore[arg-type]
     if not chosen.ids:
         raise NotWanted("no meetings held yet, so there is nothing to count")
-    reply = view.attendance_reply(
-        session,
-        group,
-        chosen,
-        by_member=False,
-        organisation=None,
-        visibility=Visibility.CHANNEL,
-        scope=f"the last {plural(last, 'meeting')}",
-        channel=True,
+    counts = view.load_attendance(session, group, chosen, tz, by_member=False, organisation=None)
+    reply = view.render_attendance(
+        counts, visibility=Visibility.CHANNEL, scope=f"the last {plural(last, 'meeting')}", channel=True
     )
     reply.header = f"Monthly attendance summary: the last {plural(last, 'meeting')}"
     reply.text = "Monthly attendance summary. " + reply.text

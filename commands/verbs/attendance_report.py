@@ -87,6 +87,7 @@ def attendance(call: Call) -> list[Reply]:
             call.session,
             call.task_group,
             chosen,
+            call.timezone,
             by_member=by_member,
             organisation=organisation,
             visibility=Visibility.EPHEMERAL,

@@ -116,6 +116,7 @@ def minutes(call: Call) -> list[Reply]:
             call.task_group,
             meeting,
             call.today,
+            call.timezone,
             full=not share,
             shared_by=call.user_id if share else None,
         )
