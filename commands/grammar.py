@@ -25,7 +25,7 @@ from commands.dates import (
     read_date_prefix,
 )
 from commands.replies import UserError
-from commands.text import esc
+from commands.text import esc, without_bidi
 
 # Slack clients often send "smart" quotes; all of these open or close a quoted phrase.
 _QUOTES = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"', "\u00bb": '"'}
@@ -115,8 +115,13 @@ def _readable_special(inner: str) -> str:
 
 
 def _unescape(text: str) -> str:
-    # With should_escape on, Slack sends &, < and > as entities; store what the user actually typed.
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    """With should_escape on, Slack sends &, < and > as entities; store what the user actually typed.
+    A mention typed out as text (`&lt;@U1&gt;`) stays text for good (`commands.text.typed`); only the
+    unescaped entities Slack itself sent are mentions. (A typed `<!channel>` is stored as typed: `esc`
+    keeps it text wherever it is shown.)"""
+    # Broken up while still escaped, so the real entities Slack sent unescaped (kept in key values) stay.
+    text = text.replace("&lt;@", "&lt;\u200b@")
+    return without_bidi(text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
 
 
 def _split(text: str) -> list[tuple[str, bool]]:
