@@ -115,12 +115,8 @@ def _readable_special(inner: str) -> str:
 
 
 def _unescape(text: str) -> str:
-    """With should_escape on, Slack sends &, < and > as entities; store what the user actually typed.
-    A mention typed out as text (`&lt;@U1&gt;`) stays text for good (`commands.text.typed`); only the
-    unescaped entities Slack itself sent are mentions. (A typed `<!channel>` is stored as typed: `esc`
-    keeps it text wherever it is shown.)"""
-    # Broken up while still escaped, so the real entities Slack sent unescaped (kept in key values) stay.
-    text = text.replace("&lt;@", "&lt;\u200b@")
+    """With should_escape on, Slack sends &, < and > as entities; store what the user actually typed
+    (`esc` keeps it text wherever it is shown), less any bidi controls."""
     return without_bidi(text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
 
 
@@ -198,6 +194,9 @@ def tokenize(text: str) -> list[Token]:
             value = _SPECIAL.sub(
                 lambda m: m.group(0) if _MENTION.match(m.group(0)) else _readable_special(m.group(1)), value
             )
+            # A mention typed out as text (`owner:&lt;@U1&gt;`) must not pass for the real entity it is
+            # kept beside: broken up while still escaped, so only what Slack sent unescaped is a person.
+            value = value.replace("&lt;@", "&lt;\u200b@")
             tokens.append(Token(Kind.KEY, _unescape(value).strip(), key=key.group(1).lower()))
             continue
         tokens.append(
