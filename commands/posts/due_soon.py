@@ -42,11 +42,13 @@ MAX_NUDGE_DAYS = 20
 
 
 def _describe(s: GroupSettings) -> str:
-    return (
-        "• Due-soon nudge: "
-        + (f"*{days_text(s.nudge_days)} before the due date*" if s.nudge_days and s.chasers else "*off*")
-        + " (`nudge-days:N`, 0 = none)"
-    )
+    if not s.nudge_days:
+        state = "*off*"
+    elif s.chasers:
+        state = f"*{days_text(s.nudge_days)} before the due date*"
+    else:  # the setting is kept; it is the chasers switch that holds it back
+        state = f"*{days_text(s.nudge_days)} before the due date, paused while chasers are off*"
+    return f"• Due-soon nudge: {state} (`nudge-days:N`, 0 = none)"
 
 
 NUDGE_DAYS = working_days(
