@@ -292,6 +292,12 @@ class OfflineWorkspace:
     def readable(self, text: str) -> str:
         """`<@U…>` -> `@name`, and Slack's entities back to characters, for people reading the console."""
         text = re.sub(r"<@([UW][A-Z0-9]+)>", lambda m: "@" + self.standin.user_name(m.group(1)), text)
+        # Channel references as Slack shows them: #name.
+        text = re.sub(
+            r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>",
+            lambda m: "#" + (m.group(2) or self.standin.channel_name(m.group(1))),
+            text,
+        )
         return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
     def drain(self) -> None:

@@ -94,3 +94,21 @@ def test_people_keep_their_names_when_the_console_is_reopened(
     assert run_console(tmp_path, "/ecm members\n", "--strict") == 0  # a new console, the same database
     out = capsys.readouterr().out
     assert "@sam — Chorley" in out and "@chair" in out
+
+
+def test_console_shows_channel_references_as_names(tmp_path: Path) -> None:
+    from bot.offline import OfflineWorkspace
+    from storage.clock import FixedClock
+    from storage.db import make_engine, migrate
+    from tests.conftest import london
+
+    engine = make_engine(f"sqlite:///{tmp_path}/c.db")
+    migrate(engine)
+    ws = OfflineWorkspace(engine, FixedClock(london(2026, 11, 23, 9, 30)), channel_name="ecm-task-group")
+    try:
+        assert (
+            ws.readable(f"See <#{ws.channel}> and <#C0OTHER|planning>") == "See #ecm-task-group and #planning"
+        )
+    finally:
+        ws.close()
+        engine.dispose()
