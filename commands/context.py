@@ -36,6 +36,8 @@ class Context:
     user_id: str
     # Slack's trigger id (or another per-request key): the same request twice changes nothing twice.
     request_key: str | None = None
+    # The deployment's time zone (ECM_TIMEZONE): the one zone for parsing dates, "today", working days and
+    # every date and time shown, whatever the group (TaskGroup.timezone is no longer read).
     default_timezone: str = "Europe/London"
     # People's names and e-mail look-ups for documents and imports; None where no chat side is attached.
     directory: Directory | None = None
@@ -89,7 +91,9 @@ class Call:
 
     @property
     def timezone(self) -> str:
-        return self.group.timezone if self.group else self.ctx.default_timezone
+        """The deployment's zone: the command was parsed in it before the group was loaded, so the verb
+        uses it too (one rule, never the group's stored zone)."""
+        return self.ctx.default_timezone
 
     @property
     def today(self) -> date:

@@ -46,10 +46,11 @@ def _end_of_day(day: date, tz: str) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(tz)) - timedelta(microseconds=1)
 
 
-def reminders_due(session: Session, group: TaskGroup, day: date) -> list[tuple[MeetingSchedule, datetime]]:
+def reminders_due(
+    session: Session, group: TaskGroup, day: date, tz: str
+) -> list[tuple[MeetingSchedule, datetime]]:
     """(schedule, occurrence) pairs whose reminder goes out on `day`: meetings after today whose previous
     working day is `day`."""
-    tz = group.timezone
     found = []
     for schedule in schedule_store.active_schedules(session, group.id):  # type: ignore[arg-type]
         for at in view.schedule_occurrences(
@@ -76,7 +77,7 @@ def plan(session: Session, day: date, tz: str) -> list[Planned]:
     for gid, group in groups_by_id(session).items():
         if not chaser_settings(group).reminders:
             continue
-        for schedule, at in reminders_due(session, group, day):
+        for schedule, at in reminders_due(session, group, day, tz):
             planned.append(
                 Planned(
                     key=key(gid, schedule.id, at),  # type: ignore[arg-type]
@@ -101,9 +102,10 @@ class Reminder:
     day: date
     arising: list[ActionRow]
     arising_total: int
+    tz: str
 
 
-def load_reminder(session: Session, item: Claimed) -> Reminder:
+def load_reminder(session: Session, item: Claimed, tz: str) -> Reminder:
     """The reminder `item` was planned for, from current data; NotWanted if it should no longer go out."""
     group = get_group_by_id(session, item.group_id)
     if group is None:
@@ -116,13 +118,11 @@ def load_reminder(session: Session, item: Claimed) -> Reminder:
         raise NotWanted("the meeting schedule was removed")
     meeting = meeting_store.meeting_for_occurrence(session, schedule.id, at)  # type: ignore[arg-type]
     if meeting is not None and meeting.status == MeetingStatus.CANCELLED:
-        raise NotWanted(
-            f"the meeting of {format_date(at.astimezone(ZoneInfo(group.timezone)).date())} was cancelled"
-        )
-    occurrences = view.schedule_occurrences(schedule, group.timezone, at - timedelta(minutes=1), count=1)
+        raise NotWanted(f"the meeting of {format_date(at.astimezone(ZoneInfo(tz)).date())} was cancelled")
+    occurrences = view.schedule_occurrences(schedule, tz, at - timedelta(minutes=1), count=1)
     if not occurrences or occurrences[0] != at:
         raise NotWanted(
-            f"the meeting of {format_date(at.astimezone(ZoneInfo(group.timezone)).date())} "
+            f"the meeting of {format_date(at.astimezone(ZoneInfo(tz)).date())} "
             "is no longer scheduled (cancelled or moved)"
         )
     rows, total = page_of_actions(
@@ -131,15 +131,15 @@ def load_reminder(session: Session, item: Claimed) -> Reminder:
         limit=view.MATTERS_ARISING_LIMIT,
         order="organisation",
     )
-    return Reminder(group, schedule, at, item.for_date, rows, total)
+    return Reminder(group, schedule, at, item.for_date, rows, total, tz)
 
 
 def render_reminder(r: Reminder) -> Reply:
-    group, schedule, at, day = r.group, r.schedule, r.at, r.day
-    meeting_day = at.astimezone(ZoneInfo(group.timezone)).date()
+    group, schedule, at, day, tz = r.group, r.schedule, r.at, r.day, r.tz
+    meeting_day = at.astimezone(ZoneInfo(tz)).date()
     tomorrow = meeting_day == day + timedelta(days=1)
     when = "tomorrow" if tomorrow else f"on {format_date(meeting_day)}"
-    at_text = format_datetime(at, group.timezone)  # carries the date, so "on DATE" is not said twice
+    at_text = format_datetime(at, tz)  # carries the date, so "on DATE" is not said twice
     said = f"tomorrow, {at_text}" if tomorrow else f"on {at_text}"
     intro = Section(
         f":calendar: *{esc(schedule.title)}* is {said.replace(at_text, f'*{at_text}*')}. "
@@ -157,7 +157,7 @@ def render_reminder(r: Reminder) -> Reply:
 
 
 def build(session: Session, item: Claimed, tz: str) -> Reply:
-    return render_reminder(load_reminder(session, item))
+    return render_reminder(load_reminder(session, item, tz))
 
 
 def next_post(session: Session, group: TaskGroup, settings: GroupSettings, first: date, tz: str) -> NextPost:
@@ -167,12 +167,10 @@ def next_post(session: Session, group: TaskGroup, settings: GroupSettings, first
         day = first + timedelta(days=offset)
         if not working(day):
             continue
-        due = reminders_due(session, group, day)
+        due = reminders_due(session, group, day, tz)
         if due:
             schedule, at = due[0]
-            return NextPost(
-                post_time(day, tz), note=f": {schedule.title[:40]} on {format_datetime(at, group.timezone)}"
-            )
+            return NextPost(post_time(day, tz), note=f": {schedule.title[:40]} on {format_datetime(at, tz)}")
     return NextPost(None, "none", note=f" (no scheduled meeting in the next {NEXT_REMINDER_DAYS} days)")
 
 
