@@ -300,8 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
     console.set_defaults(func=cmd_console)
 
     from bot.documents_cli import add_documents_parsers
+    from bot.person_cli import add_person_parsers
 
     add_documents_parsers(sub)
+    add_person_parsers(sub)
     add_jobs_parser(sub)
     return parser
 

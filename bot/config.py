@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     ecm_socket_max_offline_seconds: float = Field(default=300.0, gt=0)
     # HTTP mode: requests with a larger body are refused (413) before the rest is read.
     ecm_max_request_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Retention (days): closed actions' notes and finished outbox rows older than this are pruned daily; 0 keeps all.
+    ecm_retention_days: int = Field(default=0, ge=0)
 
     @property
     def db_pool_size(self) -> int:

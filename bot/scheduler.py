@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import FrameType
 from typing import Any
 
@@ -22,6 +22,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.jobs.dispatcher import DispatchReport, dispatch_due, local_today
 from bot.jobs.planner import plan
 from bot.services import Services
+from storage.db import session_scope
+from storage.retention import Pruned, prune
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,37 @@ def tick(services: Services) -> DispatchReport | None:
     counts = report.counts
     if any(counts.values()):
         log.info("dispatched: %s", ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    apply_retention(services)
     return report
+
+
+_pruned_on: dict[int, date] = {}  # per Services: the local day retention last ran in this process
+
+
+def apply_retention(services: Services) -> Pruned | None:
+    """Once a day (per process; pruning twice is harmless), deletes what ECM_RETENTION_DAYS no longer allows."""
+    days = services.settings.ecm_retention_days
+    if days <= 0:
+        return None
+    today = local_today(services.clock.now(), services.settings.ecm_timezone)
+    if _pruned_on.get(id(services)) == today:
+        return None
+    try:
+        with session_scope(services.engine) as session:
+            result = prune(session, now=services.clock.now(), days=days)
+    except Exception:
+        log.exception("retention pruning failed; tried again next tick")
+        return None
+    _pruned_on[id(services)] = today
+    if result.total:
+        log.info(
+            "retention (%s days): deleted %d notes, %d outbox rows, %d request keys",
+            days,
+            result.action_notes,
+            result.outbox_rows,
+            result.request_keys,
+        )
+    return result
 
 
 def start_scheduler(services: Services, *, tick_seconds: float | None = None) -> BackgroundScheduler:
