@@ -49,12 +49,12 @@ def create_app(
     # The lambdas run only after a request, when `services` below exists.
     replies = RefreshingExecutor(
         reply_executor or DrainableExecutor(settings.ecm_reply_workers, "ecm-reply"),
-        lambda changes: refresh_affected(services, changes),
+        lambda changes, already: refresh_affected(services, changes, already),
     )
     services = Services(settings=settings, engine=engine, clock=clock, client=client, replies=replies)
     ack_pool = RefreshingExecutor(
         listener_executor or DrainableExecutor(settings.ecm_ack_workers, "bolt-ack"),
-        lambda changes: services.later(refresh_affected, services, changes),
+        lambda changes, already: services.later(refresh_affected, services, changes, already),
     )
     app = App(
         client=client,

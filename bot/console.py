@@ -4,11 +4,15 @@ from the local Slack stand-in, and what Slack would show is printed."""
 from __future__ import annotations
 
 import re
+import shlex
 import sys
-from collections.abc import Iterable
-from typing import TextIO
+from collections.abc import Iterable, Iterator
+from datetime import date
+from typing import Any, TextIO
 
 from bot.offline import Exchange, OfflineWorkspace, block_text
+from bot.standin import Message, OpenView
+from commands.dates import DateError, parse_date
 from commands.text import esc
 
 SWITCH_USER = re.compile(r"^as[:\s]\s*@?([a-z][\w.\-]*)\s*$", re.I)
@@ -16,6 +20,10 @@ SWITCH_USER = re.compile(r"^as[:\s]\s*@?([a-z][\w.\-]*)\s*$", re.I)
 BANNER = """ECM task-group bot: offline console (no Slack needed).
 Type commands as in Slack, e.g. /ecm help   /ecm setup name:"My ECM Task Group" preset:lancashire
 Switch person with `as @name`; mention people as @name. Ctrl-D or `quit` to leave.
+Without typing commands: `home` shows your Home tab, `press LABEL [#N]` presses a button on it (or on the
+open form), `new` opens the New action form, `say TEXT` writes a message and `make action` runs "Make this
+an action" on the last one; `form` shows the open form, `submit field=value …` submits it (plain `submit`
+asks field by field), `cancel` closes it.
 """
 
 
@@ -37,6 +45,226 @@ def show(ws: OfflineWorkspace, exchange: Exchange, out: TextIO) -> None:
     out.flush()
 
 
+# ----- views: the Home tab and forms ------------------------------------------------------------------------
+
+
+def _state_text(element: dict[str, Any]) -> str:
+    kind = element.get("type", "")
+    if kind == "plain_text_input":
+        return element.get("initial_value") or ""
+    if kind == "datepicker":
+        return element.get("initial_date") or ""
+    if kind == "multi_users_select":
+        return ", ".join(f"<@{u}>" for u in element.get("initial_users") or [])
+    if "initial_option" in element:
+        return (element["initial_option"].get("text") or {}).get("text", "")
+    if "initial_options" in element:
+        return ", ".join((o.get("text") or {}).get("text", "") for o in element["initial_options"])
+    return ""
+
+
+def _choices(element: dict[str, Any]) -> list[str]:
+    return [(o.get("text") or {}).get("text", "") for o in element.get("options") or []]
+
+
+def view_text(ws: OfflineWorkspace, view: dict[str, Any]) -> str:
+    """A Home tab or modal as a person would read it; inputs as `field: value` with their choices."""
+    lines: list[str] = []
+    if view.get("type") == "modal":
+        lines.append(f"[{(view.get('title') or {}).get('text', '')}]")
+    for block in view.get("blocks") or []:
+        if block.get("type") != "input":
+            text = block_text([block])
+            if text:
+                lines.append(text)
+            continue
+        element = block["element"]
+        label = (block.get("label") or {}).get("text", "")
+        optional = "" if not block.get("optional") else ", optional"
+        current = _state_text(element)
+        line = f"• {label} ({block.get('block_id')}{optional}): {current or '—'}"
+        choices = _choices(element)
+        if choices:
+            shown = ", ".join(choices[:12]) + (f", … {len(choices) - 12} more" if len(choices) > 12 else "")
+            line += f"  [choices: {shown}]"
+        elif element.get("type", "").startswith(("external", "multi_external")):
+            line += "  [type to search]"
+        lines.append(line)
+    if view.get("submit"):
+        lines.append(f"[{view['submit'].get('text', '')}] — `submit field=value …` or plain `submit`")
+    return ws.readable("\n".join(lines))
+
+
+def show_view(ws: OfflineWorkspace, view: OpenView | None, out: TextIO, where: str) -> None:
+    if view is None:
+        out.write(f"  (no {where})\n")
+        return
+    out.write(f"╔═ {where}\n")
+    for line in view_text(ws, view.view).splitlines() or [""]:
+        out.write(f"║ {line}\n")
+    out.write("╚═\n")
+
+
+def _answer(ws: OfflineWorkspace, view: OpenView, block_id: str, typed: str) -> Any:
+    """What was typed for a field, as Slack would send it: option values, user ids, ISO dates."""
+    block = next((b for b in view.view.get("blocks") or [] if b.get("block_id") == block_id), None)
+    if block is None or block.get("type") != "input":
+        raise LookupError(f"the form has no field “{block_id}”")
+    element = block["element"]
+    kind = element.get("type", "")
+    parts = [p.strip() for p in typed.split(",") if p.strip()]
+    if kind == "multi_users_select":
+        return [ws.user(p.lstrip("@")) for p in parts]
+    if kind == "datepicker":
+        if not typed.strip():
+            return ""
+        try:
+            return date.fromisoformat(typed.strip()).isoformat()
+        except ValueError:
+            pass
+        try:
+            return parse_date(typed, ws.clock.now().date()).isoformat()
+        except DateError as error:
+            raise LookupError(str(error)) from error
+    options = element.get("options")
+    if options is not None:
+        picked = [_pick(options, p) for p in parts]
+        return picked if kind.startswith("multi_") else (picked[0] if picked else "")
+    if kind.startswith(("external", "multi_external")):
+        found = [_pick(ws.suggest(view, block_id, p), p) for p in parts]
+        return found if kind.startswith("multi_") else (found[0] if found else "")
+    return typed
+
+
+def _pick(options: list[dict[str, Any]], typed: str) -> str:
+    wanted = typed.strip().lower()
+    for test in (
+        lambda o: o["value"].lower() == wanted or o["text"]["text"].lower() == wanted,
+        lambda o: o["text"]["text"].lower().startswith(wanted),
+        lambda o: wanted in o["text"]["text"].lower(),
+    ):
+        found = [o for o in options if test(o)]
+        if found:
+            return str(found[0]["value"])
+    labels = ", ".join(o["text"]["text"] for o in options[:12])
+    raise LookupError(f"“{typed}” is not one of the choices ({labels})")
+
+
+def _press(ws: OfflineWorkspace, user: str, words: str, out: TextIO) -> Exchange | None:
+    """`press Done #3`: the button with that label next to action #3 (on the open form, else the Home)."""
+    label, _, near = words.partition("#")
+    label = label.strip()
+    view = ws.modal(user) or ws.home_of(user) or ws.open_home(user)
+    if view is None:
+        out.write("  (nothing to press: no Home tab or form)\n")
+        return None
+    if near.strip().isdigit():
+        try:
+            button, block_id = ws.button_for(view, label, int(near.strip()))
+        except LookupError as error:
+            out.write(f"  ({error})\n")
+            return None
+        return ws.press_button(view, button, block_id)
+    try:
+        return ws.press(view, label)
+    except LookupError as error:
+        out.write(f"  ({error})\n")
+        return None
+
+
+def _submit(
+    ws: OfflineWorkspace, user: str, args: str, lines: Iterator[str], out: TextIO, *, prompt: bool
+) -> Exchange | None:
+    view = ws.modal(user)
+    if view is None:
+        out.write("  (no form is open)\n")
+        return None
+    answers: dict[str, Any] = {}
+    try:
+        pairs = shlex.split(args)
+    except ValueError as error:
+        out.write(f"  ({error})\n")
+        return None
+    try:
+        for pair in pairs:
+            key, eq, value = pair.partition("=")
+            if not eq:
+                raise LookupError(f"write fields as field=value (got “{pair}”)")
+            answers[key.strip()] = _answer(ws, view, key.strip(), value)
+        if not pairs:
+            for block in view.view.get("blocks") or []:
+                if block.get("type") != "input":
+                    continue
+                label = (block.get("label") or {}).get("text", "")
+                current = ws.readable(_state_text(block["element"])) or "empty"
+                try:
+                    # At a terminal each field gets its own prompt; a script gives one line per field.
+                    typed = (input(f"  {label} [{current}]: ") if prompt else next(lines, "")).strip()
+                except EOFError:
+                    typed = ""
+                if typed:
+                    answers[block["block_id"]] = _answer(ws, view, block["block_id"], typed)
+    except LookupError as error:
+        out.write(f"  ({error}; nothing was submitted)\n")
+        return None
+    exchange = ws.submit(view, answers)
+    for block_id, message in exchange.errors.items():
+        out.write(f"  ✗ {block_id}: {ws.readable(message)}\n")
+    if not exchange.errors:
+        after = ws.modal(user)
+        if after is None:
+            out.write("  (form submitted and closed)\n")
+        else:
+            show_view(ws, after, out, "form")
+    return exchange
+
+
+def _view_command(
+    ws: OfflineWorkspace, user: str, line: str, lines: Iterator[str], out: TextIO, *, prompt: bool
+) -> Exchange | None | bool:
+    """Runs a Home/form console command; False when `line` is not one."""
+    word, _, rest = line.partition(" ")
+    word = word.lower()
+    if word == "home":
+        view = ws.open_home(user)
+        show_view(ws, view, out, f"Home tab of @{user}")
+        return None
+    if word == "new":
+        exchange = ws.shortcut("ecm_new_action", user=user)
+        show_view(ws, ws.modal(user), out, "form")
+        return exchange
+    if word == "say":
+        ws.say(rest, user=user)
+        out.write(f"  (@{user} wrote in #{ws.standin.channel_name(ws.channel)})\n")
+        return None
+    if line.lower() == "make action":
+        said = [m for m in ws.standin.messages if m.via == "person"]
+        if not said:
+            out.write("  (nobody has written a message yet: `say TEXT` first)\n")
+            return None
+        message: Message = said[-1]
+        author = ws.standin.user_name(ws.standin.author_of(message) or "")
+        exchange = ws.message_shortcut("ecm_message_to_action", message, user=user, author=author)
+        show_view(ws, ws.modal(user), out, "form")
+        return exchange
+    if word == "form":
+        show_view(ws, ws.modal(user), out, "form")
+        return None
+    if word == "cancel":
+        ws.standin.close_views(ws.user(user))
+        out.write("  (form closed)\n")
+        return None
+    if word == "press":
+        pressed = _press(ws, user, rest, out)
+        modal = ws.modal(user)
+        if modal is not None:
+            show_view(ws, modal, out, "form")
+        return pressed
+    if word == "submit":
+        return _submit(ws, user, rest, lines, out, prompt=prompt)
+    return False
+
+
 def run_lines(
     ws: OfflineWorkspace,
     lines: Iterable[str],
@@ -48,7 +276,8 @@ def run_lines(
 ) -> int:
     """Runs commands; returns the number of error replies (stops at the first one when strict)."""
     errors = 0
-    for raw in lines:
+    feed = iter(lines)
+    for raw in feed:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -62,6 +291,12 @@ def run_lines(
             continue
         if echo:
             out.write(f"@{user}> {line}\n")
+        if not line.startswith("/"):
+            handled = _view_command(ws, user, line, feed, out, prompt=not echo)
+            if handled is not False:
+                if isinstance(handled, Exchange) and handled.messages:
+                    show(ws, handled, out)
+                continue
         # Slack escapes &, < and > in what people type (should_escape); do the same so the console is faithful.
         exchange = ws.command(esc(line), user=user)
         show(ws, exchange, out)

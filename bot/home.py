@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextvars import ContextVar
 from typing import Any
 
 from slack_sdk.errors import SlackClientError
@@ -36,6 +37,10 @@ from storage.db import session_scope
 from storage.models import TaskGroup
 
 log = logging.getLogger(__name__)
+
+# People whose Home the running listener has already published from current data (e.g. with a line saying
+# what their click did): the refresh after it leaves them be.
+_published: ContextVar[set[str] | None] = ContextVar("home_published", default=None)
 
 
 def home_blocks(parts: list[Part], notice: str | None = None) -> list[Block]:
@@ -81,14 +86,20 @@ def publish_home(services: Services, team_id: str, user_id: str, notice: str | N
     try:
         view = home_view(services, team_id, user_id, notice)
         services.client.views_publish(user_id=user_id, view=view)
+        published = _published.get()
+        if published is not None:
+            published.add(user_id)
         return True
     except (SlackClientError, OSError) as exc:
         log.info("views.publish for %s failed: %s", user_id, exc)
         return False
 
 
-def refresh_affected(services: Services, changes: list[audit.Touched]) -> None:
-    """Republishes the Home of everyone the recorded changes concern (never raises)."""
+def refresh_affected(
+    services: Services, changes: list[audit.Touched], already: set[str] | None = None
+) -> None:
+    """Republishes the Home of everyone the recorded changes concern, but those in `already` (never
+    raises)."""
     try:
         with session_scope(services.engine, write=False) as session:
             people = audit.affected_users(session, changes)
@@ -101,7 +112,7 @@ def refresh_affected(services: Services, changes: list[audit.Touched]) -> None:
             team_id = teams.get(group_id)
             if team_id is None:
                 continue
-            for user_id in sorted(user_ids):
+            for user_id in sorted(user_ids - (already or set())):
                 publish_home(services, team_id, user_id)
     except Exception:  # a stale Home is better than a crashed worker
         log.exception("refreshing Home tabs failed")
@@ -111,18 +122,25 @@ class RefreshingExecutor(Executor):
     """Runs Bolt's listeners on `inner`, each watched for changes; afterwards the affected Homes are
     republished (see the module docstring)."""
 
-    def __init__(self, inner: Executor | None, refresh: Callable[[list[audit.Touched]], None]) -> None:
+    def __init__(
+        self, inner: Executor | None, refresh: Callable[[list[audit.Touched], set[str]], None]
+    ) -> None:
         self.inner = inner or ThreadPoolExecutor(max_workers=10, thread_name_prefix="bolt-listener")
         self.refresh = refresh
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         def watched() -> Any:
-            with audit.watching() as changes:
-                try:
-                    return fn(*args, **kwargs)
-                finally:
-                    if changes:
-                        self.refresh(list(changes))
+            published: set[str] = set()
+            token = _published.set(published)
+            try:
+                with audit.watching() as changes:
+                    try:
+                        return fn(*args, **kwargs)
+                    finally:
+                        if changes:
+                            self.refresh(list(changes), published)
+            finally:
+                _published.reset(token)
 
         return self.inner.submit(watched)
 

@@ -201,17 +201,40 @@ class OfflineWorkspace:
         *,
         answers: dict[str, Any] | None = None,
     ) -> Exchange:
-        """Presses a button on a Home tab or modal, by its label (or action id)."""
+        """Presses a button on a Home tab or modal, by its label (or action id): the first from the top."""
         button, block_id = find_button(view.view, label_or_action)
+        return self.press_button(view, button, block_id, answers=answers)
+
+    def press_button(
+        self,
+        view: OpenView,
+        button: dict[str, Any],
+        block_id: str,
+        *,
+        answers: dict[str, Any] | None = None,
+    ) -> Exchange:
         return self._exchange(
             self.standin.view_block_action(
-                view,
-                button["action_id"],
-                button.get("value", ""),
-                block_id=block_id,
-                answers=answers,
+                view, button["action_id"], button.get("value", ""), block_id=block_id, answers=answers
             )
         )
+
+    def press_select(
+        self, view: OpenView, block_id: str, value: str, *, answers: dict[str, Any] | None = None
+    ) -> Exchange:
+        """Chooses `value` in a select that reloads the form when it changes."""
+        return self._exchange(self.standin.view_select_action(view, block_id, value, answers=answers))
+
+    def button_for(self, view: OpenView, label: str, number: int) -> tuple[dict[str, Any], str]:
+        """The button labelled `label` under the line for action #number (Home tab)."""
+        blocks = view.view.get("blocks") or []
+        for i, block in enumerate(blocks[:-1]):
+            if block.get("type") == "section" and f"*#{number}*" in (block.get("text") or {}).get("text", ""):
+                try:
+                    return find_button({"blocks": [blocks[i + 1]]}, label)
+                except LookupError:
+                    continue
+        raise LookupError(f"no [{label}] button for #{number}")
 
     def submit(
         self, view: OpenView, answers: dict[str, Any] | None = None, *, retry_num: int | None = None
@@ -223,8 +246,8 @@ class OfflineWorkspace:
         self.apply_view_response(view, exchange.body)
         return exchange
 
-    def resubmit(self, body: str, retry_num: int) -> Exchange:
-        """The same view_submission again, as Slack sends it on a retry."""
+    def resubmit(self, body: str, retry_num: int | None = None) -> Exchange:
+        """A view_submission body as it is (again, with `retry_num`, as Slack sends a retry)."""
         return self._exchange(body, retry_num)
 
     def apply_view_response(self, view: OpenView, answer: dict[str, Any]) -> None:

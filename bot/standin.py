@@ -853,6 +853,32 @@ class SlackStandIn:
             ],
         )
 
+    def view_select_action(
+        self, opened: OpenView, block_id: str, value: str, *, answers: dict[str, Any] | None = None
+    ) -> str:
+        """A choice made in a select that dispatches actions (`dispatch_action` on its input block)."""
+        answers = {**(answers or {}), block_id: value}
+        view = self.view_payload(opened, answers)
+        block = next(b for b in opened.view.get("blocks") or [] if b.get("block_id") == block_id)
+        element = block.get("element") or block.get("accessory") or {}
+        state = view["state"]["values"][block_id][element.get("action_id", "")]
+        return self._interaction(
+            "block_actions",
+            opened.user,
+            container={"type": "view", "view_id": opened.id},
+            trigger_id=self.trigger(opened.user),
+            view=view,
+            actions=[
+                {
+                    "action_id": element.get("action_id", ""),
+                    "block_id": block_id,
+                    "type": element.get("type", "static_select"),
+                    "selected_option": state.get("selected_option"),
+                    "action_ts": str(time.time()),
+                }
+            ],
+        )
+
     def block_suggestion(self, opened: OpenView, action_id: str, block_id: str, typed: str) -> str:
         """What Slack sends while someone types into an external select."""
         return self._interaction(

@@ -114,6 +114,7 @@ class NewAction(BaseModel):
     district_ids: list[int] = []
     countywide: bool = False
     decision_id: int | None = None
+    source_link: str | None = None  # the Slack message it was made from (a permalink)
 
     @classmethod
     def of(cls, title: str, owners: list[str], fields: ActionChange) -> NewAction:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlmodel import Session
 
 from commands.action_fields import STATUS_HELP, ActionChange, NewAction
-from commands.action_view import STATUS_LABEL, action_line, change_lines
+from commands.action_view import STATUS_LABEL, action_line, change_lines, is_permalink, source_link
 from commands.context import Actor, require_chair
 from commands.dates import format_date
 from commands.replies import Reply, Section, UserError, Visibility
@@ -248,6 +248,7 @@ def create(actor: Actor, new: NewAction, *, imported_from: str | None = None) ->
         at=actor.now,
         meeting_id=meeting.id if meeting else None,
         decision_id=new.decision_id,
+        source_link=new.source_link if is_permalink(new.source_link) else None,
         verb="created" if imported_from is None else "imported",
         note=None if imported_from is None else f"Imported from {imported_from}",
     )
@@ -261,6 +262,8 @@ def create(actor: Actor, new: NewAction, *, imported_from: str | None = None) ->
         lines.append(f"From decision *D{decision.number}*: {esc(truncate(decision.text, 200))}")
     if meeting is not None:
         lines.append(f"Agreed at {esc(meeting.title)}.")
+    if source_link(row.action):
+        lines.append(f"Made from {source_link(row.action)}.")
     replies = [
         Reply(
             text=f"New action #{number}: {esc(truncate(title, 200))}",

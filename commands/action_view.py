@@ -72,6 +72,22 @@ VERB_LABELS = {
 }
 
 
+MAX_LINK = 500
+
+
+def is_permalink(url: str | None) -> bool:
+    """A plain https address as chat.getPermalink gives it: nothing that could break out of a mrkdwn link."""
+    if not url or len(url) > MAX_LINK or not url.startswith("https://"):
+        return False
+    return not any(c in url for c in "<>| \n")
+
+
+def source_link(action: Any, label: str = "the message it came from") -> str:
+    """`<permalink|the message it came from>` for an action made from a message, else ""."""
+    url = getattr(action, "source_link", None)
+    return f"<{url}|{label}>" if is_permalink(url) else ""
+
+
 def due_text(row: ActionRow, today: date, *, prefix: str = "due ") -> str:
     """`due Fri 28 Aug 2026`, with `:red_circle: overdue` or `due soon` marks while the action is live."""
     due = row.action.due_date
@@ -207,6 +223,8 @@ def action_detail(
     ]
     if a.snoozed_until and a.snoozed_until >= today:
         lines.append(f"*Reminders snoozed until:* {format_date(a.snoozed_until)}")
+    if source_link(a):
+        lines.append(f"*Made from:* {source_link(a)}")
     if decision is not None:
         lines.append(f"*Decision:* D{decision.number} {esc(truncate(decision.text, 300))}")
     if meeting is not None:

@@ -55,13 +55,24 @@ def _guarded(ctx: Context, run: Callable[[], list[Reply]]) -> list[Reply]:
         return run()
     except UserError as error:
         return [Reply.error(error.message, error.usage)]
-    except _AlreadyHandled:
+    except AlreadyHandled:
         log.info("duplicate request %s ignored", ctx.request_key)
         return []
 
 
-class _AlreadyHandled(Exception):
-    pass
+class AlreadyHandled(Exception):  # noqa: N818 - reads as the outcome it is
+    """This request (a command, a click, a form) was acted on before: do nothing now."""
+
+
+def claim_request(session: Session, key: str, now: datetime) -> None:
+    """The one retry guard, for every surface: records `key` in this unit of work, or raises AlreadyHandled
+    when it was recorded before (Slack retried, or the same form came twice). Rolled back with the unit of
+    work, so a request refused for bad input can be made again."""
+    session.add(ProcessedRequest(key=key, at=now))
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise AlreadyHandled from error
 
 
 def _parse(ctx: Context, text: str) -> Args:
@@ -71,15 +82,10 @@ def _parse(ctx: Context, text: str) -> Args:
 
 
 def _claim_request(ctx: Context, session: Session, now: datetime) -> None:
-    """The retry guard: the first request with this key goes ahead; a Slack retry or double click of it
-    changes nothing twice."""
-    if not ctx.request_key:
-        return
-    session.add(ProcessedRequest(key=f"cmd:{ctx.request_key}", at=now))
-    try:
-        session.flush()
-    except IntegrityError as error:
-        raise _AlreadyHandled from error
+    """A command's retry guard: the first request with this key goes ahead; a Slack retry or double click of
+    it changes nothing twice."""
+    if ctx.request_key:
+        claim_request(session, f"cmd:{ctx.request_key}", now)
 
 
 def _run(ctx: Context, args: Args) -> list[Reply]:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from commands.action_view import DUE_SOON_DAYS, action_line
+from commands.action_view import DUE_SOON_DAYS, action_line, source_link
 from commands.dates import format_datetime
 from commands.meeting_view import upcoming
 from commands.replies import Button
@@ -40,6 +40,7 @@ NEW_ACTION = "home_new_action"
 DONE = "home_done"
 UPDATE = "home_update"
 SNOOZE = "home_snooze"
+UPDATE_FORM = "ecm_update_form"  # "Update" under `/ecm show N` (and wherever else an action is shown)
 
 NO_GROUP = (
     "You're not in an ECM task group yet. A task group is a Slack channel where a county council, its "
@@ -175,13 +176,6 @@ def parse_action_ref(value: str) -> tuple[int, int] | None:
     return int(group), int(number)
 
 
-def safe_link(url: str | None, label: str) -> str:
-    """A link to a Slack permalink, or nothing when the stored text isn't a plain https address."""
-    if not url or not url.startswith("https://") or any(c in url for c in "<>| \n"):
-        return ""
-    return f"<{url}|{label}>"
-
-
 def action_buttons(group_id: int, number: int) -> list[Button]:
     ref = action_ref(group_id, number)
     return [
@@ -193,7 +187,7 @@ def action_buttons(group_id: int, number: int) -> list[Button]:
 
 def _action_text(item: HomeAction, today: date) -> str:
     text = f"_{esc(truncate(item.group.name, 80))}_ · {action_line(item.row, today)}"
-    link = safe_link(getattr(item.row.action, "source_link", None), "original message")
+    link = source_link(item.row.action, "original message")
     return truncate(text + (f" · {link}" if link else ""), MAX_TEXT)
 
 

@@ -22,6 +22,10 @@ STATUS_WORDS = {
     "noted": DecisionStatus.NOTED,
     "note": DecisionStatus.NOTED,
 }
+# The chair's form buttons on the meeting-started post (values: the meeting's id); see commands.meeting_forms.
+TAKE_ATTENDANCE = "ecm_meeting_attendance"
+RECORD_DECISION = "ecm_meeting_decision"
+
 STATUS_HINT = "Statuses: `agreed` (the default), `deferred`, `rejected`, `noted`."
 
 

@@ -421,6 +421,7 @@ def create_action(
     at: datetime,
     meeting_id: int | None = None,
     decision_id: int | None = None,
+    source_link: str | None = None,
     verb: str = "created",
     note: str | None = None,
 ) -> ActionRow:
@@ -444,6 +445,7 @@ def create_action(
         status=ActionStatus.OPEN,
         meeting_id=meeting_id,
         decision_id=decision_id,
+        source_link=source_link,
         created_by=by,
         created_at=at,
         updated_at=at,
@@ -472,6 +474,8 @@ def create_action(
         changes["meeting_id"] = [None, meeting_id]
     if decision_id is not None:
         changes["decision"] = [None, _decision_label(session, decision_id)]
+    if source_link is not None:
+        changes["source_link"] = [None, source_link]
     audit.record(
         session,
         group_id=group.id,

@@ -204,6 +204,8 @@ class Action(SQLModel, table=True):
     snoozed_until: date | None = Field(default=None)
     meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
     decision_id: int | None = Field(default=None, foreign_key="decision.id", index=True)
+    # The Slack message the action was made from ("Make this an action"), as chat.getPermalink gave it.
+    source_link: str | None = Field(default=None, max_length=500)
     created_by: str = Field(max_length=32)
     created_at: datetime = utc_column(nullable=False)
     updated_at: datetime = utc_column(nullable=False)

@@ -185,8 +185,8 @@ def test_open_meeting_and_decision_are_linked(group: OfflineWorkspace) -> None:
 
 def test_bad_input(group: OfflineWorkspace) -> None:
     ws = group
+    # A bare `/ecm add` opens the New action form (tests/test_forms.py).
     cases = {
-        "add": "needs a title",
         "add due:friday outcome:safe": "needs a title",
         "add " + "x" * 501: "too long (501 characters; the most is 500)",
         "add Thing due:31/02/2027": "31/02/2027",

@@ -206,3 +206,15 @@ def test_a_note_typed_in_the_modal_never_becomes_a_mention_or_broadcast(group: O
     assert "<@U0FORGED>" not in block_text(post.blocks) and "<!channel>" not in block_text(post.blocks)
     shown = ok(ws.command(f"show {first}", user="sam")).text
     assert "<@U0FORGED>" not in shown and "Told" in shown
+
+
+def test_a_dm_button_refreshes_the_owners_home_tab(group: OfflineWorkspace) -> None:
+    ws = group
+    first, _second, dm = digest_for_sam(ws)
+    ws.open_home("sam")
+    ws.standin.calls.clear()
+    click(ws, dm, first, DONE_ACTION)
+    published = [c.params["user_id"] for c in ws.standin.calls_to("views.publish")]
+    assert ws.user("sam") in published
+    home = ws.home_of("sam")
+    assert home is not None and "Audit school nurse" not in str(home.view["blocks"])

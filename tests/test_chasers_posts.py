@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.offline import OfflineWorkspace, block_text
+from commands.home import UPDATE_FORM
 from commands.posts import attendance_summary, channel_digest, due_soon, meeting_reminder, owner_digest
 from commands.posts.common import DONE_ACTION, NOTE_ACTION, SNOOZE_ACTION
 from tests.support import (
@@ -56,8 +57,18 @@ def test_owner_digest_is_one_dm_per_person_across_groups(group: OfflineWorkspace
     assert "protocol &amp; map" in raw and "<!channel>" not in raw
     buttons = [b for b in sam[0].blocks if b["type"] == "actions"]
     assert len(buttons) == 3
-    assert [e["action_id"] for e in buttons[0]["elements"]] == [DONE_ACTION, SNOOZE_ACTION, NOTE_ACTION]
-    assert [e["text"]["text"] for e in buttons[0]["elements"]] == ["Done", "Snooze a week", "Add update"]
+    assert [e["action_id"] for e in buttons[0]["elements"]] == [
+        DONE_ACTION,
+        SNOOZE_ACTION,
+        NOTE_ACTION,
+        UPDATE_FORM,
+    ]
+    assert [e["text"]["text"] for e in buttons[0]["elements"]] == [
+        "Done",
+        "Snooze a week",
+        "Add update",
+        "Update action",
+    ]
     priya = dms(ws, "priya")
     assert len(priya) == 1 and "protocol" in text_of(ws, priya[0]) and "Audit" not in text_of(ws, priya[0])
     assert report.counts["sent"] == 2 and not report.of("failed")
@@ -120,6 +131,7 @@ def test_due_soon_nudge_two_working_days_before(group: OfflineWorkspace) -> None
         DONE_ACTION,
         SNOOZE_ACTION,
         NOTE_ACTION,
+        UPDATE_FORM,
     ]
 
 

@@ -8,11 +8,13 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.directory import SlackDirectory
+from bot.listeners.forms import open_new_action
 from bot.listeners.plan_import import open_import_form, opens_import_form
 from bot.services import Services
 from bot.slack_api import deliver
 from commands.context import Context
 from commands.dispatch import run_command
+from commands.forms import opens_new_action_form
 from commands.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,18 @@ def register(app: App, services: Services) -> None:
     def on_ecm(ack: Ack, command: dict[str, Any]) -> None:
         # Slack wants the ack within 3 seconds: ack now, and run the command on the reply pool.
         ack()
+        if opens_new_action_form(command.get("text") or "") and command.get("trigger_id"):
+            # A trigger id lasts 3 seconds: the form is opened here, at once, not behind the reply pool.
+            open_new_action(
+                services,
+                {
+                    "user": {"id": command["user_id"]},
+                    "team_id": command["team_id"],
+                    "trigger_id": command["trigger_id"],
+                },
+                channel_id=command["channel_id"],
+            )
+            return
         if opens_import_form(command.get("text") or "") and command.get("trigger_id"):
             # The trigger id lasts 3 seconds: open the form on the reply pool straight away.
             services.later(open_import_form, services, command)

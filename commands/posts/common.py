@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from commands.dates import format_date
+from commands.home import UPDATE_FORM, action_ref
 from commands.posts.kind import GroupSettings, Job, switch
 from commands.replies import Button
 from commands.text import esc, truncate
@@ -95,6 +96,8 @@ def action_buttons(row: ActionRow, kind: str) -> list[Button]:
         Button("Done", DONE_ACTION, value, style="primary"),
         Button("Snooze a week", SNOOZE_ACTION, value),
         Button("Add update", NOTE_ACTION, value),
+        # The full Update form (status, RAG, due date, owners, organisation), as on the Home tab.
+        Button("Update action", UPDATE_FORM, action_ref(row.action.group_id, row.action.number)),
     ]
 
 

@@ -191,7 +191,8 @@ def describe(record: Attendance, previous: Attendance | None) -> str:
     return text
 
 
-def _reply(call: Call, meeting: Meeting, lines: list[str]) -> list[Reply]:
+def attendance_post(call: Call, meeting: Meeting, lines: list[str]) -> list[Reply]:
+    """The channel post for attendance just recorded (commands and the attendance form)."""
     number = meeting_store.meeting_number(call.session, meeting)
     label = f"Meeting {number}" if number else "the meeting"
     return [
@@ -242,7 +243,7 @@ def present(call: Call) -> list[Reply]:
         raise UserError("Record apologies with `/ecm apologies @name`.")
     for_whom = resolve_for(call, call.args.keys["for"]) if "for" in call.args.keys else None
     lines = [describe(*record_one(call, meeting, p, mode, for_whom)) for p in people]
-    return _reply(call, meeting, lines)
+    return attendance_post(call, meeting, lines)
 
 
 @verb(
@@ -262,7 +263,7 @@ def apologies(call: Call) -> list[Reply]:
     if for_whom is not None:
         for_whom = ForWhom(for_whom.organisation)  # apologies are never a substitution
     lines = [describe(*record_one(call, meeting, p, AttendanceMode.APOLOGIES, for_whom)) for p in people]
-    return _reply(call, meeting, lines)
+    return attendance_post(call, meeting, lines)
 
 
 @verb(
@@ -285,4 +286,6 @@ def here(call: Call) -> list[Reply]:
     if mode == AttendanceMode.APOLOGIES:
         raise UserError("Send apologies with `/ecm apologies`.")
     for_whom = resolve_for(call, call.args.keys["for"]) if "for" in call.args.keys else None
-    return _reply(call, meeting, [describe(*record_one(call, meeting, call.user_id, mode, for_whom))])
+    return attendance_post(
+        call, meeting, [describe(*record_one(call, meeting, call.user_id, mode, for_whom))]
+    )

@@ -11,7 +11,7 @@ from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import esc
 from storage import decisions as decision_store
 from storage import meetings as meeting_store
-from storage.models import DecisionStatus
+from storage.models import Decision, DecisionStatus
 
 MAX_DECISION = 2000
 
@@ -38,6 +38,13 @@ def decide(call: Call) -> list[Reply]:
         if "status" in call.args.keys
         else DecisionStatus.AGREED
     )
+    return record(call, text, status)[1]
+
+
+def record(call: Call, text: str, status: DecisionStatus) -> tuple[Decision, list[Reply]]:
+    """Records a decision of the open meeting (chairs; `decide` and the Record decision form): the decision
+    and its channel post."""
+    call.require_chair("record a decision")
     if not text:
         raise UserError("Say what was decided, in quotes.")
     if len(text) > MAX_DECISION:
@@ -48,7 +55,7 @@ def decide(call: Call) -> list[Reply]:
     )
     number = meeting_store.meeting_number(call.session, meeting)
     label = f"D{decision.number}"
-    return [
+    return decision, [
         Reply(
             text=f"Decision {label} ({status.value}): {show_text(text)}",
             visibility=Visibility.CHANNEL,

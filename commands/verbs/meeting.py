@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import format_datetime
-from commands.meeting_input import require_open
+from commands.meeting_input import RECORD_DECISION, TAKE_ATTENDANCE, require_open
 from commands.registry import verb
-from commands.replies import Reply, Section, UserError, Visibility
+from commands.replies import Button, Reply, Section, UserError, Visibility
 from commands.text import esc, plural, truncate
 from storage import attendance as attendance_store
 from storage import decisions as decision_store
@@ -127,7 +127,11 @@ def _start(call: Call) -> list[Reply]:
         limit=view.MATTERS_ARISING_LIMIT,
         order="organisation",
     )
-    sections = [Section(intro), *view.matters_arising_sections(rows, total, call.today)]
+    forms = [  # the chair's forms, for those who would rather click (chairs only; others are refused)
+        Button("Take attendance", TAKE_ATTENDANCE, str(started.id)),
+        Button("Record decision", RECORD_DECISION, str(started.id)),
+    ]
+    sections = [Section(intro, buttons=forms), *view.matters_arising_sections(rows, total, call.today)]
     return [
         Reply(
             text=f"Meeting started: {esc(title)}. Matters arising: {plural(total, 'action')}.",

@@ -6,8 +6,9 @@ from commands.action_input import take_number
 from commands.action_ops import can_change, load_action
 from commands.action_view import action_detail
 from commands.context import Call
+from commands.home import UPDATE_FORM, action_ref
 from commands.registry import verb
-from commands.replies import Reply, UserError
+from commands.replies import Button, Reply, UserError
 from commands.text import esc, truncate
 from storage import actions as store
 from storage import audit
@@ -37,11 +38,14 @@ def show(call: Call) -> list[Reply]:
         meeting=meeting,
         tz=call.timezone,
     )
+    may_change = can_change(call.actor(), row)
     footer = (
         f'`/ecm update {number} "note" status:in-progress` · `/ecm done {number}`'
-        if can_change(call.actor(), row)
+        if may_change
         else f"Owners or a chair can change #{number}."
     )
+    if may_change:  # the Update form, for those who may use it
+        sections[0].buttons.append(Button("Update", UPDATE_FORM, action_ref(call.group_id, number)))
     return [
         Reply(
             text=f"#{number} {esc(truncate(action.title, 200))}",
