@@ -42,6 +42,12 @@ def show(ws: OfflineWorkspace, exchange: Exchange, out: TextIO) -> None:
         for line in body.splitlines() or [""]:
             out.write(f"│ {line}\n")
         out.write("└─\n")
+    for f in exchange.files:
+        where = ", ".join(
+            f"#{ws.standin.channel_name(c)}" if not c.startswith("U") else f"DM to @{ws.standin.user_name(c)}"
+            for c in f.channels
+        )
+        out.write(f"  📎 {f.name} ({len(f.content or b''):,} bytes) uploaded to {where}\n")
     out.flush()
 
 

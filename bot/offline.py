@@ -19,7 +19,7 @@ from bot.app import create_app
 from bot.background import DrainableExecutor
 from bot.config import Settings
 from bot.services import Services
-from bot.standin import Message, OpenView, SlackStandIn
+from bot.standin import Message, OpenView, SlackStandIn, StoredFile
 from storage.clock import Clock
 
 
@@ -48,6 +48,9 @@ class Exchange:
 
     response: BoltResponse
     messages: list[Message] = field(default_factory=list)
+    files: list[StoredFile] = field(
+        default_factory=list
+    )  # files the bot uploaded meanwhile (reports, exports)
 
     @property
     def ephemeral(self) -> list[Message]:
@@ -123,9 +126,11 @@ class OfflineWorkspace:
 
     def _exchange(self, body: str, retry_num: int | None = None) -> Exchange:
         before = len(self.standin.messages)
+        files_before = {f.id for f in self.standin.uploaded_files()}
         response = self.standin.dispatch(self.app, body, retry_num=retry_num)
         self.drain()
-        return Exchange(response=response, messages=list(self.standin.messages[before:]))
+        files = [f for f in self.standin.uploaded_files() if f.id not in files_before]
+        return Exchange(response=response, messages=list(self.standin.messages[before:]), files=files)
 
     def command(
         self,

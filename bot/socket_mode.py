@@ -59,7 +59,27 @@ class AppTokenRefused(Exception):
 
 
 class _Client(SocketModeClient):
-    """The built-in client, with a refused token raised as AppTokenRefused (no error log, no traceback)."""
+    """The built-in client, with a refused token raised as AppTokenRefused (no error log, no traceback), and
+    a switch of connections that doesn't stall: the SDK closes the old socket while its reader still blocks
+    in recv (up to 3 s, during which the new connection isn't read and envelopes wait unacked); waking that
+    reader first makes the switch immediate."""
+
+    def connect(self) -> None:
+        old = self.current_session
+        old_sock = getattr(old, "sock", None) if old is not None else None
+        if old_sock is None:
+            super().connect()
+            return
+        # The SDK's connect() builds the new connection and then closes the old one: make that close quick.
+        original_close = old.close  # type: ignore[union-attr]
+
+        def close_promptly() -> None:
+            with contextlib.suppress(OSError):
+                old_sock.shutdown(socket.SHUT_RDWR)
+            original_close()
+
+        old.close = close_promptly  # type: ignore[method-assign,union-attr]
+        super().connect()
 
     def issue_new_wss_url(self) -> str:
         try:

@@ -288,3 +288,21 @@ def test_cli_export_then_import_into_another_group(
     assert "imported 4 actions" in capsys.readouterr().out
     assert register_of(engine, fresh) == register_of(engine, group.channel)
     assert cli_main(["import", str(tmp_path / "missing.csv"), "--channel", fresh]) == 2
+
+
+def test_confirm_adds_all_rows_or_none(group: OfflineWorkspace, engine: Engine) -> None:
+    preview = import_through_form(
+        group, "plan.csv", b"Action,Owner\nOne,sam\nTwo,dev\nThree,sam\n", group.channel
+    )
+    with Session(engine) as session:
+        pending = session.exec(select(PlanImport)).one()
+        rows = [dict(r) for r in pending.rows]
+        rows[2]["title"] = ""  # a row that can no longer be added (as if the plan changed under it)
+        pending.rows = rows
+        session.add(pending)
+        session.commit()
+    out = confirm(group, preview, group.channel)
+    assert out.is_error and "Row 4 could not be added" in out.text and "nothing was imported" in out.text
+    assert register_of(engine, group.channel) == []
+    with Session(engine) as session:
+        assert session.exec(select(PlanImport)).one().status == "pending"

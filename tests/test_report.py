@@ -246,3 +246,13 @@ def test_cli_report_writes_the_same_files(
         "Map youth provision"
     ]
     assert cli_main(["report", "--channel", "CNOPE", "--out", str(tmp_path)]) == 2
+
+
+def test_console_shows_the_uploaded_files(group: OfflineWorkspace) -> None:
+    from bot.console import run_lines
+
+    out = io.StringIO()
+    assert run_lines(group, ["report format:csv"], "chair", out) == 0
+    text = out.getvalue()
+    assert "📎 lancashire-ecm-task-group-report-2026-05-23-to-2026-11-23-actions.csv" in text
+    assert "uploaded to #ecm-task-group" in text

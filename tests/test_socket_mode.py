@@ -141,11 +141,15 @@ def test_reconnects_promptly_after_disconnect_and_after_a_dropped_socket(
     chair = slack.add_user("chair")
     channel = slack.add_channel("ecm-reconnect")
 
+    asked_at = time.monotonic()
     server.ask_to_reconnect()
     assert server.wait_for_connection(2, timeout=5), "no new connection after `disconnect`"
     assert len(slack.calls_to("apps.connections.open")) == 2
-    # The client lets the old connection go once the new one works (the SDK's reader can take a few s).
+    # The old connection is let go once the new one works, and the new one is read from straight away.
     assert server.wait_for(lambda: server.connections[0].closed, timeout=10)
+    took = time.monotonic() - asked_at
+    assert took < 2, f"switching connections took {took:.1f}s"
+    _ack_within_3s(slack, slack.socket_slash_command("help", chair, channel))
 
     dropped_at = time.monotonic()
     server.drop()
