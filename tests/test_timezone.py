@@ -16,7 +16,7 @@ from commands.posts.registry import builders, plan_rows
 from storage.actions import get_action
 from storage.groups import get_group
 from storage.models import TaskGroup
-from storage.notifications import Claimed, Planned
+from storage.notifications import Planned, preview
 from tests.conftest import Core
 from tests.support import db, ok
 
@@ -104,18 +104,7 @@ def test_posts_go_at_0900_london_time_on_either_side_of_a_change(
 
 
 def _build(session: Session, row: Planned) -> str:
-    item = Claimed(
-        id=0,
-        key=row.key,
-        kind=row.kind,
-        recipient=row.recipient,
-        group_id=row.group_id,
-        for_date=row.for_date,
-        due_at=row.due_at,
-        payload=row.payload,
-        attempt=1,
-    )
-    reply = builders()[row.kind](session, item, TZ)
+    reply = builders()[row.kind](session, preview(row), TZ)
     return "\n".join([reply.text, *(s.text for s in reply.sections)])
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from commands import meeting_view as view
 from commands.dates import format_date, format_datetime
-from commands.posts.common import group_label, post_time, working
+from commands.posts.common import group_label, group_still_there, post_time, working
 from commands.posts.kind import GroupSettings, Job, NextPost, NotWanted, PostKind, switch
 from commands.posts.settings import chaser_settings
 from commands.replies import Reply, Section, Visibility
@@ -24,7 +24,7 @@ from commands.workdays import add_working_days
 from storage import meetings as meeting_store
 from storage import schedules as schedule_store
 from storage.actions import ActionFilter, ActionRow, page_of_actions
-from storage.groups import get_group_by_id, groups_by_id
+from storage.groups import groups_by_id
 from storage.models import MeetingSchedule, MeetingStatus, TaskGroup
 from storage.notifications import Claimed, Planned
 
@@ -107,9 +107,7 @@ class Reminder:
 
 def load_reminder(session: Session, item: Claimed, tz: str) -> Reminder:
     """The reminder `item` was planned for, from current data; NotWanted if it should no longer go out."""
-    group = get_group_by_id(session, item.group_id)
-    if group is None:
-        raise NotWanted("the task group no longer exists")
+    group = group_still_there(session, item)
     if not chaser_settings(group).reminders:
         raise NotWanted("meeting reminders were turned off (`/ecm setup reminders:off`)")
     schedule = session.get(MeetingSchedule, item.payload.get("schedule_id"))
