@@ -25,7 +25,7 @@ from commands.action_view import STATUS_LABEL, action_line, change_lines, is_per
 from commands.context import Actor, require_chair
 from commands.dates import format_date
 from commands.replies import Reply, Section, UserError, Visibility
-from commands.text import esc, esc_keep_mentions, mentions, truncate
+from commands.text import esc, esc_keep_mentions, mentions, truncate, typed
 from commands.workdays import next_working_day
 from storage import actions as store
 from storage import meetings, members
@@ -140,7 +140,7 @@ def check_note(note: str | None) -> str | None:
 def typed_text(text: str) -> str:
     """Text a person typed into a form: anything that would render as a mention or broadcast is broken up
     (only mentions Slack itself sent are mentions)."""
-    return text.strip().replace("<@", "<\u200b@").replace("<!", "<\u200b!")
+    return typed(text.strip())
 
 
 def past_due_warning(due: date | None, today: date, number: int) -> str | None:

@@ -36,6 +36,9 @@ class Context:
     user_id: str
     # Slack's trigger id (or another per-request key): the same request twice changes nothing twice.
     request_key: str | None = None
+    # What a click is, whoever clicks it when (person, message, button, value): the same click twice
+    # within a moment is a double click, acted on once (`commands.dispatch.claim_interaction`).
+    repeat_key: str | None = None
     # The deployment's time zone (ECM_TIMEZONE): the one zone for parsing dates, "today", working days and
     # every date and time shown, whatever the group (TaskGroup.timezone is no longer read).
     default_timezone: str = "Europe/London"
