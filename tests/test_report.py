@@ -156,6 +156,8 @@ def test_since_defaults_to_the_previous_report_then_six_months(
 ) -> None:
     out = group.command("report format:csv", user="chair")
     assert "23/05/2026 to 23/11/2026" in out.text
+    again = group.command("report format:csv", user="chair")  # a correction the same day: the same period
+    assert "23/05/2026 to 23/11/2026" in again.text
     clock.advance(timedelta(days=30))
     out = group.command("report format:csv", user="chair")
     assert "23/11/2026 to 23/12/2026" in out.text, out.text
@@ -163,10 +165,11 @@ def test_since_defaults_to_the_previous_report_then_six_months(
         runs = list(session.exec(select(ReportRun).order_by(ReportRun.id)))
         assert [(r.period_from, r.period_to) for r in runs] == [
             (date(2026, 5, 23), date(2026, 11, 23)),
+            (date(2026, 5, 23), date(2026, 11, 23)),
             (date(2026, 11, 23), date(2026, 12, 23)),
         ]
         events = list(session.exec(select(AuditEvent).where(AuditEvent.entity == "report")))
-        assert len(events) == 2 and all(e.verb == "reported" for e in events)
+        assert len(events) == 3 and all(e.verb == "reported" for e in events)
 
 
 @pytest.mark.parametrize(

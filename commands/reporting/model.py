@@ -185,10 +185,14 @@ def overdue_text(days: int) -> str:
 
 
 def default_since(session: Session, group_id: int, until: date) -> tuple[date, date | None]:
-    """The previous report's end date, or six months before `until` for the first report."""
+    """(since, previous report's date): the previous report's end date, or six months before `until` for
+    the first report; a report made again on the day of the last one covers the same period."""
     previous = reports.last_report(session, group_id)
     if previous is not None and previous.period_to < until:
         return previous.period_to, previous.period_to
+    if previous is not None and previous.period_from <= until:
+        # Made again the same day (a correction): the same period as that report.
+        return previous.period_from, None
     return until - relativedelta(months=6), previous.period_to if previous else None
 
 
