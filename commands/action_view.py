@@ -11,7 +11,8 @@ from typing import Any
 from commands.dates import format_date, format_datetime
 from commands.names import OUTCOME_NAMES, OUTCOME_SHORT
 from commands.replies import Section
-from commands.text import esc, esc_keep_mentions, mentions, truncate
+from commands.text import esc, esc_keep_mentions, mentions, plural, truncate
+from commands.workdays import working_days_between
 from storage.actions import COUNTYWIDE, ActionRow
 from storage.models import (
     LIVE_STATUSES,
@@ -96,8 +97,9 @@ def due_text(row: ActionRow, today: date, *, prefix: str = "due ") -> str:
     text = f"{prefix}{format_date(due)}"
     if row.action.status in LIVE_STATUSES:
         if due < today:
-            days = (today - due).days
-            text += f" :red_circle: overdue ({days} day{'s' if days != 1 else ''})"
+            # Counted in working days everywhere (lists, DMs, digests, escalation), as the chasers count.
+            days = working_days_between(due, today)
+            text += " :red_circle: overdue" + (f" ({plural(days, 'working day')})" if days else "")
         elif due == today:
             text += " :large_orange_circle: due today"
         elif due <= today + timedelta(days=DUE_SOON_DAYS):
@@ -128,8 +130,11 @@ def action_line(row: ActionRow, today: date) -> str:
         esc(a.organisation) if a.organisation else "no organisation",
         due_text(row, today),
         f"_{outcomes_text(row.outcomes)}_",
-        districts_text(row),
     ]
+    # Said once: a district council's action for its own district alone needs the name only once.
+    only_its_own = not a.countywide and len(row.districts) == 1 and row.districts[0].name == a.organisation
+    if not only_its_own:
+        parts.append(districts_text(row))
     status = STATUS_LABEL[a.status]
     if a.status != ActionStatus.OPEN:
         parts.append(status)

@@ -84,7 +84,7 @@ def test_report_posts_summary_and_uploads_files_built_from_the_data(
     assert "01/09/2026 to 23/11/2026" in summary
     assert "*Stay Safe* — 1 completed" in summary
     assert "#2 Share missing-from-home protocol" in summary
-    assert "#1 Map youth provision (longest 3 weeks)" in summary  # due 1 Nov, 22 days before 23 Nov
+    assert "#1 Map youth provision (longest 16 working days)" in summary  # due Sun 1 Nov; 23 Nov
     # The upload flow went through Slack's three steps, and the files landed in the channel.
     methods = [c.method for c in group.standin.calls if c.method.startswith("files.")]
     assert methods.count("files.getUploadURLExternal") == methods.count("files.upload") == 5
@@ -109,7 +109,7 @@ def test_report_posts_summary_and_uploads_files_built_from_the_data(
     cells = [[c.text for c in row.cells] for table in document.tables for row in table.rows]
     assert ["#2", "Share missing-from-home protocol", "Lancashire Constabulary", "05/10/2026",
             "Protocol agreed by all partners"] in cells  # fmt: skip
-    assert ["#1", "Map youth provision", "Chorley", "01/11/2026", "3 weeks"] in cells
+    assert ["#1", "Map youth provision", "Chorley", "01/11/2026", "16 working days"] in cells
     assert ["#3", "Joint safeguarding training", "South Ribble", "Trainers booked (05/10/2026)"] in cells
     assert ["D1", "14/10/2026", "Adopt the countywide play strategy", "agreed"] in cells
     # Attendance counts one held meeting (the cancelled one never counts): Chorley there, the police sent apologies.
