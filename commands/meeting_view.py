@@ -204,13 +204,13 @@ class Upcoming:
     schedule: MeetingSchedule
 
 
-def upcoming(session: Session, group: TaskGroup, after: datetime, count: int = 3) -> list[Upcoming]:
+def upcoming(session: Session, group: TaskGroup, after: datetime, tz: str, count: int = 3) -> list[Upcoming]:
     """The next `count` scheduled meetings of the group after `after`, cancelled dates left out, and so are
     dates already taken by a meeting started early (open now, held or cancelled while open)."""
     found: list[Upcoming] = []
     for s in schedule_store.active_schedules(session, group.id):  # type: ignore[arg-type]
         # Only a meeting started within two hours before its slot can have taken a future date: one spare.
-        for at in schedule_occurrences(s, group.timezone, after, count + 1):
+        for at in schedule_occurrences(s, tz, after, count + 1):
             taken = meeting_store.meeting_for_occurrence(session, s.id, at)  # type: ignore[arg-type]
             if taken is None or taken.started_at is None:
                 found.append(Upcoming(at, s))
@@ -218,13 +218,13 @@ def upcoming(session: Session, group: TaskGroup, after: datetime, count: int = 3
 
 
 def nearest_occurrence(
-    session: Session, group: TaskGroup, now: datetime, window: timedelta = timedelta(hours=2)
+    session: Session, group: TaskGroup, now: datetime, tz: str, window: timedelta = timedelta(hours=2)
 ) -> Upcoming | None:
     """A scheduled meeting within `window` of now that has not been held or cancelled yet (cancelled dates are
     left out of the occurrences; a meeting cancelled after it was opened leaves its date free to start again)."""
     best: Upcoming | None = None
     for schedule in schedule_store.active_schedules(session, group.id):  # type: ignore[arg-type]
-        for at in schedule_occurrences(schedule, group.timezone, now - window - timedelta(microseconds=1), 3):
+        for at in schedule_occurrences(schedule, tz, now - window - timedelta(microseconds=1), 3):
             if at > now + window:
                 break
             taken = meeting_store.meeting_for_occurrence(session, schedule.id, at)  # type: ignore[arg-type]
@@ -235,11 +235,10 @@ def nearest_occurrence(
     return best
 
 
-def upcoming_lines(session: Session, group: TaskGroup, now: datetime, count: int = 3) -> list[str]:
-    tz = group.timezone
+def upcoming_lines(session: Session, group: TaskGroup, now: datetime, tz: str, count: int = 3) -> list[str]:
     lines = [
         f"• {format_datetime(u.at, tz)} — {esc(u.schedule.title)}"
-        for u in upcoming(session, group, now, count)
+        for u in upcoming(session, group, now, tz, count)
     ]
     for m in meeting_store.upcoming_cancelled(session, group.id, after=now):  # type: ignore[arg-type]
         reason = f": {esc(truncate(m.cancel_reason, 200))}" if m.cancel_reason else ""
