@@ -192,7 +192,7 @@ def test_status_shows_recent_deliveries_and_failures(group: OfflineWorkspace) ->
     text = ws.readable(out.text)
     assert "Last 7 days:* 2 sent, 1 failed" in text
     assert "owner digest → @sam · :white_check_mark: sent" in text
-    assert "channel digest → <#" in text
+    assert f"channel digest → #{ws.standin.channel_name(ws.channel)}" in text  # shown as #name
     assert "*Failures*" in text and "owner digest → @priya · :x: failed — Slack said account_inactive" in text
     assert len(outbox(ws, owner_digest.KIND)) == 2
 
