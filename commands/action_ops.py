@@ -184,7 +184,7 @@ def change_post(
 
 
 def _unchanged(actor: Actor, row: ActionRow, message: str) -> ActionResult:
-    reply = Reply(text=message, sections=[Section(message + "\n" + action_line(row, actor.today))])
+    reply = Reply(text=message, sections=[Section(f"{message}\n{action_line(row, actor.today)}")])
     return ActionResult(row=row, replies=[reply], changed=False, confirmation=message)
 
 

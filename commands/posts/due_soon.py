@@ -140,7 +140,7 @@ def render_nudge(nudge: Nudge) -> Reply:
     for row in rows[:MAX_BUTTON_ACTIONS]:
         where = f" · _{group_label(groups[row.action.group_id])}_" if multi_group else ""
         sections.append(
-            Section(action_line(row, day) + where, buttons=action_buttons(row, dated_kind(KIND, day)))
+            Section(f"{action_line(row, day)}{where}", buttons=action_buttons(row, dated_kind(KIND, day)))
         )
     if len(rows) > MAX_BUTTON_ACTIONS:
         sections.append(

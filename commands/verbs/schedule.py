@@ -17,6 +17,7 @@ from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import DateError, format_date, format_datetime, parse_date, parse_time
 from commands.grammar import Kind
+from commands.mrkdwn import md, mention
 from commands.recurrence import (
     RECURRENCE_EXAMPLES,
     RecurrenceError,
@@ -129,9 +130,12 @@ def _create(call: Call) -> list[Reply]:
         at=call.now,
     )
     lines = [
-        f"<@{call.user_id}> {'changed' if replaced else 'set'} the meeting schedule: "
-        + view.schedule_line(saved, tz)
-        + ".",
+        md(
+            "{} {} the meeting schedule: {}.",
+            mention(call.user_id),
+            "changed" if replaced else "set",
+            view.schedule_line(saved, tz),
+        ),
         "*Next:* " + "; ".join(format_datetime(when, tz) for when in upcoming),
     ]
     lines.append(
@@ -217,7 +221,7 @@ def _cancel(call: Call) -> list[Reply]:
             visibility=Visibility.CHANNEL,
             sections=[
                 Section(
-                    f":no_entry_sign: <@{call.user_id}> cancelled the meeting on "
+                    f":no_entry_sign: {mention(call.user_id)} cancelled the meeting on "
                     f"{', '.join(lines)}{why}.{after}"
                 )
             ],
@@ -256,7 +260,7 @@ def _stop(call: Call) -> list[Reply]:
             visibility=Visibility.CHANNEL,
             sections=[
                 Section(
-                    f"<@{call.user_id}> stopped the meeting schedule {names}. Meetings already "
+                    f"{mention(call.user_id)} stopped the meeting schedule {names}. Meetings already "
                     "held keep their records."
                 )
             ],
