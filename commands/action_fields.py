@@ -224,7 +224,7 @@ def parse_decision(scope: GroupScope, value: str) -> Decision | None:
     word = value.strip()
     if word.lower() in CLEAR_WORDS:
         return None
-    match = re.fullmatch(r"[#dD]?(\d{1,9})", word)
+    match = re.fullmatch(r"[#dD]?([0-9]{1,9})", word)
     if not match:
         raise UserError(
             f"“{esc(truncate(word, 40))}” is not a decision number.",

@@ -10,7 +10,7 @@ from commands.grammar import Kind, Token
 from commands.replies import UserError
 from commands.text import esc, truncate
 
-_NUMBER = re.compile(r"^#?(\d{1,9})$")
+_NUMBER = re.compile(r"^#?([0-9]{1,9})$")  # ASCII digits only, as commands.numbers reads them
 
 
 def take_number(call: Call, example: str) -> tuple[int, list[Token]]:

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
+from commands.numbers import MAX_DIGITS, is_number, whole_number
 from commands.text import esc
 from commands.workdays import add_working_days, bank_holiday_name, is_working_day, next_working_day
 
@@ -320,7 +321,15 @@ def _check_weekday(text: str, d: date, weekday: str | None) -> date:
 
 
 def _amount(raw: str) -> int:
-    return int(raw) if raw.isdigit() else _SMALL_NUMBERS[raw]
+    # The patterns' \d also matches other scripts' digits; only ASCII digits are read as a number here.
+    if raw in _SMALL_NUMBERS:
+        return _SMALL_NUMBERS[raw]
+    if is_number(raw) and len(raw) > MAX_DIGITS:
+        return 10**MAX_DIGITS  # far past any horizon: refused below as "too far ahead"
+    number = whole_number(raw)
+    if number is None:
+        raise DateError(f'"{raw}" is not a number I can read; write it with digits 0-9.')
+    return number
 
 
 def _in(text: str, today: date, amount: str, working: bool, unit: str) -> date:

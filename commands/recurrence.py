@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 
 from commands.dates import format_date
+from commands.numbers import whole_number
 
 RECURRENCE_EXAMPLES = "weekly, fortnightly, monthly, 2nd wednesday, last friday, 3 months"
 
@@ -33,7 +34,12 @@ _NUMBERS: dict[str, int] = {
 }  # fmt: skip
 
 _WD = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
-_NUM = r"\d+|" + "|".join(_NUMBERS)
+_NUM = r"[0-9]{1,9}|" + "|".join(_NUMBERS)
+MAX_INTERVAL = 99  # "every 99 weeks" is already rarer than any task group meets
+MAX_COUNT = 1000
+# Expanding a rule looks at no more occurrences than this (about 27 years of a daily rule), so no request
+# can make the bot walk millions of dates (`schedule cancel 31/12/9999` on a daily schedule).
+MAX_STEPS = 10_000
 _NTH_DAY_RE = re.compile(rf"({'|'.join(_ORDINALS)}) ({_WD})s?")
 _WEEKLY_RE = re.compile(
     rf"(?:(week|weekly|fortnight|fortnightly|other week)|({_NUM}) weeks?)(?: on ({_WD})s?)?"
@@ -67,7 +73,10 @@ def _unreadable(text: str) -> RecurrenceError:
 
 
 def _number(raw: str) -> int:
-    return int(raw) if raw.isdigit() else _NUMBERS[raw]
+    """A count in words or digits; 0 (refused by the callers) when out of range."""
+    if raw in _NUMBERS:
+        return _NUMBERS[raw]
+    return whole_number(raw, 1, MAX_INTERVAL) or 0
 
 
 def _rule(freq: str, interval: int = 1, byday: str | None = None) -> str:
@@ -102,10 +111,12 @@ def _validate_raw(text: str) -> str:
         problem = "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY"
     elif unknown := sorted(set(parts) - _RAW_KEYS):
         problem = f"{', '.join(unknown)} can't be used here (the meeting's time is set separately)"
-    elif not parts.get("INTERVAL", "1").isdigit() or int(parts.get("INTERVAL", "1")) < 1:
-        problem = "INTERVAL must be a whole number of at least 1"
-    elif "COUNT" in parts and (not parts["COUNT"].isdigit() or int(parts["COUNT"]) < 1):
-        problem = "COUNT must be a whole number of at least 1"
+    elif whole_number(parts.get("INTERVAL", "1"), 1, MAX_INTERVAL) is None:
+        problem = f"INTERVAL must be a whole number from 1 to {MAX_INTERVAL}"
+    elif "COUNT" in parts and whole_number(parts["COUNT"], 1, MAX_COUNT) is None:
+        problem = f"COUNT must be a whole number from 1 to {MAX_COUNT}"
+    elif any(re.search(r"[0-9]{4,}", v) for k, v in parts.items() if k not in ("UNTIL", "COUNT")):
+        problem = "its numbers are too large (days, weeks and months have at most 3 digits)"
     elif "COUNT" in parts and "UNTIL" in parts:
         problem = "use COUNT or UNTIL, not both"
     elif "UNTIL" in parts and not re.fullmatch(r"\d{8}(T\d{6})?", parts["UNTIL"]):
@@ -120,7 +131,7 @@ def _validate_raw(text: str) -> str:
         rrulestr(body, dtstart=_PROBE_START)
         endless = {k: v for k, v in parts.items() if k not in ("COUNT", "UNTIL")}
         has_any = next(iter(rrulestr(_join(endless), dtstart=_EMPTY_PROBE_START)), None) is not None
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:  # dateutil's ways of refusing
         raise RecurrenceError(f'"{text.strip()}" isn\'t a valid rule: {exc}.') from None
     if not has_any:
         raise RecurrenceError(f'"{text.strip()}" never happens (or less than once in 20 years).')
@@ -195,11 +206,11 @@ def occurrences(
     dtstart = datetime.combine(start, at.replace(tzinfo=None))
     try:
         schedule = rrulestr(_expandable(rule, start), dtstart=dtstart)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:  # dateutil's ways of refusing
         raise RecurrenceError(f'"{rule}" isn\'t a valid schedule: {exc}.') from None
     found: list[datetime] = []
-    for local in schedule:
-        if until is not None and local.date() > until:
+    for step, local in enumerate(schedule):
+        if step >= MAX_STEPS or (until is not None and local.date() > until):
             break
         when = local.replace(tzinfo=zone).astimezone(UTC)
         if when <= after or local.date() in exclude:
@@ -242,7 +253,7 @@ def describe_recurrence(rule: str) -> str:
     parts = _split(rule)
     custom = f"a custom schedule ({_join(parts)})"
     freq = parts.pop("FREQ", "")
-    interval = int(parts.pop("INTERVAL", "1")) if parts.get("INTERVAL", "1").isdigit() else 0
+    interval = whole_number(parts.pop("INTERVAL", "1"), 1) or 0
     count, until = parts.pop("COUNT", None), parts.pop("UNTIL", None)
     byday, bymonthday = parts.pop("BYDAY", None), parts.pop("BYMONTHDAY", None)
     unit = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}.get(freq)

@@ -16,4 +16,5 @@ def register(app: App, services: Services) -> None:
     def on_home_opened(event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return  # the Messages tab: nothing to publish
-        publish_home(services, body.get("team_id") or "", event.get("user") or "")
+        # Bolt acked the event already; publishing talks to Slack, so it runs on the reply pool.
+        services.later(publish_home, services, body.get("team_id") or "", event.get("user") or "")

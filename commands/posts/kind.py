@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from commands.numbers import whole_number
 from commands.replies import Reply, UserError
 from commands.text import esc
 from storage.models import TaskGroup
@@ -127,12 +128,13 @@ def working_days(
         word = typed.strip().lower()
         if word in _OFF:
             return 0
-        if not word.isdigit() or not 0 <= int(word) <= high:
+        number = whole_number(word, 0, high)
+        if number is None:
             raise UserError(
                 f"`{key}:` takes a number of working days from 0 to {high} (0 = off), not “{esc(typed)}”.",
                 f"For example `/ecm setup {key}:3`.",
             )
-        return int(word)
+        return number
 
     return Setting(
         name=name,

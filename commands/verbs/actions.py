@@ -13,6 +13,7 @@ from commands.action_view import DUE_SOON_DAYS, action_line
 from commands.context import Call
 from commands.grammar import Args, Kind, mention_ids
 from commands.names import OUTCOME_NAMES, outcome_examples, parse_outcomes
+from commands.numbers import whole_number
 from commands.registry import verb
 from commands.replies import Button, Reply, Section, UserError
 from commands.text import esc, plural
@@ -83,7 +84,7 @@ def _read_query(call: Call) -> _Query:
             statuses += LIVE_STATUSES
         elif status_words(w) is not None:
             statuses.append(status_words(w))  # type: ignore[arg-type]
-        elif re.fullmatch(r"#?\d+", w):
+        elif re.fullmatch(r"#?[0-9]+", w):
             raise UserError(f"To see one action, use `/ecm show {w.lstrip('#')}`.")
         else:
             found = difflib.get_close_matches(w, _WORDS, n=1, cutoff=0.6)
@@ -153,9 +154,10 @@ def _read_query(call: Call) -> _Query:
 def _page_number(value: str | None) -> int:
     if value is None:
         return 1
-    if not re.fullmatch(r"\d{1,6}", value.strip()) or int(value) < 1:
+    page = whole_number(value, 1, 999_999)
+    if page is None:
         raise UserError(f"“{esc(value)}” is not a page number.", "Pages are numbered from 1: `page:2`.")
-    return int(value)
+    return page
 
 
 def _command_text(args: Args, page: int) -> str:

@@ -6,6 +6,7 @@ from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import format_date
 from commands.names import DistrictRef, match_district
+from commands.numbers import whole_number
 from commands.registry import verb
 from commands.replies import Reply, UserError, Visibility
 from commands.text import esc, plural, slugify, truncate
@@ -49,11 +50,11 @@ def attendance(call: Call) -> list[Reply]:
         raise UserError(f"I don't understand “{esc(truncate(call.args.free_text() or '@…', 60))}” here.")
     last: int | None = None
     if "last" in keys:
-        if not keys["last"].isdigit() or not 1 <= int(keys["last"]) <= MAX_LAST:
+        last = whole_number(keys["last"], 1, MAX_LAST)
+        if last is None:
             raise UserError(
                 f"`last:` takes a number of meetings from 1 to {MAX_LAST}.", "For example `last:12`."
             )
-        last = int(keys["last"])
     since = None
     if "since" in keys:
         since_day = view.past_date(keys["since"], call.today, "since")

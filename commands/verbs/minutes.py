@@ -9,6 +9,7 @@ from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import DateError, format_date, parse_date
 from commands.grammar import Args, Kind, Token
+from commands.numbers import is_number, whole_number
 from commands.registry import verb
 from commands.replies import Reply, UserError
 from commands.text import esc, truncate
@@ -27,8 +28,9 @@ def find_meeting(call: Call, words: list[str]) -> Meeting:
         return meeting
     text = " ".join(words)
     number = text.lower().removeprefix("meeting").strip().lstrip("#m")
-    if number.isdigit():
-        meeting = meeting_store.meeting_by_number(call.session, call.group_id, int(number))
+    if is_number(number):
+        wanted = whole_number(number, 1)
+        meeting = meeting_store.meeting_by_number(call.session, call.group_id, wanted) if wanted else None
         if meeting is None:
             raise UserError(
                 f"There is no meeting {esc(number)} in this task group.",
@@ -81,7 +83,8 @@ def share_args(meeting_id: str) -> Args:
 
 
 def _meeting_by_id(call: Call, value: str) -> Meeting:
-    meeting = meeting_store.get_meeting(call.session, call.group_id, int(value)) if value.isdigit() else None
+    meeting_id = whole_number(value, 1)
+    meeting = meeting_store.get_meeting(call.session, call.group_id, meeting_id) if meeting_id else None
     if meeting is None:
         raise UserError(
             "I can't find those minutes in this channel's task group.",

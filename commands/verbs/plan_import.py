@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from commands import plan_import
 from commands.context import Call
+from commands.numbers import whole_number
 from commands.registry import verb
 from commands.replies import Reply, UserError
 from commands.text import esc, truncate
@@ -38,9 +39,9 @@ def import_plan(call: Call) -> list[Reply]:
             )
         ]
     action = words[0].lower()
-    if action not in ("confirm", "cancel") or len(words) != 2 or not words[1].lstrip("#").isdigit():
+    import_id = whole_number(words[1].lstrip("#"), 1) if len(words) == 2 else None
+    if action not in ("confirm", "cancel") or import_id is None:
         raise UserError(f"I don't understand “{esc(truncate(' '.join(words), 60))}” here.")
-    import_id = int(words[1].lstrip("#"))
     actor = call.actor()
     if action == "confirm":
         return plan_import.confirm_import(actor, import_id)

@@ -34,6 +34,7 @@ from storage.models import MeetingSchedule
 
 MAX_TITLE = 200
 MAX_REASON = 500
+CANCEL_AHEAD_YEARS = 5  # the schedule is expanded up to the date: keep that work small
 EXAMPLE = '/ecm schedule "Task group" every:"2nd wednesday" at:10:00'
 
 
@@ -171,6 +172,12 @@ def _cancel(call: Call) -> list[Reply]:
         raise UserError(esc(str(error))) from error
     if reason and len(reason) > MAX_REASON:
         raise UserError(f"That reason is too long ({len(reason)} characters; {MAX_REASON} at most).")
+    if day > call.today + timedelta(days=366 * CANCEL_AHEAD_YEARS):
+        raise UserError(
+            f"{format_date(day)} is too far ahead: meetings can be cancelled up to "
+            f"{CANCEL_AHEAD_YEARS} years in advance.",
+            '`/ecm schedule cancel 9 Dec "Christmas"`',
+        )
     tz = call.timezone
     start = view.local_midnight(day, tz)
     found: list[view.Upcoming] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from commands import chaser_settings
@@ -69,10 +70,12 @@ def setup(call: Call) -> list[Reply]:
     tz = keys.get("tz") or keys.get("timezone")
     if tz is not None:
         try:
+            if not re.fullmatch(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+){0,2}", tz) or len(tz) > 64:
+                raise ValueError("not shaped like a time zone name")
             ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError) as error:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as error:  # OSError: a name too long for a file
             raise UserError(
-                f"“{esc(tz)}” is not a time zone I know.", "For example `tz:Europe/London`."
+                f"“{esc(truncate(tz, 60))}” is not a time zone I know.", "For example `tz:Europe/London`."
             ) from error
     district_text = keys.get("districts") or keys.get("district")
     names: list[str] | None = None

@@ -1,0 +1,71 @@
+"""Numbers are read one way, with bounds, and no command does unbounded work (the inputs that crashed or
+stalled verbs before: Unicode digits, huge numbers, a long `tz:`, a far-off cancellation)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.offline import OfflineWorkspace
+from commands.numbers import whole_number
+
+REFUSED = [
+    "setup nudge-days:²",
+    "setup escalate-after:99999999999999999999",
+    "attendance last:²",
+    "attendance last:99999999999999999999",
+    "minutes ²",
+    "minutes ١",
+    "minutes 99999999999999999999",
+    "show ١",
+    "show 99999999999999999999",
+    "done １２",
+    "update 99999999999999999999 due:friday",
+    "actions page:²",
+    "actions page:99999999999999999999",
+    'schedule "x" rrule:"FREQ=DAILY;COUNT=²" at:10:00',
+    'schedule "x" rrule:"FREQ=DAILY;COUNT=99999999999" at:10:00',
+    'schedule "x" rrule:"FREQ=DAILY;INTERVAL=99999999999" at:10:00',
+    'schedule "x" rrule:"FREQ=MONTHLY;BYDAY=99999999999999999999WE" at:10:00',
+    'schedule "x" every:"99999999999 weeks" at:10:00',
+    "setup tz:" + "A" * 256,
+    "setup tz:Europe/" + "A" * 250,
+    "setup tz:../../etc/passwd",
+    "add x decision:D99999999999999999999",
+    "schedule cancel 31/12/9999",
+]
+
+
+@pytest.mark.parametrize("text", REFUSED)
+def test_bad_numbers_get_a_clear_refusal(group: OfflineWorkspace, text: str) -> None:
+    group.command('schedule "Daily" rrule:"FREQ=DAILY" at:10:00')
+    started = time.monotonic()
+    out = group.command(text)
+    elapsed = time.monotonic() - started
+    assert out.is_error and "Sorry" not in out.text, out.text
+    assert elapsed < 2, f"{text!r} took {elapsed:.1f} s"
+
+
+def test_cancelling_a_near_meeting_of_a_daily_schedule_still_works(group: OfflineWorkspace) -> None:
+    group.command('schedule "Daily" rrule:"FREQ=DAILY" at:10:00')
+    out = group.command("schedule cancel 1/12/2026")
+    assert not out.is_error, out.text
+    assert "cancelled the meeting on Tue 1 Dec 2026" in out.text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12", 12),
+        (" 7 ", 7),
+        ("0", None),
+        ("²", None),
+        ("١", None),
+        ("１２", None),
+        ("1" * 10, None),
+        ("", None),
+    ],
+)
+def test_whole_number_reads_ascii_digits_within_bounds(text: str, expected: int | None) -> None:
+    assert whole_number(text, 1, 10**9) == expected
