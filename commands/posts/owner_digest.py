@@ -15,6 +15,7 @@ from datetime import date
 from sqlmodel import Session
 
 from commands.action_view import action_line
+from commands.mrkdwn import md, mention
 from commands.posts.common import (
     CHASERS,
     CHASERS_JOB,
@@ -106,7 +107,13 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
     if digest.own:
         count = len(digest.own)
         sections.append(
-            Section(f"<@{user}>, {plural(count, 'of your actions is', 'of your actions are')} overdue:")
+            Section(
+                md(
+                    "{}, {} overdue:",
+                    mention(user),
+                    plural(count, "of your actions is", "of your actions are"),
+                )
+            )
         )
         for row in digest.own[:MAX_BUTTON_ACTIONS]:
             where = f" · _{group_label(digest.groups[row.action.group_id])}_" if multi_group else ""
