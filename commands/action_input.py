@@ -7,8 +7,9 @@ import re
 
 from commands.context import Call
 from commands.grammar import Kind, Token
+from commands.mrkdwn import Mrkdwn, md
 from commands.replies import UserError
-from commands.text import esc, truncate
+from commands.text import truncate
 
 _NUMBER = re.compile(r"^#?([0-9]{1,9})$")  # ASCII digits only, as commands.numbers reads them
 
@@ -22,8 +23,11 @@ def take_number(call: Call, example: str) -> tuple[int, list[Token]]:
     match = _NUMBER.match(tokens[index].text.strip())
     if not match:
         raise UserError(
-            f"“{esc(truncate(tokens[index].text, 40))}” is not an action number. "
-            f"Give the number shown as #N, e.g. `{example}`."
+            md(
+                "“{}” is not an action number. Give the number shown as #N, e.g. `{}`.",
+                truncate(tokens[index].text, 40),
+                Mrkdwn(example),
+            )
         )
     return int(match.group(1)), tokens[:index] + tokens[index + 1 :]
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from commands.dates import format_date, format_datetime
-from commands.mrkdwn import Mrkdwn, italic, link, md, mention, mentions, text, with_mentions
+from commands.mrkdwn import Mrkdwn, italic, link, md, mentions, person, text, with_mentions
 from commands.names import OUTCOME_NAMES, OUTCOME_SHORT
 from commands.replies import Section
 from commands.text import truncate
@@ -140,14 +140,6 @@ def action_line(row: ActionRow, today: date) -> Mrkdwn:
     return md("{} *#{}* {} · ", Mrkdwn(STATUS_EMOJI[a.status]), a.number, title) + Mrkdwn(" · ").join(parts)
 
 
-def _person(value: object) -> Mrkdwn:
-    """A stored user id as a mention; anything else in the audit trail as text."""
-    try:
-        return mention(str(value))
-    except ValueError:
-        return text(value)
-
-
 def _plain_value(field: str, value: Any) -> Mrkdwn:
     """A value from the audit trail, readable and escaped."""
     if value is None or value == "" or value == []:
@@ -158,7 +150,7 @@ def _plain_value(field: str, value: Any) -> Mrkdwn:
         except ValueError:
             return text(value)
     if field == "owners":
-        return Mrkdwn(", ").join(_person(v) for v in (value if isinstance(value, list) else [value]))
+        return Mrkdwn(", ").join(person(v) for v in (value if isinstance(value, list) else [value]))
     if field == "outcomes":
         labels = []
         for v in value if isinstance(value, list) else [value]:
@@ -198,13 +190,13 @@ def history_line(event: AuditEvent, tz: str) -> Mrkdwn:
     """`Mon 23 Nov 2026, 09:30 · <@U…> updated it: due … → …; “note”`."""
     when = format_datetime(event.at, tz)
     what = VERB_LABELS.get(event.verb, event.verb)
-    line = md("{} · {} {}", when, _person(event.user_id), what)
+    line = md("{} · {} {}", when, person(event.user_id), what)
     if event.verb != "created":
         details = change_lines(event.changes or {})
         if details:
             line += Mrkdwn(": ") + Mrkdwn("; ").join(details)
     if event.note:
-        line += md(" — “{}”", truncate(event.note, 300))
+        line = Mrkdwn(line) + md(" — “{}”", truncate(event.note, 300))
     return line
 
 
@@ -241,13 +233,13 @@ def action_detail(
         lines.append(
             md("*Agreed at:* {}, {}", meeting.title, format_date(when.date()) if when else "").rstrip(", ")
         )
-    lines.append(md("*Added by* {} on {}", _person(a.created_by), format_datetime(a.created_at, tz)))
+    lines.append(md("*Added by* {} on {}", person(a.created_by), format_datetime(a.created_at, tz)))
     if a.completed_at and a.status == ActionStatus.DONE:
         lines.append(md("*Completed:* {}", format_datetime(a.completed_at, tz)))
     sections = [Section(Mrkdwn("\n").join(lines))]
     if notes:
         body = Mrkdwn("\n").join(
-            md("• {} {}: {}", format_datetime(n.created_at, tz), _person(n.author), with_mentions(n.text))
+            md("• {} {}: {}", format_datetime(n.created_at, tz), person(n.author), with_mentions(n.text))
             for n in notes
         )
         sections.append(Section(md("*Progress notes ({})*\n{}", len(notes), body)))

@@ -114,6 +114,14 @@ def mention(user_id: str) -> Mrkdwn:
     return Mrkdwn(f"<@{user_id}>")
 
 
+def person(user_id: object) -> Mrkdwn:
+    """A stored user id as a mention, where one may be missing or odd (old audit rows): anything that is not
+    a user id is shown as text, never as a mention."""
+    if isinstance(user_id, str) and _USER_ID.fullmatch(user_id):
+        return mention(user_id)
+    return text("nobody" if user_id is None else user_id)
+
+
 def mentions(user_ids: Iterable[str], empty: str = "nobody") -> Mrkdwn:
     ids = list(user_ids)
     return Mrkdwn(", ").join(mention(u) for u in ids) if ids else text(empty)

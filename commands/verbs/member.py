@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from commands.action_fields import resolve_org
 from commands.context import Call
+from commands.mrkdwn import Mrkdwn, md, mention
 from commands.names import DistrictRef, match_district
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
-from commands.text import esc
 from storage import groups
 from storage import members as member_store
 from storage.models import Role
@@ -51,21 +51,21 @@ def member(call: Call) -> list[Reply]:
             role = Role(keys["role"].lower())
         except ValueError as error:
             raise UserError(
-                f"“{esc(keys['role'])}” is not a role.", "Roles are `role:chair` and `role:member`."
+                md("“{}” is not a role.", keys["role"]), "Roles are `role:chair` and `role:member`."
             ) from error
     removing = [w.lower() for w in args.words] == ["remove"]
     if args.words and not removing:
-        raise UserError(f"I don't understand “{esc(' '.join(args.words))}” here.")
+        raise UserError(md("I don't understand “{}” here.", " ".join(args.words)))
     lines = []
     for user_id in args.mentions:
         if removing:
             existing = member_store.get_member(call.session, call.group_id, user_id)
             if existing is None:
-                raise UserError(f"<@{user_id}> is not a member of this task group.")
+                raise UserError(md("{} is not a member of this task group.", mention(user_id)))
             if existing.role == Role.CHAIR and len(member_store.chairs(call.session, call.group_id)) == 1:
                 raise UserError("That is the group's only chair. Make someone else a chair first.")
             member_store.remove_member(call.session, group, existing, by=call.user_id, at=call.now)
-            lines.append(f"<@{user_id}> is no longer a member (their actions stay as they are).")
+            lines.append(md("{} is no longer a member (their actions stay as they are).", mention(user_id)))
             continue
         if (
             role == Role.MEMBER
@@ -83,7 +83,9 @@ def member(call: Call) -> list[Reply]:
             role=role,
             display_name=keys.get("name"),
         )
-        desc = f"<@{user_id}> — {esc(m.organisation or 'organisation not set')}, {m.role.value}"
+        desc = md(
+            "{} — {}, {}", mention(user_id), m.organisation or "organisation not set", Mrkdwn(m.role.value)
+        )
         lines.append(desc if changed else desc + " (no change)")
     return [
         Reply(

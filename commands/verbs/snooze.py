@@ -10,9 +10,9 @@ from commands import action_ops
 from commands.action_input import free_text, take_number
 from commands.context import Call
 from commands.dates import DATE_EXAMPLES, DateError, parse_date
+from commands.mrkdwn import Mrkdwn
 from commands.registry import verb
 from commands.replies import Reply, UserError
-from commands.text import esc
 
 OFF_WORDS = frozenset({"off", "stop", "end", "clear", "none", "cancel", "wake"})
 
@@ -44,5 +44,5 @@ def snooze(call: Call) -> list[Reply]:
         try:
             until = parse_date(until_text, call.today)
         except DateError as error:
-            raise UserError(esc(str(error)), f"Dates are UK style: {DATE_EXAMPLES}.") from error
+            raise UserError(Mrkdwn.escape(str(error)), f"Dates are UK style: {DATE_EXAMPLES}.") from error
     return action_ops.snooze(actor, number, words, until).replies
