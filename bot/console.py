@@ -8,6 +8,7 @@ import shlex
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.offline import Exchange, OfflineWorkspace, block_text
@@ -65,6 +66,8 @@ def _state_text(element: dict[str, Any]) -> str:
         return ", ".join(mention(u) for u in element.get("initial_users") or [])
     if "initial_option" in element:
         return (element["initial_option"].get("text") or {}).get("text", "")
+    if kind == "file_input":
+        return "a file: give its path, e.g. `submit FIELD=plan.xlsx`"
     if "initial_options" in element:
         return ", ".join((o.get("text") or {}).get("text", "") for o in element["initial_options"])
     return ""
@@ -119,6 +122,14 @@ def _answer(ws: OfflineWorkspace, view: OpenView, block_id: str, typed: str) -> 
         raise LookupError(f"the form has no field “{block_id}”")
     element = block["element"]
     kind = element.get("type", "")
+    if kind == "file_input":
+        # A path on this machine, shared as the person would share a file in Slack.
+        path = Path(typed.strip()).expanduser()
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            raise LookupError(f"can't read the file “{typed.strip()}” ({error.strerror})") from error
+        return [ws.standin.share_file(path.name, content, view.user)]
     parts = [p.strip() for p in typed.split(",") if p.strip()]
     if kind == "multi_users_select":
         return [ws.user(p.lstrip("@")) for p in parts]
@@ -305,8 +316,16 @@ def run_lines(
                     show(ws, handled, out)
                 continue
         # Slack escapes &, < and > in what people type (should_escape); do the same so the console is faithful.
+        before = ws.modal(user)
         exchange = ws.command(esc(line), user=user)
-        show(ws, exchange, out)
+        opened = ws.modal(user)
+        if opened is not None and (before is None or opened.id != before.id):
+            # The command opened a form (`/ecm add` alone, `/ecm import`): show it, as Slack would.
+            if exchange.messages or exchange.files:
+                show(ws, exchange, out)
+            show_view(ws, opened, out, "form")
+        else:
+            show(ws, exchange, out)
         if exchange.is_error:
             errors += 1
             if strict:

@@ -357,10 +357,19 @@ def offer_update(actor: Actor, number: int) -> UpdateOffer:
     return UpdateOffer(actor.group, row, action_line(row, actor.today), organisations)
 
 
-def title_from_message(text: str, limit: int = ops.MAX_TITLE) -> str:
-    """A message's text as a title: mentions, channels, links and mrkdwn marks turned into plain words, on
-    one line, cut to the title limit."""
-    text = re.sub(r"<@([UW][A-Z0-9]+)(?:\|([^>]+))?>", lambda m: "@" + (m.group(2) or m.group(1)), text)
+def mentioned_ids(text: str) -> list[str]:
+    return list(dict.fromkeys(re.findall(r"<@([UW][A-Z0-9]+)(?:\|[^>]+)?>", text)))
+
+
+def title_from_message(text: str, names: dict[str, str] | None = None, limit: int = ops.MAX_TITLE) -> str:
+    """A message's text as a title: mentions (as `names` has them), channels, links and mrkdwn marks turned
+    into plain words, on one line, cut to the title limit."""
+    known = names or {}
+
+    def person(m: re.Match[str]) -> str:
+        return "@" + (m.group(2) or known.get(m.group(1)) or m.group(1))
+
+    text = re.sub(r"<@([UW][A-Z0-9]+)(?:\|([^>]+))?>", person, text)
     text = re.sub(r"<#C[A-Z0-9]+\|([^>]+)>", r"#\1", text)
     text = re.sub(r"<#(C[A-Z0-9]+)>", r"#\1", text)
     text = re.sub(r"<!(channel|here|everyone)(?:\|[^>]*)?>", r"@\1", text)
@@ -383,3 +392,8 @@ def opens_new_action_form(text: str) -> bool:
         return False
     spec = lookup(words[0].lower())
     return spec is not None and spec.name == "add"
+
+
+def stored_names(session: Session, team_id: str, user_ids: list[str]) -> dict[str, str]:
+    """The display names the bot already holds for these people (from any group's membership)."""
+    return member_store.display_names(session, team_id, user_ids)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_
+from sqlalchemy import and_, case, exists, func, insert, or_
 from sqlmodel import Session, col, select
 
 from storage import audit
@@ -31,6 +31,7 @@ from storage.models import (
     ActionOutcome,
     ActionOwner,
     ActionStatus,
+    AuditEvent,
     Decision,
     District,
     Meeting,
@@ -488,6 +489,103 @@ def create_action(
         changes=changes,
     )
     return row
+
+
+@dataclass
+class NewActionRecord:
+    """One action for `bulk_create_actions` (as `create_action` takes it)."""
+
+    title: str
+    owners: Sequence[str]
+    organisation: str = ""
+    due_date: date | None = None
+    outcomes: Sequence[Outcome] = ()
+    district_ids: Sequence[int] = ()
+    countywide: bool = False
+    status: ActionStatus = ActionStatus.OPEN
+
+
+def bulk_create_actions(
+    session: Session, group: TaskGroup, records: Sequence[NewActionRecord], *, by: str, at: datetime
+) -> list[int]:
+    """Adds many actions at once (imports, benchmarks): numbered in order under one UPDATE of the group's
+    counter, each with its "created" audit event, in a handful of multi-row statements instead of ~8 per
+    action. Returns the new actions' ids."""
+    if not records:
+        return []
+    assert group.id is not None
+    first = take_number(session, group.id, "next_action_number", len(records))
+    ids = list(
+        session.scalars(
+            insert(Action).returning(col(Action.id), sort_by_parameter_order=True),
+            [
+                {
+                    "group_id": group.id,
+                    "number": first + i,
+                    "title": r.title,
+                    "organisation": r.organisation,
+                    "countywide": r.countywide,
+                    "due_date": r.due_date,
+                    "due_key": r.due_date or DUE_NEVER,
+                    "status": r.status,
+                    "created_by": by,
+                    "created_at": at,
+                    "updated_at": at,
+                    "completed_at": at if r.status == ActionStatus.DONE else None,
+                }
+                for i, r in enumerate(records)
+            ],
+        )
+    )
+    owners = [
+        {"action_id": i, "user_id": u}
+        for i, r in zip(ids, records, strict=True)
+        for u in dict.fromkeys(r.owners)
+    ]
+    outcomes = [
+        {"action_id": i, "outcome": o}
+        for i, r in zip(ids, records, strict=True)
+        for o in dict.fromkeys(r.outcomes)
+    ]
+    districts = [
+        {"action_id": i, "district_id": d}
+        for i, r in zip(ids, records, strict=True)
+        if not r.countywide
+        for d in dict.fromkeys(r.district_ids)
+    ]
+    for table, rows in ((ActionOwner, owners), (ActionOutcome, outcomes), (ActionDistrict, districts)):
+        if rows:
+            session.execute(insert(table), rows)
+    names = {d.id: d.name for d in _districts_by_id(session, list({d["district_id"] for d in districts}))}
+    session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "group_id": group.id,
+                "entity": "action",
+                "entity_id": i,
+                "user_id": by,
+                "at": at,
+                "verb": "created",
+                "changes": audit.plain_changes(
+                    {
+                        "title": [None, r.title],
+                        "owners": [None, sorted(dict.fromkeys(r.owners))],
+                        "organisation": [None, r.organisation],
+                        "due_date": [None, r.due_date],
+                        "outcomes": [None, sorted(dict.fromkeys(r.outcomes), key=_OUTCOME_ORDER.__getitem__)],
+                        "districts": [
+                            None,
+                            COUNTYWIDE if r.countywide else [names[d] for d in dict.fromkeys(r.district_ids)],
+                        ],
+                    }
+                ),
+                "note": None,
+            }
+            for i, r in zip(ids, records, strict=True)
+        ],
+    )
+    return ids
 
 
 _SCALARS = ("title", "organisation", "due_date", "status", "rag", "snoozed_until", "meeting_id")

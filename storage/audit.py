@@ -53,6 +53,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def plain_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """Changes as stored: every value JSON-safe."""
+    return {k: _plain(v) for k, v in changes.items()}
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """{field: [old, new]} for the fields whose value changed."""
     return {
@@ -79,7 +84,7 @@ def record(
         user_id=user_id,
         at=at,
         verb=verb,
-        changes={k: _plain(v) for k, v in (changes or {}).items()},
+        changes=plain_changes(changes or {}),
         note=note,
     )
     session.add(event)

@@ -69,22 +69,22 @@ def lock_group(session: Session, group_id: int) -> TaskGroup:
     ).one()
 
 
-def take_number(session: Session, group_id: int, counter: str) -> int:
-    """The next per-group number (`next_action_number`, `next_decision_number`). One UPDATE … RETURNING:
-    the increment happens in the database under the row's write lock (held to commit, as FOR UPDATE would
-    be), so two people adding at once never get the same number."""
+def take_number(session: Session, group_id: int, counter: str, count: int = 1) -> int:
+    """The next per-group number (`next_action_number`, `next_decision_number`), or the first of `count`
+    consecutive ones. One UPDATE … RETURNING: the increment happens in the database under the row's write
+    lock (held to commit, as FOR UPDATE would be), so two people adding at once never get the same number."""
     column = getattr(TaskGroup, counter)
     taken = session.execute(
         update(TaskGroup)
         .where(col(TaskGroup.id) == group_id)
-        .values({counter: column + 1})
+        .values({counter: column + count})
         .returning(column)
         .execution_options(synchronize_session=False)
     ).scalar_one()
     held = session.identity_map.get(session.identity_key(TaskGroup, group_id))
     if held is not None:  # keep the loaded group in step without writing it again
         set_committed_value(held, counter, taken)
-    return int(taken) - 1
+    return int(taken) - count
 
 
 def update_group(

@@ -164,3 +164,15 @@ def memberships(session: Session, team_id: str, user_id: str) -> list[tuple[Task
             .order_by(col(TaskGroup.name), col(TaskGroup.id))
         )
     ]
+
+
+def display_names(session: Session, team_id: str, user_ids: list[str]) -> dict[str, str]:
+    """Stored display names of these people in one workspace's groups (empty names left out)."""
+    if not user_ids:
+        return {}
+    rows = session.exec(
+        select(Member.user_id, Member.display_name)
+        .join(TaskGroup, col(TaskGroup.id) == col(Member.group_id))
+        .where(TaskGroup.team_id == team_id, col(Member.user_id).in_(user_ids), Member.display_name != "")
+    )
+    return {user_id: name for user_id, name in rows}

@@ -464,3 +464,53 @@ def test_group_counts_and_slices(engine: Engine, setup: dict[str, Any]) -> None:
             "U1": 2,
             "U2": 1,
         }
+
+
+def test_bulk_create_numbers_links_and_audits_like_create(engine: Engine, setup: dict[str, Any]) -> None:
+    g, d = setup["group_id"], setup["districts"]
+    with session_scope(engine) as s:
+        group = groups.get_group(s, "T1", "C1")
+        ids = store.bulk_create_actions(
+            s,
+            group,  # type: ignore[arg-type]
+            [
+                store.NewActionRecord(
+                    title="bulk one",
+                    owners=["U7", "U8"],
+                    due_date=TODAY,
+                    outcomes=[Outcome.STAY_SAFE],
+                    district_ids=[d["wyre"]],
+                ),
+                store.NewActionRecord(title="bulk two", owners=["U7"], countywide=True),
+            ],
+            by="UCHAIR",
+            at=NOW,
+        )
+        assert len(ids) == 2
+    with session_scope(engine) as s:
+        one, two = store.get_action(s, g, 6), store.get_action(s, g, 7)
+        assert one is not None and two is not None
+        assert (one.owners, one.outcomes, [x.name for x in one.districts]) == (
+            ["U7", "U8"],
+            [Outcome.STAY_SAFE],
+            ["Wyre"],
+        )
+        assert two.action.countywide and two.action.due_key == DUE_NEVER
+        created = s.exec(
+            select(AuditEvent).where(AuditEvent.entity == "action", AuditEvent.entity_id == one.action.id)
+        ).one()
+        assert created.verb == "created" and created.changes["districts"] == [None, ["Wyre"]]
+        added = store.create_action(
+            s,
+            groups.get_group(s, "T1", "C1"),
+            title="next",
+            owners=["U1"],
+            organisation="",
+            due_date=None,  # type: ignore[arg-type]
+            outcomes=[],
+            district_ids=[],
+            countywide=False,
+            by="U1",
+            at=NOW,
+        )
+        assert added.number == 8

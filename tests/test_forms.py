@@ -286,6 +286,9 @@ def test_make_this_an_action_takes_the_text_author_and_permalink(group: OfflineW
     [permalink] = group.standin.calls_to("chat.getPermalink")
     assert permalink.params["message_ts"] == message.ts
     assert group.standin.calls_to("views.update"), "the permalink is added once the form is open"
+    # Mentions become names: @priya is not a name the bot holds, so it is asked for once the form is open.
+    assert group.standin.calls_to("users.info")
+    assert title["element"]["initial_value"].endswith("rota? @priya knows")
     out = group.submit(modal)
     assert out.errors == {}
     link = f"https://ecm-standin.slack.com/archives/{group.channel}/p{message.ts.replace('.', '')}"
@@ -346,3 +349,31 @@ def test_a_form_submission_refreshes_the_homes_it_affects(group: OfflineWorkspac
     published = {c.params["user_id"] for c in group.standin.calls_to("views.publish")}
     assert {group.user("sam"), group.user("priya")} <= published
     assert "For priya" in str(group.home_of("priya").view["blocks"])  # type: ignore[union-attr]
+
+
+def test_tampered_values_are_refused_per_field_in_the_commands_words(group: OfflineWorkspace) -> None:
+    """Selects and date pickers only offer good values, but a submission is checked as if typed."""
+    modal = open_new(group)
+    meta = modal.view["private_metadata"]
+    values = {
+        "group": {"group": {"type": "static_select", "selected_option": {"value": str(1)}}},
+        "title": {"title": {"type": "plain_text_input", "value": "Tampered"}},
+        "due": {"due": {"type": "datepicker", "selected_date": "31/02/2027"}},
+        "districts": {
+            "districts": {"type": "multi_static_select", "selected_options": [{"value": "narnia"}]}
+        },
+        "outcomes": {"outcomes": {"type": "multi_static_select", "selected_options": [{"value": "helthy"}]}},
+        "decision": {"decision": {"type": "static_select", "selected_option": {"value": "99"}}},
+        "org": {"org": {"type": "static_select", "selected_option": {"value": "o" * 201}}},
+    }
+    body = group.standin.view_submission(
+        group.user("sam"), NEW_ACTION_CALLBACK, meta, values, view_id=modal.id
+    )
+    out = group.resubmit(body)
+    assert set(out.errors) == {"due", "districts", "outcomes", "decision", "org"}
+    assert "31/02/2027" in out.errors["due"]
+    assert "narnia" in out.errors["districts"]
+    assert "Did you mean Be Healthy?" in out.errors["outcomes"]
+    assert "There is no decision D99" in out.errors["decision"]
+    assert "too long" in out.errors["org"]
+    assert actions(group) == []

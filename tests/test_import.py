@@ -306,3 +306,18 @@ def test_confirm_adds_all_rows_or_none(group: OfflineWorkspace, engine: Engine) 
     assert register_of(engine, group.channel) == []
     with Session(engine) as session:
         assert session.exec(select(PlanImport)).one().status == "pending"
+
+
+def test_console_imports_a_file_through_the_form(
+    group: OfflineWorkspace, engine: Engine, tmp_path: Path
+) -> None:
+    from bot.console import run_lines
+
+    plan = tmp_path / "plan.csv"
+    plan.write_text("Action,Owner,Due date\nAudit referrals,sam,28/02/2027\n", encoding="utf-8")
+    out = io.StringIO()
+    run_lines(group, ["import", f"submit plan_file={plan}"], "chair", out)
+    text = out.getvalue()
+    assert "[Import an action plan]" in text and "1 row* will be added" in text, text
+    run_lines(group, ["import confirm 1"], "chair", out)
+    assert [r[1] for r in register_of(engine, group.channel)] == ["Audit referrals"]

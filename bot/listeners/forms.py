@@ -20,6 +20,7 @@ from slack_sdk.models.views import View
 from sqlmodel import Session
 
 from bot import forms as views
+from bot.directory import SlackDirectory
 from bot.home import publish_home
 from bot.jobs.dispatcher import local_today
 from bot.services import Services
@@ -160,12 +161,17 @@ def register(app: App, services: Services) -> None:
         channel_id = (body.get("channel") or {}).get("id") or ""
         ts = message.get("ts") or body.get("message_ts") or ""
         author = message.get("user")
+        text = message.get("text") or ""
+        with Session(
+            services.engine
+        ) as session:  # names the bot holds already: no Slack call before the view
+            names = f.stored_names(session, team_id, f.mentioned_ids(text))
         view = new_action_view(
             services,
             team_id,
             user_id,
             channel_id=channel_id,
-            title=f.title_from_message(message.get("text") or ""),
+            title=f.title_from_message(text, names),
             owners=[author] if author and author.startswith(("U", "W")) else None,
             meta={"ch": channel_id, "ts": ts},
             from_message=True,
@@ -173,7 +179,8 @@ def register(app: App, services: Services) -> None:
         opened = _open(services, body["trigger_id"], view)
         if opened is not None and view.callback_id == views.NEW_ACTION_CALLBACK:
             # Slow work after the view is open: the message's permalink, kept on the form until submitted.
-            services.later(_add_permalink, services, view, opened, channel_id, ts)
+            unknown = [u for u in f.mentioned_ids(text) if u not in names]
+            services.later(_add_permalink, services, view, opened, channel_id, ts, text, names, unknown)
 
     @app.action(f.GROUP)
     def on_group_chosen(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -493,14 +500,33 @@ def _meeting_call(services: Services, session: Session, meeting_id: Any, user_id
     )
 
 
-def _add_permalink(services: Services, view: View, opened: dict[str, Any], channel_id: str, ts: str) -> None:
+def _add_permalink(
+    services: Services,
+    view: View,
+    opened: dict[str, Any],
+    channel_id: str,
+    ts: str,
+    text: str,
+    names: dict[str, str],
+    unknown: list[str],
+) -> None:
+    """After the form is open: the message's permalink (kept on the form until it is submitted), and the
+    names of people mentioned whom the bot didn't know (users.info), in the suggested title."""
     try:
         link = services.client.chat_getPermalink(channel=channel_id, message_ts=ts).get("permalink")
     except (SlackClientError, OSError) as exc:
         log.info("chat.getPermalink failed: %s", exc)
+        link = None
+    directory = SlackDirectory(services.client)
+    found = {u: name for u in unknown[:10] if (name := directory.name_of(u))}
+    if not link and not found:
         return
     meta = {**views.read_meta(view.to_dict()), "link": f.clean_link(link)}
     view.private_metadata = views.meta_json(meta)
+    if found:
+        for block in view.blocks or []:
+            if getattr(block, "block_id", None) == f.TITLE:
+                block.element.initial_value = f.title_from_message(text, {**names, **found})  # type: ignore[attr-defined]
     _update(services, opened.get("id", ""), view, opened.get("hash"))
 
 

@@ -1,0 +1,485 @@
+"""County scale, over real HTTP: `ecm-bot run --no-scheduler` against a bare Bolt app (the floor), same run.
+
+Seeds 50 task groups with 100,000 actions through the storage layer (`bulk_create_actions`), starts the
+real server (`python -m bot.cli run --no-scheduler`, Starlette + uvicorn) and `bench/floor_app.py` (a bare
+slack-bolt app whose `/ecm` only acks and says "ok"), each as its own process talking to the local Slack
+stand-in. Signed slash commands go over HTTP; a request is timed from sending it until its reply reaches
+the stand-in. Floor and bot requests alternate, so both see the same load. Prints, per database:
+
+- p50/p99 per command and the ratio to the floor's (sequential), then 8 concurrent clients;
+- the scaling table: one group growing 1k -> 10k -> 100k actions, p50 per command, and the server's RSS;
+- chasers for one working day with 10,000 overdue actions and 1,500 owners: Slack calls ÷ distinct
+  recipients, planning time, and what a second run of the same day sends (nothing, it should be).
+
+SQLite always; PostgreSQL too when ECM_TEST_DATABASE_URL is set (a private schema, dropped afterwards).
+The machine may be shared: the load average is printed, and the ratios are the figures to compare.
+
+    .venv/bin/python bench/county_bench.py [--repeat 100] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import Engine, text  # noqa: E402
+
+from bot.jobs.dispatcher import dispatch_due  # noqa: E402
+from bot.jobs.planner import plan  # noqa: E402
+from bot.slack_api import make_client  # noqa: E402
+from bot.standin import SlackStandIn  # noqa: E402
+from commands.presets import PRESETS  # noqa: E402
+from commands.text import slugify  # noqa: E402
+from storage import actions, groups, members  # noqa: E402
+from storage.actions import NewActionRecord  # noqa: E402
+from storage.clock import FixedClock  # noqa: E402
+from storage.db import make_engine, migrate, session_scope  # noqa: E402
+from storage.models import ActionStatus, Outcome, Role, TaskGroup  # noqa: E402
+
+TZ = "Europe/London"
+TODAY = datetime.now(ZoneInfo(TZ)).date()  # the server runs on the system clock
+NOW = datetime.now(ZoneInfo(TZ))
+DISTRICTS = PRESETS["lancashire"].districts
+COMMANDS = [
+    "help",
+    "actions outcome:safe district:chorley",
+    "actions overdue by:district",
+    "actions mine",
+    "add",
+    "show",
+]
+SCALE_COMMANDS = [
+    "actions outcome:safe district:chorley",
+    "actions mine",
+    "actions overdue by:district",
+    "actions by:outcome",
+    "show",
+]
+STATUSES = (
+    [ActionStatus.OPEN] * 14
+    + [ActionStatus.IN_PROGRESS] * 2
+    + [ActionStatus.DONE] * 3
+    + [ActionStatus.DROPPED]
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def records(
+    rng: random.Random, count: int, owners: list[str], districts: list[int], me: str
+) -> list[NewActionRecord]:
+    out = []
+    for i in range(count):
+        status = rng.choice(STATUSES)
+        out.append(
+            NewActionRecord(
+                title=f"Seeded action {i}: review provision and report to the board",
+                owners=[me if rng.random() < 0.01 else rng.choice(owners)],
+                organisation=rng.choice(["Chorley", "Lancashire Constabulary", "NHS Lancashire", "Preston"]),
+                due_date=None if rng.random() < 0.1 else TODAY + timedelta(days=rng.randint(-90, 120)),
+                outcomes=rng.sample(list(Outcome), k=rng.randint(1, 2)),
+                district_ids=rng.sample(districts, k=rng.randint(1, 2)),
+                countywide=rng.random() < 0.1,
+                status=status,
+            )
+        )
+    return out
+
+
+class County:
+    """The seeded database: channels, people, and the ids the commands need."""
+
+    def __init__(self, engine: Engine, standin: SlackStandIn) -> None:
+        self.engine, self.standin = engine, standin
+        self.chair = standin.add_user("bench-chair")
+        self.clients = [standin.add_user(f"bench-user{i}") for i in range(8)]
+        self.me = self.clients[0]
+        self.owners = [standin.add_user(f"owner{i:04d}") for i in range(1500)]
+        self.channels: list[str] = []
+        self.rng = random.Random(7)
+
+    def add_group(self, name: str, actions_count: int) -> tuple[str, int]:
+        channel = self.standin.add_channel(slugify(name))
+        with session_scope(self.engine) as session:
+            group = groups.create_group(
+                session,
+                team_id=self.standin.team_id,
+                channel_id=channel,
+                name=name,
+                county="Lancashire",
+                timezone=TZ,
+                user_id=self.chair,
+                at=NOW,
+            )
+            groups.set_districts(
+                session, group, [(d, slugify(d)) for d in DISTRICTS], user_id=self.chair, at=NOW
+            )
+            members.upsert_member(session, group, self.chair, by=self.chair, at=NOW, role=Role.CHAIR)
+            for user in self.clients:
+                members.upsert_member(session, group, user, by=self.chair, at=NOW, organisation="Chorley")
+            group_id = group.id
+        assert group_id is not None
+        self.channels.append(channel)
+        self.grow(group_id, actions_count)
+        return channel, group_id
+
+    def grow(self, group_id: int, count: int) -> None:
+        with session_scope(self.engine) as session:
+            group = session.get(TaskGroup, group_id)
+            assert group is not None
+            districts = [d.id for d in groups.list_districts(session, group_id)]  # type: ignore[misc]
+            owners = self.rng.sample(self.owners, 30)
+            for start in range(0, count, 5000):
+                batch = records(self.rng, min(5000, count - start), owners, districts, self.me)
+                actions.bulk_create_actions(session, group, batch, by=self.chair, at=NOW)
+
+
+@contextmanager
+def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - a file, not a pipe: a chatty server never blocks
+    process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"{argv} exited: {log.read().decode()[-2000:]}") from None
+                time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def rss_mib(pid: int) -> tuple[float, float]:
+    """(current, peak) resident set of a process, MiB."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
+    )
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+class Client:
+    """Sends signed slash commands to one server and times them until their reply reaches the stand-in."""
+
+    def __init__(self, standin: SlackStandIn, port: int) -> None:
+        self.standin, self.url = standin, f"http://127.0.0.1:{port}/slack/events"
+
+    def replies_for(self, user: str, channel: str) -> int:
+        return sum(
+            1 for m in self.standin.messages if m.channel == channel and (m.user == user or not m.ephemeral)
+        )
+
+    def time(self, command: str, user: str, channel: str) -> float:
+        body = self.standin.slash_command(command, user, channel)
+        before = self.replies_for(user, channel)
+        started = time.perf_counter()
+        status, answer = self.standin.post(self.url, body, timeout=60)
+        if status != 200:
+            raise RuntimeError(f"{command!r}: HTTP {status} {answer[:200]}")
+        if not self.standin.wait_for(lambda: self.replies_for(user, channel) > before, timeout=60):
+            raise RuntimeError(f"{command!r}: no reply within 60 s")
+        elapsed = time.perf_counter() - started
+        last = [m for m in self.standin.messages if m.channel == channel][-1]
+        if "went wrong" in last.text or "locked" in last.text:
+            raise RuntimeError(f"{command!r} answered: {last.text}")
+        return elapsed
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))] * 1000
+
+
+def concrete(command: str, i: int, high: int) -> str:
+    if command == "add":
+        return f"add Bench action {i} outcome:safe district:chorley"
+    if command == "show":
+        return f"show {1 + (i * 37) % high}"
+    return command
+
+
+def sequential(
+    app: Client, floor: Client, commands: list[str], channel: str, user: str, repeat: int, high: int
+) -> dict[str, tuple[list[float], list[float]]]:
+    out: dict[str, tuple[list[float], list[float]]] = {}
+    for command in commands:
+        mine, base = [], []
+        for i in range(repeat):
+            base.append(floor.time(command, user, channel))
+            mine.append(app.time(concrete(command, i, high), user, channel))
+        out[command] = (mine, base)
+        app.standin.reset()
+    return out
+
+
+def concurrent(client: Client, command: str, channel: str, users: list[str], per_client: int) -> list[float]:
+    timings: list[float] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run(user: str) -> None:
+        try:
+            for _ in range(per_client):
+                t = client.time(command, user, channel)
+                with lock:
+                    timings.append(t)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    client.standin.reset()
+    if errors:
+        raise errors[0]
+    return timings
+
+
+def chasers(engine: Engine, standin: SlackStandIn, day: date) -> None:
+    """10,000 overdue actions, 1,500 owners in 10 groups (some in two), plus due-soon ones: one day's posts."""
+    rng = random.Random(11)
+    now = datetime(day.year, day.month, day.day, 9, 30, tzinfo=ZoneInfo(TZ))
+    owners = [standin.add_user(f"chased{i:04d}") for i in range(1500)]
+    chair = standin.add_user("chaser-chair")
+    with session_scope(engine) as session:
+        for g in range(10):
+            channel = standin.add_channel(f"chased-group-{g}")
+            group = groups.create_group(
+                session,
+                team_id=standin.team_id,
+                channel_id=channel,
+                name=f"Chased group {g}",
+                county="Lancashire",
+                timezone=TZ,
+                user_id=chair,
+                at=now,
+            )
+            members.upsert_member(session, group, chair, by=chair, at=now, role=Role.CHAIR)
+            people = owners[g * 150 : (g + 1) * 150] + rng.sample(owners, 20)
+            overdue = [
+                NewActionRecord(
+                    title=f"Overdue {g}-{i}",
+                    owners=[rng.choice(people)],
+                    organisation="Chorley",
+                    due_date=day - timedelta(days=rng.randint(1, 40)),
+                    countywide=True,
+                )
+                for i in range(1000)
+            ]
+            soon = [
+                NewActionRecord(
+                    title=f"Soon {g}-{i}",
+                    owners=[rng.choice(people)],
+                    organisation="Chorley",
+                    due_date=day + timedelta(days=rng.randint(1, 3)),
+                    countywide=True,
+                )
+                for i in range(60)
+            ]
+            actions.bulk_create_actions(session, group, overdue + soon, by=chair, at=now)
+    client = make_client(standin.bot_token, standin.api_url)
+    clock = FixedClock(now)
+    for run in (1, 2):
+        standin.reset()
+        started = time.perf_counter()
+        planned = plan(engine, day, tz=TZ, now=now, job="all")
+        planning = time.perf_counter() - started
+        started = time.perf_counter()
+        dispatch_due(engine, client, clock, tz=TZ)
+        sending = time.perf_counter() - started
+        posts = [c for c in standin.calls_to("chat.postMessage") if c.ok]
+        recipients = Counter(c.params["channel"] for c in posts)
+        twice = sum(1 for n in recipients.values() if n > 1)
+        ratio = len(posts) / len(recipients) if recipients else 0.0
+        print(
+            f"  chasers run {run}: planned {planned.new} posts in {planning:.2f} s; sent {len(posts)} Slack posts "
+            f"to {len(recipients)} recipients in {sending:.1f} s (calls ÷ recipients {ratio:.2f}; "
+            f"{twice} recipients got more than one)"
+        )
+
+
+def bench(label: str, engine: Engine, url: str, standin: SlackStandIn, args: argparse.Namespace) -> None:
+    migrate(engine)
+    county = County(engine, standin)
+    started = time.perf_counter()
+    per_group = args.actions // args.groups
+    first_channel = ""
+    for g in range(args.groups):
+        channel, _ = county.add_group(f"Task group {g:02d}", per_group)
+        first_channel = first_channel or channel
+    print(
+        f"\n{label}: seeded {args.actions:,} actions in {args.groups} groups in {time.perf_counter() - started:.1f} s"
+    )
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "ECM_"))}
+    env.update(
+        SLACK_BOT_TOKEN=standin.bot_token,
+        SLACK_SIGNING_SECRET=standin.signing_secret,
+        SLACK_API_URL=standin.api_url,
+        DATABASE_URL=url,
+        HOST="127.0.0.1",
+        LOG_LEVEL="WARNING",
+    )
+    app_port, floor_port = free_port(), free_port()
+    with (
+        server(
+            [sys.executable, "-m", "bot.cli", "run", "--no-scheduler", "--port", str(app_port)], env, app_port
+        ) as app_process,
+        server(
+            [sys.executable, "bench/floor_app.py", "--port", str(floor_port)], env, floor_port
+        ) as floor_process,
+    ):
+        app, floor = Client(standin, app_port), Client(standin, floor_port)
+        for _ in range(5):  # warm both up (imports, first connections)
+            floor.time("help", county.me, first_channel)
+            app.time("actions", county.me, first_channel)
+        standin.reset()
+        print(f"  load average {os.getloadavg()[0]:.1f} (2 cores shared)")
+        print(
+            f"  {'command (sequential)':<42} {'p50 ms':>8} {'p99 ms':>8} {'floor p50':>9} {'floor p99':>9} {'p99 ÷ floor':>11}"
+        )
+        for command, (mine, base) in sequential(
+            app, floor, COMMANDS, first_channel, county.me, args.repeat, per_group
+        ).items():
+            print(
+                f"  {command:<42} {pct(mine, 0.5):8.1f} {pct(mine, 0.99):8.1f} {pct(base, 0.5):9.1f} "
+                f"{pct(base, 0.99):9.1f} {pct(mine, 0.99) / pct(base, 0.99):11.2f}"
+            )
+        command = "actions outcome:safe district:chorley"
+        mine = concurrent(app, command, first_channel, county.clients, args.repeat // 4)
+        base = concurrent(floor, command, first_channel, county.clients, args.repeat // 4)
+        print(
+            f"  8 concurrent clients, `{command}`: p50 {pct(mine, 0.5):.0f} ms, p99 {pct(mine, 0.99):.0f} ms; "
+            f"floor p50 {pct(base, 0.5):.0f} ms, p99 {pct(base, 0.99):.0f} ms; p99 ÷ floor {pct(mine, 0.99) / pct(base, 0.99):.2f}"
+        )
+
+        print(
+            f"  {'one group':<10} "
+            + " ".join(f"{c[:24]:>24}" for c in SCALE_COMMANDS)
+            + f" {'floor':>7} {'RSS MiB':>8}"
+        )
+        channel, group_id = county.add_group("Scaling group", 0)
+        size = 0
+        for target in args.scale:
+            county.grow(group_id, target - size)
+            size = target
+            row = []
+            for command in SCALE_COMMANDS:
+                row.append(
+                    statistics.median(
+                        app.time(concrete(command, i, size), county.me, channel)
+                        for i in range(args.repeat // 4)
+                    )
+                    * 1000
+                )
+            base_p50 = (
+                statistics.median(floor.time("help", county.me, channel) for _ in range(args.repeat // 4))
+                * 1000
+            )
+            standin.reset()
+            now_rss, _ = rss_mib(app_process.pid)
+            print(
+                f"  {size:>10,} "
+                + " ".join(f"{v:>21.1f} ms" for v in row)
+                + f" {base_p50:>4.1f} ms {now_rss:>8.0f}"
+            )
+        print(
+            f"  server peak RSS {rss_mib(app_process.pid)[1]:.0f} MiB (floor {rss_mib(floor_process.pid)[1]:.0f} MiB)"
+        )
+    print(f"  load average {os.getloadavg()[0]:.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--actions", type=int, default=100_000)
+    parser.add_argument("--groups", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=100, help="requests per command (p99 needs ~100)")
+    parser.add_argument("--scale", default="1000,10000,100000", help="sizes of the one growing group")
+    parser.add_argument(
+        "--quick", action="store_true", help="10k actions, 20 repeats, scale to 10k: a smoke run"
+    )
+    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--skip-chasers", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.actions, args.repeat, args.scale = 10_000, 20, "1000,10000"
+    args.scale = [int(s) for s in args.scale.split(",")]
+    pg = os.environ.get("ECM_TEST_DATABASE_URL")
+    print(f"county bench: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, today {TODAY}")
+    if args.only != "postgresql":
+        with tempfile.TemporaryDirectory() as tmp, SlackStandIn(signing_secret=uuid.uuid4().hex) as standin:
+            engine = make_engine(f"sqlite:///{tmp}/bench.db")
+            bench("SQLite", engine, f"sqlite:///{tmp}/bench.db", standin, args)
+            engine.dispose()
+            if not args.skip_chasers:
+                chaser_engine = make_engine(f"sqlite:///{tmp}/chasers.db")
+                migrate(chaser_engine)
+                chasers(chaser_engine, standin, monday_on_or_after(TODAY))
+    if pg and args.only != "sqlite":
+        for part in ("commands", "chasers"):
+            if part == "chasers" and args.skip_chasers:
+                continue
+            schema = f"ecm_bench_{uuid.uuid4().hex[:10]}"
+            admin = make_engine(pg)
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            try:
+                engine = make_engine(pg, connect_args={"options": f"-csearch_path={schema}"})
+                url = engine.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+                    hide_password=False
+                )
+                with SlackStandIn(signing_secret=uuid.uuid4().hex) as standin:
+                    if part == "commands":
+                        bench("PostgreSQL", engine, url, standin, args)
+                    else:
+                        print("\nPostgreSQL chasers:")
+                        migrate(engine)
+                        chasers(engine, standin, monday_on_or_after(TODAY))
+                engine.dispose()
+            finally:
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                admin.dispose()
+
+
+def monday_on_or_after(day: date) -> date:
+    """A working Monday (channel digest day): not a bank holiday in the benchmark's window."""
+    while day.weekday() != 0 or (day.month == 12 and day.day >= 24):
+        day += timedelta(days=1)
+    return day
+
+
+if __name__ == "__main__":
+    main()
