@@ -24,9 +24,9 @@ from commands.action_fields import STATUS_HELP, ActionChange, NewAction
 from commands.action_view import STATUS_LABEL, action_line, change_lines, is_permalink, source_link
 from commands.context import Actor, require_chair
 from commands.dates import format_date
-from commands.mrkdwn import Mrkdwn, md, mention, with_mentions
+from commands.mrkdwn import Mrkdwn, md, mention, mentions, with_mentions
 from commands.replies import Reply, Section, UserError, Visibility
-from commands.text import mentions, truncate
+from commands.text import truncate
 from commands.workdays import next_working_day
 from storage import actions as store
 from storage import meetings, members
