@@ -24,7 +24,7 @@ from commands.action_fields import STATUS_HELP, ActionChange, NewAction
 from commands.action_view import STATUS_LABEL, action_line, change_lines, is_permalink, source_link
 from commands.context import Actor, require_chair
 from commands.dates import format_date
-from commands.mrkdwn import Mrkdwn, md, mention, mentions, with_mentions
+from commands.mrkdwn import Mrkdwn, md, mentions, person, with_mentions
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import truncate
 from commands.workdays import next_working_day
@@ -233,7 +233,7 @@ def create(actor: Actor, new: NewAction, *, imported_from: str | None = None) ->
             warnings.append(
                 md(
                     "{} has no registered organisation, so this action has none. A chair can register it with `/ecm member @name district:NAME`, or give `org:` on the action.",
-                    mention(owners[0]),
+                    person(owners[0]),
                 )
             )
     meeting = None if imported_from is not None else meetings.open_meeting(actor.session, actor.group_id)
@@ -261,7 +261,7 @@ def create(actor: Actor, new: NewAction, *, imported_from: str | None = None) ->
         warnings.insert(0, warning)
     decision, _meeting = store.links(actor.session, row.action)
     lines: list[str] = [
-        md(":new: {} added action *#{}*{}", mention(actor.user_id), Mrkdwn(number), Mrkdwn(actor.via)),
+        md(":new: {} added action *#{}*{}", person(actor.user_id), Mrkdwn(number), Mrkdwn(actor.via)),
         action_line(row, actor.today),
     ]
     if decision is not None:
@@ -335,7 +335,7 @@ def change(actor: Actor, number: int, fields: ActionChange, note: str | None = N
     if not diff and not note:
         return _unchanged(actor, row, f"Nothing changed: *#{number}* already has those values.")
     lead = (
-        md("{} updated *#{}*{}:", mention(actor.user_id), Mrkdwn(number), Mrkdwn(actor.via))
+        md("{} updated *#{}*{}:", person(actor.user_id), Mrkdwn(number), Mrkdwn(actor.via))
         if diff
         else _note_lead(actor, row)
     )
@@ -359,7 +359,7 @@ def done(actor: Actor, number: int, note: str | None = None) -> ActionResult:
     diff = _apply(actor, row, {"status": ActionStatus.DONE}, note, "done")
     lead = md(
         ":white_check_mark: {} marked *#{}* done{}: {}",
-        mention(actor.user_id),
+        person(actor.user_id),
         Mrkdwn(number),
         Mrkdwn(actor.via),
         Mrkdwn(_title(row)),
@@ -381,7 +381,7 @@ def reopen(actor: Actor, number: int, note: str | None = None) -> ActionResult:
     diff = _apply(actor, row, {"status": ActionStatus.OPEN}, note, "reopened")
     lead = md(
         ":arrows_counterclockwise: {} reopened *#{}*{}: {}",
-        mention(actor.user_id),
+        person(actor.user_id),
         Mrkdwn(number),
         Mrkdwn(actor.via),
         Mrkdwn(_title(row)),
@@ -407,7 +407,7 @@ def drop(actor: Actor, number: int, reason: str | None) -> ActionResult:
     diff = _apply(actor, row, {"status": ActionStatus.DROPPED}, reason, "dropped")
     lead = md(
         ":heavy_multiplication_x: {} dropped *#{}*{}: {}",
-        mention(actor.user_id),
+        person(actor.user_id),
         Mrkdwn(number),
         Mrkdwn(actor.via),
         Mrkdwn(_title(row)),
@@ -447,7 +447,7 @@ def snooze(actor: Actor, number: int, reason: str | None, until: date | None = N
     resume = next_working_day(until + timedelta(days=1))
     lead = md(
         ":zzz: {} snoozed the chasers for *#{}*{} up to and including {} (they resume {}): {}",
-        mention(actor.user_id),
+        person(actor.user_id),
         Mrkdwn(number),
         Mrkdwn(actor.via),
         Mrkdwn(format_date(until)),
@@ -473,7 +473,7 @@ def end_snooze(actor: Actor, number: int) -> ActionResult:
     diff = _apply(actor, row, {"snoozed_until": None}, None, "unsnoozed")
     lead = md(
         ":alarm_clock: {} ended the snooze on *#{}*{}: {}",
-        mention(actor.user_id),
+        person(actor.user_id),
         Mrkdwn(number),
         Mrkdwn(actor.via),
         Mrkdwn(_title(row)),
@@ -500,7 +500,7 @@ def _note_lead(actor: Actor, row: ActionRow) -> str:
     noun = "an update" if actor.via else "a note"
     return md(
         ":memo: {} added {} to *#{}*{}: {}",
-        mention(actor.user_id),
+        person(actor.user_id),
         Mrkdwn(noun),
         row.action.number,
         Mrkdwn(actor.via),
@@ -521,7 +521,7 @@ def hand_over(actor: Actor, number: int, owners: list[str], note: str | None = N
         return _unchanged(actor, row, f"Nothing changed: {mentions(row.owners)} already own *#{number}*.")
     lead = md(
         ":handshake: {} handed *#{}* over to {}{}: {}",
-        mention(actor.user_id),
+        person(actor.user_id),
         Mrkdwn(number),
         mentions(row.owners),
         Mrkdwn(actor.via),

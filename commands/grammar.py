@@ -24,7 +24,7 @@ from commands.dates import (
     read_date,
     read_date_prefix,
 )
-from commands.mrkdwn import Mrkdwn, md, mention
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.replies import UserError
 
 # Slack clients often send "smart" quotes; all of these open or close a quoted phrase.
@@ -328,7 +328,7 @@ def text_with_mentions(tokens: list[Token]) -> str:
     """Free words and quoted text with the people mentioned kept in place as `<@U…>`. Text that merely looks
     like a mention (typed out literally) is broken up, so only real mentions ever render as one."""
     return " ".join(
-        mention(t.text) if t.kind == Kind.MENTION else t.text.replace("<@", "<\u200b@")
+        person(t.text) if t.kind == Kind.MENTION else t.text.replace("<@", "<\u200b@")
         for t in tokens
         if t.kind in (Kind.WORD, Kind.QUOTED, Kind.MENTION)
     ).strip()

@@ -21,7 +21,7 @@ from commands.action_view import action_line
 from commands.dates import DateError, format_date, format_datetime, parse_date
 from commands.grammar import Args
 from commands.grammar import text_with_mentions as grammar_text_with_mentions
-from commands.mrkdwn import Mrkdwn, md, mention, with_mentions
+from commands.mrkdwn import Mrkdwn, md, person, with_mentions
 from commands.recurrence import describe_recurrence, occurrences
 from commands.replies import Button, Reply, Section, UserError, Visibility
 from commands.text import plural, truncate
@@ -126,9 +126,9 @@ def meeting_label(meeting: Meeting, number: int | None, tz: str) -> Mrkdwn:
 
 
 def attendance_entry(record: Attendance) -> Mrkdwn:
-    entry = md("{} ({}", mention(record.user_id), org_text(record.organisation))
+    entry = md("{} ({}", person(record.user_id), org_text(record.organisation))
     if record.substitute_for:
-        entry += md(", for {}", mention(record.substitute_for))
+        entry += md(", for {}", person(record.substitute_for))
     return entry + Mrkdwn(")")
 
 
@@ -385,7 +385,7 @@ def render_minutes(m: Minutes, *, full: bool, shared_by: str | None = None) -> R
         md("*When:* {} ({})", when, tz),
     ]
     if meeting.chair_user_id:
-        head.append(md("*Chair:* {}", mention(meeting.chair_user_id)))
+        head.append(md("*Chair:* {}", person(meeting.chair_user_id)))
     if meeting.scheduled_for and meeting.started_at:
         head.append(f"*Scheduled for:* {format_datetime(meeting.scheduled_for, tz)}")
     if meeting.status == MeetingStatus.OPEN:
@@ -441,7 +441,7 @@ def render_minutes(m: Minutes, *, full: bool, shared_by: str | None = None) -> R
     summarised |= cut
     sections.append(Section(text if total else "*Actions raised:* none."))
 
-    lines = [md("• {} — {}", show_text(n.text), mention(n.author)) for n in m.notes]
+    lines = [md("• {} — {}", show_text(n.text), person(n.author)) for n in m.notes]
     text, cut = budgeted(f"*Notes ({len(m.notes)})*", lines, budget, ref)
     summarised |= cut
     sections.append(Section(text if m.notes else "*Notes:* none."))
@@ -450,7 +450,7 @@ def render_minutes(m: Minutes, *, full: bool, shared_by: str | None = None) -> R
     if summarised and not full:
         footer = f"Some parts are summarised: {ref} shows them in full. " + footer
     if shared_by:
-        footer = md("Shared by {} · ", mention(shared_by)) + Mrkdwn(footer)
+        footer = md("Shared by {} · ", person(shared_by)) + Mrkdwn(footer)
     if full:
         command = f"/ecm minutes {number} share" if number else "/ecm minutes share"
         sections.append(
@@ -511,10 +511,10 @@ def member_line(user_id: str, organisation: str, t: attendance_store.Tally) -> s
         if count:
             parts.append(f"{count} {word}")
     if not t.held:
-        return md("• {} ({}) — joined since these meetings", mention(user_id), org_text(organisation))
+        return md("• {} ({}) — joined since these meetings", person(user_id), org_text(organisation))
     line = md(
         "• {} ({}) — attended {} of {}",
-        mention(user_id),
+        person(user_id),
         org_text(organisation),
         t.represented,
         plural(t.held, "meeting"),
@@ -586,7 +586,7 @@ def render_attendance(
         rows = counts.members
         lines = [member_line(u, org, t) for u, org, t in rows]
         title = "*By member*"
-        low = [mention(u) for u, _, t in rows if t.expected and t.held and t.represented * 2 < t.held]
+        low = [person(u) for u, _, t in rows if t.expected and t.held and t.represented * 2 < t.held]
         if held and low:
             intro.append(
                 "Attended fewer than half of these meetings: "

@@ -124,7 +124,7 @@ def person(user_id: object) -> Mrkdwn:
 
 def mentions(user_ids: Iterable[str], empty: str = "nobody") -> Mrkdwn:
     ids = list(user_ids)
-    return Mrkdwn(", ").join(mention(u) for u in ids) if ids else text(empty)
+    return Mrkdwn(", ").join(person(u) for u in ids) if ids else text(empty)
 
 
 def channel(channel_id: str) -> Mrkdwn:

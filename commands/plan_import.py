@@ -30,7 +30,7 @@ from commands import action_ops
 from commands.action_fields import ActionChange, NewAction, parse_rag, status_words
 from commands.context import Actor, Context, Directory
 from commands.dates import DateError, parse_date
-from commands.mrkdwn import Mrkdwn, md, mention
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.names import COUNTYWIDE_WORDS, OUTCOME_NAMES, parse_outcome
 from commands.replies import Button, Reply, Section, UserError, Visibility
 from commands.reporting.cells import uninert
@@ -655,7 +655,7 @@ def confirm_import(actor: Actor, import_id: int) -> list[Reply]:
                 Section(
                     md(
                         ":inbox_tray: {} imported *{}* ({}) from *{}*.",
-                        mention(actor.user_id),
+                        person(actor.user_id),
                         Mrkdwn(plural(len(numbers), "action")),
                         Mrkdwn(span),
                         pending.file_name,

@@ -16,6 +16,7 @@ from commands.mrkdwn import (
     md,
     mention,
     mentions,
+    person,
     text,
     with_mentions,
 )
@@ -62,6 +63,12 @@ def test_constructors() -> None:
         with_mentions("ask <@U0SAM> about <!here> & <@forged")
         == "ask <@U0SAM> about &lt;!here&gt; &amp; &lt;@forged"
     )
+
+
+def test_person_shows_a_stored_id_that_is_not_a_user_as_text() -> None:
+    assert person("U0SAM") == "<@U0SAM>"
+    assert person("ecm-bot-cli") == "ecm-bot-cli" and person(None) == "nobody"
+    assert person("<!channel>") == "&lt;!channel&gt;"
 
 
 @pytest.mark.parametrize("bad", ["", "U0SAM>", "<@U0SAM>", "u0sam", "!channel", "U0SAM|boss", "C0GROUP"])

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from commands.action_view import action_line
 from commands.dates import format_date
-from commands.mrkdwn import Mrkdwn, md, mention
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.posts.common import (
     CHASERS_JOB,
     MAX_BUTTON_ACTIONS,
@@ -139,7 +139,7 @@ def render_nudge(nudge: Nudge) -> Reply:
         Section(
             md(
                 "{}, {} due soon:",
-                mention(nudge.owner),
+                person(nudge.owner),
                 "these actions are" if len(rows) > 1 else "this action is",
             )
         )

@@ -15,7 +15,7 @@ from datetime import date
 from sqlmodel import Session
 
 from commands.action_view import action_line
-from commands.mrkdwn import md, mention
+from commands.mrkdwn import md, person
 from commands.posts.common import (
     CHASERS,
     CHASERS_JOB,
@@ -110,7 +110,7 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
             Section(
                 md(
                     "{}, {} overdue:",
-                    mention(user),
+                    person(user),
                     plural(count, "of your actions is", "of your actions are"),
                 )
             )

@@ -12,7 +12,7 @@ from commands.action_fields import KEY_ALIASES, parse_district_choice, status_wo
 from commands.action_view import DUE_SOON_DAYS, action_line
 from commands.context import Call
 from commands.grammar import Args, Kind, mention_ids
-from commands.mrkdwn import Mrkdwn, md, mention, person
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.names import OUTCOME_NAMES, outcome_examples, parse_outcomes
 from commands.numbers import whole_number
 from commands.registry import verb
@@ -110,7 +110,7 @@ def _read_query(call: Call) -> _Query:
     if owners:
         f.owner = owners[0]
         if not mine:
-            described.append(md("owner {}", mention(owners[0])))
+            described.append(md("owner {}", person(owners[0])))
     if overdue:
         f.due_before = call.today
     if soon:
@@ -171,7 +171,7 @@ def _command_text(args: Args, page: int) -> str:
             value = f'"{t.text}"' if (" " in t.text and '"' not in t.text) else t.text
             parts.append(f"{t.key}:{value}")
         elif t.kind == Kind.MENTION:
-            parts.append(mention(t.text))
+            parts.append(person(t.text))
         elif t.kind == Kind.QUOTED:
             parts.append(f'"{t.text}"')
         else:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from commands.context import Call
 from commands.grammar import mention_ids
 from commands.meeting_input import require_open
-from commands.mrkdwn import Mrkdwn, md, mention
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import slugify, truncate
@@ -74,7 +74,7 @@ def resolve_for(call: Call, value: str) -> ForWhom:
             raise UserError(
                 md(
                     "{} is not a registered member of this task group, so I don't know their organisation.",
-                    mention(ids[0]),
+                    person(ids[0]),
                 ),
                 f"Give the organisation instead: {FOR_EXAMPLES}.",
             )
@@ -128,7 +128,7 @@ def record_one(
                 mode = AttendanceMode.SUBSTITUTE  # attending in someone else's place
         elif named is not None and mode == AttendanceMode.SUBSTITUTE:
             raise UserError(
-                md("{} can't stand in for themselves.", mention(user_id)),
+                md("{} can't stand in for themselves.", person(user_id)),
                 "Name the member they replace: `for:@name`, or their organisation.",
             )
         if mode == AttendanceMode.SUBSTITUTE and substitute_for is None:
@@ -149,7 +149,7 @@ def record_one(
                 'For example `/ecm present @jo as:substitute for:@sam` or `for:"Lancashire Constabulary"`.',
             )
         if member is None:
-            who = "You are" if user_id == call.user_id else md("{} is", mention(user_id))
+            who = "You are" if user_id == call.user_id else md("{} is", person(user_id))
             raise UserError(
                 f"{who} not a registered member of this task group, so I don't know which organisation "
                 "to record.",
@@ -172,15 +172,15 @@ def record_one(
 def describe(record: Attendance, previous: Attendance | None) -> str:
     org = Mrkdwn.escape(record.organisation) if record.organisation else "organisation not set"
     if record.mode == AttendanceMode.APOLOGIES:
-        text = md("{} — apologies ({})", mention(record.user_id), Mrkdwn(org))
+        text = md("{} — apologies ({})", person(record.user_id), Mrkdwn(org))
     elif record.mode == AttendanceMode.SUBSTITUTE:
-        text = md("{} — substitute for {}", mention(record.user_id), Mrkdwn(org))
+        text = md("{} — substitute for {}", person(record.user_id), Mrkdwn(org))
     elif record.mode == AttendanceMode.VIRTUAL:
-        text = md("{} — present remotely for {}", mention(record.user_id), Mrkdwn(org))
+        text = md("{} — present remotely for {}", person(record.user_id), Mrkdwn(org))
     else:
-        text = md("{} — present for {}", mention(record.user_id), Mrkdwn(org))
+        text = md("{} — present for {}", person(record.user_id), Mrkdwn(org))
     if record.substitute_for:
-        text = Mrkdwn(text) + md(", standing in for {}", mention(record.substitute_for))
+        text = Mrkdwn(text) + md(", standing in for {}", person(record.substitute_for))
     if previous is not None:
         same = (previous.mode, previous.organisation, previous.substitute_for) == (
             record.mode,

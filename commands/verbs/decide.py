@@ -6,7 +6,7 @@ from commands.context import Call
 from commands.dates import format_date
 from commands.meeting_input import parse_decision_status, require_open
 from commands.meeting_view import meeting_name, show_text, text_with_mentions
-from commands.mrkdwn import Mrkdwn, md, mention
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
 from storage import decisions as decision_store
@@ -66,7 +66,7 @@ def record(call: Call, text: str, status: DecisionStatus) -> tuple[Decision, lis
                         Mrkdwn(label),
                         Mrkdwn(status.value),
                         Mrkdwn(show_text(text)),
-                        mention(call.user_id),
+                        person(call.user_id),
                         Mrkdwn(meeting_name(meeting, number)),
                         meeting.title,
                         Mrkdwn(format_date(call.today)),

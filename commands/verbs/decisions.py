@@ -10,7 +10,7 @@ from commands.context import Call
 from commands.dates import format_date
 from commands.grammar import split_list
 from commands.meeting_input import parse_decision_status
-from commands.mrkdwn import Mrkdwn, md, mention
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError
 from commands.text import plural, truncate
@@ -91,7 +91,7 @@ def _line(d: Decision, meeting: Meeting | None, numbers: dict[int, int], actions
         Mrkdwn(view.show_text(truncate(d.text, MAX_TEXT))),
         Mrkdwn(where),
         Mrkdwn(day),
-        mention(d.recorded_by),
+        person(d.recorded_by),
     )
     if actions:
         line += "\n" + "\n".join(

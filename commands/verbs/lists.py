@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from commands.context import Call
-from commands.mrkdwn import Mrkdwn, md, mention
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.names import OUTCOME_NAMES, OUTCOME_SHORT
 from commands.registry import verb
 from commands.replies import Reply, Section
@@ -48,7 +48,7 @@ def outcomes(call: Call) -> list[Reply]:
 def members(call: Call) -> list[Reply]:
     found = member_store.list_members(call.session, call.group_id)
     lines = [
-        md("• {} — {}", mention(m.user_id), m.organisation or "organisation not set")
+        md("• {} — {}", person(m.user_id), m.organisation or "organisation not set")
         + (" *(chair)*" if m.role == Role.CHAIR else "")
         for m in found
     ]

@@ -13,7 +13,7 @@ from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import format_datetime
 from commands.meeting_input import RECORD_DECISION, TAKE_ATTENDANCE, require_open
-from commands.mrkdwn import Mrkdwn, md, mention, person
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.registry import verb
 from commands.replies import Button, Reply, Section, UserError, Visibility
 from commands.text import plural, truncate
@@ -117,7 +117,7 @@ def _start(call: Call) -> list[Reply]:
     tz = call.timezone
     intro = md(
         "{} opened {} at {}",
-        mention(call.user_id),
+        person(call.user_id),
         Mrkdwn(view.meeting_name(started, number)),
         Mrkdwn(format_datetime(call.now, tz)),
     )
@@ -194,7 +194,7 @@ def _cancel(call: Call) -> list[Reply]:
                     Section(
                         md(
                             ":no_entry_sign: {} cancelled {}{}.\nIt will not count in attendance figures; anything recorded in it stays on record.",
-                            mention(call.user_id),
+                            person(call.user_id),
                             Mrkdwn(view.meeting_label(current, number, tz)),
                             Mrkdwn(why),
                         )
@@ -232,7 +232,7 @@ def _cancel(call: Call) -> list[Reply]:
                 Section(
                     md(
                         ":no_entry_sign: {} cancelled the meeting on {} (*{}*){}.{}",
-                        mention(call.user_id),
+                        person(call.user_id),
                         Mrkdwn(format_datetime(slot.at, tz)),
                         slot.schedule.title,
                         Mrkdwn(why),

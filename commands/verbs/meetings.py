@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import format_datetime
-from commands.mrkdwn import Mrkdwn, md, mention
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError
 from commands.text import truncate
@@ -43,7 +43,7 @@ def meetings(call: Call) -> list[Reply]:
         if m.cancel_reason:
             line = Mrkdwn(line) + md(": {}", truncate(m.cancel_reason, 200))
         if m.chair_user_id:
-            line = Mrkdwn(line) + md(" · chair {}", mention(m.chair_user_id))
+            line = Mrkdwn(line) + md(" · chair {}", person(m.chair_user_id))
         lines.append(line)
     recent_text = "*Recent meetings*\n" + ("\n".join(lines) if lines else "None yet.")
     if lines:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands.action_fields import resolve_org
 from commands.context import Call
-from commands.mrkdwn import Mrkdwn, md, mention
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.names import DistrictRef, match_district
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
@@ -61,11 +61,11 @@ def member(call: Call) -> list[Reply]:
         if removing:
             existing = member_store.get_member(call.session, call.group_id, user_id)
             if existing is None:
-                raise UserError(md("{} is not a member of this task group.", mention(user_id)))
+                raise UserError(md("{} is not a member of this task group.", person(user_id)))
             if existing.role == Role.CHAIR and len(member_store.chairs(call.session, call.group_id)) == 1:
                 raise UserError("That is the group's only chair. Make someone else a chair first.")
             member_store.remove_member(call.session, group, existing, by=call.user_id, at=call.now)
-            lines.append(md("{} is no longer a member (their actions stay as they are).", mention(user_id)))
+            lines.append(md("{} is no longer a member (their actions stay as they are).", person(user_id)))
             continue
         if (
             role == Role.MEMBER
@@ -84,7 +84,7 @@ def member(call: Call) -> list[Reply]:
             display_name=keys.get("name"),
         )
         desc = md(
-            "{} — {}, {}", mention(user_id), m.organisation or "organisation not set", Mrkdwn(m.role.value)
+            "{} — {}, {}", person(user_id), m.organisation or "organisation not set", Mrkdwn(m.role.value)
         )
         lines.append(desc if changed else desc + " (no change)")
     return [

@@ -17,7 +17,7 @@ from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import DateError, format_date, format_datetime, parse_date, parse_time
 from commands.grammar import Kind
-from commands.mrkdwn import Mrkdwn, md, mention
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.recurrence import (
     RECURRENCE_EXAMPLES,
     RecurrenceError,
@@ -133,7 +133,7 @@ def _create(call: Call) -> list[Reply]:
     lines = [
         md(
             "{} {} the meeting schedule: {}.",
-            mention(call.user_id),
+            person(call.user_id),
             "changed" if replaced else "set",
             view.schedule_line(saved, tz),
         ),
@@ -228,7 +228,7 @@ def _cancel(call: Call) -> list[Reply]:
             visibility=Visibility.CHANNEL,
             sections=[
                 Section(
-                    f":no_entry_sign: {mention(call.user_id)} cancelled the meeting on "
+                    f":no_entry_sign: {person(call.user_id)} cancelled the meeting on "
                     f"{', '.join(lines)}{why}.{after}"
                 )
             ],
@@ -267,7 +267,7 @@ def _stop(call: Call) -> list[Reply]:
             visibility=Visibility.CHANNEL,
             sections=[
                 Section(
-                    f"{mention(call.user_id)} stopped the meeting schedule {names}. Meetings already "
+                    f"{person(call.user_id)} stopped the meeting schedule {names}. Meetings already "
                     "held keep their records."
                 )
             ],

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from commands import chaser_settings
 from commands.context import Call
 from commands.grammar import split_list
-from commands.mrkdwn import Mrkdwn, md, mention
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.posts.settings import chaser_settings as group_chaser_settings
 from commands.posts.settings import update_chaser_settings
 from commands.presets import PRESETS
@@ -27,7 +27,7 @@ def describe_group(call: Call, group: TaskGroup) -> list[Section]:
         md("*Name:* {}", group.name),
         md("*County:* {}", group.county or "not set"),
         f"*Time zone:* {group.timezone}",
-        f"*Chairs:* {', '.join(md('{}', mention(c.user_id)) for c in chairs) or 'none'}",
+        f"*Chairs:* {', '.join(md('{}', person(c.user_id)) for c in chairs) or 'none'}",
         f"*Districts ({len(districts)}):* " + (Mrkdwn(", ").join(d.name for d in districts) or "none yet"),
     ]
     # Chaser and digest settings (defaults unless a chair changed them), with the options that change them.
@@ -139,7 +139,7 @@ def setup(call: Call) -> list[Reply]:
                 header=truncate(f"{group.name} is set up", 150),
                 sections=[
                     Section(
-                        md("{} set up this channel as a task group and is its chair.", mention(call.user_id))
+                        md("{} set up this channel as a task group and is its chair.", person(call.user_id))
                     ),
                     *describe_group(call, group),
                     Section(
@@ -201,11 +201,11 @@ def setup(call: Call) -> list[Reply]:
         ]
     return [
         Reply(
-            text=md("{} changed the task group settings: ", mention(call.user_id)) + Mrkdwn("; ".join(what)),
+            text=md("{} changed the task group settings: ", person(call.user_id)) + Mrkdwn("; ".join(what)),
             visibility=Visibility.CHANNEL,
             header="Task group settings changed",
             sections=[
-                Section(md("{} changed: ", mention(call.user_id)) + Mrkdwn("; ".join(what))),
+                Section(md("{} changed: ", person(call.user_id)) + Mrkdwn("; ".join(what))),
                 *describe_group(call, group),
             ],
         )

@@ -11,7 +11,7 @@ from datetime import timedelta
 from commands import chaser_settings
 from commands.context import Call
 from commands.dates import format_date, format_datetime
-from commands.mrkdwn import Mrkdwn, md, mention
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.posts import registry
 from commands.posts.settings import chaser_settings as group_chaser_settings
 from commands.registry import verb
@@ -33,7 +33,7 @@ WEEK = 7
 
 
 def recipient_text(recipient: str) -> str:
-    return f"<#{recipient}>" if recipient.startswith(("C", "G")) else mention(recipient)
+    return f"<#{recipient}>" if recipient.startswith(("C", "G")) else person(recipient)
 
 
 def delivery_line(n: Notification, tz: str) -> str:
