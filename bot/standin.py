@@ -799,15 +799,16 @@ class SlackStandIn:
         private_metadata: str,
         values: dict[str, dict[str, dict[str, Any]]],
         *,
-        view_id: str = "VSTANDIN",
+        view_id: str | None = None,
     ) -> str:
-        """A submission with hand-built state values (see `submit` for one from an open modal)."""
+        """A submission with hand-built state values (see `submit` for one from an open modal); each is a
+        view of its own unless `view_id` says otherwise (Slack gives every opened modal its own id)."""
         return self._interaction(
             "view_submission",
             user_id,
             trigger_id=self.trigger(user_id),
             view={
-                "id": view_id,
+                "id": view_id or f"V{next(self._ts)}STANDIN",
                 "type": "modal",
                 "callback_id": callback_id,
                 "private_metadata": private_metadata,

@@ -26,7 +26,7 @@ from commands.context import Actor, require_chair
 from commands.dates import format_date
 from commands.mrkdwn import Mrkdwn, md, mentions, person, with_mentions
 from commands.replies import Reply, Section, UserError, Visibility
-from commands.text import truncate
+from commands.text import truncate, typed
 from commands.workdays import next_working_day
 from storage import actions as store
 from storage import meetings, members
@@ -141,7 +141,7 @@ def check_note(note: str | None) -> str | None:
 def typed_text(text: str) -> str:
     """Text a person typed into a form: anything that would render as a mention or broadcast is broken up
     (only mentions Slack itself sent are mentions)."""
-    return text.strip().replace("<@", "<\u200b@").replace("<!", "<\u200b!")
+    return typed(text.strip())
 
 
 def past_due_warning(due: date | None, today: date, number: int) -> str | None:

@@ -36,6 +36,9 @@ class Context:
     user_id: str
     # Slack's trigger id (or another per-request key): the same request twice changes nothing twice.
     request_key: str | None = None
+    # What a click is, whoever clicks it when (person, message, button, value): the same click twice
+    # within a moment is a double click, acted on once (`commands.dispatch.claim_interaction`).
+    repeat_key: str | None = None
     default_timezone: str = "Europe/London"
     # People's names and e-mail look-ups for documents and imports; None where no chat side is attached.
     directory: Directory | None = None

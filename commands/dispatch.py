@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -55,6 +55,9 @@ def _guarded(ctx: Context, run: Callable[[], list[Reply]]) -> list[Reply]:
         return run()
     except UserError as error:
         return [Reply.error(error.message, error.usage)]
+    except RepeatedClick:
+        log.info("repeated click %s ignored", ctx.repeat_key)
+        return [Reply.note(REPEATED)]
     except AlreadyHandled:
         log.info("duplicate request %s ignored", ctx.request_key)
         return []
@@ -75,6 +78,43 @@ def claim_request(session: Session, key: str, now: datetime) -> None:
         raise AlreadyHandled from error
 
 
+# A second identical click (same person, message, button and value) this soon after the first is a double
+# click or an impatient repeat: acted on once. Slack's own retries carry the first request's key instead.
+REPEAT_WINDOW = timedelta(seconds=30)
+REPEATED = "You clicked that a moment ago: it is already done, and nothing was changed twice."
+
+
+class RepeatedClick(AlreadyHandled):
+    """The same click again within REPEAT_WINDOW: the clicker is told, nothing changes."""
+
+
+def claim_interaction(
+    session: Session, *, retry_key: str | None, repeat_key: str | None, now: datetime
+) -> None:
+    """The one guard for buttons, forms and shortcuts (commands use it too), in the change's unit of work:
+    - `retry_key` (the trigger id, or a view's id): a Slack retry of this very request, or the same view
+      submitted twice, raises AlreadyHandled, for ever;
+    - `repeat_key` (what was clicked, see Context.repeat_key): the same click again within REPEAT_WINDOW
+      raises RepeatedClick; later, it is a new click and goes ahead.
+    Rolled back with the unit of work, so a refused request can be made again."""
+    if retry_key:
+        claim_request(session, retry_key, now)
+    if not repeat_key:
+        return
+    seen = session.get(ProcessedRequest, repeat_key)
+    if seen is not None:
+        if seen.at > now - REPEAT_WINDOW:
+            raise RepeatedClick
+        seen.at = now
+        session.add(seen)
+        return
+    session.add(ProcessedRequest(key=repeat_key, at=now))
+    try:
+        session.flush()
+    except IntegrityError as error:  # the twin click, committed a moment ago by another thread
+        raise RepeatedClick from error
+
+
 def _parse(ctx: Context, text: str) -> Args:
     now = ctx.clock.now()
     today = now.astimezone(ZoneInfo(ctx.default_timezone)).date()
@@ -84,8 +124,12 @@ def _parse(ctx: Context, text: str) -> Args:
 def _claim_request(ctx: Context, session: Session, now: datetime) -> None:
     """A command's retry guard: the first request with this key goes ahead; a Slack retry or double click of
     it changes nothing twice."""
-    if ctx.request_key:
-        claim_request(session, f"cmd:{ctx.request_key}", now)
+    claim_interaction(
+        session,
+        retry_key=f"cmd:{ctx.request_key}" if ctx.request_key else None,
+        repeat_key=ctx.repeat_key,
+        now=now,
+    )
 
 
 def _run(ctx: Context, args: Args) -> list[Reply]:

@@ -26,6 +26,7 @@ from commands.dates import (
 )
 from commands.mrkdwn import Mrkdwn, md, person
 from commands.replies import UserError
+from commands.text import without_bidi
 
 # Slack clients often send "smart" quotes; all of these open or close a quoted phrase.
 _QUOTES = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"', "\u00bb": '"'}
@@ -115,8 +116,9 @@ def _readable_special(inner: str) -> str:
 
 
 def _unescape(text: str) -> str:
-    # With should_escape on, Slack sends &, < and > as entities; store what the user actually typed.
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    """With should_escape on, Slack sends &, < and > as entities; store what the user actually typed
+    (`esc` keeps it text wherever it is shown), less any bidi controls."""
+    return without_bidi(text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
 
 
 def _split(text: str) -> list[tuple[str, bool]]:
@@ -193,6 +195,9 @@ def tokenize(text: str) -> list[Token]:
             value = _SPECIAL.sub(
                 lambda m: m.group(0) if _MENTION.match(m.group(0)) else _readable_special(m.group(1)), value
             )
+            # A mention typed out as text (`owner:&lt;@U1&gt;`) must not pass for the real entity it is
+            # kept beside: broken up while still escaped, so only what Slack sent unescaped is a person.
+            value = value.replace("&lt;@", "&lt;\u200b@")
             tokens.append(Token(Kind.KEY, _unescape(value).strip(), key=key.group(1).lower()))
             continue
         tokens.append(

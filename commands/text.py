@@ -7,9 +7,26 @@ import re
 MAX_TEXT = 3000  # Slack's limit for one section's text
 
 
+# Bidirectional embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069): in text others
+# read they can make "#12 done" display as something else, so they are removed from anything shown.
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def without_bidi(text: str) -> str:
+    return text.translate(_BIDI_CONTROLS)
+
+
+def typed(text: str) -> str:
+    """Text a person typed into a form: anything that would render as a mention or a broadcast is broken
+    up with a zero-width space, so it stays text even where `esc_keep_mentions` shows real mentions (only
+    mentions Slack itself sent are mentions). Bidi controls are removed. (Slash commands get the same from
+    the grammar, which can tell typed entities by Slack's escaping.)"""
+    return without_bidi(text).replace("<@", "<\u200b@").replace("<!", "<\u200b!")
+
+
 def esc(text: str) -> str:
     """Escapes &, < and > as Slack asks; that neutralises <!channel>, <@U…> and link forgery."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return without_bidi(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 _MENTION_RE = re.compile(r"(<@[UW][A-Z0-9]+>)")

@@ -585,6 +585,9 @@ def bulk_create_actions(
             for i, r in zip(ids, records, strict=True)
         ],
     )
+    audit.notify(
+        [audit.Touched(group.id, "action", i, by, tuple(r.owners)) for i, r in zip(ids, records, strict=True)]
+    )
     return ids
 
 

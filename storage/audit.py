@@ -98,6 +98,13 @@ def record(
     return event
 
 
+def notify(touched: Sequence[Touched]) -> None:
+    """For changes audited without `record` (multi-row inserts): tell whoever is watching."""
+    watched = _watched.get()
+    if watched is not None:
+        watched.extend(touched)
+
+
 def _ids(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value]

@@ -117,3 +117,23 @@ def test_handover_refreshes_old_and_new_owner(group: OfflineWorkspace) -> None:
     group.command("update 1 owner:@priya", user="chair")
     published = {c.params["user_id"] for c in group.standin.calls_to("views.publish")}
     assert {group.user("sam"), group.user("priya"), group.user("chair")} <= published
+
+
+def test_changes_audited_in_bulk_are_seen_by_the_home_refresh(group: OfflineWorkspace) -> None:
+    from storage import audit
+    from storage.actions import NewActionRecord, bulk_create_actions
+    from storage.db import session_scope
+    from storage.groups import get_group
+
+    with session_scope(group.engine) as session, audit.watching() as seen:
+        task_group = get_group(session, group.standin.team_id, group.channel)
+        assert task_group is not None
+        bulk_create_actions(
+            session,
+            task_group,
+            [NewActionRecord(title="Imported", owners=[group.user("priya")])],
+            by=group.user("chair"),
+            at=group.clock.now(),
+        )
+        people = audit.affected_users(session, seen)
+    assert people[task_group.id] >= {group.user("priya"), group.user("chair")}

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.interactions import interaction_keys
 from bot.listeners.slash_commands import run_and_deliver
 from bot.services import Services
 
@@ -26,4 +27,5 @@ def register(app: App, services: Services) -> None:
             text=action.get("value", ""),
             response_url=body.get("response_url"),
             request_key=body.get("trigger_id"),
+            repeat_key=interaction_keys(body).repeat,
         )

@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from sqlmodel import Session
 
+from bot.interactions import interaction_keys
 from bot.jobs.dispatcher import local_today
 from bot.render import render
 from bot.services import Services
@@ -33,6 +34,7 @@ from bot.slack_api import post_reply, respond
 from commands import action_ops
 from commands.action_ops import SNOOZED_FROM_DM, VIA_CHASER_DM
 from commands.action_view import action_line
+from commands.dispatch import REPEATED, AlreadyHandled, RepeatedClick, claim_interaction
 from commands.posts import due_soon, owner_digest
 from commands.posts.common import (
     DONE_ACTION,
@@ -161,9 +163,15 @@ def register(app: App, services: Services) -> None:
         kind, ref = decoded
         now = services.clock.now()
         today = local_today(now, services.settings.ecm_timezone)
+        keys = interaction_keys(body)
         try:
             with session_scope(services.engine) as session:
+                claim_interaction(session, retry_key=keys.retry, repeat_key=keys.repeat, now=now)
                 outcome = apply_button(session, ref, user_id, what, now, today)
+        except RepeatedClick:
+            outcome = Outcome(REPEATED)
+        except AlreadyHandled:
+            return  # Slack retried a click already answered
         except UserError as error:
             outcome = Outcome(error.message)
         except Exception:
@@ -260,9 +268,14 @@ def register(app: App, services: Services) -> None:
             return
         now = services.clock.now()
         today = local_today(now, services.settings.ecm_timezone)
+        keys = interaction_keys(body)
         try:
             with session_scope(services.engine) as session:
+                claim_interaction(session, retry_key=keys.retry, repeat_key=None, now=now)
                 outcome = apply_note(session, ref, user_id, text, now, today)
+        except AlreadyHandled:  # the same form again (a retry, or submitted twice): saved once already
+            ack()
+            return
         except UserError as error:  # rolled back: nothing saved
             ack(response_action="errors", errors={NOTE_BLOCK: error.message})
             return

@@ -22,6 +22,7 @@ from sqlmodel import Session
 from bot import forms as views
 from bot.directory import SlackDirectory
 from bot.home import publish_home
+from bot.interactions import interaction_keys
 from bot.jobs.dispatcher import local_today
 from bot.services import Services
 from bot.slack_api import deliver
@@ -30,7 +31,7 @@ from commands import forms as f
 from commands import home
 from commands import meeting_forms as mf
 from commands.context import Call, Context
-from commands.dispatch import AlreadyHandled, claim_request
+from commands.dispatch import REPEATED, AlreadyHandled, RepeatedClick, claim_interaction, claim_request
 from commands.grammar import Args
 from commands.replies import Reply, UserError, Visibility
 from storage.db import session_scope
@@ -341,14 +342,19 @@ def register(app: App, services: Services) -> None:
         group_id, number = ref
         try:
             with session_scope(services.engine) as session:
-                if body.get("trigger_id"):
-                    claim_request(session, f"act:{body['trigger_id']}", services.clock.now())
+                keys = interaction_keys(body)
+                claim_interaction(
+                    session, retry_key=keys.retry, repeat_key=keys.repeat, now=services.clock.now()
+                )
                 actor = _actor(services, session, group_id, user_id, via=VIA_HOME)
                 if what == "done":
                     result = ops.done(actor, number)
                 else:
                     result = ops.snooze(actor, number, SNOOZED_FROM_HOME)
                 group = actor.group
+        except RepeatedClick:
+            _tell(services, body, REPEATED)
+            return
         except AlreadyHandled:
             return
         except UserError as error:

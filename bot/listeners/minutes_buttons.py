@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.interactions import interaction_keys
 from bot.listeners.slash_commands import SORRY
 from bot.services import Services
 from bot.slack_api import deliver
@@ -35,6 +36,7 @@ def register(app: App, services: Services) -> None:
             channel_id=channel,
             user_id=user,
             request_key=body.get("trigger_id"),
+            repeat_key=interaction_keys(body).repeat,  # a double click shares the minutes once
             default_timezone=services.settings.ecm_timezone,
         )
         try:

@@ -34,6 +34,7 @@ def run_and_deliver(
     text: str,
     response_url: str | None,
     request_key: str | None,
+    repeat_key: str | None = None,
 ) -> None:
     ctx = Context(
         engine=services.engine,
@@ -42,6 +43,7 @@ def run_and_deliver(
         channel_id=channel_id,
         user_id=user_id,
         request_key=request_key,
+        repeat_key=repeat_key,
         default_timezone=services.settings.ecm_timezone,
         directory=SlackDirectory(services.client),
     )
