@@ -70,6 +70,11 @@ class PostResult:
     error: str | None = None
     ts: str | None = None
     channel: str | None = None
+    retry_after: float | None = None  # rate limited: wait this long (seconds) before calling again
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.retry_after is not None
 
     @property
     def permanent(self) -> bool:
@@ -82,6 +87,38 @@ def _error_of(exc: Exception) -> str:
         status = exc.response.status_code if exc.response is not None else None
         return str(error or f"http_{status}")
     return type(exc).__name__
+
+
+DEFAULT_BACKOFF = 60.0  # a 429 whose Retry-After is missing or unreadable still means "wait"
+MAX_BACKOFF = 3600.0
+
+
+def parse_retry_after(value: str | None) -> float:
+    """Seconds to wait after a 429: the header's whole seconds, bounded; a default when unreadable."""
+    text = (value or "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= 6:
+        return min(max(float(text), 1.0), MAX_BACKOFF)
+    return DEFAULT_BACKOFF
+
+
+def _retry_after(exc: Exception) -> float | None:
+    if isinstance(exc, SlackApiError) and exc.response is not None and exc.response.status_code == 429:
+        headers = exc.response.headers or {}
+        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+        return parse_retry_after(v[0] if isinstance(v := value, list) else v)
+    return None
+
+
+def delivery_client(client: WebClient) -> WebClient:
+    """The client scheduled posts go out with: no sleeping out a Retry-After in a dispatch thread (the row
+    is rescheduled and the back-off shared instead), and no automatic re-post after a connection error
+    (Slack may have accepted the first one); transient 5xx answers are still retried."""
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        retry_handlers=[ServerErrorRetryHandler(max_retry_count=2)],
+    )
 
 
 def post_message(client: WebClient, channel: str, message: dict[str, Any], **extra: Any) -> PostResult:
@@ -99,7 +136,7 @@ def post_message(client: WebClient, channel: str, message: dict[str, Any], **ext
     except (SlackClientError, OSError) as exc:
         error = _error_of(exc)
         log.warning("chat.postMessage to %s failed: %s", channel, error)
-        return PostResult(ok=False, error=error)
+        return PostResult(ok=False, error=error, retry_after=_retry_after(exc))
 
 
 def post_reply(client: WebClient, reply: Reply, *, channel: str) -> PostResult:

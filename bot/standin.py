@@ -74,7 +74,7 @@ class Fault:
     method: str  # a Web API method, "response_url", or ANY_METHOD
     error: str | None = None  # Slack error code, answered as {"ok": false, "error": ...} with HTTP 200
     status: int | None = None  # HTTP status to answer with (429, 500, 503, ...)
-    retry_after: int | None = None
+    retry_after: int | str | None = None  # a str answers with that header as given (e.g. unparseable)
     delay: float = 0.0
     times: int = 1  # how many matching calls it applies to; -1 = for ever
     match: Callable[[dict[str, Any]], bool] | None = None

@@ -331,6 +331,7 @@ def change(actor: Actor, number: int, fields: ActionChange, note: str | None = N
         raise UserError(f"#{number} was dropped by a chair; only a chair can bring it back.")
     verb_name = _status_verb(old_status, new_status)
     old_due = row.action.due_date
+    org_note = _organisation_follows_owner(actor, row, wanted)
     diff = _apply(actor, row, wanted, note, verb_name)
     if not diff and not note:
         return _unchanged(actor, row, f"Nothing changed: *#{number}* already has those values.")
@@ -344,7 +345,42 @@ def change(actor: Actor, number: int, fields: ActionChange, note: str | None = N
         warning = past_due_warning(row.action.due_date, actor.today, number)
         if warning:
             result.replies.append(Reply.note(warning))
+    if org_note and "owners" in diff:
+        result.replies.append(Reply.note(org_note))
     return result
+
+
+def _organisation_follows_owner(actor: Actor, row: ActionRow, wanted: dict[str, Any]) -> str | None:
+    """A handover moves the action to the new (first) owner's registered organisation, unless `org:` was
+    given with it. Puts the organisation into `wanted` and returns the sentence saying so (or why not)."""
+    owners = wanted.get("owners")
+    if not owners or "organisation" in wanted or (row.owners and owners[0] == row.owners[0]):
+        return None
+    number, old = row.action.number, row.action.organisation
+    member = members.get_member(actor.session, actor.group_id, owners[0])
+    new = member.organisation if member else ""
+    if not new:
+        kept = md("stays with {}", old) if old else "still has none"
+        return md(
+            "{} has no registered organisation, so #{}'s organisation {}. Give it with `/ecm update {} org:NAME` if that is wrong.",
+            person(owners[0]),
+            Mrkdwn(number),
+            Mrkdwn(kept),
+            Mrkdwn(number),
+        )
+    if new == old:
+        return None
+    wanted["organisation"] = new
+    keep = f"`/ecm update {number} org:{_org_word(old)}`" if old else f"`/ecm update {number} org:none`"
+    return (
+        md("The organisation moved with the new owner: #{} is now {}'s", Mrkdwn(number), new)
+        + (md(" (was {})", old) if old else "")
+        + md(". To keep it with {}, run {}, or give `org:` with the handover.", old or "none", Mrkdwn(keep))
+    )
+
+
+def _org_word(name: str) -> str:
+    return f'"{name}"' if " " in name else name
 
 
 def done(actor: Actor, number: int, note: str | None = None) -> ActionResult:
@@ -516,7 +552,9 @@ def hand_over(actor: Actor, number: int, owners: list[str], note: str | None = N
     if not owners:
         raise UserError(f"Who should #{number} go to?", f"For example `/ecm update {number} owner:@priya`.")
     note = check_note(note)
-    diff = _apply(actor, row, {"owners": owners}, note, "updated")
+    wanted: dict[str, Any] = {"owners": owners}
+    org_note = _organisation_follows_owner(actor, row, wanted)
+    diff = _apply(actor, row, wanted, note, "updated")
     if not diff:
         return _unchanged(actor, row, f"Nothing changed: {mentions(row.owners)} already own *#{number}*.")
     lead = md(
@@ -527,4 +565,7 @@ def hand_over(actor: Actor, number: int, owners: list[str], note: str | None = N
         Mrkdwn(actor.via),
         Mrkdwn(_title(row)),
     )
-    return _changed(actor, row, diff, note, "updated", lead, f":handshake: #{number} is handed over.")
+    result = _changed(actor, row, diff, note, "updated", lead, f":handshake: #{number} is handed over.")
+    if org_note:
+        result.replies.append(Reply.note(org_note))
+    return result

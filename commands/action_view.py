@@ -12,7 +12,8 @@ from commands.dates import format_date, format_datetime
 from commands.mrkdwn import Mrkdwn, italic, link, md, mentions, person, text, with_mentions
 from commands.names import OUTCOME_NAMES, OUTCOME_SHORT
 from commands.replies import Section
-from commands.text import truncate
+from commands.text import plural, truncate
+from commands.workdays import working_days_between
 from storage.actions import COUNTYWIDE, ActionRow
 from storage.models import (
     LIVE_STATUSES,
@@ -97,8 +98,9 @@ def due_text(row: ActionRow, today: date, *, prefix: str = "due ") -> Mrkdwn:
     shown = md("{}{}", prefix, format_date(due))
     if row.action.status in LIVE_STATUSES:
         if due < today:
-            days = (today - due).days
-            shown += Mrkdwn(f" :red_circle: overdue ({days} day{'s' if days != 1 else ''})")
+            # Counted in working days everywhere (lists, DMs, digests, escalation), as the chasers count.
+            days = working_days_between(due, today)
+            shown += Mrkdwn(" :red_circle: overdue" + (f" ({plural(days, 'working day')})" if days else ""))
         elif due == today:
             shown += Mrkdwn(" :large_orange_circle: due today")
         elif due <= today + timedelta(days=DUE_SOON_DAYS):
@@ -129,8 +131,11 @@ def action_line(row: ActionRow, today: date) -> Mrkdwn:
         text(a.organisation) if a.organisation else Mrkdwn("no organisation"),
         due_text(row, today),
         italic(outcomes_text(row.outcomes)),
-        districts_text(row),
     ]
+    # Said once: a district council's action for its own district alone needs the name only once.
+    only_its_own = not a.countywide and len(row.districts) == 1 and row.districts[0].name == a.organisation
+    if not only_its_own:
+        parts.append(districts_text(row))
     status = STATUS_LABEL[a.status]
     if a.status != ActionStatus.OPEN:
         parts.append(status)

@@ -258,6 +258,46 @@ def retry_later(engine: Engine, item: Claimed, reason: str, *, now: datetime) ->
     )
 
 
+def back_off(engine: Engine, item: Claimed, reason: str, *, until: datetime) -> bool:
+    """Slack asked us to wait (a 429): pending again from `until`, and the attempt is given back, since a
+    rate limit says nothing about the post itself. False if another process had taken the row over."""
+    return _finish(
+        engine,
+        item,
+        {
+            "status": PENDING,
+            "lease_until": until,
+            "attempts": item.attempt - 1,
+            "last_error": _reason(reason),
+        },
+    )
+
+
+def _backoff_key(method: str) -> str:
+    return f"backoff:{method}"
+
+
+def share_backoff(engine: Engine, method: str, until: datetime) -> None:
+    """Records that `method` must not be called before `until`, for every process and thread (kept in the
+    processed-request table: one row per method, moved only later, never earlier)."""
+    with session_scope(engine) as session:
+        stmt = _insert(session)(ProcessedRequest).values(key=_backoff_key(method), at=until)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"at": func.max(col(ProcessedRequest.at), stmt.excluded.at)}
+            if session.get_bind().dialect.name == "sqlite"
+            else {"at": func.greatest(col(ProcessedRequest.at), stmt.excluded.at)},
+        )
+        session.exec(stmt)
+
+
+def backoff_until(engine: Engine, method: str, *, now: datetime) -> datetime | None:
+    """When `method` may be called again, if some process was told to wait and that time is still ahead."""
+    with session_scope(engine, write=False) as session:
+        row = session.get(ProcessedRequest, _backoff_key(method))
+        return row.at if row is not None and row.at > now else None
+
+
 def skip_stale(engine: Engine, *, today: date, reason: str | None = None) -> int:
     """Downtime rule: rows planned for an earlier day that never went out are skipped, not flooded."""
     with session_scope(engine) as session:

@@ -215,7 +215,10 @@ def test_notes_and_hand_over(core: Core) -> None:
     assert post is not None and "added an update to *#1*" in post.sections[0].text
     assert "Write a few words" in refused(core, SAM, lambda a: action_ops.add_note(a, number, "  "))
     result = do(core, SAM, lambda a: action_ops.hand_over(a, number, [PRIYA], "Priya leads now"))
-    assert result.diff == {"owners": [[SAM], [PRIYA]]} and row_of(core, number).owners == [PRIYA]
+    # The organisation follows the new owner (Priya is registered for South Ribble), and she is told so.
+    assert result.diff == {"owners": [[SAM], [PRIYA]], "organisation": ["Chorley", "South Ribble"]}
+    assert row_of(core, number).owners == [PRIYA]
+    assert any("moved with the new owner" in r.text for r in result.replies)
     # Sam no longer owns it, so Sam can't change it any more.
     assert refused(core, SAM, lambda a: action_ops.done(a, number)).startswith("Only the owners of #1")
     assert audit_verbs(core) == ["created", "note", "updated"]

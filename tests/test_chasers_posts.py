@@ -135,6 +135,33 @@ def test_due_soon_nudge_two_working_days_before(group: OfflineWorkspace) -> None
     ]
 
 
+def test_due_soon_is_folded_into_the_owner_digest_one_dm_a_day(group: OfflineWorkspace) -> None:
+    ws = group
+    add(ws, "Late report @sam due:18/11/2026 outcome:safe")
+    add(ws, "Book the venue @sam due:25/11/2026 outcome:enjoy")  # due in 2 working days
+    add(ws, "Only soon for priya @priya due:25/11/2026")
+    ws.standin.messages.clear()
+    before = len(ws.standin.calls)
+
+    run(ws, "all")
+
+    sam = dms(ws, "sam")
+    assert len(sam) == 1, [text_of(ws, m) for m in sam]
+    text = text_of(ws, sam[0])
+    assert "Late report" in text and "Book the venue" in text and "Due soon" in text
+    assert len([b for b in sam[0].blocks if b["type"] == "actions"]) == 2  # buttons for both
+    assert len(sam[0].blocks) <= 50
+    priya = dms(ws, "priya")
+    assert len(priya) == 1 and "Only soon for priya" in text_of(ws, priya[0])
+    # Every person once, the channel once: as many Slack posts as recipients.
+    posted = [
+        c.params["channel"] for c in ws.standin.calls[before:] if c.method == "chat.postMessage" and c.ok
+    ]
+    assert len(posted) == len(set(posted)) == 3  # sam, priya, the channel's Monday digest
+    run(ws, "all")  # the same day again sends nothing
+    assert len(dms(ws, "sam")) == 1 and len(dms(ws, "priya")) == 1
+
+
 def test_due_soon_counts_working_days_over_easter(group: OfflineWorkspace) -> None:
     ws = group
     set_day(ws, date(2026, 3, 20))

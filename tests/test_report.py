@@ -84,7 +84,7 @@ def test_report_posts_summary_and_uploads_files_built_from_the_data(
     assert "01/09/2026 to 23/11/2026" in summary
     assert "*Stay Safe* — 1 completed" in summary
     assert "#2 Share missing-from-home protocol" in summary
-    assert "#1 Map youth provision (longest 3 weeks)" in summary  # due 1 Nov, 22 days before 23 Nov
+    assert "#1 Map youth provision (longest 16 working days)" in summary  # due Sun 1 Nov; 23 Nov
     # The upload flow went through Slack's three steps, and the files landed in the channel.
     methods = [c.method for c in group.standin.calls if c.method.startswith("files.")]
     assert methods.count("files.getUploadURLExternal") == methods.count("files.upload") == 5
@@ -109,7 +109,7 @@ def test_report_posts_summary_and_uploads_files_built_from_the_data(
     cells = [[c.text for c in row.cells] for table in document.tables for row in table.rows]
     assert ["#2", "Share missing-from-home protocol", "Lancashire Constabulary", "05/10/2026",
             "Protocol agreed by all partners"] in cells  # fmt: skip
-    assert ["#1", "Map youth provision", "Chorley", "01/11/2026", "3 weeks"] in cells
+    assert ["#1", "Map youth provision", "Chorley", "01/11/2026", "16 working days"] in cells
     assert ["#3", "Joint safeguarding training", "South Ribble", "Trainers booked (05/10/2026)"] in cells
     assert ["D1", "14/10/2026", "Adopt the countywide play strategy", "agreed"] in cells
     # Attendance counts one held meeting (the cancelled one never counts): Chorley there, the police sent apologies.
@@ -156,6 +156,8 @@ def test_since_defaults_to_the_previous_report_then_six_months(
 ) -> None:
     out = group.command("report format:csv", user="chair")
     assert "23/05/2026 to 23/11/2026" in out.text
+    again = group.command("report format:csv", user="chair")  # a correction the same day: the same period
+    assert "23/05/2026 to 23/11/2026" in again.text
     clock.advance(timedelta(days=30))
     out = group.command("report format:csv", user="chair")
     assert "23/11/2026 to 23/12/2026" in out.text, out.text
@@ -163,10 +165,11 @@ def test_since_defaults_to_the_previous_report_then_six_months(
         runs = list(session.exec(select(ReportRun).order_by(ReportRun.id)))
         assert [(r.period_from, r.period_to) for r in runs] == [
             (date(2026, 5, 23), date(2026, 11, 23)),
+            (date(2026, 5, 23), date(2026, 11, 23)),
             (date(2026, 11, 23), date(2026, 12, 23)),
         ]
         events = list(session.exec(select(AuditEvent).where(AuditEvent.entity == "report")))
-        assert len(events) == 2 and all(e.verb == "reported" for e in events)
+        assert len(events) == 3 and all(e.verb == "reported" for e in events)
 
 
 @pytest.mark.parametrize(

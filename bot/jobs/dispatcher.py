@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.slack_api import post_reply
+from bot.slack_api import delivery_client, post_reply
 from commands.posts import registry
 from commands.posts.kind import NotWanted
 from commands.replies import Reply
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 Builder = Callable[[Session, Claimed, str], Reply]
 BUILDERS: dict[str, Builder] = registry.builders()  # outbox kind -> its post kind's `build`
 
+POST_METHOD = "chat.postMessage"  # the method whose rate limit scheduled posts share
 SENT, SKIPPED, FAILED, RETRY = "sent", "skipped", "failed", "retry"
 HANDED_BACK = (
     "handed-back"  # not tried: left for the next round or the process that took it over (not reported)
@@ -114,7 +115,17 @@ def _deliver(
             if notifications.release(engine, item):
                 return done(HANDED_BACK, "waited too long behind slow posts; claimed again on the next round")
             return done(HANDED_BACK, "its lease ran out and another process took it over")
+        waiting = notifications.backoff_until(engine, POST_METHOD, now=clock.now())
+        if waiting is not None:  # Slack told some worker to wait: nobody posts until then
+            notifications.back_off(engine, item, "waiting out Slack's rate limit", until=waiting)
+            return done(RETRY, f"rate limited until {waiting.isoformat(timespec='seconds')}")
         result = post_reply(client, reply, channel=item.recipient)
+        if result.rate_limited:
+            until = clock.now() + timedelta(seconds=result.retry_after or 0)
+            notifications.share_backoff(engine, POST_METHOD, until)
+            reason = f"Slack said ratelimited (retry after {result.retry_after:.0f} s)"
+            notifications.back_off(engine, item, reason, until=until)
+            return done(RETRY, reason)
         if result.ok:
             if not notifications.mark_sent(engine, item, at=clock.now(), ts=result.ts):
                 log.warning("%s was sent but another process had taken it over", item.key)
@@ -151,6 +162,7 @@ def dispatch_due(
     simply due, so they go out now, once.
     """
     report = DispatchReport()
+    client = delivery_client(client)
     try:
         report.stale_skipped = notifications.skip_stale(engine, today=local_today(clock.now(), tz))
     except Exception as exc:

@@ -1,6 +1,8 @@
 """Due-soon nudge: a DM to each owner N working days (default 2) before an action's due date.
 
-One DM per owner per day (however many of their actions fall due), keyed `due-soon:USER:DATE`. An action
+Keyed like the owner digest (`owner-digest:USER:DATE`), so the planner merges it into that day's digest
+when the owner has one (overdue actions, or a chair's escalations): one DM per person per working day. Only
+someone with nothing overdue gets the nudge as a message of its own. An action
 due on a weekend or bank holiday is nudged N working days before that day, so its nudge still falls on a
 working day; planning only happens on working days.
 """
@@ -25,6 +27,7 @@ from commands.posts.common import (
     fallback_list,
     group_label,
     live,
+    owner_digest_key,
     post_time,
     why_gone,
     working,
@@ -43,11 +46,13 @@ MAX_NUDGE_DAYS = 20
 
 
 def _describe(s: GroupSettings) -> str:
-    return (
-        "• Due-soon nudge: "
-        + (f"*{days_text(s.nudge_days)} before the due date*" if s.nudge_days and s.chasers else "*off*")
-        + " (`nudge-days:N`, 0 = none)"
-    )
+    if not s.nudge_days:
+        state = "*off*"
+    elif s.chasers:
+        state = f"*{days_text(s.nudge_days)} before the due date*"
+    else:  # the setting is kept; it is the chasers switch that holds it back
+        state = f"*{days_text(s.nudge_days)} before the due date, paused while chasers are off*"
+    return f"• Due-soon nudge: {state} (`nudge-days:N`, 0 = none)"
 
 
 NUDGE_DAYS = working_days(
@@ -95,7 +100,7 @@ def plan(session: Session, day: date, tz: str) -> list[Planned]:
                 refs[owner].append([row.action.group_id, row.action.number])
     return [
         Planned(
-            key=f"due-soon:{owner}:{day.isoformat()}",
+            key=owner_digest_key(owner, day),
             kind=KIND,
             recipient=owner,
             for_date=day,

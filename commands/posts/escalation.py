@@ -125,10 +125,6 @@ def escalations_for(session: Session, user_id: str, day: date, shown: set[int]) 
     return found
 
 
-def _overdue_by(row: ActionRow, day: date) -> str:
-    return plural(working_days_between(row.action.due_date, day), "working day")  # type: ignore[arg-type]
-
-
 def render_escalations(escalations: list[Escalation], day: date) -> tuple[list[Section], list[str]]:
     """The chair's part of the digest: (sections, parts of the notification text)."""
     sections: list[Section] = []
@@ -140,7 +136,7 @@ def render_escalations(escalations: list[Escalation], day: date) -> tuple[list[S
         )
         shown = 0
         for r in e.rows[:MAX_ESCALATION_LINES]:
-            line = f"\n• {action_line(r, day)} · *overdue by {_overdue_by(r, day)}*"
+            line = f"\n• {action_line(r, day)}"  # the line says how overdue, in working days
             if len(text) + len(line) > ESCALATION_SECTION_CHARS - 80:
                 break
             text += line

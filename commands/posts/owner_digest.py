@@ -1,8 +1,9 @@
 """Owner digest: on each working day at 09:00, one DM per person listing their overdue actions across all
 their task groups, each with Done / Snooze a week / Add update buttons.
 
-A chair's digest also carries the escalations of the groups they chair (commands/posts/escalation.py): both
-plans use the key `owner-digest:USER:DATE`, so each person gets one message a day. Load, then render:
+A chair's digest also carries the escalations of the groups they chair (commands/posts/escalation.py), and
+everyone's carries their due-soon nudge (commands/posts/due_soon.py): all three plan under the key
+`owner-digest:USER:DATE`, so each person gets one message a working day. Load, then render:
 `digest_for` reads the data into a `Digest`, `render_digest` formats it.
 """
 
@@ -16,6 +17,7 @@ from sqlmodel import Session
 
 from commands.action_view import action_line
 from commands.mrkdwn import md, person
+from commands.posts import due_soon
 from commands.posts.common import (
     CHASERS,
     CHASERS_JOB,
@@ -78,10 +80,11 @@ class Digest:
     own: list[ActionRow] = field(default_factory=list)
     escalated: list[Escalation] = field(default_factory=list)
     groups: dict[int, TaskGroup] = field(default_factory=dict)
+    soon: list[ActionRow] = field(default_factory=list)  # the due-soon nudge, folded in (one DM a day)
 
     @property
     def empty(self) -> bool:
-        return not self.own and not any(e.rows for e in self.escalated)
+        return not self.own and not self.soon and not any(e.rows for e in self.escalated)
 
 
 def digest_for(session: Session, user_id: str, day: date) -> Digest:
@@ -95,7 +98,9 @@ def digest_for(session: Session, user_id: str, day: date) -> Digest:
         if r.action.group_id in groups and settings[r.action.group_id].chasers and awake(r, day)
     ]
     escalated = escalations_for(session, user_id, day, {r.action.id for r in own if r.action.id is not None})
-    return Digest(user_id=user_id, day=day, own=own, escalated=escalated, groups=groups)
+    soon = due_soon.rows_for(session, user_id, day)
+    groups.update(groups_by_id(session, {r.action.group_id for r in soon} - set(groups)))
+    return Digest(user_id=user_id, day=day, own=own, escalated=escalated, groups=groups, soon=soon)
 
 
 def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
@@ -126,14 +131,36 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
                 )
             )
         text_parts.append(f"{plural(count, 'overdue action')} of yours: {fallback_list(digest.own)}")
+    if digest.soon:
+        # Shares the button budget with the overdue list, so the DM stays within Slack's 50 blocks.
+        room = max(0, MAX_BUTTON_ACTIONS - min(len(digest.own), MAX_BUTTON_ACTIONS))
+        soon_multi = len({r.action.group_id for r in [*digest.own, *digest.soon]}) > 1
+        lead = "Due soon" if digest.own else md("{}, due soon", person(user))
+        sections.append(Section(f"{lead}: {plural(len(digest.soon), 'action')}"))
+        for row in digest.soon[:room]:
+            where = f" · _{group_label(digest.groups[row.action.group_id])}_" if soon_multi else ""
+            sections.append(Section(f"{action_line(row, day)}{where}", buttons=action_buttons(row, KIND)))
+        if len(digest.soon) > room:
+            sections.append(
+                Section(
+                    f"…{'and ' if room else ''}{len(digest.soon) - room} due soon"
+                    f"{' not shown' if room else ''}: `/ecm actions mine soon` in the task group's channel "
+                    "lists them."
+                )
+            )
+        text_parts.append(f"due soon: {fallback_list(digest.soon)}")
     escalation_sections, escalation_text = render_escalations(digest.escalated, day)
     sections += escalation_sections
     text_parts += escalation_text
-    if not digest.own and not digest.escalated:
+    if not digest.own and not digest.escalated and not digest.soon:
         sections.append(Section("Nothing of yours is overdue now. :tada:"))
         text_parts.append("nothing overdue")
-    header = "Your overdue actions" if digest.own else "Overdue actions to follow up"
-    if digest.own or not digest.escalated:
+    header = (
+        "Your overdue actions"
+        if digest.own
+        else ("Due soon" if digest.soon else "Overdue actions to follow up")
+    )
+    if digest.own or digest.soon or not digest.escalated:
         footer = (
             "*Done* closes an action, *Snooze a week* pauses its chasers, *Add update* records progress. "
             'For more, `/ecm update N` or `/ecm snooze N until:DATE "reason"` in the task group\'s channel. '

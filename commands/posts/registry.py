@@ -18,6 +18,7 @@ from commands.posts import (
     meeting_reminder,
     owner_digest,
 )
+from commands.posts.common import OWNER_DIGEST
 from commands.posts.kind import BuildFn, GroupSettings, PostKind, Setting
 from storage.notifications import Planned
 
@@ -70,8 +71,10 @@ def plan_rows(session: Session, day: date, tz: str, job: str = "all") -> list[Pl
             seen = merged.get(row.key)
             if seen is None:
                 merged[row.key] = row
-            else:  # the owner digest and the escalations share a key: one DM with both lists of actions
+            else:  # the owner digest, escalations and due-soon nudge share a key: one DM a day with them all
                 seen.payload = {
                     "actions": [*seen.payload.get("actions", []), *row.payload.get("actions", [])]
                 }
+                if row.kind == OWNER_DIGEST:  # the digest shows all three; a bare nudge only its own
+                    seen.kind = OWNER_DIGEST
     return list(merged.values())

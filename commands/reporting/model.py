@@ -19,6 +19,7 @@ from commands.context import Directory
 from commands.meeting_view import expected_organisations
 from commands.names import OUTCOME_NAMES
 from commands.text import slugify
+from commands.workdays import working_days_between
 from storage import attendance, groups, members, reports
 from storage.attendance import MeetingChoice, Tally
 from storage.models import LIVE_STATUSES, ActionStatus, MeetingStatus, Outcome, Rag, TaskGroup
@@ -177,18 +178,19 @@ def uk_date(d: date) -> str:
 
 
 def overdue_text(days: int) -> str:
-    if days < 14:
-        return f"{days} day{'s' if days != 1 else ''}"
-    if days < 70:
-        return f"{days // 7} weeks"
-    return f"{days // 30} months"
+    """Working days, as the action lists, the chasers and the escalation count them."""
+    return f"{days} working day{'s' if days != 1 else ''}"
 
 
 def default_since(session: Session, group_id: int, until: date) -> tuple[date, date | None]:
-    """The previous report's end date, or six months before `until` for the first report."""
+    """(since, previous report's date): the previous report's end date, or six months before `until` for
+    the first report; a report made again on the day of the last one covers the same period."""
     previous = reports.last_report(session, group_id)
     if previous is not None and previous.period_to < until:
         return previous.period_to, previous.period_to
+    if previous is not None and previous.period_from <= until:
+        # Made again the same day (a correction): the same period as that report.
+        return previous.period_from, None
     return until - relativedelta(months=6), previous.period_to if previous else None
 
 
@@ -278,7 +280,7 @@ def load_report(
         if in_period:
             item.latest_note, item.latest_note_on = in_period[-1][0], _local_date(in_period[-1][1], tz)
         if item.live and item.due is not None and item.due < as_of:
-            item.days_overdue = (as_of - item.due).days
+            item.days_overdue = working_days_between(item.due, as_of)  # as every other overdue count
         in_scope.append(item)
 
     def completed_in_period(a: ReportAction) -> bool:

@@ -13,7 +13,7 @@ from commands.action_view import DUE_SOON_DAYS, action_line
 from commands.context import Call
 from commands.grammar import Args, Kind, mention_ids
 from commands.mrkdwn import Mrkdwn, md, person
-from commands.names import OUTCOME_NAMES, outcome_examples, parse_outcomes
+from commands.names import OUTCOME_NAMES, parse_outcomes
 from commands.numbers import whole_number
 from commands.registry import verb
 from commands.replies import Button, Reply, Section, UserError
@@ -353,10 +353,7 @@ def actions(call: Call) -> list[Reply]:
     if pages > 1:
         sections.append(_paging(args, page, pages, first, last, counted, what))
     header = f"{query.label} ({total})"
-    footer = (
-        f"{filters}Sorted by due date. `/ecm show N` for one action's history. "
-        f"Outcomes: {outcome_examples()}."
-    )
+    footer = f"{filters}Sorted by due date. `/ecm show N` for one action's history."
     return [
         Reply(
             text=f"{query.label}: {total} (showing {first}–{last})",

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from commands.action_fields import resolve_org
+from commands.action_view import action_line
 from commands.context import Call
 from commands.mrkdwn import Mrkdwn, md, person
 from commands.names import DistrictRef, match_district
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
+from commands.text import plural
+from storage import actions as action_store
 from storage import groups
 from storage import members as member_store
+from storage.actions import ActionFilter
 from storage.models import Role
 
 
@@ -65,7 +69,7 @@ def member(call: Call) -> list[Reply]:
             if existing.role == Role.CHAIR and len(member_store.chairs(call.session, call.group_id)) == 1:
                 raise UserError("That is the group's only chair. Make someone else a chair first.")
             member_store.remove_member(call.session, group, existing, by=call.user_id, at=call.now)
-            lines.append(md("{} is no longer a member (their actions stay as they are).", person(user_id)))
+            lines.append(_removed_line(call, user_id))
             continue
         if (
             role == Role.MEMBER
@@ -94,3 +98,31 @@ def member(call: Call) -> list[Reply]:
             sections=[Section("\n".join(f"• {line}" for line in lines))],
         )
     ]
+
+
+MAX_LISTED = 10
+
+
+def _removed_line(call: Call, user_id: str) -> str:
+    """Says what happens to a removed member's open actions: they still own them, so list them and say
+    how to hand each over."""
+    owned = action_store.list_actions(call.session, ActionFilter(group_id=call.group_id, owner=user_id))
+    if not owned:
+        return md("{} is no longer a member. They own no open actions.", person(user_id))
+    shown = "\n".join(f"• {action_line(row, call.today)}" for row in owned[:MAX_LISTED])
+    more = (
+        f"\n…and {len(owned) - MAX_LISTED} more: `/ecm actions owner:@name`."
+        if len(owned) > MAX_LISTED
+        else ""
+    )
+    first = owned[0].action.number
+    return md(
+        '{} is no longer a member, but still owns {}, so the chasers still go to them:\n{}{}\nHand each one over with `/ecm update {} owner:@name` (the organisation follows the new owner), or close it with `/ecm done {}` or `/ecm drop {} "reason"`.',
+        person(user_id),
+        Mrkdwn(plural(len(owned), "open action")),
+        Mrkdwn(shown),
+        Mrkdwn(more),
+        Mrkdwn(first),
+        Mrkdwn(first),
+        Mrkdwn(first),
+    )

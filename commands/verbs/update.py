@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from commands import action_ops
 from commands.action_fields import CHANGE_KEYS, KEY_ALIASES, merge_in_progress, read_fields
-from commands.action_input import take_number
+from commands.action_input import refuse_number_as_note, take_number
 from commands.context import Call
 from commands.grammar import text_with_mentions
 from commands.registry import verb
@@ -32,6 +32,7 @@ from commands.replies import Reply
 )
 def update(call: Call) -> list[Reply]:
     number, rest = take_number(call, '/ecm update 12 "note" status:in-progress')
+    refuse_number_as_note(call, number, rest)
     tokens = merge_in_progress(rest)
     actor = call.actor()
     action_ops.load_for_change(actor, number, "update it")  # who may, before what they typed is checked
