@@ -39,6 +39,8 @@ class Context:
     # What a click is, whoever clicks it when (person, message, button, value): the same click twice
     # within a moment is a double click, acted on once (`commands.dispatch.claim_interaction`).
     repeat_key: str | None = None
+    # The deployment's time zone (ECM_TIMEZONE): the one zone for parsing dates, "today", working days and
+    # every date and time shown, whatever the group (TaskGroup.timezone is no longer read).
     default_timezone: str = "Europe/London"
     # People's names and e-mail look-ups for documents and imports; None where no chat side is attached.
     directory: Directory | None = None
@@ -92,7 +94,9 @@ class Call:
 
     @property
     def timezone(self) -> str:
-        return self.group.timezone if self.group else self.ctx.default_timezone
+        """The deployment's zone: the command was parsed in it before the group was loaded, so the verb
+        uses it too (one rule, never the group's stored zone)."""
+        return self.ctx.default_timezone
 
     @property
     def today(self) -> date:

@@ -89,6 +89,7 @@ class HomeView:
     actions: list[HomeAction]  # the first MY_ACTIONS_SHOWN open actions they own
     actions_total: int
     overdue_total: int
+    timezone: str = "Europe/London"  # the deployment's (ECM_TIMEZONE)
 
     @property
     def chaired(self) -> list[HomeGroup]:
@@ -110,7 +111,9 @@ def load_home(session: Session, team_id: str, user_id: str, now: datetime, timez
     groups: list[HomeGroup] = []
     for group, member in member_store.memberships(session, team_id, user_id):
         gid: int = group.id  # type: ignore[assignment]
-        home_group = HomeGroup(group, member.role == Role.CHAIR, _next_meeting(session, group, now, today))
+        home_group = HomeGroup(
+            group, member.role == Role.CHAIR, _next_meeting(session, group, now, today, timezone)
+        )
         if home_group.is_chair:
             overdue = ActionFilter(group_id=gid, due_before=today)
             home_group.overdue = store.list_actions(session, overdue, limit=CHAIR_OVERDUE_SHOWN)
@@ -120,20 +123,22 @@ def load_home(session: Session, team_id: str, user_id: str, now: datetime, timez
                 ActionFilter(group_id=gid, due_from=today, due_on_or_before=today + timedelta(DUE_SOON_DAYS)),
             )
         groups.append(home_group)
-    return HomeView(user_id, today, groups, actions, total, overdue_total)
+    return HomeView(user_id, today, groups, actions, total, overdue_total, timezone)
 
 
 def _today(now: datetime, timezone: str) -> date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
 
-def _next_meeting(session: Session, group: TaskGroup, now: datetime, today: date) -> HomeMeeting | None:
+def _next_meeting(
+    session: Session, group: TaskGroup, now: datetime, today: date, timezone: str
+) -> HomeMeeting | None:
     gid: int = group.id  # type: ignore[assignment]
     meeting = meeting_store.open_meeting(session, gid)
     if meeting is not None:
         count = store.count_actions(session, ActionFilter.matters_arising(gid, today, meeting.id))
         return HomeMeeting(meeting.title, None, True, count)
-    nxt = upcoming(session, group, now, 1)
+    nxt = upcoming(session, group, now, timezone, 1)
     if not nxt:
         return None
     count = store.count_actions(session, ActionFilter.matters_arising(gid, today))
@@ -187,7 +192,7 @@ def _action_text(item: HomeAction, today: date) -> str:
     return truncate(line + (md(" · {}", link) if link else Mrkdwn()), MAX_TEXT)
 
 
-def _meeting_line(g: HomeGroup) -> str:
+def _meeting_line(g: HomeGroup, tz: str) -> str:
     name = bold(truncate(g.group.name, 100))
     m = g.next_meeting
     if m is None:
@@ -195,7 +200,7 @@ def _meeting_line(g: HomeGroup) -> str:
     arising = plural(m.matters_arising, "open action")
     if m.is_open:
         return md("• {}: {} is open now · {} as matters arising", name, bold(truncate(m.title, 100)), arising)
-    when = format_datetime(m.at, g.group.timezone) if m.at else ""
+    when = format_datetime(m.at, tz) if m.at else ""
     return md("• {}: {} — {} · {} as matters arising", name, when, truncate(m.title, 100), arising)
 
 
@@ -245,7 +250,7 @@ def home_page(view: HomeView) -> list[Part]:
     tail: list[Part] = []
     if view.groups:
         tail += [Part(PartKind.DIVIDER), Part(PartKind.HEADER, "Next meetings")]
-        lines = [_meeting_line(g) for g in view.groups]
+        lines = [_meeting_line(g, view.timezone) for g in view.groups]
         text, cut = _fit_lines(lines, MAX_TEXT - 100)
         if cut:
             text += f"\n_… and {plural(cut, 'more group')}: `/ecm meetings` in each channel._"

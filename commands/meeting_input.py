@@ -38,7 +38,7 @@ def parse_decision_status(value: str) -> DecisionStatus:
 
 
 def no_open_meeting(call: Call, doing: str) -> UserError:
-    nxt = view.upcoming(call.session, call.task_group, call.now, 1)
+    nxt = view.upcoming(call.session, call.task_group, call.now, call.timezone, 1)
     when = f" The next scheduled one is {format_datetime(nxt[0].at, call.timezone)}." if nxt else ""
     return UserError(
         f"There is no meeting open in this channel, so I can't {doing}.{when}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo
@@ -205,13 +205,13 @@ class Upcoming:
     schedule: MeetingSchedule
 
 
-def upcoming(session: Session, group: TaskGroup, after: datetime, count: int = 3) -> list[Upcoming]:
+def upcoming(session: Session, group: TaskGroup, after: datetime, tz: str, count: int = 3) -> list[Upcoming]:
     """The next `count` scheduled meetings of the group after `after`, cancelled dates left out, and so are
     dates already taken by a meeting started early (open now, held or cancelled while open)."""
     found: list[Upcoming] = []
     for s in schedule_store.active_schedules(session, group.id):  # type: ignore[arg-type]
         # Only a meeting started within two hours before its slot can have taken a future date: one spare.
-        for at in schedule_occurrences(s, group.timezone, after, count + 1):
+        for at in schedule_occurrences(s, tz, after, count + 1):
             taken = meeting_store.meeting_for_occurrence(session, s.id, at)  # type: ignore[arg-type]
             if taken is None or taken.started_at is None:
                 found.append(Upcoming(at, s))
@@ -219,13 +219,13 @@ def upcoming(session: Session, group: TaskGroup, after: datetime, count: int = 3
 
 
 def nearest_occurrence(
-    session: Session, group: TaskGroup, now: datetime, window: timedelta = timedelta(hours=2)
+    session: Session, group: TaskGroup, now: datetime, tz: str, window: timedelta = timedelta(hours=2)
 ) -> Upcoming | None:
     """A scheduled meeting within `window` of now that has not been held or cancelled yet (cancelled dates are
     left out of the occurrences; a meeting cancelled after it was opened leaves its date free to start again)."""
     best: Upcoming | None = None
     for schedule in schedule_store.active_schedules(session, group.id):  # type: ignore[arg-type]
-        for at in schedule_occurrences(schedule, group.timezone, now - window - timedelta(microseconds=1), 3):
+        for at in schedule_occurrences(schedule, tz, now - window - timedelta(microseconds=1), 3):
             if at > now + window:
                 break
             taken = meeting_store.meeting_for_occurrence(session, schedule.id, at)  # type: ignore[arg-type]
@@ -236,11 +236,12 @@ def nearest_occurrence(
     return best
 
 
-def upcoming_lines(session: Session, group: TaskGroup, now: datetime, count: int = 3) -> list[Mrkdwn]:
-    tz = group.timezone
+def upcoming_lines(
+    session: Session, group: TaskGroup, now: datetime, tz: str, count: int = 3
+) -> list[Mrkdwn]:
     lines = [
         md("• {} — {}", format_datetime(u.at, tz), u.schedule.title)
-        for u in upcoming(session, group, now, count)
+        for u in upcoming(session, group, now, tz, count)
     ]
     for m in meeting_store.upcoming_cancelled(session, group.id, after=now):  # type: ignore[arg-type]
         reason = md(": {}", truncate(m.cancel_reason, 200)) if m.cancel_reason else ""
@@ -499,10 +500,20 @@ def tally_line(name: str, t: attendance_store.Tally) -> str:
     line = f"• {name} — represented at {t.represented} of {plural(t.held, 'meeting')}"
     if parts and (t.substitute or t.virtual):
         line += f" ({', '.join(parts)})"
-    line += f"; apologies {t.apologies}; absent {t.absent}"
+    line += _misses(t)
     if t.below_half:
         line += " — *represented at fewer than half*"
     return line
+
+
+def _misses(t: attendance_store.Tally) -> str:
+    """ "; 1 apology, absent from 2" — only what happened, with plurals right."""
+    parts = []
+    if t.apologies:
+        parts.append(plural(t.apologies, "apology", "apologies"))
+    if t.absent:
+        parts.append(f"absent from {t.absent}")
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def member_line(user_id: str, organisation: str, t: attendance_store.Tally) -> str:
@@ -521,7 +532,7 @@ def member_line(user_id: str, organisation: str, t: attendance_store.Tally) -> s
     )
     if parts:
         line += f" ({', '.join(parts)})"
-    line += f"; apologies {t.apologies}; absent {t.absent}"
+    line += _misses(t)
     if t.expected and t.held and t.represented * 2 < t.held:
         line += " — *attended fewer than half*"
     return line
@@ -537,6 +548,8 @@ class AttendanceCounts:
     by_member: bool
     organisations: list[attendance_store.Tally]
     members: list[tuple[str, str, attendance_store.Tally]]
+    # Districts nobody is registered for: a gap in membership, named once, not counted as missing meetings.
+    unregistered: list[str] = field(default_factory=list)
 
 
 def load_attendance(
@@ -557,7 +570,17 @@ def load_attendance(
     tallies = attendance_store.organisation_tallies(
         session, choice, expected_organisations(districts, members), organisation
     )
-    return AttendanceCounts(tz, choice.meetings, False, tallies, [])
+    registered = {name_key(m.organisation) for m in members if m.organisation}
+    district_keys = {name_key(d) for d in districts}
+    gap = {name_key(d) for d in districts if name_key(d) not in registered}
+    # A district with no member is a membership gap unless someone still came for it.
+    unregistered = sorted(
+        (t.name for t in tallies if name_key(t.name) in gap and not t.represented), key=str.lower
+    )
+    kept = [t for t in tallies if t.name not in unregistered]
+    # Districts first, then the other organisations, each alphabetically.
+    kept.sort(key=lambda t: (name_key(t.name) not in district_keys, t.name.lower()))
+    return AttendanceCounts(tz, choice.meetings, False, kept, [], unregistered)
 
 
 def render_attendance(
@@ -603,6 +626,12 @@ def render_attendance(
             intro.append("Represented at fewer than half of these meetings: " + ", ".join(low) + ".")
         elif held:
             intro.append("Every district and partner was represented at half of these meetings or more.")
+        if held and counts.unregistered:
+            names = Mrkdwn(", ").join(counts.unregistered)
+            intro.append(
+                f"No member is registered for {plural(len(counts.unregistered), 'district')}: {names} — a gap in "
+                "membership rather than missed meetings (`/ecm member @name district:NAME`)."
+            )
     sections.append(Section("\n".join(intro)))
     if held:
         text, _ = budgeted(title, lines, budget, "narrow it with `district:NAME` or `since:DATE`")

@@ -691,7 +691,7 @@ def form_actor(ctx: Context, session: Session) -> Actor:
     if group is None or group.id is None:
         raise UserError(*NOT_SET_UP)
     now = ctx.clock.now()
-    today = now.astimezone(ZoneInfo(group.timezone)).date()
+    today = now.astimezone(ZoneInfo(ctx.default_timezone)).date()
     actor = action_ops.actor_for(session, group.id, ctx.user_id, now=now, today=today)
     _require_chair(actor)
     return actor

@@ -9,10 +9,12 @@ MAX_TEXT = 3000  # Slack's limit for one section's text
 
 # Bidirectional embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069): in text others
 # read they can make "#12 done" display as something else, so they are removed from anything shown.
-_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+# NUL goes too: PostgreSQL cannot store it in text, so a typed "\x00" would fail the whole command.
+_BIDI_CONTROLS = dict.fromkeys([0x00, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 
 
 def without_bidi(text: str) -> str:
+    """`text` without bidi controls (and NUL)."""
     return text.translate(_BIDI_CONTROLS)
 
 

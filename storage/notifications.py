@@ -72,6 +72,22 @@ class Claimed:
     lease_until: datetime | None = None  # this process may post it until then; after that another may take it
 
 
+def preview(row: Planned) -> Claimed:
+    """A planned row as the dispatcher would see it once claimed, without storing or claiming anything:
+    for `ecm-bot jobs run --dry-run` and for building a post in a test."""
+    return Claimed(
+        id=0,
+        key=row.key,
+        kind=row.kind,
+        recipient=row.recipient,
+        group_id=row.group_id,
+        for_date=row.for_date,
+        due_at=row.due_at,
+        payload=row.payload,
+        attempt=0,
+    )
+
+
 def _insert(session: Session) -> Any:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":

@@ -69,3 +69,14 @@ def test_cancelling_a_near_meeting_of_a_daily_schedule_still_works(group: Offlin
 )
 def test_whole_number_reads_ascii_digits_within_bounds(text: str, expected: int | None) -> None:
     assert whole_number(text, 1, 10**9) == expected
+
+
+def test_a_non_member_cannot_stand_in_for_a_member(group: OfflineWorkspace) -> None:
+    ws = group
+    assert not ws.command('meeting start "Board"').is_error
+    out = ws.command("here for:@dev", user="outsider")
+    assert out.is_error and "Only members" in out.text, out.text
+    out = ws.command('here for:"Barnardo\'s North West"', user="outsider")
+    assert not out.is_error, out.text  # a guest, from their own organisation
+    out = ws.command("here for:@dev", user="sam")  # a member may stand in
+    assert not out.is_error, out.text

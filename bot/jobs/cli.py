@@ -160,17 +160,7 @@ def _dry_run(engine: Engine, day: date, tz: str, job: str, names: RecipientNames
             ):
                 print(f"  already {seen.status.value:8} {row.kind:18} {names.recipient(row.recipient)}")
                 continue
-            item = notifications.Claimed(
-                id=0,
-                key=row.key,
-                kind=row.kind,
-                recipient=row.recipient,
-                group_id=row.group_id,
-                for_date=row.for_date,
-                due_at=row.due_at,
-                payload=row.payload,
-                attempt=0,
-            )
+            item = notifications.preview(row)
             try:
                 reply = BUILDERS[row.kind](session, item, tz)
             except NotWanted as why:

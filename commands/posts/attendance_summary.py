@@ -8,14 +8,14 @@ from datetime import date, timedelta
 from sqlmodel import Session
 
 from commands import meeting_view as view
-from commands.posts.common import post_time, working
+from commands.posts.common import group_still_there, post_time, working
 from commands.posts.kind import GroupSettings, Job, NextPost, NotWanted, PostKind, switch
 from commands.posts.settings import chaser_settings
 from commands.replies import Reply, Visibility
 from commands.text import plural
 from commands.workdays import first_working_day_of_month
 from storage import attendance as attendance_store
-from storage.groups import get_group_by_id, groups_by_id
+from storage.groups import groups_by_id
 from storage.models import TaskGroup
 from storage.notifications import Claimed, Planned
 
@@ -57,9 +57,7 @@ def plan(session: Session, day: date, tz: str) -> list[Planned]:
 
 
 def build(session: Session, item: Claimed, tz: str) -> Reply:
-    group = get_group_by_id(session, item.group_id)
-    if group is None:
-        raise NotWanted("the task group no longer exists")
+    group = group_still_there(session, item)
     if not chaser_settings(group).attendance_summary:
         raise NotWanted("the attendance summary was turned off (`/ecm setup attendance-summary:off`)")
     last = view.DEFAULT_LAST

@@ -14,14 +14,14 @@ from commands.action_view import outcomes_text
 from commands.dates import format_date
 from commands.mrkdwn import Mrkdwn, md, mentions
 from commands.names import OUTCOME_NAMES
-from commands.posts.common import awake, group_label, post_time, working
+from commands.posts.common import awake, group_label, group_still_there, post_time, working
 from commands.posts.kind import GroupSettings, Job, NextPost, NotWanted, PostKind, Setting
 from commands.posts.settings import chaser_settings
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import plural, truncate
 from commands.workdays import next_working_day, working_days_between
 from storage.actions import ActionFilter, ActionRow, count_actions, list_actions
-from storage.groups import get_group_by_id, groups_by_id
+from storage.groups import groups_by_id
 from storage.models import Outcome, TaskGroup
 from storage.notifications import Claimed, Planned
 
@@ -234,9 +234,7 @@ def render_channel_digest(digest: ChannelDigest) -> Reply:
 
 
 def build(session: Session, item: Claimed, tz: str) -> Reply:
-    group = get_group_by_id(session, item.group_id)
-    if group is None:
-        raise NotWanted("the task group no longer exists")
+    group = group_still_there(session, item)
     if digest_weekday(chaser_settings(group)) is None:
         raise NotWanted("the channel digest was turned off (`/ecm setup digest:off`)")
     if group.channel_id != item.recipient:

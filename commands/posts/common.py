@@ -11,13 +11,15 @@ from sqlmodel import Session
 from commands.dates import format_date
 from commands.home import UPDATE_FORM, action_ref
 from commands.mrkdwn import Mrkdwn, text
-from commands.posts.kind import GroupSettings, Job, switch
+from commands.posts.kind import GroupSettings, Job, NotWanted, switch
 from commands.replies import Button
 from commands.text import truncate
 from commands.workdays import is_working_day
 from storage.actions import ActionRow, get_action
 from storage.clock import london_datetime
+from storage.groups import get_group_by_id
 from storage.models import LIVE_STATUSES, TaskGroup
+from storage.notifications import Claimed, Planned
 
 POST_HOUR = 9  # every scheduled post goes at 09:00 local time on a working day
 
@@ -138,3 +140,27 @@ OWNER_DIGEST = "owner_digest"
 
 def owner_digest_key(user_id: str, day: date) -> str:
     return f"owner-digest:{user_id}:{day.isoformat()}"
+
+
+def owner_digest_rows(refs: dict[str, list[list[int]]], day: date, tz: str) -> list[Planned]:
+    """One owner-digest row per person, carrying the [group id, number] of the actions it was planned for
+    (the owners' plan and the chairs' escalations both make these; the planner merges rows with one key)."""
+    return [
+        Planned(
+            key=owner_digest_key(user, day),
+            kind=OWNER_DIGEST,
+            recipient=user,
+            for_date=day,
+            due_at=post_time(day, tz),
+            payload={"actions": actions[:200]},
+        )
+        for user, actions in sorted(refs.items())
+    ]
+
+
+def group_still_there(session: Session, item: Claimed) -> TaskGroup:
+    """The task group a channel post was planned for; NotWanted once it is gone."""
+    group = get_group_by_id(session, item.group_id)
+    if group is None:
+        raise NotWanted("the task group no longer exists")
+    return group

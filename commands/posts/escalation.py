@@ -17,8 +17,7 @@ from commands.posts.common import (
     awake,
     fallback_list,
     group_label,
-    owner_digest_key,
-    post_time,
+    owner_digest_rows,
     working,
 )
 from commands.posts.kind import GroupSettings, Job, PostKind, days_text, working_days
@@ -89,17 +88,7 @@ def plan(session: Session, day: date, tz: str) -> list[Planned]:
         rows = escalated(session, gid, settings[gid], day)
         for chair in chairs[gid] if rows else []:
             refs[chair].extend([gid, r.action.number] for r in rows)
-    return [
-        Planned(
-            key=owner_digest_key(user, day),
-            kind=OWNER_DIGEST,
-            recipient=user,
-            for_date=day,
-            due_at=post_time(day, tz),
-            payload={"actions": actions[:200]},
-        )
-        for user, actions in sorted(refs.items())
-    ]
+    return owner_digest_rows(refs, day, tz)
 
 
 @dataclass

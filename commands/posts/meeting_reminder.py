@@ -16,7 +16,7 @@ from sqlmodel import Session
 from commands import meeting_view as view
 from commands.dates import format_date, format_datetime
 from commands.mrkdwn import Mrkdwn, md
-from commands.posts.common import group_label, post_time, working
+from commands.posts.common import group_label, group_still_there, post_time, working
 from commands.posts.kind import GroupSettings, Job, NextPost, NotWanted, PostKind, switch
 from commands.posts.settings import chaser_settings
 from commands.replies import Reply, Section, Visibility
@@ -24,7 +24,7 @@ from commands.workdays import add_working_days
 from storage import meetings as meeting_store
 from storage import schedules as schedule_store
 from storage.actions import ActionFilter, ActionRow, page_of_actions
-from storage.groups import get_group_by_id, groups_by_id
+from storage.groups import groups_by_id
 from storage.models import MeetingSchedule, MeetingStatus, TaskGroup
 from storage.notifications import Claimed, Planned
 
@@ -46,10 +46,11 @@ def _end_of_day(day: date, tz: str) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(tz)) - timedelta(microseconds=1)
 
 
-def reminders_due(session: Session, group: TaskGroup, day: date) -> list[tuple[MeetingSchedule, datetime]]:
+def reminders_due(
+    session: Session, group: TaskGroup, day: date, tz: str
+) -> list[tuple[MeetingSchedule, datetime]]:
     """(schedule, occurrence) pairs whose reminder goes out on `day`: meetings after today whose previous
     working day is `day`."""
-    tz = group.timezone
     found = []
     for schedule in schedule_store.active_schedules(session, group.id):  # type: ignore[arg-type]
         for at in view.schedule_occurrences(
@@ -76,7 +77,7 @@ def plan(session: Session, day: date, tz: str) -> list[Planned]:
     for gid, group in groups_by_id(session).items():
         if not chaser_settings(group).reminders:
             continue
-        for schedule, at in reminders_due(session, group, day):
+        for schedule, at in reminders_due(session, group, day, tz):
             planned.append(
                 Planned(
                     key=key(gid, schedule.id, at),  # type: ignore[arg-type]
@@ -101,13 +102,12 @@ class Reminder:
     day: date
     arising: list[ActionRow]
     arising_total: int
+    tz: str
 
 
-def load_reminder(session: Session, item: Claimed) -> Reminder:
+def load_reminder(session: Session, item: Claimed, tz: str) -> Reminder:
     """The reminder `item` was planned for, from current data; NotWanted if it should no longer go out."""
-    group = get_group_by_id(session, item.group_id)
-    if group is None:
-        raise NotWanted("the task group no longer exists")
+    group = group_still_there(session, item)
     if not chaser_settings(group).reminders:
         raise NotWanted("meeting reminders were turned off (`/ecm setup reminders:off`)")
     schedule = session.get(MeetingSchedule, item.payload.get("schedule_id"))
@@ -116,13 +116,11 @@ def load_reminder(session: Session, item: Claimed) -> Reminder:
         raise NotWanted("the meeting schedule was removed")
     meeting = meeting_store.meeting_for_occurrence(session, schedule.id, at)  # type: ignore[arg-type]
     if meeting is not None and meeting.status == MeetingStatus.CANCELLED:
-        raise NotWanted(
-            f"the meeting of {format_date(at.astimezone(ZoneInfo(group.timezone)).date())} was cancelled"
-        )
-    occurrences = view.schedule_occurrences(schedule, group.timezone, at - timedelta(minutes=1), count=1)
+        raise NotWanted(f"the meeting of {format_date(at.astimezone(ZoneInfo(tz)).date())} was cancelled")
+    occurrences = view.schedule_occurrences(schedule, tz, at - timedelta(minutes=1), count=1)
     if not occurrences or occurrences[0] != at:
         raise NotWanted(
-            f"the meeting of {format_date(at.astimezone(ZoneInfo(group.timezone)).date())} "
+            f"the meeting of {format_date(at.astimezone(ZoneInfo(tz)).date())} "
             "is no longer scheduled (cancelled or moved)"
         )
     rows, total = page_of_actions(
@@ -131,15 +129,15 @@ def load_reminder(session: Session, item: Claimed) -> Reminder:
         limit=view.MATTERS_ARISING_LIMIT,
         order="organisation",
     )
-    return Reminder(group, schedule, at, item.for_date, rows, total)
+    return Reminder(group, schedule, at, item.for_date, rows, total, tz)
 
 
 def render_reminder(r: Reminder) -> Reply:
-    group, schedule, at, day = r.group, r.schedule, r.at, r.day
-    meeting_day = at.astimezone(ZoneInfo(group.timezone)).date()
+    group, schedule, at, day, tz = r.group, r.schedule, r.at, r.day, r.tz
+    meeting_day = at.astimezone(ZoneInfo(tz)).date()
     tomorrow = meeting_day == day + timedelta(days=1)
     when = "tomorrow" if tomorrow else f"on {format_date(meeting_day)}"
-    at_text = format_datetime(at, group.timezone)  # carries the date, so "on DATE" is not said twice
+    at_text = format_datetime(at, tz)  # carries the date, so "on DATE" is not said twice
     said = f"tomorrow, {at_text}" if tomorrow else f"on {at_text}"
     intro = Section(
         md(
@@ -161,7 +159,7 @@ def render_reminder(r: Reminder) -> Reply:
 
 
 def build(session: Session, item: Claimed, tz: str) -> Reply:
-    return render_reminder(load_reminder(session, item))
+    return render_reminder(load_reminder(session, item, tz))
 
 
 def next_post(session: Session, group: TaskGroup, settings: GroupSettings, first: date, tz: str) -> NextPost:
@@ -171,12 +169,10 @@ def next_post(session: Session, group: TaskGroup, settings: GroupSettings, first
         day = first + timedelta(days=offset)
         if not working(day):
             continue
-        due = reminders_due(session, group, day)
+        due = reminders_due(session, group, day, tz)
         if due:
             schedule, at = due[0]
-            return NextPost(
-                post_time(day, tz), note=f": {schedule.title[:40]} on {format_datetime(at, group.timezone)}"
-            )
+            return NextPost(post_time(day, tz), note=f": {schedule.title[:40]} on {format_datetime(at, tz)}")
     return NextPost(None, "none", note=f" (no scheduled meeting in the next {NEXT_REMINDER_DAYS} days)")
 
 

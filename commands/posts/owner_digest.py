@@ -28,7 +28,7 @@ from commands.posts.common import (
     fallback_list,
     group_label,
     owner_digest_key,
-    post_time,
+    owner_digest_rows,
     why_gone,
     working,
 )
@@ -58,17 +58,7 @@ def plan(session: Session, day: date, tz: str) -> list[Planned]:
             if group_settings and group_settings.chasers and awake(row, day):
                 for owner in row.owners:
                     refs[owner].append([row.action.group_id, row.action.number])
-    return [
-        Planned(
-            key=key(user, day),
-            kind=KIND,
-            recipient=user,
-            for_date=day,
-            due_at=post_time(day, tz),
-            payload={"actions": actions[:200]},
-        )
-        for user, actions in sorted(refs.items())
-    ]
+    return owner_digest_rows(refs, day, tz)
 
 
 @dataclass

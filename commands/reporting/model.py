@@ -243,6 +243,7 @@ def load_report(
     session: Session,
     group: TaskGroup,
     *,
+    tz_name: str,
     since: date,
     until: date,
     now: datetime,
@@ -253,7 +254,7 @@ def load_report(
 ) -> Report:
     """Everything the report shows for [since, until] (local dates, both included), from current data."""
     assert group.id is not None
-    tz = ZoneInfo(group.timezone)
+    tz = ZoneInfo(tz_name)  # the deployment's zone (ECM_TIMEZONE)
     start, end = _local_midnight(since, tz), _local_midnight(until + timedelta(days=1), tz)
     today = _local_date(now, tz)
     as_of = min(until, today)
@@ -359,7 +360,7 @@ def load_report(
         until=until,
         made_at=now,
         as_of=as_of,
-        timezone=group.timezone,
+        timezone=tz_name,
         previous_report=previous_report,
         outcome_filter=outcome,
         district_filter=district,
@@ -376,10 +377,10 @@ def load_report(
 
 
 def load_register_actions(
-    session: Session, group: TaskGroup, name_of: NameOf | None = None
+    session: Session, group: TaskGroup, tz_name: str, name_of: NameOf | None = None
 ) -> list[ReportAction]:
     """Every action of the group, by number, as export writes them."""
     assert group.id is not None
-    tz = ZoneInfo(group.timezone)
+    tz = ZoneInfo(tz_name)
     name_of = name_of or name_resolver(session, group.id)
     return [_report_action(row, tz, name_of) for row in reports.load_register(session, group.id)]

@@ -292,6 +292,13 @@ def here(call: Call) -> list[Reply]:
     if mode == AttendanceMode.APOLOGIES:
         raise UserError("Send apologies with `/ecm apologies`.")
     for_whom = resolve_for(call, call.args.keys["for"]) if "for" in call.args.keys else None
+    if call.caller is None and for_whom is not None and for_whom.member is not None:
+        # Representing a member's organisation needs membership, or a chair recording it with `present`.
+        raise UserError(
+            "Only members of this task group can stand in for a member. You can be recorded as a guest "
+            'from your organisation: `/ecm here for:"Your organisation"`.',
+            "A chair records a substitute with `/ecm present @name for:@member`.",
+        )
     return attendance_post(
         call, meeting, [describe(*record_one(call, meeting, call.user_id, mode, for_whom))]
     )

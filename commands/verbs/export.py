@@ -16,7 +16,10 @@ FORMATS = ("xlsx", "csv")
 def export_register(call: Call, formats: tuple[str, ...] = FORMATS) -> Reply:
     """The register's files and a note saying what they hold (every surface: command and CLI)."""
     actions = load_register_actions(
-        call.session, call.task_group, name_resolver(call.session, call.group_id, call.ctx.directory)
+        call.session,
+        call.task_group,
+        call.timezone,
+        name_resolver(call.session, call.group_id, call.ctx.directory),
     )
     files = export_files(slugify(call.task_group.name), call.today.isoformat(), actions, formats)
     return Reply(

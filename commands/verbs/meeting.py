@@ -90,7 +90,7 @@ def _start(call: Call) -> list[Reply]:
     if len(title) > MAX_TITLE:
         raise UserError(f"That title is too long ({len(title)} characters; {MAX_TITLE} at most).")
     group = call.task_group
-    slot = view.nearest_occurrence(call.session, group, call.now)
+    slot = view.nearest_occurrence(call.session, group, call.now, call.timezone)
     if not title:
         title = slot.schedule.title if slot else truncate(f"{group.name} meeting", MAX_TITLE)
     started = meeting_store.start_meeting(
@@ -202,8 +202,8 @@ def _cancel(call: Call) -> list[Reply]:
                 ],
             )
         ]
-    slot = view.nearest_occurrence(call.session, call.task_group, call.now) or next(
-        iter(view.upcoming(call.session, call.task_group, call.now, 1)), None
+    slot = view.nearest_occurrence(call.session, call.task_group, call.now, call.timezone) or next(
+        iter(view.upcoming(call.session, call.task_group, call.now, call.timezone, 1)), None
     )
     if slot is None:
         raise UserError(
@@ -221,7 +221,7 @@ def _cancel(call: Call) -> list[Reply]:
         at=call.now,
         reason=reason,
     )
-    nxt = view.upcoming(call.session, call.task_group, call.now, 1)
+    nxt = view.upcoming(call.session, call.task_group, call.now, call.timezone, 1)
     why = md(": {}", reason) if reason else ""
     after = f"\nThe next meeting is {format_datetime(nxt[0].at, tz)}." if nxt else ""
     return [
@@ -249,7 +249,7 @@ def _status(call: Call) -> list[Reply]:
     tz = call.timezone
     if current is None:
         lines = ["No meeting is open in this channel."]
-        nxt = view.upcoming_lines(call.session, call.task_group, call.now, 1)
+        nxt = view.upcoming_lines(call.session, call.task_group, call.now, call.timezone, 1)
         if nxt:
             lines.append("*Next:*\n" + "\n".join(nxt))
         lines.append('A chair starts one with `/ecm meeting start "title"`; `/ecm meetings` lists past ones.')

@@ -48,7 +48,7 @@ def meetings(call: Call) -> list[Reply]:
     recent_text = "*Recent meetings*\n" + ("\n".join(lines) if lines else "None yet.")
     if lines:
         recent_text += "\n`/ecm minutes N` shows a meeting's minutes."
-    nxt = view.upcoming_lines(call.session, call.task_group, call.now, 3)
+    nxt = view.upcoming_lines(call.session, call.task_group, call.now, call.timezone, 3)
     schedules = schedule_store.active_schedules(call.session, call.group_id)
     if schedules:
         next_text = "*Next meetings*\n" + ("\n".join(nxt) if nxt else "No more dates on the schedule.")

@@ -62,6 +62,7 @@ def build_report(
     return load_report(
         call.session,
         call.task_group,
+        tz_name=call.timezone,
         since=since,
         until=until,
         now=call.now,

@@ -193,7 +193,7 @@ def _cancel(call: Call) -> list[Reply]:
     if not found:
         if already:
             raise UserError(f"The meeting on {format_date(day)} is already cancelled.")
-        nxt = view.upcoming(call.session, call.task_group, call.now, 3)
+        nxt = view.upcoming(call.session, call.task_group, call.now, call.timezone, 3)
         listing = "; ".join(format_datetime(u.at, tz) for u in nxt) or "none"
         raise UserError(
             f"No meeting is scheduled on {format_date(day)}.", f"The next scheduled meetings: {listing}."
@@ -220,7 +220,7 @@ def _cancel(call: Call) -> list[Reply]:
         )
         lines.append(md("{} (*{}*)", Mrkdwn(format_datetime(slot.at, tz)), slot.schedule.title))
     why = md(": {}", reason) if reason else ""
-    nxt = view.upcoming(call.session, call.task_group, call.now, 1)
+    nxt = view.upcoming(call.session, call.task_group, call.now, call.timezone, 1)
     after = f"\nThe next meeting is {format_datetime(nxt[0].at, tz)}." if nxt else ""
     return [
         Reply(
@@ -286,7 +286,7 @@ def _show(call: Call) -> list[Reply]:
             )
         ]
     lines = [f"• {view.schedule_line(s, tz)}" for s in schedules]
-    nxt = view.upcoming_lines(call.session, call.task_group, call.now, 3)
+    nxt = view.upcoming_lines(call.session, call.task_group, call.now, call.timezone, 3)
     body = "\n".join(lines) + "\n*Next:*\n" + ("\n".join(nxt) if nxt else "no more dates.")
     return [
         Reply(

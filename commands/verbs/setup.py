@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from commands import chaser_settings
 from commands.context import Call
 from commands.grammar import split_list
@@ -26,8 +23,8 @@ def describe_group(call: Call, group: TaskGroup) -> list[Section]:
     lines = [
         md("*Name:* {}", group.name),
         md("*County:* {}", group.county or "not set"),
-        f"*Time zone:* {group.timezone}",
-        f"*Chairs:* {', '.join(md('{}', person(c.user_id)) for c in chairs) or 'none'}",
+        f"*Time zone:* {call.timezone} (the same for every task group: the bot's `ECM_TIMEZONE`)",
+        f"*Chairs:* {', '.join(person(c.user_id) for c in chairs) or 'none'}",
         f"*Districts ({len(districts)}):* " + (Mrkdwn(", ").join(d.name for d in districts) or "none yet"),
     ]
     # Chaser and digest settings (defaults unless a chair changed them), with the options that change them.
@@ -38,7 +35,7 @@ def describe_group(call: Call, group: TaskGroup) -> list[Section]:
     "setup",
     summary="Make this channel a task group, or change its settings (chairs).",
     usage='/ecm setup [name:"..."] [preset:lancashire|leicestershire] [districts:"A, B, C"] [county:NAME] '
-    "[tz:Europe/London] [chasers:on|off] [nudge-days:N] [digest:monday|off] [escalate-after:N] "
+    "[chasers:on|off] [nudge-days:N] [digest:monday|off] [escalate-after:N] "
     "[reminders:on|off] [attendance-summary:on|off]",
     examples=[
         '/ecm setup name:"Lancashire ECM Task Group" preset:lancashire',
@@ -69,15 +66,13 @@ def setup(call: Call) -> list[Reply]:
                 + '. Or list districts: `districts:"A, B"`.',
             )
     tz = keys.get("tz") or keys.get("timezone")
-    if tz is not None:
-        try:
-            if not re.fullmatch(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+){0,2}", tz) or len(tz) > 64:
-                raise ValueError("not shaped like a time zone name")
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError, OSError) as error:  # OSError: a name too long for a file
-            raise UserError(
-                md("“{}” is not a time zone I know.", truncate(tz, 60)), "For example `tz:Europe/London`."
-            ) from error
+    if tz is not None and tz.strip().lower() != call.timezone.lower():
+        # One zone for the whole deployment: dates are parsed before the group is even loaded.
+        raise UserError(
+            f"The time zone is the same for every task group: {call.timezone}, set by whoever runs the bot "
+            "(`ECM_TIMEZONE`), so `tz:` can't change it for one group.",
+            "Leave `tz:` out; dates, times and working days all follow " + call.timezone + ".",
+        )
     district_text = keys.get("districts") or keys.get("district")
     names: list[str] | None = None
     if district_text is not None:
@@ -114,7 +109,7 @@ def setup(call: Call) -> list[Reply]:
             channel_id=call.ctx.channel_id,
             name=name or "ECM Task Group",
             county=keys.get("county") or (preset.county if preset else None),
-            timezone=tz or call.ctx.default_timezone,
+            timezone=call.timezone,  # kept for the record; every date and time uses the deployment's zone
             user_id=call.user_id,
             at=call.now,
         )
@@ -152,7 +147,7 @@ def setup(call: Call) -> list[Reply]:
         return replies
 
     wants_change = (
-        any(k in keys for k in ("name", "preset", "districts", "district", "county", "tz", "timezone"))
+        any(k in keys for k in ("name", "preset", "districts", "district", "county"))
         or bool(args.free_text())
         or bool(chaser_changes)
     )
@@ -170,8 +165,6 @@ def setup(call: Call) -> list[Reply]:
         changes["name"] = name
     if "county" in keys or preset:
         changes["county"] = keys.get("county") or (preset.county if preset else None)
-    if tz:
-        changes["timezone"] = tz
     changed = groups.update_group(call.session, group, changes, user_id=call.user_id, at=call.now)
     added: list[str] = []
     removed: list[str] = []
