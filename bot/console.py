@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from bot.offline import Exchange, OfflineWorkspace, block_text
 from bot.standin import Message, OpenView
 from commands.dates import DateError, parse_date
+from commands.mrkdwn import person
 from commands.text import esc
 
 SWITCH_USER = re.compile(r"^as[:\s]\s*@?([a-z][\w.\-]*)\s*$", re.I)
@@ -62,7 +63,7 @@ def _state_text(element: dict[str, Any]) -> str:
     if kind == "datepicker":
         return element.get("initial_date") or ""
     if kind == "multi_users_select":
-        return ", ".join(f"<@{u}>" for u in element.get("initial_users") or [])
+        return ", ".join(person(u) for u in element.get("initial_users") or [])
     if "initial_option" in element:
         return (element["initial_option"].get("text") or {}).get("text", "")
     if kind == "file_input":

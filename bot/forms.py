@@ -34,7 +34,8 @@ from commands import forms as f
 from commands import meeting_forms as mf
 from commands.action_ops import MAX_NOTE, MAX_TITLE
 from commands.forms import Choice, NewActionOffer, UpdateOffer
-from commands.text import esc, truncate
+from commands.mrkdwn import Mrkdwn, md, person
+from commands.text import truncate
 
 NEW_ACTION_CALLBACK = "ecm_new_action_form"
 UPDATE_CALLBACK = "ecm_update_action_form"
@@ -130,7 +131,7 @@ def new_action_view(offer: NewActionOffer, meta: dict[str, Any]) -> View:
     if offer.fixed:
         blocks.append(
             SectionBlock(
-                block_id=f.GROUP, text=MarkdownTextObject(text=f"*Task group:* {esc(offer.group_name)}")
+                block_id=f.GROUP, text=MarkdownTextObject(text=md("*Task group:* {}", offer.group_name))
             )
         )
     else:
@@ -349,19 +350,21 @@ def attendance_view(offer: mf.AttendanceOffer, meta: dict[str, Any]) -> View:
         SectionBlock(
             text=MarkdownTextObject(
                 text=truncate(
-                    f"*{esc(offer.title)}*: how each member is attending. Rows left as they are change "
-                    "nothing; a change corrects the record (the earlier one stays in the history).",
+                    md(
+                        "*{}*: how each member is attending. Rows left as they are change nothing; a change corrects the record (the earlier one stays in the history).",
+                        offer.title,
+                    ),
                     3000,
                 )
             )
         )
     ]
     for row in offer.rows:
-        org = f" — {esc(row.organisation)}" if row.organisation else ""
+        org = md(" — {}", row.organisation) if row.organisation else ""
         blocks.append(
             SectionBlock(
                 block_id=f"who-{row.user_id}",
-                text=MarkdownTextObject(text=truncate(f"<@{row.user_id}>{org}", 3000)),
+                text=MarkdownTextObject(text=truncate(md("{}{}", person(row.user_id), Mrkdwn(org)), 3000)),
                 accessory=select(
                     mf.row_field(row.user_id),
                     mf.ROW_CHOICES,
@@ -431,7 +434,7 @@ def attendance_errors(errors: dict[str, str], view: dict[str, Any]) -> dict[str,
 
 def decision_view(offer: mf.DecisionOffer, meta: dict[str, Any]) -> View:
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=truncate(f"A decision of *{esc(offer.title)}*.", 3000))),
+        SectionBlock(text=MarkdownTextObject(text=truncate(md("A decision of *{}*.", offer.title), 3000))),
         _input(
             mf.DECISION_TEXT,
             "Decision",

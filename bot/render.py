@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -43,12 +44,21 @@ def _split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
     return chunks
 
 
+# Slack's broadcasts. The bot never sends one, so any that reaches the renderer came from user text that
+# escaped its escaping; it is sent as text. (Real `<@U…>` mentions and `<!date^…>` are left alone.)
+_BROADCAST = re.compile(r"<!(channel|here|everyone|subteam\^)")
+
+
+def refuse_broadcasts(mrkdwn: str) -> str:
+    return _BROADCAST.sub(r"&lt;!\1", mrkdwn)
+
+
 def reply_blocks(reply: Reply) -> list[Block]:
     blocks: list[Block] = []
     if reply.header:
         blocks.append(HeaderBlock(text=PlainTextObject(text=truncate(reply.header, MAX_HEADER), emoji=True)))
     for section in reply.sections:
-        for chunk in _split_text(section.text):
+        for chunk in _split_text(refuse_broadcasts(section.text)):
             if chunk.strip():
                 blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
         if section.buttons:
@@ -67,7 +77,11 @@ def reply_blocks(reply: Reply) -> list[Block]:
             )
     if reply.footer:
         blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=truncate(reply.footer, MAX_SECTION_TEXT))])
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(text=truncate(refuse_broadcasts(reply.footer), MAX_SECTION_TEXT))
+                ]
+            )
         )
     return blocks
 
@@ -75,7 +89,7 @@ def reply_blocks(reply: Reply) -> list[Block]:
 def render(reply: Reply) -> list[dict[str, Any]]:
     """One or more Slack messages ({"text", "blocks"}) for a reply; more than one only past 50 blocks."""
     blocks = [b.to_dict() for b in reply_blocks(reply)]
-    # Verbs escape user text; this is the backstop: the fallback text must never carry a broadcast
+    # User text is escaped by commands.mrkdwn; this is the backstop: the fallback text must never carry a broadcast
     # (<!channel>, <!here>, <!everyone>, <!subteam^…>), whatever a verb forgot.
     text = truncate(reply.text.replace("<!", "&lt;!"), MAX_FALLBACK)
     if len(blocks) <= MAX_BLOCKS:

@@ -19,9 +19,10 @@ from sqlmodel import Session
 
 from commands.dates import DATE_EXAMPLES, DateError, parse_date
 from commands.grammar import Kind, Token, mention_ids
+from commands.mrkdwn import Mrkdwn, md
 from commands.names import DistrictChoice, DistrictRef, parse_districts, parse_outcomes
 from commands.replies import UserError
-from commands.text import esc, slugify, truncate
+from commands.text import slugify, truncate
 from storage import decisions, groups, members
 from storage.models import ActionStatus, Decision, Outcome, Rag
 
@@ -156,7 +157,7 @@ def parse_status(value: str) -> ActionStatus:
     status = status_words(value)
     if status is None:
         hint = _did_you_mean(re.sub(r"[\s_]+", "-", value.strip().lower()), [s.value for s in ActionStatus])
-        raise UserError(f"“{esc(value)}” is not a status.{hint}", STATUS_HELP)
+        raise UserError(md("“{}” is not a status.{}", value, Mrkdwn(hint)), STATUS_HELP)
     return status
 
 
@@ -167,7 +168,8 @@ def parse_rag(value: str) -> Rag | None:
     if word in _RAG_WORDS:
         return _RAG_WORDS[word]
     raise UserError(
-        f"“{esc(value)}” is not a RAG rating.{_did_you_mean(word, ['red', 'amber', 'green'])}", RAG_HELP
+        md("“{}” is not a RAG rating.{}", value, Mrkdwn(_did_you_mean(word, ["red", "amber", "green"]))),
+        RAG_HELP,
     )
 
 
@@ -176,7 +178,7 @@ def parse_due(value: str, today: date) -> date:
         return parse_date(value, today)
     except DateError as error:
         raise UserError(
-            esc(str(error)), f"Dates are UK style: {DATE_EXAMPLES}. `due:none` removes a due date."
+            Mrkdwn.escape(str(error)), f"Dates are UK style: {DATE_EXAMPLES}. `due:none` removes a due date."
         ) from error
 
 
@@ -227,7 +229,7 @@ def parse_decision(scope: GroupScope, value: str) -> Decision | None:
     match = re.fullmatch(r"[#dD]?([0-9]{1,9})", word)
     if not match:
         raise UserError(
-            f"“{esc(truncate(word, 40))}” is not a decision number.",
+            md("“{}” is not a decision number.", truncate(word, 40)),
             "Decisions are numbered D1, D2, …: `decision:D3`.",
         )
     decision = decisions.get_decision(scope.session, scope.group_id, int(match.group(1)))

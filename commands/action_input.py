@@ -7,8 +7,9 @@ import re
 
 from commands.context import Call
 from commands.grammar import Kind, Token
+from commands.mrkdwn import Mrkdwn, md
 from commands.replies import UserError
-from commands.text import esc, truncate
+from commands.text import truncate
 
 _NUMBER = re.compile(r"^#?([0-9]{1,9})$")  # ASCII digits only, as commands.numbers reads them
 
@@ -30,8 +31,11 @@ def take_number(call: Call, example: str) -> tuple[int, list[Token]]:
     match = _NUMBER.match(tokens[index].text.strip())
     if not match:
         raise UserError(
-            f"“{esc(truncate(tokens[index].text, 40))}” is not an action number. "
-            f"Give the number shown as #N, e.g. `{example}`."
+            md(
+                "“{}” is not an action number. Give the number shown as #N, e.g. `{}`.",
+                truncate(tokens[index].text, 40),
+                Mrkdwn(example),
+            )
         )
     return int(match.group(1)), tokens[:index] + tokens[index + 1 :]
 
@@ -40,10 +44,14 @@ def refuse_number_as_note(call: Call, number: int, rest: list[Token]) -> None:
     """`/ecm update 2 3`: a bare number after the action's is refused, never read as the start of a note."""
     index = _first_free(rest)
     if index is not None and rest[index].kind == Kind.WORD and _NUMBERS.match(rest[index].text.strip()):
-        verb = esc(call.args.verb)
+        verb = Mrkdwn.escape(call.args.verb)
         raise UserError(
-            f"“{esc(truncate(rest[index].text, 20))}” after #{number} looks like another action number, and "
-            f"`/ecm {verb}` works on one action at a time. Nothing was changed.",
+            md(
+                "“{}” after #{} looks like another action number, and `/ecm {}` works on one action at a time. Nothing was changed.",
+                truncate(rest[index].text, 20),
+                Mrkdwn(number),
+                Mrkdwn(verb),
+            ),
             f'If it is part of the note, put the note in quotes: `/ecm {verb} {number} "…"`.',
         )
 
@@ -56,13 +64,19 @@ def take_numbers(call: Call, example: str) -> tuple[list[int], list[Token]]:
     numbers, rest = _numbers(call, example)
     index = _first_free(rest)
     if len(numbers) > 1 and index is not None and rest[index].kind == Kind.WORD:
-        verb = esc(call.args.verb)
+        verb = Mrkdwn.escape(call.args.verb)
         last = numbers[-1]
         raise UserError(
             f"Is “{last}” another action, or the start of a note? Nothing was changed.",
-            f"For several actions, give just the numbers: `/ecm {verb} {' '.join(map(str, numbers))}`. "
-            f"For one action with a note, put the note in quotes: "
-            f'`/ecm {verb} {numbers[0]} "{" ".join(str(n) for n in numbers[1:])} {esc(truncate(free_text(rest), 40))}"`.',
+            md(
+                'For several actions, give just the numbers: `/ecm {} {}`. For one action with a note, put the note in quotes: `/ecm {} {} "{} {}"`.',
+                Mrkdwn(verb),
+                Mrkdwn(" ".join(map(str, numbers))),
+                Mrkdwn(verb),
+                Mrkdwn(numbers[0]),
+                Mrkdwn(" ".join(str(n) for n in numbers[1:])),
+                truncate(free_text(rest), 40),
+            ),
         )
     return numbers, rest
 
@@ -75,8 +89,11 @@ def _numbers(call: Call, example: str) -> tuple[list[int], list[Token]]:
     first = tokens[index]
     if first.kind != Kind.WORD or not _NUMBERS.match(first.text.strip()):
         raise UserError(
-            f"“{esc(truncate(first.text, 40))}” is not an action number. "
-            f"Give the number shown as #N, e.g. `{example}`."
+            md(
+                "“{}” is not an action number. Give the number shown as #N, e.g. `{}`.",
+                truncate(first.text, 40),
+                Mrkdwn(example),
+            )
         )
     numbers: list[int] = []
     end = index
@@ -85,7 +102,7 @@ def _numbers(call: Call, example: str) -> tuple[list[int], list[Token]]:
             match = _NUMBER.match(part.strip())
             if part.strip() and not match:
                 raise UserError(
-                    f"“{esc(truncate(tokens[end].text, 40))}” is not a list of action numbers.",
+                    md("“{}” is not a list of action numbers.", truncate(tokens[end].text, 40)),
                     f"Write them like `2 3` or `2,3`, e.g. `{example}`.",
                 )
             if match:

@@ -24,8 +24,9 @@ from commands.action_fields import STATUS_HELP, ActionChange, NewAction
 from commands.action_view import STATUS_LABEL, action_line, change_lines, is_permalink, source_link
 from commands.context import Actor, require_chair
 from commands.dates import format_date
+from commands.mrkdwn import Mrkdwn, md, mentions, person, with_mentions
 from commands.replies import Reply, Section, UserError, Visibility
-from commands.text import esc, esc_keep_mentions, mentions, truncate, typed
+from commands.text import truncate, typed
 from commands.workdays import next_working_day
 from storage import actions as store
 from storage import meetings, members
@@ -161,7 +162,7 @@ def default_snooze_until(today: date) -> date:
 
 
 def _title(row: ActionRow) -> str:
-    return esc(truncate(row.action.title, 200))
+    return Mrkdwn.escape(truncate(row.action.title, 200))
 
 
 def change_post(
@@ -172,7 +173,7 @@ def change_post(
     lines = [lead]
     lines += [f"• {line}" for line in change_lines(diff)]
     if note:
-        lines.append(f"> {esc_keep_mentions(note)}".replace("\n", "\n> "))
+        lines.append(md("> {}", with_mentions(note)).replace("\n", "\n> "))
     lines.append(action_line(row, actor.today))
     summary = "; ".join(change_lines(diff)) or "note added"
     return Reply(
@@ -184,7 +185,7 @@ def change_post(
 
 
 def _unchanged(actor: Actor, row: ActionRow, message: str) -> ActionResult:
-    reply = Reply(text=message, sections=[Section(message + "\n" + action_line(row, actor.today))])
+    reply = Reply(text=message, sections=[Section(f"{message}\n{action_line(row, actor.today)}")])
     return ActionResult(row=row, replies=[reply], changed=False, confirmation=message)
 
 
@@ -230,8 +231,10 @@ def create(actor: Actor, new: NewAction, *, imported_from: str | None = None) ->
         organisation = member.organisation if member else ""
         if not organisation:
             warnings.append(
-                f"<@{owners[0]}> has no registered organisation, so this action has none. A chair can "
-                "register it with `/ecm member @name district:NAME`, or give `org:` on the action."
+                md(
+                    "{} has no registered organisation, so this action has none. A chair can register it with `/ecm member @name district:NAME`, or give `org:` on the action.",
+                    person(owners[0]),
+                )
             )
     meeting = None if imported_from is not None else meetings.open_meeting(actor.session, actor.group_id)
     row = store.create_action(
@@ -257,16 +260,19 @@ def create(actor: Actor, new: NewAction, *, imported_from: str | None = None) ->
     if warning:
         warnings.insert(0, warning)
     decision, _meeting = store.links(actor.session, row.action)
-    lines = [f":new: <@{actor.user_id}> added action *#{number}*{actor.via}", action_line(row, actor.today)]
+    lines: list[str] = [
+        md(":new: {} added action *#{}*{}", person(actor.user_id), Mrkdwn(number), Mrkdwn(actor.via)),
+        action_line(row, actor.today),
+    ]
     if decision is not None:
-        lines.append(f"From decision *D{decision.number}*: {esc(truncate(decision.text, 200))}")
+        lines.append(md("From decision *D{}*: {}", decision.number, truncate(decision.text, 200)))
     if meeting is not None:
-        lines.append(f"Agreed at {esc(meeting.title)}.")
+        lines.append(md("Agreed at {}.", meeting.title))
     if source_link(row.action):
         lines.append(f"Made from {source_link(row.action)}.")
     replies = [
         Reply(
-            text=f"New action #{number}: {esc(truncate(title, 200))}",
+            text=md("New action #{}: {}", Mrkdwn(number), truncate(title, 200)),
             visibility=Visibility.CHANNEL,
             sections=[Section("\n".join(lines))],
             footer=f"`/ecm show {number}` for details · `/ecm update {number} status:in-progress` · "
@@ -329,7 +335,11 @@ def change(actor: Actor, number: int, fields: ActionChange, note: str | None = N
     diff = _apply(actor, row, wanted, note, verb_name)
     if not diff and not note:
         return _unchanged(actor, row, f"Nothing changed: *#{number}* already has those values.")
-    lead = f"<@{actor.user_id}> updated *#{number}*{actor.via}:" if diff else _note_lead(actor, row)
+    lead = (
+        md("{} updated *#{}*{}:", person(actor.user_id), Mrkdwn(number), Mrkdwn(actor.via))
+        if diff
+        else _note_lead(actor, row)
+    )
     result = _changed(actor, row, diff, note, verb_name, lead, f"#{number} is updated.")
     if "due_date" in diff and row.action.due_date != old_due:
         warning = past_due_warning(row.action.due_date, actor.today, number)
@@ -350,19 +360,22 @@ def _organisation_follows_owner(actor: Actor, row: ActionRow, wanted: dict[str, 
     member = members.get_member(actor.session, actor.group_id, owners[0])
     new = member.organisation if member else ""
     if not new:
-        kept = f"stays with {esc(old)}" if old else "still has none"
-        return (
-            f"<@{owners[0]}> has no registered organisation, so #{number}'s organisation {kept}. "
-            f"Give it with `/ecm update {number} org:NAME` if that is wrong."
+        kept = md("stays with {}", old) if old else "still has none"
+        return md(
+            "{} has no registered organisation, so #{}'s organisation {}. Give it with `/ecm update {} org:NAME` if that is wrong.",
+            person(owners[0]),
+            Mrkdwn(number),
+            Mrkdwn(kept),
+            Mrkdwn(number),
         )
     if new == old:
         return None
     wanted["organisation"] = new
     keep = f"`/ecm update {number} org:{_org_word(old)}`" if old else f"`/ecm update {number} org:none`"
     return (
-        f"The organisation moved with the new owner: #{number} is now {esc(new)}'s"
-        + (f" (was {esc(old)})" if old else "")
-        + f". To keep it with {esc(old) if old else 'none'}, run {keep}, or give `org:` with the handover."
+        md("The organisation moved with the new owner: #{} is now {}'s", Mrkdwn(number), new)
+        + (md(" (was {})", old) if old else "")
+        + md(". To keep it with {}, run {}, or give `org:` with the handover.", old or "none", Mrkdwn(keep))
     )
 
 
@@ -380,7 +393,13 @@ def done(actor: Actor, number: int, note: str | None = None) -> ActionResult:
         actor, row, f"#{number} was dropped by a chair; only a chair can change it now."
     )
     diff = _apply(actor, row, {"status": ActionStatus.DONE}, note, "done")
-    lead = f":white_check_mark: <@{actor.user_id}> marked *#{number}* done{actor.via}: {_title(row)}"
+    lead = md(
+        ":white_check_mark: {} marked *#{}* done{}: {}",
+        person(actor.user_id),
+        Mrkdwn(number),
+        Mrkdwn(actor.via),
+        Mrkdwn(_title(row)),
+    )
     return _changed(
         actor, row, diff, note, "done", lead, f":white_check_mark: #{number} is marked done. Thank you!"
     )
@@ -396,7 +415,13 @@ def reopen(actor: Actor, number: int, note: str | None = None) -> ActionResult:
         actor, row, f"#{number} was dropped by a chair; only a chair can reopen it."
     )
     diff = _apply(actor, row, {"status": ActionStatus.OPEN}, note, "reopened")
-    lead = f":arrows_counterclockwise: <@{actor.user_id}> reopened *#{number}*{actor.via}: {_title(row)}"
+    lead = md(
+        ":arrows_counterclockwise: {} reopened *#{}*{}: {}",
+        person(actor.user_id),
+        Mrkdwn(number),
+        Mrkdwn(actor.via),
+        Mrkdwn(_title(row)),
+    )
     return _changed(
         actor, row, diff, note, "reopened", lead, f":arrows_counterclockwise: #{number} is open again."
     )
@@ -416,7 +441,13 @@ def drop(actor: Actor, number: int, reason: str | None) -> ActionResult:
     if row.action.status == ActionStatus.DROPPED:
         return _already(actor, row, "dropped")
     diff = _apply(actor, row, {"status": ActionStatus.DROPPED}, reason, "dropped")
-    lead = f":heavy_multiplication_x: <@{actor.user_id}> dropped *#{number}*{actor.via}: {_title(row)}"
+    lead = md(
+        ":heavy_multiplication_x: {} dropped *#{}*{}: {}",
+        person(actor.user_id),
+        Mrkdwn(number),
+        Mrkdwn(actor.via),
+        Mrkdwn(_title(row)),
+    )
     return _changed(
         actor, row, diff, reason, "dropped", lead, f":heavy_multiplication_x: #{number} is dropped."
     )
@@ -450,9 +481,14 @@ def snooze(actor: Actor, number: int, reason: str | None, until: date | None = N
         )
     diff = _apply(actor, row, {"snoozed_until": until}, reason, "snoozed")
     resume = next_working_day(until + timedelta(days=1))
-    lead = (
-        f":zzz: <@{actor.user_id}> snoozed the chasers for *#{number}*{actor.via} up to and including "
-        f"{format_date(until)} (they resume {format_date(resume)}): {_title(row)}"
+    lead = md(
+        ":zzz: {} snoozed the chasers for *#{}*{} up to and including {} (they resume {}): {}",
+        person(actor.user_id),
+        Mrkdwn(number),
+        Mrkdwn(actor.via),
+        Mrkdwn(format_date(until)),
+        Mrkdwn(format_date(resume)),
+        Mrkdwn(_title(row)),
     )
     return _changed(
         actor,
@@ -471,7 +507,13 @@ def end_snooze(actor: Actor, number: int) -> ActionResult:
     if row.action.snoozed_until is None or row.action.snoozed_until < actor.today:
         raise UserError(f"#{number} is not snoozed, so there is nothing to end.")
     diff = _apply(actor, row, {"snoozed_until": None}, None, "unsnoozed")
-    lead = f":alarm_clock: <@{actor.user_id}> ended the snooze on *#{number}*{actor.via}: {_title(row)}"
+    lead = md(
+        ":alarm_clock: {} ended the snooze on *#{}*{}: {}",
+        person(actor.user_id),
+        Mrkdwn(number),
+        Mrkdwn(actor.via),
+        Mrkdwn(_title(row)),
+    )
     return _changed(
         actor, row, diff, None, "unsnoozed", lead, f":alarm_clock: #{number} will be chased again."
     )
@@ -492,7 +534,14 @@ def add_note(actor: Actor, number: int, text: str) -> ActionResult:
 def _note_lead(actor: Actor, row: ActionRow) -> str:
     # A DM button's "Add update" reads as an update; a command's note as a note.
     noun = "an update" if actor.via else "a note"
-    return f":memo: <@{actor.user_id}> added {noun} to *#{row.action.number}*{actor.via}: {_title(row)}"
+    return md(
+        ":memo: {} added {} to *#{}*{}: {}",
+        person(actor.user_id),
+        Mrkdwn(noun),
+        row.action.number,
+        Mrkdwn(actor.via),
+        Mrkdwn(_title(row)),
+    )
 
 
 def hand_over(actor: Actor, number: int, owners: list[str], note: str | None = None) -> ActionResult:
@@ -508,7 +557,14 @@ def hand_over(actor: Actor, number: int, owners: list[str], note: str | None = N
     diff = _apply(actor, row, wanted, note, "updated")
     if not diff:
         return _unchanged(actor, row, f"Nothing changed: {mentions(row.owners)} already own *#{number}*.")
-    lead = f":handshake: <@{actor.user_id}> handed *#{number}* over to {mentions(row.owners)}{actor.via}: {_title(row)}"
+    lead = md(
+        ":handshake: {} handed *#{}* over to {}{}: {}",
+        person(actor.user_id),
+        Mrkdwn(number),
+        mentions(row.owners),
+        Mrkdwn(actor.via),
+        Mrkdwn(_title(row)),
+    )
     result = _changed(actor, row, diff, note, "updated", lead, f":handshake: #{number} is handed over.")
     if org_note:
         result.replies.append(Reply.note(org_note))

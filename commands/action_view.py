@@ -1,6 +1,6 @@
 """How actions look in Slack (mrkdwn): the one-line form for lists, the detail view, and history lines.
 
-User text (titles, organisations, notes, district names) is escaped here; people are `<@U…>` mentions.
+User text (titles, organisations, notes, district names) is escaped by `commands.mrkdwn`; people are mentions.
 """
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from commands.dates import format_date, format_datetime
+from commands.mrkdwn import Mrkdwn, italic, link, md, mentions, person, text, with_mentions
 from commands.names import OUTCOME_NAMES, OUTCOME_SHORT
 from commands.replies import Section
-from commands.text import esc, esc_keep_mentions, mentions, plural, truncate
+from commands.text import plural, truncate
 from commands.workdays import working_days_between
 from storage.actions import COUNTYWIDE, ActionRow
 from storage.models import (
@@ -83,53 +84,53 @@ def is_permalink(url: str | None) -> bool:
     return not any(c in url for c in "<>| \n")
 
 
-def source_link(action: Any, label: str = "the message it came from") -> str:
+def source_link(action: Any, label: str = "the message it came from") -> Mrkdwn:
     """`<permalink|the message it came from>` for an action made from a message, else ""."""
     url = getattr(action, "source_link", None)
-    return f"<{url}|{label}>" if is_permalink(url) else ""
+    return link(url, label) if url and is_permalink(url) else Mrkdwn()
 
 
-def due_text(row: ActionRow, today: date, *, prefix: str = "due ") -> str:
+def due_text(row: ActionRow, today: date, *, prefix: str = "due ") -> Mrkdwn:
     """`due Fri 28 Aug 2026`, with `:red_circle: overdue` or `due soon` marks while the action is live."""
     due = row.action.due_date
     if due is None:
-        return "no due date"
-    text = f"{prefix}{format_date(due)}"
+        return Mrkdwn("no due date")
+    shown = md("{}{}", prefix, format_date(due))
     if row.action.status in LIVE_STATUSES:
         if due < today:
             # Counted in working days everywhere (lists, DMs, digests, escalation), as the chasers count.
             days = working_days_between(due, today)
-            text += " :red_circle: overdue" + (f" ({plural(days, 'working day')})" if days else "")
+            shown += Mrkdwn(" :red_circle: overdue" + (f" ({plural(days, 'working day')})" if days else ""))
         elif due == today:
-            text += " :large_orange_circle: due today"
+            shown += Mrkdwn(" :large_orange_circle: due today")
         elif due <= today + timedelta(days=DUE_SOON_DAYS):
-            text += " :large_yellow_circle: due soon"
-    return text
+            shown += Mrkdwn(" :large_yellow_circle: due soon")
+    return shown
 
 
-def outcomes_text(outcomes: list[Outcome], *, full: bool = False) -> str:
+def outcomes_text(outcomes: list[Outcome], *, full: bool = False) -> Mrkdwn:
     if not outcomes:
-        return "no outcome"
+        return Mrkdwn("no outcome")
     names = OUTCOME_NAMES if full else OUTCOME_SHORT
-    return ", ".join(names[o] for o in outcomes)
+    return Mrkdwn(", ").join(names[o] for o in outcomes)
 
 
-def districts_text(row: ActionRow) -> str:
+def districts_text(row: ActionRow) -> Mrkdwn:
     if row.action.countywide:
-        return "countywide"
+        return Mrkdwn("countywide")
     if not row.districts:
-        return "no district"
-    return ", ".join(esc(d.name) for d in row.districts)
+        return Mrkdwn("no district")
+    return Mrkdwn(", ").join(d.name for d in row.districts)
 
 
-def action_line(row: ActionRow, today: date) -> str:
+def action_line(row: ActionRow, today: date) -> Mrkdwn:
     """One line for lists: status, `#N`, title, owners, organisation, due, outcomes, districts."""
     a = row.action
-    parts = [
+    parts: list[str] = [
         mentions(row.owners),
-        esc(a.organisation) if a.organisation else "no organisation",
+        text(a.organisation) if a.organisation else Mrkdwn("no organisation"),
         due_text(row, today),
-        f"_{outcomes_text(row.outcomes)}_",
+        italic(outcomes_text(row.outcomes)),
     ]
     # Said once: a district council's action for its own district alone needs the name only once.
     only_its_own = not a.countywide and len(row.districts) == 1 and row.districts[0].name == a.organisation
@@ -139,68 +140,68 @@ def action_line(row: ActionRow, today: date) -> str:
     if a.status != ActionStatus.OPEN:
         parts.append(status)
     if a.rag:
-        parts.append(f"{RAG_EMOJI[a.rag]} {a.rag.value}")
-    title = esc(truncate(a.title, LIST_TITLE_LIMIT))
-    return f"{STATUS_EMOJI[a.status]} *#{a.number}* {title} · " + " · ".join(parts)
+        parts.append(Mrkdwn(f"{RAG_EMOJI[a.rag]} {a.rag.value}"))
+    title = truncate(a.title, LIST_TITLE_LIMIT)
+    return md("{} *#{}* {} · ", Mrkdwn(STATUS_EMOJI[a.status]), a.number, title) + Mrkdwn(" · ").join(parts)
 
 
-def _plain_value(field: str, value: Any) -> str:
+def _plain_value(field: str, value: Any) -> Mrkdwn:
     """A value from the audit trail, readable and escaped."""
     if value is None or value == "" or value == []:
-        return "—"
+        return Mrkdwn("—")
     if field in ("due_date", "snoozed_until"):
         try:
-            return format_date(date.fromisoformat(str(value)))
+            return text(format_date(date.fromisoformat(str(value))))
         except ValueError:
-            return esc(str(value))
+            return text(value)
     if field == "owners":
-        return mentions([str(v) for v in value]) if isinstance(value, list) else f"<@{esc(str(value))}>"
+        return Mrkdwn(", ").join(person(v) for v in (value if isinstance(value, list) else [value]))
     if field == "outcomes":
         labels = []
         for v in value if isinstance(value, list) else [value]:
             try:
                 labels.append(OUTCOME_SHORT[Outcome(v)])
             except ValueError:
-                labels.append(esc(str(v)))
-        return ", ".join(labels)
+                labels.append(str(v))
+        return Mrkdwn(", ").join(labels)
     if field == "districts":
         if value == COUNTYWIDE:
-            return "countywide"
-        return ", ".join(esc(str(v)) for v in value) if isinstance(value, list) else esc(str(value))
+            return Mrkdwn("countywide")
+        return Mrkdwn(", ").join(str(v) for v in value) if isinstance(value, list) else text(value)
     if field == "status":
         try:
-            return STATUS_LABEL[ActionStatus(value)]
+            return text(STATUS_LABEL[ActionStatus(value)])
         except ValueError:
-            return esc(str(value))
+            return text(value)
     if field == "title":
-        return f"“{esc(truncate(str(value), 200))}”"
+        return md("“{}”", truncate(str(value), 200))
     if isinstance(value, list):
-        return ", ".join(esc(str(v)) for v in value)
-    return esc(str(value))
+        return Mrkdwn(", ").join(str(v) for v in value)
+    return text(value)
 
 
-def change_text(field: str, old: Any, new: Any) -> str:
+def change_text(field: str, old: Any, new: Any) -> Mrkdwn:
     """`due: Fri 28 Aug 2026 → Fri 4 Sep 2026`."""
     label = FIELD_LABELS.get(field, field.replace("_", " "))
-    return f"{label}: {_plain_value(field, old)} → {_plain_value(field, new)}"
+    return md("{}: {} → {}", label, _plain_value(field, old), _plain_value(field, new))
 
 
-def change_lines(changes: dict[str, list[Any]]) -> list[str]:
+def change_lines(changes: dict[str, list[Any]]) -> list[Mrkdwn]:
     """A diff from storage.actions.update_action as readable `field: old → new` lines."""
     return [change_text(k, *v) for k, v in changes.items() if isinstance(v, list) and len(v) == 2]
 
 
-def history_line(event: AuditEvent, tz: str) -> str:
+def history_line(event: AuditEvent, tz: str) -> Mrkdwn:
     """`Mon 23 Nov 2026, 09:30 · <@U…> updated it: due … → …; “note”`."""
     when = format_datetime(event.at, tz)
-    what = VERB_LABELS.get(event.verb, esc(event.verb))
-    line = f"{when} · <@{event.user_id}> {what}"
+    what = VERB_LABELS.get(event.verb, event.verb)
+    line = md("{} · {} {}", when, person(event.user_id), what)
     if event.verb != "created":
         details = change_lines(event.changes or {})
         if details:
-            line += ": " + "; ".join(details)
+            line += Mrkdwn(": ") + Mrkdwn("; ").join(details)
     if event.note:
-        line += f" — “{esc(truncate(event.note, 300))}”"
+        line = Mrkdwn(line) + md(" — “{}”", truncate(event.note, 300))
     return line
 
 
@@ -217,36 +218,37 @@ def action_detail(
     """The full view of one action: its fields, progress notes, and every change in its history."""
     a = row.action
     lines = [
-        f"*#{a.number}* {esc(a.title)}",
-        f"*Owners:* {mentions(row.owners)}",
-        f"*Organisation:* {esc(a.organisation) if a.organisation else 'not set'}",
-        f"*Due:* {due_text(row, today, prefix='')}",
-        f"*Status:* {STATUS_EMOJI[a.status]} {STATUS_LABEL[a.status]}"
-        + (f" · *RAG:* {RAG_EMOJI[a.rag]} {a.rag.value}" if a.rag else ""),
-        f"*Outcomes:* {outcomes_text(row.outcomes, full=True)}",
-        f"*Districts:* {districts_text(row)}",
+        md("*#{}* {}", a.number, a.title),
+        md("*Owners:* {}", mentions(row.owners)),
+        md("*Organisation:* {}", a.organisation or "not set"),
+        md("*Due:* {}", due_text(row, today, prefix="")),
+        md("*Status:* {} {}", Mrkdwn(STATUS_EMOJI[a.status]), STATUS_LABEL[a.status])
+        + (md(" · *RAG:* {} {}", Mrkdwn(RAG_EMOJI[a.rag]), a.rag.value) if a.rag else Mrkdwn()),
+        md("*Outcomes:* {}", outcomes_text(row.outcomes, full=True)),
+        md("*Districts:* {}", districts_text(row)),
     ]
     if a.snoozed_until and a.snoozed_until >= today:
-        lines.append(f"*Reminders snoozed until:* {format_date(a.snoozed_until)}")
+        lines.append(md("*Reminders snoozed until:* {}", format_date(a.snoozed_until)))
     if source_link(a):
-        lines.append(f"*Made from:* {source_link(a)}")
+        lines.append(md("*Made from:* {}", source_link(a)))
     if decision is not None:
-        lines.append(f"*Decision:* D{decision.number} {esc(truncate(decision.text, 300))}")
+        lines.append(md("*Decision:* D{} {}", decision.number, truncate(decision.text, 300)))
     if meeting is not None:
         when = meeting.started_at or meeting.scheduled_for or meeting.created_at
         lines.append(
-            f"*Agreed at:* {esc(meeting.title)}, {format_date(when.date()) if when else ''}".rstrip(", ")
+            md("*Agreed at:* {}, {}", meeting.title, format_date(when.date()) if when else "").rstrip(", ")
         )
-    lines.append(f"*Added by* <@{a.created_by}> on {format_datetime(a.created_at, tz)}")
+    lines.append(md("*Added by* {} on {}", person(a.created_by), format_datetime(a.created_at, tz)))
     if a.completed_at and a.status == ActionStatus.DONE:
-        lines.append(f"*Completed:* {format_datetime(a.completed_at, tz)}")
-    sections = [Section("\n".join(lines))]
+        lines.append(md("*Completed:* {}", format_datetime(a.completed_at, tz)))
+    sections = [Section(Mrkdwn("\n").join(lines))]
     if notes:
-        body = "\n".join(
-            f"• {format_datetime(n.created_at, tz)} <@{n.author}>: {esc_keep_mentions(n.text)}" for n in notes
+        body = Mrkdwn("\n").join(
+            md("• {} {}: {}", format_datetime(n.created_at, tz), person(n.author), with_mentions(n.text))
+            for n in notes
         )
-        sections.append(Section(f"*Progress notes ({len(notes)})*\n{body}"))
+        sections.append(Section(md("*Progress notes ({})*\n{}", len(notes), body)))
     if history:
-        body = "\n".join(f"• {history_line(e, tz)}" for e in history)
-        sections.append(Section(f"*History*\n{body}"))
+        body = Mrkdwn("\n").join(md("• {}", history_line(e, tz)) for e in history)
+        sections.append(Section(md("*History*\n{}", body)))
     return sections

@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
+from commands.mrkdwn import Mrkdwn, md
 from commands.numbers import MAX_DIGITS, is_number, whole_number
-from commands.text import esc
 from commands.workdays import add_working_days, bank_holiday_name, is_working_day, next_working_day
 
 DATE_EXAMPLES = "28/08/2026, 28 Aug, next friday, in 2 weeks, end of month"
@@ -192,9 +192,9 @@ class DateReading:
             how = f" ({self.meaning})" if self.meaning else ""
             if self.next_year:
                 how += f": no year was given and that has passed in {self.day.year - 1}"
-            notes.append(f"Read “{esc(self.typed.strip())}” as *{format_date(self.day)}*{esc(how)}.")
+            notes.append(md("Read “{}” as *{}*{}.", self.typed.strip(), Mrkdwn(format_date(self.day)), how))
         if self.dropped_time:
-            notes.append(f"Due dates are whole days, so the time ({esc(self.dropped_time)}) isn't kept.")
+            notes.append(md("Due dates are whole days, so the time ({}) isn't kept.", self.dropped_time))
         return notes
 
 

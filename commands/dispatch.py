@@ -17,9 +17,9 @@ from sqlmodel import Session
 from commands.context import Call, Context
 from commands.dates import working_day_note
 from commands.grammar import Args, parse
+from commands.mrkdwn import Mrkdwn, md
 from commands.registry import Verb, lookup, suggest
 from commands.replies import Reply, Section, UserError, Visibility
-from commands.text import esc
 from storage.db import is_lock_conflict, session_scope
 from storage.groups import get_group
 from storage.members import get_member
@@ -141,14 +141,18 @@ def _run(ctx: Context, args: Args) -> list[Reply]:
         guess = suggest(args.verb)
         hint = f" Did you mean `/ecm {guess}`?" if guess else ""
         raise UserError(
-            f"I don't know the command “{esc(args.verb)}”.{hint}", "`/ecm help` lists every command."
+            md("I don't know the command “{}”.{}", args.verb, Mrkdwn(hint)),
+            "`/ecm help` lists every command.",
         )
     args.normalise_keys(spec.key_aliases)
     unknown = sorted(set(args.keys) - spec.keys)
     if unknown:
         allowed = ", ".join(f"`{k}:`" for k in sorted(spec.keys)) or "none"
         raise UserError(
-            f"`/ecm {spec.name}` has no option “{esc(unknown[0])}:”. It takes: {allowed}.", _usage(spec)
+            md(
+                "`/ecm {}` has no option “{}:”. It takes: {}.", Mrkdwn(spec.name), unknown[0], Mrkdwn(allowed)
+            ),
+            _usage(spec),
         )
 
     write = spec.writes(args)

@@ -24,8 +24,9 @@ from commands.dates import (
     read_date,
     read_date_prefix,
 )
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.replies import UserError
-from commands.text import esc, without_bidi
+from commands.text import without_bidi
 
 # Slack clients often send "smart" quotes; all of these open or close a quoted phrase.
 _QUOTES = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"', "\u00bb": '"'}
@@ -228,15 +229,27 @@ def _refuse_trailing_words(
     tail_text = " ".join(t.text for t in tail)
     before_text = " ".join(_write_token(t) for t in before)
     joined = f"{before_text} {tail_text}".strip()
-    where = f"the {what} (“{esc(joined)}”)" if before_text else f"the {what}"
+    where = md("the {} (“{}”)", Mrkdwn(what), joined) if before_text else f"the {what}"
     date_words = f'{key.key}:"{key.text} {tail_text}"'
     others = " ".join(_write_token(t) for t in rest)
     title_first = " ".join(p for p in (f"/ecm {verb}", joined, f"{key.key}:{_quoted(key.text)}", others) if p)
     return UserError(
-        f"I read `{esc(key.key)}:{esc(key.text)}` as {format_date(reading.day)}, so “{esc(tail_text)}” would "
-        f"become part of {where}. Nothing was saved.",
-        f"If “{esc(tail_text)}” is part of the date, put the whole date in quotes: `{esc(date_words)}`. "
-        f"If it belongs to the {what}, put the {what} first and the date after it: `{esc(title_first)}`.",
+        md(
+            "I read `{}:{}` as {}, so “{}” would become part of {}. Nothing was saved.",
+            key.key,
+            key.text,
+            Mrkdwn(format_date(reading.day)),
+            tail_text,
+            Mrkdwn(where),
+        ),
+        md(
+            "If “{}” is part of the date, put the whole date in quotes: `{}`. If it belongs to the {}, put the {} first and the date after it: `{}`.",
+            tail_text,
+            date_words,
+            Mrkdwn(what),
+            Mrkdwn(what),
+            title_first,
+        ),
     )
 
 
@@ -271,7 +284,7 @@ def _absorb_date_words(
         try:
             found = read_date_prefix([token.text, *following], today, strict=True)
         except DateError as error:
-            raise UserError(esc(str(error)), f"Dates are UK style: {DATE_EXAMPLES}.") from error
+            raise UserError(Mrkdwn.escape(str(error)), f"Dates are UK style: {DATE_EXAMPLES}.") from error
         if found is None:
             # Quote the whole phrase meant as the date (`due:next blursday`), not just its first word.
             phrase = [token.text]
@@ -283,7 +296,9 @@ def _absorb_date_words(
                 try:
                     read_date(" ".join(phrase), today)
                 except DateError as error:
-                    raise UserError(esc(str(error)), f"Dates are UK style: {DATE_EXAMPLES}.") from error
+                    raise UserError(
+                        Mrkdwn.escape(str(error)), f"Dates are UK style: {DATE_EXAMPLES}."
+                    ) from error
             continue
         reading, used = found
         if used > 1:
@@ -318,7 +333,7 @@ def text_with_mentions(tokens: list[Token]) -> str:
     """Free words and quoted text with the people mentioned kept in place as `<@U…>`. Text that merely looks
     like a mention (typed out literally) is broken up, so only real mentions ever render as one."""
     return " ".join(
-        f"<@{t.text}>" if t.kind == Kind.MENTION else t.text.replace("<@", "<\u200b@")
+        person(t.text) if t.kind == Kind.MENTION else t.text.replace("<@", "<\u200b@")
         for t in tokens
         if t.kind in (Kind.WORD, Kind.QUOTED, Kind.MENTION)
     ).strip()
@@ -336,7 +351,7 @@ def mention_ids(value: str) -> list[str]:
         match = _MENTION.match(item)
         if not match:
             raise UserError(
-                f"`{esc(item)}` is not a Slack user.", "Mention people with @, e.g. `owner:@jo.bloggs`."
+                md("`{}` is not a Slack user.", item), "Mention people with @, e.g. `owner:@jo.bloggs`."
             )
         ids.append(match.group(1))
     return ids

@@ -1,6 +1,6 @@
 """The App Home tab, without Slack: `load_home` reads what one person needs (a plain view model) and
 `home_page` lays it out as plain parts within Slack's budget of 100 blocks; `bot/home.py` turns the parts
-into Block Kit. User text is escaped here, once.
+into Block Kit. User text is escaped by `commands.mrkdwn`.
 
 What a person sees: their open actions across every task group (overdue first, then by due date) with Done,
 Update and Snooze buttons; for chairs, what is overdue in the groups they chair and how much is due soon; the
@@ -20,8 +20,9 @@ from sqlmodel import Session
 from commands.action_view import DUE_SOON_DAYS, action_line, source_link
 from commands.dates import format_datetime
 from commands.meeting_view import upcoming
+from commands.mrkdwn import Mrkdwn, bold, md
 from commands.replies import Button
-from commands.text import esc, plural, truncate
+from commands.text import plural, truncate
 from storage import actions as store
 from storage import groups as group_store
 from storage import meetings as meeting_store
@@ -186,26 +187,26 @@ def action_buttons(group_id: int, number: int) -> list[Button]:
 
 
 def _action_text(item: HomeAction, today: date) -> str:
-    text = f"_{esc(truncate(item.group.name, 80))}_ · {action_line(item.row, today)}"
+    line = md("_{}_ · {}", truncate(item.group.name, 80), action_line(item.row, today))
     link = source_link(item.row.action, "original message")
-    return truncate(text + (f" · {link}" if link else ""), MAX_TEXT)
+    return truncate(line + (md(" · {}", link) if link else Mrkdwn()), MAX_TEXT)
 
 
 def _meeting_line(g: HomeGroup, tz: str) -> str:
-    name = f"*{esc(truncate(g.group.name, 100))}*"
+    name = bold(truncate(g.group.name, 100))
     m = g.next_meeting
     if m is None:
         return f"• {name}: no meeting scheduled (`/ecm schedule` sets one up)"
     arising = plural(m.matters_arising, "open action")
     if m.is_open:
-        return f"• {name}: *{esc(truncate(m.title, 100))}* is open now · {arising} as matters arising"
+        return md("• {}: {} is open now · {} as matters arising", name, bold(truncate(m.title, 100)), arising)
     when = format_datetime(m.at, tz) if m.at else ""
-    return f"• {name}: {when} — {esc(truncate(m.title, 100))} · {arising} as matters arising"
+    return md("• {}: {} — {} · {} as matters arising", name, when, truncate(m.title, 100), arising)
 
 
 def _chair_text(g: HomeGroup, today: date) -> str:
     head = (
-        f"*{esc(truncate(g.group.name, 100))}* (you chair it): "
+        f"{bold(truncate(g.group.name, 100))} (you chair it): "
         f"{plural(g.overdue_total, 'action')} overdue · {plural(g.due_soon, 'action')} due in the next "
         f"{DUE_SOON_DAYS} days"
     )

@@ -15,6 +15,7 @@ from commands.action_fields import ActionChange
 from commands.context import Call
 from commands.forms import OPTION_TEXT, Choice, FormErrors
 from commands.meeting_input import RECORD_DECISION, TAKE_ATTENDANCE, parse_decision_status, require_open
+from commands.mrkdwn import md, person
 from commands.replies import Reply, Section, UserError
 from commands.text import truncate
 from commands.verbs import decide
@@ -144,7 +145,7 @@ def record_attendance_form(call: Call, meeting_id: int, form: AttendanceForm) ->
         member = member_store.get_member(call.session, call.group_id, whom)
         try:
             if member is None:
-                raise UserError(f"<@{whom}> is not a registered member of this task group.")
+                raise UserError(md("{} is not a registered member of this task group.", person(whom)))
             record = record_one(
                 call, meeting, user_id, AttendanceMode.SUBSTITUTE, ForWhom(member.organisation, member)
             )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import format_datetime
+from commands.mrkdwn import md
 from commands.replies import UserError
-from commands.text import esc, slugify, truncate
+from commands.text import slugify, truncate
 from storage import meetings as meeting_store
 from storage.models import DecisionStatus, Meeting
 
@@ -32,7 +33,7 @@ STATUS_HINT = "Statuses: `agreed` (the default), `deferred`, `rejected`, `noted`
 def parse_decision_status(value: str) -> DecisionStatus:
     status = STATUS_WORDS.get(slugify(value))
     if status is None:
-        raise UserError(f"“{esc(truncate(value, 40))}” is not a decision status.", STATUS_HINT)
+        raise UserError(md("“{}” is not a decision status.", truncate(value, 40)), STATUS_HINT)
     return status
 
 

@@ -1,5 +1,5 @@
 """How meetings look in Slack: the header and matters arising, the minutes, the attendance summary, and the
-next scheduled dates. Plain reply data; user text escaped here.
+next scheduled dates. Plain reply data; user text escaped by `commands.mrkdwn`.
 
 Slack limits: a section holds 3000 characters and a message 50 blocks (the renderer splits longer replies
 across messages). Minutes posted in the channel keep one section per part and summarise a long part with a
@@ -21,9 +21,10 @@ from commands.action_view import action_line
 from commands.dates import DateError, format_date, format_datetime, parse_date
 from commands.grammar import Args
 from commands.grammar import text_with_mentions as grammar_text_with_mentions
+from commands.mrkdwn import Mrkdwn, md, person, with_mentions
 from commands.recurrence import describe_recurrence, occurrences
 from commands.replies import Button, Reply, Section, UserError, Visibility
-from commands.text import esc, esc_keep_mentions, plural, truncate
+from commands.text import plural, truncate
 from storage import attendance as attendance_store
 from storage import decisions as decision_store
 from storage import groups
@@ -79,11 +80,11 @@ def text_with_mentions(args: Args) -> str:
     return grammar_text_with_mentions(args.tokens)
 
 
-show_text = esc_keep_mentions
+show_text = with_mentions
 
 
-def org_text(organisation: str) -> str:
-    return esc(organisation) if organisation.strip() else "organisation not set"
+def org_text(organisation: str) -> Mrkdwn:
+    return Mrkdwn.escape(organisation) if organisation.strip() else Mrkdwn("organisation not set")
 
 
 def local_midnight(d: date, tz: str) -> datetime:
@@ -117,40 +118,40 @@ def meeting_name(meeting: Meeting, number: int | None) -> str:
     return f"Meeting {number}" if number else "Meeting"
 
 
-def meeting_label(meeting: Meeting, number: int | None, tz: str) -> str:
+def meeting_label(meeting: Meeting, number: int | None, tz: str) -> Mrkdwn:
     """`Meeting 3 · *Title* · Mon 23 Nov 2026, 10:00` (mrkdwn)."""
-    return (
-        f"{meeting_name(meeting, number)} · *{esc(meeting.title)}* · {format_datetime(when_of(meeting), tz)}"
+    return md(
+        "{} · *{}* · {}", meeting_name(meeting, number), meeting.title, format_datetime(when_of(meeting), tz)
     )
 
 
-def attendance_entry(record: Attendance) -> str:
-    text = f"<@{record.user_id}> ({org_text(record.organisation)}"
+def attendance_entry(record: Attendance) -> Mrkdwn:
+    entry = md("{} ({}", person(record.user_id), org_text(record.organisation))
     if record.substitute_for:
-        text += f", for <@{record.substitute_for}>"
-    return text + ")"
+        entry += md(", for {}", person(record.substitute_for))
+    return entry + Mrkdwn(")")
 
 
 def budgeted(
     title: str, lines: Sequence[str], budget: int, more: str, total: int | None = None
-) -> tuple[str, bool]:
+) -> tuple[Mrkdwn, bool]:
     """`title` and as many `lines` as fit in `budget` characters, then "… and N more — `more`".
-    Returns (text, whether anything was left out)."""
-    text = title
+    Returns (text, whether anything was left out). Everything given is mrkdwn already."""
+    text = str(title)
     shown = 0
     for line in lines:
         line = truncate(line, MAX_LINE)
         if len(text) + len(line) + 1 > budget - 160:
             break
-        text += "\n" + line
+        text += "\n" + str(line)
         shown += 1
     left = (total if total is not None else len(lines)) - shown
     if left > 0:
         text += f"\n_… and {left} more — {more}_"
-    return text, left > 0
+    return Mrkdwn(text), left > 0
 
 
-def people_line(label: str, entries: Sequence[str], limit: int = 1400) -> str:
+def people_line(label: str, entries: Sequence[str], limit: int = 1400) -> Mrkdwn:
     """`*Present (3):* a, b, c`, cut to `limit` characters with a count of the rest."""
     text = f"*{label} ({len(entries)}):* "
     shown: list[str] = []
@@ -161,7 +162,7 @@ def people_line(label: str, entries: Sequence[str], limit: int = 1400) -> str:
     text += ", ".join(shown) if shown else "none"
     if len(shown) < len(entries):
         text += f" _and {len(entries) - len(shown)} more_"
-    return text
+    return Mrkdwn(text)  # every entry is mrkdwn already
 
 
 # ----- schedules ------------------------------------------------------------------------------------------
@@ -235,28 +236,34 @@ def nearest_occurrence(
     return best
 
 
-def upcoming_lines(session: Session, group: TaskGroup, now: datetime, tz: str, count: int = 3) -> list[str]:
+def upcoming_lines(
+    session: Session, group: TaskGroup, now: datetime, tz: str, count: int = 3
+) -> list[Mrkdwn]:
     lines = [
-        f"• {format_datetime(u.at, tz)} — {esc(u.schedule.title)}"
+        md("• {} — {}", format_datetime(u.at, tz), u.schedule.title)
         for u in upcoming(session, group, now, tz, count)
     ]
     for m in meeting_store.upcoming_cancelled(session, group.id, after=now):  # type: ignore[arg-type]
-        reason = f": {esc(truncate(m.cancel_reason, 200))}" if m.cancel_reason else ""
-        lines.append(f"• ~{format_datetime(when_of(m), tz)}~ — {esc(m.title)} *cancelled*{reason}")
+        reason = md(": {}", truncate(m.cancel_reason, 200)) if m.cancel_reason else ""
+        lines.append(md("• ~{}~ — {} *cancelled*{}", format_datetime(when_of(m), tz), m.title, reason))
     return lines
 
 
-def schedule_line(schedule: MeetingSchedule, tz: str) -> str:
-    text = (
-        f"*{esc(schedule.title)}*: {describe_recurrence(schedule.rrule)} at {schedule.local_time:%H:%M} "
-        f"({tz}), from {format_date(schedule.start_date)}"
+def schedule_line(schedule: MeetingSchedule, tz: str) -> Mrkdwn:
+    line = md(
+        "*{}*: {} at {:%H:%M} ({}), from {}",
+        schedule.title,
+        describe_recurrence(schedule.rrule),
+        schedule.local_time,
+        tz,
+        format_date(schedule.start_date),
     )
     if schedule.until:
-        text += f" until {format_date(schedule.until)}"
+        line += md(" until {}", format_date(schedule.until))
     cancelled = sorted(excluded_dates(schedule))
     if cancelled:
-        text += "; cancelled: " + ", ".join(format_date(d) for d in cancelled[-6:])
-    return text
+        line += Mrkdwn("; cancelled: ") + Mrkdwn(", ").join(format_date(d) for d in cancelled[-6:])
+    return line
 
 
 # ----- matters arising --------------------------------------------------------------------------------------
@@ -374,15 +381,18 @@ def render_minutes(m: Minutes, *, full: bool, shared_by: str | None = None) -> R
             when += f"–{meeting.ended_at.astimezone(zone):%H:%M}"
         else:  # ended on a later day (left open overnight)
             when += f" – {format_datetime(meeting.ended_at, tz)}"
-    head = [f"*{esc(m.group_name)}* · {meeting_name(meeting, number)}", f"*When:* {when} ({tz})"]
+    head: list[str] = [
+        md("*{}* · {}", m.group_name, meeting_name(meeting, number)),
+        md("*When:* {} ({})", when, tz),
+    ]
     if meeting.chair_user_id:
-        head.append(f"*Chair:* <@{meeting.chair_user_id}>")
+        head.append(md("*Chair:* {}", person(meeting.chair_user_id)))
     if meeting.scheduled_for and meeting.started_at:
         head.append(f"*Scheduled for:* {format_datetime(meeting.scheduled_for, tz)}")
     if meeting.status == MeetingStatus.OPEN:
         head.append("_The meeting is still open: these are the minutes so far._")
     elif meeting.status == MeetingStatus.CANCELLED:
-        reason = f": {esc(meeting.cancel_reason)}" if meeting.cancel_reason else ""
+        reason = md(": {}", meeting.cancel_reason) if meeting.cancel_reason else ""
         head.append(f":no_entry_sign: *Cancelled*{reason}. It does not count in attendance figures.")
     sections = [Section("\n".join(head))]
 
@@ -403,18 +413,20 @@ def render_minutes(m: Minutes, *, full: bool, shared_by: str | None = None) -> R
         text, cut = budgeted("*Attendance*", lines, budget, f"{ref} or `/ecm attendance by:member`")
         summarised |= cut
     else:
-        text = "*Attendance:* nobody was recorded."
+        text = Mrkdwn("*Attendance:* nobody was recorded.")
     sections.append(Section(text))
 
     if m.missing is not None:
-        line = people_line("Not represented", [esc(n) for n in m.missing], 2600 if not full else 2700)
+        line = people_line(
+            "Not represented", [Mrkdwn.escape(n) for n in m.missing], 2600 if not full else 2700
+        )
         summarised |= line.endswith("more_")
         sections.append(
             Section(line if m.missing else "*Not represented:* every district and partner was represented.")
         )
 
     decisions = m.decisions
-    lines = [f"• *D{d.number}* _({d.status.value})_ {show_text(d.text)}" for d in decisions]
+    lines = [md("• *D{}* _({})_ {}", d.number, d.status.value, show_text(d.text)) for d in decisions]
     text, cut = budgeted(f"*Decisions ({len(decisions)})*", lines, budget, "`/ecm decisions` lists them all")
     summarised |= cut
     sections.append(Section(text if decisions else "*Decisions:* none recorded."))
@@ -430,7 +442,7 @@ def render_minutes(m: Minutes, *, full: bool, shared_by: str | None = None) -> R
     summarised |= cut
     sections.append(Section(text if total else "*Actions raised:* none."))
 
-    lines = [f"• {show_text(n.text)} — <@{n.author}>" for n in m.notes]
+    lines = [md("• {} — {}", show_text(n.text), person(n.author)) for n in m.notes]
     text, cut = budgeted(f"*Notes ({len(m.notes)})*", lines, budget, ref)
     summarised |= cut
     sections.append(Section(text if m.notes else "*Notes:* none."))
@@ -439,7 +451,7 @@ def render_minutes(m: Minutes, *, full: bool, shared_by: str | None = None) -> R
     if summarised and not full:
         footer = f"Some parts are summarised: {ref} shows them in full. " + footer
     if shared_by:
-        footer = f"Shared by <@{shared_by}> · " + footer
+        footer = md("Shared by {} · ", person(shared_by)) + Mrkdwn(footer)
     if full:
         command = f"/ecm minutes {number} share" if number else "/ecm minutes share"
         sections.append(
@@ -450,7 +462,7 @@ def render_minutes(m: Minutes, *, full: bool, shared_by: str | None = None) -> R
         )
     represented = sum(len(by_mode[m]) for m in REPRESENTED_MODES)
     plain = (
-        f"Minutes of {esc(meeting.title)}, {format_date(started.astimezone(ZoneInfo(tz)).date())}: "
+        f"Minutes of {Mrkdwn.escape(meeting.title)}, {format_date(started.astimezone(ZoneInfo(tz)).date())}: "
         f"{represented} attending, {len(by_mode[AttendanceMode.APOLOGIES])} apologies, "
         f"{plural(len(decisions), 'decision')}, {plural(total, 'action')} raised."
     )
@@ -510,9 +522,13 @@ def member_line(user_id: str, organisation: str, t: attendance_store.Tally) -> s
         if count:
             parts.append(f"{count} {word}")
     if not t.held:
-        return f"• <@{user_id}> ({org_text(organisation)}) — joined since these meetings"
-    line = (
-        f"• <@{user_id}> ({org_text(organisation)}) — attended {t.represented} of {plural(t.held, 'meeting')}"
+        return md("• {} ({}) — joined since these meetings", person(user_id), org_text(organisation))
+    line = md(
+        "• {} ({}) — attended {} of {}",
+        person(user_id),
+        org_text(organisation),
+        t.represented,
+        plural(t.held, "meeting"),
     )
     if parts:
         line += f" ({', '.join(parts)})"
@@ -593,7 +609,7 @@ def render_attendance(
         rows = counts.members
         lines = [member_line(u, org, t) for u, org, t in rows]
         title = "*By member*"
-        low = [f"<@{u}>" for u, _, t in rows if t.expected and t.held and t.represented * 2 < t.held]
+        low = [person(u) for u, _, t in rows if t.expected and t.held and t.represented * 2 < t.held]
         if held and low:
             intro.append(
                 "Attended fewer than half of these meetings: "
@@ -603,15 +619,15 @@ def render_attendance(
             )
     else:
         tallies = counts.organisations
-        lines = [tally_line(esc(t.name), t) for t in tallies]
+        lines = [tally_line(Mrkdwn.escape(t.name), t) for t in tallies]
         title = "*By organisation*"
-        low = [esc(t.name) for t in tallies if t.below_half]
+        low = [Mrkdwn.escape(t.name) for t in tallies if t.below_half]
         if held and low:
             intro.append("Represented at fewer than half of these meetings: " + ", ".join(low) + ".")
         elif held:
             intro.append("Every district and partner was represented at half of these meetings or more.")
         if held and counts.unregistered:
-            names = ", ".join(esc(n) for n in counts.unregistered)
+            names = Mrkdwn(", ").join(counts.unregistered)
             intro.append(
                 f"No member is registered for {plural(len(counts.unregistered), 'district')}: {names} — a gap in "
                 "membership rather than missed meetings (`/ecm member @name district:NAME`)."
@@ -661,4 +677,4 @@ def status_word(meeting: Meeting) -> str:
 
 def linked_action_text(action_number: int, title: str, status: str, due: date | None) -> str:
     due_part = f", due {format_date(due)}" if due else ""
-    return f"#{action_number} {esc(truncate(title, 120))} ({status}{due_part})"
+    return md("#{} {} ({}{})", action_number, truncate(title, 120), status, due_part)

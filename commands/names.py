@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from commands.grammar import split_list
+from commands.mrkdwn import Mrkdwn, md
 from commands.replies import UserError
-from commands.text import esc, slugify
+from commands.text import slugify
 from storage.models import Outcome
 
 OUTCOME_NAMES: dict[Outcome, str] = {
@@ -75,7 +76,7 @@ def parse_outcome(name: str) -> Outcome:
     guess = difflib.get_close_matches(squashed, list(_OUTCOME_ALIASES), n=1, cutoff=0.6)
     hint = f" Did you mean *{OUTCOME_NAMES[_OUTCOME_ALIASES[guess[0]]]}*?" if guess else ""
     raise UserError(
-        f"I don't know the outcome “{esc(name)}”.{hint}",
+        md("I don't know the outcome “{}”.{}", name, Mrkdwn(hint)),
         f"The five outcomes are {outcome_examples()} (or their full names). Several: `outcome:safe,healthy`.",
     )
 
@@ -116,19 +117,25 @@ def match_district(name: str, districts: Sequence[DistrictRef]) -> DistrictRef:
     if len(prefixed) == 1:
         return prefixed[0]
     listing = (
-        ", ".join(esc(d.name) for d in districts)
+        Mrkdwn(", ").join(d.name for d in districts)
         or 'none yet (chairs add them with `/ecm setup districts:"A, B"`)'
     )
     if len(prefixed) > 1:
         raise UserError(
-            f"“{esc(name)}” could be {', '.join(esc(d.name) for d in prefixed)}. Please give more of the name.",
+            md(
+                "“{}” could be {}. Please give more of the name.",
+                name,
+                Mrkdwn(Mrkdwn(", ").join(d.name for d in prefixed)),
+            ),
             f"Districts in this group: {listing}.",
         )
     guess = difflib.get_close_matches(wanted, [d.slug for d in districts], n=1, cutoff=0.6)
     hint = ""
     if guess:
-        hint = " Did you mean *" + esc(next(d.name for d in districts if d.slug == guess[0])) + "*?"
-    raise UserError(f"There is no district “{esc(name)}” in this task group.{hint}", f"Districts: {listing}.")
+        hint = " Did you mean *" + Mrkdwn.escape(next(d.name for d in districts if d.slug == guess[0])) + "*?"
+    raise UserError(
+        md("There is no district “{}” in this task group.{}", name, Mrkdwn(hint)), f"Districts: {listing}."
+    )
 
 
 def parse_districts(value: str, districts: Sequence[DistrictRef]) -> DistrictChoice:

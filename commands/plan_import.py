@@ -30,10 +30,11 @@ from commands import action_ops
 from commands.action_fields import ActionChange, NewAction, parse_rag, status_words
 from commands.context import Actor, Context, Directory
 from commands.dates import DateError, parse_date
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.names import COUNTYWIDE_WORDS, OUTCOME_NAMES, parse_outcome
 from commands.replies import Button, Reply, Section, UserError, Visibility
 from commands.reporting.cells import uninert
-from commands.text import esc, plural, slugify, truncate
+from commands.text import plural, slugify, truncate
 from storage import groups, imports, members
 from storage.db import session_scope
 from storage.models import ActionStatus, ImportStatus, Outcome, PlanImport
@@ -139,16 +140,16 @@ def _refuse(message: str) -> UserError:
 def read_tables(filename: str, content: bytes) -> list[tuple[str | None, list[list[Any]]]]:
     """The file's sheets as rows of cell values. Refuses what is not a spreadsheet we can read safely."""
     if len(content) > MAX_BYTES:
-        raise _refuse(f"“{esc(filename)}” is {len(content) / 1_048_576:.1f} MB; the most I read is 10 MB.")
+        raise _refuse(md("“{}” is {:.1f} MB; the most I read is 10 MB.", filename, len(content) / 1_048_576))
     if not content.strip():
-        raise _refuse(f"“{esc(filename)}” is empty.")
+        raise _refuse(md("“{}” is empty.", filename))
     lower = filename.lower()
     if content[:4] == b"PK\x03\x04":
         return _read_xlsx(filename, content)
     if content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or lower.endswith((".xls", ".xlsb")):
-        raise _refuse(f"“{esc(filename)}” is an old-style Excel file (.xls). Save it as .xlsx and try again.")
+        raise _refuse(md("“{}” is an old-style Excel file (.xls). Save it as .xlsx and try again.", filename))
     if lower.endswith((".xlsx", ".xlsm", ".docx", ".pdf", ".ods")) or b"\x00" in content[:4096]:
-        raise _refuse(f"“{esc(filename)}” is not a spreadsheet I can read.")
+        raise _refuse(md("“{}” is not a spreadsheet I can read.", filename))
     return [(None, _read_csv(filename, content))]
 
 
@@ -159,31 +160,37 @@ def _read_xlsx(filename: str, content: bytes) -> list[tuple[str | None, list[lis
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             names = archive.namelist()
     except zipfile.BadZipFile as error:
-        raise _refuse(f"“{esc(filename)}” is damaged or not a spreadsheet.") from error
+        raise _refuse(md("“{}” is damaged or not a spreadsheet.", filename)) from error
     if any(n.lower().endswith("vbaproject.bin") for n in names):
         raise _refuse(
-            f"“{esc(filename)}” contains macros. Save a copy as a plain .xlsx workbook (no macros)."
+            md("“{}” contains macros. Save a copy as a plain .xlsx workbook (no macros).", filename)
         )
     if "xl/workbook.xml" not in names:
-        raise _refuse(f"“{esc(filename)}” is not an Excel workbook (a Word or other document?).")
+        raise _refuse(md("“{}” is not an Excel workbook (a Word or other document?).", filename))
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except Exception as error:  # openpyxl raises many kinds for a broken file
-        raise _refuse(f"“{esc(filename)}” could not be opened as a workbook.") from error
+        raise _refuse(md("“{}” could not be opened as a workbook.", filename)) from error
     tables: list[tuple[str | None, list[list[Any]]]] = []
     try:
         for ws in book.worksheets:
             rows: list[list[Any]] = []
             for r, cells in enumerate(ws.iter_rows(), start=1):
                 if r > MAX_ROWS + HEADER_SEARCH_ROWS:
-                    raise _refuse(f"Sheet “{esc(ws.title)}” has more than {MAX_ROWS:,} rows; split the plan.")
+                    raise _refuse(
+                        md("Sheet “{}” has more than {:,} rows; split the plan.", ws.title, MAX_ROWS)
+                    )
                 values = []
                 for cell in cells:
                     if getattr(cell, "data_type", None) == "f":
                         where = f"{getattr(cell, 'column_letter', '')}{r}"
                         raise _refuse(
-                            f"“{esc(filename)}” has a formula in sheet “{esc(ws.title)}”, cell {where}. "
-                            "I don't run formulas: copy the sheet and paste it as values, then import that."
+                            md(
+                                "“{}” has a formula in sheet “{}”, cell {}. I don't run formulas: copy the sheet and paste it as values, then import that.",
+                                filename,
+                                ws.title,
+                                Mrkdwn(where),
+                            )
                         )
                     values.append(cell.value)
                 rows.append(values)
@@ -201,20 +208,24 @@ def _read_csv(filename: str, content: bytes) -> list[list[Any]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise _refuse(f"“{esc(filename)}” is not a text CSV file I can read.")
+        raise _refuse(md("“{}” is not a text CSV file I can read.", filename))
     try:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
     rows = list(csv.reader(io.StringIO(text), dialect))
     if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
-        raise _refuse(f"“{esc(filename)}” has more than {MAX_ROWS:,} rows; split the plan.")
+        raise _refuse(md("“{}” has more than {:,} rows; split the plan.", filename, MAX_ROWS))
     for r, cells in enumerate(rows, start=1):
         for cell in cells:
             if cell.startswith("="):
                 raise _refuse(
-                    f"“{esc(filename)}” has a formula on row {r} (“{esc(truncate(cell, 40))}”). I don't run "
-                    "formulas: save the values instead, then import that."
+                    md(
+                        "“{}” has a formula on row {} (“{}”). I don't run formulas: save the values instead, then import that.",
+                        filename,
+                        Mrkdwn(r),
+                        truncate(cell, 40),
+                    )
                 )
     return rows
 
@@ -415,12 +426,16 @@ def read_plan(actor: Actor, filename: str, content: bytes, directory: Directory 
             break
     if found is None:
         if all(not any(_cell_text(v) for r in rows for v in r) for _sheet, rows in tables):
-            raise _refuse(f"“{esc(filename)}” has no rows.")
+            raise _refuse(md("“{}” has no rows.", filename))
         first = next((r for _s, rows in tables for r in rows if any(_cell_text(v) for v in r)), [])
-        seen = ", ".join(f"“{esc(truncate(_cell_text(v), 30))}”" for v in first if _cell_text(v))[:400]
+        seen = ", ".join(md("“{}”", truncate(_cell_text(v), 30)) for v in first if _cell_text(v))[:400]
         raise _refuse(
-            f"I couldn't find the column of actions in “{esc(filename)}”: no heading called Action or Title "
-            f"in the first {HEADER_SEARCH_ROWS} rows (the first row has {seen or 'nothing'})."
+            md(
+                "I couldn't find the column of actions in “{}”: no heading called Action or Title in the first {} rows (the first row has {}).",
+                filename,
+                Mrkdwn(HEADER_SEARCH_ROWS),
+                Mrkdwn(seen or "nothing"),
+            )
         )
     sheet, rows, (header_index, fields, unknown) = found
     reader = _Reader(actor, directory)
@@ -451,7 +466,7 @@ def read_plan(actor: Actor, filename: str, content: bytes, directory: Directory 
             continue
         in_file[key] = number
     if not plan.rows and not plan.problems and not plan.skipped:
-        raise _refuse(f"“{esc(filename)}” has a heading row but no actions under it.")
+        raise _refuse(md("“{}” has a heading row but no actions under it.", filename))
     return plan
 
 
@@ -488,7 +503,9 @@ def start_import(actor: Actor, filename: str, content: bytes, directory: Directo
 
 def preview_reply(actor: Actor, pending: PlanImport, plan: ReadPlan, before: PlanImport | None) -> Reply:
     count = len(plan.rows)
-    lines = [f"*{esc(pending.file_name)}*" + (f" (sheet “{esc(plan.sheet)}”)" if plan.sheet else "")]
+    lines: list[str] = [
+        md("*{}*", pending.file_name) + (md(" (sheet “{}”)", plan.sheet) if plan.sheet else "")
+    ]
     if before is not None and before.imported_at is not None:
         lines.append(
             f":information_source: This file was already imported on {before.imported_at.strftime('%d/%m/%Y')}; "
@@ -502,13 +519,14 @@ def preview_reply(actor: Actor, pending: PlanImport, plan: ReadPlan, before: Pla
     for r in plan.rows[:PREVIEW_ROWS]:
         extra = [r.due and date.fromisoformat(r.due).strftime("%d/%m/%Y"), r.status, r.rag]
         lines.append(
-            f"• row {r.row}: {esc(truncate(r.title, 120))}" + "".join(f" · {esc(x)}" for x in extra if x)
+            md("• row {}: {}", Mrkdwn(r.row), truncate(r.title, 120))
+            + "".join(md(" · {}", x) for x in extra if x)
         )
     if count > PREVIEW_ROWS:
         lines.append(f"• … and {count - PREVIEW_ROWS} more")
     sections = [Section("\n".join(lines))]
     if plan.problems:
-        shown = "\n".join(f"• {esc(p.line)}" for p in plan.problems[:PREVIEW_PROBLEMS])
+        shown = "\n".join(md("• {}", p.line) for p in plan.problems[:PREVIEW_PROBLEMS])
         more = (
             f"\n• … and {len(plan.problems) - PREVIEW_PROBLEMS} more"
             if len(plan.problems) > PREVIEW_PROBLEMS
@@ -521,7 +539,7 @@ def preview_reply(actor: Actor, pending: PlanImport, plan: ReadPlan, before: Pla
             )
         )
     if plan.skipped:
-        shown = "\n".join(f"• {esc(p.line)}" for p in plan.skipped[:PREVIEW_PROBLEMS])
+        shown = "\n".join(md("• {}", p.line) for p in plan.skipped[:PREVIEW_PROBLEMS])
         more = (
             f"\n• … and {len(plan.skipped) - PREVIEW_PROBLEMS} more"
             if len(plan.skipped) > PREVIEW_PROBLEMS
@@ -534,7 +552,7 @@ def preview_reply(actor: Actor, pending: PlanImport, plan: ReadPlan, before: Pla
         sections.append(
             Section(
                 "Columns not used: "
-                + esc(", ".join(f"“{truncate(c, 40)}”" for c in plan.ignored_columns[:20]))
+                + Mrkdwn.escape(", ".join(f"“{truncate(c, 40)}”" for c in plan.ignored_columns[:20]))
             )
         )
     buttons = [Button("Cancel", RUN_BUTTON, f"import cancel {pending.id}")]
@@ -547,7 +565,7 @@ def preview_reply(actor: Actor, pending: PlanImport, plan: ReadPlan, before: Pla
         )
     sections.append(Section("Nothing is stored until you confirm.", buttons=buttons))
     return Reply(
-        text=f"Import preview: {plural(count, 'row')} to add from {esc(pending.file_name)}",
+        text=md("Import preview: {} to add from {}", Mrkdwn(plural(count, "row")), pending.file_name),
         header="Import preview",
         sections=sections,
         footer=f"Or type `/ecm import confirm {pending.id}` · `/ecm import cancel {pending.id}`",
@@ -568,7 +586,12 @@ def _pending(actor: Actor, import_id: int) -> PlanImport:
         numbers = found.action_numbers
         span = f" as #{numbers[0]}–#{numbers[-1]}" if numbers else ""
         raise UserError(
-            f"Import {import_id} ({esc(found.file_name)}) was already imported{span}; nothing more to do."
+            md(
+                "Import {} ({}) was already imported{}; nothing more to do.",
+                Mrkdwn(import_id),
+                found.file_name,
+                Mrkdwn(span),
+            )
         )
     if found.status == ImportStatus.CANCELLED:
         raise UserError(f"Import {import_id} was cancelled. Start again with `/ecm import`.")
@@ -626,12 +649,17 @@ def confirm_import(actor: Actor, import_id: int) -> list[Reply]:
     span = f"#{numbers[0]}–#{numbers[-1]}" if len(numbers) > 1 else (f"#{numbers[0]}" if numbers else "none")
     return [
         Reply(
-            text=f"Imported {plural(len(numbers), 'action')} from {esc(pending.file_name)}",
+            text=md("Imported {} from {}", Mrkdwn(plural(len(numbers), "action")), pending.file_name),
             visibility=Visibility.CHANNEL,
             sections=[
                 Section(
-                    f":inbox_tray: <@{actor.user_id}> imported *{plural(len(numbers), 'action')}* ({span}) from "
-                    f"*{esc(pending.file_name)}*."
+                    md(
+                        ":inbox_tray: {} imported *{}* ({}) from *{}*.",
+                        person(actor.user_id),
+                        Mrkdwn(plural(len(numbers), "action")),
+                        Mrkdwn(span),
+                        pending.file_name,
+                    )
                 )
             ],
             footer="`/ecm actions all` lists them · `/ecm report` for the Board",
@@ -643,7 +671,9 @@ def cancel_import(actor: Actor, import_id: int) -> list[Reply]:
     _require_chair(actor)
     pending = _pending(actor, import_id)
     imports.finish(actor.session, pending, ImportStatus.CANCELLED, by=actor.user_id, at=actor.now, numbers=[])
-    return [Reply.note(f"Import {import_id} ({esc(pending.file_name)}) cancelled; nothing was added.")]
+    return [
+        Reply.note(md("Import {} ({}) cancelled; nothing was added.", Mrkdwn(import_id), pending.file_name))
+    ]
 
 
 def rows_from_json(rows: Sequence[dict[str, Any]]) -> list[ImportRow]:

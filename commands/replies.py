@@ -22,7 +22,8 @@ class Button:
 
 @dataclass
 class Section:
-    """A block of mrkdwn text (already escaped), optionally with buttons under it."""
+    """A block of mrkdwn text, optionally with buttons under it. Build the text with `commands.mrkdwn`
+    (`md`, `text`, `mention`, …) so user text in it is escaped."""
 
     text: str
     buttons: list[Button] = field(default_factory=list)

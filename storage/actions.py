@@ -515,8 +515,8 @@ def bulk_create_actions(
         return []
     assert group.id is not None
     first = take_number(session, group.id, "next_action_number", len(records))
-    ids = list(
-        session.scalars(
+    ids: list[int] = list(
+        session.scalars(  # RETURNING an autoincrement key: never None
             insert(Action).returning(col(Action.id), sort_by_parameter_order=True),
             [
                 {
@@ -556,7 +556,8 @@ def bulk_create_actions(
     for table, rows in ((ActionOwner, owners), (ActionOutcome, outcomes), (ActionDistrict, districts)):
         if rows:
             session.execute(insert(table), rows)
-    names = {d.id: d.name for d in _districts_by_id(session, list({d["district_id"] for d in districts}))}
+    district_ids: list[int] = list({d["district_id"] for d in districts})
+    names = {d.id: d.name for d in _districts_by_id(session, district_ids)}
     session.execute(
         insert(AuditEvent),
         [

@@ -12,12 +12,13 @@ from sqlmodel import Session
 
 from commands.action_view import outcomes_text
 from commands.dates import format_date
+from commands.mrkdwn import Mrkdwn, md, mentions
 from commands.names import OUTCOME_NAMES
 from commands.posts.common import awake, group_label, group_still_there, post_time, working
 from commands.posts.kind import GroupSettings, Job, NextPost, NotWanted, PostKind, Setting
 from commands.posts.settings import chaser_settings
 from commands.replies import Reply, Section, UserError, Visibility
-from commands.text import esc, mentions, plural, truncate
+from commands.text import plural, truncate
 from commands.workdays import next_working_day, working_days_between
 from storage.actions import ActionFilter, ActionRow, count_actions, list_actions
 from storage.groups import groups_by_id
@@ -46,7 +47,7 @@ def _parse_day(key: str, typed: str) -> str:
     if word in _DAY_ALIASES:
         return _DAY_ALIASES[word]
     raise UserError(
-        f"`digest:` takes a weekday (monday to friday) or `off`, not “{esc(typed)}”.",
+        md("`digest:` takes a weekday (monday to friday) or `off`, not “{}”.", typed),
         "For example `/ecm setup digest:monday`.",
     )
 
@@ -125,15 +126,20 @@ def _district_names(row: ActionRow) -> list[str]:
     return [d.name for d in row.districts] or [NO_DISTRICT]
 
 
-def _line(row: ActionRow, day: date) -> str:
+def _line(row: ActionRow, day: date) -> Mrkdwn:
     a = row.action
     overdue = plural(working_days_between(a.due_date, day), "working day")  # type: ignore[arg-type]
-    line = (
-        f"• *#{a.number}* {esc(truncate(a.title, 200))} · {mentions(row.owners)} · due "
-        f"{format_date(a.due_date)} (overdue by {overdue}) · _{outcomes_text(row.outcomes)}_"  # type: ignore[arg-type]
+    line = md(
+        "• *#{}* {} · {} · due {} (overdue by {}) · _{}_",
+        a.number,
+        truncate(a.title, 200),
+        mentions(row.owners),
+        format_date(a.due_date),  # type: ignore[arg-type]
+        overdue,
+        outcomes_text(row.outcomes),
     )
     if not awake(row, day):
-        line += f" · snoozed until {format_date(a.snoozed_until)}"  # type: ignore[arg-type]
+        line += md(" · snoozed until {}", format_date(a.snoozed_until))  # type: ignore[arg-type]
     return line
 
 
@@ -159,7 +165,7 @@ def render_channel_digest(digest: ChannelDigest) -> Reply:
     name = group_label(group)
     if not rows:
         open_count = digest.open_count
-        text = f"No overdue actions in {esc(group.name)} this week ({plural(open_count, 'open action')})."
+        text = md("No overdue actions in {} this week ({}).", group.name, plural(open_count, "open action"))
         return Reply(
             text=text,
             visibility=Visibility.CHANNEL,
@@ -181,7 +187,7 @@ def render_channel_digest(digest: ChannelDigest) -> Reply:
     summary = [
         f"*{plural(len(rows), 'overdue action')}* in {name} as of {format_date(day)}, "
         f"owned by {plural(len({o for r in rows for o in r.owners}), 'person', 'people')}.",
-        "*By district:* " + " · ".join(f"{esc(d)} {len(by_district[d])}" for d in districts),
+        md("*By district:* {}", Mrkdwn(" · ").join(md("{} {}", d, len(by_district[d])) for d in districts)),
         "*By outcome:* "
         + (
             " · ".join(f"{OUTCOME_NAMES[o]} {outcome_counts[o]}" for o in Outcome if outcome_counts[o])
@@ -205,17 +211,20 @@ def render_channel_digest(digest: ChannelDigest) -> Reply:
         shown += len(lines)
         more = len(group_rows) - len(lines)
         if more:
-            lines.append(f"…and {more} more")
+            lines.append(md("…and {} more", more))
         sections.append(
             Section(
-                f"*{esc(district)}* ({len(group_rows)}"
-                + (f": {breakdown}" if breakdown else "")
-                + ")\n"
-                + "\n".join(lines)
+                md(
+                    "*{}* ({}{})\n",
+                    district,
+                    len(group_rows),
+                    md(": {}", Mrkdwn(breakdown)) if breakdown else "",
+                )
+                + Mrkdwn("\n").join(Mrkdwn(line) for line in lines)
             )
         )
     return Reply(
-        text=f"Weekly digest: {plural(len(rows), 'overdue action')} in {esc(group.name)}",
+        text=md("Weekly digest: {} in {}", plural(len(rows), "overdue action"), group.name),
         visibility=Visibility.CHANNEL,
         header="Weekly digest: overdue actions",
         sections=sections,

@@ -10,9 +10,10 @@ from sqlmodel import Session
 
 from commands.dates import format_date
 from commands.home import UPDATE_FORM, action_ref
+from commands.mrkdwn import Mrkdwn, text
 from commands.posts.kind import GroupSettings, Job, NotWanted, switch
 from commands.replies import Button
-from commands.text import esc, truncate
+from commands.text import truncate
 from commands.workdays import is_working_day
 from storage.actions import ActionRow, get_action
 from storage.clock import london_datetime
@@ -119,8 +120,8 @@ def why_gone(session: Session, refs: list[list[int]], day: date) -> str:
     return "; ".join(reasons)
 
 
-def group_label(group: TaskGroup) -> str:
-    return esc(truncate(group.name, 80))
+def group_label(group: TaskGroup) -> Mrkdwn:
+    return text(truncate(group.name, 80))
 
 
 MAX_BUTTON_ACTIONS = 15  # each costs two blocks; Slack allows 50 blocks in a message

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from commands.action_view import action_line
 from commands.dates import format_date
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.posts.common import (
     CHASERS_JOB,
     MAX_BUTTON_ACTIONS,
@@ -140,10 +141,16 @@ def render_nudge(nudge: Nudge) -> Reply:
     rows, groups, day = nudge.rows, nudge.groups, nudge.day
     multi_group = len(groups) > 1
     sections = [
-        Section(f"<@{nudge.owner}>, {'these actions are' if len(rows) > 1 else 'this action is'} due soon:")
+        Section(
+            md(
+                "{}, {} due soon:",
+                person(nudge.owner),
+                "these actions are" if len(rows) > 1 else "this action is",
+            )
+        )
     ]
     for row in rows[:MAX_BUTTON_ACTIONS]:
-        where = f" · _{group_label(groups[row.action.group_id])}_" if multi_group else ""
+        where = md(" · _{}_", group_label(groups[row.action.group_id])) if multi_group else Mrkdwn()
         sections.append(
             Section(action_line(row, day) + where, buttons=action_buttons(row, dated_kind(KIND, day)))
         )

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlmodel import Session
 
+from commands.mrkdwn import md
 from commands.numbers import whole_number
 from commands.replies import Reply, UserError
-from commands.text import esc
 from storage.models import TaskGroup
 from storage.notifications import Claimed, Planned
 
@@ -96,7 +96,7 @@ def switch(
         if word in _OFF:
             return False
         raise UserError(
-            f"`{key}:` takes `on` or `off`, not “{esc(typed)}”.", f"For example `/ecm setup {key}:off`."
+            md("`{}:` takes `on` or `off`, not “{}”.", key, typed), f"For example `/ecm setup {key}:off`."
         )
 
     return Setting(
@@ -131,7 +131,9 @@ def working_days(
         number = whole_number(word, 0, high)
         if number is None:
             raise UserError(
-                f"`{key}:` takes a number of working days from 0 to {high} (0 = off), not “{esc(typed)}”.",
+                md(
+                    "`{}:` takes a number of working days from 0 to {} (0 = off), not “{}”.", key, high, typed
+                ),
                 f"For example `/ecm setup {key}:3`.",
             )
         return number

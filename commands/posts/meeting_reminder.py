@@ -15,11 +15,11 @@ from sqlmodel import Session
 
 from commands import meeting_view as view
 from commands.dates import format_date, format_datetime
+from commands.mrkdwn import Mrkdwn, md
 from commands.posts.common import group_label, group_still_there, post_time, working
 from commands.posts.kind import GroupSettings, Job, NextPost, NotWanted, PostKind, switch
 from commands.posts.settings import chaser_settings
 from commands.replies import Reply, Section, Visibility
-from commands.text import esc
 from commands.workdays import add_working_days
 from storage import meetings as meeting_store
 from storage import schedules as schedule_store
@@ -140,12 +140,16 @@ def render_reminder(r: Reminder) -> Reply:
     at_text = format_datetime(at, tz)  # carries the date, so "on DATE" is not said twice
     said = f"tomorrow, {at_text}" if tomorrow else f"on {at_text}"
     intro = Section(
-        f":calendar: *{esc(schedule.title)}* is {said.replace(at_text, f'*{at_text}*')}. "
-        f"Matters arising for {group_label(group)} are below; owners, please update them before "
-        'the meeting (`/ecm update N "progress"`).'
+        md(
+            ":calendar: *{}* is {}. Matters arising for {} are below; owners, please update them before "
+            'the meeting (`/ecm update N "progress"`).',
+            schedule.title,
+            Mrkdwn(said.replace(at_text, f"*{at_text}*")),
+            group_label(group),
+        )
     )
     return Reply(
-        text=f"Reminder: {esc(schedule.title)} {said}",
+        text=md("Reminder: {} {}", schedule.title, said),
         visibility=Visibility.CHANNEL,
         header=f"Meeting {when}: {schedule.title}",
         sections=[intro, *view.matters_arising_sections(r.arising, r.arising_total, day)],

@@ -16,6 +16,7 @@ from datetime import date
 from sqlmodel import Session
 
 from commands.action_view import action_line
+from commands.mrkdwn import md, person
 from commands.posts import due_soon
 from commands.posts.common import (
     CHASERS,
@@ -101,7 +102,13 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
     if digest.own:
         count = len(digest.own)
         sections.append(
-            Section(f"<@{user}>, {plural(count, 'of your actions is', 'of your actions are')} overdue:")
+            Section(
+                md(
+                    "{}, {} overdue:",
+                    person(user),
+                    plural(count, "of your actions is", "of your actions are"),
+                )
+            )
         )
         for row in digest.own[:MAX_BUTTON_ACTIONS]:
             where = f" · _{group_label(digest.groups[row.action.group_id])}_" if multi_group else ""
@@ -118,7 +125,7 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
         # Shares the button budget with the overdue list, so the DM stays within Slack's 50 blocks.
         room = max(0, MAX_BUTTON_ACTIONS - min(len(digest.own), MAX_BUTTON_ACTIONS))
         soon_multi = len({r.action.group_id for r in [*digest.own, *digest.soon]}) > 1
-        lead = "Due soon" if digest.own else f"<@{user}>, due soon"
+        lead = "Due soon" if digest.own else md("{}, due soon", person(user))
         sections.append(Section(f"{lead}: {plural(len(digest.soon), 'action')}"))
         for row in digest.soon[:room]:
             where = f" · _{group_label(digest.groups[row.action.group_id])}_" if soon_multi else ""

@@ -3,24 +3,27 @@ outcome and the headline figures. The files hold everything; this stays well ins
 
 from __future__ import annotations
 
+from commands.mrkdwn import Mrkdwn, bold, md
 from commands.replies import Reply, Section, Visibility
 from commands.reporting.model import Report, ReportAction, overdue_text
-from commands.text import esc, plural, truncate
+from commands.text import plural, truncate
 
 PER_LIST = 3  # actions named under each outcome; the rest are counted
 TITLE_LIMIT = 90
 
 
-def _named(actions: list[ReportAction], extra: str = "") -> str:
-    shown = ", ".join(f"#{a.number} {esc(truncate(a.title, TITLE_LIMIT))}" for a in actions[:PER_LIST])
+def _named(actions: list[ReportAction], extra: str = "") -> Mrkdwn:
+    shown = Mrkdwn(", ").join(
+        md("#{} {}", a.number, truncate(a.title, TITLE_LIMIT)) for a in actions[:PER_LIST]
+    )
     more = f" and {len(actions) - PER_LIST} more" if len(actions) > PER_LIST else ""
-    return shown + more + extra
+    return shown + more + extra  # `more` and `extra` are plain text, escaped by the `+`
 
 
 def summary_reply(report: Report, file_names: list[str]) -> Reply:
     totals = report.totals()
     lines = [
-        f"*{esc(report.group_name)}*: progress report for {report.period_text}.",
+        md("*{}*: progress report for {}.", report.group_name, report.period_text),
         f"{plural(totals['completed'], 'action')} completed, {totals['progress']} with progress reported, "
         f"{totals['new']} new; {totals['live']} open, {totals['overdue']} overdue (at {report.as_of.strftime('%d/%m/%Y')}).",
     ]
@@ -28,7 +31,7 @@ def summary_reply(report: Report, file_names: list[str]) -> Reply:
     for s in report.sections:
         rag = " · ".join(f"{count} {name.lower()}" for name, count in s.rag.items() if count) or "none open"
         body = [
-            f"*{esc(s.name)}* — {len(s.completed)} completed · {len(s.progress)} progress · {len(s.new)} new · "
+            f"{bold(s.name)} — {len(s.completed)} completed · {len(s.progress)} progress · {len(s.new)} new · "
             f"{len(s.overdue)} overdue · RAG: {rag}"
         ]
         if s.completed:
@@ -37,15 +40,15 @@ def summary_reply(report: Report, file_names: list[str]) -> Reply:
             longest = overdue_text(s.overdue[0].days_overdue)
             body.append(":red_circle: " + _named(s.overdue, f" (longest {longest})"))
         if s.districts_without:
-            body.append("No action in: " + esc(", ".join(s.districts_without)))
+            body.append(Mrkdwn("No action in: ") + ", ".join(s.districts_without))
         sections.append(Section("\n".join(body)))
-    district_line = (
+    district_line = Mrkdwn(
         f"*Districts*: {len(report.all_district)} all-district and {len(report.multi_district)} "
         "multi-district actions."
     )
     leading = [d for d in report.districts if d.leads]
     if leading:
-        district_line += " Leading: " + esc(
+        district_line += Mrkdwn(" Leading: ") + (
             ", ".join(f"{d.name} ({len(d.leads)})" for d in leading[:12])
             + (f" and {len(leading) - 12} more" if len(leading) > 12 else "")
         )
@@ -59,9 +62,9 @@ def summary_reply(report: Report, file_names: list[str]) -> Reply:
         )
     )
     return Reply(
-        text=f"Progress report: {esc(report.group_name)}, {report.period_text}",
+        text=md("Progress report: {}, {}", report.group_name, report.period_text),
         visibility=Visibility.CHANNEL,
         header=truncate(f"Progress report: {report.period_text}", 150),
         sections=sections,
-        footer="Files: " + esc(", ".join(file_names)) if file_names else None,
+        footer=Mrkdwn("Files: ") + ", ".join(file_names) if file_names else None,
     )

@@ -12,11 +12,12 @@ from commands.action_fields import KEY_ALIASES, parse_district_choice, status_wo
 from commands.action_view import DUE_SOON_DAYS, action_line
 from commands.context import Call
 from commands.grammar import Args, Kind, mention_ids
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.names import OUTCOME_NAMES, parse_outcomes
 from commands.numbers import whole_number
 from commands.registry import verb
 from commands.replies import Button, Reply, Section, UserError
-from commands.text import esc, plural
+from commands.text import plural
 from storage import actions as store
 from storage.actions import COUNTYWIDE, ActionFilter, GroupCount, GroupKey
 from storage.models import LIVE_STATUSES, Action, ActionStatus, Outcome
@@ -90,12 +91,12 @@ def _read_query(call: Call) -> _Query:
             found = difflib.get_close_matches(w, _WORDS, n=1, cutoff=0.6)
             hint = f" Did you mean `{found[0]}`?" if found else ""
             raise UserError(
-                f"I don't understand “{esc(word)}” in a list of actions.{hint}",
+                md("I don't understand “{}” in a list of actions.{}", word, Mrkdwn(hint)),
                 "Say `mine`, `overdue`, `soon`, `open`, `done`, `dropped` or `all`, and filter with "
                 "`outcome:`, `district:`, `owner:@name`; group with " + _USAGE_BY + ".",
             )
     if args.quoted:
-        raise UserError(f"I don't understand “{esc(args.quoted[0])}” in a list of actions.")
+        raise UserError(md("I don't understand “{}” in a list of actions.", args.quoted[0]))
     f.statuses = None if any_status else (tuple(dict.fromkeys(statuses)) or LIVE_STATUSES)
     described: list[str] = []
     owners = list(args.mentions)
@@ -109,7 +110,7 @@ def _read_query(call: Call) -> _Query:
     if owners:
         f.owner = owners[0]
         if not mine:
-            described.append(f"owner <@{owners[0]}>")
+            described.append(md("owner {}", person(owners[0])))
     if overdue:
         f.due_before = call.today
     if soon:
@@ -126,7 +127,7 @@ def _read_query(call: Call) -> _Query:
         described.append(
             "any district (countywide included)"
             if choice.countywide
-            else "district " + " or ".join(esc(d.name) for d in choice.districts) + " (or countywide)"
+            else "district " + Mrkdwn(" or ").join(d.name for d in choice.districts) + " (or countywide)"
         )
 
     if f.statuses is None:
@@ -156,7 +157,7 @@ def _page_number(value: str | None) -> int:
         return 1
     page = whole_number(value, 1, 999_999)
     if page is None:
-        raise UserError(f"“{esc(value)}” is not a page number.", "Pages are numbered from 1: `page:2`.")
+        raise UserError(md("“{}” is not a page number.", value), "Pages are numbered from 1: `page:2`.")
     return page
 
 
@@ -170,7 +171,7 @@ def _command_text(args: Args, page: int) -> str:
             value = f'"{t.text}"' if (" " in t.text and '"' not in t.text) else t.text
             parts.append(f"{t.key}:{value}")
         elif t.kind == Kind.MENTION:
-            parts.append(f"<@{t.text}>")
+            parts.append(person(t.text))
         elif t.kind == Kind.QUOTED:
             parts.append(f'"{t.text}"')
         else:
@@ -204,12 +205,15 @@ def _groups(found: list[GroupCount], by: str) -> list[_Group]:
             elif g.district is None:
                 sort_key, label = (1 << 30, ""), "No district"
             else:
-                sort_key, label = (g.district.position, g.district.name.lower()), esc(g.district.name)
+                sort_key, label = (
+                    (g.district.position, g.district.name.lower()),
+                    Mrkdwn.escape(g.district.name),
+                )
         elif by == "owner":
-            sort_key, label = (0, str(g.key)), f"<@{g.key}>"
+            sort_key, label = (0, str(g.key)), person(g.key)
         else:  # one organisation spelt in two cases is one group
             org = str(g.key or "")
-            sort_key, label = ((0, org.lower()), esc(org)) if org else ((1, ""), "No organisation")
+            sort_key, label = ((0, org.lower()), Mrkdwn.escape(org)) if org else ((1, ""), "No organisation")
         if sort_key in merged:
             merged[sort_key].keys.append(g.key)
             merged[sort_key].count += g.count
@@ -264,7 +268,7 @@ def actions(call: Call) -> list[Reply]:
     if by_value is not None:
         by = _BY.get(by_value.strip().lower())
         if by is None:
-            raise UserError(f"I can't group by “{esc(by_value)}”.", f"Group with {_USAGE_BY}.")
+            raise UserError(md("I can't group by “{}”.", by_value), f"Group with {_USAGE_BY}.")
     filters = ("Filters: " + "; ".join(query.described) + ". ") if query.described else ""
     start = (page - 1) * PAGE_SIZE
     continued_heading: str | None = None  # the first heading on this page, when its group began earlier

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from commands.context import Call
 from commands.grammar import mention_ids
 from commands.meeting_input import require_open
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
-from commands.text import esc, slugify, truncate
+from commands.text import slugify, truncate
 from storage import attendance as attendance_store
 from storage import groups
 from storage import meetings as meeting_store
@@ -54,7 +55,7 @@ def parse_as(value: str | None, default: AttendanceMode = AttendanceMode.PRESENT
     mode = _AS_WORDS.get(slugify(value))
     if mode is None:
         raise UserError(
-            f"“{esc(truncate(value, 40))}” is not a way of attending.",
+            md("“{}” is not a way of attending.", truncate(value, 40)),
             "Use `as:substitute` (standing in for someone) or `as:virtual` (joining remotely).",
         )
     return mode
@@ -71,8 +72,10 @@ def resolve_for(call: Call, value: str) -> ForWhom:
         member = member_store.get_member(call.session, call.group_id, ids[0])
         if member is None:
             raise UserError(
-                f"<@{ids[0]}> is not a registered member of this task group, so I don't know their "
-                "organisation.",
+                md(
+                    "{} is not a registered member of this task group, so I don't know their organisation.",
+                    person(ids[0]),
+                ),
                 f"Give the organisation instead: {FOR_EXAMPLES}.",
             )
         return ForWhom(member.organisation, member)
@@ -94,15 +97,18 @@ def resolve_for(call: Call, value: str) -> ForWhom:
         return ForWhom(prefixed[0].name)
     if len(prefixed) > 1:
         raise UserError(
-            f"“{esc(value)}” could be {', '.join(esc(d.name) for d in prefixed)}. "
-            "Please give more of the name."
+            md(
+                "“{}” could be {}. Please give more of the name.",
+                value,
+                Mrkdwn(Mrkdwn(", ").join(d.name for d in prefixed)),
+            )
         )
     if " " not in value:
         guess = difflib.get_close_matches(wanted, [d.slug for d in districts], n=1, cutoff=0.75)
         if guess:
             name = next(d.name for d in districts if d.slug == guess[0])
             raise UserError(
-                f"There is no district “{esc(value)}”. Did you mean *{esc(name)}*?",
+                md("There is no district “{}”. Did you mean *{}*?", value, name),
                 'For another organisation, write its full name: `for:"Barnardo\'s North West"`.',
             )
     return ForWhom(value)
@@ -122,7 +128,7 @@ def record_one(
                 mode = AttendanceMode.SUBSTITUTE  # attending in someone else's place
         elif named is not None and mode == AttendanceMode.SUBSTITUTE:
             raise UserError(
-                f"<@{user_id}> can't stand in for themselves.",
+                md("{} can't stand in for themselves.", person(user_id)),
                 "Name the member they replace: `for:@name`, or their organisation.",
             )
         if mode == AttendanceMode.SUBSTITUTE and substitute_for is None:
@@ -143,7 +149,7 @@ def record_one(
                 'For example `/ecm present @jo as:substitute for:@sam` or `for:"Lancashire Constabulary"`.',
             )
         if member is None:
-            who = "You are" if user_id == call.user_id else f"<@{user_id}> is"
+            who = "You are" if user_id == call.user_id else md("{} is", person(user_id))
             raise UserError(
                 f"{who} not a registered member of this task group, so I don't know which organisation "
                 "to record.",
@@ -164,17 +170,17 @@ def record_one(
 
 
 def describe(record: Attendance, previous: Attendance | None) -> str:
-    org = esc(record.organisation) if record.organisation else "organisation not set"
+    org = Mrkdwn.escape(record.organisation) if record.organisation else "organisation not set"
     if record.mode == AttendanceMode.APOLOGIES:
-        text = f"<@{record.user_id}> — apologies ({org})"
+        text = md("{} — apologies ({})", person(record.user_id), Mrkdwn(org))
     elif record.mode == AttendanceMode.SUBSTITUTE:
-        text = f"<@{record.user_id}> — substitute for {org}"
+        text = md("{} — substitute for {}", person(record.user_id), Mrkdwn(org))
     elif record.mode == AttendanceMode.VIRTUAL:
-        text = f"<@{record.user_id}> — present remotely for {org}"
+        text = md("{} — present remotely for {}", person(record.user_id), Mrkdwn(org))
     else:
-        text = f"<@{record.user_id}> — present for {org}"
+        text = md("{} — present for {}", person(record.user_id), Mrkdwn(org))
     if record.substitute_for:
-        text += f", standing in for <@{record.substitute_for}>"
+        text = Mrkdwn(text) + md(", standing in for {}", person(record.substitute_for))
     if previous is not None:
         same = (previous.mode, previous.organisation, previous.substitute_for) == (
             record.mode,
@@ -185,7 +191,7 @@ def describe(record: Attendance, previous: Attendance | None) -> str:
             text += " _(already recorded)_"
         else:
             was = f"{previous.mode.value}" + (
-                f" for {esc(previous.organisation)}" if previous.organisation else ""
+                md(" for {}", previous.organisation) if previous.organisation else ""
             )
             text += f" _(corrected; was {was})_"
     return text
@@ -208,7 +214,7 @@ def _people(call: Call, doing: str) -> list[str]:
     people = list(dict.fromkeys(call.args.mentions))
     if call.args.positional:
         raise UserError(
-            f"I don't understand “{esc(truncate(call.args.free_text(), 60))}” here. Mention people with @."
+            md("I don't understand “{}” here. Mention people with @.", truncate(call.args.free_text(), 60))
         )
     if any(p != call.user_id for p in people):
         call.require_chair(doing)
@@ -281,7 +287,7 @@ def here(call: Call) -> list[Reply]:
     if call.args.mentions:
         raise UserError("`/ecm here` is for yourself.", "A chair records others with `/ecm present @name`.")
     if call.args.positional:
-        raise UserError(f"I don't understand “{esc(truncate(call.args.free_text(), 60))}” here.")
+        raise UserError(md("I don't understand “{}” here.", truncate(call.args.free_text(), 60)))
     mode = parse_as(call.args.key("as"))
     if mode == AttendanceMode.APOLOGIES:
         raise UserError("Send apologies with `/ecm apologies`.")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import format_date
+from commands.mrkdwn import Mrkdwn, md
 from commands.names import DistrictRef, match_district
 from commands.numbers import whole_number
 from commands.registry import verb
 from commands.replies import Reply, UserError, Visibility
-from commands.text import esc, plural, slugify, truncate
+from commands.text import plural, slugify, truncate
 from storage import attendance as attendance_store
 from storage import groups
 
@@ -47,7 +48,7 @@ _BY = {
 def attendance(call: Call) -> list[Reply]:
     keys = call.args.keys
     if call.args.positional or call.args.mentions:
-        raise UserError(f"I don't understand “{esc(truncate(call.args.free_text() or '@…', 60))}” here.")
+        raise UserError(md("I don't understand “{}” here.", truncate(call.args.free_text() or "@…", 60)))
     last: int | None = None
     if "last" in keys:
         last = whole_number(keys["last"], 1, MAX_LAST)
@@ -66,7 +67,7 @@ def attendance(call: Call) -> list[Reply]:
         choice = _BY.get(slugify(keys["by"]))
         if choice is None:
             raise UserError(
-                f"“{esc(keys['by'])}” is not a way to count.", "Use `by:member` (default: by organisation)."
+                md("“{}” is not a way to count.", keys["by"]), "Use `by:member` (default: by organisation)."
             )
         by_member = choice
     organisation = None
@@ -82,7 +83,7 @@ def attendance(call: Call) -> list[Reply]:
     if since is not None:
         scope += f" since {format_date(since_day)}"
     if organisation:
-        scope += f" ({esc(organisation)})"
+        scope = Mrkdwn(scope) + md(" ({})", organisation)
     return [
         view.attendance_reply(
             call.session,

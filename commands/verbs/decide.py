@@ -6,9 +6,9 @@ from commands.context import Call
 from commands.dates import format_date
 from commands.meeting_input import parse_decision_status, require_open
 from commands.meeting_view import meeting_name, show_text, text_with_mentions
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
-from commands.text import esc
 from storage import decisions as decision_store
 from storage import meetings as meeting_store
 from storage.models import Decision, DecisionStatus
@@ -61,9 +61,16 @@ def record(call: Call, text: str, status: DecisionStatus) -> tuple[Decision, lis
             visibility=Visibility.CHANNEL,
             sections=[
                 Section(
-                    f":ballot_box_with_check: *{label}* _({status.value})_ {show_text(text)}\n"
-                    f"Recorded by <@{call.user_id}> at {meeting_name(meeting, number)} "
-                    f"(*{esc(meeting.title)}*), {format_date(call.today)}."
+                    md(
+                        ":ballot_box_with_check: *{}* _({})_ {}\nRecorded by {} at {} (*{}*), {}.",
+                        Mrkdwn(label),
+                        Mrkdwn(status.value),
+                        Mrkdwn(show_text(text)),
+                        person(call.user_id),
+                        Mrkdwn(meeting_name(meeting, number)),
+                        meeting.title,
+                        Mrkdwn(format_date(call.today)),
+                    )
                 )
             ],
             footer=f"Link actions to it: `/ecm add TITLE decision:{label}`.",

@@ -10,9 +10,10 @@ from commands.context import Call
 from commands.dates import format_date
 from commands.grammar import split_list
 from commands.meeting_input import parse_decision_status
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError
-from commands.text import esc, plural, truncate
+from commands.text import plural, truncate
 from storage import decisions as decision_store
 from storage import meetings as meeting_store
 from storage.models import Decision, Meeting
@@ -32,7 +33,7 @@ MAX_TEXT = 600
 def decisions(call: Call) -> list[Reply]:
     keys = call.args.keys
     if call.args.positional or call.args.mentions:
-        raise UserError(f"I don't understand “{esc(truncate(call.args.free_text() or '@…', 60))}” here.")
+        raise UserError(md("I don't understand “{}” here.", truncate(call.args.free_text() or "@…", 60)))
     since = None
     if "since" in keys:
         since_day = view.past_date(keys["since"], call.today, "since")
@@ -83,9 +84,14 @@ def decisions(call: Call) -> list[Reply]:
 def _line(d: Decision, meeting: Meeting | None, numbers: dict[int, int], actions: list, tz: str) -> str:
     day = format_date(d.created_at.astimezone(ZoneInfo(tz)).date())
     where = f"{view.meeting_name(meeting, numbers.get(meeting.id or 0))}, " if meeting else ""
-    line = (
-        f"• *D{d.number}* _({d.status.value})_ {view.show_text(truncate(d.text, MAX_TEXT))} "
-        f"— {where}{day}, <@{d.recorded_by}>"
+    line = md(
+        "• *D{}* _({})_ {} — {}{}, {}",
+        d.number,
+        Mrkdwn(d.status.value),
+        Mrkdwn(view.show_text(truncate(d.text, MAX_TEXT))),
+        Mrkdwn(where),
+        Mrkdwn(day),
+        person(d.recorded_by),
     )
     if actions:
         line += "\n" + "\n".join(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from commands.context import Call
+from commands.mrkdwn import Mrkdwn, md
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.reporting.files import export_files
 from commands.reporting.model import load_register_actions, name_resolver
-from commands.text import esc, plural, slugify
+from commands.text import plural, slugify
 
 FORMATS = ("xlsx", "csv")
 
@@ -22,16 +23,19 @@ def export_register(call: Call, formats: tuple[str, ...] = FORMATS) -> Reply:
     )
     files = export_files(slugify(call.task_group.name), call.today.isoformat(), actions, formats)
     return Reply(
-        text=f"Action register of {esc(call.task_group.name)}: {plural(len(actions), 'action')}",
+        text=md("Action register of {}: {}", call.task_group.name, Mrkdwn(plural(len(actions), "action"))),
         visibility=Visibility.DM,
         recipient=call.user_id,
         sections=[
             Section(
-                f"The action register of *{esc(call.task_group.name)}*: {plural(len(actions), 'action')}, "
-                "every field, in the columns `/ecm import` reads (so it imports back into an empty group)."
+                md(
+                    "The action register of *{}*: {}, every field, in the columns `/ecm import` reads (so it imports back into an empty group).",
+                    call.task_group.name,
+                    Mrkdwn(plural(len(actions), "action")),
+                )
             )
         ],
-        footer="Files: " + esc(", ".join(f.filename for f in files)),
+        footer="Files: " + Mrkdwn.escape(", ".join(f.filename for f in files)),
         files=files,
     )
 
@@ -46,13 +50,13 @@ def export_register(call: Call, formats: tuple[str, ...] = FORMATS) -> Reply:
 )
 def export(call: Call) -> list[Reply]:
     if call.args.free_text():
-        raise UserError(f"I don't understand “{esc(call.args.free_text()[:60])}” here.")
+        raise UserError(md("I don't understand “{}” here.", call.args.free_text()[:60]))
     formats: tuple[str, ...] = FORMATS
     if "format" in call.args.keys:
         wanted = call.args.keys["format"].strip().lower().lstrip(".")
         wanted = {"excel": "xlsx", "xls": "xlsx"}.get(wanted, wanted)
         if wanted not in FORMATS:
-            raise UserError(f"“{esc(wanted)}” is not an export format.", "Use `format:xlsx` or `format:csv`.")
+            raise UserError(md("“{}” is not an export format.", wanted), "Use `format:xlsx` or `format:csv`.")
         formats = (wanted,)
     return [
         export_register(call, formats),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from commands.context import Call
 from commands.dates import DATE_EXAMPLES, DATE_MEANINGS, MORE_DATE_EXAMPLES
+from commands.mrkdwn import Mrkdwn, md
 from commands.names import outcome_examples
 from commands.registry import SECTIONS, VERBS, load_verbs, lookup, suggest, verb
 from commands.replies import Reply, Section, UserError
-from commands.text import esc
 
 
 @verb(
@@ -28,7 +28,7 @@ def help_verb(call: Call) -> list[Reply]:
             guess = suggest(words[0].lower())
             hint = f" Did you mean `/ecm help {guess}`?" if guess else ""
             raise UserError(
-                f"There is no command “{esc(words[0])}”.{hint}", "`/ecm help` lists every command."
+                md("There is no command “{}”.{}", words[0], Mrkdwn(hint)), "`/ecm help` lists every command."
             )
         lines = [spec.summary]
         if spec.details:

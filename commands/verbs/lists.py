@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from commands.context import Call
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.names import OUTCOME_NAMES, OUTCOME_SHORT
 from commands.registry import verb
 from commands.replies import Reply, Section
-from commands.text import esc
 from storage import groups
 from storage import members as member_store
 from storage.models import Outcome, Role
@@ -18,7 +18,7 @@ def districts(call: Call) -> list[Reply]:
     if not found:
         body = 'No districts yet. A chair can add them: `/ecm setup districts:"Blaby, Charnwood"` or `preset:lancashire`.'
     else:
-        body = "\n".join(f"• {esc(d.name)} (`district:{d.slug}`)" for d in found)
+        body = "\n".join(md("• {} (`district:{}`)", d.name, Mrkdwn(d.slug)) for d in found)
         body += "\n`district:all` (or `countywide`) means every district."
     return [
         Reply(text=f"{len(found)} districts", header=f"Districts ({len(found)})", sections=[Section(body)])
@@ -48,7 +48,7 @@ def outcomes(call: Call) -> list[Reply]:
 def members(call: Call) -> list[Reply]:
     found = member_store.list_members(call.session, call.group_id)
     lines = [
-        f"• <@{m.user_id}> — {esc(m.organisation or 'organisation not set')}"
+        md("• {} — {}", person(m.user_id), m.organisation or "organisation not set")
         + (" *(chair)*" if m.role == Role.CHAIR else "")
         for m in found
     ]

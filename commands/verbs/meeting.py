@@ -13,9 +13,10 @@ from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import format_datetime
 from commands.meeting_input import RECORD_DECISION, TAKE_ATTENDANCE, require_open
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.registry import verb
 from commands.replies import Button, Reply, Section, UserError, Visibility
-from commands.text import esc, plural, truncate
+from commands.text import plural, truncate
 from storage import attendance as attendance_store
 from storage import decisions as decision_store
 from storage import groups
@@ -66,7 +67,7 @@ def meeting(call: Call) -> list[Reply]:
         if len(words) > 1 or call.args.keys:
             raise UserError(f"Say what to do: {SUBCOMMANDS}.")
         return _status(call)
-    raise UserError(f"I don't know “{esc(truncate(words[0].text, 40))}” here. Say {SUBCOMMANDS}.")
+    raise UserError(md("I don't know “{}” here. Say {}.", truncate(words[0].text, 40), Mrkdwn(SUBCOMMANDS)))
 
 
 def _start(call: Call) -> list[Reply]:
@@ -78,8 +79,11 @@ def _start(call: Call) -> list[Reply]:
     if current is not None:
         number = meeting_store.meeting_number(call.session, current)
         raise UserError(
-            f"A meeting is already open in this channel: {view.meeting_label(current, number, call.timezone)}, "
-            f"chaired by <@{current.chair_user_id}>.",
+            md(
+                "A meeting is already open in this channel: {}, chaired by {}.",
+                Mrkdwn(view.meeting_label(current, number, call.timezone)),
+                person(current.chair_user_id),
+            ),
             "End it with `/ecm meeting end` (or `/ecm meeting cancel`) before starting another.",
         )
     title = call.args.key("title") or _rest(call)
@@ -111,8 +115,11 @@ def _start(call: Call) -> list[Reply]:
             at=call.now,
         )
     tz = call.timezone
-    intro = (
-        f"<@{call.user_id}> opened {view.meeting_name(started, number)} at {format_datetime(call.now, tz)}"
+    intro = md(
+        "{} opened {} at {}",
+        person(call.user_id),
+        Mrkdwn(view.meeting_name(started, number)),
+        Mrkdwn(format_datetime(call.now, tz)),
     )
     if slot:
         intro += f" (scheduled for {format_datetime(slot.at, tz)})"
@@ -134,7 +141,7 @@ def _start(call: Call) -> list[Reply]:
     sections = [Section(intro, buttons=forms), *view.matters_arising_sections(rows, total, call.today)]
     return [
         Reply(
-            text=f"Meeting started: {esc(title)}. Matters arising: {plural(total, 'action')}.",
+            text=md("Meeting started: {}. Matters arising: {}.", title, Mrkdwn(plural(total, "action"))),
             visibility=Visibility.CHANNEL,
             header=truncate(f"Meeting started: {title}", 150),
             sections=sections,
@@ -178,16 +185,19 @@ def _cancel(call: Call) -> list[Reply]:
     if current is not None:
         number = meeting_store.meeting_number(call.session, current)
         meeting_store.cancel_meeting(call.session, current, by=call.user_id, at=call.now, reason=reason)
-        why = f": {esc(reason)}" if reason else ""
+        why = md(": {}", reason) if reason else ""
         return [
             Reply(
-                text=f"{view.meeting_name(current, number)} ({esc(current.title)}) is cancelled.",
+                text=md("{} ({}) is cancelled.", Mrkdwn(view.meeting_name(current, number)), current.title),
                 visibility=Visibility.CHANNEL,
                 sections=[
                     Section(
-                        f":no_entry_sign: <@{call.user_id}> cancelled "
-                        f"{view.meeting_label(current, number, tz)}{why}.\nIt will not count in attendance "
-                        "figures; anything recorded in it stays on record."
+                        md(
+                            ":no_entry_sign: {} cancelled {}{}.\nIt will not count in attendance figures; anything recorded in it stays on record.",
+                            person(call.user_id),
+                            Mrkdwn(view.meeting_label(current, number, tz)),
+                            Mrkdwn(why),
+                        )
                     )
                 ],
             )
@@ -212,7 +222,7 @@ def _cancel(call: Call) -> list[Reply]:
         reason=reason,
     )
     nxt = view.upcoming(call.session, call.task_group, call.now, call.timezone, 1)
-    why = f": {esc(reason)}" if reason else ""
+    why = md(": {}", reason) if reason else ""
     after = f"\nThe next meeting is {format_datetime(nxt[0].at, tz)}." if nxt else ""
     return [
         Reply(
@@ -220,8 +230,14 @@ def _cancel(call: Call) -> list[Reply]:
             visibility=Visibility.CHANNEL,
             sections=[
                 Section(
-                    f":no_entry_sign: <@{call.user_id}> cancelled the meeting on "
-                    f"{format_datetime(slot.at, tz)} (*{esc(slot.schedule.title)}*){why}.{after}"
+                    md(
+                        ":no_entry_sign: {} cancelled the meeting on {} (*{}*){}.{}",
+                        person(call.user_id),
+                        Mrkdwn(format_datetime(slot.at, tz)),
+                        slot.schedule.title,
+                        Mrkdwn(why),
+                        Mrkdwn(after),
+                    )
                 )
             ],
         )
@@ -245,7 +261,11 @@ def _status(call: Call) -> list[Reply]:
     decisions = decision_store.meeting_decisions(call.session, current.id)  # type: ignore[arg-type]
     actions = count_actions(call.session, ActionFilter.raised_at(current.id))  # type: ignore[arg-type]
     lines = [
-        f"Open now: {view.meeting_label(current, number, tz)}, chaired by <@{current.chair_user_id}>.",
+        md(
+            "Open now: {}, chaired by {}.",
+            Mrkdwn(view.meeting_label(current, number, tz)),
+            person(current.chair_user_id),
+        ),
         f"So far: {represented} attending, {apologies} apologies, {plural(len(decisions), 'decision')}, "
         f"{plural(actions, 'action')}, {plural(meeting_store.count_notes(call.session, current.id), 'note')}.",  # type: ignore[arg-type]
         "`/ecm minutes` shows the minutes so far; a chair ends it with `/ecm meeting end`.",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import format_datetime
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError
-from commands.text import esc, truncate
+from commands.text import truncate
 from storage import meetings as meeting_store
 from storage import schedules as schedule_store
 
@@ -32,14 +33,17 @@ def meetings(call: Call) -> list[Reply]:
     lines = []
     for m in recent:
         number = numbers.get(m.id or 0)
-        line = (
-            f"• {view.meeting_name(m, number)} · *{esc(m.title)}* · {format_datetime(view.when_of(m), tz)} — "
-            f"{view.status_word(m)}"
+        line = md(
+            "• {} · *{}* · {} — {}",
+            Mrkdwn(view.meeting_name(m, number)),
+            m.title,
+            Mrkdwn(format_datetime(view.when_of(m), tz)),
+            Mrkdwn(view.status_word(m)),
         )
         if m.cancel_reason:
-            line += f": {esc(truncate(m.cancel_reason, 200))}"
+            line = Mrkdwn(line) + md(": {}", truncate(m.cancel_reason, 200))
         if m.chair_user_id:
-            line += f" · chair <@{m.chair_user_id}>"
+            line = Mrkdwn(line) + md(" · chair {}", person(m.chair_user_id))
         lines.append(line)
     recent_text = "*Recent meetings*\n" + ("\n".join(lines) if lines else "None yet.")
     if lines:

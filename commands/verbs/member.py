@@ -5,10 +5,11 @@ from __future__ import annotations
 from commands.action_fields import resolve_org
 from commands.action_view import action_line
 from commands.context import Call
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.names import DistrictRef, match_district
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
-from commands.text import esc, plural
+from commands.text import plural
 from storage import actions as action_store
 from storage import groups
 from storage import members as member_store
@@ -54,17 +55,17 @@ def member(call: Call) -> list[Reply]:
             role = Role(keys["role"].lower())
         except ValueError as error:
             raise UserError(
-                f"“{esc(keys['role'])}” is not a role.", "Roles are `role:chair` and `role:member`."
+                md("“{}” is not a role.", keys["role"]), "Roles are `role:chair` and `role:member`."
             ) from error
     removing = [w.lower() for w in args.words] == ["remove"]
     if args.words and not removing:
-        raise UserError(f"I don't understand “{esc(' '.join(args.words))}” here.")
+        raise UserError(md("I don't understand “{}” here.", " ".join(args.words)))
     lines = []
     for user_id in args.mentions:
         if removing:
             existing = member_store.get_member(call.session, call.group_id, user_id)
             if existing is None:
-                raise UserError(f"<@{user_id}> is not a member of this task group.")
+                raise UserError(md("{} is not a member of this task group.", person(user_id)))
             if existing.role == Role.CHAIR and len(member_store.chairs(call.session, call.group_id)) == 1:
                 raise UserError("That is the group's only chair. Make someone else a chair first.")
             member_store.remove_member(call.session, group, existing, by=call.user_id, at=call.now)
@@ -86,7 +87,9 @@ def member(call: Call) -> list[Reply]:
             role=role,
             display_name=keys.get("name"),
         )
-        desc = f"<@{user_id}> — {esc(m.organisation or 'organisation not set')}, {m.role.value}"
+        desc = md(
+            "{} — {}, {}", person(user_id), m.organisation or "organisation not set", Mrkdwn(m.role.value)
+        )
         lines.append(desc if changed else desc + " (no change)")
     return [
         Reply(
@@ -105,7 +108,7 @@ def _removed_line(call: Call, user_id: str) -> str:
     how to hand each over."""
     owned = action_store.list_actions(call.session, ActionFilter(group_id=call.group_id, owner=user_id))
     if not owned:
-        return f"<@{user_id}> is no longer a member. They own no open actions."
+        return md("{} is no longer a member. They own no open actions.", person(user_id))
     shown = "\n".join(f"• {action_line(row, call.today)}" for row in owned[:MAX_LISTED])
     more = (
         f"\n…and {len(owned) - MAX_LISTED} more: `/ecm actions owner:@name`."
@@ -113,9 +116,13 @@ def _removed_line(call: Call, user_id: str) -> str:
         else ""
     )
     first = owned[0].action.number
-    return (
-        f"<@{user_id}> is no longer a member, but still owns {plural(len(owned), 'open action')}, "
-        f"so the chasers still go to them:\n{shown}{more}\n"
-        f"Hand each one over with `/ecm update {first} owner:@name` (the organisation follows the new owner), "
-        f'or close it with `/ecm done {first}` or `/ecm drop {first} "reason"`.'
+    return md(
+        '{} is no longer a member, but still owns {}, so the chasers still go to them:\n{}{}\nHand each one over with `/ecm update {} owner:@name` (the organisation follows the new owner), or close it with `/ecm done {}` or `/ecm drop {} "reason"`.',
+        person(user_id),
+        Mrkdwn(plural(len(owned), "open action")),
+        Mrkdwn(shown),
+        Mrkdwn(more),
+        Mrkdwn(first),
+        Mrkdwn(first),
+        Mrkdwn(first),
     )

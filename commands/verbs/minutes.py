@@ -9,10 +9,11 @@ from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import DateError, format_date, parse_date
 from commands.grammar import Args, Kind, Token
+from commands.mrkdwn import md
 from commands.numbers import is_number, whole_number
 from commands.registry import verb
 from commands.replies import Reply, UserError
-from commands.text import esc, truncate
+from commands.text import truncate
 from storage import meetings as meeting_store
 from storage.models import Meeting
 
@@ -33,7 +34,7 @@ def find_meeting(call: Call, words: list[str]) -> Meeting:
         meeting = meeting_store.meeting_by_number(call.session, call.group_id, wanted) if wanted else None
         if meeting is None:
             raise UserError(
-                f"There is no meeting {esc(number)} in this task group.",
+                md("There is no meeting {} in this task group.", number),
                 "`/ecm meetings` lists recent meetings and their numbers.",
             )
         return meeting
@@ -41,7 +42,7 @@ def find_meeting(call: Call, words: list[str]) -> Meeting:
         parse_date(text, call.today)
     except DateError as error:
         raise UserError(
-            f"I don't know which meeting “{esc(truncate(text, 60))}” is.",
+            md("I don't know which meeting “{}” is.", truncate(text, 60)),
             "Give its number (`/ecm minutes 3`), its date (`/ecm minutes 23 Nov`), or nothing "
             "for the latest.",
         ) from error

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from commands import plan_import
 from commands.context import Call
+from commands.mrkdwn import Mrkdwn, md
 from commands.numbers import whole_number
 from commands.registry import verb
 from commands.replies import Reply, UserError
-from commands.text import esc, truncate
+from commands.text import truncate
 
 USAGE = "/ecm import   (opens a form to share the spreadsheet) · /ecm import confirm N · /ecm import cancel N"
 
@@ -33,15 +34,17 @@ def import_plan(call: Call) -> list[Reply]:
         # The slash listener opens the form when Slack gave a trigger; without one, say how else to do it.
         return [
             Reply.note(
-                "Run `/ecm import` in the task group's channel to open the import form and share the "
-                "spreadsheet there, or ask whoever runs the bot for `ecm-bot import FILE --channel "
-                f"{esc(call.ctx.channel_id)}`.\n{plan_import.HOW_TO}"
+                md(
+                    "Run `/ecm import` in the task group's channel to open the import form and share the spreadsheet there, or ask whoever runs the bot for `ecm-bot import FILE --channel {}`.\n{}",
+                    call.ctx.channel_id,
+                    Mrkdwn(plan_import.HOW_TO),
+                )
             )
         ]
     action = words[0].lower()
     import_id = whole_number(words[1].lstrip("#"), 1) if len(words) == 2 else None
     if action not in ("confirm", "cancel") or import_id is None:
-        raise UserError(f"I don't understand “{esc(truncate(' '.join(words), 60))}” here.")
+        raise UserError(md("I don't understand “{}” here.", truncate(" ".join(words), 60)))
     actor = call.actor()
     if action == "confirm":
         return plan_import.confirm_import(actor, import_id)

@@ -6,13 +6,13 @@ from datetime import date
 
 from commands.context import Call
 from commands.meeting_view import past_date
+from commands.mrkdwn import md
 from commands.names import DistrictRef, match_district, parse_outcome
 from commands.registry import verb
 from commands.replies import Reply, UserError
 from commands.reporting.files import FORMATS, report_files
 from commands.reporting.model import Report, default_since, load_report, name_resolver, uk_date
 from commands.reporting.summary import summary_reply
-from commands.text import esc
 from storage import groups, reports
 
 USAGE = "/ecm report [since:DATE] [until:DATE] [outcome:NAME] [district:NAME] [format:docx|xlsx|csv]"
@@ -26,7 +26,7 @@ def parse_formats(value: str | None) -> list[str]:
     unknown = [w for w in wanted if w not in FORMATS]
     if unknown or not wanted:
         raise UserError(
-            f"“{esc(unknown[0] if unknown else value)}” is not a report format.",
+            md("“{}” is not a report format.", unknown[0] if unknown else value),
             "Formats: `format:docx` (Word), `format:xlsx` (Excel), `format:csv`; several: `format:docx,xlsx`.",
         )
     return list(dict.fromkeys(wanted))
@@ -89,7 +89,7 @@ def build_report(
 )
 def report(call: Call) -> list[Reply]:
     if call.args.free_text():
-        raise UserError(f"I don't understand “{esc(call.args.free_text()[:60])}” here.")
+        raise UserError(md("I don't understand “{}” here.", call.args.free_text()[:60]))
     keys = call.args.keys
     formats = parse_formats(keys.get("format"))
     built = build_report(

@@ -17,6 +17,7 @@ from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import DateError, format_date, format_datetime, parse_date, parse_time
 from commands.grammar import Kind
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.recurrence import (
     RECURRENCE_EXAMPLES,
     RecurrenceError,
@@ -26,7 +27,7 @@ from commands.recurrence import (
 )
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
-from commands.text import esc, plural, slugify, truncate
+from commands.text import plural, slugify, truncate
 from storage import meetings as meeting_store
 from storage import schedules as schedule_store
 from storage.models import MeetingSchedule
@@ -95,12 +96,12 @@ def _create(call: Call) -> list[Reply]:
         rule = parse_recurrence(how)
         at = parse_time(keys["at"])
     except (RecurrenceError, DateError) as error:
-        raise UserError(esc(str(error))) from error
+        raise UserError(Mrkdwn.escape(str(error))) from error
     try:
         start = parse_date(keys["from"], call.today) if "from" in keys else call.today
         until = parse_date(keys["until"], call.today) if "until" in keys else None
     except DateError as error:
-        raise UserError(esc(str(error))) from error
+        raise UserError(Mrkdwn.escape(str(error))) from error
     if until is not None and until < start:
         raise UserError(f"`until:` ({format_date(until)}) is before the first date ({format_date(start)}).")
     title = (
@@ -112,7 +113,7 @@ def _create(call: Call) -> list[Reply]:
     try:
         upcoming = occurrences(rule, start, at, tz, call.now, count=3, until=until)
     except RecurrenceError as error:
-        raise UserError(esc(str(error))) from error
+        raise UserError(Mrkdwn.escape(str(error))) from error
     if not upcoming:
         raise UserError(
             "That schedule has no meetings still to come.",
@@ -130,9 +131,12 @@ def _create(call: Call) -> list[Reply]:
         at=call.now,
     )
     lines = [
-        f"<@{call.user_id}> {'changed' if replaced else 'set'} the meeting schedule: "
-        + view.schedule_line(saved, tz)
-        + ".",
+        md(
+            "{} {} the meeting schedule: {}.",
+            person(call.user_id),
+            "changed" if replaced else "set",
+            view.schedule_line(saved, tz),
+        ),
         "*Next:* " + "; ".join(format_datetime(when, tz) for when in upcoming),
     ]
     lines.append(
@@ -140,7 +144,7 @@ def _create(call: Call) -> list[Reply]:
     )
     return [
         Reply(
-            text=f"Meetings scheduled: {esc(title)}, {describe_recurrence(rule)} at {at:%H:%M}",
+            text=md("Meetings scheduled: {}, {} at {:%H:%M}", title, Mrkdwn(describe_recurrence(rule)), at),
             visibility=Visibility.CHANNEL,
             sections=[Section("\n".join(lines))],
         )
@@ -161,11 +165,11 @@ def _cancel(call: Call) -> list[Reply]:
     if not text:
         raise UserError("Say which date to cancel.", '`/ecm schedule cancel 9 Dec "Christmas"`')
     if keys.get("date") and words:
-        raise UserError(f"I don't understand “{esc(truncate(' '.join(words), 60))}” here.")
+        raise UserError(md("I don't understand “{}” here.", truncate(" ".join(words), 60)))
     try:
         day = parse_date(text, call.today)
     except DateError as error:
-        raise UserError(esc(str(error))) from error
+        raise UserError(Mrkdwn.escape(str(error))) from error
     if reason and len(reason) > MAX_REASON:
         raise UserError(f"That reason is too long ({len(reason)} characters; {MAX_REASON} at most).")
     if day > call.today + timedelta(days=366 * CANCEL_AHEAD_YEARS):
@@ -214,8 +218,8 @@ def _cancel(call: Call) -> list[Reply]:
             at=call.now,
             reason=reason,
         )
-        lines.append(f"{format_datetime(slot.at, tz)} (*{esc(slot.schedule.title)}*)")
-    why = f": {esc(reason)}" if reason else ""
+        lines.append(md("{} (*{}*)", Mrkdwn(format_datetime(slot.at, tz)), slot.schedule.title))
+    why = md(": {}", reason) if reason else ""
     nxt = view.upcoming(call.session, call.task_group, call.now, call.timezone, 1)
     after = f"\nThe next meeting is {format_datetime(nxt[0].at, tz)}." if nxt else ""
     return [
@@ -224,7 +228,7 @@ def _cancel(call: Call) -> list[Reply]:
             visibility=Visibility.CHANNEL,
             sections=[
                 Section(
-                    f":no_entry_sign: <@{call.user_id}> cancelled the meeting on "
+                    f":no_entry_sign: {person(call.user_id)} cancelled the meeting on "
                     f"{', '.join(lines)}{why}.{after}"
                 )
             ],
@@ -244,26 +248,26 @@ def _stop(call: Call) -> list[Reply]:
         chosen = [s for s in schedules if slugify(s.title) == slugify(title)]
         if not chosen:
             raise UserError(
-                f"There is no schedule called “{esc(truncate(title, 60))}”.",
-                "Schedules: " + ", ".join(f"“{esc(s.title)}”" for s in schedules) + ".",
+                md("There is no schedule called “{}”.", truncate(title, 60)),
+                "Schedules: " + ", ".join(md("“{}”", s.title) for s in schedules) + ".",
             )
     elif len(schedules) > 1:
         raise UserError(
             "There are several schedules; say which one to stop.",
-            "Schedules: " + ", ".join(f"“{esc(s.title)}”" for s in schedules) + ".",
+            "Schedules: " + ", ".join(md("“{}”", s.title) for s in schedules) + ".",
         )
     else:
         chosen = schedules
     for s in chosen:
         schedule_store.remove_schedule(call.session, s, by=call.user_id, at=call.now)
-    names = ", ".join(f"*{esc(s.title)}*" for s in chosen)
+    names = ", ".join(md("*{}*", s.title) for s in chosen)
     return [
         Reply(
-            text=f"Schedule stopped: {', '.join(esc(s.title) for s in chosen)}",
+            text=f"Schedule stopped: {', '.join(Mrkdwn.escape(s.title) for s in chosen)}",
             visibility=Visibility.CHANNEL,
             sections=[
                 Section(
-                    f"<@{call.user_id}> stopped the meeting schedule {names}. Meetings already "
+                    f"{person(call.user_id)} stopped the meeting schedule {names}. Meetings already "
                     "held keep their records."
                 )
             ],

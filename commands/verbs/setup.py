@@ -5,12 +5,13 @@ from __future__ import annotations
 from commands import chaser_settings
 from commands.context import Call
 from commands.grammar import split_list
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.posts.settings import chaser_settings as group_chaser_settings
 from commands.posts.settings import update_chaser_settings
 from commands.presets import PRESETS
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
-from commands.text import esc, slugify, truncate
+from commands.text import slugify, truncate
 from storage import groups
 from storage import members as member_store
 from storage.models import Role, TaskGroup
@@ -20,11 +21,11 @@ def describe_group(call: Call, group: TaskGroup) -> list[Section]:
     districts = groups.list_districts(call.session, group.id)  # type: ignore[arg-type]
     chairs = member_store.chairs(call.session, group.id)  # type: ignore[arg-type]
     lines = [
-        f"*Name:* {esc(group.name)}",
-        f"*County:* {esc(group.county or 'not set')}",
+        md("*Name:* {}", group.name),
+        md("*County:* {}", group.county or "not set"),
         f"*Time zone:* {call.timezone} (the same for every task group: the bot's `ECM_TIMEZONE`)",
-        f"*Chairs:* {', '.join(f'<@{c.user_id}>' for c in chairs) or 'none'}",
-        f"*Districts ({len(districts)}):* " + (", ".join(esc(d.name) for d in districts) or "none yet"),
+        f"*Chairs:* {', '.join(person(c.user_id) for c in chairs) or 'none'}",
+        f"*Districts ({len(districts)}):* " + (Mrkdwn(", ").join(d.name for d in districts) or "none yet"),
     ]
     # Chaser and digest settings (defaults unless a chair changed them), with the options that change them.
     return [Section("\n".join(lines)), Section(chaser_settings.describe(group_chaser_settings(group)))]
@@ -59,7 +60,7 @@ def setup(call: Call) -> list[Reply]:
         preset = PRESETS.get(slugify(keys["preset"]))
         if preset is None:
             raise UserError(
-                f"There is no preset “{esc(keys['preset'])}”.",
+                md("There is no preset “{}”.", keys["preset"]),
                 "Presets: "
                 + ", ".join(f"`{p}`" for p in PRESETS)
                 + '. Or list districts: `districts:"A, B"`.',
@@ -86,8 +87,10 @@ def setup(call: Call) -> list[Reply]:
         for district_name in names:
             if len(district_name) > 100:
                 raise UserError(
-                    f"The district name “{esc(truncate(district_name, 40))}” is too long "
-                    "(100 characters at most)."
+                    md(
+                        "The district name “{}” is too long (100 characters at most).",
+                        truncate(district_name, 40),
+                    )
                 )
         pairs = list(dict.fromkeys((n, slugify(n)) for n in names))
         if len({s for _, s in pairs}) != len(pairs):
@@ -126,11 +129,13 @@ def setup(call: Call) -> list[Reply]:
             update_chaser_settings(call.session, group, chaser_changes, user_id=call.user_id, at=call.now)
         replies.append(
             Reply(
-                text=f"This channel is now the task group {esc(group.name)}.",
+                text=md("This channel is now the task group {}.", group.name),
                 visibility=Visibility.CHANNEL,
                 header=truncate(f"{group.name} is set up", 150),
                 sections=[
-                    Section(f"<@{call.user_id}> set up this channel as a task group and is its chair."),
+                    Section(
+                        md("{} set up this channel as a task group and is its chair.", person(call.user_id))
+                    ),
                     *describe_group(call, group),
                     Section(
                         "Next: register members with `/ecm member @name district:NAME` and add actions "
@@ -149,7 +154,7 @@ def setup(call: Call) -> list[Reply]:
     if not wants_change:
         return [
             Reply(
-                text=f"Settings of {esc(group.name)}",
+                text=md("Settings of {}", group.name),
                 header="Task group settings",
                 sections=describe_group(call, group),
             )
@@ -165,7 +170,9 @@ def setup(call: Call) -> list[Reply]:
     removed: list[str] = []
     if names is not None:
         added, removed = groups.set_districts(call.session, group, pairs, user_id=call.user_id, at=call.now)
-    what = [f"{field}: {esc(str(old or '—'))} → {esc(str(new))}" for field, (old, new) in changed.items()]
+    what: list[str] = [
+        md("{}: {} → {}", Mrkdwn(field), str(old or "—"), str(new)) for field, (old, new) in changed.items()
+    ]
     if chaser_changes:
         what.extend(
             chaser_settings.change_lines(
@@ -173,9 +180,11 @@ def setup(call: Call) -> list[Reply]:
             )
         )
     if added:
-        what.append("districts added: " + ", ".join(esc(a) for a in added))
+        what.append("districts added: " + Mrkdwn(", ").join(a for a in added))
     if removed:
-        what.append("districts removed: " + ", ".join(esc(r) for r in removed) + " (their actions keep them)")
+        what.append(
+            "districts removed: " + Mrkdwn(", ").join(r for r in removed) + " (their actions keep them)"
+        )
     if not what:
         return [
             Reply(
@@ -185,11 +194,11 @@ def setup(call: Call) -> list[Reply]:
         ]
     return [
         Reply(
-            text=f"<@{call.user_id}> changed the task group settings: " + "; ".join(what),
+            text=md("{} changed the task group settings: ", person(call.user_id)) + Mrkdwn("; ".join(what)),
             visibility=Visibility.CHANNEL,
             header="Task group settings changed",
             sections=[
-                Section(f"<@{call.user_id}> changed: " + "; ".join(what)),
+                Section(md("{} changed: ", person(call.user_id)) + Mrkdwn("; ".join(what))),
                 *describe_group(call, group),
             ],
         )

@@ -7,9 +7,10 @@ from commands.action_ops import can_change, load_action
 from commands.action_view import action_detail
 from commands.context import Call
 from commands.home import UPDATE_FORM, action_ref
+from commands.mrkdwn import Mrkdwn, md
 from commands.registry import verb
 from commands.replies import Button, Reply, UserError
-from commands.text import esc, truncate
+from commands.text import truncate
 from storage import actions as store
 from storage import audit
 
@@ -48,7 +49,7 @@ def show(call: Call) -> list[Reply]:
         sections[0].buttons.append(Button("Update", UPDATE_FORM, action_ref(call.group_id, number)))
     return [
         Reply(
-            text=f"#{number} {esc(truncate(action.title, 200))}",
+            text=md("#{} {}", Mrkdwn(number), truncate(action.title, 200)),
             header=truncate(f"Action #{number}", 150),
             sections=sections,
             footer=footer,

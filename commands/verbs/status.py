@@ -11,11 +11,12 @@ from datetime import timedelta
 from commands import chaser_settings
 from commands.context import Call
 from commands.dates import format_date, format_datetime
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.posts import registry
 from commands.posts.settings import chaser_settings as group_chaser_settings
 from commands.registry import verb
 from commands.replies import Reply, Section
-from commands.text import esc, plural, truncate
+from commands.text import plural, truncate
 from storage import notifications
 from storage.members import recipient_ids
 from storage.models import Notification, NotificationStatus
@@ -32,12 +33,12 @@ WEEK = 7
 
 
 def recipient_text(recipient: str) -> str:
-    return f"<#{recipient}>" if recipient.startswith(("C", "G")) else f"<@{recipient}>"
+    return f"<#{recipient}>" if recipient.startswith(("C", "G")) else person(recipient)
 
 
 def delivery_line(n: Notification, tz: str) -> str:
     line = (
-        f"• {format_date(n.for_date)} · {registry.label(n.kind) or esc(n.kind)} → {recipient_text(n.recipient)}"
+        f"• {format_date(n.for_date)} · {registry.label(n.kind) or Mrkdwn.escape(n.kind)} → {recipient_text(n.recipient)}"
         f" · {STATUS_MARKS[n.status]}"
     )
     if n.status == NotificationStatus.SENT and n.sent_at:
@@ -45,7 +46,7 @@ def delivery_line(n: Notification, tz: str) -> str:
     if n.attempts > 1:
         line += f" (attempt {n.attempts})"
     if n.last_error and n.status != NotificationStatus.SENT:
-        line += f" — {esc(truncate(n.last_error, 200))}"
+        line = Mrkdwn(line) + md(" — {}", truncate(n.last_error, 200))
     return line
 
 
@@ -98,7 +99,7 @@ def status(call: Call) -> list[Reply]:
     failed = counts.get(NotificationStatus.FAILED, 0)
     return [
         Reply(
-            text=f"Chaser status for {esc(group.name)}: {summary}"
+            text=md("Chaser status for {}: {}", group.name, Mrkdwn(summary))
             + (f" ({failed} failed)" if failed else ""),
             header="Chasers and digests: status",
             sections=sections,
