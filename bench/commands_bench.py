@@ -18,15 +18,14 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
 
+from bench.pg_schema import private_schema  # noqa: E402
 from bot.offline import OfflineWorkspace  # noqa: E402
 from storage import actions, groups  # noqa: E402
 from storage.clock import FixedClock  # noqa: E402
@@ -106,15 +105,8 @@ def main() -> None:
         bench(f"sqlite:///{tmp}/bench.db", "SQLite", args.actions, args.repeat)
     pg = os.environ.get("ECM_TEST_DATABASE_URL")
     if pg:
-        schema = f"ecm_bench_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(pg)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
+        with private_schema(pg) as schema:
             bench(pg, "PostgreSQL", args.actions, args.repeat, {"options": f"-csearch_path={schema}"})
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     print(f"\npeak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

@@ -40,8 +40,9 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, text  # noqa: E402
+from sqlalchemy import Engine  # noqa: E402
 
+from bench.pg_schema import private_schema  # noqa: E402
 from bot.jobs.dispatcher import dispatch_due  # noqa: E402
 from bot.jobs.planner import plan  # noqa: E402
 from bot.slack_api import make_client  # noqa: E402
@@ -451,11 +452,7 @@ def main() -> None:
         for part in ("commands", "chasers"):
             if part == "chasers" and args.skip_chasers:
                 continue
-            schema = f"ecm_bench_{uuid.uuid4().hex[:10]}"
-            admin = make_engine(pg)
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            try:
+            with private_schema(pg) as schema:
                 engine = make_engine(pg, connect_args={"options": f"-csearch_path={schema}"})
                 url = engine.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
                     hide_password=False
@@ -468,10 +465,6 @@ def main() -> None:
                         migrate(engine)
                         chasers(engine, standin, monday_on_or_after(TODAY))
                 engine.dispose()
-            finally:
-                with admin.begin() as conn:
-                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                admin.dispose()
 
 
 def monday_on_or_after(day: date) -> date:

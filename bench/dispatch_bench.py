@@ -29,8 +29,9 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Engine, text, update  # noqa: E402
+from sqlalchemy import Engine, update  # noqa: E402
 
+from bench.pg_schema import private_schema  # noqa: E402
 from bot.jobs.planner import plan  # noqa: E402
 from bot.jobs.replica import dispatch_process  # noqa: E402
 from bot.standin import SlackStandIn  # noqa: E402
@@ -172,11 +173,7 @@ def run_sqlite(count: int) -> None:
 
 
 def run_postgres(pg_url: str, count: int) -> None:
-    schema = f"ecm_bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
+    with private_schema(pg_url) as schema:
         engine = make_engine(pg_url, connect_args={"options": f"-csearch_path={schema}"})
         migrate(engine)
         with SlackStandIn(signing_secret=uuid.uuid4().hex) as standin:
@@ -185,10 +182,6 @@ def run_postgres(pg_url: str, count: int) -> None:
             print(f"postgresql: seeded {count} overdue actions in {time.perf_counter() - started:.1f}s")
             measure("postgresql", engine, url_of(engine, schema), standin, owners, [1, 3])
         engine.dispose()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def main() -> int:

@@ -17,7 +17,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -25,9 +24,9 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
 
 from bench.commands_bench import seed  # noqa: E402
+from bench.pg_schema import private_schema  # noqa: E402
 from bot.offline import OfflineWorkspace  # noqa: E402
 from storage.clock import FixedClock  # noqa: E402
 from storage.db import make_engine, migrate  # noqa: E402
@@ -93,15 +92,8 @@ def main() -> None:
         bench(f"sqlite:///{tmp}/bench.db", "SQLite", args.actions, args.repeat)
     pg = os.environ.get("ECM_TEST_DATABASE_URL")
     if pg:
-        schema = f"ecm_bench_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(pg)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
+        with private_schema(pg) as schema:
             bench(pg, "PostgreSQL", args.actions, args.repeat, {"options": f"-csearch_path={schema}"})
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 if __name__ == "__main__":

@@ -16,15 +16,14 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
 
+from bench.pg_schema import private_schema  # noqa: E402
 from bot.offline import OfflineWorkspace  # noqa: E402
 from commands.reporting.charts import actions_chart, attendance_chart  # noqa: E402
 from commands.reporting.csvfile import actions_csv  # noqa: E402
@@ -125,6 +124,7 @@ def bench(url: str, label: str, count: int, connect_args: dict | None = None) ->
                 load_report,
                 session,
                 group,
+                tz_name="Europe/London",
                 since=date(2026, 6, 1),
                 until=date(2026, 11, 30),
                 now=clock.now(),
@@ -164,15 +164,8 @@ def main() -> None:
         bench(f"sqlite:///{tmp}/bench.db", "SQLite", args.actions)
     pg = os.environ.get("ECM_TEST_DATABASE_URL")
     if pg:
-        schema = f"ecm_bench_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(pg)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
+        with private_schema(pg) as schema:
             bench(pg, "PostgreSQL", args.actions, {"options": f"-csearch_path={schema}"})
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 if __name__ == "__main__":
