@@ -11,7 +11,7 @@ Audit `changes` use these keys, each `[old, new]`: `title`, `organisation`, `due
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, insert, or_
 from sqlmodel import Session, col, select
 
-from storage import audit
+from storage import audit, tally
 from storage.groups import districts_held, take_number
 from storage.models import (
     DUE_NEVER,
@@ -31,6 +31,7 @@ from storage.models import (
     ActionOutcome,
     ActionOwner,
     ActionStatus,
+    ActionTally,
     AuditEvent,
     Decision,
     District,
@@ -216,7 +217,40 @@ def list_actions(
     return load_rows(session, select_actions(session, f, limit=limit, offset=offset, order=order))
 
 
+def _tally_due(f: ActionFilter) -> list[Any] | None:
+    """The filter as conditions on the counters (`storage.tally`), or None when they cannot answer it: only a
+    group's statuses and due dates are counted there (an outcome, district or owner filter is counted live)."""
+    if (
+        f.group_id is None
+        or f.outcomes
+        or f.district_ids
+        or f.owner is not None
+        or f.meeting_id is not None
+        or f.created_before is not None
+        or f.arising_on is not None
+    ):
+        return None
+    key = col(ActionTally.due_key)
+    where: list[Any] = []
+    if f.due_before is not None:
+        where.append(key < f.due_before)
+    if f.due_on_or_before is not None:
+        where.append(key <= f.due_on_or_before)
+    if f.due_from is not None:
+        where += [key >= f.due_from, key < DUE_NEVER]
+    return where
+
+
 def count_actions(session: Session, f: ActionFilter) -> int:
+    due = _tally_due(f)
+    if due is not None:
+        assert f.group_id is not None
+        return tally.sums(session, f.group_id, [tally.ALL], f.statuses, due).get((tally.ALL, ""), 0)
+    return count_live(session, f)
+
+
+def count_live(session: Session, f: ActionFilter) -> int:
+    """`count_actions` from the actions themselves (every match is read)."""
     return int(session.exec(select(func.count()).select_from(Action).where(*_conditions(f))).one())
 
 
@@ -266,8 +300,42 @@ def _link_count(by: str) -> Any:
     return counted
 
 
+def _tallied(session: Session, f: ActionFilter, by: str) -> dict[tuple[str, str], int] | None:
+    """The counters a `by:outcome` / `by:district` grouping needs, or None when they cannot answer it."""
+    due = _tally_due(f)
+    if due is None or by not in (tally.OUTCOME, tally.DISTRICT):
+        return None
+    assert f.group_id is not None
+    return tally.sums(session, f.group_id, [tally.ALL, by], f.statuses, due)
+
+
 def group_counts(session: Session, f: ActionFilter, by: str) -> list[GroupCount]:
-    """Matching actions per group, one GROUP BY; an action in two groups counts in both. Unordered."""
+    """Matching actions per group (an action in two groups counts in both), from the counters where they
+    answer the filter, else one GROUP BY. Unordered."""
+    sums = _tallied(session, f, by)
+    if sums is None:
+        return group_counts_live(session, f, by)
+    actions = sums.get((tally.ALL, ""), 0)
+    linked = sums.get((by, tally.ANY), 0)
+    found: list[GroupCount] = []
+    if by == "outcome":
+        found = [GroupCount(by, o.value, sums[(by, o.value)]) for o in Outcome if sums.get((by, o.value))]
+        if actions - linked:
+            found.append(GroupCount(by, None, actions - linked))
+        return found
+    countywide = sums.get((by, tally.COUNTYWIDE), 0)
+    ids = [int(b) for (d, b), n in sums.items() if d == by and n and b.isdigit()]
+    districts = {d.id: d for d in _districts_by_id(session, ids)}
+    found = [GroupCount(by, i, sums[(by, str(i))], districts.get(i)) for i in ids]
+    if countywide:
+        found.append(GroupCount(by, COUNTYWIDE, countywide))
+    if actions - countywide - linked:
+        found.append(GroupCount(by, None, actions - countywide - linked))
+    return found
+
+
+def group_counts_live(session: Session, f: ActionFilter, by: str) -> list[GroupCount]:
+    """`group_counts` from the actions themselves: one GROUP BY over every match."""
     where = _conditions(f)
     key: Any
     if by == "outcome":
@@ -317,6 +385,16 @@ def group_summary(session: Session, f: ActionFilter, by: str) -> GroupSummary:
     """How many actions match, and how many of them are in more than one group: one pass."""
     if by == "organisation":
         return GroupSummary(count_actions(session, f), 0)
+    sums = _tallied(session, f, by)
+    if sums is not None:
+        return GroupSummary(sums.get((tally.ALL, ""), 0), sums.get((by, tally.MANY), 0))
+    return group_summary_live(session, f, by)
+
+
+def group_summary_live(session: Session, f: ActionFilter, by: str) -> GroupSummary:
+    """`group_summary` from the actions themselves: one pass over every match."""
+    if by == "organisation":
+        return GroupSummary(count_live(session, f), 0)
     many = case((_link_count(by) > 1, 1), else_=0)
     total, repeated = session.exec(
         select(func.count(), func.coalesce(func.sum(many), 0)).select_from(Action).where(*_conditions(f))
@@ -463,6 +541,7 @@ def create_action(
         session.add(ActionDistrict(action_id=action.id, district_id=district.id))  # type: ignore[arg-type]
     session.flush()
     row = ActionRow(action=action, owners=sorted(owner_ids), outcomes=outcome_list, districts=districts)
+    tally.apply(session, _counted(row))
     changes: dict[str, Any] = {
         "title": [None, title],
         "owners": [None, row.owners],
@@ -556,6 +635,19 @@ def bulk_create_actions(
     for table, rows in ((ActionOwner, owners), (ActionOutcome, outcomes), (ActionDistrict, districts)):
         if rows:
             session.execute(insert(table), rows)
+    counted: Counter[tally.Cell] = Counter()
+    for r in records:
+        counted.update(
+            tally.contribution(
+                group.id,
+                r.status,
+                r.due_date or DUE_NEVER,
+                r.countywide,
+                r.outcomes,
+                [] if r.countywide else r.district_ids,
+            )
+        )
+    tally.apply(session, counted)
     district_ids: list[int] = list({d["district_id"] for d in districts})
     names = {d.id: d.name for d in _districts_by_id(session, district_ids)}
     session.execute(
@@ -592,6 +684,19 @@ def bulk_create_actions(
     return ids
 
 
+def _counted(row: ActionRow) -> Counter[tally.Cell]:
+    """What the action adds to its group's counters (`storage.tally`), as the row now stands."""
+    a = row.action
+    return tally.contribution(
+        a.group_id,
+        a.status,
+        a.due_date or DUE_NEVER,
+        a.countywide,
+        row.outcomes,
+        [d.id for d in row.districts if d.id is not None],
+    )
+
+
 _SCALARS = ("title", "organisation", "due_date", "status", "rag", "snoozed_until", "meeting_id")
 
 
@@ -619,6 +724,7 @@ def update_action(
     action = row.action
     assert action.id is not None
     diff: dict[str, list[Any]] = {}
+    counted_before = _counted(row)
 
     scalars = {k: changes[k] for k in _SCALARS if k in changes}
     if "status" in scalars and scalars["status"] is not None:
@@ -688,6 +794,7 @@ def update_action(
 
     if diff:
         action.updated_at = at
+        tally.apply(session, tally.change(counted_before, _counted(row)))
     if diff or note:
         if not diff and verb == "updated":
             verb = "note"  # only a note was added
