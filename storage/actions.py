@@ -31,7 +31,6 @@ from storage.models import (
     ActionOutcome,
     ActionOwner,
     ActionStatus,
-    ActionTally,
     AuditEvent,
     Decision,
     District,
@@ -217,10 +216,10 @@ def list_actions(
     return load_rows(session, select_actions(session, f, limit=limit, offset=offset, order=order))
 
 
-def _tally_due(f: ActionFilter) -> list[Any] | None:
-    """The filter as conditions on the counters (`storage.tally`), or None when they cannot answer it: only a
-    group's statuses and due dates are counted there (an outcome, district or owner filter is counted live)."""
-    if (
+def _tallied_filter(f: ActionFilter) -> bool:
+    """Whether the counters (`storage.tally`) answer the filter: only a group's statuses and due dates are
+    counted there (an outcome, district or owner filter is counted live)."""
+    return not (
         f.group_id is None
         or f.outcomes
         or f.district_ids
@@ -228,24 +227,25 @@ def _tally_due(f: ActionFilter) -> list[Any] | None:
         or f.meeting_id is not None
         or f.created_before is not None
         or f.arising_on is not None
-    ):
-        return None
-    key = col(ActionTally.due_key)
-    where: list[Any] = []
-    if f.due_before is not None:
-        where.append(key < f.due_before)
-    if f.due_on_or_before is not None:
-        where.append(key <= f.due_on_or_before)
-    if f.due_from is not None:
-        where += [key >= f.due_from, key < DUE_NEVER]
-    return where
+    )
+
+
+def _tally_sums(session: Session, f: ActionFilter, dimensions: list[str]) -> dict[tuple[str, str], int]:
+    assert f.group_id is not None
+    return tally.sums(
+        session,
+        f.group_id,
+        dimensions,
+        f.statuses,
+        due_before=f.due_before,
+        due_on_or_before=f.due_on_or_before,
+        due_from=f.due_from,
+    )
 
 
 def count_actions(session: Session, f: ActionFilter) -> int:
-    due = _tally_due(f)
-    if due is not None:
-        assert f.group_id is not None
-        return tally.sums(session, f.group_id, [tally.ALL], f.statuses, due).get((tally.ALL, ""), 0)
+    if _tallied_filter(f):
+        return _tally_sums(session, f, [tally.ALL]).get((tally.ALL, ""), 0)
     return count_live(session, f)
 
 
@@ -302,11 +302,9 @@ def _link_count(by: str) -> Any:
 
 def _tallied(session: Session, f: ActionFilter, by: str) -> dict[tuple[str, str], int] | None:
     """The counters a `by:outcome` / `by:district` grouping needs, or None when they cannot answer it."""
-    due = _tally_due(f)
-    if due is None or by not in (tally.OUTCOME, tally.DISTRICT):
+    if not _tallied_filter(f) or by not in (tally.OUTCOME, tally.DISTRICT):
         return None
-    assert f.group_id is not None
-    return tally.sums(session, f.group_id, [tally.ALL, by], f.statuses, due)
+    return _tally_sums(session, f, [tally.ALL, by])
 
 
 def group_counts(session: Session, f: ActionFilter, by: str) -> list[GroupCount]:

@@ -18,12 +18,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, text
+from sqlalchemy import delete, event, func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from storage.models import ActionStatus, ActionTally, Outcome
+from storage.models import DUE_NEVER, ActionStatus, ActionTally, Outcome
 
 ALL, OUTCOME, DISTRICT = "all", "outcome", "district"
 ANY, MANY = "*any", "*many"  # actions with at least one / more than one link of the dimension
@@ -83,6 +83,7 @@ def apply(session: Session, delta: Counter[Cell]) -> None:
     cells = sorted((cell, n) for cell, n in delta.items() if n)
     if not cells:
         return
+    session.info.pop(_SUMS, None)
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     for start in range(0, len(cells), _CHUNK):
@@ -104,17 +105,49 @@ def sums(
     group_id: int,
     dimensions: Sequence[str],
     statuses: Sequence[ActionStatus] | None,
-    due: Sequence[Any] = (),
+    *,
+    due_before: date | None = None,
+    due_on_or_before: date | None = None,
+    due_from: date | None = None,
 ) -> dict[tuple[str, str], int]:
-    """{(dimension, bucket): actions or links} over the statuses (None: any) and due-key conditions given
-    (built on `ActionTally.due_key`)."""
+    """{(dimension, bucket): actions or links} over the statuses (None: any) and due keys given (`due_from`
+    leaves out "no due date", as `storage.actions` filters do). Remembered until the transaction ends or
+    changes a counter, so a grouping's summary and its counts read the counters once."""
+    key = (
+        group_id,
+        tuple(dimensions),
+        None if statuses is None else tuple(statuses),
+        due_before,
+        due_on_or_before,
+        due_from,
+    )
+    remembered: dict[Any, dict[tuple[str, str], int]] = session.info.setdefault(_SUMS, {})
+    if key in remembered:
+        return remembered[key]
+    due = col(ActionTally.due_key)
     query = select(col(ActionTally.dimension), col(ActionTally.bucket), func.sum(col(ActionTally.n))).where(
-        col(ActionTally.group_id) == group_id, col(ActionTally.dimension).in_(list(dimensions)), *due
+        col(ActionTally.group_id) == group_id, col(ActionTally.dimension).in_(list(dimensions))
     )
     if statuses is not None:
         query = query.where(col(ActionTally.status).in_(list(statuses)))
+    if due_before is not None:
+        query = query.where(due < due_before)
+    if due_on_or_before is not None:
+        query = query.where(due <= due_on_or_before)
+    if due_from is not None:
+        query = query.where(due >= due_from, due < DUE_NEVER)
     found = session.exec(query.group_by(col(ActionTally.dimension), col(ActionTally.bucket)))
-    return {(d, b): int(n) for d, b, n in found if n}
+    remembered[key] = {(d, b): int(n) for d, b, n in found if n}
+    return remembered[key]
+
+
+_SUMS = "ecm_tally_sums"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_sums(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_SUMS, None)
 
 
 # The counters recounted from the register, in plain SQL that SQLite and PostgreSQL both run (the migration
@@ -150,6 +183,7 @@ REBUILD = [
 
 def rebuild(session: Session) -> None:
     """Recounts every group's counters from the register (a repair; the counters are kept in step anyway)."""
+    session.info.pop(_SUMS, None)
     session.execute(delete(ActionTally))
     for statement in REBUILD:
         session.execute(text(statement))
