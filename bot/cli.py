@@ -171,6 +171,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
             log.info("scheduler stopped")
+        if services.homes is not None:
+            services.homes.close()  # the Home refreshes still pending go out before the process ends
     return 0
 
 
