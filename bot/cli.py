@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import socket
@@ -138,6 +139,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     migrate(engine)
     app, services = _create_app_or_explain(settings, engine)
+    # What start-up built (modules, the verb table, SQLAlchemy's mappers) lives as long as the process: keep
+    # it out of the garbage collector's way, so each request's collections only walk that request's objects.
+    gc.collect()
+    gc.freeze()
     scheduler = None
     if not args.no_scheduler:
         from bot.scheduler import start_scheduler

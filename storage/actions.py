@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, insert, or_
+from sqlalchemy import and_, bindparam, case, exists, func, insert, or_
 from sqlmodel import Session, col, select
 
 from storage import audit, tally
-from storage.groups import districts_held, take_number
+from storage.groups import districts_held, groups_held, take_number
 from storage.models import (
     DUE_NEVER,
     LIVE_STATUSES,
@@ -158,26 +158,51 @@ def _order(order: str) -> list[Any]:
     raise ValueError(f"unknown order {order!r}")
 
 
+# A page's links, by the page's action ids: built once (an expanding IN), so each page only binds its ids.
+_IDS: Any = bindparam("ids", expanding=True)
+_PAGE_OWNERS = (
+    select(col(ActionOwner.action_id), col(ActionOwner.user_id))
+    .where(col(ActionOwner.action_id).in_(_IDS))
+    .order_by(col(ActionOwner.user_id))
+)
+_PAGE_OUTCOMES = select(col(ActionOutcome.action_id), col(ActionOutcome.outcome)).where(
+    col(ActionOutcome.action_id).in_(_IDS)
+)
+_PAGE_DISTRICTS = select(col(ActionDistrict.action_id), col(ActionDistrict.district_id)).where(
+    col(ActionDistrict.action_id).in_(_IDS)
+)
+_PAGE_DISTRICT_ROWS = (
+    select(col(ActionDistrict.action_id), District)
+    .join(District, col(District.id) == col(ActionDistrict.district_id))
+    .where(col(ActionDistrict.action_id).in_(_IDS))
+)
+
+
 def load_rows(session: Session, actions: Sequence[Action]) -> list[ActionRow]:
-    """Wraps actions with their owners, outcomes and districts: one query for each, whatever the count."""
+    """Wraps actions with their owners, outcomes and districts: one query for each, whatever the count
+    (plain rows; the districts themselves come from those the transaction already read where it can)."""
     ids = [a.id for a in actions if a.id is not None]
     owners: dict[int, list[str]] = defaultdict(list)
     outcomes: dict[int, list[Outcome]] = defaultdict(list)
-    districts: dict[int, list[District]] = defaultdict(list)
+    district_ids: dict[int, list[int]] = defaultdict(list)
+    known: dict[int, District] = {}
     if ids:
-        for owner in session.exec(
-            select(ActionOwner).where(col(ActionOwner.action_id).in_(ids)).order_by(col(ActionOwner.user_id))
-        ):
-            owners[owner.action_id].append(owner.user_id)
-        for link in session.exec(select(ActionOutcome).where(col(ActionOutcome.action_id).in_(ids))):
-            outcomes[link.action_id].append(Outcome(link.outcome))
-        for action_id, district in session.exec(
-            select(ActionDistrict.action_id, District)
-            .join(District, col(District.id) == col(ActionDistrict.district_id))
-            .where(col(ActionDistrict.action_id).in_(ids))
-            .order_by(col(District.position), col(District.name))
-        ):
-            districts[action_id].append(district)
+        params = {"ids": ids}
+        for action_id, user_id in session.exec(_PAGE_OWNERS, params=params):
+            owners[action_id].append(user_id)
+        for action_id, outcome in session.exec(_PAGE_OUTCOMES, params=params):
+            outcomes[action_id].append(Outcome(outcome))
+        if {a.group_id for a in actions} <= groups_held(session):
+            # The command already read these groups' districts: the links alone, mapped onto them.
+            for action_id, district_id in session.exec(_PAGE_DISTRICTS, params=params):
+                district_ids[action_id].append(district_id)
+            wanted = {i for found in district_ids.values() for i in found}
+            known = {d.id: d for d in _districts_by_id(session, list(wanted)) if d.id is not None}
+        else:
+            for action_id, district in session.exec(_PAGE_DISTRICT_ROWS, params=params):
+                assert district.id is not None
+                district_ids[action_id].append(district.id)
+                known[district.id] = district
     rows = []
     for a in actions:
         key = a.id or 0
@@ -186,7 +211,11 @@ def load_rows(session: Session, actions: Sequence[Action]) -> list[ActionRow]:
                 action=a,
                 owners=owners[key],
                 outcomes=sorted(outcomes[key], key=_OUTCOME_ORDER.__getitem__),
-                districts=[] if a.countywide else districts[key],
+                districts=[]
+                if a.countywide
+                else sorted(
+                    (known[i] for i in district_ids[key] if i in known), key=lambda d: (d.position, d.name)
+                ),
             )
         )
     return rows
