@@ -294,6 +294,38 @@ def page_of_actions(
     return rows, count_actions(session, f)
 
 
+COUNT_CAP = 1000  # a list counted live stops counting here: "1,000+ actions"
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[ActionRow]
+    total: int  # matching actions; at least this many when not `exact`
+    exact: bool
+
+    @property
+    def shown_total(self) -> str:
+        return f"{self.total:,}" if self.exact else f"{self.total:,}+"
+
+
+def capped_page(
+    session: Session, f: ActionFilter, *, limit: int, offset: int = 0, cap: int = COUNT_CAP
+) -> Page:
+    """One page of matching actions (due order) and how many match, exactly where that is cheap: a short
+    page says where the list ends, and the counters (`storage.tally`) answer status and due filters. Any
+    other filter is counted only up to `cap` (or the page's end, if further): cost follows the page, and a
+    long list says "1,000+" rather than read every match."""
+    rows = list_actions(session, f, limit=limit, offset=offset)
+    if 0 < len(rows) < limit or (offset == 0 and not rows):
+        return Page(rows, offset + len(rows), True)
+    if _tallied_filter(f):
+        return Page(rows, count_actions(session, f), True)
+    bound = max(cap, offset + 2 * limit)  # past the next page: a "Next page" is offered while more remain
+    first = select(col(Action.id)).where(*_conditions(f)).limit(bound + 1).subquery()
+    found = int(session.exec(select(func.count()).select_from(first)).one())
+    return Page(rows, min(found, bound), found <= bound)
+
+
 # --- `by:` groupings: counts in SQL, rows only for the page shown ------------------------------------------
 
 GROUP_BY = ("outcome", "district", "owner", "organisation")
