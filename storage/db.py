@@ -1,13 +1,15 @@
 """Engine, sessions and migrations.
 
 SQLite (the default) gets WAL and a busy timeout so the web process and the scheduler can share one file;
-PostgreSQL is used as is. Migrations are alembic's, run programmatically so `ecm-bot migrate` and start-up
-need no alembic.ini on the user's side.
+PostgreSQL is used as is, but that a pooled connection is pinged only after sitting idle (`PING_AFTER_IDLE`).
+Migrations are alembic's, run programmatically so `ecm-bot migrate` and start-up need no alembic.ini on the
+user's side.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +22,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -77,8 +79,41 @@ def make_engine(url: str, *, pool_size: int | None = None, **kwargs: Any) -> Eng
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine, PING_AFTER_IDLE)
+    return engine
+
+
+# A pooled connection idle for longer than this is checked (one `SELECT 1`) before use; one in steady use is
+# not, which saves a round trip per unit of work (pool_pre_ping would check every checkout). A connection the
+# server dropped while idle (restart, idle timeout) is so replaced before anyone uses it.
+PING_AFTER_IDLE = 10.0
+
+
+def _ping_when_idle(engine: Engine, after: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_conn: Any, record: Any) -> None:
+        record.info["ecm_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _idle(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info["ecm_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("ecm_idle_since", 0.0) <= after:
+            return
+        try:
+            cursor = dbapi_conn.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            dbapi_conn.rollback()
+        except Exception as error:  # the pool replaces it with a new connection and tries again
+            raise DisconnectionError(f"pooled connection went away while idle: {error}") from error
 
 
 @contextmanager
