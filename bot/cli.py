@@ -22,7 +22,7 @@ from bot.config import ConfigError, Settings, require_slack
 from bot.jobs.cli import add_jobs_parser
 from bot.services import Services
 from storage.clock import Clock, SystemClock, clock_for
-from storage.db import SchemaError, make_engine, migrate
+from storage.db import SchemaError, make_engine, migrate, refresh_statistics
 
 log = logging.getLogger("ecm-bot")
 
@@ -138,6 +138,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     require_slack(settings)
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     migrate(engine)
+    refresh_statistics(engine)
     app, services = _create_app_or_explain(settings, engine)
     # What start-up built (modules, the verb table, SQLAlchemy's mappers) lives as long as the process: keep
     # it out of the garbage collector's way, so each request's collections only walk that request's objects.
@@ -220,6 +221,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
 
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     migrate(engine)
+    refresh_statistics(engine)
     _app, services = _create_app_or_explain(settings, engine)
     run_worker(services)
     return 0

@@ -696,15 +696,14 @@ def bulk_create_actions(
             session.execute(insert(table), rows)
     counted: Counter[tally.Cell] = Counter()
     for r in records:
-        counted.update(
-            tally.contribution(
-                group.id,
-                r.status,
-                r.due_date or DUE_NEVER,
-                r.countywide,
-                r.outcomes,
-                [] if r.countywide else r.district_ids,
-            )
+        tally.add_action(
+            counted,
+            group.id,
+            ActionStatus(r.status),
+            r.due_date or DUE_NEVER,
+            r.countywide,
+            r.outcomes,
+            r.district_ids,
         )
     tally.apply(session, counted)
     district_ids: list[int] = list({d["district_id"] for d in districts})

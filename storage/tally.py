@@ -42,30 +42,38 @@ def contribution(
 ) -> Counter[Cell]:
     """What one action adds to its group's counters."""
     cells: Counter[Cell] = Counter()
-    state = ActionStatus(status)
-
-    def add(dimension: str, bucket: str) -> None:
-        cells[(group_id, dimension, state, due_key, bucket)] += 1
-
-    add(ALL, "")
-    outcome_set = {Outcome(o).value for o in outcomes}
-    for value in outcome_set:
-        add(OUTCOME, value)
-    if outcome_set:
-        add(OUTCOME, ANY)
-    if len(outcome_set) > 1:
-        add(OUTCOME, MANY)
-    if countywide:  # in the "Countywide" group only, whatever district rows it may have
-        add(DISTRICT, COUNTYWIDE)
-    else:
-        district_set = set(district_ids)
-        for district_id in district_set:
-            add(DISTRICT, str(district_id))
-        if district_set:
-            add(DISTRICT, ANY)
-        if len(district_set) > 1:
-            add(DISTRICT, MANY)
+    add_action(cells, group_id, ActionStatus(status), due_key, countywide, outcomes, district_ids)
     return cells
+
+
+def add_action(
+    cells: Counter[Cell],
+    group_id: int,
+    status: ActionStatus,
+    due_key: date,
+    countywide: bool,
+    outcomes: Iterable[Outcome | str],
+    district_ids: Iterable[int],
+) -> None:
+    """Adds one action's contribution to `cells` (many actions: one Counter for all of them)."""
+    outcome_set = {o.value if isinstance(o, Outcome) else Outcome(o).value for o in outcomes}
+    cells[(group_id, ALL, status, due_key, "")] += 1
+    for value in outcome_set:
+        cells[(group_id, OUTCOME, status, due_key, value)] += 1
+    if outcome_set:
+        cells[(group_id, OUTCOME, status, due_key, ANY)] += 1
+        if len(outcome_set) > 1:
+            cells[(group_id, OUTCOME, status, due_key, MANY)] += 1
+    if countywide:  # in the "Countywide" group only, whatever district rows it may have
+        cells[(group_id, DISTRICT, status, due_key, COUNTYWIDE)] += 1
+        return
+    district_set = set(district_ids)
+    for district_id in district_set:
+        cells[(group_id, DISTRICT, status, due_key, str(district_id))] += 1
+    if district_set:
+        cells[(group_id, DISTRICT, status, due_key, ANY)] += 1
+        if len(district_set) > 1:
+            cells[(group_id, DISTRICT, status, due_key, MANY)] += 1
 
 
 def change(before: Counter[Cell], after: Counter[Cell]) -> Counter[Cell]:
