@@ -8,6 +8,7 @@ pointer to `/ecm minutes N`, which shows every part in full (each still bounded)
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,10 +16,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from sqlmodel import Session
 
 from commands.action_view import action_line
-from commands.dates import DateError, format_date, format_datetime, parse_date
+from commands.dates import DateError, format_date, format_datetime, read_date
 from commands.grammar import Args
 from commands.grammar import text_with_mentions as grammar_text_with_mentions
 from commands.mrkdwn import Mrkdwn, md, person, with_mentions
@@ -92,17 +94,38 @@ def local_midnight(d: date, tz: str) -> datetime:
     return datetime.combine(d, time(0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
+PERIOD_STARTS = frozenset({"since", "from"})  # keys whose month (week, year …) means its first day
+PERIOD_ENDS = frozenset({"until", "before", "to"})  # keys whose month means its last day (or today)
+
+
+def _year_earlier(first: date, last: date) -> tuple[date, date]:
+    rolled = first - relativedelta(years=1)
+    if last == date(last.year, last.month, calendar.monthrange(last.year, last.month)[1]) and last != first:
+        return rolled, date(rolled.year, last.month, 1) + relativedelta(months=1, days=-1)
+    return rolled, rolled + (last - first)
+
+
 def past_date(text: str, today: date, key: str) -> date:
-    """A `since:`-style date: `1 Sep` in November is the September gone, not next year's."""
+    """A `since:`-style date: `1 Sep` in November is the September gone, not next year's.
+
+    A phrase naming a whole period (`march`, `this month`, `this week`, `w/c 2 Nov 2026` …) is read by the key's edge:
+    `since:`/`from:` take its first day (`since:march` is 1 March), `until:`/`before:`/`to:` its last day, or
+    today while the period is still running (`until:this month`). Other keys take the date as `due:` would.
+    """
     try:
-        day = parse_date(text, today)
+        reading = read_date(text, today)
     except DateError as error:
         raise UserError(str(error), f"For example `{key}:1 Sep 2026`.") from error
-    if day > today + timedelta(days=7) and not re.search(r"\d{4}", text):
-        try:
-            day = day.replace(year=day.year - 1)
-        except ValueError:  # 29 February
-            day = day.replace(year=day.year - 1, day=28)
+    first, last = (
+        reading.period if reading.period and key in PERIOD_STARTS | PERIOD_ENDS else (reading.day,) * 2
+    )
+    if first > today + timedelta(days=7) and not re.search(
+        r"\d{4}|\b(?:next|this|in|within)\b", text.lower()
+    ):
+        first, last = _year_earlier(first, last)  # 29 February a year earlier is the 28th
+    day = first if key in PERIOD_STARTS else last
+    if key in PERIOD_ENDS and first <= today < last:
+        day = today  # the period so far
     if day > today:
         raise UserError(
             f"`{key}:` is in the future ({format_date(day)}).", f"Give a past date, e.g. `{key}:1 Sep 2026`."
