@@ -155,6 +155,23 @@ def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
     return found
 
 
+def keys_with_status(
+    session: Session, keys: Sequence[str], statuses: Sequence[NotificationStatus]
+) -> set[str]:
+    """Which of `keys` are in the outbox with one of `statuses`."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        found.update(
+            session.exec(
+                select(Notification.idempotency_key).where(
+                    col(Notification.idempotency_key).in_(chunk), col(Notification.status).in_(list(statuses))
+                )
+            )
+        )
+    return found
+
+
 def _claimable(now: datetime, kinds: Sequence[str] | None, due_by: datetime | None) -> list[Any]:
     where: list[Any] = [
         col(Notification.status).in_([PENDING, SENDING]),

@@ -27,6 +27,7 @@ from commands.posts.common import (
     fallback_list,
     group_label,
     live,
+    nudged_under_legacy_keys,
     owner_digest_key,
     post_time,
     why_gone,
@@ -176,6 +177,8 @@ def render_nudge(nudge: Nudge) -> Reply:
 
 
 def build(session: Session, item: Claimed, tz: str) -> Reply:
+    if nudged_under_legacy_keys(session, [(item.recipient, item.for_date)]):
+        raise NotWanted("today's nudge was already sent under its old key (before the upgrade)")
     nudge = nudge_for(session, item.recipient, item.for_date)
     if not nudge.rows:
         raise NotWanted(

@@ -27,6 +27,7 @@ from commands.posts.common import (
     awake,
     fallback_list,
     group_label,
+    nudged_under_legacy_keys,
     owner_digest_key,
     owner_digest_rows,
     why_gone,
@@ -173,6 +174,8 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
 
 def build(session: Session, item: Claimed, tz: str) -> Reply:
     digest = digest_for(session, item.recipient, item.for_date)
+    if digest.soon and nudged_under_legacy_keys(session, [(item.recipient, item.for_date)]):
+        digest.soon = []  # today's nudge went out on its own before an upgrade: not again
     if digest.empty:
         reason = why_gone(session, item.payload.get("actions", []), item.for_date)
         raise NotWanted("nothing overdue any more" + (f": {reason}" if reason else ""))
