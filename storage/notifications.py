@@ -306,6 +306,22 @@ def back_off(engine: Engine, item: Claimed, reason: str, *, until: datetime) -> 
     )
 
 
+def retry_now(engine: Engine, *, day: date, now: datetime, kinds: Sequence[str] | None = None) -> int:
+    """An operator's re-run (`ecm-bot jobs run`): `day`'s rows waiting out the pause after a transient
+    failure are due at once. Rows another process is sending are left alone (their lease says until when);
+    a shared Slack rate limit still holds, since the dispatcher checks it before every post."""
+    where: list[Any] = [
+        col(Notification.for_date) == day,
+        col(Notification.status) == PENDING,
+        col(Notification.lease_until) > now,
+    ]
+    if kinds:
+        where.append(col(Notification.kind).in_(list(kinds)))
+    with session_scope(engine) as session:
+        result = session.exec(update(Notification).where(*where).values(lease_until=now))
+        return int(result.rowcount or 0)
+
+
 def _backoff_key(method: str) -> str:
     return f"backoff:{method}"
 
