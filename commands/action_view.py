@@ -71,6 +71,7 @@ VERB_LABELS = {
     "dropped": "dropped it",
     "note": "added a note",
     "snoozed": "snoozed it",
+    "unsnoozed": "ended its snooze",
 }
 
 
@@ -202,6 +203,24 @@ def history_line(event: AuditEvent, tz: str) -> Mrkdwn:
             line += Mrkdwn(": ") + Mrkdwn("; ").join(details)
     if event.note:
         line = Mrkdwn(line) + md(" — “{}”", truncate(event.note, 300))
+    return line
+
+
+STATUS_VERBS = ("done", "dropped", "reopened")  # the verb already says what the status became
+
+
+def progress_text(event: AuditEvent, note_limit: int = 300) -> Mrkdwn:
+    """`<@U…> marked it done — “note”` or `<@U…> updated it: due … → …`: one change, without its time (the
+    minutes of a meeting list what was reported while it ran)."""
+    line = md("{} {}", person(event.user_id), VERB_LABELS.get(event.verb, event.verb))
+    changes = {
+        k: v for k, v in (event.changes or {}).items() if not (k == "status" and event.verb in STATUS_VERBS)
+    }
+    details = change_lines(changes)
+    if details:
+        line += Mrkdwn(": ") + Mrkdwn("; ").join(details)
+    if event.note:
+        line += md(" — “{}”", with_mentions(truncate(event.note, note_limit)))
     return line
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from sqlmodel import Session
 
-from commands.action_view import action_line
+from commands.action_view import action_line, progress_text
 from commands.dates import DateError, format_date, format_datetime, read_date
 from commands.grammar import Args
 from commands.grammar import text_with_mentions as grammar_text_with_mentions
@@ -33,7 +33,7 @@ from storage import groups
 from storage import meetings as meeting_store
 from storage import members as member_store
 from storage import schedules as schedule_store
-from storage.actions import ActionFilter, ActionRow, page_of_actions
+from storage.actions import ActionFilter, ActionRow, Progress, as_it_stood, page_of_actions, progress_between
 from storage.groups import name_key
 from storage.models import (
     REPRESENTED_MODES,
@@ -360,6 +360,10 @@ class Minutes:
     actions: list[ActionRow]
     actions_total: int
     notes: list[MeetingNote]
+    # Progress reported on earlier actions while the meeting was open (its matters arising), each action as
+    # it stood when the meeting ended; `today` is then the day it ended, so the minutes read the same later.
+    arising: list[Progress] = field(default_factory=list)
+    arising_total: int = 0
 
 
 def load_minutes(session: Session, group: TaskGroup, meeting: Meeting, today: date, tz: str) -> Minutes:
@@ -373,12 +377,31 @@ def load_minutes(session: Session, group: TaskGroup, meeting: Meeting, today: da
     rows, total = page_of_actions(
         session, ActionFilter.raised_at(meeting.id), limit=MEETING_ACTIONS_LIMIT, order="number"
     )
+    arising: list[Progress] = []
+    arising_total = 0
+    window = meeting_store.meeting_window(session, meeting)
+    if window is not None:
+        arising, arising_total = progress_between(
+            session,
+            group.id,
+            after_event=window.first,
+            up_to_event=window.last,
+            limit=MATTERS_ARISING_LIMIT,
+        )
+        if window.last is not None:  # the record: every action as it stood when the meeting ended
+            rows = as_it_stood(session, rows, window.last)
+            stood = as_it_stood(session, [p.row for p in arising], window.last)
+            arising = [Progress(row, p.events) for row, p in zip(stood, arising, strict=True)]
+    if meeting.status != MeetingStatus.OPEN and meeting.ended_at is not None:
+        today = meeting.ended_at.astimezone(ZoneInfo(tz)).date()
     return Minutes(
         group_name=group.name,
         tz=tz,
         meeting=meeting,
         number=meeting_store.meeting_number(session, meeting),
         today=today,
+        arising=arising,
+        arising_total=arising_total,
         attendance=records,
         missing=missing,
         decisions=decision_store.meeting_decisions(session, meeting.id),
@@ -386,6 +409,49 @@ def load_minutes(session: Session, group: TaskGroup, meeting: Meeting, today: da
         actions_total=total,
         notes=meeting_store.meeting_notes(session, meeting.id),
     )
+
+
+def meeting_span(meeting: Meeting, tz: str) -> str:
+    """`Wed 2 Dec 2026, 10:00–11:35`: the date once; the start alone when the meeting has no end yet or
+    ended the minute it started; both dates when it ran past midnight."""
+    started = when_of(meeting)
+    when = format_datetime(started, tz)
+    ended = meeting.ended_at
+    if not (ended and meeting.started_at and meeting.status == MeetingStatus.CLOSED):
+        return when
+    zone = ZoneInfo(tz)
+    start_local, end_local = started.astimezone(zone), ended.astimezone(zone)
+    if f"{end_local:%Y-%m-%d %H:%M}" == f"{start_local:%Y-%m-%d %H:%M}":
+        return when
+    if end_local.date() == start_local.date():
+        return f"{when}–{end_local:%H:%M}"
+    return f"{when} – {format_datetime(ended, tz)}"  # left open overnight
+
+
+def arising_section(m: Minutes, budget: int, ref: str) -> Section:
+    """Matters arising: each earlier action progress was reported on while the meeting was open, as it stood
+    at the end, with who reported what (updates, closures, reopenings, notes)."""
+    if not m.arising:
+        still = "so far " if m.meeting.status == MeetingStatus.OPEN else ""
+        return Section(f"*Matters arising:* no progress was reported {still}on earlier actions.")
+    lines: list[str] = []
+    for progress in m.arising:
+        entry = action_line(progress.row, m.today)
+        for event in progress.events[-6:]:
+            entry += Mrkdwn("\n        ↳ ") + progress_text(event, 200)
+        if len(progress.events) > 6:
+            entry += md("\n        ↳ _and {} earlier_", plural(len(progress.events) - 6, "change"))
+        lines.append(entry)
+    as_at = "as they stood at the end" if m.meeting.status != MeetingStatus.OPEN else "as they stand now"
+    text, _ = budgeted(
+        f"*Matters arising ({m.arising_total})* — progress reported on earlier actions during the meeting, "
+        f"{as_at}:",
+        lines,
+        budget,
+        ref,
+        m.arising_total,
+    )
+    return Section(text)
 
 
 def render_minutes(m: Minutes, *, full: bool, shared_by: str | None = None) -> Reply:
@@ -397,13 +463,7 @@ def render_minutes(m: Minutes, *, full: bool, shared_by: str | None = None) -> R
     summarised = False
 
     started = when_of(meeting)
-    when = format_datetime(started, tz)
-    if meeting.ended_at and meeting.started_at and meeting.status == MeetingStatus.CLOSED:
-        zone = ZoneInfo(tz)
-        if meeting.ended_at.astimezone(zone).date() == started.astimezone(zone).date():
-            when += f"–{meeting.ended_at.astimezone(zone):%H:%M}"
-        else:  # ended on a later day (left open overnight)
-            when += f" – {format_datetime(meeting.ended_at, tz)}"
+    when = meeting_span(meeting, tz)
     head: list[str] = [
         md("*{}* · {}", m.group_name, meeting_name(meeting, number)),
         md("*When:* {} ({})", when, tz),
@@ -447,6 +507,9 @@ def render_minutes(m: Minutes, *, full: bool, shared_by: str | None = None) -> R
         sections.append(
             Section(line if m.missing else "*Not represented:* every district and partner was represented.")
         )
+
+    sections.append(arising_section(m, budget, ref))
+    summarised |= m.arising_total > len(m.arising) or sections[-1].text.endswith(f"{ref}_")
 
     decisions = m.decisions
     lines = [md("• *D{}* _({})_ {}", d.number, d.status.value, show_text(d.text)) for d in decisions]
