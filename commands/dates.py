@@ -185,14 +185,14 @@ class DateReading:
     next_year: bool = False  # no year was typed and this year's has passed
     dropped_time: str = ""  # "5pm" of "friday 5pm": a due date is a whole day
 
-    def notes(self) -> list[str]:
+    def notes(self) -> list[Mrkdwn]:
         """Sentences (mrkdwn, escaped) saying how the phrase was read; none for a plain date."""
-        notes: list[str] = []
+        notes: list[Mrkdwn] = []
         if self.meaning or self.next_year:
             how = f" ({self.meaning})" if self.meaning else ""
             if self.next_year:
                 how += f": no year was given and that has passed in {self.day.year - 1}"
-            notes.append(md("Read “{}” as *{}*{}.", self.typed.strip(), Mrkdwn(format_date(self.day)), how))
+            notes.append(md("Read “{}” as *{}*{}.", self.typed.strip(), format_date(self.day), how))
         if self.dropped_time:
             notes.append(md("Due dates are whole days, so the time ({}) isn't kept.", self.dropped_time))
         return notes
