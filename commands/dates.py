@@ -189,14 +189,14 @@ class DateReading:
     # filter reads the start instead (`since:march` is 1 March): see `commands.meeting_view.past_date`.
     period: tuple[date, date] | None = None
 
-    def notes(self) -> list[str]:
+    def notes(self) -> list[Mrkdwn]:
         """Sentences (mrkdwn, escaped) saying how the phrase was read; none for a plain date."""
-        notes: list[str] = []
+        notes: list[Mrkdwn] = []
         if self.meaning or self.next_year:
             how = f" ({self.meaning})" if self.meaning else ""
             if self.next_year:
                 how += f": no year was given and that has passed in {self.day.year - 1}"
-            notes.append(md("Read “{}” as *{}*{}.", self.typed.strip(), Mrkdwn(format_date(self.day)), how))
+            notes.append(md("Read “{}” as *{}*{}.", self.typed.strip(), format_date(self.day), how))
         if self.dropped_time:
             notes.append(md("Due dates are whole days, so the time ({}) isn't kept.", self.dropped_time))
         return notes

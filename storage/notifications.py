@@ -410,11 +410,3 @@ def status_counts(
         .group_by(col(Notification.status))
     )
     return {NotificationStatus(s): int(n) for s, n in session.exec(query)}
-
-
-def pending_count(session: Session) -> int:
-    return int(
-        session.exec(
-            select(func.count(col(Notification.id))).where(col(Notification.status).in_([PENDING, SENDING]))
-        ).one()
-    )
