@@ -328,7 +328,6 @@ def capped_page(
 
 # --- `by:` groupings: counts in SQL, rows only for the page shown ------------------------------------------
 
-GROUP_BY = ("outcome", "district", "owner", "organisation")
 GroupKey = str | int | None  # outcome value, district id or COUNTYWIDE, user id, organisation; None = "none"
 
 
