@@ -141,9 +141,9 @@ def action_line(row: ActionRow, today: date) -> Mrkdwn:
     if a.status != ActionStatus.OPEN:
         parts.append(status)
     if a.rag:
-        parts.append(Mrkdwn(f"{RAG_EMOJI[a.rag]} {a.rag.value}"))
+        parts.append(md("{} {}", RAG_EMOJI[a.rag], a.rag.value))
     title = truncate(a.title, LIST_TITLE_LIMIT)
-    return md("{} *#{}* {} · ", Mrkdwn(STATUS_EMOJI[a.status]), a.number, title) + Mrkdwn(" · ").join(parts)
+    return md("{} *#{}* {} · ", STATUS_EMOJI[a.status], a.number, title) + Mrkdwn(" · ").join(parts)
 
 
 def _plain_value(field: str, value: Any) -> Mrkdwn:
@@ -202,7 +202,7 @@ def history_line(event: AuditEvent, tz: str) -> Mrkdwn:
         if details:
             line += Mrkdwn(": ") + Mrkdwn("; ").join(details)
     if event.note:
-        line = Mrkdwn(line) + md(" — “{}”", truncate(event.note, 300))
+        line += md(" — “{}”", truncate(event.note, 300))
     return line
 
 
@@ -241,8 +241,8 @@ def action_detail(
         md("*Owners:* {}", mentions(row.owners)),
         md("*Organisation:* {}", a.organisation or "not set"),
         md("*Due:* {}", due_text(row, today, prefix="")),
-        md("*Status:* {} {}", Mrkdwn(STATUS_EMOJI[a.status]), STATUS_LABEL[a.status])
-        + (md(" · *RAG:* {} {}", Mrkdwn(RAG_EMOJI[a.rag]), a.rag.value) if a.rag else Mrkdwn()),
+        md("*Status:* {} {}", STATUS_EMOJI[a.status], STATUS_LABEL[a.status])
+        + (md(" · *RAG:* {} {}", RAG_EMOJI[a.rag], a.rag.value) if a.rag else Mrkdwn()),
         md("*Outcomes:* {}", outcomes_text(row.outcomes, full=True)),
         md("*Districts:* {}", districts_text(row)),
     ]

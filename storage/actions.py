@@ -233,7 +233,6 @@ def page_of_actions(
 
 # --- `by:` groupings: counts in SQL, rows only for the page shown ------------------------------------------
 
-GROUP_BY = ("outcome", "district", "owner", "organisation")
 GroupKey = str | int | None  # outcome value, district id or COUNTYWIDE, user id, organisation; None = "none"
 
 
