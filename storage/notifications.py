@@ -309,7 +309,9 @@ def back_off(engine: Engine, item: Claimed, reason: str, *, until: datetime) -> 
 def retry_now(engine: Engine, *, day: date, now: datetime, kinds: Sequence[str] | None = None) -> int:
     """An operator's re-run (`ecm-bot jobs run`): `day`'s rows waiting out the pause after a transient
     failure are due at once. Rows another process is sending are left alone (their lease says until when);
-    a shared Slack rate limit still holds, since the dispatcher checks it before every post."""
+    a shared Slack rate limit still holds, since the dispatcher checks it before every post. (A row whose
+    last post got no answer must keep its pause, so a late-landing message is found in the conversation's
+    history rather than posted again: exclude such rows here once the outbox records them.)"""
     where: list[Any] = [
         col(Notification.for_date) == day,
         col(Notification.status) == PENDING,
