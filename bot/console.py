@@ -7,14 +7,19 @@ import re
 import shlex
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.offline import Exchange, OfflineWorkspace, block_text
+from bot.jobs.dispatcher import dispatch_due, local_today
+from bot.jobs.planner import plan
+from bot.offline import Exchange, OfflineWorkspace, block_text, button_near, find_button
 from bot.standin import Message, OpenView
-from commands.dates import DateError, parse_date
+from commands.dates import DateError, format_date, parse_date
 from commands.mrkdwn import person
+from commands.posts.common import post_time, working
+from commands.posts.registry import JOB_NAMES, kinds_for
 from commands.text import esc
 
 SWITCH_USER = re.compile(r"^as[:\s]\s*@?([a-z][\w.\-]*)\s*$", re.I)
@@ -25,25 +30,46 @@ Switch person with `as @name`; mention people as @name. Ctrl-D or `quit` to leav
 Without typing commands: `home` shows your Home tab, `press LABEL [#N]` presses a button on it (or on the
 open form), `new` opens the New action form, `say TEXT` writes a message and `make action` runs "Make this
 an action" on the last one; `form` shows the open form, `submit field=value …` submits it (plain `submit`
-asks field by field), `cancel` closes it.
+asks field by field), `cancel` closes it. `jobs run [JOB]` sends today's scheduled posts (chaser DMs,
+digests, reminders); `dms [@name]` shows the DMs a person has received. `press LABEL [#N]` also presses a
+button on the messages shown last (a DM, the minutes' [Share in channel]).
 """
+
+
+@dataclass
+class Focus:
+    """What the person last looked at: `press` looks for the button there first (the open form comes
+    before anything; then the messages last shown, newest first, or the Home tab after `home`)."""
+
+    messages: list[Message] = field(default_factory=list)
+    home: bool = False
+
+    def saw(self, messages: list[Message]) -> None:
+        if messages:
+            self.messages, self.home = list(messages), False
+
+
+def where_of(ws: OfflineWorkspace, message: Message) -> str:
+    if message.ephemeral:
+        return "only you can see this"
+    if message.channel.startswith("U"):
+        return f"DM to @{ws.standin.user_name(message.channel)}"
+    return f"#{ws.standin.channel_name(message.channel)}"
+
+
+def show_message(ws: OfflineWorkspace, message: Message, out: TextIO, note: str = "") -> None:
+    body = ws.readable(block_text(message.blocks) or message.text)
+    out.write(f"┌─ {where_of(ws, message)}{note}\n")
+    for line in body.splitlines() or [""]:
+        out.write(f"│ {line}\n")
+    out.write("└─\n")
 
 
 def show(ws: OfflineWorkspace, exchange: Exchange, out: TextIO) -> None:
     if not exchange.messages:
         out.write("  (no reply)\n")
     for message in exchange.messages:
-        if message.ephemeral:
-            where = "only you can see this"
-        elif message.channel.startswith("U"):
-            where = f"DM to @{ws.standin.user_name(message.channel)}"
-        else:
-            where = f"#{ws.standin.channel_name(message.channel)}"
-        body = ws.readable(block_text(message.blocks) or message.text)
-        out.write(f"┌─ {where}\n")
-        for line in body.splitlines() or [""]:
-            out.write(f"│ {line}\n")
-        out.write("└─\n")
+        show_message(ws, message, out)
     for f in exchange.files:
         where = ", ".join(
             f"#{ws.standin.channel_name(c)}" if not c.startswith("U") else f"DM to @{ws.standin.user_name(c)}"
@@ -168,17 +194,67 @@ def _pick(options: list[dict[str, Any]], typed: str) -> str:
     raise LookupError(f"“{typed}” is not one of the choices ({labels})")
 
 
-def _press(ws: OfflineWorkspace, user: str, words: str, out: TextIO) -> Exchange | None:
-    """`press Done #3`: the button with that label next to action #3 (on the open form, else the Home)."""
+def _can_press(ws: OfflineWorkspace, user: str, message: Message) -> bool:
+    """Only what the person can see: the channel, their own DMs and their own ephemeral replies."""
+    me = ws.user(user)
+    if message.ephemeral:
+        return message.user in (None, me)
+    return not message.channel.startswith("U") or message.channel == me
+
+
+def _message_button(
+    messages: list[Message], label: str, number: int | None
+) -> tuple[Message, dict[str, Any], str] | None:
+    for message in reversed(messages):
+        try:
+            if number is not None:
+                button, block_id = button_near(message.blocks, label, number)
+            else:
+                button, block_id = find_button({"blocks": message.blocks}, label)
+        except LookupError:
+            continue
+        return message, button, block_id
+    return None
+
+
+def _press_message(
+    ws: OfflineWorkspace, user: str, label: str, number: int | None, focus: Focus, out: TextIO
+) -> tuple[bool, Exchange | None]:
+    """Presses a button on the messages last shown: (whether one of them has it, what pressing it did)."""
+    found = _message_button(focus.messages, label, number)
+    if found is None:
+        return False, None
+    message, button, block_id = found
+    if not _can_press(ws, user, message):
+        owner = ws.standin.user_name(message.user or message.channel)
+        out.write(f"  (that message is @{owner}'s: `as @{owner}` first)\n")
+        return True, None
+    before = (message.text, str(message.blocks))
+    exchange = ws.press_message(message, button, block_id, user)
+    if (message.text, str(message.blocks)) != before:
+        show_message(ws, message, out, " (updated)")
+    if not exchange.messages:
+        out.write(f"  (pressed [{(button.get('text') or {}).get('text', label)}])\n")
+    return True, exchange
+
+
+def _press(ws: OfflineWorkspace, user: str, words: str, out: TextIO, focus: Focus) -> Exchange | None:
+    """`press Done #3`: the button with that label next to action #3 (on the open form, else the messages
+    last shown or the Home tab, whichever was looked at last)."""
     label, _, near = words.partition("#")
     label = label.strip()
+    number = int(near.strip()) if near.strip().isascii() and near.strip().isdigit() else None
+    if ws.modal(user) is None and not focus.home:
+        found, pressed = _press_message(ws, user, label, number, focus, out)
+        if found:
+            return pressed
     view = ws.modal(user) or ws.home_of(user) or ws.open_home(user)
     if view is None:
         out.write("  (nothing to press: no Home tab or form)\n")
         return None
-    if near.strip().isdigit():
+    if number is not None:
         try:
-            button, block_id = ws.button_for(view, label, int(near.strip()))
+            button, block_id = ws.button_for(view, label, number)
         except LookupError as error:
             out.write(f"  ({error})\n")
             return None
@@ -186,8 +262,62 @@ def _press(ws: OfflineWorkspace, user: str, words: str, out: TextIO) -> Exchange
     try:
         return ws.press(view, label)
     except LookupError as error:
+        if ws.modal(user) is None and focus.home:  # looked at the Home last: the messages come next
+            found, pressed = _press_message(ws, user, label, number, focus, out)
+            if found:
+                return pressed
         out.write(f"  ({error})\n")
         return None
+
+
+def _dms(ws: OfflineWorkspace, user: str, rest: str, out: TextIO, focus: Focus) -> None:
+    """`dms [@name]`: every DM the person has received from the bot, as it reads now."""
+    name = rest.strip().lstrip("@") or user
+    if not re.fullmatch(r"[a-z][\w.\-]*", name, re.I):
+        out.write("  (write `dms` for your own DMs, or `dms @name`)\n")
+        return
+    messages = ws.dms_of(name)
+    if not messages:
+        out.write(f"  (no DMs to @{name} yet: `jobs run chasers` sends today's chaser DMs)\n")
+        return
+    out.write(f"  {len(messages)} DM{'s' if len(messages) != 1 else ''} to @{name}, oldest first:\n")
+    for i, message in enumerate(messages, 1):
+        show_message(ws, message, out, f" ({i} of {len(messages)})")
+    focus.saw(messages)
+
+
+def _jobs(ws: OfflineWorkspace, rest: str, out: TextIO, focus: Focus) -> None:
+    """`jobs run [JOB]`: what the scheduler does at a tick, now: plans today's posts of the job and sends
+    them (an operator's `ecm-bot jobs run JOB`), then shows what went out."""
+    words = rest.split()
+    if not words or words[0] != "run" or len(words) > 2 or (len(words) == 2 and words[1] not in JOB_NAMES):
+        out.write(f"  (write `jobs run [JOB]`; jobs: {', '.join(JOB_NAMES)})\n")
+        return
+    job = words[1] if len(words) == 2 else "all"
+    tz = ws.settings.ecm_timezone
+    now = ws.clock.now()
+    day = local_today(now, tz)
+    before = len(ws.standin.messages)
+    planned = plan(ws.engine, day, tz=tz, now=now, job=job)
+    report = dispatch_due(
+        ws.engine,
+        ws.services.client,
+        ws.clock,
+        tz=tz,
+        kinds=kinds_for(job),
+        due_by=max(now, post_time(day, tz)),
+    )
+    ws.drain()
+    counts = report.counts
+    out.write(
+        f"  {job} for {format_date(day)}: {planned.planned} planned ({planned.new} new)"
+        + ("" if working(day) else " — not a working day, so nothing is posted")
+        + f"; sent {counts['sent']}, skipped {counts['skipped']}, failed {counts['failed']}\n"
+    )
+    sent = [m for m in ws.standin.messages[before:] if m.via != "person"]
+    for message in sent:
+        show_message(ws, message, out)
+    focus.saw(sent)
 
 
 def _submit(
@@ -238,14 +368,29 @@ def _submit(
 
 
 def _view_command(
-    ws: OfflineWorkspace, user: str, line: str, lines: Iterator[str], out: TextIO, *, prompt: bool
+    ws: OfflineWorkspace,
+    user: str,
+    line: str,
+    lines: Iterator[str],
+    out: TextIO,
+    *,
+    prompt: bool,
+    focus: Focus | None = None,
 ) -> Exchange | None | bool:
-    """Runs a Home/form console command; False when `line` is not one."""
+    """Runs a Home/form/DM/jobs console command; False when `line` is not one."""
+    focus = focus if focus is not None else Focus()
     word, _, rest = line.partition(" ")
     word = word.lower()
     if word == "home":
         view = ws.open_home(user)
         show_view(ws, view, out, f"Home tab of @{user}")
+        focus.home = True
+        return None
+    if word in ("dms", "inbox"):
+        _dms(ws, user, rest, out, focus)
+        return None
+    if word == "jobs":
+        _jobs(ws, rest, out, focus)
         return None
     if word == "new":
         exchange = ws.shortcut("ecm_new_action", user=user)
@@ -273,7 +418,7 @@ def _view_command(
         out.write("  (form closed)\n")
         return None
     if word == "press":
-        pressed = _press(ws, user, rest, out)
+        pressed = _press(ws, user, rest, out, focus)
         modal = ws.modal(user)
         if modal is not None:
             show_view(ws, modal, out, "form")
@@ -295,6 +440,7 @@ def run_lines(
     """Runs commands; returns the number of error replies (stops at the first one when strict)."""
     errors = 0
     feed = iter(lines)
+    focus = Focus()
     for raw in feed:
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -310,10 +456,11 @@ def run_lines(
         if echo:
             out.write(f"@{user}> {line}\n")
         if not line.startswith("/"):
-            handled = _view_command(ws, user, line, feed, out, prompt=not echo)
+            handled = _view_command(ws, user, line, feed, out, prompt=not echo, focus=focus)
             if handled is not False:
                 if isinstance(handled, Exchange) and handled.messages:
                     show(ws, handled, out)
+                    focus.saw(handled.messages)
                 continue
         # Slack escapes &, < and > in what people type (should_escape); do the same so the console is faithful.
         before = ws.modal(user)
@@ -326,6 +473,7 @@ def run_lines(
             show_view(ws, opened, out, "form")
         else:
             show(ws, exchange, out)
+        focus.saw(exchange.messages)
         if exchange.is_error:
             errors += 1
             if strict:

@@ -34,7 +34,7 @@ from commands import forms as f
 from commands import meeting_forms as mf
 from commands.action_ops import MAX_NOTE, MAX_TITLE
 from commands.forms import Choice, NewActionOffer, UpdateOffer
-from commands.mrkdwn import Mrkdwn, md, person
+from commands.mrkdwn import md, person
 from commands.text import truncate
 
 NEW_ACTION_CALLBACK = "ecm_new_action_form"
@@ -364,7 +364,7 @@ def attendance_view(offer: mf.AttendanceOffer, meta: dict[str, Any]) -> View:
         blocks.append(
             SectionBlock(
                 block_id=f"who-{row.user_id}",
-                text=MarkdownTextObject(text=truncate(md("{}{}", person(row.user_id), Mrkdwn(org)), 3000)),
+                text=MarkdownTextObject(text=truncate(md("{}{}", person(row.user_id), org), 3000)),
                 accessory=select(
                     mf.row_field(row.user_id),
                     mf.ROW_CHOICES,

@@ -232,14 +232,29 @@ class OfflineWorkspace:
 
     def button_for(self, view: OpenView, label: str, number: int) -> tuple[dict[str, Any], str]:
         """The button labelled `label` under the line for action #number (Home tab)."""
-        blocks = view.view.get("blocks") or []
-        for i, block in enumerate(blocks[:-1]):
-            if block.get("type") == "section" and f"*#{number}*" in (block.get("text") or {}).get("text", ""):
-                try:
-                    return find_button({"blocks": [blocks[i + 1]]}, label)
-                except LookupError:
-                    continue
-        raise LookupError(f"no [{label}] button for #{number}")
+        return button_near(view.view.get("blocks") or [], label, number)
+
+    def press_message(
+        self, message: Message, button: dict[str, Any], block_id: str, user: str = "chair"
+    ) -> Exchange:
+        """Presses a button on a message the bot sent (in the channel, a DM, or an ephemeral reply), as
+        `user`: the block_actions payload Slack sends, naming the message's channel and ts."""
+        return self._exchange(
+            self.standin.block_action(
+                self.user(user),
+                message.channel,
+                button["action_id"],
+                button.get("value", ""),
+                message.ts,
+                block_id=block_id or "b",
+            )
+        )
+
+    def dms_of(self, name: str) -> list[Message]:
+        """The messages the bot sent to the person's DM (their IM channel), oldest first, as they read now
+        (a DM refreshed in place by chat.update shows its latest text)."""
+        user_id = self.user(name)
+        return [m for m in self.standin.messages if m.channel == user_id and not m.ephemeral]
 
     def submit(
         self, view: OpenView, answers: dict[str, Any] | None = None, *, retry_num: int | None = None
@@ -310,6 +325,26 @@ class OfflineWorkspace:
         self.replies.shutdown(wait=True)
         if self._own_standin:
             self.standin.stop()
+
+
+def button_near(blocks: list[dict[str, Any]], label: str, number: int) -> tuple[dict[str, Any], str]:
+    """The button labelled `label` for action #number: in the actions block under the line for #number
+    (Home tab, chaser DMs), else any such button whose value ends in `:number`."""
+    for i, block in enumerate(blocks[:-1]):
+        if block.get("type") == "section" and f"*#{number}*" in (block.get("text") or {}).get("text", ""):
+            try:
+                return find_button({"blocks": [blocks[i + 1]]}, label)
+            except LookupError:
+                continue
+    wanted = label.strip().lower()
+    for block in blocks:
+        elements = block.get("elements") or [] if block.get("type") == "actions" else []
+        for element in elements:
+            text = ((element.get("text") or {}).get("text") or "").strip().lower()
+            value = str(element.get("value", ""))
+            if element.get("type") == "button" and text == wanted and value.endswith(f":{number}"):
+                return element, block.get("block_id", "")
+    raise LookupError(f"no [{label}] button for #{number}")
 
 
 def find_button(view: dict[str, Any], label_or_action: str) -> tuple[dict[str, Any], str]:

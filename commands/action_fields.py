@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from commands.dates import DATE_EXAMPLES, DateError, parse_date
 from commands.grammar import Kind, Token, mention_ids
-from commands.mrkdwn import Mrkdwn, md
+from commands.mrkdwn import Mrkdwn, code, md
 from commands.names import DistrictChoice, DistrictRef, parse_districts, parse_outcomes
 from commands.replies import UserError
 from commands.text import slugify, truncate
@@ -139,9 +139,9 @@ class GroupScope(Protocol):
     def group_id(self) -> int: ...
 
 
-def _did_you_mean(word: str, choices: list[str]) -> str:
+def _did_you_mean(word: str, choices: list[str]) -> Mrkdwn:
     found = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" Did you mean `{found[0]}`?" if found else ""
+    return md(" Did you mean {}?", code(found[0])) if found else Mrkdwn()
 
 
 def _clears(value: str) -> bool:
@@ -157,7 +157,7 @@ def parse_status(value: str) -> ActionStatus:
     status = status_words(value)
     if status is None:
         hint = _did_you_mean(re.sub(r"[\s_]+", "-", value.strip().lower()), [s.value for s in ActionStatus])
-        raise UserError(md("“{}” is not a status.{}", value, Mrkdwn(hint)), STATUS_HELP)
+        raise UserError(md("“{}” is not a status.{}", value, hint), STATUS_HELP)
     return status
 
 
@@ -168,7 +168,7 @@ def parse_rag(value: str) -> Rag | None:
     if word in _RAG_WORDS:
         return _RAG_WORDS[word]
     raise UserError(
-        md("“{}” is not a RAG rating.{}", value, Mrkdwn(_did_you_mean(word, ["red", "amber", "green"]))),
+        md("“{}” is not a RAG rating.{}", value, _did_you_mean(word, ["red", "amber", "green"])),
         RAG_HELP,
     )
 
@@ -178,7 +178,7 @@ def parse_due(value: str, today: date) -> date:
         return parse_date(value, today)
     except DateError as error:
         raise UserError(
-            Mrkdwn.escape(str(error)), f"Dates are UK style: {DATE_EXAMPLES}. `due:none` removes a due date."
+            str(error), f"Dates are UK style: {DATE_EXAMPLES}. `due:none` removes a due date."
         ) from error
 
 

@@ -7,7 +7,7 @@ import re
 
 from commands.context import Call
 from commands.grammar import Kind, Token
-from commands.mrkdwn import Mrkdwn, md
+from commands.mrkdwn import md
 from commands.replies import UserError
 from commands.text import truncate
 
@@ -34,7 +34,7 @@ def take_number(call: Call, example: str) -> tuple[int, list[Token]]:
             md(
                 "“{}” is not an action number. Give the number shown as #N, e.g. `{}`.",
                 truncate(tokens[index].text, 40),
-                Mrkdwn(example),
+                example,
             )
         )
     return int(match.group(1)), tokens[:index] + tokens[index + 1 :]
@@ -44,15 +44,15 @@ def refuse_number_as_note(call: Call, number: int, rest: list[Token]) -> None:
     """`/ecm update 2 3`: a bare number after the action's is refused, never read as the start of a note."""
     index = _first_free(rest)
     if index is not None and rest[index].kind == Kind.WORD and _NUMBERS.match(rest[index].text.strip()):
-        verb = Mrkdwn.escape(call.args.verb)
+        verb = call.args.verb
         raise UserError(
             md(
                 "“{}” after #{} looks like another action number, and `/ecm {}` works on one action at a time. Nothing was changed.",
                 truncate(rest[index].text, 20),
-                Mrkdwn(number),
-                Mrkdwn(verb),
+                number,
+                verb,
             ),
-            f'If it is part of the note, put the note in quotes: `/ecm {verb} {number} "…"`.',
+            md('If it is part of the note, put the note in quotes: `/ecm {} {} "…"`.', verb, number),
         )
 
 
@@ -64,17 +64,16 @@ def take_numbers(call: Call, example: str) -> tuple[list[int], list[Token]]:
     numbers, rest = _numbers(call, example)
     index = _first_free(rest)
     if len(numbers) > 1 and index is not None and rest[index].kind == Kind.WORD:
-        verb = Mrkdwn.escape(call.args.verb)
+        verb = call.args.verb
         last = numbers[-1]
         raise UserError(
             f"Is “{last}” another action, or the start of a note? Nothing was changed.",
             md(
-                'For several actions, give just the numbers: `/ecm {} {}`. For one action with a note, put the note in quotes: `/ecm {} {} "{} {}"`.',
-                Mrkdwn(verb),
-                Mrkdwn(" ".join(map(str, numbers))),
-                Mrkdwn(verb),
-                Mrkdwn(numbers[0]),
-                Mrkdwn(" ".join(str(n) for n in numbers[1:])),
+                'For several actions, give just the numbers: `/ecm {0} {1}`. For one action with a note, put the note in quotes: `/ecm {0} {2} "{3} {4}"`.',
+                verb,
+                " ".join(map(str, numbers)),
+                numbers[0],
+                " ".join(str(n) for n in numbers[1:]),
                 truncate(free_text(rest), 40),
             ),
         )
@@ -92,7 +91,7 @@ def _numbers(call: Call, example: str) -> tuple[list[int], list[Token]]:
             md(
                 "“{}” is not an action number. Give the number shown as #N, e.g. `{}`.",
                 truncate(first.text, 40),
-                Mrkdwn(example),
+                example,
             )
         )
     numbers: list[int] = []

@@ -24,7 +24,7 @@ from commands.action_fields import STATUS_HELP, ActionChange, NewAction
 from commands.action_view import STATUS_LABEL, action_line, change_lines, is_permalink, source_link
 from commands.context import Actor, require_chair
 from commands.dates import format_date
-from commands.mrkdwn import Mrkdwn, md, mentions, person, with_mentions
+from commands.mrkdwn import Mrkdwn, code, md, mentions, person, quote, with_mentions
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.text import truncate, typed
 from commands.workdays import next_working_day
@@ -99,7 +99,7 @@ def load_for_change(actor: Actor, number: int, doing: str = "change it") -> Acti
     row = load_action(actor, number)
     if not can_change(actor, row):
         raise UserError(
-            f"Only the owners of #{number} or a chair can {doing} (owners: {mentions(row.owners)}).",
+            md("Only the owners of #{} or a chair can {} (owners: {}).", number, doing, mentions(row.owners)),
             f"Ask one of them, or a chair (see `/ecm members`). Anyone can see it with `/ecm show {number}`.",
         )
     return row
@@ -162,35 +162,35 @@ def default_snooze_until(today: date) -> date:
 
 
 def _title(row: ActionRow) -> str:
-    return Mrkdwn.escape(truncate(row.action.title, 200))
+    return truncate(row.action.title, 200)
 
 
 def change_post(
-    actor: Actor, row: ActionRow, diff: dict[str, list[Any]], note: str | None, verb_name: str, lead: str
+    actor: Actor, row: ActionRow, diff: dict[str, list[Any]], note: str | None, verb_name: str, lead: Mrkdwn
 ) -> Reply:
     """The channel post for a change: who, which action, each field from → to, the note, the action now."""
     number = row.action.number
     lines = [lead]
-    lines += [f"• {line}" for line in change_lines(diff)]
+    lines += [md("• {}", line) for line in change_lines(diff)]
     if note:
-        lines.append(md("> {}", with_mentions(note)).replace("\n", "\n> "))
+        lines.append(quote(with_mentions(note)))
     lines.append(action_line(row, actor.today))
     summary = "; ".join(change_lines(diff)) or "note added"
     return Reply(
         text=f"#{number} {verb_name}: {summary}",
         visibility=Visibility.CHANNEL,
-        sections=[Section("\n".join(lines))],
-        footer=f"`/ecm show {number}` for the full history",
+        sections=[Section(Mrkdwn("\n").join(lines))],
+        footer=md("`/ecm show {}` for the full history", number),
     )
 
 
-def _unchanged(actor: Actor, row: ActionRow, message: str) -> ActionResult:
-    reply = Reply(text=message, sections=[Section(f"{message}\n{action_line(row, actor.today)}")])
+def _unchanged(actor: Actor, row: ActionRow, message: Mrkdwn) -> ActionResult:
+    reply = Reply(text=message, sections=[Section(md("{}\n{}", message, action_line(row, actor.today)))])
     return ActionResult(row=row, replies=[reply], changed=False, confirmation=message)
 
 
 def _already(actor: Actor, row: ActionRow, what: str) -> ActionResult:
-    return _unchanged(actor, row, f"Nothing changed: *#{row.action.number}* is already {what}.")
+    return _unchanged(actor, row, md("Nothing changed: *#{}* is already {}.", row.action.number, what))
 
 
 def _changed(
@@ -199,7 +199,7 @@ def _changed(
     diff: dict[str, list[Any]],
     note: str | None,
     verb_name: str,
-    lead: str,
+    lead: Mrkdwn,
     confirmation: str,
 ) -> ActionResult:
     post = change_post(actor, row, diff, note, verb_name, lead)
@@ -260,8 +260,8 @@ def create(actor: Actor, new: NewAction, *, imported_from: str | None = None) ->
     if warning:
         warnings.insert(0, warning)
     decision, _meeting = store.links(actor.session, row.action)
-    lines: list[str] = [
-        md(":new: {} added action *#{}*{}", person(actor.user_id), Mrkdwn(number), Mrkdwn(actor.via)),
+    lines: list[Mrkdwn] = [
+        md(":new: {} added action *#{}*{}", person(actor.user_id), number, actor.via),
         action_line(row, actor.today),
     ]
     if decision is not None:
@@ -269,21 +269,22 @@ def create(actor: Actor, new: NewAction, *, imported_from: str | None = None) ->
     if meeting is not None:
         lines.append(md("Agreed at {}.", meeting.title))
     if source_link(row.action):
-        lines.append(f"Made from {source_link(row.action)}.")
+        lines.append(md("Made from {}.", source_link(row.action)))
     replies = [
         Reply(
-            text=md("New action #{}: {}", Mrkdwn(number), truncate(title, 200)),
+            text=md("New action #{}: {}", number, truncate(title, 200)),
             visibility=Visibility.CHANNEL,
-            sections=[Section("\n".join(lines))],
-            footer=f"`/ecm show {number}` for details · `/ecm update {number} status:in-progress` · "
-            f"`/ecm done {number}`",
+            sections=[Section(Mrkdwn("\n").join(lines))],
+            footer=md(
+                "`/ecm show {0}` for details · `/ecm update {0} status:in-progress` · `/ecm done {0}`", number
+            ),
         )
     ]
     if warnings:
         replies.append(
             Reply(
                 text=f"Added #{number}, with a warning.",
-                sections=[Section(f"Added *#{number}*. " + "\n".join(warnings))],
+                sections=[Section(md("Added *#{}*. {}", number, Mrkdwn("\n").join(warnings)))],
             )
         )
     return ActionResult(row=row, replies=replies, changed=True, confirmation=f":new: Added #{number}.")
@@ -334,9 +335,9 @@ def change(actor: Actor, number: int, fields: ActionChange, note: str | None = N
     org_note = _organisation_follows_owner(actor, row, wanted)
     diff = _apply(actor, row, wanted, note, verb_name)
     if not diff and not note:
-        return _unchanged(actor, row, f"Nothing changed: *#{number}* already has those values.")
+        return _unchanged(actor, row, md("Nothing changed: *#{}* already has those values.", number))
     lead = (
-        md("{} updated *#{}*{}:", person(actor.user_id), Mrkdwn(number), Mrkdwn(actor.via))
+        md("{} updated *#{}*{}:", person(actor.user_id), number, actor.via)
         if diff
         else _note_lead(actor, row)
     )
@@ -350,7 +351,7 @@ def change(actor: Actor, number: int, fields: ActionChange, note: str | None = N
     return result
 
 
-def _organisation_follows_owner(actor: Actor, row: ActionRow, wanted: dict[str, Any]) -> str | None:
+def _organisation_follows_owner(actor: Actor, row: ActionRow, wanted: dict[str, Any]) -> Mrkdwn | None:
     """A handover moves the action to the new (first) owner's registered organisation, unless `org:` was
     given with it. Puts the organisation into `wanted` and returns the sentence saying so (or why not)."""
     owners = wanted.get("owners")
@@ -362,20 +363,19 @@ def _organisation_follows_owner(actor: Actor, row: ActionRow, wanted: dict[str, 
     if not new:
         kept = md("stays with {}", old) if old else "still has none"
         return md(
-            "{} has no registered organisation, so #{}'s organisation {}. Give it with `/ecm update {} org:NAME` if that is wrong.",
+            "{0} has no registered organisation, so #{1}'s organisation {2}. Give it with `/ecm update {1} org:NAME` if that is wrong.",
             person(owners[0]),
-            Mrkdwn(number),
-            Mrkdwn(kept),
-            Mrkdwn(number),
+            number,
+            kept,
         )
     if new == old:
         return None
     wanted["organisation"] = new
-    keep = f"`/ecm update {number} org:{_org_word(old)}`" if old else f"`/ecm update {number} org:none`"
+    keep = code(f"/ecm update {number} org:{_org_word(old) if old else 'none'}")
     return (
-        md("The organisation moved with the new owner: #{} is now {}'s", Mrkdwn(number), new)
+        md("The organisation moved with the new owner: #{} is now {}'s", number, new)
         + (md(" (was {})", old) if old else "")
-        + md(". To keep it with {}, run {}, or give `org:` with the handover.", old or "none", Mrkdwn(keep))
+        + md(". To keep it with {}, run {}, or give `org:` with the handover.", old or "none", keep)
     )
 
 
@@ -396,9 +396,9 @@ def done(actor: Actor, number: int, note: str | None = None) -> ActionResult:
     lead = md(
         ":white_check_mark: {} marked *#{}* done{}: {}",
         person(actor.user_id),
-        Mrkdwn(number),
-        Mrkdwn(actor.via),
-        Mrkdwn(_title(row)),
+        number,
+        actor.via,
+        _title(row),
     )
     return _changed(
         actor, row, diff, note, "done", lead, f":white_check_mark: #{number} is marked done. Thank you!"
@@ -418,9 +418,9 @@ def reopen(actor: Actor, number: int, note: str | None = None) -> ActionResult:
     lead = md(
         ":arrows_counterclockwise: {} reopened *#{}*{}: {}",
         person(actor.user_id),
-        Mrkdwn(number),
-        Mrkdwn(actor.via),
-        Mrkdwn(_title(row)),
+        number,
+        actor.via,
+        _title(row),
     )
     return _changed(
         actor, row, diff, note, "reopened", lead, f":arrows_counterclockwise: #{number} is open again."
@@ -444,9 +444,9 @@ def drop(actor: Actor, number: int, reason: str | None) -> ActionResult:
     lead = md(
         ":heavy_multiplication_x: {} dropped *#{}*{}: {}",
         person(actor.user_id),
-        Mrkdwn(number),
-        Mrkdwn(actor.via),
-        Mrkdwn(_title(row)),
+        number,
+        actor.via,
+        _title(row),
     )
     return _changed(
         actor, row, diff, reason, "dropped", lead, f":heavy_multiplication_x: #{number} is dropped."
@@ -484,11 +484,11 @@ def snooze(actor: Actor, number: int, reason: str | None, until: date | None = N
     lead = md(
         ":zzz: {} snoozed the chasers for *#{}*{} up to and including {} (they resume {}): {}",
         person(actor.user_id),
-        Mrkdwn(number),
-        Mrkdwn(actor.via),
-        Mrkdwn(format_date(until)),
-        Mrkdwn(format_date(resume)),
-        Mrkdwn(_title(row)),
+        number,
+        actor.via,
+        format_date(until),
+        format_date(resume),
+        _title(row),
     )
     return _changed(
         actor,
@@ -510,9 +510,9 @@ def end_snooze(actor: Actor, number: int) -> ActionResult:
     lead = md(
         ":alarm_clock: {} ended the snooze on *#{}*{}: {}",
         person(actor.user_id),
-        Mrkdwn(number),
-        Mrkdwn(actor.via),
-        Mrkdwn(_title(row)),
+        number,
+        actor.via,
+        _title(row),
     )
     return _changed(
         actor, row, diff, None, "unsnoozed", lead, f":alarm_clock: #{number} will be chased again."
@@ -531,16 +531,16 @@ def add_note(actor: Actor, number: int, text: str) -> ActionResult:
     )
 
 
-def _note_lead(actor: Actor, row: ActionRow) -> str:
+def _note_lead(actor: Actor, row: ActionRow) -> Mrkdwn:
     # A DM button's "Add update" reads as an update; a command's note as a note.
     noun = "an update" if actor.via else "a note"
     return md(
         ":memo: {} added {} to *#{}*{}: {}",
         person(actor.user_id),
-        Mrkdwn(noun),
+        noun,
         row.action.number,
-        Mrkdwn(actor.via),
-        Mrkdwn(_title(row)),
+        actor.via,
+        _title(row),
     )
 
 
@@ -556,14 +556,16 @@ def hand_over(actor: Actor, number: int, owners: list[str], note: str | None = N
     org_note = _organisation_follows_owner(actor, row, wanted)
     diff = _apply(actor, row, wanted, note, "updated")
     if not diff:
-        return _unchanged(actor, row, f"Nothing changed: {mentions(row.owners)} already own *#{number}*.")
+        return _unchanged(
+            actor, row, md("Nothing changed: {} already own *#{}*.", mentions(row.owners), number)
+        )
     lead = md(
         ":handshake: {} handed *#{}* over to {}{}: {}",
         person(actor.user_id),
-        Mrkdwn(number),
+        number,
         mentions(row.owners),
-        Mrkdwn(actor.via),
-        Mrkdwn(_title(row)),
+        actor.via,
+        _title(row),
     )
     result = _changed(actor, row, diff, note, "updated", lead, f":handshake: #{number} is handed over.")
     if org_note:

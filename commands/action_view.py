@@ -71,6 +71,7 @@ VERB_LABELS = {
     "dropped": "dropped it",
     "note": "added a note",
     "snoozed": "snoozed it",
+    "unsnoozed": "ended its snooze",
 }
 
 
@@ -140,9 +141,9 @@ def action_line(row: ActionRow, today: date) -> Mrkdwn:
     if a.status != ActionStatus.OPEN:
         parts.append(status)
     if a.rag:
-        parts.append(Mrkdwn(f"{RAG_EMOJI[a.rag]} {a.rag.value}"))
+        parts.append(md("{} {}", RAG_EMOJI[a.rag], a.rag.value))
     title = truncate(a.title, LIST_TITLE_LIMIT)
-    return md("{} *#{}* {} · ", Mrkdwn(STATUS_EMOJI[a.status]), a.number, title) + Mrkdwn(" · ").join(parts)
+    return md("{} *#{}* {} · ", STATUS_EMOJI[a.status], a.number, title) + Mrkdwn(" · ").join(parts)
 
 
 def _plain_value(field: str, value: Any) -> Mrkdwn:
@@ -201,7 +202,25 @@ def history_line(event: AuditEvent, tz: str) -> Mrkdwn:
         if details:
             line += Mrkdwn(": ") + Mrkdwn("; ").join(details)
     if event.note:
-        line = Mrkdwn(line) + md(" — “{}”", truncate(event.note, 300))
+        line += md(" — “{}”", truncate(event.note, 300))
+    return line
+
+
+STATUS_VERBS = ("done", "dropped", "reopened")  # the verb already says what the status became
+
+
+def progress_text(event: AuditEvent, note_limit: int = 300) -> Mrkdwn:
+    """`<@U…> marked it done — “note”` or `<@U…> updated it: due … → …`: one change, without its time (the
+    minutes of a meeting list what was reported while it ran)."""
+    line = md("{} {}", person(event.user_id), VERB_LABELS.get(event.verb, event.verb))
+    changes = {
+        k: v for k, v in (event.changes or {}).items() if not (k == "status" and event.verb in STATUS_VERBS)
+    }
+    details = change_lines(changes)
+    if details:
+        line += Mrkdwn(": ") + Mrkdwn("; ").join(details)
+    if event.note:
+        line += md(" — “{}”", with_mentions(truncate(event.note, note_limit)))
     return line
 
 
@@ -222,8 +241,8 @@ def action_detail(
         md("*Owners:* {}", mentions(row.owners)),
         md("*Organisation:* {}", a.organisation or "not set"),
         md("*Due:* {}", due_text(row, today, prefix="")),
-        md("*Status:* {} {}", Mrkdwn(STATUS_EMOJI[a.status]), STATUS_LABEL[a.status])
-        + (md(" · *RAG:* {} {}", Mrkdwn(RAG_EMOJI[a.rag]), a.rag.value) if a.rag else Mrkdwn()),
+        md("*Status:* {} {}", STATUS_EMOJI[a.status], STATUS_LABEL[a.status])
+        + (md(" · *RAG:* {} {}", RAG_EMOJI[a.rag], a.rag.value) if a.rag else Mrkdwn()),
         md("*Outcomes:* {}", outcomes_text(row.outcomes, full=True)),
         md("*Districts:* {}", districts_text(row)),
     ]

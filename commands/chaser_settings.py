@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from commands.mrkdwn import Mrkdwn
 from commands.posts.kind import GroupSettings, Setting
 from commands.posts.registry import SETTINGS
 from commands.replies import UserError
@@ -39,10 +40,10 @@ def parse_options(keys: dict[str, str]) -> dict[str, Any]:
     return changes
 
 
-def describe(s: GroupSettings) -> str:
+def describe(s: GroupSettings) -> Mrkdwn:
     """The settings as a chair reads them in `/ecm setup`, each with the option that changes it."""
     lines = ["*Chasers* (09:00 on working days, England & Wales bank holidays skipped):"]
-    return "\n".join([*lines, *(setting.describe(s) for setting in SETTINGS)])
+    return Mrkdwn("\n").join([*lines, *(setting.describe(s) for setting in SETTINGS)])
 
 
 def change_lines(changed: dict[str, list[Any]]) -> list[str]:

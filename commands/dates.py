@@ -184,15 +184,19 @@ class DateReading:
     meaning: str = ""  # "the end of next week": said back, so a loose phrase is checked by its author
     next_year: bool = False  # no year was typed and this year's has passed
     dropped_time: str = ""  # "5pm" of "friday 5pm": a due date is a whole day
+    # When the phrase names a whole period (`March`, `March 2026`, `this month`, `next week`, `w/c 7 Dec`,
+    # `this quarter`, `next year`), its first and last day. `day` is its end (a due date); a `since:`
+    # filter reads the start instead (`since:march` is 1 March): see `commands.meeting_view.past_date`.
+    period: tuple[date, date] | None = None
 
-    def notes(self) -> list[str]:
+    def notes(self) -> list[Mrkdwn]:
         """Sentences (mrkdwn, escaped) saying how the phrase was read; none for a plain date."""
-        notes: list[str] = []
+        notes: list[Mrkdwn] = []
         if self.meaning or self.next_year:
             how = f" ({self.meaning})" if self.meaning else ""
             if self.next_year:
                 how += f": no year was given and that has passed in {self.day.year - 1}"
-            notes.append(md("Read “{}” as *{}*{}.", self.typed.strip(), Mrkdwn(format_date(self.day)), how))
+            notes.append(md("Read “{}” as *{}*{}.", self.typed.strip(), format_date(self.day), how))
         if self.dropped_time:
             notes.append(md("Due dates are whole days, so the time ({}) isn't kept.", self.dropped_time))
         return notes
@@ -405,6 +409,7 @@ class _Read:
     day: date
     meaning: str = ""
     next_year: bool = False
+    period: tuple[date, date] | None = None  # the first and last day of a period named (`March`, `next week`)
 
 
 def _explicit(text: str, s: str, today: date) -> _Read | None:
@@ -537,12 +542,16 @@ def _read_core(text: str, s: str, today: date) -> _Read | None:
             monday + timedelta(days=4),
             meaning=f"the end of the week commencing {format_date(monday)}",
             next_year=inner.next_year,
+            period=(monday, monday + timedelta(days=4)),
         )
     if m := _MONTH_RE.fullmatch(s):
         first = _month_year(text, today, m[2], m[3], skip_this=bool(m[1]))
         end = _last_day(first.year, first.month)
         return _Read(
-            end, meaning=f"the end of {_MONTH_NAMES[end.month - 1]}", next_year=_rolled(m[3], end, today)
+            end,
+            meaning=f"the end of {_MONTH_NAMES[end.month - 1]}",
+            next_year=_rolled(m[3], end, today),
+            period=(first, end),
         )
     return None
 
@@ -555,22 +564,37 @@ def _period(today: date, which: str, unit: str) -> _Read:
     """this/next week|month|year|quarter, the week/month after next, the weekend."""
     if unit in ("week", "weekend"):
         if which == "this":
-            return _Read(_end_of(today, "week"), meaning="the end of this week")
+            end = _end_of(today, "week")
+            return _Read(end, meaning="the end of this week", period=(end - timedelta(days=4), end))
         weeks = 1 if which == "next" else 2
         label = "next week" if which == "next" else "the week after next"
-        return _Read(_monday(today) + timedelta(weeks=weeks, days=4), meaning=f"the end of {label}")
+        monday = _monday(today) + timedelta(weeks=weeks)
+        return _Read(
+            monday + timedelta(days=4),
+            meaning=f"the end of {label}",
+            period=(monday, monday + timedelta(days=4)),
+        )
     if unit == "month":
         months = {"this": 0, "next": 1}.get(which, 2)
         first = today.replace(day=1) + relativedelta(months=months)
         label = {"this": "this month", "next": "next month"}.get(which, "the month after next")
-        return _Read(_last_day(first.year, first.month), meaning=f"the end of {label}")
+        end = _last_day(first.year, first.month)
+        return _Read(end, meaning=f"the end of {label}", period=(first, end))
     if unit == "quarter":
         d = _end_of_quarter(today)
         if which == "next":
             d = _end_of_quarter(d + timedelta(days=1))
-        return _Read(d, meaning=f"the end of {which} quarter")
+        return _Read(d, meaning=f"the end of {which} quarter", period=(date(d.year, d.month - 2, 1), d))
     year = today.year + (1 if which == "next" else 0)
-    return _Read(date(year, 12, 31), meaning=f"the end of {which} year")
+    return _Read(
+        date(year, 12, 31), meaning=f"the end of {which} year", period=(date(year, 1, 1), date(year, 12, 31))
+    )
+
+
+def _ended(read: _Read) -> _Read:
+    """`end of next week` names a day, the period's end, not the period: `since:` reads it as typed."""
+    read.period = None
+    return read
 
 
 def _end_phrase(text: str, s: str, m: re.Match[str], today: date) -> _Read:
@@ -589,9 +613,9 @@ def _end_phrase(text: str, s: str, m: re.Match[str], today: date) -> _Read:
         if m[2] == "financial year":
             d = _end_of(today, "financial year")
             return _Read(d.replace(year=d.year + 1), meaning="the end of next financial year")
-        return _period(today, "next", m[2])
+        return _ended(_period(today, "next", m[2]))
     if m[3]:
-        return _period(today, "after next", m[3])
+        return _ended(_period(today, "after next", m[3]))
     if m[4]:
         first = _month_year(text, today, m[4], m[5], skip_this=s.startswith("end of next "))
         end = _last_day(first.year, first.month)
@@ -640,7 +664,7 @@ def read_date(text: str, today: date) -> DateReading:
         raise _unreadable(text)
     if found.day.year > 9999:
         raise _too_far(text)
-    return DateReading(text.strip(), found.day, found.meaning, found.next_year, clock)
+    return DateReading(text.strip(), found.day, found.meaning, found.next_year, clock, found.period)
 
 
 def parse_date(text: str, today: date) -> date:

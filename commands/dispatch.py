@@ -17,7 +17,7 @@ from sqlmodel import Session
 from commands.context import Call, Context
 from commands.dates import working_day_note
 from commands.grammar import Args, parse
-from commands.mrkdwn import Mrkdwn, md
+from commands.mrkdwn import Mrkdwn, code, md
 from commands.registry import Verb, lookup, suggest
 from commands.replies import Reply, Section, UserError, Visibility
 from storage.db import is_lock_conflict, session_scope
@@ -34,9 +34,9 @@ NOT_SET_UP = (
 )
 
 
-def _usage(spec: Verb) -> str:
-    examples = "\n".join(f"`{e}`" for e in spec.examples[:3])
-    return f"Usage: `{spec.usage}`" + (f"\nFor example:\n{examples}" if examples else "")
+def _usage(spec: Verb) -> Mrkdwn:
+    examples = Mrkdwn("\n").join(code(e) for e in spec.examples[:3])
+    return md("Usage: {}", code(spec.usage)) + (md("\nFor example:\n{}", examples) if examples else "")
 
 
 def run_command(ctx: Context, text: str) -> list[Reply]:
@@ -139,19 +139,17 @@ def _run(ctx: Context, args: Args) -> list[Reply]:
     spec = lookup(args.verb)
     if spec is None:
         guess = suggest(args.verb)
-        hint = f" Did you mean `/ecm {guess}`?" if guess else ""
+        hint = md(" Did you mean `/ecm {}`?", guess) if guess else ""
         raise UserError(
-            md("I don't know the command “{}”.{}", args.verb, Mrkdwn(hint)),
+            md("I don't know the command “{}”.{}", args.verb, hint),
             "`/ecm help` lists every command.",
         )
     args.normalise_keys(spec.key_aliases)
     unknown = sorted(set(args.keys) - spec.keys)
     if unknown:
-        allowed = ", ".join(f"`{k}:`" for k in sorted(spec.keys)) or "none"
+        allowed = Mrkdwn(", ").join(code(f"{k}:") for k in sorted(spec.keys)) or "none"
         raise UserError(
-            md(
-                "`/ecm {}` has no option “{}:”. It takes: {}.", Mrkdwn(spec.name), unknown[0], Mrkdwn(allowed)
-            ),
+            md("`/ecm {}` has no option “{}:”. It takes: {}.", spec.name, unknown[0], allowed),
             _usage(spec),
         )
 
@@ -203,7 +201,7 @@ def _add_date_notes(args: Args, replies: list[Reply]) -> None:
             notes.append(holiday)
     if not notes or any(r.is_error for r in replies):
         return
-    text = "\n".join(f":calendar: {n}" for n in notes)
+    text = Mrkdwn("\n").join(md(":calendar: {}", n) for n in notes)
     for reply in replies:
         if reply.visibility == Visibility.EPHEMERAL:
             reply.sections.append(Section(text))

@@ -24,7 +24,7 @@ from commands.dates import (
     read_date,
     read_date_prefix,
 )
-from commands.mrkdwn import Mrkdwn, md, person
+from commands.mrkdwn import md, person
 from commands.replies import UserError
 from commands.text import without_bidi
 
@@ -229,7 +229,7 @@ def _refuse_trailing_words(
     tail_text = " ".join(t.text for t in tail)
     before_text = " ".join(_write_token(t) for t in before)
     joined = f"{before_text} {tail_text}".strip()
-    where = md("the {} (“{}”)", Mrkdwn(what), joined) if before_text else f"the {what}"
+    where = md("the {} (“{}”)", what, joined) if before_text else f"the {what}"
     date_words = f'{key.key}:"{key.text} {tail_text}"'
     others = " ".join(_write_token(t) for t in rest)
     title_first = " ".join(p for p in (f"/ecm {verb}", joined, f"{key.key}:{_quoted(key.text)}", others) if p)
@@ -238,16 +238,15 @@ def _refuse_trailing_words(
             "I read `{}:{}` as {}, so “{}” would become part of {}. Nothing was saved.",
             key.key,
             key.text,
-            Mrkdwn(format_date(reading.day)),
+            format_date(reading.day),
             tail_text,
-            Mrkdwn(where),
+            where,
         ),
         md(
-            "If “{}” is part of the date, put the whole date in quotes: `{}`. If it belongs to the {}, put the {} first and the date after it: `{}`.",
+            "If “{0}” is part of the date, put the whole date in quotes: `{1}`. If it belongs to the {2}, put the {2} first and the date after it: `{3}`.",
             tail_text,
             date_words,
-            Mrkdwn(what),
-            Mrkdwn(what),
+            what,
             title_first,
         ),
     )
@@ -284,7 +283,7 @@ def _absorb_date_words(
         try:
             found = read_date_prefix([token.text, *following], today, strict=True)
         except DateError as error:
-            raise UserError(Mrkdwn.escape(str(error)), f"Dates are UK style: {DATE_EXAMPLES}.") from error
+            raise UserError(str(error), f"Dates are UK style: {DATE_EXAMPLES}.") from error
         if found is None:
             # Quote the whole phrase meant as the date (`due:next blursday`), not just its first word.
             phrase = [token.text]
@@ -296,9 +295,7 @@ def _absorb_date_words(
                 try:
                     read_date(" ".join(phrase), today)
                 except DateError as error:
-                    raise UserError(
-                        Mrkdwn.escape(str(error)), f"Dates are UK style: {DATE_EXAMPLES}."
-                    ) from error
+                    raise UserError(str(error), f"Dates are UK style: {DATE_EXAMPLES}.") from error
             continue
         reading, used = found
         if used > 1:

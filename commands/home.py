@@ -192,16 +192,30 @@ def _action_text(item: HomeAction, today: date) -> str:
     return truncate(line + (md(" · {}", link) if link else Mrkdwn()), MAX_TEXT)
 
 
+def own_title(title: str, group_name: str) -> str:
+    """What a meeting's title adds to the group's name, said once: "Lancashire ECM Task Group meeting" in
+    the Lancashire ECM Task Group says nothing more (""); "Lancashire ECM Task Group: budget" is "budget"."""
+    head, name = " ".join(title.split()), " ".join(group_name.split())
+    if name and head.lower().startswith(name.lower()) and not head[len(name) : len(name) + 1].isalnum():
+        rest = head[len(name) :].strip(" -–—:·,")
+        return "" if rest.lower() in ("", "meeting") else rest
+    return title.strip()
+
+
 def _meeting_line(g: HomeGroup, tz: str) -> str:
     name = bold(truncate(g.group.name, 100))
     m = g.next_meeting
     if m is None:
         return f"• {name}: no meeting scheduled (`/ecm schedule` sets one up)"
     arising = plural(m.matters_arising, "open action")
+    title = truncate(own_title(m.title, g.group.name), 100)
     if m.is_open:
-        return md("• {}: {} is open now · {} as matters arising", name, bold(truncate(m.title, 100)), arising)
+        what = md("{} is open now", bold(title)) if title else Mrkdwn("a meeting is open now")
+        return md("• {}: {} · {} as matters arising", name, what, arising)
     when = format_datetime(m.at, tz) if m.at else ""
-    return md("• {}: {} — {} · {} as matters arising", name, when, truncate(m.title, 100), arising)
+    if title:
+        return md("• {}: {} — {} · {} as matters arising", name, when, title, arising)
+    return md("• {}: {} · {} as matters arising", name, when, arising)
 
 
 def _chair_text(g: HomeGroup, today: date) -> str:

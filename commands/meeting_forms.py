@@ -15,7 +15,7 @@ from commands.action_fields import ActionChange
 from commands.context import Call
 from commands.forms import OPTION_TEXT, Choice, FormErrors
 from commands.meeting_input import RECORD_DECISION, TAKE_ATTENDANCE, parse_decision_status, require_open
-from commands.mrkdwn import md, person
+from commands.mrkdwn import Mrkdwn, md, person
 from commands.replies import Reply, Section, UserError
 from commands.text import truncate
 from commands.verbs import decide
@@ -127,7 +127,7 @@ def record_attendance_form(call: Call, meeting_id: int, form: AttendanceForm) ->
     meeting = _open_meeting(call, "take attendance", meeting_id)
     assert meeting.id is not None
     current = {a.user_id: a.mode.value for a in attendance_store.current_attendance(call.session, meeting.id)}
-    lines: list[str] = []
+    lines: list[Mrkdwn] = []
     errors: dict[str, str] = {}
     for user_id, mode in form.modes.items():
         if not mode or current.get(user_id) == mode:
@@ -190,15 +190,15 @@ def record_decision_form(
         decision, replies = decide.record(call, ops.typed_text(text), decision_status)
     except UserError as error:
         raise FormErrors({DECISION_TEXT: error.message}) from error
-    linked: list[str] = []
+    linked: list[Mrkdwn] = []
     for value in numbers:
         try:
             number = int(value)
             ops.change(call.actor(), number, ActionChange(decision_id=decision.id))
         except (UserError, ValueError) as error:
             raise FormErrors({DECISION_ACTIONS: getattr(error, "message", str(error))}) from error
-        linked.append(f"*#{number}*")
+        linked.append(md("*#{}*", number))
     if linked:
         post = replies[0]
-        post.sections.append(Section(f"Carried out by {', '.join(linked)}."))
+        post.sections.append(Section(md("Carried out by {}.", Mrkdwn(", ").join(linked))))
     return replies

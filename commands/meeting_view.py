@@ -8,6 +8,7 @@ pointer to `/ecm minutes N`, which shows every part in full (each still bounded)
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,13 +16,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from sqlmodel import Session
 
-from commands.action_view import action_line
-from commands.dates import DateError, format_date, format_datetime, parse_date
+from commands.action_view import action_line, progress_text
+from commands.dates import DateError, format_date, format_datetime, read_date
 from commands.grammar import Args
 from commands.grammar import text_with_mentions as grammar_text_with_mentions
-from commands.mrkdwn import Mrkdwn, md, person, with_mentions
+from commands.mrkdwn import Mrkdwn, clip, code, md, person, text, with_mentions
 from commands.recurrence import describe_recurrence, occurrences
 from commands.replies import Button, Reply, Section, UserError, Visibility
 from commands.text import plural, truncate
@@ -31,7 +33,7 @@ from storage import groups
 from storage import meetings as meeting_store
 from storage import members as member_store
 from storage import schedules as schedule_store
-from storage.actions import ActionFilter, ActionRow, page_of_actions
+from storage.actions import ActionFilter, ActionRow, Progress, as_it_stood, page_of_actions, progress_between
 from storage.groups import name_key
 from storage.models import (
     REPRESENTED_MODES,
@@ -64,13 +66,6 @@ MODE_TITLES = {
     AttendanceMode.APOLOGIES: "Apologies",
     AttendanceMode.ABSENT: "Absent",
 }
-MODE_WORDS = {
-    AttendanceMode.PRESENT: "present",
-    AttendanceMode.SUBSTITUTE: "substitute",
-    AttendanceMode.VIRTUAL: "present remotely",
-    AttendanceMode.APOLOGIES: "apologies",
-    AttendanceMode.ABSENT: "absent",
-}
 
 
 # ----- small pieces ---------------------------------------------------------------------------------------
@@ -84,7 +79,7 @@ show_text = with_mentions
 
 
 def org_text(organisation: str) -> Mrkdwn:
-    return Mrkdwn.escape(organisation) if organisation.strip() else Mrkdwn("organisation not set")
+    return text(organisation) if organisation.strip() else Mrkdwn("organisation not set")
 
 
 def local_midnight(d: date, tz: str) -> datetime:
@@ -92,17 +87,38 @@ def local_midnight(d: date, tz: str) -> datetime:
     return datetime.combine(d, time(0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
+PERIOD_STARTS = frozenset({"since", "from"})  # keys whose month (week, year …) means its first day
+PERIOD_ENDS = frozenset({"until", "before", "to"})  # keys whose month means its last day (or today)
+
+
+def _year_earlier(first: date, last: date) -> tuple[date, date]:
+    rolled = first - relativedelta(years=1)
+    if last == date(last.year, last.month, calendar.monthrange(last.year, last.month)[1]) and last != first:
+        return rolled, date(rolled.year, last.month, 1) + relativedelta(months=1, days=-1)
+    return rolled, rolled + (last - first)
+
+
 def past_date(text: str, today: date, key: str) -> date:
-    """A `since:`-style date: `1 Sep` in November is the September gone, not next year's."""
+    """A `since:`-style date: `1 Sep` in November is the September gone, not next year's.
+
+    A phrase naming a whole period (`march`, `this month`, `this week`, `w/c 2 Nov 2026` …) is read by the key's edge:
+    `since:`/`from:` take its first day (`since:march` is 1 March), `until:`/`before:`/`to:` its last day, or
+    today while the period is still running (`until:this month`). Other keys take the date as `due:` would.
+    """
     try:
-        day = parse_date(text, today)
+        reading = read_date(text, today)
     except DateError as error:
         raise UserError(str(error), f"For example `{key}:1 Sep 2026`.") from error
-    if day > today + timedelta(days=7) and not re.search(r"\d{4}", text):
-        try:
-            day = day.replace(year=day.year - 1)
-        except ValueError:  # 29 February
-            day = day.replace(year=day.year - 1, day=28)
+    first, last = (
+        reading.period if reading.period and key in PERIOD_STARTS | PERIOD_ENDS else (reading.day,) * 2
+    )
+    if first > today + timedelta(days=7) and not re.search(
+        r"\d{4}|\b(?:next|this|in|within)\b", text.lower()
+    ):
+        first, last = _year_earlier(first, last)  # 29 February a year earlier is the 28th
+    day = first if key in PERIOD_STARTS else last
+    if key in PERIOD_ENDS and first <= today < last:
+        day = today  # the period so far
     if day > today:
         raise UserError(
             f"`{key}:` is in the future ({format_date(day)}).", f"Give a past date, e.g. `{key}:1 Sep 2026`."
@@ -133,36 +149,37 @@ def attendance_entry(record: Attendance) -> Mrkdwn:
 
 
 def budgeted(
-    title: str, lines: Sequence[str], budget: int, more: str, total: int | None = None
+    title: Mrkdwn, lines: Sequence[Mrkdwn], budget: int, more: Mrkdwn | str, total: int | None = None
 ) -> tuple[Mrkdwn, bool]:
     """`title` and as many `lines` as fit in `budget` characters, then "… and N more — `more`".
-    Returns (text, whether anything was left out). Everything given is mrkdwn already."""
-    text = str(title)
+    Returns (text, whether anything was left out)."""
+    text = title
     shown = 0
     for line in lines:
-        line = truncate(line, MAX_LINE)
+        line = clip(line, MAX_LINE)
         if len(text) + len(line) + 1 > budget - 160:
             break
-        text += "\n" + str(line)
+        text += Mrkdwn("\n") + line
         shown += 1
     left = (total if total is not None else len(lines)) - shown
     if left > 0:
-        text += f"\n_… and {left} more — {more}_"
-    return Mrkdwn(text), left > 0
+        text += md("\n_… and {} more — {}_", left, more)
+    return text, left > 0
 
 
 def people_line(label: str, entries: Sequence[str], limit: int = 1400) -> Mrkdwn:
-    """`*Present (3):* a, b, c`, cut to `limit` characters with a count of the rest."""
-    text = f"*{label} ({len(entries)}):* "
-    shown: list[str] = []
-    for entry in entries:
-        if len(text) + sum(len(s) + 2 for s in shown) + len(entry) > limit:
+    """`*Present (3):* a, b, c` (entries escaped unless `Mrkdwn`), cut to `limit` characters with a count of
+    the rest."""
+    line = md("*{} ({}):* ", label, len(entries))
+    shown: list[Mrkdwn] = []
+    for entry in map(text, entries):
+        if len(line) + sum(len(s) + 2 for s in shown) + len(entry) > limit:
             break
         shown.append(entry)
-    text += ", ".join(shown) if shown else "none"
+    line += Mrkdwn(", ").join(shown) if shown else Mrkdwn("none")
     if len(shown) < len(entries):
-        text += f" _and {len(entries) - len(shown)} more_"
-    return Mrkdwn(text)  # every entry is mrkdwn already
+        line += md(" _and {} more_", len(entries) - len(shown))
+    return line
 
 
 # ----- schedules ------------------------------------------------------------------------------------------
@@ -170,9 +187,9 @@ def people_line(label: str, entries: Sequence[str], limit: int = 1400) -> Mrkdwn
 
 def excluded_dates(schedule: MeetingSchedule) -> frozenset[date]:
     out = set()
-    for text in schedule.cancelled_dates or []:
+    for day_text in schedule.cancelled_dates or []:
         try:
-            out.add(date.fromisoformat(text))
+            out.add(date.fromisoformat(day_text))
         except ValueError:
             continue
     return frozenset(out)
@@ -275,18 +292,22 @@ def matters_arising_sections(
     """Open actions from earlier meetings and overdue actions, one section per owning organisation."""
     if not rows:
         return [
-            Section("*Matters arising:* none — no open actions from earlier meetings and nothing overdue.")
+            Section(
+                Mrkdwn("*Matters arising:* none — no open actions from earlier meetings and nothing overdue.")
+            )
         ]
     sections = [
         Section(
-            f"*Matters arising ({total})* — open actions from earlier meetings and overdue actions, "
-            "by organisation:"
+            md(
+                "*Matters arising ({})* — open actions from earlier meetings and overdue actions, by organisation:",
+                total,
+            )
         )
     ]
     grouped = [(org, list(items)) for org, items in groupby(rows, key=lambda r: r.action.organisation or "")]
     for org, items in grouped[:max_groups]:
         text, _ = budgeted(
-            f"*{org_text(org) if org else 'No organisation'}* ({len(items)})",
+            md("*{}* ({})", org_text(org) if org else "No organisation", len(items)),
             [action_line(r, today) for r in items],
             CHANNEL_PART,
             "`/ecm actions` lists them all",
@@ -296,8 +317,10 @@ def matters_arising_sections(
     if left > 0:
         sections.append(
             Section(
-                f"_… and {plural(left, 'more action')}: `/ecm actions overdue` and "
-                "`/ecm actions` list them all._"
+                md(
+                    "_… and {}: `/ecm actions overdue` and `/ecm actions` list them all._",
+                    plural(left, "more action"),
+                )
             )
         )
     return sections
@@ -337,6 +360,10 @@ class Minutes:
     actions: list[ActionRow]
     actions_total: int
     notes: list[MeetingNote]
+    # Progress reported on earlier actions while the meeting was open (its matters arising), each action as
+    # it stood when the meeting ended; `today` is then the day it ended, so the minutes read the same later.
+    arising: list[Progress] = field(default_factory=list)
+    arising_total: int = 0
 
 
 def load_minutes(session: Session, group: TaskGroup, meeting: Meeting, today: date, tz: str) -> Minutes:
@@ -350,12 +377,31 @@ def load_minutes(session: Session, group: TaskGroup, meeting: Meeting, today: da
     rows, total = page_of_actions(
         session, ActionFilter.raised_at(meeting.id), limit=MEETING_ACTIONS_LIMIT, order="number"
     )
+    arising: list[Progress] = []
+    arising_total = 0
+    window = meeting_store.meeting_window(session, meeting)
+    if window is not None:
+        arising, arising_total = progress_between(
+            session,
+            group.id,
+            after_event=window.first,
+            up_to_event=window.last,
+            limit=MATTERS_ARISING_LIMIT,
+        )
+        if window.last is not None:  # the record: every action as it stood when the meeting ended
+            rows = as_it_stood(session, rows, window.last)
+            stood = as_it_stood(session, [p.row for p in arising], window.last)
+            arising = [Progress(row, p.events) for row, p in zip(stood, arising, strict=True)]
+    if meeting.status != MeetingStatus.OPEN and meeting.ended_at is not None:
+        today = meeting.ended_at.astimezone(ZoneInfo(tz)).date()
     return Minutes(
         group_name=group.name,
         tz=tz,
         meeting=meeting,
         number=meeting_store.meeting_number(session, meeting),
         today=today,
+        arising=arising,
+        arising_total=arising_total,
         attendance=records,
         missing=missing,
         decisions=decision_store.meeting_decisions(session, meeting.id),
@@ -365,39 +411,79 @@ def load_minutes(session: Session, group: TaskGroup, meeting: Meeting, today: da
     )
 
 
+def meeting_span(meeting: Meeting, tz: str) -> str:
+    """`Wed 2 Dec 2026, 10:00–11:35`: the date once; the start alone when the meeting has no end yet or
+    ended the minute it started; both dates when it ran past midnight."""
+    started = when_of(meeting)
+    when = format_datetime(started, tz)
+    ended = meeting.ended_at
+    if not (ended and meeting.started_at and meeting.status == MeetingStatus.CLOSED):
+        return when
+    zone = ZoneInfo(tz)
+    start_local, end_local = started.astimezone(zone), ended.astimezone(zone)
+    if f"{end_local:%Y-%m-%d %H:%M}" == f"{start_local:%Y-%m-%d %H:%M}":
+        return when
+    if end_local.date() == start_local.date():
+        return f"{when}–{end_local:%H:%M}"
+    return f"{when} – {format_datetime(ended, tz)}"  # left open overnight
+
+
+def arising_section(m: Minutes, budget: int, ref: Mrkdwn) -> Section:
+    """Matters arising: each earlier action progress was reported on while the meeting was open, as it stood
+    at the end, with who reported what (updates, closures, reopenings, notes)."""
+    if not m.arising:
+        still = "so far " if m.meeting.status == MeetingStatus.OPEN else ""
+        return Section(md("*Matters arising:* no progress was reported {}on earlier actions.", still))
+    lines: list[Mrkdwn] = []
+    for progress in m.arising:
+        entry = action_line(progress.row, m.today)
+        for event in progress.events[-6:]:
+            entry += Mrkdwn("\n        ↳ ") + progress_text(event, 200)
+        if len(progress.events) > 6:
+            entry += md("\n        ↳ _and {} earlier_", plural(len(progress.events) - 6, "change"))
+        lines.append(entry)
+    as_at = "as they stood at the end" if m.meeting.status != MeetingStatus.OPEN else "as they stand now"
+    shown, _ = budgeted(
+        md(
+            "*Matters arising ({})* — progress reported on earlier actions during the meeting, {}:",
+            m.arising_total,
+            as_at,
+        ),
+        lines,
+        budget,
+        ref,
+        m.arising_total,
+    )
+    return Section(shown)
+
+
 def render_minutes(m: Minutes, *, full: bool, shared_by: str | None = None) -> Reply:
     """The minutes of one meeting. `full`: every part at length (ephemeral, with a share button); otherwise
     the channel version: one section per part, long parts summarised with a pointer to `/ecm minutes N`."""
     meeting, number, tz, today = m.meeting, m.number, m.tz, m.today
-    ref = f"`/ecm minutes {number}`" if number else "`/ecm minutes`"
+    ref = code(f"/ecm minutes {number}" if number else "/ecm minutes")
     budget = FULL_PART if full else CHANNEL_PART
     summarised = False
 
     started = when_of(meeting)
-    when = format_datetime(started, tz)
-    if meeting.ended_at and meeting.started_at and meeting.status == MeetingStatus.CLOSED:
-        zone = ZoneInfo(tz)
-        if meeting.ended_at.astimezone(zone).date() == started.astimezone(zone).date():
-            when += f"–{meeting.ended_at.astimezone(zone):%H:%M}"
-        else:  # ended on a later day (left open overnight)
-            when += f" – {format_datetime(meeting.ended_at, tz)}"
-    head: list[str] = [
+    when = meeting_span(meeting, tz)
+    head: list[Mrkdwn] = [
         md("*{}* · {}", m.group_name, meeting_name(meeting, number)),
         md("*When:* {} ({})", when, tz),
     ]
     if meeting.chair_user_id:
         head.append(md("*Chair:* {}", person(meeting.chair_user_id)))
     if meeting.scheduled_for and meeting.started_at:
-        head.append(f"*Scheduled for:* {format_datetime(meeting.scheduled_for, tz)}")
+        head.append(md("*Scheduled for:* {}", format_datetime(meeting.scheduled_for, tz)))
     if meeting.status == MeetingStatus.OPEN:
-        head.append("_The meeting is still open: these are the minutes so far._")
+        head.append(Mrkdwn("_The meeting is still open: these are the minutes so far._"))
     elif meeting.status == MeetingStatus.CANCELLED:
         reason = md(": {}", meeting.cancel_reason) if meeting.cancel_reason else ""
-        head.append(f":no_entry_sign: *Cancelled*{reason}. It does not count in attendance figures.")
-    sections = [Section("\n".join(head))]
+        head.append(md(":no_entry_sign: *Cancelled*{}. It does not count in attendance figures.", reason))
+    sections = [Section(Mrkdwn("\n").join(head))]
 
     records = m.attendance
-    by_mode: dict[AttendanceMode, list[str]] = {mode: [] for mode in MODE_TITLES}
+    by_mode: dict[AttendanceMode, list[Mrkdwn]] = {mode: [] for mode in MODE_TITLES}
     for record in records:
         by_mode[record.mode].append(attendance_entry(record))
     if records:
@@ -410,61 +496,74 @@ def render_minutes(m: Minutes, *, full: bool, shared_by: str | None = None) -> R
         limit = 2700 if full else max(300, 2500 // len(shown))
         lines = [people_line(MODE_TITLES[mode], entries, limit) for mode, entries in shown]
         summarised |= any(line.endswith("more_") for line in lines)
-        text, cut = budgeted("*Attendance*", lines, budget, f"{ref} or `/ecm attendance by:member`")
+        text, cut = budgeted(
+            Mrkdwn("*Attendance*"), lines, budget, md("{} or `/ecm attendance by:member`", ref)
+        )
         summarised |= cut
     else:
         text = Mrkdwn("*Attendance:* nobody was recorded.")
     sections.append(Section(text))
 
     if m.missing is not None:
-        line = people_line(
-            "Not represented", [Mrkdwn.escape(n) for n in m.missing], 2600 if not full else 2700
-        )
+        line = people_line("Not represented", m.missing, 2600 if not full else 2700)
         summarised |= line.endswith("more_")
         sections.append(
-            Section(line if m.missing else "*Not represented:* every district and partner was represented.")
+            Section(
+                line
+                if m.missing
+                else Mrkdwn("*Not represented:* every district and partner was represented.")
+            )
         )
+
+    sections.append(arising_section(m, budget, ref))
+    summarised |= m.arising_total > len(m.arising) or sections[-1].text.endswith(f"{ref}_")
 
     decisions = m.decisions
     lines = [md("• *D{}* _({})_ {}", d.number, d.status.value, show_text(d.text)) for d in decisions]
-    text, cut = budgeted(f"*Decisions ({len(decisions)})*", lines, budget, "`/ecm decisions` lists them all")
+    text, cut = budgeted(
+        md("*Decisions ({})*", len(decisions)), lines, budget, Mrkdwn("`/ecm decisions` lists them all")
+    )
     summarised |= cut
-    sections.append(Section(text if decisions else "*Decisions:* none recorded."))
+    sections.append(Section(text if decisions else Mrkdwn("*Decisions:* none recorded.")))
 
     total = m.actions_total
     text, cut = budgeted(
-        f"*Actions raised ({total})*",
+        md("*Actions raised ({})*", total),
         [action_line(r, today) for r in m.actions],
         budget,
-        "`/ecm actions all` lists them all",
+        Mrkdwn("`/ecm actions all` lists them all"),
         total,
     )
     summarised |= cut
-    sections.append(Section(text if total else "*Actions raised:* none."))
+    sections.append(Section(text if total else Mrkdwn("*Actions raised:* none.")))
 
     lines = [md("• {} — {}", show_text(n.text), person(n.author)) for n in m.notes]
-    text, cut = budgeted(f"*Notes ({len(m.notes)})*", lines, budget, ref)
+    text, cut = budgeted(md("*Notes ({})*", len(m.notes)), lines, budget, ref)
     summarised |= cut
-    sections.append(Section(text if m.notes else "*Notes:* none."))
+    sections.append(Section(text if m.notes else Mrkdwn("*Notes:* none.")))
 
-    footer = f"{meeting_name(meeting, number)} · {ref} shows these minutes again"
+    footer = md("{} · {} shows these minutes again", meeting_name(meeting, number), ref)
     if summarised and not full:
-        footer = f"Some parts are summarised: {ref} shows them in full. " + footer
+        footer = md("Some parts are summarised: {} shows them in full. ", ref) + footer
     if shared_by:
-        footer = md("Shared by {} · ", person(shared_by)) + Mrkdwn(footer)
+        footer = md("Shared by {} · ", person(shared_by)) + footer
     if full:
         command = f"/ecm minutes {number} share" if number else "/ecm minutes share"
         sections.append(
             Section(
-                f"Only you can see this. Share it with the group with the button, or `{command}`.",
+                md("Only you can see this. Share it with the group with the button, or {}.", code(command)),
                 buttons=[Button("Share in channel", SHARE_MINUTES, str(meeting.id), "primary")],
             )
         )
     represented = sum(len(by_mode[m]) for m in REPRESENTED_MODES)
-    plain = (
-        f"Minutes of {Mrkdwn.escape(meeting.title)}, {format_date(started.astimezone(ZoneInfo(tz)).date())}: "
-        f"{represented} attending, {len(by_mode[AttendanceMode.APOLOGIES])} apologies, "
-        f"{plural(len(decisions), 'decision')}, {plural(total, 'action')} raised."
+    plain = md(
+        "Minutes of {}, {}: {} attending, {} apologies, {}, {} raised.",
+        meeting.title,
+        format_date(started.astimezone(ZoneInfo(tz)).date()),
+        represented,
+        len(by_mode[AttendanceMode.APOLOGIES]),
+        plural(len(decisions), "decision"),
+        plural(total, "action"),
     )
     return Reply(
         text=plain,
@@ -492,17 +591,17 @@ def minutes_reply(
 # ----- attendance summary --------------------------------------------------------------------------------------
 
 
-def tally_line(name: str, t: attendance_store.Tally) -> str:
+def tally_line(name: str, t: attendance_store.Tally) -> Mrkdwn:
     parts = []
     for count, word in ((t.present, "present"), (t.substitute, "by substitute"), (t.virtual, "remotely")):
         if count:
             parts.append(f"{count} {word}")
-    line = f"• {name} — represented at {t.represented} of {plural(t.held, 'meeting')}"
+    line = md("• {} — represented at {} of {}", name, t.represented, plural(t.held, "meeting"))
     if parts and (t.substitute or t.virtual):
-        line += f" ({', '.join(parts)})"
+        line += md(" ({})", ", ".join(parts))
     line += _misses(t)
     if t.below_half:
-        line += " — *represented at fewer than half*"
+        line += Mrkdwn(" — *represented at fewer than half*")
     return line
 
 
@@ -516,7 +615,7 @@ def _misses(t: attendance_store.Tally) -> str:
     return "; " + ", ".join(parts) if parts else ""
 
 
-def member_line(user_id: str, organisation: str, t: attendance_store.Tally) -> str:
+def member_line(user_id: str, organisation: str, t: attendance_store.Tally) -> Mrkdwn:
     parts = []
     for count, word in ((t.substitute, "as substitute"), (t.virtual, "remotely")):
         if count:
@@ -531,10 +630,10 @@ def member_line(user_id: str, organisation: str, t: attendance_store.Tally) -> s
         plural(t.held, "meeting"),
     )
     if parts:
-        line += f" ({', '.join(parts)})"
+        line += md(" ({})", ", ".join(parts))
     line += _misses(t)
     if t.expected and t.held and t.represented * 2 < t.held:
-        line += " — *attended fewer than half*"
+        line += Mrkdwn(" — *attended fewer than half*")
     return line
 
 
@@ -590,56 +689,69 @@ def render_attendance(
     tz = counts.tz
     held = len(counts.meetings)
     budget = SUMMARY_PART if channel else FULL_PART
-    intro: list[str] = []
+    intro: list[Mrkdwn] = []
     if held:
         first, last = counts.meetings[0], counts.meetings[-1]
         span = format_date(when_of(first).astimezone(ZoneInfo(tz)).date())
         if held > 1:
             span += " – " + format_date(when_of(last).astimezone(ZoneInfo(tz)).date())
         intro.append(
-            f"Over {scope}: {plural(held, 'meeting')} held, {span}. Cancelled meetings are not counted."
+            md(
+                "Over {}: {} held, {}. Cancelled meetings are not counted.",
+                scope,
+                plural(held, "meeting"),
+                span,
+            )
         )
     else:
         intro.append(
-            f"No meetings held {'yet' if scope.startswith('the last') else 'in that period'}, "
-            "so there is nothing to count. Cancelled meetings are not counted."
+            md(
+                "No meetings held {}, so there is nothing to count. Cancelled meetings are not counted.",
+                "yet" if scope.startswith("the last") else "in that period",
+            )
         )
     sections: list[Section] = []
     if counts.by_member:
         rows = counts.members
         lines = [member_line(u, org, t) for u, org, t in rows]
-        title = "*By member*"
+        title = Mrkdwn("*By member*")
         low = [person(u) for u, _, t in rows if t.expected and t.held and t.represented * 2 < t.held]
         if held and low:
             intro.append(
-                "Attended fewer than half of these meetings: "
-                + ", ".join(low[:40])
-                + (f" and {len(low) - 40} more" if len(low) > 40 else "")
-                + "."
+                md(
+                    "Attended fewer than half of these meetings: {}{}.",
+                    Mrkdwn(", ").join(low[:40]),
+                    f" and {len(low) - 40} more" if len(low) > 40 else "",
+                )
             )
     else:
         tallies = counts.organisations
-        lines = [tally_line(Mrkdwn.escape(t.name), t) for t in tallies]
-        title = "*By organisation*"
-        low = [Mrkdwn.escape(t.name) for t in tallies if t.below_half]
+        lines = [tally_line(t.name, t) for t in tallies]
+        title = Mrkdwn("*By organisation*")
+        low = [text(t.name) for t in tallies if t.below_half]
         if held and low:
-            intro.append("Represented at fewer than half of these meetings: " + ", ".join(low) + ".")
+            intro.append(md("Represented at fewer than half of these meetings: {}.", Mrkdwn(", ").join(low)))
         elif held:
-            intro.append("Every district and partner was represented at half of these meetings or more.")
-        if held and counts.unregistered:
-            names = Mrkdwn(", ").join(counts.unregistered)
             intro.append(
-                f"No member is registered for {plural(len(counts.unregistered), 'district')}: {names} — a gap in "
-                "membership rather than missed meetings (`/ecm member @name district:NAME`)."
+                Mrkdwn("Every district and partner was represented at half of these meetings or more.")
             )
-    sections.append(Section("\n".join(intro)))
+        if held and counts.unregistered:
+            intro.append(
+                md(
+                    "No member is registered for {}: {} — a gap in membership rather than missed meetings "
+                    "(`/ecm member @name district:NAME`).",
+                    plural(len(counts.unregistered), "district"),
+                    Mrkdwn(", ").join(counts.unregistered),
+                )
+            )
+    sections.append(Section(Mrkdwn("\n").join(intro)))
     if held:
-        text, _ = budgeted(title, lines, budget, "narrow it with `district:NAME` or `since:DATE`")
-        sections.append(Section(text if lines else f"{title}: nobody to count."))
+        body, _ = budgeted(title, lines, budget, Mrkdwn("narrow it with `district:NAME` or `since:DATE`"))
+        sections.append(Section(body if lines else md("{}: nobody to count.", title)))
     plain = f"Attendance over {scope}: {plural(held, 'meeting')} held."
     if low and held:
         plain += f" Fewer than half: {len(low)}."
-    footer = (
+    footer = Mrkdwn(
         "Counts, not percentages. `/ecm attendance by:member`, `last:N`, `since:DATE`, `district:NAME`."
         if not channel
         else "`/ecm attendance` any time; `by:member` for each person."
@@ -675,6 +787,6 @@ def status_word(meeting: Meeting) -> str:
     }[meeting.status]
 
 
-def linked_action_text(action_number: int, title: str, status: str, due: date | None) -> str:
+def linked_action_text(action_number: int, title: str, status: str, due: date | None) -> Mrkdwn:
     due_part = f", due {format_date(due)}" if due else ""
     return md("#{} {} ({}{})", action_number, truncate(title, 120), status, due_part)

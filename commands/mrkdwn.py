@@ -20,6 +20,8 @@ _USER_ID = re.compile(r"[UW][A-Z0-9]+")
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]+")
 _REAL_MENTION = re.compile(r"(<@[UW][A-Z0-9]+>)")
 _LINK_URL = re.compile(r"https?://[^\s<>|]+")
+# An entity (&amp;) or a <…> token left open at the end of a cut string.
+_OPEN_TAIL = re.compile(r"(&[a-z]*|<[^>]*)$")
 
 
 class Mrkdwn(str):
@@ -132,6 +134,26 @@ def channel(channel_id: str) -> Mrkdwn:
     if not _CHANNEL_ID.fullmatch(channel_id):
         raise ValueError(f"not a Slack channel id: {channel_id!r}")
     return Mrkdwn(f"<#{channel_id}>")
+
+
+def quote(value: object) -> Mrkdwn:
+    """`value` (escaped unless `Mrkdwn`) as a block quote, every line of it."""
+    return Mrkdwn("> " + text(value).replace("\n", "\n> "))  # escaped text with "> " added is still safe
+
+
+def clip(value: Mrkdwn, limit: int) -> Mrkdwn:
+    """`value` cut to `limit` characters with "…", never through an entity (`&amp;`) or a `<…>` token."""
+    if len(value) <= limit:
+        return value
+    cut = _OPEN_TAIL.sub("", value[: limit - 1]).rstrip()
+    return Mrkdwn(cut + "…")  # a prefix of safe mrkdwn, cut outside any entity or token, is safe
+
+
+def recipient(target: object) -> Mrkdwn:
+    """A stored post target: a channel id as `<#C…>`, a user id as a mention, anything else as text."""
+    if isinstance(target, str) and _CHANNEL_ID.fullmatch(target) and not target.startswith("D"):
+        return channel(target)
+    return person(target)
 
 
 def bold(value: object) -> Mrkdwn:

@@ -74,9 +74,9 @@ def parse_outcome(name: str) -> Outcome:
     if found:
         return found
     guess = difflib.get_close_matches(squashed, list(_OUTCOME_ALIASES), n=1, cutoff=0.6)
-    hint = f" Did you mean *{OUTCOME_NAMES[_OUTCOME_ALIASES[guess[0]]]}*?" if guess else ""
+    hint = md(" Did you mean *{}*?", OUTCOME_NAMES[_OUTCOME_ALIASES[guess[0]]]) if guess else ""
     raise UserError(
-        md("I don't know the outcome “{}”.{}", name, Mrkdwn(hint)),
+        md("I don't know the outcome “{}”.{}", name, hint),
         f"The five outcomes are {outcome_examples()} (or their full names). Several: `outcome:safe,healthy`.",
     )
 
@@ -125,16 +125,14 @@ def match_district(name: str, districts: Sequence[DistrictRef]) -> DistrictRef:
             md(
                 "“{}” could be {}. Please give more of the name.",
                 name,
-                Mrkdwn(Mrkdwn(", ").join(d.name for d in prefixed)),
+                Mrkdwn(", ").join(d.name for d in prefixed),
             ),
-            f"Districts in this group: {listing}.",
+            md("Districts in this group: {}.", listing),
         )
     guess = difflib.get_close_matches(wanted, [d.slug for d in districts], n=1, cutoff=0.6)
-    hint = ""
-    if guess:
-        hint = " Did you mean *" + Mrkdwn.escape(next(d.name for d in districts if d.slug == guess[0])) + "*?"
+    hint = md(" Did you mean *{}*?", next(d.name for d in districts if d.slug == guess[0])) if guess else ""
     raise UserError(
-        md("There is no district “{}” in this task group.{}", name, Mrkdwn(hint)), f"Districts: {listing}."
+        md("There is no district “{}” in this task group.{}", name, hint), md("Districts: {}.", listing)
     )
 
 

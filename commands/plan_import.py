@@ -18,7 +18,6 @@ import hashlib
 import io
 import re
 import zipfile
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -30,7 +29,7 @@ from commands import action_ops
 from commands.action_fields import ActionChange, NewAction, parse_rag, status_words
 from commands.context import Actor, Context, Directory
 from commands.dates import DateError, parse_date
-from commands.mrkdwn import Mrkdwn, md, person
+from commands.mrkdwn import Mrkdwn, clip, md, person
 from commands.names import COUNTYWIDE_WORDS, OUTCOME_NAMES, parse_outcome
 from commands.replies import Button, Reply, Section, UserError, Visibility
 from commands.reporting.cells import uninert
@@ -189,7 +188,7 @@ def _read_xlsx(filename: str, content: bytes) -> list[tuple[str | None, list[lis
                                 "“{}” has a formula in sheet “{}”, cell {}. I don't run formulas: copy the sheet and paste it as values, then import that.",
                                 filename,
                                 ws.title,
-                                Mrkdwn(where),
+                                where,
                             )
                         )
                     values.append(cell.value)
@@ -223,7 +222,7 @@ def _read_csv(filename: str, content: bytes) -> list[list[Any]]:
                     md(
                         "“{}” has a formula on row {} (“{}”). I don't run formulas: save the values instead, then import that.",
                         filename,
-                        Mrkdwn(r),
+                        r,
                         truncate(cell, 40),
                     )
                 )
@@ -428,13 +427,15 @@ def read_plan(actor: Actor, filename: str, content: bytes, directory: Directory 
         if all(not any(_cell_text(v) for r in rows for v in r) for _sheet, rows in tables):
             raise _refuse(md("“{}” has no rows.", filename))
         first = next((r for _s, rows in tables for r in rows if any(_cell_text(v) for v in r)), [])
-        seen = ", ".join(md("“{}”", truncate(_cell_text(v), 30)) for v in first if _cell_text(v))[:400]
+        seen = clip(
+            Mrkdwn(", ").join(md("“{}”", truncate(_cell_text(v), 30)) for v in first if _cell_text(v)), 400
+        )
         raise _refuse(
             md(
                 "I couldn't find the column of actions in “{}”: no heading called Action or Title in the first {} rows (the first row has {}).",
                 filename,
-                Mrkdwn(HEADER_SEARCH_ROWS),
-                Mrkdwn(seen or "nothing"),
+                HEADER_SEARCH_ROWS,
+                seen or "nothing",
             )
         )
     sheet, rows, (header_index, fields, unknown) = found
@@ -503,56 +504,61 @@ def start_import(actor: Actor, filename: str, content: bytes, directory: Directo
 
 def preview_reply(actor: Actor, pending: PlanImport, plan: ReadPlan, before: PlanImport | None) -> Reply:
     count = len(plan.rows)
-    lines: list[str] = [
+    lines: list[Mrkdwn] = [
         md("*{}*", pending.file_name) + (md(" (sheet “{}”)", plan.sheet) if plan.sheet else "")
     ]
     if before is not None and before.imported_at is not None:
         lines.append(
-            f":information_source: This file was already imported on {before.imported_at.strftime('%d/%m/%Y')}; "
-            "what it holds is in the register, so it adds nothing again."
+            md(
+                ":information_source: This file was already imported on {}; what it holds is in the register, "
+                "so it adds nothing again.",
+                before.imported_at.strftime("%d/%m/%Y"),
+            )
         )
     lines.append(
-        f"*{plural(count, 'row')}* will be added as new actions"
-        + (f", #{_next_number(actor)} onwards" if count else "")
-        + "."
+        md(
+            "*{}* will be added as new actions{}.",
+            plural(count, "row"),
+            f", #{_next_number(actor)} onwards" if count else "",
+        )
     )
     for r in plan.rows[:PREVIEW_ROWS]:
         extra = [r.due and date.fromisoformat(r.due).strftime("%d/%m/%Y"), r.status, r.rag]
         lines.append(
-            md("• row {}: {}", Mrkdwn(r.row), truncate(r.title, 120))
-            + "".join(md(" · {}", x) for x in extra if x)
+            md("• row {}: {}", r.row, truncate(r.title, 120))
+            + Mrkdwn("").join(md(" · {}", x) for x in extra if x)
         )
     if count > PREVIEW_ROWS:
-        lines.append(f"• … and {count - PREVIEW_ROWS} more")
-    sections = [Section("\n".join(lines))]
+        lines.append(md("• … and {} more", count - PREVIEW_ROWS))
+    sections = [Section(Mrkdwn("\n").join(lines))]
     if plan.problems:
-        shown = "\n".join(md("• {}", p.line) for p in plan.problems[:PREVIEW_PROBLEMS])
-        more = (
-            f"\n• … and {len(plan.problems) - PREVIEW_PROBLEMS} more"
-            if len(plan.problems) > PREVIEW_PROBLEMS
-            else ""
-        )
         sections.append(
             Section(
-                f":warning: *{plural(len(plan.problems), 'row')} can't be read* and will be left out "
-                f"(fix them and import the file again; rows already added are recognised and skipped):\n{shown}{more}"
+                md(
+                    ":warning: *{} can't be read* and will be left out (fix them and import the file again; rows "
+                    "already added are recognised and skipped):\n{}",
+                    plural(len(plan.problems), "row"),
+                    _listed([p.line for p in plan.problems]),
+                )
             )
         )
     if plan.skipped:
-        shown = "\n".join(md("• {}", p.line) for p in plan.skipped[:PREVIEW_PROBLEMS])
-        more = (
-            f"\n• … and {len(plan.skipped) - PREVIEW_PROBLEMS} more"
-            if len(plan.skipped) > PREVIEW_PROBLEMS
-            else ""
-        )
         sections.append(
-            Section(f"*{plural(len(plan.skipped), 'row')} left out*, already there:\n{shown}{more}")
+            Section(
+                md(
+                    "*{} left out*, already there:\n{}",
+                    plural(len(plan.skipped), "row"),
+                    _listed([p.line for p in plan.skipped]),
+                )
+            )
         )
     if plan.ignored_columns:
         sections.append(
             Section(
-                "Columns not used: "
-                + Mrkdwn.escape(", ".join(f"“{truncate(c, 40)}”" for c in plan.ignored_columns[:20]))
+                md(
+                    "Columns not used: {}",
+                    ", ".join(f"“{truncate(c, 40)}”" for c in plan.ignored_columns[:20]),
+                )
             )
         )
     buttons = [Button("Cancel", RUN_BUTTON, f"import cancel {pending.id}")]
@@ -563,13 +569,21 @@ def preview_reply(actor: Actor, pending: PlanImport, plan: ReadPlan, before: Pla
                 f"Import {plural(count, 'action')}", RUN_BUTTON, f"import confirm {pending.id}", "primary"
             ),
         )
-    sections.append(Section("Nothing is stored until you confirm.", buttons=buttons))
+    sections.append(Section(Mrkdwn("Nothing is stored until you confirm."), buttons=buttons))
     return Reply(
-        text=md("Import preview: {} to add from {}", Mrkdwn(plural(count, "row")), pending.file_name),
+        text=md("Import preview: {} to add from {}", plural(count, "row"), pending.file_name),
         header="Import preview",
         sections=sections,
-        footer=f"Or type `/ecm import confirm {pending.id}` · `/ecm import cancel {pending.id}`",
+        footer=md("Or type `/ecm import confirm {0}` · `/ecm import cancel {0}`", pending.id),
     )
+
+
+def _listed(problems: list[str]) -> Mrkdwn:
+    """The first `PREVIEW_PROBLEMS` as bullets, then how many more."""
+    shown = Mrkdwn("\n").join(md("• {}", p) for p in problems[:PREVIEW_PROBLEMS])
+    if len(problems) > PREVIEW_PROBLEMS:
+        shown += md("\n• … and {} more", len(problems) - PREVIEW_PROBLEMS)
+    return shown
 
 
 def _next_number(actor: Actor) -> int:
@@ -588,9 +602,9 @@ def _pending(actor: Actor, import_id: int) -> PlanImport:
         raise UserError(
             md(
                 "Import {} ({}) was already imported{}; nothing more to do.",
-                Mrkdwn(import_id),
+                import_id,
                 found.file_name,
-                Mrkdwn(span),
+                span,
             )
         )
     if found.status == ImportStatus.CANCELLED:
@@ -639,7 +653,7 @@ def confirm_import(actor: Actor, import_id: int) -> list[Reply]:
                 action_ops.add_note(actor, number, note)
         except UserError as error:
             raise UserError(
-                f"Row {r.row} could not be added ({error.message}), so nothing was imported."
+                md("Row {} could not be added ({}), so nothing was imported.", r.row, error.message)
             ) from error
         numbers.append(number)
         existing.add(_title_key(r.title))
@@ -649,20 +663,20 @@ def confirm_import(actor: Actor, import_id: int) -> list[Reply]:
     span = f"#{numbers[0]}–#{numbers[-1]}" if len(numbers) > 1 else (f"#{numbers[0]}" if numbers else "none")
     return [
         Reply(
-            text=md("Imported {} from {}", Mrkdwn(plural(len(numbers), "action")), pending.file_name),
+            text=md("Imported {} from {}", plural(len(numbers), "action"), pending.file_name),
             visibility=Visibility.CHANNEL,
             sections=[
                 Section(
                     md(
                         ":inbox_tray: {} imported *{}* ({}) from *{}*.",
                         person(actor.user_id),
-                        Mrkdwn(plural(len(numbers), "action")),
-                        Mrkdwn(span),
+                        plural(len(numbers), "action"),
+                        span,
                         pending.file_name,
                     )
                 )
             ],
-            footer="`/ecm actions all` lists them · `/ecm report` for the Board",
+            footer=Mrkdwn("`/ecm actions all` lists them · `/ecm report` for the Board"),
         )
     ]
 
@@ -671,13 +685,7 @@ def cancel_import(actor: Actor, import_id: int) -> list[Reply]:
     _require_chair(actor)
     pending = _pending(actor, import_id)
     imports.finish(actor.session, pending, ImportStatus.CANCELLED, by=actor.user_id, at=actor.now, numbers=[])
-    return [
-        Reply.note(md("Import {} ({}) cancelled; nothing was added.", Mrkdwn(import_id), pending.file_name))
-    ]
-
-
-def rows_from_json(rows: Sequence[dict[str, Any]]) -> list[ImportRow]:
-    return [ImportRow(**r) for r in rows]
+    return [Reply.note(md("Import {} ({}) cancelled; nothing was added.", import_id, pending.file_name))]
 
 
 # ----- the import form (Slack modal): who may open it, and what to do with the file shared in it --------

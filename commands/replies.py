@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from commands import mrkdwn
+from commands.mrkdwn import Mrkdwn, md
+
 
 class Visibility(StrEnum):
     EPHEMERAL = "ephemeral"  # only the person who typed the command sees it
@@ -23,10 +26,14 @@ class Button:
 @dataclass
 class Section:
     """A block of mrkdwn text, optionally with buttons under it. Build the text with `commands.mrkdwn`
-    (`md`, `text`, `mention`, …) so user text in it is escaped."""
+    (`md`, `text`, `mention`, …); the type says so, and a plain `str` that reaches it anyway is escaped here,
+    so it shows as text."""
 
-    text: str
+    text: Mrkdwn
     buttons: list[Button] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.text = mrkdwn.text(self.text)
 
 
 @dataclass
@@ -44,27 +51,33 @@ class Reply:
     visibility: Visibility = Visibility.EPHEMERAL
     header: str | None = None  # plain text, shown as a heading
     sections: list[Section] = field(default_factory=list)
-    footer: str | None = None  # small print (mrkdwn)
+    footer: Mrkdwn | None = None  # small print (mrkdwn)
     recipient: str | None = None  # user id, for DMs
     is_error: bool = False
     files: list[Attachment] = field(default_factory=list)  # uploaded with the message (reports, exports)
 
+    def __post_init__(self) -> None:
+        if self.footer is not None:
+            self.footer = mrkdwn.text(self.footer)
+
     @classmethod
     def error(cls, message: str, usage: str | None = None) -> Reply:
-        sections = [Section(f":warning: {message}")]
+        """`message` and `usage` are kept if built as `Mrkdwn`; a plain `str` is escaped (shown as typed)."""
+        sections = [Section(md(":warning: {}", message))]
         if usage:
-            sections.append(Section(usage))
+            sections.append(Section(mrkdwn.text(usage)))
         return cls(text=message, sections=sections, is_error=True)
 
     @classmethod
     def note(cls, message: str) -> Reply:
-        return cls(text=message, sections=[Section(message)])
+        return cls(text=message, sections=[Section(mrkdwn.text(message))])
 
 
 class UserError(Exception):
-    """Bad input or no permission: the user gets `message` (and `usage`) ephemerally and nothing changes."""
+    """Bad input or no permission: the user gets `message` (and `usage`) ephemerally and nothing changes.
+    Both are mrkdwn: built as `Mrkdwn` (`md(...)`) they are kept, and a plain `str` is escaped here."""
 
     def __init__(self, message: str, usage: str | None = None) -> None:
         super().__init__(message)
-        self.message = message
-        self.usage = usage
+        self.message = mrkdwn.text(message)
+        self.usage = None if usage is None else mrkdwn.text(usage)

@@ -20,7 +20,7 @@ def without_bidi(text: str) -> str:
 
 def typed(text: str) -> str:
     """Text a person typed into a form: anything that would render as a mention or a broadcast is broken
-    up with a zero-width space, so it stays text even where `esc_keep_mentions` shows real mentions (only
+    up with a zero-width space, so it stays text even where `commands.mrkdwn.with_mentions` shows real mentions (only
     mentions Slack itself sent are mentions). Bidi controls are removed. (Slash commands get the same from
     the grammar, which can tell typed entities by Slack's escaping.)"""
     return without_bidi(text).replace("<@", "<\u200b@").replace("<!", "<\u200b!")
@@ -29,24 +29,6 @@ def typed(text: str) -> str:
 def esc(text: str) -> str:
     """Escapes &, < and > as Slack asks; that neutralises <!channel>, <@U…> and link forgery."""
     return without_bidi(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-_MENTION_RE = re.compile(r"(<@[UW][A-Z0-9]+>)")
-
-
-def esc_keep_mentions(text: str) -> str:
-    """User text for mrkdwn: escaped, except real `<@U…>` mentions (stored from Slack's own mention tokens),
-    which stay mentions. Text that only looked like a mention was broken up when it was read
-    (see `commands.grammar.text_with_mentions`)."""
-    return "".join(p if _MENTION_RE.fullmatch(p) else esc(p) for p in _MENTION_RE.split(text))
-
-
-def mention(user_id: str) -> str:
-    return f"<@{user_id}>"
-
-
-def mentions(user_ids: list[str]) -> str:
-    return ", ".join(mention(u) for u in user_ids) if user_ids else "nobody"
 
 
 def truncate(text: str, limit: int) -> str:

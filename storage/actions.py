@@ -233,7 +233,6 @@ def page_of_actions(
 
 # --- `by:` groupings: counts in SQL, rows only for the page shown ------------------------------------------
 
-GROUP_BY = ("outcome", "district", "owner", "organisation")
 GroupKey = str | int | None  # outcome value, district id or COUNTYWIDE, user id, organisation; None = "none"
 
 
@@ -734,3 +733,124 @@ def notes(session: Session, action_id: int) -> list[ActionNote]:
     return list(
         session.exec(select(ActionNote).where(ActionNote.action_id == action_id).order_by(col(ActionNote.id)))
     )
+
+
+# --- the record of a meeting: progress made while it ran, and actions as they stood when it ended ----------
+
+PROGRESS_VERBS_LEFT_OUT = ("created", "imported")  # an action added at a meeting is "raised" there instead
+
+
+@dataclass
+class Progress:
+    """One existing action and the changes made to it while a meeting ran, oldest first."""
+
+    row: ActionRow
+    events: list[AuditEvent]
+
+
+def progress_between(
+    session: Session,
+    group_id: int,
+    *,
+    after_event: int,
+    up_to_event: int | None,
+    limit: int = 150,
+    events_limit: int = 1000,
+) -> tuple[list[Progress], int]:
+    """The changes audited after `after_event` and up to `up_to_event` (None: to now) on the group's actions
+    that existed before — updates, closures, reopenings, notes — grouped per action in number order: the
+    first `limit` actions and how many there are in all. An action added within the window is left out
+    (it was raised then, not progressed). At most `events_limit` changes are read (the oldest)."""
+    where: list[Any] = [
+        col(AuditEvent.id) > after_event,
+        AuditEvent.group_id == group_id,
+        AuditEvent.entity == "action",
+    ]
+    if up_to_event is not None:
+        where.append(col(AuditEvent.id) <= up_to_event)
+    events = list(
+        session.exec(select(AuditEvent).where(*where).order_by(col(AuditEvent.id)).limit(events_limit))
+    )
+    added = {e.entity_id for e in events if e.verb in PROGRESS_VERBS_LEFT_OUT}
+    by_action: dict[int, list[AuditEvent]] = defaultdict(list)
+    for e in events:
+        if e.entity_id is not None and e.entity_id not in added:
+            by_action[e.entity_id].append(e)
+    if not by_action:
+        return [], 0
+    actions = list(
+        session.exec(select(Action).where(col(Action.id).in_(list(by_action))).order_by(col(Action.number)))
+    )
+    rows = load_rows(session, actions[:limit])
+    return [Progress(row, by_action[row.action.id or 0]) for row in rows], len(actions)
+
+
+def _undo_value(field: str, old: Any) -> Any:
+    if field in ("due_date", "snoozed_until"):
+        return date.fromisoformat(old) if isinstance(old, str) and old else None
+    if field == "status":
+        return ActionStatus(old) if old else ActionStatus.OPEN
+    if field == "rag":
+        return Rag(old) if old else None
+    return old
+
+
+def _undo(row: ActionRow, name: str, old: Any, districts: dict[str, District]) -> None:
+    """Puts one field of a detached row back to the value it had before a change."""
+    action = row.action
+    if name in ("title", "organisation"):
+        setattr(action, name, old or "")
+    elif name in ("due_date", "snoozed_until", "status", "rag"):
+        setattr(action, name, _undo_value(name, old))
+    elif name == "owners" and isinstance(old, list):
+        row.owners = sorted(str(u) for u in old)
+    elif name == "outcomes" and isinstance(old, list):
+        row.outcomes = sorted(
+            (Outcome(o) for o in old if o in _OUTCOME_VALUES), key=_OUTCOME_ORDER.__getitem__
+        )
+    elif name == "districts":
+        action.countywide = old == COUNTYWIDE
+        row.districts = [] if action.countywide else [districts[n] for n in (old or []) if n in districts]
+
+
+def as_it_stood(session: Session, rows: Sequence[ActionRow], after_event: int) -> list[ActionRow]:
+    """The actions as they stood once the audit trail had reached `after_event`: every change audited since
+    is undone, newest first, on a detached copy (the stored actions are not touched). Owners, outcomes,
+    districts, title, organisation, due date, status, RAG and snooze are put back."""
+    ids = [r.action.id for r in rows if r.action.id is not None]
+    if not ids:
+        return list(rows)
+    later: dict[int, list[AuditEvent]] = defaultdict(list)
+    for e in session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity == "action",
+            col(AuditEvent.entity_id).in_(ids),
+            col(AuditEvent.id) > after_event,
+        )
+        .order_by(col(AuditEvent.id).desc())
+    ):
+        later[e.entity_id or 0].append(e)
+    if not later:
+        return list(rows)
+    names: dict[str, District] = {}
+    group_ids = {r.action.group_id for r in rows}
+    for d in session.exec(select(District).where(col(District.group_id).in_(list(group_ids)))):
+        names.setdefault(d.name, d)
+    out = []
+    for row in rows:
+        events = later.get(row.action.id or 0)
+        if not events:
+            out.append(row)
+            continue
+        action = Action.model_validate(row.action.model_dump())
+        stood = ActionRow(action, list(row.owners), list(row.outcomes), list(row.districts))
+        for event in events:
+            for name, change in (event.changes or {}).items():
+                if isinstance(change, list) and len(change) == 2:
+                    _undo(stood, name, change[0], names)
+        out.append(stood)
+    return out
+
+
+_OUTCOME_VALUES = {o.value for o in Outcome}

@@ -52,6 +52,22 @@ class ShiftedClock:
         return self._base.now() + self._offset
 
 
+class DayShiftedClock:
+    """Real time moved to another date, whole days at a time, keeping the wall-clock time: `ecm-bot jobs run
+    --as-of`. Every process run for one date on one real day agrees on the time, and time passes, so a lease
+    or back-off one run leaves is judged by the next (or by the live bot's ticker) as it would be at once."""
+
+    def __init__(self, day: date, tz: str, base: Clock | None = None) -> None:
+        self._base = base or SystemClock()
+        zone = ZoneInfo(tz)
+        real = self._base.now().astimezone(zone)
+        moved = datetime.combine(day, real.time().replace(tzinfo=None), tzinfo=zone)
+        self._offset = moved.astimezone(UTC) - real.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._base.now() + self._offset
+
+
 def clock_for(as_of: date | None, tz: str, *, ticking: bool = False) -> Clock:
     """The system clock, or `as_of` at 09:30 local time: standing still for jobs, ticking for the console."""
     if as_of is None:

@@ -8,6 +8,7 @@ and its matters arising are queried through `storage.actions.ActionFilter`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from storage.models import (
     REPRESENTED_MODES,
     Attendance,
     AttendanceMode,
+    AuditEvent,
     Meeting,
     MeetingNote,
     MeetingSchedule,
@@ -363,3 +365,32 @@ def count_notes(session: Session, meeting_id: int) -> int:
             select(func.count(col(MeetingNote.id))).where(MeetingNote.meeting_id == meeting_id)
         ).one()
     )
+
+
+@dataclass(frozen=True)
+class Window:
+    """When a meeting was open, as positions in the audit trail: every change audited after `first` and up to
+    `last` (None: still open) was made while it ran. Audit ids follow the order changes were made, so a
+    change made in the same second as the meeting ended still falls on the right side of it."""
+
+    first: int
+    last: int | None
+
+
+def meeting_window(session: Session, meeting: Meeting) -> Window | None:
+    """The audit-trail window of a started meeting (its "started" event to its "ended"/"cancelled" one), or
+    None for a meeting with no "started" event (never started)."""
+    events = list(
+        session.exec(
+            select(AuditEvent.id, AuditEvent.verb)
+            .where(AuditEvent.entity == "meeting", AuditEvent.entity_id == meeting.id)
+            .order_by(col(AuditEvent.id))
+        )
+    )
+    first = next((i for i, v in events if v == "started"), None)
+    if first is None:
+        return None
+    if meeting.status == MeetingStatus.OPEN:
+        return Window(first, None)
+    last = next((i for i, v in reversed(events) if v in ("ended", "cancelled")), None)
+    return Window(first, last)

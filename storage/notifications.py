@@ -171,6 +171,23 @@ def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
     return found
 
 
+def keys_with_status(
+    session: Session, keys: Sequence[str], statuses: Sequence[NotificationStatus]
+) -> set[str]:
+    """Which of `keys` are in the outbox with one of `statuses`."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        found.update(
+            session.exec(
+                select(Notification.idempotency_key).where(
+                    col(Notification.idempotency_key).in_(chunk), col(Notification.status).in_(list(statuses))
+                )
+            )
+        )
+    return found
+
+
 def _claimable(now: datetime, kinds: Sequence[str] | None, due_by: datetime | None) -> list[Any]:
     where: list[Any] = [
         col(Notification.status).in_([PENDING, SENDING]),
@@ -415,6 +432,22 @@ def back_off(
     )
 
 
+def retry_now(engine: Engine, *, day: date, now: datetime, kinds: Sequence[str] | None = None) -> int:
+    """An operator's re-run (`ecm-bot jobs run`): `day`'s rows waiting out the pause after a transient
+    failure are due at once. Rows another process is sending are left alone (their lease says until when);
+    a shared Slack rate limit still holds, since the dispatcher checks it before every post."""
+    where: list[Any] = [
+        col(Notification.for_date) == day,
+        col(Notification.status) == PENDING,
+        col(Notification.lease_until) > now,
+    ]
+    if kinds:
+        where.append(col(Notification.kind).in_(list(kinds)))
+    with session_scope(engine) as session:
+        result = session.exec(update(Notification).where(*where).values(lease_until=now))
+        return int(result.rowcount or 0)
+
+
 def _backoff_key(method: str) -> str:
     return f"backoff:{method}"
 
@@ -503,11 +536,3 @@ def status_counts(
         .group_by(col(Notification.status))
     )
     return {NotificationStatus(s): int(n) for s, n in session.exec(query)}
-
-
-def pending_count(session: Session) -> int:
-    return int(
-        session.exec(
-            select(func.count(col(Notification.id))).where(col(Notification.status).in_([PENDING, SENDING]))
-        ).one()
-    )

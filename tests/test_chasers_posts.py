@@ -8,11 +8,23 @@ from datetime import date, timedelta
 from bot.offline import OfflineWorkspace, block_text
 from commands.home import UPDATE_FORM
 from commands.posts import attendance_summary, channel_digest, due_soon, meeting_reminder, owner_digest
-from commands.posts.common import DONE_ACTION, NOTE_ACTION, SNOOZE_ACTION
+from commands.posts.common import (
+    DONE_ACTION,
+    NOTE_ACTION,
+    SNOOZE_ACTION,
+    legacy_nudge_key,
+    owner_digest_key,
+    post_time,
+)
+from storage import notifications
+from storage.models import NotificationStatus
+from storage.notifications import Planned
 from tests.support import (
+    TZ,
     add,
     channel_posts,
     check_all_messages,
+    db,
     dms,
     ok,
     outbox,
@@ -456,3 +468,44 @@ def test_an_escalation_only_dm_does_not_talk_about_buttons_it_has_not_got(group:
     text = text_of(ws, chair)
     assert "Escalation" in text and "Snooze a week" not in text and "*Done*" not in text
     assert "escalate-after" in text
+
+
+def _sent_under_the_old_key(ws: OfflineWorkspace, user: str, day: date) -> None:
+    """What 0.1.0 stored when it had nudged someone that morning: a sent `due-soon:USER:DATE` row."""
+    key = legacy_nudge_key(ws.user(user), day)
+    with db(ws) as session:
+        notifications.plan(
+            session,
+            [Planned(key, due_soon.KIND, ws.user(user), day, post_time(day, TZ), payload={"actions": []})],
+            now=ws.clock.now(),
+        )
+        row = notifications.get(session, key)
+        assert row is not None
+        row.status, row.sent_at = NotificationStatus.SENT, ws.clock.now()
+        session.add(row)
+        session.commit()
+
+
+def test_a_nudge_sent_under_the_old_key_that_day_is_not_sent_again(group: OfflineWorkspace) -> None:
+    # The database was upgraded mid-morning: 0.1.0 had already nudged sam and priya under `due-soon:`.
+    ws = group
+    add(ws, "Late report @sam due:18/11/2026 outcome:safe")
+    add(ws, "Book the venue @sam due:25/11/2026 outcome:enjoy")  # due in 2 working days
+    add(ws, "Only soon for priya @priya due:25/11/2026")
+    add(ws, "Only soon for dev @dev due:25/11/2026")
+    today = date(2026, 11, 23)
+    _sent_under_the_old_key(ws, "sam", today)
+    _sent_under_the_old_key(ws, "priya", today)
+    ws.standin.messages.clear()
+
+    run(ws, "all")
+
+    assert dms(ws, "priya") == []  # her only post today was the nudge: already sent
+    (sam,) = dms(ws, "sam")  # his digest still goes, without the nudge's part
+    text = text_of(ws, sam)
+    assert "Late report" in text and "Book the venue" not in text and "Due soon" not in text
+    (dev,) = dms(ws, "dev")  # nobody nudged dev under the old key: his nudge goes
+    assert "Only soon for dev" in text_of(ws, dev)
+    assert owner_digest_key(ws.user("priya"), today) not in {n.idempotency_key for n in outbox(ws)}
+    run(ws, "all")  # and again the same day: still nothing more
+    assert dms(ws, "priya") == [] and len(dms(ws, "sam")) == 1 and len(dms(ws, "dev")) == 1

@@ -155,9 +155,7 @@ def test_a_process_killed_mid_run_is_taken_over_after_its_lease_with_nothing_los
     results = SPAWN.Queue()
     begin = time.time() + 8  # both replicas imported and connected by then
     doomed = start(ws, results, lease_seconds=lease, batch=10, workers=2, start_at=begin)
-    survivor = start(
-        ws, results, lease_seconds=lease, drain_seconds=60, batch=10, workers=2, start_at=begin
-    )
+    survivor = start(ws, results, lease_seconds=lease, drain_seconds=60, batch=10, workers=2, start_at=begin)
     assert ws.standin.wait_for(lambda: len(ws.standin.messages) >= 20, timeout=60)
     os.kill(doomed.pid, signal.SIGKILL)  # mid-run: rows claimed, some posted and not yet recorded
     killed_at = time.time()

@@ -10,6 +10,7 @@ from commands.mrkdwn import (
     Mrkdwn,
     bold,
     channel,
+    clip,
     code,
     italic,
     link,
@@ -17,10 +18,12 @@ from commands.mrkdwn import (
     mention,
     mentions,
     person,
+    quote,
+    recipient,
     text,
     with_mentions,
 )
-from commands.replies import Reply, Section
+from commands.replies import Reply, Section, UserError
 
 PING = "<!channel> & <@U0BOSS>"
 PING_ESCAPED = "&lt;!channel&gt; &amp; &lt;@U0BOSS&gt;"
@@ -86,6 +89,29 @@ def test_channel_accepts_only_real_channel_ids(bad: str) -> None:
 def test_section_and_footer_accept_mrkdwn() -> None:
     reply = Reply(text="t", sections=[Section(md("*{}*", "a<b"))], footer=md("by {}", mention("U0SAM")))
     assert reply.sections[0].text == "*a&lt;b*" and reply.footer == "by <@U0SAM>"
+
+
+def test_a_plain_str_is_escaped_on_construction() -> None:
+    # The types say Mrkdwn (mypy checks it); a str that reaches them anyway is shown as text, never trusted.
+    reply = Reply(text="t", sections=[Section(PING)], footer=PING)  # type: ignore[arg-type]
+    assert reply.sections[0].text == PING_ESCAPED and reply.footer == PING_ESCAPED
+    assert isinstance(reply.sections[0].text, Mrkdwn) and isinstance(reply.footer, Mrkdwn)
+    error = UserError(PING, PING)
+    assert error.message == PING_ESCAPED and error.usage == PING_ESCAPED
+    built = UserError(md("{} is not a date", PING), md("Ask {}", mention("U0SAM")))
+    assert built.message == f"{PING_ESCAPED} is not a date" and built.usage == "Ask <@U0SAM>"
+    (section, usage) = Reply.error(PING, PING).sections
+    assert section.text == f":warning: {PING_ESCAPED}" and usage.text == PING_ESCAPED
+
+
+def test_quote_clip_and_recipient() -> None:
+    assert quote(f"one {PING}\ntwo") == f"> one {PING_ESCAPED}\n> two"
+    assert quote(with_mentions("ask <@U0SAM>")) == "> ask <@U0SAM>"
+    # A cut never ends inside an entity or a mention, so no half-escaped text reaches Slack.
+    assert clip(text("a & b"), 5) == "a…" and clip(md("hi {}", mention("U0SAM")), 8) == "hi…"
+    assert clip(text("short"), 5) == "short" and isinstance(clip(text("a" * 9), 4), Mrkdwn)
+    assert recipient("C0GROUP") == "<#C0GROUP>" and recipient("U0SAM") == "<@U0SAM>"
+    assert recipient("<!here>") == "&lt;!here&gt;" and recipient(None) == "nobody"
 
 
 @pytest.mark.parametrize("broadcast", ["<!channel>", "<!here>", "<!everyone>", "<!subteam^S0TEAM|@leads>"])

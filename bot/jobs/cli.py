@@ -1,8 +1,10 @@
 """`ecm-bot jobs list` and `ecm-bot jobs run JOB [--as-of DATE] [--dry-run]`, for operators and tests.
 
 `jobs run` plans the job's posts for the date and dispatches them synchronously, printing what was sent,
-skipped or failed. It exits 0 when it ran (a recorded Slack failure is an outcome, not a crash) and 1 on a
-crash. Running it twice for one date sends nothing the second time: the outbox remembers.
+skipped or failed, then every outbox row of that date and its state. It exits 0 when it ran (a recorded
+Slack failure is an outcome, not a crash) and 1 on a crash. Running it again for one date sends nothing
+already sent (the outbox remembers) and retries what is due for retry: the transient failures of earlier
+runs at once, and the rows of a run that was killed once its lease runs out.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlmodel import Session
 from bot.config import ConfigError, Settings
 from bot.directory import RecipientNames, SlackDirectory
 from bot.jobs.dispatcher import BUILDERS, RETRY, dispatch_due, dispatch_settings, local_today
+from bot.jobs.outbox_report import outbox_states, print_outbox
 from bot.jobs.planner import plan
 from commands.dates import format_date, format_datetime
 from commands.posts.common import post_time, working
@@ -30,7 +33,7 @@ from commands.posts.registry import JOB_NAMES, JOBS, job_summary, kinds_for, pla
 from commands.posts.settings import chaser_settings
 from commands.workdays import next_working_day
 from storage import members, notifications
-from storage.clock import Clock, clock_for
+from storage.clock import Clock, DayShiftedClock, clock_for
 from storage.db import SchemaError, make_engine, migrate
 from storage.groups import groups_by_id
 from storage.models import NotificationStatus
@@ -58,9 +61,19 @@ def add_jobs_parser(sub: Any) -> None:
         "what was already sent is not sent again.",
     )
     run.add_argument("job", choices=JOB_NAMES, help="which posts: " + ", ".join(JOB_NAMES))
-    run.add_argument("--as-of", type=_as_of, help="run as if today were this date, 09:30 (YYYY-MM-DD)")
+    run.add_argument(
+        "--as-of",
+        type=_as_of,
+        help="run as if today were this date, at the time of day it is now (YYYY-MM-DD)",
+    )
     run.add_argument(
         "--dry-run", action="store_true", help="show what would be posted; store and send nothing"
+    )
+    run.add_argument(
+        "--rows",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after the run, list every post of the date with its state (default); --no-rows: counts only",
     )
     run.set_defaults(func=cmd_jobs_run)
 
@@ -81,7 +94,9 @@ def _engine(settings: Settings) -> Engine:
 
 def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
     tz = settings.ecm_timezone
-    clock = _clock(settings, args.as_of)
+    # The date's wall-clock time now, not a frozen 09:30: leases and back-offs an earlier run (or the live
+    # ticker) left are judged by real time passing, the same in every process.
+    clock: Clock = DayShiftedClock(args.as_of, tz) if args.as_of else _clock(settings, None)
     day = args.as_of or local_today(clock.now(), tz)
     if not args.dry_run and not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN is not set, so nothing can be posted. Set it, or use --dry-run.")
@@ -105,7 +120,11 @@ def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
             f"{args.job} for {format_date(day)}: {planned.planned} planned ({planned.new} new)"
             + ("" if working(day) else " — not a working day, so nothing is posted")
         )
-        # An operator running the job asks for the date's posts now, even before their 09:00.
+        # An operator running the job asks for the date's posts now, even before their 09:00, and for what
+        # earlier runs left to retry.
+        retried = notifications.retry_now(engine, day=day, now=now, kinds=kinds_for(args.job))
+        if retried:
+            print(f"  retrying {retried} earlier transient failures now")
         report = dispatch_due(
             engine,
             client,
@@ -130,6 +149,13 @@ def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"sent {counts['sent']}, skipped {counts['skipped']}, failed {counts['failed']}"
         + (f", to retry {counts[RETRY]}" if counts[RETRY] else "")
+    )
+    print_outbox(
+        outbox_states(engine, day, now=clock.now(), tz=tz, kinds=kinds_for(args.job)),
+        day,
+        args.job,
+        names,
+        rows=args.rows,
     )
     if report.crashed:
         for error in report.errors:

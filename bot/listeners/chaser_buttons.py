@@ -35,6 +35,7 @@ from commands import action_ops
 from commands.action_ops import SNOOZED_FROM_DM, VIA_CHASER_DM
 from commands.action_view import action_line
 from commands.dispatch import REPEATED, AlreadyHandled, RepeatedClick, claim_interaction
+from commands.mrkdwn import Mrkdwn, text
 from commands.posts import due_soon, owner_digest
 from commands.posts.common import (
     DONE_ACTION,
@@ -101,11 +102,11 @@ def refreshed_dm(session: Session, kind: str, user_id: str, today: date, note: s
     base, sent_for = split_kind(kind)
     if base == due_soon.KIND:
         rows = due_soon.rows_for(session, user_id, sent_for or today)[:MAX_BUTTON_ACTIONS]
-        sections = [Section(note)] + [
+        sections = [Section(text(note))] + [
             Section(action_line(r, today), buttons=action_buttons(r, kind)) for r in rows
         ]
         if not rows:
-            sections.append(Section("Nothing else is due soon."))
+            sections.append(Section(Mrkdwn("Nothing else is due soon.")))
         return Reply(
             text=note, visibility=Visibility.DM, recipient=user_id, header="Due soon", sections=sections
         )

@@ -172,8 +172,11 @@ def render_channel_digest(digest: ChannelDigest) -> Reply:
             header="Weekly digest: nothing overdue",
             sections=[
                 Section(
-                    f":white_check_mark: No overdue actions in {name} this week "
-                    f"({plural(open_count, 'open action')}). Thank you all."
+                    md(
+                        ":white_check_mark: No overdue actions in {} this week ({}). Thank you all.",
+                        name,
+                        plural(open_count, "open action"),
+                    )
                 )
             ],
         )
@@ -185,16 +188,21 @@ def render_channel_digest(digest: ChannelDigest) -> Reply:
     # Countywide first, then districts alphabetically, actions with no district last.
     districts = sorted(by_district, key=lambda n: (n == NO_DISTRICT, n != COUNTYWIDE, n.lower()))
     summary = [
-        f"*{plural(len(rows), 'overdue action')}* in {name} as of {format_date(day)}, "
-        f"owned by {plural(len({o for r in rows for o in r.owners}), 'person', 'people')}.",
+        md(
+            "*{}* in {} as of {}, owned by {}.",
+            plural(len(rows), "overdue action"),
+            name,
+            format_date(day),
+            plural(len({o for r in rows for o in r.owners}), "person", "people"),
+        ),
         md("*By district:* {}", Mrkdwn(" · ").join(md("{} {}", d, len(by_district[d])) for d in districts)),
-        "*By outcome:* "
-        + (
+        md(
+            "*By outcome:* {}",
             " · ".join(f"{OUTCOME_NAMES[o]} {outcome_counts[o]}" for o in Outcome if outcome_counts[o])
-            or "none recorded"
+            or "none recorded",
         ),
     ]
-    sections = [Section("\n".join(summary))]
+    sections = [Section(Mrkdwn("\n").join(summary))]
     shown = 0
     for district in districts:
         group_rows = sorted(
@@ -206,7 +214,9 @@ def render_channel_digest(digest: ChannelDigest) -> Reply:
             ),
         )
         outcomes = Counter(o for r in group_rows for o in r.outcomes)
-        breakdown = ", ".join(f"{outcomes_text([o])} {outcomes[o]}" for o in Outcome if outcomes[o])
+        breakdown = Mrkdwn(", ").join(
+            md("{} {}", outcomes_text([o]), outcomes[o]) for o in Outcome if outcomes[o]
+        )
         lines = [_line(r, day) for r in group_rows[: max(0, MAX_LINES - shown)]]
         shown += len(lines)
         more = len(group_rows) - len(lines)
@@ -218,9 +228,9 @@ def render_channel_digest(digest: ChannelDigest) -> Reply:
                     "*{}* ({}{})\n",
                     district,
                     len(group_rows),
-                    md(": {}", Mrkdwn(breakdown)) if breakdown else "",
+                    md(": {}", breakdown) if breakdown else "",
                 )
-                + Mrkdwn("\n").join(Mrkdwn(line) for line in lines)
+                + Mrkdwn("\n").join(lines)
             )
         )
     return Reply(
@@ -228,8 +238,10 @@ def render_channel_digest(digest: ChannelDigest) -> Reply:
         visibility=Visibility.CHANNEL,
         header="Weekly digest: overdue actions",
         sections=sections,
-        footer='Owners: `/ecm done N`, `/ecm update N "progress" due:DATE`, or `/ecm snooze N until:DATE '
-        '"reason"`. `/ecm actions overdue by:district` lists them. Chairs: `/ecm setup digest:monday|off`.',
+        footer=Mrkdwn(
+            'Owners: `/ecm done N`, `/ecm update N "progress" due:DATE`, or `/ecm snooze N until:DATE '
+            '"reason"`. `/ecm actions overdue by:district` lists them. Chairs: `/ecm setup digest:monday|off`.'
+        ),
     )
 
 

@@ -3,6 +3,7 @@ chaser DMs, and small helpers for reading actions."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -15,10 +16,11 @@ from commands.posts.kind import GroupSettings, Job, NotWanted, switch
 from commands.replies import Button
 from commands.text import truncate
 from commands.workdays import is_working_day
+from storage import notifications
 from storage.actions import ActionRow, get_action
 from storage.clock import london_datetime
 from storage.groups import get_group_by_id
-from storage.models import LIVE_STATUSES, TaskGroup
+from storage.models import LIVE_STATUSES, NotificationStatus, TaskGroup
 from storage.notifications import Claimed, Planned
 
 POST_HOUR = 9  # every scheduled post goes at 09:00 local time on a working day
@@ -140,6 +142,22 @@ OWNER_DIGEST = "owner_digest"
 
 def owner_digest_key(user_id: str, day: date) -> str:
     return f"owner-digest:{user_id}:{day.isoformat()}"
+
+
+def legacy_nudge_key(user_id: str, day: date) -> str:
+    """The due-soon nudge's own key before it was folded into the owner digest (0.1.0): a database upgraded
+    during a working day may already have sent that day's nudge under it."""
+    return f"due-soon:{user_id}:{day.isoformat()}"
+
+
+LEGACY_NUDGED = (NotificationStatus.SENT, NotificationStatus.SENDING, NotificationStatus.PENDING)
+
+
+def nudged_under_legacy_keys(session: Session, people: Iterable[tuple[str, date]]) -> set[tuple[str, date]]:
+    """Which (person, day) already had that day's nudge sent (or on its way) under its 0.1.0 key: that
+    nudge counts as sent, so neither a bare nudge nor the due-soon part of their digest goes out again."""
+    wanted = {legacy_nudge_key(user, day): (user, day) for user, day in people}
+    return {wanted[k] for k in notifications.keys_with_status(session, list(wanted), LEGACY_NUDGED)}
 
 
 def owner_digest_rows(refs: dict[str, list[list[int]]], day: date, tz: str) -> list[Planned]:

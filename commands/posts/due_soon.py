@@ -27,6 +27,7 @@ from commands.posts.common import (
     fallback_list,
     group_label,
     live,
+    nudged_under_legacy_keys,
     owner_digest_key,
     post_time,
     why_gone,
@@ -157,8 +158,10 @@ def render_nudge(nudge: Nudge) -> Reply:
     if len(rows) > MAX_BUTTON_ACTIONS:
         sections.append(
             Section(
-                f"…and {len(rows) - MAX_BUTTON_ACTIONS} more: `/ecm actions mine soon` in the "
-                "task group's channel lists them all."
+                md(
+                    "…and {} more: `/ecm actions mine soon` in the task group's channel lists them all.",
+                    len(rows) - MAX_BUTTON_ACTIONS,
+                )
             )
         )
     first_due = min(r.action.due_date for r in rows if r.action.due_date)
@@ -169,13 +172,17 @@ def render_nudge(nudge: Nudge) -> Reply:
         recipient=nudge.owner,
         header="Due soon",
         sections=sections,
-        footer="Use the buttons, or `/ecm update N` in the task group's channel. "
-        + ("" if multi_group else f"From {group_label(only_group)}. ")
-        + "Chairs can change these with `/ecm setup nudge-days:N` or `chasers:off`.",
+        footer=md(
+            "Use the buttons, or `/ecm update N` in the task group's channel. {}"
+            "Chairs can change these with `/ecm setup nudge-days:N` or `chasers:off`.",
+            "" if multi_group else md("From {}. ", group_label(only_group)),
+        ),
     )
 
 
 def build(session: Session, item: Claimed, tz: str) -> Reply:
+    if nudged_under_legacy_keys(session, [(item.recipient, item.for_date)]):
+        raise NotWanted("today's nudge was already sent under its old key (before the upgrade)")
     nudge = nudge_for(session, item.recipient, item.for_date)
     if not nudge.rows:
         raise NotWanted(

@@ -12,6 +12,7 @@ from datetime import date
 from sqlmodel import Session
 
 from commands.action_view import action_line
+from commands.mrkdwn import Mrkdwn, clip, md
 from commands.posts.common import (
     OWNER_DIGEST,
     awake,
@@ -119,19 +120,21 @@ def render_escalations(escalations: list[Escalation], day: date) -> tuple[list[S
     sections: list[Section] = []
     text_parts: list[str] = []
     for e in escalations[:MAX_ESCALATION_GROUPS]:
-        text = (
-            f":rotating_light: *Escalation — {group_label(e.group)}:* {plural(len(e.rows), 'action')} overdue by "
-            f"{plural(e.after, 'working day')} or more. As chair you may want to follow these up."
+        text = md(
+            ":rotating_light: *Escalation — {}:* {} overdue by {} or more. As chair you may want to follow these up.",
+            group_label(e.group),
+            plural(len(e.rows), "action"),
+            plural(e.after, "working day"),
         )
         shown = 0
         for r in e.rows[:MAX_ESCALATION_LINES]:
-            line = f"\n• {action_line(r, day)}"  # the line says how overdue, in working days
+            line = md("\n• {}", action_line(r, day))  # the line says how overdue, in working days
             if len(text) + len(line) > ESCALATION_SECTION_CHARS - 80:
                 break
             text += line
             shown += 1
         if len(e.rows) > shown:
-            text += f"\n…and {len(e.rows) - shown} more (`/ecm actions overdue` in the channel)."
+            text += md("\n…and {} more (`/ecm actions overdue` in the channel).", len(e.rows) - shown)
         sections.append(Section(text))
         text_parts.append(
             f"{plural(len(e.rows), 'action')} to escalate in {group_label(e.group)}: {fallback_list(e.rows)}"
@@ -140,9 +143,15 @@ def render_escalations(escalations: list[Escalation], day: date) -> tuple[list[S
         rest = escalations[MAX_ESCALATION_GROUPS:]
         sections.append(
             Section(
-                ":rotating_light: *Also to escalate:* "
-                + "; ".join(f"{group_label(e.group)}: {plural(len(e.rows), 'action')}" for e in rest)[:2000]
-                + ". `/ecm actions overdue` in each group's channel lists them."
+                md(
+                    ":rotating_light: *Also to escalate:* {}. `/ecm actions overdue` in each group's channel lists them.",
+                    clip(
+                        Mrkdwn("; ").join(
+                            md("{}: {}", group_label(e.group), plural(len(e.rows), "action")) for e in rest
+                        ),
+                        2000,
+                    ),
+                )
             )
         )
         text_parts.append(f"more to escalate in {plural(len(rest), 'other group')}")

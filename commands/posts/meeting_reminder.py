@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from commands import meeting_view as view
 from commands.dates import format_date, format_datetime
-from commands.mrkdwn import Mrkdwn, md
+from commands.mrkdwn import Mrkdwn, bold, md
 from commands.posts.common import group_label, group_still_there, post_time, working
 from commands.posts.kind import GroupSettings, Job, NextPost, NotWanted, PostKind, switch
 from commands.posts.settings import chaser_settings
@@ -144,7 +144,7 @@ def render_reminder(r: Reminder) -> Reply:
             ":calendar: *{}* is {}. Matters arising for {} are below; owners, please update them before "
             'the meeting (`/ecm update N "progress"`).',
             schedule.title,
-            Mrkdwn(said.replace(at_text, f"*{at_text}*")),
+            md("tomorrow, {}", bold(at_text)) if tomorrow else md("on {}", bold(at_text)),
             group_label(group),
         )
     )
@@ -153,8 +153,10 @@ def render_reminder(r: Reminder) -> Reply:
         visibility=Visibility.CHANNEL,
         header=f"Meeting {when}: {schedule.title}",
         sections=[intro, *view.matters_arising_sections(r.arising, r.arising_total, day)],
-        footer="Chairs: `/ecm meeting start` opens it; `/ecm schedule cancel DATE` cancels a date; "
-        "`/ecm setup reminders:off` stops these reminders.",
+        footer=Mrkdwn(
+            "Chairs: `/ecm meeting start` opens it; `/ecm schedule cancel DATE` cancels a date; "
+            "`/ecm setup reminders:off` stops these reminders."
+        ),
     )
 
 

@@ -16,7 +16,7 @@ from datetime import date
 from sqlmodel import Session
 
 from commands.action_view import action_line
-from commands.mrkdwn import md, person
+from commands.mrkdwn import Mrkdwn, md, person, text
 from commands.posts import due_soon
 from commands.posts.common import (
     CHASERS,
@@ -27,6 +27,7 @@ from commands.posts.common import (
     awake,
     fallback_list,
     group_label,
+    nudged_under_legacy_keys,
     owner_digest_key,
     owner_digest_rows,
     why_gone,
@@ -97,7 +98,7 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
     """The DM; `note` (e.g. "✓ #3 marked done") tops it when a button click refreshes it."""
     day, user = digest.day, digest.user_id
     multi_group = len({r.action.group_id for r in digest.own}) > 1
-    sections: list[Section] = [Section(note)] if note else []
+    sections: list[Section] = [Section(text(note))] if note else []
     text_parts: list[str] = []
     if digest.own:
         count = len(digest.own)
@@ -111,13 +112,15 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
             )
         )
         for row in digest.own[:MAX_BUTTON_ACTIONS]:
-            where = f" · _{group_label(digest.groups[row.action.group_id])}_" if multi_group else ""
-            sections.append(Section(f"{action_line(row, day)}{where}", buttons=action_buttons(row, KIND)))
+            where = md(" · _{}_", group_label(digest.groups[row.action.group_id])) if multi_group else ""
+            sections.append(Section(action_line(row, day) + where, buttons=action_buttons(row, KIND)))
         if count > MAX_BUTTON_ACTIONS:
             sections.append(
                 Section(
-                    f"…and {count - MAX_BUTTON_ACTIONS} more: `/ecm actions mine overdue` in the "
-                    "task group's channel lists them all."
+                    md(
+                        "…and {} more: `/ecm actions mine overdue` in the task group's channel lists them all.",
+                        count - MAX_BUTTON_ACTIONS,
+                    )
                 )
             )
         text_parts.append(f"{plural(count, 'overdue action')} of yours: {fallback_list(digest.own)}")
@@ -126,16 +129,19 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
         room = max(0, MAX_BUTTON_ACTIONS - min(len(digest.own), MAX_BUTTON_ACTIONS))
         soon_multi = len({r.action.group_id for r in [*digest.own, *digest.soon]}) > 1
         lead = "Due soon" if digest.own else md("{}, due soon", person(user))
-        sections.append(Section(f"{lead}: {plural(len(digest.soon), 'action')}"))
+        sections.append(Section(md("{}: {}", lead, plural(len(digest.soon), "action"))))
         for row in digest.soon[:room]:
-            where = f" · _{group_label(digest.groups[row.action.group_id])}_" if soon_multi else ""
-            sections.append(Section(f"{action_line(row, day)}{where}", buttons=action_buttons(row, KIND)))
+            where = md(" · _{}_", group_label(digest.groups[row.action.group_id])) if soon_multi else ""
+            sections.append(Section(action_line(row, day) + where, buttons=action_buttons(row, KIND)))
         if len(digest.soon) > room:
             sections.append(
                 Section(
-                    f"…{'and ' if room else ''}{len(digest.soon) - room} due soon"
-                    f"{' not shown' if room else ''}: `/ecm actions mine soon` in the task group's channel "
-                    "lists them."
+                    md(
+                        "…{}{} due soon{}: `/ecm actions mine soon` in the task group's channel lists them.",
+                        "and " if room else "",
+                        len(digest.soon) - room,
+                        " not shown" if room else "",
+                    )
                 )
             )
         text_parts.append(f"due soon: {fallback_list(digest.soon)}")
@@ -143,7 +149,7 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
     sections += escalation_sections
     text_parts += escalation_text
     if not digest.own and not digest.escalated and not digest.soon:
-        sections.append(Section("Nothing of yours is overdue now. :tada:"))
+        sections.append(Section(Mrkdwn("Nothing of yours is overdue now. :tada:")))
         text_parts.append("nothing overdue")
     header = (
         "Your overdue actions"
@@ -151,13 +157,13 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
         else ("Due soon" if digest.soon else "Overdue actions to follow up")
     )
     if digest.own or digest.soon or not digest.escalated:
-        footer = (
+        footer = Mrkdwn(
             "*Done* closes an action, *Snooze a week* pauses its chasers, *Add update* records progress. "
             'For more, `/ecm update N` or `/ecm snooze N until:DATE "reason"` in the task group\'s channel. '
             "Chairs can change chasers with `/ecm setup`."
         )
     else:  # only escalations, which have no buttons
-        footer = (
+        footer = Mrkdwn(
             "Follow these up with their owners; `/ecm actions overdue` in the task group's channel lists them. "
             "Chairs change when actions are escalated with `/ecm setup escalate-after:N` (0 = never)."
         )
@@ -173,6 +179,8 @@ def render_digest(digest: Digest, *, note: str | None = None) -> Reply:
 
 def build(session: Session, item: Claimed, tz: str) -> Reply:
     digest = digest_for(session, item.recipient, item.for_date)
+    if digest.soon and nudged_under_legacy_keys(session, [(item.recipient, item.for_date)]):
+        digest.soon = []  # today's nudge went out on its own before an upgrade: not again
     if digest.empty:
         reason = why_gone(session, item.payload.get("actions", []), item.for_date)
         raise NotWanted("nothing overdue any more" + (f": {reason}" if reason else ""))

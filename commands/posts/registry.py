@@ -18,7 +18,7 @@ from commands.posts import (
     meeting_reminder,
     owner_digest,
 )
-from commands.posts.common import OWNER_DIGEST
+from commands.posts.common import OWNER_DIGEST, nudged_under_legacy_keys
 from commands.posts.kind import BuildFn, GroupSettings, PostKind, Setting
 from storage.notifications import Planned
 
@@ -77,4 +77,14 @@ def plan_rows(session: Session, day: date, tz: str, job: str = "all") -> list[Pl
                 }
                 if row.kind == OWNER_DIGEST:  # the digest shows all three; a bare nudge only its own
                     seen.kind = OWNER_DIGEST
-    return list(merged.values())
+    return _after_legacy_nudges(session, list(merged.values()))
+
+
+def _after_legacy_nudges(session: Session, rows: list[Planned]) -> list[Planned]:
+    """A bare nudge whose day's nudge already went out under its 0.1.0 key is not planned again (a database
+    upgraded in the middle of a working day; the digest's builder leaves its due-soon part out likewise)."""
+    bare = [r for r in rows if r.kind == due_soon.KIND]
+    if not bare:
+        return rows
+    nudged = nudged_under_legacy_keys(session, [(r.recipient, r.for_date) for r in bare])
+    return [r for r in rows if not (r.kind == due_soon.KIND and (r.recipient, r.for_date) in nudged)]

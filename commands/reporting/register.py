@@ -29,7 +29,6 @@ COLUMNS: list[tuple[str, int]] = [
     ("Decision", 9),
 ]
 HEADINGS = [name for name, _width in COLUMNS]
-DATE_COLUMNS = frozenset({"Due date", "Created", "Completed"})
 
 
 def register_values(a: ReportAction) -> list[Any]:

@@ -17,48 +17,69 @@ def _named(actions: list[ReportAction], extra: str = "") -> Mrkdwn:
         md("#{} {}", a.number, truncate(a.title, TITLE_LIMIT)) for a in actions[:PER_LIST]
     )
     more = f" and {len(actions) - PER_LIST} more" if len(actions) > PER_LIST else ""
-    return shown + more + extra  # `more` and `extra` are plain text, escaped by the `+`
+    return md("{}{}{}", shown, more, extra)
 
 
 def summary_reply(report: Report, file_names: list[str]) -> Reply:
     totals = report.totals()
     lines = [
         md("*{}*: progress report for {}.", report.group_name, report.period_text),
-        f"{plural(totals['completed'], 'action')} completed, {totals['progress']} with progress reported, "
-        f"{totals['new']} new; {totals['live']} open, {totals['overdue']} overdue (at {report.as_of.strftime('%d/%m/%Y')}).",
+        md(
+            "{} completed, {} with progress reported, {} new; {} open, {} overdue (at {}).",
+            plural(totals["completed"], "action"),
+            totals["progress"],
+            totals["new"],
+            totals["live"],
+            totals["overdue"],
+            report.as_of.strftime("%d/%m/%Y"),
+        ),
     ]
-    sections = [Section("\n".join(lines))]
+    sections = [Section(Mrkdwn("\n").join(lines))]
     for s in report.sections:
         rag = " · ".join(f"{count} {name.lower()}" for name, count in s.rag.items() if count) or "none open"
         body = [
-            f"{bold(s.name)} — {len(s.completed)} completed · {len(s.progress)} progress · {len(s.new)} new · "
-            f"{len(s.overdue)} overdue · RAG: {rag}"
+            md(
+                "{} — {} completed · {} progress · {} new · {} overdue · RAG: {}",
+                bold(s.name),
+                len(s.completed),
+                len(s.progress),
+                len(s.new),
+                len(s.overdue),
+                rag,
+            )
         ]
         if s.completed:
-            body.append(":white_check_mark: " + _named(s.completed))
+            body.append(md(":white_check_mark: {}", _named(s.completed)))
         if s.overdue:
             longest = overdue_text(s.overdue[0].days_overdue)
-            body.append(":red_circle: " + _named(s.overdue, f" (longest {longest})"))
+            body.append(md(":red_circle: {}", _named(s.overdue, f" (longest {longest})")))
         if s.districts_without:
-            body.append(Mrkdwn("No action in: ") + ", ".join(s.districts_without))
-        sections.append(Section("\n".join(body)))
-    district_line = Mrkdwn(
-        f"*Districts*: {len(report.all_district)} all-district and {len(report.multi_district)} "
-        "multi-district actions."
+            body.append(md("No action in: {}", ", ".join(s.districts_without)))
+        sections.append(Section(Mrkdwn("\n").join(body)))
+    district_line = md(
+        "*Districts*: {} all-district and {} multi-district actions.",
+        len(report.all_district),
+        len(report.multi_district),
     )
     leading = [d for d in report.districts if d.leads]
     if leading:
-        district_line += Mrkdwn(" Leading: ") + (
-            ", ".join(f"{d.name} ({len(d.leads)})" for d in leading[:12])
-            + (f" and {len(leading) - 12} more" if len(leading) > 12 else "")
+        district_line += md(
+            " Leading: {}{}",
+            ", ".join(f"{d.name} ({len(d.leads)})" for d in leading[:12]),
+            f" and {len(leading) - 12} more" if len(leading) > 12 else "",
         )
     sections.append(Section(district_line))
     represented = sum(r.represented for r in report.attendance)
     sections.append(
         Section(
-            f"*Decisions*: {len(report.decisions)} · *Meetings*: {report.meetings_held} held"
-            + (f" ({report.meetings_cancelled} cancelled, not counted)" if report.meetings_cancelled else "")
-            + f" · {plural(len(report.attendance), 'organisation')}, {represented} attendances in all"
+            md(
+                "*Decisions*: {} · *Meetings*: {} held{} · {}, {} attendances in all",
+                len(report.decisions),
+                report.meetings_held,
+                f" ({report.meetings_cancelled} cancelled, not counted)" if report.meetings_cancelled else "",
+                plural(len(report.attendance), "organisation"),
+                represented,
+            )
         )
     )
     return Reply(
@@ -66,5 +87,5 @@ def summary_reply(report: Report, file_names: list[str]) -> Reply:
         visibility=Visibility.CHANNEL,
         header=truncate(f"Progress report: {report.period_text}", 150),
         sections=sections,
-        footer=Mrkdwn("Files: ") + ", ".join(file_names) if file_names else None,
+        footer=md("Files: {}", ", ".join(file_names)) if file_names else None,
     )

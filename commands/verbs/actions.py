@@ -12,7 +12,7 @@ from commands.action_fields import KEY_ALIASES, parse_district_choice, status_wo
 from commands.action_view import DUE_SOON_DAYS, action_line
 from commands.context import Call
 from commands.grammar import Args, Kind, mention_ids
-from commands.mrkdwn import Mrkdwn, md, person
+from commands.mrkdwn import Mrkdwn, md, person, text
 from commands.names import OUTCOME_NAMES, parse_outcomes
 from commands.numbers import whole_number
 from commands.registry import verb
@@ -61,7 +61,7 @@ _USAGE_BY = "`by:outcome`, `by:district`, `by:owner` or `by:org`"
 class _Query:
     filter: ActionFilter
     label: str  # "Open actions", "My overdue actions", ...
-    described: list[str]  # the filters, as mrkdwn
+    described: list[Mrkdwn]  # the filters
     mine: bool = False
 
 
@@ -89,16 +89,16 @@ def _read_query(call: Call) -> _Query:
             raise UserError(f"To see one action, use `/ecm show {w.lstrip('#')}`.")
         else:
             found = difflib.get_close_matches(w, _WORDS, n=1, cutoff=0.6)
-            hint = f" Did you mean `{found[0]}`?" if found else ""
+            hint = md(" Did you mean `{}`?", found[0]) if found else ""
             raise UserError(
-                md("I don't understand “{}” in a list of actions.{}", word, Mrkdwn(hint)),
+                md("I don't understand “{}” in a list of actions.{}", word, hint),
                 "Say `mine`, `overdue`, `soon`, `open`, `done`, `dropped` or `all`, and filter with "
                 "`outcome:`, `district:`, `owner:@name`; group with " + _USAGE_BY + ".",
             )
     if args.quoted:
         raise UserError(md("I don't understand “{}” in a list of actions.", args.quoted[0]))
     f.statuses = None if any_status else (tuple(dict.fromkeys(statuses)) or LIVE_STATUSES)
-    described: list[str] = []
+    described: list[Mrkdwn] = []
     owners = list(args.mentions)
     if "owner" in keys:
         owners += mention_ids(keys["owner"])
@@ -119,15 +119,15 @@ def _read_query(call: Call) -> _Query:
     outcome_value = keys.get("outcome")
     if outcome_value is not None:
         f.outcomes = parse_outcomes(outcome_value)
-        described.append("outcome " + " or ".join(OUTCOME_NAMES[o] for o in f.outcomes))
+        described.append(md("outcome {}", " or ".join(OUTCOME_NAMES[o] for o in f.outcomes)))
     district_value = keys.get("district")
     if district_value is not None:
         choice = parse_district_choice(call, district_value)
         f.district_ids = [d.id for d in choice.districts]
         described.append(
-            "any district (countywide included)"
+            Mrkdwn("any district (countywide included)")
             if choice.countywide
-            else "district " + Mrkdwn(" or ").join(d.name for d in choice.districts) + " (or countywide)"
+            else md("district {} (or countywide)", Mrkdwn(" or ").join(d.name for d in choice.districts))
         )
 
     if f.statuses is None:
@@ -183,7 +183,7 @@ def _command_text(args: Args, page: int) -> str:
 @dataclass
 class _Group:
     sort_key: tuple[int, str]
-    label: str  # mrkdwn
+    label: Mrkdwn
     keys: list[GroupKey]  # the storage keys shown under this heading
     count: int
 
@@ -207,18 +207,18 @@ def _groups(found: list[GroupCount], by: str) -> list[_Group]:
             else:
                 sort_key, label = (
                     (g.district.position, g.district.name.lower()),
-                    Mrkdwn.escape(g.district.name),
+                    g.district.name,
                 )
         elif by == "owner":
             sort_key, label = (0, str(g.key)), person(g.key)
         else:  # one organisation spelt in two cases is one group
             org = str(g.key or "")
-            sort_key, label = ((0, org.lower()), Mrkdwn.escape(org)) if org else ((1, ""), "No organisation")
+            sort_key, label = ((0, org.lower()), org) if org else ((1, ""), "No organisation")
         if sort_key in merged:
             merged[sort_key].keys.append(g.key)
             merged[sort_key].count += g.count
         else:
-            merged[sort_key] = _Group(sort_key, label, [g.key], g.count)
+            merged[sort_key] = _Group(sort_key, text(label), [g.key], g.count)
     return [merged[k] for k in sorted(merged)]
 
 
@@ -234,10 +234,10 @@ def _paging(args: Args, page: int, pages: int, first: int, last: int, total: int
                 label="Next page", action_id=RUN_COMMAND, value=_command_text(args, page + 1), style="primary"
             )
         )
-    text = f"_Showing {first}–{last} of {total} {what} (page {page} of {pages})._"
+    shown = md("_Showing {}–{} of {} {} (page {} of {})._", first, last, total, what, page, pages)
     if page < pages:  # for when the button can't be clicked (the console, a command typed again)
-        text += f" For the rest, press *Next page* or add `page:{page + 1}` to the command."
-    return Section(text, buttons=buttons)
+        shown += md(" For the rest, press *Next page* or add `page:{}` to the command.", page + 1)
+    return Section(shown, buttons=buttons)
 
 
 @verb(
@@ -269,13 +269,13 @@ def actions(call: Call) -> list[Reply]:
         by = _BY.get(by_value.strip().lower())
         if by is None:
             raise UserError(md("I can't group by “{}”.", by_value), f"Group with {_USAGE_BY}.")
-    filters = ("Filters: " + "; ".join(query.described) + ". ") if query.described else ""
+    filters = md("Filters: {}. ", Mrkdwn("; ").join(query.described)) if query.described else Mrkdwn()
     start = (page - 1) * PAGE_SIZE
-    continued_heading: str | None = None  # the first heading on this page, when its group began earlier
+    continued_heading: Mrkdwn | None = None  # the first heading on this page, when its group began earlier
 
     if by is None:
         rows, total = store.page_of_actions(call.session, query.filter, limit=PAGE_SIZE, offset=start)
-        entries: list[tuple[str | None, str]] = [(None, action_line(r, call.today)) for r in rows]
+        entries: list[tuple[Mrkdwn | None, Mrkdwn]] = [(None, action_line(r, call.today)) for r in rows]
         what = "actions"
         counted = total
     else:
@@ -284,7 +284,7 @@ def actions(call: Call) -> list[Reply]:
         groups = _groups(store.group_counts(call.session, query.filter, by), by)
         counted = sum(g.count for g in groups)
         # Only the groups this page reaches are read, and only their slice of it.
-        sliced: list[tuple[str, list[Action]]] = []
+        sliced: list[tuple[Mrkdwn, list[Action]]] = []
         position = 0
         for g in groups:
             g_start, position = position, position + g.count
@@ -292,7 +292,7 @@ def actions(call: Call) -> list[Reply]:
                 continue
             lo = max(start, g_start) - g_start
             hi = min(start + PAGE_SIZE, position) - g_start
-            group_heading = f"*{g.label}* ({plural(g.count, 'action')})"
+            group_heading = md("*{}* ({})", g.label, plural(g.count, "action"))
             if g_start < start:
                 continued_heading = group_heading
             found = store.actions_in_group(call.session, query.filter, by, g.keys, limit=hi - lo, offset=lo)
@@ -312,14 +312,18 @@ def actions(call: Call) -> list[Reply]:
         if summary.repeated:
             numbers = store.repeated_numbers(call.session, query.filter, by, limit=10)
             shown = ", ".join(f"#{n}" for n in numbers) + (" …" if summary.repeated > 10 else "")
-            filters += (
-                f"{plural(summary.repeated, 'action')} with more than one {by} "
-                f"appear{'s' if summary.repeated == 1 else ''} under each ({shown}), so "
-                f"{counted} entries list {plural(total, 'action')}. "
+            filters += md(
+                "{} with more than one {} appear{} under each ({}), so {} entries list {}. ",
+                plural(summary.repeated, "action"),
+                by,
+                "s" if summary.repeated == 1 else "",
+                shown,
+                counted,
+                plural(total, "action"),
             )
 
     if total == 0:
-        hint = (
+        hint = Mrkdwn(
             "`/ecm actions all` includes done and dropped ones."
             if query.filter.statuses is not None
             else "Add one with `/ecm add TITLE due:DATE outcome:NAME`."
@@ -331,7 +335,7 @@ def actions(call: Call) -> list[Reply]:
         message = (f"You have no {base}" if query.mine else f"No {base}") + (
             " match those filters." if query.described else "."
         )
-        return [Reply(text=message, sections=[Section(f"{message} {filters}{hint}".strip())])]
+        return [Reply(text=message, sections=[Section(md("{} {}{}", message, filters, hint).strip())])]
     pages = max(1, -(-counted // PAGE_SIZE))
     if page > pages:
         raise UserError(
@@ -342,18 +346,18 @@ def actions(call: Call) -> list[Reply]:
     last = first + len(entries) - 1
 
     sections: list[Section] = []
-    previous: str | None = None
+    previous: Mrkdwn | None = None
     for heading, line in entries:
         if heading is not None and heading != previous:
-            continued = " _continued_" if previous is None and heading == continued_heading else ""
-            sections.append(Section(f"{heading}{continued}\n{line}"))
+            continued = Mrkdwn(" _continued_") if previous is None and heading == continued_heading else ""
+            sections.append(Section(md("{}{}\n{}", heading, continued, line)))
             previous = heading
         else:
             sections.append(Section(line))
     if pages > 1:
         sections.append(_paging(args, page, pages, first, last, counted, what))
     header = f"{query.label} ({total})"
-    footer = f"{filters}Sorted by due date. `/ecm show N` for one action's history."
+    footer = md("{}Sorted by due date. `/ecm show N` for one action's history.", filters)
     return [
         Reply(
             text=f"{query.label}: {total} (showing {first}–{last})",

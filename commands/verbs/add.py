@@ -8,7 +8,8 @@ from commands.action_input import free_text
 from commands.context import Call
 from commands.grammar import Kind
 from commands.registry import verb
-from commands.replies import Reply
+from commands.replies import Reply, Section
+from commands.title_dates import hint, trailing_date
 
 
 @verb(
@@ -37,4 +38,11 @@ def add(call: Call) -> list[Reply]:
     fields = read_fields(call, tokens, call.today)
     # In `add`, everyone mentioned owns the action, as well as anyone named with `owner:`.
     owners = [t.text for t in tokens if t.kind == Kind.MENTION] + list(fields.owners or [])
-    return action_ops.create(call.actor(), NewAction.of(title, owners, fields)).replies
+    result = action_ops.create(call.actor(), NewAction.of(title, owners, fields))
+    replies = result.replies
+    # No `due:` given, and the title ends in what reads as a date: kept as typed, and the reply says so.
+    found = None if "due" in call.args.keys else trailing_date(tokens, call.today)
+    if found is not None:
+        note = hint(found, title, result.row.action.number)
+        replies.append(Reply(text=note, sections=[Section(note)]))
+    return replies

@@ -100,7 +100,7 @@ def resolve_for(call: Call, value: str) -> ForWhom:
             md(
                 "“{}” could be {}. Please give more of the name.",
                 value,
-                Mrkdwn(Mrkdwn(", ").join(d.name for d in prefixed)),
+                Mrkdwn(", ").join(d.name for d in prefixed),
             )
         )
     if " " not in value:
@@ -151,8 +151,10 @@ def record_one(
         if member is None:
             who = "You are" if user_id == call.user_id else md("{} is", person(user_id))
             raise UserError(
-                f"{who} not a registered member of this task group, so I don't know which organisation "
-                "to record.",
+                md(
+                    "{} not a registered member of this task group, so I don't know which organisation to record.",
+                    who,
+                ),
                 f"Add the organisation: {FOR_EXAMPLES}. Chairs register members with "
                 "`/ecm member @name district:NAME`.",
             )
@@ -169,18 +171,18 @@ def record_one(
     )
 
 
-def describe(record: Attendance, previous: Attendance | None) -> str:
-    org = Mrkdwn.escape(record.organisation) if record.organisation else "organisation not set"
+def describe(record: Attendance, previous: Attendance | None) -> Mrkdwn:
+    org = record.organisation or "organisation not set"
     if record.mode == AttendanceMode.APOLOGIES:
-        text = md("{} — apologies ({})", person(record.user_id), Mrkdwn(org))
+        text = md("{} — apologies ({})", person(record.user_id), org)
     elif record.mode == AttendanceMode.SUBSTITUTE:
-        text = md("{} — substitute for {}", person(record.user_id), Mrkdwn(org))
+        text = md("{} — substitute for {}", person(record.user_id), org)
     elif record.mode == AttendanceMode.VIRTUAL:
-        text = md("{} — present remotely for {}", person(record.user_id), Mrkdwn(org))
+        text = md("{} — present remotely for {}", person(record.user_id), org)
     else:
-        text = md("{} — present for {}", person(record.user_id), Mrkdwn(org))
+        text = md("{} — present for {}", person(record.user_id), org)
     if record.substitute_for:
-        text = Mrkdwn(text) + md(", standing in for {}", person(record.substitute_for))
+        text += md(", standing in for {}", person(record.substitute_for))
     if previous is not None:
         same = (previous.mode, previous.organisation, previous.substitute_for) == (
             record.mode,
@@ -188,16 +190,14 @@ def describe(record: Attendance, previous: Attendance | None) -> str:
             record.substitute_for,
         )
         if same:
-            text += " _(already recorded)_"
+            text += Mrkdwn(" _(already recorded)_")
         else:
-            was = f"{previous.mode.value}" + (
-                md(" for {}", previous.organisation) if previous.organisation else ""
-            )
-            text += f" _(corrected; was {was})_"
+            was = md(" for {}", previous.organisation) if previous.organisation else ""
+            text += md(" _(corrected; was {}{})_", previous.mode.value, was)
     return text
 
 
-def attendance_post(call: Call, meeting: Meeting, lines: list[str]) -> list[Reply]:
+def attendance_post(call: Call, meeting: Meeting, lines: list[Mrkdwn]) -> list[Reply]:
     """The channel post for attendance just recorded (commands and the attendance form)."""
     number = meeting_store.meeting_number(call.session, meeting)
     label = f"Meeting {number}" if number else "the meeting"
@@ -205,7 +205,11 @@ def attendance_post(call: Call, meeting: Meeting, lines: list[str]) -> list[Repl
         Reply(
             text=f"Attendance at {label}: " + "; ".join(lines),
             visibility=Visibility.CHANNEL,
-            sections=[Section(f"*Attendance at {label}*\n" + "\n".join(f"• {line}" for line in lines))],
+            sections=[
+                Section(
+                    md("*Attendance at {}*\n{}", label, Mrkdwn("\n").join(md("• {}", line) for line in lines))
+                )
+            ],
         )
     ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import format_date
-from commands.mrkdwn import Mrkdwn, md
+from commands.mrkdwn import md
 from commands.names import DistrictRef, match_district
 from commands.numbers import whole_number
 from commands.registry import verb
@@ -83,7 +83,7 @@ def attendance(call: Call) -> list[Reply]:
     if since is not None:
         scope += f" since {format_date(since_day)}"
     if organisation:
-        scope = Mrkdwn(scope) + md(" ({})", organisation)
+        scope = md("{} ({})", scope, organisation)
     return [
         view.attendance_reply(
             call.session,

@@ -6,7 +6,7 @@ from commands.context import Call
 from commands.dates import format_date
 from commands.meeting_input import parse_decision_status, require_open
 from commands.meeting_view import meeting_name, show_text, text_with_mentions
-from commands.mrkdwn import Mrkdwn, md, person
+from commands.mrkdwn import md, person
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
 from storage import decisions as decision_store
@@ -63,16 +63,16 @@ def record(call: Call, text: str, status: DecisionStatus) -> tuple[Decision, lis
                 Section(
                     md(
                         ":ballot_box_with_check: *{}* _({})_ {}\nRecorded by {} at {} (*{}*), {}.",
-                        Mrkdwn(label),
-                        Mrkdwn(status.value),
-                        Mrkdwn(show_text(text)),
+                        label,
+                        status.value,
+                        show_text(text),
                         person(call.user_id),
-                        Mrkdwn(meeting_name(meeting, number)),
+                        meeting_name(meeting, number),
                         meeting.title,
-                        Mrkdwn(format_date(call.today)),
+                        format_date(call.today),
                     )
                 )
             ],
-            footer=f"Link actions to it: `/ecm add TITLE decision:{label}`.",
+            footer=md("Link actions to it: `/ecm add TITLE decision:{}`.", label),
         )
     ]

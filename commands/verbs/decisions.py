@@ -52,7 +52,10 @@ def decisions(call: Call) -> list[Reply]:
                 text=f"No decisions {what}.",
                 sections=[
                     Section(
-                        f'No decisions {what}. A chair records one during a meeting: `/ecm decide "text"`.'
+                        md(
+                            'No decisions {}. A chair records one during a meeting: `/ecm decide "text"`.',
+                            what,
+                        )
                     )
                 ],
             )
@@ -68,36 +71,38 @@ def decisions(call: Call) -> list[Reply]:
         _line(d, meetings.get(d.meeting_id or 0), numbers, page.actions.get(d.id or 0, []), tz)
         for d in page.decisions
     ]
-    intro = f"{plural(page.total, 'decision')}"
+    intro = md("{}", plural(page.total, "decision"))
     if page.total > len(page.decisions):
-        intro += f"; the latest {len(page.decisions)} shown. Narrow it with `since:DATE` or `status:`."
+        intro += md("; the latest {} shown. Narrow it with `since:DATE` or `status:`.", len(page.decisions))
     return [
         Reply(
             text=f"Decision register: {intro}",
             header="Decision register",
-            sections=[Section(intro), Section("\n".join(lines))],
-            footer="Link an action to a decision: `/ecm add TITLE decision:D3` or `/ecm update N decision:D3`.",
+            sections=[Section(intro), Section(Mrkdwn("\n").join(lines))],
+            footer=Mrkdwn(
+                "Link an action to a decision: `/ecm add TITLE decision:D3` or `/ecm update N decision:D3`."
+            ),
         )
     ]
 
 
-def _line(d: Decision, meeting: Meeting | None, numbers: dict[int, int], actions: list, tz: str) -> str:
+def _line(d: Decision, meeting: Meeting | None, numbers: dict[int, int], actions: list, tz: str) -> Mrkdwn:
     day = format_date(d.created_at.astimezone(ZoneInfo(tz)).date())
     where = f"{view.meeting_name(meeting, numbers.get(meeting.id or 0))}, " if meeting else ""
     line = md(
         "• *D{}* _({})_ {} — {}{}, {}",
         d.number,
-        Mrkdwn(d.status.value),
-        Mrkdwn(view.show_text(truncate(d.text, MAX_TEXT))),
-        Mrkdwn(where),
-        Mrkdwn(day),
+        d.status.value,
+        view.show_text(truncate(d.text, MAX_TEXT)),
+        where,
+        day,
         person(d.recorded_by),
     )
     if actions:
-        line += "\n" + "\n".join(
-            f"      ↳ {view.linked_action_text(a.number, a.title, STATUS_LABEL[a.status], a.due_date)}"
+        line += Mrkdwn("\n") + Mrkdwn("\n").join(
+            md("      ↳ {}", view.linked_action_text(a.number, a.title, STATUS_LABEL[a.status], a.due_date))
             for a in actions
         )
     else:
-        line += "\n      ↳ _no actions linked_"
+        line += Mrkdwn("\n      ↳ _no actions linked_")
     return line

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from commands.context import Call
-from commands.mrkdwn import Mrkdwn, md
+from commands.mrkdwn import md
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
 from commands.reporting.files import export_files
@@ -23,7 +23,7 @@ def export_register(call: Call, formats: tuple[str, ...] = FORMATS) -> Reply:
     )
     files = export_files(slugify(call.task_group.name), call.today.isoformat(), actions, formats)
     return Reply(
-        text=md("Action register of {}: {}", call.task_group.name, Mrkdwn(plural(len(actions), "action"))),
+        text=md("Action register of {}: {}", call.task_group.name, plural(len(actions), "action")),
         visibility=Visibility.DM,
         recipient=call.user_id,
         sections=[
@@ -31,11 +31,11 @@ def export_register(call: Call, formats: tuple[str, ...] = FORMATS) -> Reply:
                 md(
                     "The action register of *{}*: {}, every field, in the columns `/ecm import` reads (so it imports back into an empty group).",
                     call.task_group.name,
-                    Mrkdwn(plural(len(actions), "action")),
+                    plural(len(actions), "action"),
                 )
             )
         ],
-        footer="Files: " + Mrkdwn.escape(", ".join(f.filename for f in files)),
+        footer=md("Files: {}", ", ".join(f.filename for f in files)),
         files=files,
     )
 

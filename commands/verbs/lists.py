@@ -16,10 +16,12 @@ from storage.models import Outcome, Role
 def districts(call: Call) -> list[Reply]:
     found = groups.list_districts(call.session, call.group_id)
     if not found:
-        body = 'No districts yet. A chair can add them: `/ecm setup districts:"Blaby, Charnwood"` or `preset:lancashire`.'
+        body = Mrkdwn(
+            'No districts yet. A chair can add them: `/ecm setup districts:"Blaby, Charnwood"` or `preset:lancashire`.'
+        )
     else:
-        body = "\n".join(md("• {} (`district:{}`)", d.name, Mrkdwn(d.slug)) for d in found)
-        body += "\n`district:all` (or `countywide`) means every district."
+        body = Mrkdwn("\n").join(md("• {} (`district:{}`)", d.name, d.slug) for d in found)
+        body += Mrkdwn("\n`district:all` (or `countywide`) means every district.")
     return [
         Reply(text=f"{len(found)} districts", header=f"Districts ({len(found)})", sections=[Section(body)])
     ]
@@ -33,7 +35,7 @@ def districts(call: Call) -> list[Reply]:
     needs_group=False,
 )
 def outcomes(call: Call) -> list[Reply]:
-    body = "\n".join(f"• *{OUTCOME_NAMES[o]}* (`outcome:{OUTCOME_SHORT[o]}`)" for o in Outcome)
+    body = Mrkdwn("\n").join(md("• *{}* (`outcome:{}`)", OUTCOME_NAMES[o], OUTCOME_SHORT[o]) for o in Outcome)
     return [
         Reply(text="The five ECM outcomes", header="Every Child Matters outcomes", sections=[Section(body)])
     ]
@@ -49,9 +51,11 @@ def members(call: Call) -> list[Reply]:
     found = member_store.list_members(call.session, call.group_id)
     lines = [
         md("• {} — {}", person(m.user_id), m.organisation or "organisation not set")
-        + (" *(chair)*" if m.role == Role.CHAIR else "")
+        + (Mrkdwn(" *(chair)*") if m.role == Role.CHAIR else "")
         for m in found
     ]
-    body = "\n".join(lines) or "No members registered yet."
-    body += '\nChairs register members with `/ecm member @name district:NAME` or `org:"Organisation"`.'
+    body = Mrkdwn("\n").join(lines) or Mrkdwn("No members registered yet.")
+    body += Mrkdwn(
+        '\nChairs register members with `/ecm member @name district:NAME` or `org:"Organisation"`.'
+    )
     return [Reply(text=f"{len(found)} members", header=f"Members ({len(found)})", sections=[Section(body)])]

@@ -26,7 +26,7 @@ from storage.models import REPRESENTED_MODES, AttendanceMode
 
 MAX_TITLE = 200
 MAX_REASON = 500
-SUBCOMMANDS = '`/ecm meeting start ["title"]`, `/ecm meeting end` or `/ecm meeting cancel ["reason"]`'
+SUBCOMMANDS = Mrkdwn('`/ecm meeting start ["title"]`, `/ecm meeting end` or `/ecm meeting cancel ["reason"]`')
 
 
 def _rest(call: Call) -> str:
@@ -67,7 +67,7 @@ def meeting(call: Call) -> list[Reply]:
         if len(words) > 1 or call.args.keys:
             raise UserError(f"Say what to do: {SUBCOMMANDS}.")
         return _status(call)
-    raise UserError(md("I don't know “{}” here. Say {}.", truncate(words[0].text, 40), Mrkdwn(SUBCOMMANDS)))
+    raise UserError(md("I don't know “{}” here. Say {}.", truncate(words[0].text, 40), SUBCOMMANDS))
 
 
 def _start(call: Call) -> list[Reply]:
@@ -81,7 +81,7 @@ def _start(call: Call) -> list[Reply]:
         raise UserError(
             md(
                 "A meeting is already open in this channel: {}, chaired by {}.",
-                Mrkdwn(view.meeting_label(current, number, call.timezone)),
+                view.meeting_label(current, number, call.timezone),
                 person(current.chair_user_id),
             ),
             "End it with `/ecm meeting end` (or `/ecm meeting cancel`) before starting another.",
@@ -118,8 +118,8 @@ def _start(call: Call) -> list[Reply]:
     intro = md(
         "{} opened {} at {}",
         person(call.user_id),
-        Mrkdwn(view.meeting_name(started, number)),
-        Mrkdwn(format_datetime(call.now, tz)),
+        view.meeting_name(started, number),
+        format_datetime(call.now, tz),
     )
     if slot:
         intro += f" (scheduled for {format_datetime(slot.at, tz)})"
@@ -141,11 +141,11 @@ def _start(call: Call) -> list[Reply]:
     sections = [Section(intro, buttons=forms), *view.matters_arising_sections(rows, total, call.today)]
     return [
         Reply(
-            text=md("Meeting started: {}. Matters arising: {}.", title, Mrkdwn(plural(total, "action"))),
+            text=md("Meeting started: {}. Matters arising: {}.", title, plural(total, "action")),
             visibility=Visibility.CHANNEL,
             header=truncate(f"Meeting started: {title}", 150),
             sections=sections,
-            footer="`/ecm meeting end` closes it and posts the minutes.",
+            footer=Mrkdwn("`/ecm meeting end` closes it and posts the minutes."),
         )
     ]
 
@@ -188,15 +188,15 @@ def _cancel(call: Call) -> list[Reply]:
         why = md(": {}", reason) if reason else ""
         return [
             Reply(
-                text=md("{} ({}) is cancelled.", Mrkdwn(view.meeting_name(current, number)), current.title),
+                text=md("{} ({}) is cancelled.", view.meeting_name(current, number), current.title),
                 visibility=Visibility.CHANNEL,
                 sections=[
                     Section(
                         md(
                             ":no_entry_sign: {} cancelled {}{}.\nIt will not count in attendance figures; anything recorded in it stays on record.",
                             person(call.user_id),
-                            Mrkdwn(view.meeting_label(current, number, tz)),
-                            Mrkdwn(why),
+                            view.meeting_label(current, number, tz),
+                            why,
                         )
                     )
                 ],
@@ -223,7 +223,7 @@ def _cancel(call: Call) -> list[Reply]:
     )
     nxt = view.upcoming(call.session, call.task_group, call.now, call.timezone, 1)
     why = md(": {}", reason) if reason else ""
-    after = f"\nThe next meeting is {format_datetime(nxt[0].at, tz)}." if nxt else ""
+    after = md("\nThe next meeting is {}.", format_datetime(nxt[0].at, tz)) if nxt else ""
     return [
         Reply(
             text=f"The meeting on {format_datetime(slot.at, tz)} is cancelled.",
@@ -233,10 +233,10 @@ def _cancel(call: Call) -> list[Reply]:
                     md(
                         ":no_entry_sign: {} cancelled the meeting on {} (*{}*){}.{}",
                         person(call.user_id),
-                        Mrkdwn(format_datetime(slot.at, tz)),
+                        format_datetime(slot.at, tz),
                         slot.schedule.title,
-                        Mrkdwn(why),
-                        Mrkdwn(after),
+                        why,
+                        after,
                     )
                 )
             ],
@@ -248,12 +248,14 @@ def _status(call: Call) -> list[Reply]:
     current = meeting_store.open_meeting(call.session, call.group_id)
     tz = call.timezone
     if current is None:
-        lines = ["No meeting is open in this channel."]
+        lines = [Mrkdwn("No meeting is open in this channel.")]
         nxt = view.upcoming_lines(call.session, call.task_group, call.now, call.timezone, 1)
         if nxt:
-            lines.append("*Next:*\n" + "\n".join(nxt))
-        lines.append('A chair starts one with `/ecm meeting start "title"`; `/ecm meetings` lists past ones.')
-        return [Reply(text=lines[0], sections=[Section("\n".join(lines))])]
+            lines.append(md("*Next:*\n{}", Mrkdwn("\n").join(nxt)))
+        lines.append(
+            Mrkdwn('A chair starts one with `/ecm meeting start "title"`; `/ecm meetings` lists past ones.')
+        )
+        return [Reply(text=lines[0], sections=[Section(Mrkdwn("\n").join(lines))])]
     number = meeting_store.meeting_number(call.session, current)
     records = attendance_store.current_attendance(call.session, current.id)  # type: ignore[arg-type]
     represented = sum(1 for r in records if r.mode in REPRESENTED_MODES)
@@ -263,11 +265,17 @@ def _status(call: Call) -> list[Reply]:
     lines = [
         md(
             "Open now: {}, chaired by {}.",
-            Mrkdwn(view.meeting_label(current, number, tz)),
+            view.meeting_label(current, number, tz),
             person(current.chair_user_id),
         ),
-        f"So far: {represented} attending, {apologies} apologies, {plural(len(decisions), 'decision')}, "
-        f"{plural(actions, 'action')}, {plural(meeting_store.count_notes(call.session, current.id), 'note')}.",  # type: ignore[arg-type]
-        "`/ecm minutes` shows the minutes so far; a chair ends it with `/ecm meeting end`.",
+        md(
+            "So far: {} attending, {} apologies, {}, {}, {}.",
+            represented,
+            apologies,
+            plural(len(decisions), "decision"),
+            plural(actions, "action"),
+            plural(meeting_store.count_notes(call.session, current.id), "note"),  # type: ignore[arg-type]
+        ),
+        Mrkdwn("`/ecm minutes` shows the minutes so far; a chair ends it with `/ecm meeting end`."),
     ]
-    return [Reply(text=lines[0], sections=[Section("\n".join(lines))])]
+    return [Reply(text=lines[0], sections=[Section(Mrkdwn("\n").join(lines))])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import format_datetime
-from commands.mrkdwn import Mrkdwn, md, person
+from commands.mrkdwn import Mrkdwn, italic, md, person
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError
 from commands.text import truncate
@@ -35,26 +35,30 @@ def meetings(call: Call) -> list[Reply]:
         number = numbers.get(m.id or 0)
         line = md(
             "• {} · *{}* · {} — {}",
-            Mrkdwn(view.meeting_name(m, number)),
+            view.meeting_name(m, number),
             m.title,
-            Mrkdwn(format_datetime(view.when_of(m), tz)),
-            Mrkdwn(view.status_word(m)),
+            format_datetime(view.when_of(m), tz),
+            view.status_word(m),
         )
         if m.cancel_reason:
-            line = Mrkdwn(line) + md(": {}", truncate(m.cancel_reason, 200))
+            line += md(": {}", truncate(m.cancel_reason, 200))
         if m.chair_user_id:
-            line = Mrkdwn(line) + md(" · chair {}", person(m.chair_user_id))
+            line += md(" · chair {}", person(m.chair_user_id))
         lines.append(line)
-    recent_text = "*Recent meetings*\n" + ("\n".join(lines) if lines else "None yet.")
+    recent_text = md("*Recent meetings*\n{}", Mrkdwn("\n").join(lines) if lines else "None yet.")
     if lines:
-        recent_text += "\n`/ecm minutes N` shows a meeting's minutes."
+        recent_text += Mrkdwn("\n`/ecm minutes N` shows a meeting's minutes.")
     nxt = view.upcoming_lines(call.session, call.task_group, call.now, call.timezone, 3)
     schedules = schedule_store.active_schedules(call.session, call.group_id)
     if schedules:
-        next_text = "*Next meetings*\n" + ("\n".join(nxt) if nxt else "No more dates on the schedule.")
-        next_text += "\n" + "\n".join(f"_{view.schedule_line(s, tz)}_" for s in schedules[:5])
+        next_text = md(
+            "*Next meetings*\n{}", Mrkdwn("\n").join(nxt) if nxt else "No more dates on the schedule."
+        )
+        next_text += Mrkdwn("\n") + Mrkdwn("\n").join(
+            italic(view.schedule_line(s, tz)) for s in schedules[:5]
+        )
     else:
-        next_text = (
+        next_text = Mrkdwn(
             "*Next meetings:* no schedule yet. A chair sets one with "
             '`/ecm schedule "Task group" every:"2nd wednesday" at:10:00`.'
         )

@@ -87,15 +87,13 @@ def member(call: Call) -> list[Reply]:
             role=role,
             display_name=keys.get("name"),
         )
-        desc = md(
-            "{} — {}, {}", person(user_id), m.organisation or "organisation not set", Mrkdwn(m.role.value)
-        )
+        desc = md("{} — {}, {}", person(user_id), m.organisation or "organisation not set", m.role.value)
         lines.append(desc if changed else desc + " (no change)")
     return [
         Reply(
             text="Members updated: " + "; ".join(lines),
             visibility=Visibility.CHANNEL,
-            sections=[Section("\n".join(f"• {line}" for line in lines))],
+            sections=[Section(Mrkdwn("\n").join(md("• {}", line) for line in lines))],
         )
     ]
 
@@ -103,26 +101,23 @@ def member(call: Call) -> list[Reply]:
 MAX_LISTED = 10
 
 
-def _removed_line(call: Call, user_id: str) -> str:
+def _removed_line(call: Call, user_id: str) -> Mrkdwn:
     """Says what happens to a removed member's open actions: they still own them, so list them and say
     how to hand each over."""
     owned = action_store.list_actions(call.session, ActionFilter(group_id=call.group_id, owner=user_id))
     if not owned:
         return md("{} is no longer a member. They own no open actions.", person(user_id))
-    shown = "\n".join(f"• {action_line(row, call.today)}" for row in owned[:MAX_LISTED])
+    shown = Mrkdwn("\n").join(md("• {}", action_line(row, call.today)) for row in owned[:MAX_LISTED])
     more = (
-        f"\n…and {len(owned) - MAX_LISTED} more: `/ecm actions owner:@name`."
+        md("\n…and {} more: `/ecm actions owner:@name`.", len(owned) - MAX_LISTED)
         if len(owned) > MAX_LISTED
         else ""
     )
-    first = owned[0].action.number
     return md(
-        '{} is no longer a member, but still owns {}, so the chasers still go to them:\n{}{}\nHand each one over with `/ecm update {} owner:@name` (the organisation follows the new owner), or close it with `/ecm done {}` or `/ecm drop {} "reason"`.',
+        '{0} is no longer a member, but still owns {1}, so the chasers still go to them:\n{2}{3}\nHand each one over with `/ecm update {4} owner:@name` (the organisation follows the new owner), or close it with `/ecm done {4}` or `/ecm drop {4} "reason"`.',
         person(user_id),
-        Mrkdwn(plural(len(owned), "open action")),
-        Mrkdwn(shown),
-        Mrkdwn(more),
-        Mrkdwn(first),
-        Mrkdwn(first),
-        Mrkdwn(first),
+        plural(len(owned), "open action"),
+        shown,
+        more,
+        owned[0].action.number,
     )

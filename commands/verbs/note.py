@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands.context import Call
 from commands.meeting_input import require_open
 from commands.meeting_view import show_text, text_with_mentions
-from commands.mrkdwn import Mrkdwn, md, person
+from commands.mrkdwn import md, person
 from commands.registry import verb
 from commands.replies import Reply, Section, UserError, Visibility
 from storage import meetings as meeting_store
@@ -41,7 +41,7 @@ def note(call: Call) -> list[Reply]:
                 Section(
                     md(
                         ":memo: *Noted for the minutes:* {} — {}",
-                        Mrkdwn(show_text(text)),
+                        show_text(text),
                         person(call.user_id),
                     )
                 )

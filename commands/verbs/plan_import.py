@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from commands import plan_import
 from commands.context import Call
-from commands.mrkdwn import Mrkdwn, md
+from commands.mrkdwn import md
 from commands.numbers import whole_number
 from commands.registry import verb
 from commands.replies import Reply, UserError
@@ -37,7 +37,7 @@ def import_plan(call: Call) -> list[Reply]:
                 md(
                     "Run `/ecm import` in the task group's channel to open the import form and share the spreadsheet there, or ask whoever runs the bot for `ecm-bot import FILE --channel {}`.\n{}",
                     call.ctx.channel_id,
-                    Mrkdwn(plan_import.HOW_TO),
+                    plan_import.HOW_TO,
                 )
             )
         ]

@@ -17,7 +17,7 @@ from commands import meeting_view as view
 from commands.context import Call
 from commands.dates import DateError, format_date, format_datetime, parse_date, parse_time
 from commands.grammar import Kind
-from commands.mrkdwn import Mrkdwn, md, person
+from commands.mrkdwn import Mrkdwn, code, md, person
 from commands.recurrence import (
     RECURRENCE_EXAMPLES,
     RecurrenceError,
@@ -96,12 +96,12 @@ def _create(call: Call) -> list[Reply]:
         rule = parse_recurrence(how)
         at = parse_time(keys["at"])
     except (RecurrenceError, DateError) as error:
-        raise UserError(Mrkdwn.escape(str(error))) from error
+        raise UserError(str(error)) from error
     try:
         start = parse_date(keys["from"], call.today) if "from" in keys else call.today
         until = parse_date(keys["until"], call.today) if "until" in keys else None
     except DateError as error:
-        raise UserError(Mrkdwn.escape(str(error))) from error
+        raise UserError(str(error)) from error
     if until is not None and until < start:
         raise UserError(f"`until:` ({format_date(until)}) is before the first date ({format_date(start)}).")
     title = (
@@ -113,7 +113,7 @@ def _create(call: Call) -> list[Reply]:
     try:
         upcoming = occurrences(rule, start, at, tz, call.now, count=3, until=until)
     except RecurrenceError as error:
-        raise UserError(Mrkdwn.escape(str(error))) from error
+        raise UserError(str(error)) from error
     if not upcoming:
         raise UserError(
             "That schedule has no meetings still to come.",
@@ -137,16 +137,16 @@ def _create(call: Call) -> list[Reply]:
             "changed" if replaced else "set",
             view.schedule_line(saved, tz),
         ),
-        "*Next:* " + "; ".join(format_datetime(when, tz) for when in upcoming),
+        md("*Next:* {}", "; ".join(format_datetime(when, tz) for when in upcoming)),
     ]
     lines.append(
-        "Start each meeting with `/ecm meeting start`; `/ecm schedule cancel DATE` cancels one date."
+        Mrkdwn("Start each meeting with `/ecm meeting start`; `/ecm schedule cancel DATE` cancels one date.")
     )
     return [
         Reply(
-            text=md("Meetings scheduled: {}, {} at {:%H:%M}", title, Mrkdwn(describe_recurrence(rule)), at),
+            text=md("Meetings scheduled: {}, {} at {:%H:%M}", title, describe_recurrence(rule), at),
             visibility=Visibility.CHANNEL,
-            sections=[Section("\n".join(lines))],
+            sections=[Section(Mrkdwn("\n").join(lines))],
         )
     ]
 
@@ -169,7 +169,7 @@ def _cancel(call: Call) -> list[Reply]:
     try:
         day = parse_date(text, call.today)
     except DateError as error:
-        raise UserError(Mrkdwn.escape(str(error))) from error
+        raise UserError(str(error)) from error
     if reason and len(reason) > MAX_REASON:
         raise UserError(f"That reason is too long ({len(reason)} characters; {MAX_REASON} at most).")
     if day > call.today + timedelta(days=366 * CANCEL_AHEAD_YEARS):
@@ -218,18 +218,23 @@ def _cancel(call: Call) -> list[Reply]:
             at=call.now,
             reason=reason,
         )
-        lines.append(md("{} (*{}*)", Mrkdwn(format_datetime(slot.at, tz)), slot.schedule.title))
+        lines.append(md("{} (*{}*)", format_datetime(slot.at, tz), slot.schedule.title))
     why = md(": {}", reason) if reason else ""
     nxt = view.upcoming(call.session, call.task_group, call.now, call.timezone, 1)
-    after = f"\nThe next meeting is {format_datetime(nxt[0].at, tz)}." if nxt else ""
+    after = md("\nThe next meeting is {}.", format_datetime(nxt[0].at, tz)) if nxt else ""
     return [
         Reply(
             text=f"Meeting on {format_date(day)} cancelled.",
             visibility=Visibility.CHANNEL,
             sections=[
                 Section(
-                    f":no_entry_sign: {person(call.user_id)} cancelled the meeting on "
-                    f"{', '.join(lines)}{why}.{after}"
+                    md(
+                        ":no_entry_sign: {} cancelled the meeting on {}{}.{}",
+                        person(call.user_id),
+                        Mrkdwn(", ").join(lines),
+                        why,
+                        after,
+                    )
                 )
             ],
         )
@@ -249,26 +254,29 @@ def _stop(call: Call) -> list[Reply]:
         if not chosen:
             raise UserError(
                 md("There is no schedule called “{}”.", truncate(title, 60)),
-                "Schedules: " + ", ".join(md("“{}”", s.title) for s in schedules) + ".",
+                md("Schedules: {}.", Mrkdwn(", ").join(md("“{}”", s.title) for s in schedules)),
             )
     elif len(schedules) > 1:
         raise UserError(
             "There are several schedules; say which one to stop.",
-            "Schedules: " + ", ".join(md("“{}”", s.title) for s in schedules) + ".",
+            md("Schedules: {}.", Mrkdwn(", ").join(md("“{}”", s.title) for s in schedules)),
         )
     else:
         chosen = schedules
     for s in chosen:
         schedule_store.remove_schedule(call.session, s, by=call.user_id, at=call.now)
-    names = ", ".join(md("*{}*", s.title) for s in chosen)
+    names = Mrkdwn(", ").join(md("*{}*", s.title) for s in chosen)
     return [
         Reply(
-            text=f"Schedule stopped: {', '.join(Mrkdwn.escape(s.title) for s in chosen)}",
+            text=md("Schedule stopped: {}", ", ".join(s.title for s in chosen)),
             visibility=Visibility.CHANNEL,
             sections=[
                 Section(
-                    f"{person(call.user_id)} stopped the meeting schedule {names}. Meetings already "
-                    "held keep their records."
+                    md(
+                        "{} stopped the meeting schedule {}. Meetings already held keep their records.",
+                        person(call.user_id),
+                        names,
+                    )
                 )
             ],
         )
@@ -282,12 +290,14 @@ def _show(call: Call) -> list[Reply]:
         return [
             Reply(
                 text="No meeting schedule yet.",
-                sections=[Section(f"No meeting schedule yet. A chair sets one: `{EXAMPLE}`.")],
+                sections=[Section(md("No meeting schedule yet. A chair sets one: {}.", code(EXAMPLE)))],
             )
         ]
-    lines = [f"• {view.schedule_line(s, tz)}" for s in schedules]
+    lines = [md("• {}", view.schedule_line(s, tz)) for s in schedules]
     nxt = view.upcoming_lines(call.session, call.task_group, call.now, call.timezone, 3)
-    body = "\n".join(lines) + "\n*Next:*\n" + ("\n".join(nxt) if nxt else "no more dates.")
+    body = md(
+        "{}\n*Next:*\n{}", Mrkdwn("\n").join(lines), Mrkdwn("\n").join(nxt) if nxt else "no more dates."
+    )
     return [
         Reply(
             text=f"{plural(len(schedules), 'schedule')}", header="Meeting schedule", sections=[Section(body)]

@@ -23,12 +23,17 @@ def describe_group(call: Call, group: TaskGroup) -> list[Section]:
     lines = [
         md("*Name:* {}", group.name),
         md("*County:* {}", group.county or "not set"),
-        f"*Time zone:* {call.timezone} (the same for every task group: the bot's `ECM_TIMEZONE`)",
-        f"*Chairs:* {', '.join(person(c.user_id) for c in chairs) or 'none'}",
-        f"*Districts ({len(districts)}):* " + (Mrkdwn(", ").join(d.name for d in districts) or "none yet"),
+        md("*Time zone:* {} (the same for every task group: the bot's `ECM_TIMEZONE`)", call.timezone),
+        md("*Chairs:* {}", Mrkdwn(", ").join(person(c.user_id) for c in chairs) or "none"),
+        md(
+            "*Districts ({}):* {}", len(districts), Mrkdwn(", ").join(d.name for d in districts) or "none yet"
+        ),
     ]
     # Chaser and digest settings (defaults unless a chair changed them), with the options that change them.
-    return [Section("\n".join(lines)), Section(chaser_settings.describe(group_chaser_settings(group)))]
+    return [
+        Section(Mrkdwn("\n").join(lines)),
+        Section(chaser_settings.describe(group_chaser_settings(group))),
+    ]
 
 
 @verb(
@@ -138,8 +143,10 @@ def setup(call: Call) -> list[Reply]:
                     ),
                     *describe_group(call, group),
                     Section(
-                        "Next: register members with `/ecm member @name district:NAME` and add actions "
-                        "with `/ecm add TITLE due:DATE outcome:safe`. `/ecm help` shows everything."
+                        Mrkdwn(
+                            "Next: register members with `/ecm member @name district:NAME` and add actions "
+                            "with `/ecm add TITLE due:DATE outcome:safe`. `/ecm help` shows everything."
+                        )
                     ),
                 ],
             )
@@ -171,7 +178,7 @@ def setup(call: Call) -> list[Reply]:
     if names is not None:
         added, removed = groups.set_districts(call.session, group, pairs, user_id=call.user_id, at=call.now)
     what: list[str] = [
-        md("{}: {} → {}", Mrkdwn(field), str(old or "—"), str(new)) for field, (old, new) in changed.items()
+        md("{}: {} → {}", field, str(old or "—"), str(new)) for field, (old, new) in changed.items()
     ]
     if chaser_changes:
         what.extend(
@@ -180,25 +187,26 @@ def setup(call: Call) -> list[Reply]:
             )
         )
     if added:
-        what.append("districts added: " + Mrkdwn(", ").join(a for a in added))
+        what.append(md("districts added: {}", ", ".join(added)))
     if removed:
-        what.append(
-            "districts removed: " + Mrkdwn(", ").join(r for r in removed) + " (their actions keep them)"
-        )
+        what.append(md("districts removed: {} (their actions keep them)", ", ".join(removed)))
     if not what:
         return [
             Reply(
                 text="Nothing changed.",
-                sections=[Section("Nothing changed; the settings are:"), *describe_group(call, group)],
+                sections=[
+                    Section(Mrkdwn("Nothing changed; the settings are:")),
+                    *describe_group(call, group),
+                ],
             )
         ]
     return [
         Reply(
-            text=md("{} changed the task group settings: ", person(call.user_id)) + Mrkdwn("; ".join(what)),
+            text=md("{} changed the task group settings: {}", person(call.user_id), Mrkdwn("; ").join(what)),
             visibility=Visibility.CHANNEL,
             header="Task group settings changed",
             sections=[
-                Section(md("{} changed: ", person(call.user_id)) + Mrkdwn("; ".join(what))),
+                Section(md("{} changed: {}", person(call.user_id), Mrkdwn("; ").join(what))),
                 *describe_group(call, group),
             ],
         )

@@ -7,7 +7,7 @@ from commands.action_ops import can_change, load_action
 from commands.action_view import action_detail
 from commands.context import Call
 from commands.home import UPDATE_FORM, action_ref
-from commands.mrkdwn import Mrkdwn, md
+from commands.mrkdwn import md
 from commands.registry import verb
 from commands.replies import Button, Reply, UserError
 from commands.text import truncate
@@ -41,15 +41,15 @@ def show(call: Call) -> list[Reply]:
     )
     may_change = can_change(call.actor(), row)
     footer = (
-        f'`/ecm update {number} "note" status:in-progress` · `/ecm done {number}`'
+        md('`/ecm update {0} "note" status:in-progress` · `/ecm done {0}`', number)
         if may_change
-        else f"Owners or a chair can change #{number}."
+        else md("Owners or a chair can change #{}.", number)
     )
     if may_change:  # the Update form, for those who may use it
         sections[0].buttons.append(Button("Update", UPDATE_FORM, action_ref(call.group_id, number)))
     return [
         Reply(
-            text=md("#{} {}", Mrkdwn(number), truncate(action.title, 200)),
+            text=md("#{} {}", number, truncate(action.title, 200)),
             header=truncate(f"Action #{number}", 150),
             sections=sections,
             footer=footer,

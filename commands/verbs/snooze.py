@@ -11,7 +11,6 @@ from commands.action_input import free_text, take_number
 from commands.context import Call
 from commands.dates import DATE_EXAMPLES, DateError, parse_date
 from commands.grammar import text_with_mentions
-from commands.mrkdwn import Mrkdwn
 from commands.registry import verb
 from commands.replies import Reply, UserError
 
@@ -45,6 +44,6 @@ def snooze(call: Call) -> list[Reply]:
         try:
             until = parse_date(until_text, call.today)
         except DateError as error:
-            raise UserError(Mrkdwn.escape(str(error)), f"Dates are UK style: {DATE_EXAMPLES}.") from error
+            raise UserError(str(error), f"Dates are UK style: {DATE_EXAMPLES}.") from error
     # The reason is shown like a note: real mentions stay mentions, typed-out ones stay text.
     return action_ops.snooze(actor, number, text_with_mentions(rest), until).replies

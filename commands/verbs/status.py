@@ -11,7 +11,7 @@ from datetime import timedelta
 from commands import chaser_settings
 from commands.context import Call
 from commands.dates import format_date, format_datetime
-from commands.mrkdwn import Mrkdwn, md, person
+from commands.mrkdwn import Mrkdwn, md, recipient
 from commands.posts import registry
 from commands.posts.settings import chaser_settings as group_chaser_settings
 from commands.registry import verb
@@ -32,21 +32,20 @@ RECENT = 15
 WEEK = 7
 
 
-def recipient_text(recipient: str) -> str:
-    return f"<#{recipient}>" if recipient.startswith(("C", "G")) else person(recipient)
-
-
-def delivery_line(n: Notification, tz: str) -> str:
-    line = (
-        f"• {format_date(n.for_date)} · {registry.label(n.kind) or Mrkdwn.escape(n.kind)} → {recipient_text(n.recipient)}"
-        f" · {STATUS_MARKS[n.status]}"
+def delivery_line(n: Notification, tz: str) -> Mrkdwn:
+    line = md(
+        "• {} · {} → {} · {}",
+        format_date(n.for_date),
+        registry.label(n.kind) or n.kind,
+        recipient(n.recipient),
+        STATUS_MARKS[n.status],
     )
     if n.status == NotificationStatus.SENT and n.sent_at:
-        line += f" {format_datetime(n.sent_at, tz)[-5:]}"
+        line += md(" {}", format_datetime(n.sent_at, tz)[-5:])
     if n.attempts > 1:
-        line += f" (attempt {n.attempts})"
+        line += md(" (attempt {})", n.attempts)
     if n.last_error and n.status != NotificationStatus.SENT:
-        line = Mrkdwn(line) + md(" — {}", truncate(n.last_error, 200))
+        line += md(" — {}", truncate(n.last_error, 200))
     return line
 
 
@@ -72,37 +71,45 @@ def status(call: Call) -> list[Reply]:
     summary = (
         ", ".join(f"{counts.get(s, 0)} {s.value}" for s in NotificationStatus if counts.get(s)) or "none"
     )
-    sections = [Section(f"*Last {WEEK} days:* {summary}.")]
+    sections = [Section(md("*Last {} days:* {}.", WEEK, summary))]
     if recent:
         sections.append(
             Section(
-                f"*Latest {plural(len(recent), 'post')}* (newest first):\n"
-                + "\n".join(delivery_line(n, tz) for n in recent)
+                md(
+                    "*Latest {}* (newest first):\n{}",
+                    plural(len(recent), "post"),
+                    Mrkdwn("\n").join(delivery_line(n, tz) for n in recent),
+                )
             )
         )
     else:
         sections.append(
             Section(
-                "Nothing has been planned for this group yet. Chasers go out at 09:00 on working "
-                "days once actions are overdue."
+                Mrkdwn(
+                    "Nothing has been planned for this group yet. Chasers go out at 09:00 on working "
+                    "days once actions are overdue."
+                )
             )
         )
     if failures:
         sections.append(
             Section(
-                "*Failures* — Slack refused these; `channel_not_found` / `not_in_channel` usually mean the bot must "
-                "be invited (`/invite @ECM Task Group`), `account_inactive` / `user_not_found` a person who left:\n"
-                + "\n".join(delivery_line(n, tz) for n in failures)
+                md(
+                    "*Failures* — Slack refused these; `channel_not_found` / `not_in_channel` usually mean the bot "
+                    "must be invited (`/invite @ECM Task Group`), `account_inactive` / `user_not_found` a person "
+                    "who left:\n{}",
+                    Mrkdwn("\n").join(delivery_line(n, tz) for n in failures),
+                )
             )
         )
     sections.append(Section(chaser_settings.describe(group_chaser_settings(group))))
     failed = counts.get(NotificationStatus.FAILED, 0)
     return [
         Reply(
-            text=md("Chaser status for {}: {}", group.name, Mrkdwn(summary))
+            text=md("Chaser status for {}: {}", group.name, summary)
             + (f" ({failed} failed)" if failed else ""),
             header="Chasers and digests: status",
             sections=sections,
-            footer="Operators: `ecm-bot jobs list` shows the next runs.",
+            footer=Mrkdwn("Operators: `ecm-bot jobs list` shows the next runs."),
         )
     ]
