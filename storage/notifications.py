@@ -435,11 +435,14 @@ def back_off(
 def retry_now(engine: Engine, *, day: date, now: datetime, kinds: Sequence[str] | None = None) -> int:
     """An operator's re-run (`ecm-bot jobs run`): `day`'s rows waiting out the pause after a transient
     failure are due at once. Rows another process is sending are left alone (their lease says until when);
-    a shared Slack rate limit still holds, since the dispatcher checks it before every post."""
+    a shared Slack rate limit still holds, since the dispatcher checks it before every post. A post that got
+    no answer keeps its pause: a slow answer may still land in the conversation, and it is looked for there
+    before it is sent again (looking too early could send it twice)."""
     where: list[Any] = [
         col(Notification.for_date) == day,
         col(Notification.status) == PENDING,
         col(Notification.lease_until) > now,
+        col(Notification.attempt_state) != UNKNOWN,
     ]
     if kinds:
         where.append(col(Notification.kind).in_(list(kinds)))
@@ -536,3 +539,12 @@ def status_counts(
         .group_by(col(Notification.status))
     )
     return {NotificationStatus(s): int(n) for s, n in session.exec(query)}
+
+
+def pending_count(session: Session) -> int:
+    """Rows not finished yet (pending, or being sent), whatever their lease."""
+    return int(
+        session.exec(
+            select(func.count(col(Notification.id))).where(col(Notification.status).in_([PENDING, SENDING]))
+        ).one()
+    )

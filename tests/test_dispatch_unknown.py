@@ -90,6 +90,22 @@ def test_a_post_accepted_but_never_answered_is_found_and_not_sent_again(group: O
     assert row.payload["ts"] == posts_to(ws, "sam")[0].ts
 
 
+def test_an_operators_re_run_leaves_a_post_with_no_answer_to_its_pause(group: OfflineWorkspace) -> None:
+    ws = group
+    two_digests(ws)
+    ws.standin.inject("chat.postMessage", drop="after", times=1, match=only_sam(ws))
+    ws.standin.inject(
+        "chat.postMessage", status=502, times=1, match=lambda p: p.get("channel") == ws.user("priya")
+    )
+    run(ws, "chasers")
+    day = date(2026, 11, 23)
+    # priya's transient failure is due again at once; sam's unknown post keeps its pause.
+    assert notifications.retry_now(ws.engine, day=day, now=ws.clock.now()) == 1
+    assert run(ws, "chasers").counts["sent"] == 1
+    assert len(posts_to(ws, "sam")) == 1 and len(posts_to(ws, "priya")) == 1
+    assert row_of(ws, "sam").attempt_state == notifications.UNKNOWN
+
+
 def test_a_post_dropped_before_slack_saw_it_is_sent_once(group: OfflineWorkspace) -> None:
     ws = group
     two_digests(ws)
