@@ -107,9 +107,12 @@ class AttendanceMode(StrEnum):
     VIRTUAL = "virtual"
     APOLOGIES = "apologies"
     ABSENT = "absent"
+    # Someone who is not a member of the task group, there in their own name: recorded, shown as a guest, and
+    # never counted as their organisation being represented (that needs membership, or a chair recording it).
+    GUEST = "guest"
 
 
-# Modes that count as the organisation being represented at the meeting.
+# Modes that count as the organisation being represented at the meeting (never GUEST).
 REPRESENTED_MODES = (AttendanceMode.PRESENT, AttendanceMode.SUBSTITUTE, AttendanceMode.VIRTUAL)
 
 
