@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from bot.offline import OfflineWorkspace
 from storage.models import Action, ActionNote, AuditEvent
-from tests.support import db
+from tests.support import db, ok
 
 SORRY = "Sorry"
 
@@ -38,7 +38,21 @@ class BackendKiller:
         self.every = 0  # with `kill_every(n)`: terminate at every n-th matching statement
         self.seen = 0
         self._lock = threading.Lock()
+        self.pids: set[int] = set()  # every backend this engine's pool opened
         event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "connect", self._connected)
+
+    def _connected(self, dbapi_conn: Any, _record: Any) -> None:
+        self.pids.add(dbapi_conn.info.backend_pid)
+
+    def terminate_pool(self) -> int:
+        """Every backend of the pool, idle or not, as a database restart would: how many were alive."""
+        with self.admin.connect() as conn:
+            return sum(
+                bool(conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar())
+                for pid in list(self.pids)
+                if conn.execute(text("SELECT 1 FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}).first()
+            )
 
     def arm(self, pattern: str) -> None:
         self.armed = re.compile(pattern)
@@ -68,14 +82,16 @@ class BackendKiller:
 
     def close(self) -> None:
         event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "connect", self._connected)
         self.admin.dispose()
 
 
 @pytest.fixture
-def killer(group: OfflineWorkspace) -> Iterator[BackendKiller]:
-    if group.engine.dialect.name != "postgresql":
+def killer(engine: Engine) -> Iterator[BackendKiller]:
+    """On the test's engine (the one `group` runs on); skipped before any set-up on SQLite."""
+    if engine.dialect.name != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite has no server connection to drop")
-    found = BackendKiller(group.engine)
+    found = BackendKiller(engine)
     yield found
     found.close()
 
@@ -98,7 +114,7 @@ def _all_text(ws: OfflineWorkspace) -> str:
 
 
 def test_a_dropped_connection_mid_command_is_retried_on_a_fresh_one(
-    group: OfflineWorkspace, killer: BackendKiller
+    killer: BackendKiller, group: OfflineWorkspace
 ) -> None:
     ws = group
     for command, statement in CASES:
@@ -107,6 +123,9 @@ def test_a_dropped_connection_mid_command_is_retried_on_a_fresh_one(
         assert killer.armed is None, f"{command}: never reached {statement}"
         assert not out.is_error and SORRY not in out.text, (command, out.text)
     assert len(killer.kills) == len(CASES)
+    # The whole pool dropped between commands (a database restart): the checkout's pre-ping replaces them.
+    assert killer.terminate_pool() >= 1
+    ok(ws.command("add Restarted meanwhile @sam due:27/11/2026", user="chair"))
     assert SORRY not in _all_text(ws)
     with db(ws) as session:
         titles = Counter(a.title for a in session.exec(select(Action)))
@@ -114,14 +133,16 @@ def test_a_dropped_connection_mid_command_is_retried_on_a_fresh_one(
         events = Counter(
             (e.entity_id, e.verb) for e in session.exec(select(AuditEvent)) if e.entity == "action"
         )
-    assert titles == Counter({"Audit referrals": 1, "Map provision": 1, "Book the venue": 1})
+    assert titles == Counter(
+        {"Audit referrals": 1, "Map provision": 1, "Book the venue": 1, "Restarted meanwhile": 1}
+    )
     assert [n.text for n in notes] == ["Venue booked for the 4th"]
     assert all(n == 1 for n in events.values()), events  # each change recorded once
     print(f"dropped connections: {len(killer.kills)} commands cut mid-transaction, 0 Sorry, 0 saved twice")
 
 
 def test_under_load_every_command_survives_dropped_connections(
-    group: OfflineWorkspace, killer: BackendKiller
+    killer: BackendKiller, group: OfflineWorkspace
 ) -> None:
     ws = group
     for name in ("sam", "priya", "dev"):
