@@ -45,7 +45,9 @@ def create_app(
     Both pools are watched for changes (bot/home.py), so the Home tabs a change affects are refreshed;
     a change made in the ack pool (a modal saved before its ack) is refreshed from the reply pool too."""
     load_verbs()  # the whole verb table, once, before any request arrives
-    client = make_client(settings.slack_bot_token, settings.api_url)
+    client = make_client(
+        settings.slack_bot_token, settings.api_url, timeout=settings.ecm_slack_timeout_seconds
+    )
     # The lambdas run only after a request, when `services` below exists.
     replies = RefreshingExecutor(
         reply_executor or DrainableExecutor(settings.ecm_reply_workers, "ecm-reply"),
