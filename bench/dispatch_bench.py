@@ -8,7 +8,12 @@ dispatch rows/second and peak RSS (this process, and the worker processes).
 SQLite with 1 process always; PostgreSQL with 1 and with 3 worker processes when ECM_TEST_DATABASE_URL is
 set (a private schema, dropped afterwards). Stops by itself.
 
-    .venv/bin/python bench/dispatch_bench.py [--count 2000]
+Then a rate-limited run: the stand-in enforces a limit on chat.postMessage (`--limit`, default 25 a
+second, workspace-wide, answering 429 with Retry-After past it) and 1,500 DMs (`--limited-count`) are
+dispatched through it; it prints how many were planned, sent, duplicated and lost, the 429s the stand-in
+answered, and the time taken against the least time the limit allows.
+
+    .venv/bin/python bench/dispatch_bench.py [--count 2000] [--limited-count 1500] [--limit 100]
 """
 
 from __future__ import annotations
@@ -95,10 +100,12 @@ def _child(results: Any, *args: Any, **kwargs: Any) -> None:
     results.put(dispatch_process(*args, **kwargs))
 
 
-def dispatch(url: str, standin: SlackStandIn, processes: int) -> tuple[float, list[dict[str, int]]]:
+def dispatch(
+    url: str, standin: SlackStandIn, processes: int, **options: Any
+) -> tuple[float, list[dict[str, int]]]:
     if processes == 1:
         started = time.perf_counter()
-        counts = [dispatch_process(url, standin.api_url, standin.bot_token, DAY.isoformat())]
+        counts = [dispatch_process(url, standin.api_url, standin.bot_token, DAY.isoformat(), **options)]
         return time.perf_counter() - started, counts
     spawn = multiprocessing.get_context("spawn")
     results = spawn.Queue()
@@ -107,7 +114,7 @@ def dispatch(url: str, standin: SlackStandIn, processes: int) -> tuple[float, li
         spawn.Process(
             target=_child,
             args=(results, url, standin.api_url, standin.bot_token, DAY.isoformat()),
-            kwargs={"start_at": start_at},
+            kwargs={"start_at": start_at, **options},
         )
         for _ in range(processes)
     ]
@@ -126,7 +133,14 @@ def reset_outbox(engine: Engine) -> None:
     with session_scope(engine) as session:
         session.exec(
             update(Notification).values(
-                status=NotificationStatus.PENDING, attempts=0, lease_until=None, sent_at=None, last_error=None
+                status=NotificationStatus.PENDING,
+                attempts=0,
+                lease_until=None,
+                sent_at=None,
+                last_error=None,
+                attempt_state="",
+                first_tried_at=None,
+                pages_sent=0,
             )
         )
 
@@ -155,13 +169,44 @@ def measure(
         )
 
 
+def measure_limited(
+    label: str,
+    engine: Engine,
+    url: str,
+    standin: SlackStandIn,
+    owners: list[str],
+    process_counts: list[int],
+    per_second: float,
+) -> None:
+    """Dispatch through a stand-in that rate-limits chat.postMessage: every DM once, in about the time the
+    limit allows (every 429's Retry-After holds all workers of all processes: the back-off is shared)."""
+    plan(engine, DAY, tz=TZ, now=NOW, job="chasers")
+    burst = max(1, int(per_second))
+    for processes in process_counts:
+        reset_outbox(engine)
+        standin.reset()
+        limit = standin.rate_limit("chat.postMessage", per_second, burst=burst)
+        elapsed, counts = dispatch(url, standin, processes, drain_seconds=TIMEOUT / 4)
+        received = Counter(m.channel for m in standin.messages if not m.ephemeral)
+        sent = sum(1 for o in owners if received[o])
+        duplicated = sum(max(0, received[o] - 1) for o in owners)
+        lost = len(owners) - sent
+        least = max(0.0, (len(owners) - burst) / per_second)
+        print(
+            f"{label}: {processes} process{'es' if processes > 1 else ''} through a limit of "
+            f"{per_second:.0f} posts/s: planned {len(owners)}, sent {sent}, duplicated {duplicated}, lost {lost} "
+            f"in {elapsed:.1f}s (the limit allows it in {least:.1f}s: {elapsed / max(least, 0.001):.2f}x); "
+            f"429s answered {limit.refused}, rows rescheduled {sum(c['retry'] for c in counts)}"
+        )
+
+
 def peak_rss() -> str:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return f"peak RSS: this process {own:.0f} MiB, largest worker process {children:.0f} MiB"
 
 
-def run_sqlite(count: int) -> None:
+def run_sqlite(count: int, limited: int, per_second: float) -> None:
     with tempfile.TemporaryDirectory() as tmp, SlackStandIn(signing_secret=uuid.uuid4().hex) as standin:
         engine = make_engine(f"sqlite:///{tmp}/bench.db")
         migrate(engine)
@@ -170,9 +215,16 @@ def run_sqlite(count: int) -> None:
         print(f"sqlite: seeded {count} overdue actions in {time.perf_counter() - started:.1f}s")
         measure("sqlite", engine, url_of(engine, None), standin, owners, [1])
         engine.dispose()
+    if limited:
+        with tempfile.TemporaryDirectory() as tmp, SlackStandIn(signing_secret=uuid.uuid4().hex) as standin:
+            engine = make_engine(f"sqlite:///{tmp}/limited.db")
+            migrate(engine)
+            owners = seed(engine, standin, limited)
+            measure_limited("sqlite", engine, url_of(engine, None), standin, owners, [1], per_second)
+            engine.dispose()
 
 
-def run_postgres(pg_url: str, count: int) -> None:
+def run_postgres(pg_url: str, count: int, limited: int, per_second: float) -> None:
     with private_schema(pg_url) as schema:
         engine = make_engine(pg_url, connect_args={"options": f"-csearch_path={schema}"})
         migrate(engine)
@@ -182,12 +234,27 @@ def run_postgres(pg_url: str, count: int) -> None:
             print(f"postgresql: seeded {count} overdue actions in {time.perf_counter() - started:.1f}s")
             measure("postgresql", engine, url_of(engine, schema), standin, owners, [1, 3])
         engine.dispose()
+    if limited:
+        with private_schema(pg_url) as schema:
+            engine = make_engine(pg_url, connect_args={"options": f"-csearch_path={schema}"})
+            migrate(engine)
+            with SlackStandIn(signing_secret=uuid.uuid4().hex) as standin:
+                owners = seed(engine, standin, limited)
+                url = url_of(engine, schema)
+                measure_limited("postgresql", engine, url, standin, owners, [1, 3], per_second)
+            engine.dispose()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--count", type=int, default=2000, help="overdue actions, one owner each (default 2000)"
+    )
+    parser.add_argument(
+        "--limited-count", type=int, default=1500, help="DMs in the rate-limited run (0 skips it)"
+    )
+    parser.add_argument(
+        "--limit", type=float, default=25.0, help="the stand-in's chat.postMessage limit, posts a second"
     )
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -196,10 +263,10 @@ def main() -> int:
 
     signal.signal(signal.SIGALRM, lambda *_: (print("bench: timed out", file=sys.stderr), os._exit(2)))
     signal.alarm(TIMEOUT)
-    run_sqlite(args.count)
+    run_sqlite(args.count, args.limited_count, args.limit)
     pg_url = os.environ.get("ECM_TEST_DATABASE_URL")
     if pg_url:
-        run_postgres(pg_url, args.count)
+        run_postgres(pg_url, args.count, args.limited_count, args.limit)
     else:
         print("postgresql: skipped (set ECM_TEST_DATABASE_URL to include it)")
     print(peak_rss())

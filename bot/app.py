@@ -45,7 +45,9 @@ def create_app(
     Both pools are watched for changes (bot/home.py), so the Home tabs a change affects are refreshed, by
     `services.homes` on a thread of its own (coalesced, off both pools: never on the path of a reply)."""
     load_verbs()  # the whole verb table, once, before any request arrives
-    client = make_client(settings.slack_bot_token, settings.api_url)
+    client = make_client(
+        settings.slack_bot_token, settings.api_url, timeout=settings.ecm_slack_timeout_seconds
+    )
     # The lambda runs only after a request, when `services` below exists.
     homes = HomeRefresher(
         lambda batches: refresh_batches(services, batches), settings.ecm_home_refresh_seconds

@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     ecm_socket_max_offline_seconds: float = Field(default=300.0, gt=0)
     # HTTP mode: requests with a larger body are refused (413) before the rest is read.
     ecm_max_request_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Each Slack Web API call gives up after this long (seconds); a post past it has an unknown outcome and
+    # is looked for in the conversation before it is sent again.
+    ecm_slack_timeout_seconds: int = Field(default=30, ge=1, le=300)
+    # Scheduled posts: a process's claim on a row lasts this long (seconds) and is renewed every third of it
+    # while the process works, so the rows of a process that died are taken over within this long.
+    ecm_lease_seconds: int = Field(default=60, ge=3, le=3600)
+    # Scheduled posts: at most this many messages per second to any one channel or DM (Slack allows about 1).
+    ecm_channel_posts_per_second: float = Field(default=1.0, gt=0, le=100)
     # Retention (days): closed actions' notes and finished outbox rows older than this are pruned daily; 0 keeps all.
     ecm_retention_days: int = Field(default=0, ge=0)
 

@@ -19,7 +19,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.jobs.dispatcher import DispatchReport, dispatch_due, local_today
+from bot.jobs.dispatcher import DispatchReport, dispatch_due, dispatch_settings, local_today
 from bot.jobs.planner import plan
 from bot.services import Services
 from storage.db import session_scope
@@ -41,7 +41,15 @@ def tick(services: Services) -> DispatchReport | None:
     except Exception:
         log.exception("planning failed; dispatching what is already planned")
     try:
-        report = dispatch_due(services.engine, services.client, services.clock, tz=tz)
+        report = dispatch_due(
+            services.engine,
+            services.client,
+            services.clock,
+            tz=tz,
+            # A short shared Retry-After is waited out in this tick rather than left to the next one.
+            wait_backoff=min(10.0, float(services.settings.ecm_tick_seconds)),
+            **dispatch_settings(services.settings),
+        )
     except Exception:  # dispatch_due catches per row; this is the last line of defence for the ticker
         log.exception("dispatch failed")
         return None

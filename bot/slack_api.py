@@ -1,14 +1,23 @@
 """Talking to Slack's Web API: one client factory with retries, and delivery of reply data.
 
-Retries: 429 waits for Retry-After; 5xx and connection errors back off and retry (slack_sdk's retry
-handlers). Anything else is permanent and is reported to the caller, never raised into a loop.
+Retries: 429 waits for Retry-After; 5xx back off and retry (slack_sdk's retry handlers). A connection error
+is retried only where repeating the call cannot do a thing twice: a call that only reads or sets a state
+(users.info, conversations.history, views.publish, ...), or any call whose connection was refused (it never
+reached Slack). A post whose connection dropped or timed out may have been accepted, so it is never re-sent
+blindly: its outcome is *unknown* (`PostResult.unknown`) and the dispatcher looks for it in the conversation
+(`find_posted`, by the outbox key every scheduled post carries in its message metadata) before sending again.
+Anything else is permanent and is reported to the caller, never raised into a loop.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http.client import RemoteDisconnected
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -18,6 +27,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
 from bot.render import render
@@ -50,15 +62,61 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
+# Web API methods that may be repeated after a dropped connection: they read, or set a state to a value
+# (doing it twice is doing it once). chat.postMessage, chat.postEphemeral, files.completeUploadExternal,
+# response_url posts and the like are not here: repeating them can show a message twice.
+REPEATABLE_METHODS = frozenset(
+    {
+        "auth.test",
+        "users.info",
+        "users.lookupByEmail",
+        "conversations.info",
+        "conversations.open",
+        "conversations.history",
+        "chat.getPermalink",
+        "files.info",
+        "views.publish",
+        "views.update",
+        "chat.update",
+        "apps.connections.open",
+    }
+)
+
+
+def never_reached_slack(error: BaseException | None) -> bool:
+    """True when the request certainly did not get to Slack: the connection was refused or the name did not
+    resolve (urllib wraps errors before the request is sent in URLError)."""
+    reason = error.reason if isinstance(error, URLError) else None
+    return isinstance(reason, ConnectionRefusedError | socket.gaierror)
+
+
+class SafeConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
+    """slack_sdk's connection-error retry, limited to calls that repeating cannot duplicate."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if not super()._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        method = request.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+        return method in REPEATABLE_METHODS or never_reached_slack(error)
+
+
 def retry_handlers(max_retries: int = 3) -> list[RetryHandler]:
     return [
         RateLimitErrorRetryHandler(max_retry_count=max_retries),
         ServerErrorRetryHandler(max_retry_count=max_retries),
-        ConnectionErrorRetryHandler(max_retry_count=max_retries),
+        SafeConnectionErrorRetryHandler(max_retry_count=max_retries),
     ]
 
 
 def make_client(token: str | None, api_url: str, *, timeout: int = 30, max_retries: int = 3) -> WebClient:
+    """`timeout` (seconds, ECM_SLACK_TIMEOUT_SECONDS) bounds each call: past it a post's outcome is unknown."""
     return WebClient(
         token=token, base_url=api_url, timeout=timeout, retry_handlers=retry_handlers(max_retries)
     )
@@ -71,6 +129,8 @@ class PostResult:
     ts: str | None = None
     channel: str | None = None
     retry_after: float | None = None  # rate limited: wait this long (seconds) before calling again
+    # No answer came (timed out, connection dropped after the request went): Slack may have accepted it.
+    unknown: bool = False
 
     @property
     def rate_limited(self) -> bool:
@@ -86,6 +146,10 @@ def _error_of(exc: Exception) -> str:
         error = exc.response.get("error") if exc.response is not None else None
         status = exc.response.status_code if exc.response is not None else None
         return str(error or f"http_{status}")
+    if isinstance(exc, TimeoutError):
+        return "timed_out"
+    if isinstance(exc, RemoteDisconnected):
+        return "connection_closed_with_no_answer"
     return type(exc).__name__
 
 
@@ -112,13 +176,31 @@ def _retry_after(exc: Exception) -> float | None:
 def delivery_client(client: WebClient) -> WebClient:
     """The client scheduled posts go out with: no sleeping out a Retry-After in a dispatch thread (the row
     is rescheduled and the back-off shared instead), and no automatic re-post after a connection error
-    (Slack may have accepted the first one); transient 5xx answers are still retried."""
+    (Slack may have accepted the first one; the dispatcher looks before it posts again); transient 5xx
+    answers are still retried, and reads are retried after a dropped connection."""
     return WebClient(
         token=client.token,
         base_url=client.base_url,
         timeout=client.timeout,
-        retry_handlers=[ServerErrorRetryHandler(max_retry_count=2)],
+        retry_handlers=[
+            ServerErrorRetryHandler(max_retry_count=2),
+            SafeConnectionErrorRetryHandler(max_retry_count=2),
+        ],
     )
+
+
+def _outcome_unknown(exc: BaseException) -> bool:
+    """A transport error after which Slack may have the request: anything but a refused connection."""
+    return isinstance(exc, OSError) and not never_reached_slack(exc)
+
+
+# Every scheduled post carries its outbox key in the message metadata (Slack keeps it with the message and
+# returns it from conversations.history with include_all_metadata), so a post can be found again.
+OUTBOX_EVENT = "ecm_outbox"
+
+
+def outbox_metadata(key: str) -> dict[str, Any]:
+    return {"event_type": OUTBOX_EVENT, "event_payload": {"key": key}}
 
 
 def post_message(client: WebClient, channel: str, message: dict[str, Any], **extra: Any) -> PostResult:
@@ -135,8 +217,66 @@ def post_message(client: WebClient, channel: str, message: dict[str, Any], **ext
         return PostResult(ok=True, ts=response.get("ts"), channel=response.get("channel"))
     except (SlackClientError, OSError) as exc:
         error = _error_of(exc)
-        log.warning("chat.postMessage to %s failed: %s", channel, error)
-        return PostResult(ok=False, error=error, retry_after=_retry_after(exc))
+        unknown = _outcome_unknown(exc)
+        log.warning("chat.postMessage to %s failed: %s%s", channel, error, " (outcome unknown)" * unknown)
+        return PostResult(ok=False, error=error, retry_after=_retry_after(exc), unknown=unknown)
+
+
+HISTORY_PAGE = 100  # messages per conversations.history call (Slack advises at most 200)
+HISTORY_PAGES = 5  # at most this many calls per look-up: the search is bounded whatever the channel
+
+
+@dataclass
+class Found:
+    """What a look-up for outbox keys in a conversation found: key -> the message's ts."""
+
+    ok: bool
+    found: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    retry_after: float | None = None
+
+    @property
+    def permanent(self) -> bool:
+        return not self.ok and (self.error or "") in PERMANENT_ERRORS | {"channel_not_found"}
+
+
+def _conversation(client: WebClient, recipient: str) -> str:
+    """The conversation a post to `recipient` lands in: a user id's is the DM that conversations.open gives."""
+    if recipient.startswith(("U", "W")):
+        response = client.conversations_open(users=recipient)
+        return str((response.get("channel") or {}).get("id") or recipient)
+    return recipient
+
+
+def find_posted(client: WebClient, recipient: str, keys: Iterable[str], *, oldest: float | None) -> Found:
+    """Looks for messages carrying these outbox keys in the conversation's recent history (since `oldest`, a
+    Unix time, and at most HISTORY_PAGES pages, newest first). Never raises."""
+    wanted = set(keys)
+    found: dict[str, str] = {}
+    try:
+        channel = _conversation(client, recipient)
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            response = client.conversations_history(
+                channel=channel,
+                oldest=f"{oldest:.6f}" if oldest is not None else None,
+                limit=HISTORY_PAGE,
+                include_all_metadata=True,
+                cursor=cursor,
+            )
+            for message in response.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                key = (metadata.get("event_payload") or {}).get("key")
+                if metadata.get("event_type") == OUTBOX_EVENT and key in wanted and key not in found:
+                    found[key] = str(message.get("ts") or "")
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if len(found) == len(wanted) or not response.get("has_more") or not cursor:
+                break
+        return Found(ok=True, found=found)
+    except (SlackClientError, OSError) as exc:
+        error = _error_of(exc)
+        log.warning("looking for posts in %s failed: %s", recipient, error)
+        return Found(ok=False, found=found, error=error, retry_after=_retry_after(exc))
 
 
 def post_reply(client: WebClient, reply: Reply, *, channel: str) -> PostResult:

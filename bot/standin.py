@@ -4,7 +4,11 @@ It plays both sides of the wire, so the console, the tests and the benchmarks al
 Slack would:
 - outwards it is Slack's Web API (`chat.postMessage`, `users.info`, `views.open`, ...) and the
   `response_url` endpoint: every call is recorded, and faults (429 with Retry-After, 5xx, Slack error
-  codes, slow answers) can be injected per method;
+  codes, slow answers, a post accepted but answered late or never, a connection dropped before the request
+  is read) can be injected per method, and a rate limit set (`rate_limit`: 429 with Retry-After past it);
+- messages keep their `metadata` and `conversations.history` returns them (newest first, `oldest`/
+  `latest`/`limit`/`cursor`, metadata with `include_all_metadata`); a DM's conversation is the `D…` id
+  `conversations.open` gives, the same conversation as posting to the user id;
 - inwards it builds real Slack payloads (slash commands, `block_actions` from messages and views,
   `view_submission`, `block_suggestion`, global and message shortcuts, the `app_home_opened` event) and signs
   them with the app's signing secret, for dispatch through the Bolt app in-process or over HTTP.
@@ -75,9 +79,40 @@ class Fault:
     error: str | None = None  # Slack error code, answered as {"ok": false, "error": ...} with HTTP 200
     status: int | None = None  # HTTP status to answer with (429, 500, 503, ...)
     retry_after: int | str | None = None  # a str answers with that header as given (e.g. unparseable)
-    delay: float = 0.0
+    delay: float = 0.0  # seconds before the call is handled
     times: int = 1  # how many matching calls it applies to; -1 = for ever
     match: Callable[[dict[str, Any]], bool] | None = None
+    # The call is handled (a post is stored), then answered this many seconds late: past the client's timeout,
+    # the caller cannot know it was accepted.
+    answer_delay: float = 0.0
+    # "after": handled (a post is stored), then the connection is closed with no answer; "before": the
+    # connection is closed with no answer and the call never handled (Slack never saw it).
+    drop: str | None = None
+
+
+@dataclass
+class RateLimit:
+    """Slack's rate limiting as the stand-in plays it: a token bucket per method (or per method and
+    channel); a call past it gets 429 with a whole-seconds Retry-After, and changes nothing."""
+
+    method: str
+    per_second: float
+    burst: int = 1
+    per_channel: bool = False
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # key -> (tokens, at)
+    refused: int = 0
+
+    def take(self, channel: str, now: float) -> float | None:
+        """None when the call may go; otherwise the Retry-After (seconds) to answer with."""
+        key = channel if self.per_channel else ""
+        tokens, at = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - at) * self.per_second)
+        if tokens >= 1.0:
+            self._buckets[key] = (tokens - 1.0, now)
+            return None
+        self._buckets[key] = (tokens, now)
+        self.refused += 1
+        return max(1.0, -(-(1.0 - tokens) // self.per_second))
 
 
 @dataclass
@@ -92,6 +127,7 @@ class Message:
     ephemeral: bool = False
     thread_ts: str | None = None
     via: str = "chat.postMessage"
+    metadata: dict[str, Any] | None = None  # {"event_type", "event_payload"} as the poster gave it
 
 
 @dataclass
@@ -148,6 +184,7 @@ class SlackStandIn:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    limits: list[RateLimit] = field(default_factory=list)
     files: dict[str, StoredFile] = field(default_factory=dict)
     views: dict[str, OpenView] = field(default_factory=dict)  # open modals by view id
     homes: dict[str, OpenView] = field(default_factory=dict)  # published Home tab per user id
@@ -182,16 +219,26 @@ class SlackStandIn:
                     )
                     headers: dict[str, str] = {}
                 else:
-                    status, headers, body = standin._handle(self.path, self.headers, data.decode())
+                    status, headers, body, fault = standin._handle(self.path, self.headers, data.decode())
+                    if (
+                        fault is not None and fault.drop
+                    ):  # no answer at all: the caller sees the connection go
+                        self.close_connection = True
+                        return
+                    if fault is not None and fault.answer_delay:
+                        time.sleep(fault.answer_delay)
                     payload = json.dumps(body).encode()
                     content_type = "application/json; charset=utf-8"
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(status)
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:  # the caller gave up waiting (its timeout) and closed the connection
+                    self.close_connection = True
 
             do_GET = do_POST  # noqa: N815
 
@@ -272,6 +319,31 @@ class SlackStandIn:
             self.faults.append(fault)
         return fault
 
+    def rate_limit(
+        self, method: str, per_second: float, *, burst: int = 1, per_channel: bool = False
+    ) -> RateLimit:
+        """From now on, calls to `method` past `per_second` (after a burst of `burst`) get 429."""
+        limit = RateLimit(method=method, per_second=per_second, burst=burst, per_channel=per_channel)
+        with self._lock:
+            self.limits.append(limit)
+        return limit
+
+    def _past_limit(self, method: str, params: dict[str, Any]) -> float | None:
+        now = time.monotonic()
+        with self._lock:
+            for limit in self.limits:
+                if limit.method == method:
+                    wait = limit.take(self._canonical(str(params.get("channel", ""))), now)
+                    if wait is not None:
+                        return wait
+        return None
+
+    def _canonical(self, channel: str) -> str:
+        """A DM's conversation id (D…) and its user's id name the same conversation: messages keep the user id."""
+        if channel.startswith("D") and "U" + channel[1:] in self.users:
+            return "U" + channel[1:]
+        return channel
+
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         with self._lock:
             for fault in self.faults:
@@ -293,6 +365,7 @@ class SlackStandIn:
             self.calls.clear()
             self.messages.clear()
             self.faults.clear()
+            self.limits.clear()
             self.files.clear()
             self.views.clear()
             self.homes.clear()
@@ -332,13 +405,15 @@ class SlackStandIn:
         return list(self.messages)
 
     # ----- the Web API side ------------------------------------------------------------------------
-    def _handle(self, path: str, headers: Any, raw: str) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def _handle(
+        self, path: str, headers: Any, raw: str
+    ) -> tuple[int, dict[str, str], dict[str, Any], Fault | None]:
         content_type = headers.get("Content-Type", "")
         if "json" in content_type:
             params: dict[str, Any] = json.loads(raw or "{}")
         else:
             params = dict(parse_qsl(raw, keep_blank_values=True))
-        for key in ("blocks", "attachments", "view", "users", "files"):
+        for key in ("blocks", "attachments", "view", "users", "files", "metadata"):
             if isinstance(params.get(key), str) and params[key].startswith(("[", "{")):
                 params[key] = json.loads(params[key])
         token = (headers.get("Authorization") or "").removeprefix("Bearer ") or params.get("token")
@@ -347,14 +422,24 @@ class SlackStandIn:
         elif path.startswith("/api/"):
             method = path.removeprefix("/api/").split("?")[0]
         else:
-            return 404, {}, {"ok": False, "error": "not_found"}
+            return 404, {}, {"ok": False, "error": "not_found"}, None
 
         call = RecordedCall(method=method, params=params, token=token, at=time.time())
         fault = self._take_fault(method, params)
         if fault and fault.delay:
             time.sleep(fault.delay)
+        if fault and fault.drop == "before":  # never handled: recorded with no answer
+            call.http_status = 0
+            with self._lock:
+                self.calls.append(call)
+                self._lock.notify_all()
+            return 0, {}, {}, fault
         status, extra_headers, body = 200, {}, None
-        if fault and fault.status:
+        limited = self._past_limit(method, params) if token == self.bot_token else None
+        if limited is not None:
+            status, body = 429, {"ok": False, "error": "ratelimited"}
+            extra_headers["Retry-After"] = f"{limited:.0f}"
+        elif fault and fault.status:
             status = fault.status
             body = {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
             if fault.retry_after is not None:
@@ -377,10 +462,11 @@ class SlackStandIn:
         with self._lock:
             self.calls.append(call)
             self._lock.notify_all()
-        return status, extra_headers, body
+        return status, extra_headers, body, fault
 
     def _next_ts(self) -> str:
-        return f"{1_700_000_000 + next(self._ts)}.000100"
+        """Like Slack's: the Unix time it was stored, with a counter after the point (so always increasing)."""
+        return f"{int(time.time())}.{next(self._ts) % 1_000_000:06d}"
 
     def _answer(self, method: str, params: dict[str, Any], path: str) -> dict[str, Any]:
         """Answers one Web API call; called with the lock held."""
@@ -412,7 +498,7 @@ class SlackStandIn:
                 "bot_id": "BECM0001",
             }
         if method in ("chat.postMessage", "chat.postEphemeral"):
-            channel = params.get("channel", "")
+            channel = self._canonical(params.get("channel", ""))
             if not channel:
                 return {"ok": False, "error": "channel_not_found"}
             if channel.startswith("U") and channel not in self.users:
@@ -431,6 +517,7 @@ class SlackStandIn:
                     ephemeral=ephemeral,
                     thread_ts=params.get("thread_ts"),
                     via=method,
+                    metadata=params.get("metadata") if isinstance(params.get("metadata"), dict) else None,
                 )
             )
             reply: dict[str, Any] = {"ok": True, "channel": channel}
@@ -454,12 +541,12 @@ class SlackStandIn:
             users = str(params.get("users", "")).split(",")
             if not users or users[0] not in self.users:
                 return {"ok": False, "error": "user_not_found"}
-            return {"ok": True, "channel": {"id": users[0]}}
+            return {"ok": True, "channel": {"id": "D" + users[0][1:]}}
+        if method == "conversations.history":
+            return self._history(params)
         if method == "conversations.info":
-            channel = self.channels.get(params.get("channel", ""))
-            return (
-                {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
-            )
+            info = self.channels.get(params.get("channel", ""))
+            return {"ok": True, "channel": info} if info else {"ok": False, "error": "channel_not_found"}
         if method == "users.lookupByEmail":
             wanted = str(params.get("email", "")).strip().lower()
             for user in self.users.values():
@@ -477,7 +564,7 @@ class SlackStandIn:
             return {"ok": True, "file_id": file_id, "upload_url": f"{self.base_url}/upload/{file_id}"}
         if method == "files.completeUploadExternal":
             listed = params.get("files") or []
-            channel = params.get("channel_id") or ""
+            channel = self._canonical(params.get("channel_id") or "")
             done = []
             for item in listed:
                 stored = self.files.get(item.get("id", ""))
@@ -512,6 +599,41 @@ class SlackStandIn:
                 "permalink": f"https://{self.team_domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}",
             }
         return {"ok": False, "error": "unknown_method"}
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: the conversation's messages, newest first, paged by a cursor."""
+        channel = self._canonical(str(params.get("channel", "")))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or "inf")
+        limit = min(max(int(params.get("limit") or 100), 1), 999)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [
+            m
+            for m in self.messages
+            if m.channel == channel and not m.ephemeral and oldest <= float(m.ts) <= latest
+        ]
+        found.sort(key=lambda m: float(m.ts), reverse=True)
+        cursor = str(params.get("cursor") or "")
+        start = int(cursor.removeprefix("next:")) if cursor.startswith("next:") else 0
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        messages = []
+        for m in page:
+            shown: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text}
+            if m.via == "person":
+                shown["user"] = self._authors.get(m.ts, "")
+            else:
+                shown.update(user=self.bot_user_id, bot_id="BECM0001", app_id="AECMSTANDIN")
+            if with_metadata and m.metadata:
+                shown["metadata"] = m.metadata
+            messages.append(shown)
+        return {
+            "ok": True,
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": f"next:{start + limit}" if more else ""},
+        }
 
     def _answer_view(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         view = params.get("view")

@@ -20,7 +20,7 @@ from commands.grammar import Args, parse
 from commands.mrkdwn import Mrkdwn, code, md
 from commands.registry import Verb, lookup, suggest
 from commands.replies import Reply, Section, UserError, Visibility
-from storage.db import is_lock_conflict, session_scope
+from storage.db import in_transaction, is_lock_conflict
 from storage.groups import get_group
 from storage.members import get_member
 from storage.models import ProcessedRequest
@@ -169,8 +169,12 @@ def _run(ctx: Context, args: Args) -> list[Reply]:
 
 
 def _in_transaction(ctx: Context, args: Args, spec: Verb, now: datetime, *, write: bool) -> list[Reply]:
-    """The verb in one unit of work: reads in a read-only one (SQLite: beside the writer, not behind it)."""
-    with session_scope(ctx.engine, write=write) as session:
+    """The verb in one unit of work: reads in a read-only one (SQLite: beside the writer, not behind it).
+    Run again once on a fresh connection if the database connection drops (`storage.db.in_transaction`); a
+    write whose COMMIT was cut off is run again only behind its retry guard (the request key), which makes a
+    second commit of the same request impossible."""
+
+    def work(session: Session) -> list[Reply]:
         group = get_group(session, ctx.team_id, ctx.channel_id)
         if spec.needs_group and group is None:
             raise UserError(*NOT_SET_UP)
@@ -186,6 +190,8 @@ def _in_transaction(ctx: Context, args: Args, spec: Verb, now: datetime, *, writ
             if error.usage is None:
                 error.usage = _usage(spec)
             raise
+
+    return in_transaction(ctx.engine, work, write=write, retry_commit=bool(ctx.request_key))
 
 
 def _add_date_notes(args: Args, replies: list[Reply]) -> None:

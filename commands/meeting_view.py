@@ -65,6 +65,7 @@ MODE_TITLES = {
     AttendanceMode.VIRTUAL: "Joined remotely",
     AttendanceMode.APOLOGIES: "Apologies",
     AttendanceMode.ABSENT: "Absent",
+    AttendanceMode.GUEST: "Guests",
 }
 
 
@@ -142,6 +143,8 @@ def meeting_label(meeting: Meeting, number: int | None, tz: str) -> Mrkdwn:
 
 
 def attendance_entry(record: Attendance) -> Mrkdwn:
+    if record.mode == AttendanceMode.GUEST:  # under Guests: the organisation is only where they are from
+        return md("{} (from {})", person(record.user_id), org_text(record.organisation))
     entry = md("{} ({}", person(record.user_id), org_text(record.organisation))
     if record.substitute_for:
         entry += md(", for {}", person(record.substitute_for))

@@ -15,6 +15,10 @@ class Visibility(StrEnum):
     DM = "dm"  # a direct message to `Reply.recipient`
 
 
+# A button whose value is an `/ecm` command, re-run as the person who clicks (bot.listeners.buttons).
+RUN_COMMAND = "ecm_run"
+
+
 @dataclass
 class Button:
     label: str

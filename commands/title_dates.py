@@ -11,6 +11,8 @@ from datetime import date
 from commands.dates import MAX_PREFIX_WORDS, DateError, DateReading, format_date, is_date_word, read_date
 from commands.grammar import Kind, Token
 from commands.mrkdwn import Mrkdwn, code, md
+from commands.replies import RUN_COMMAND, Button, Reply, Section
+from commands.text import truncate
 
 # Words that introduce a due date at the end of a title ("… by friday", "… due end of month").
 FILLERS = frozenset({"by", "due", "before", "until", "till", "on", "for"})
@@ -71,3 +73,24 @@ def hint(found: TitleDate, title: str, number: int) -> Mrkdwn:
         keep,
         shorten,
     )
+
+
+def hint_reply(found: TitleDate, title: str, number: int) -> Reply:
+    """The hint, asking with buttons: make the phrase the due date, keeping the title or taking the words
+    off it. Each runs `/ecm update` as whoever clicks (the usual permission check and retry guard)."""
+    note = hint(found, title, number)
+    day = found.reading.day
+    buttons = [
+        Button(f"Make it due {format_date(day)}", RUN_COMMAND, f"update {number} due:{day}", "primary")
+    ]
+    # The value is read back as typed text: only a title with nothing Slack escapes (or that closes the
+    # quotes) goes in it, so a button can never turn typed text into a mention or a link.
+    if found.title_without and not any(c in found.title_without for c in '"<>&'):
+        buttons.append(
+            Button(
+                truncate(f"Due {format_date(day)}, title “{found.title_without}”", 75),
+                RUN_COMMAND,
+                f'update {number} due:{day} title:"{found.title_without}"',
+            )
+        )
+    return Reply(text=note, sections=[Section(note, buttons=buttons)])

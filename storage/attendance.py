@@ -175,7 +175,8 @@ def organisation_tallies(
         latest = _latest_ids(choice.ids)
         rows = session.exec(
             select(Attendance.meeting_id, Attendance.organisation, Attendance.mode)
-            .where(col(Attendance.id).in_(latest))
+            # A guest is there in their own name: their organisation is not represented, nor listed for it.
+            .where(col(Attendance.id).in_(latest), col(Attendance.mode) != AttendanceMode.GUEST)
             .group_by(col(Attendance.meeting_id), col(Attendance.organisation), col(Attendance.mode))
         )
         for meeting_id, organisation, mode in rows:
@@ -227,7 +228,10 @@ def member_tallies(
         for user_id, mode, count in counts:
             tally = tallies.setdefault(user_id, Tally(name=user_id, held=held, expected=False))
             mode = AttendanceMode(mode)
-            if mode in REPRESENTED_MODES:
+            if mode == AttendanceMode.GUEST:  # a guest attended, in their own name
+                tally.represented += count
+                tally.present += count
+            elif mode in REPRESENTED_MODES:
                 tally.represented += count
                 setattr(tally, mode.value, getattr(tally, mode.value) + count)
             elif mode == AttendanceMode.APOLOGIES:

@@ -1,19 +1,17 @@
 """Engine, sessions and migrations.
 
 SQLite (the default) gets WAL and a busy timeout so the web process and the scheduler can share one file;
-PostgreSQL is used as is, but that a pooled connection is pinged only after sitting idle (`PING_AFTER_IDLE`).
-Migrations are alembic's, run programmatically so `ecm-bot migrate` and start-up need no alembic.ini on the
-user's side.
+PostgreSQL is used as is. Migrations are alembic's, run programmatically so `ecm-bot migrate` and start-up
+need no alembic.ini on the user's side.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -22,7 +20,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -31,6 +29,8 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x45434D4D494752
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class SchemaError(Exception):
@@ -79,57 +79,75 @@ def make_engine(url: str, *, pool_size: int | None = None, **kwargs: Any) -> Eng
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    engine = create_engine(url, **kwargs)
-    if not kwargs.get("pool_pre_ping"):
-        _ping_when_idle(engine, PING_AFTER_IDLE)
-    return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
 
 
-# A pooled connection idle for longer than this is checked (one `SELECT 1`) before use; one in steady use is
-# not, which saves a round trip per unit of work (pool_pre_ping would check every checkout). A connection the
-# server dropped while idle (restart, idle timeout) is so replaced before anyone uses it.
-PING_AFTER_IDLE = 10.0
-
-
-def _ping_when_idle(engine: Engine, after: float) -> None:
-    @event.listens_for(engine, "connect")
-    def _fresh(_dbapi_conn: Any, record: Any) -> None:
-        record.info["ecm_idle_since"] = time.monotonic()
-
-    @event.listens_for(engine, "checkin")
-    def _idle(_dbapi_conn: Any, record: Any) -> None:
-        if record is not None:
-            record.info["ecm_idle_since"] = time.monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _check(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
-        if time.monotonic() - record.info.get("ecm_idle_since", 0.0) <= after:
-            return
-        try:
-            cursor = dbapi_conn.cursor()
-            try:
-                cursor.execute("SELECT 1")
-            finally:
-                cursor.close()
-            dbapi_conn.rollback()
-        except Exception as error:  # the pool replaces it with a new connection and tries again
-            raise DisconnectionError(f"pooled connection went away while idle: {error}") from error
+def _begin(session: Session, write: bool) -> None:
+    if not write:
+        session.connection(execution_options={READ_ONLY: True})
 
 
 @contextmanager
 def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """One unit of work: commits on success, rolls back on any exception. `write=False` for work that only
     reads: on SQLite it runs in a deferred transaction beside the writer instead of queueing for its lock
-    (a read-only unit that writes anyway fails with `OperationalError` and may be run again as a write)."""
+    (a read-only unit that writes anyway fails with `OperationalError` and may be run again as a write).
+    `in_transaction` is the same, run again once if the database connection drops."""
     with Session(engine, expire_on_commit=False) as session:
-        if not write:
-            session.connection(execution_options={READ_ONLY: True})
+        _begin(session, write)
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """The database connection dropped (server restarted, backend terminated, network cut). SQLAlchemy marks
+    such an error `connection_invalidated` and throws the connection away, so the next checkout is a fresh
+    (pre-pinged) one."""
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def _first_line(error: BaseException) -> str:
+    """What the driver said, without the statement and its parameters (people's text stays out of logs)."""
+    cause = error.orig if isinstance(error, DBAPIError) else error
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+
+
+def in_transaction(
+    engine: Engine, work: Callable[[Session], T], *, write: bool = True, retry_commit: bool = False
+) -> T:
+    """`work(session)` as one unit of work (as `session_scope`), run once more on a fresh connection when
+    the connection drops before anything was committed: the failed attempt was rolled back with its
+    connection, so nothing is done twice. A drop during the COMMIT itself leaves the outcome unknown, so it
+    is retried only for read-only work or with `retry_commit` (the caller's unit of work is guarded against
+    running twice, e.g. by a processed-request key); otherwise it is raised."""
+    for attempt in (1, 2):
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                _begin(session, write)
+                result = work(session)
+            except BaseException as error:
+                session.rollback()
+                if attempt == 1 and is_disconnect(error):
+                    log.warning("the database connection dropped (%s); running it again", _first_line(error))
+                    continue
+                raise
+            try:
+                session.commit()
+            except DBAPIError as error:
+                session.rollback()
+                if attempt == 1 and is_disconnect(error) and (retry_commit or not write):
+                    log.warning(
+                        "the database connection dropped at commit (%s); running it again", _first_line(error)
+                    )
+                    continue
+                raise
+            return result
+    raise AssertionError("unreachable: the second attempt returns or raises")
 
 
 def is_lock_conflict(error: BaseException) -> bool:

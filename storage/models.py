@@ -107,9 +107,12 @@ class AttendanceMode(StrEnum):
     VIRTUAL = "virtual"
     APOLOGIES = "apologies"
     ABSENT = "absent"
+    # Someone who is not a member of the task group, there in their own name: recorded, shown as a guest, and
+    # never counted as their organisation being represented (that needs membership, or a chair recording it).
+    GUEST = "guest"
 
 
-# Modes that count as the organisation being represented at the meeting.
+# Modes that count as the organisation being represented at the meeting (never GUEST).
 REPRESENTED_MODES = (AttendanceMode.PRESENT, AttendanceMode.SUBSTITUTE, AttendanceMode.VIRTUAL)
 
 
@@ -395,6 +398,13 @@ class Notification(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     sent_at: datetime | None = utc_column()
     created_at: datetime = utc_column(nullable=False)
+    # Where the delivery stands, so a post whose outcome is unknown is never simply sent again:
+    # "" nothing in doubt; "posting" claimed by a process that may be talking to Slack right now (if it died,
+    # what it sent is unknown); "unknown" the last post got no answer (timed out, connection dropped).
+    # A row in doubt is looked for in the conversation's history (by the key in its metadata) before re-posting.
+    attempt_state: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})
+    first_tried_at: datetime | None = utc_column()  # its first claim: where the history search starts
+    pages_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # of a multi-page post
 
 
 class ProcessedRequest(SQLModel, table=True):

@@ -10,6 +10,14 @@ the same row; on SQLite the engine's BEGIN IMMEDIATE lets one writer in at a tim
 A row whose lease ran out while `sending` (the process died between claim and post) is claimable again.
 Each claim bumps `attempts`, and marking a row checks the attempt it claimed (a fencing token), so a
 process that lost its lease can never overwrite the outcome recorded by the one that took over.
+
+Leases are short (a minute) and renewed while the process works (`renew`, the dispatcher's heartbeat), so
+rows held by a process that died are taken over within a minute, never while their holder is alive.
+
+Unknown outcomes: a claim marks the row `posting` (`attempt_state`); a post that got no answer marks it
+`unknown`. Either way the next claimant is told the row is `in_doubt` and looks for the post in Slack (its
+key is in the message's metadata) before sending it again. `pages_sent` counts the pages of a multi-page
+post Slack accepted, so a retry resumes at the next page.
 """
 
 from __future__ import annotations
@@ -26,13 +34,17 @@ from sqlmodel import Session, col, select
 from storage.db import session_scope
 from storage.models import Notification, NotificationStatus, ProcessedRequest
 
-# Longer than the worst single delivery: 3 client retries, each possibly waiting out a Retry-After, plus timeouts.
-DEFAULT_LEASE = timedelta(minutes=10)
+# Renewed by the dispatcher's heartbeat while it works (every third of it), so it only has to outlast one
+# missed heartbeat; a dead process's rows are free again within this long (ECM_LEASE_SECONDS).
+DEFAULT_LEASE = timedelta(seconds=60)
 # Transient failures are retried after 1, 2, 4, … minutes (at most an hour): about two hours in all, so a
 # Slack outage in the morning still ends with the post sent the same day.
 MAX_ATTEMPTS = 8
 MAX_PAUSE = timedelta(hours=1)
 ERROR_LIMIT = 500  # the column's size
+
+# attempt_state values: nothing in doubt; a claimed attempt may be talking to Slack; the last post got no answer.
+SETTLED, POSTING, UNKNOWN = "", "posting", "unknown"
 
 PENDING, SENDING, SENT, FAILED, SKIPPED = (
     NotificationStatus.PENDING,
@@ -70,6 +82,10 @@ class Claimed:
     payload: dict[str, Any]
     attempt: int
     lease_until: datetime | None = None  # this process may post it until then; after that another may take it
+    # The previous attempt may have posted it (no answer came, or its process died): look before sending.
+    in_doubt: bool = False
+    pages_sent: int = 0  # pages Slack already accepted (a multi-page post resumes after them)
+    first_tried_at: datetime | None = None  # when it was first claimed: the history search starts there
 
 
 def preview(row: Planned) -> Claimed:
@@ -219,9 +235,12 @@ def claim(
                 )
                 session.add(row)
                 continue
+            in_doubt = row.attempt_state in (POSTING, UNKNOWN)
             row.status = SENDING
             row.attempts += 1
             row.lease_until = now + lease
+            row.attempt_state = POSTING
+            row.first_tried_at = row.first_tried_at or now
             session.add(row)
             assert row.id is not None  # a stored row always has its id
             claimed.append(
@@ -236,9 +255,34 @@ def claim(
                     payload=dict(row.payload or {}),
                     attempt=row.attempts,
                     lease_until=row.lease_until,
+                    in_doubt=in_doubt,
+                    pages_sent=row.pages_sent,
+                    first_tried_at=row.first_tried_at,
                 )
             )
         return claimed
+
+
+def renew(engine: Engine, items: Sequence[Claimed], *, now: datetime, lease: timedelta) -> set[int]:
+    """The heartbeat: extends the lease of rows this process still holds; returns the ids it renewed (a row
+    missing from the answer was taken over by another process, or finished)."""
+    renewed: set[int] = set()
+    if not items:
+        return renewed
+    with session_scope(engine) as session:
+        for item in items:
+            result = session.exec(
+                update(Notification)
+                .where(
+                    col(Notification.id) == item.id,
+                    col(Notification.status) == SENDING,
+                    col(Notification.attempts) == item.attempt,
+                )
+                .values(lease_until=now + lease)
+            )
+            if result.rowcount:
+                renewed.add(item.id)
+    return renewed
 
 
 def _finish(engine: Engine, item: Claimed, values: dict[str, Any]) -> bool:
@@ -260,40 +304,121 @@ def _reason(text: str) -> str:
     return text if len(text) <= ERROR_LIMIT else text[: ERROR_LIMIT - 1] + "…"
 
 
-def mark_sent(engine: Engine, item: Claimed, *, at: datetime, ts: str | None = None) -> bool:
-    values: dict[str, Any] = {"status": SENT, "sent_at": at, "lease_until": None, "last_error": None}
-    if ts:
-        values["payload"] = {**item.payload, "ts": ts}
+def _pages(item: Claimed, pages_sent: int, page_ts: Sequence[str]) -> dict[str, Any]:
+    """The page count and the payload with the accepted pages' ts (`ts` is the first page's)."""
+    if not page_ts:
+        return {"pages_sent": pages_sent}
+    earlier = item.payload.get("page_ts") or ([item.payload["ts"]] if item.payload.get("ts") else [])
+    known = list(earlier)[: item.pages_sent]
+    all_ts = known + list(page_ts)
+    payload = {**item.payload, "ts": all_ts[0]}
+    if len(all_ts) > 1:
+        payload["page_ts"] = all_ts
+    return {"pages_sent": pages_sent, "payload": payload}
+
+
+def mark_sent(
+    engine: Engine,
+    item: Claimed,
+    *,
+    at: datetime,
+    ts: str | None = None,
+    pages: int | None = None,
+    page_ts: Sequence[str] = (),
+) -> bool:
+    """Every page is in Slack. `page_ts`: the ts of the pages accepted in this attempt (or just `ts`)."""
+    values: dict[str, Any] = {
+        "status": SENT,
+        "sent_at": at,
+        "lease_until": None,
+        "last_error": None,
+        "attempt_state": SETTLED,
+    }
+    accepted = list(page_ts) or ([ts] if ts else [])
+    values.update(_pages(item, pages if pages is not None else item.pages_sent + len(accepted), accepted))
     return _finish(engine, item, values)
 
 
+def record_pages(engine: Engine, item: Claimed, *, pages_sent: int, page_ts: Sequence[str]) -> bool:
+    """Progress of a multi-page post: the first `pages_sent` pages are in Slack (still this process's row).
+    False if another process took it over: the caller stops posting its pages."""
+    return _finish(engine, item, _pages(item, pages_sent, page_ts))
+
+
 def mark_failed(engine: Engine, item: Claimed, reason: str) -> bool:
-    return _finish(engine, item, {"status": FAILED, "lease_until": None, "last_error": _reason(reason)})
+    return _finish(
+        engine,
+        item,
+        {"status": FAILED, "lease_until": None, "last_error": _reason(reason), "attempt_state": SETTLED},
+    )
 
 
 def mark_skipped(engine: Engine, item: Claimed, reason: str) -> bool:
-    return _finish(engine, item, {"status": SKIPPED, "lease_until": None, "last_error": _reason(reason)})
+    return _finish(
+        engine,
+        item,
+        {"status": SKIPPED, "lease_until": None, "last_error": _reason(reason), "attempt_state": SETTLED},
+    )
+
+
+def _doubt(item: Claimed) -> str:
+    return UNKNOWN if item.in_doubt else SETTLED
 
 
 def release(engine: Engine, item: Claimed) -> bool:
     """Hands a claimed row back untried (this process could not get to it in time): pending again, free to
-    claim at once, and the attempt it cost is given back. False if another process had taken it over."""
-    return _finish(engine, item, {"status": PENDING, "lease_until": None, "attempts": item.attempt - 1})
+    claim at once, and the attempt it cost is given back (and any doubt it had). False if another process
+    had taken it over."""
+    return _finish(
+        engine,
+        item,
+        {"status": PENDING, "lease_until": None, "attempts": item.attempt - 1, "attempt_state": _doubt(item)},
+    )
 
 
-def retry_later(engine: Engine, item: Claimed, reason: str, *, now: datetime) -> bool:
-    """A transient failure: back to pending after a growing pause, or failed once attempts run out."""
+def retry_later(engine: Engine, item: Claimed, reason: str, *, now: datetime, in_doubt: bool = False) -> bool:
+    """A transient failure: back to pending after a growing pause, or failed once attempts run out.
+    `in_doubt`: the post may have reached Slack after all, so the next attempt looks before it posts."""
     if item.attempt >= MAX_ATTEMPTS:
         return mark_failed(engine, item, f"gave up after {item.attempt} attempts: {reason}")
     pause = min(timedelta(minutes=2 ** (item.attempt - 1)), MAX_PAUSE)
     return _finish(
-        engine, item, {"status": PENDING, "lease_until": now + pause, "last_error": _reason(reason)}
+        engine,
+        item,
+        {
+            "status": PENDING,
+            "lease_until": now + pause,
+            "last_error": _reason(reason),
+            "attempt_state": UNKNOWN if in_doubt else SETTLED,
+        },
     )
 
 
-def back_off(engine: Engine, item: Claimed, reason: str, *, until: datetime) -> bool:
+def mark_unknown(engine: Engine, item: Claimed, reason: str, *, now: datetime, pause: timedelta) -> bool:
+    """The post got no answer (timed out, connection dropped): Slack may or may not have it. Pending again
+    after `pause` (long enough for a slow answer to land), marked unknown so the next attempt looks for it in
+    the conversation before posting. Counts as an attempt."""
+    if item.attempt >= MAX_ATTEMPTS:
+        return retry_later(engine, item, reason, now=now, in_doubt=True)  # gives up, with the reason
+    return _finish(
+        engine,
+        item,
+        {
+            "status": PENDING,
+            "lease_until": now + pause,
+            "last_error": _reason(reason),
+            "attempt_state": UNKNOWN,
+        },
+    )
+
+
+def back_off(
+    engine: Engine, item: Claimed, reason: str, *, until: datetime, in_doubt: bool | None = None
+) -> bool:
     """Slack asked us to wait (a 429): pending again from `until`, and the attempt is given back, since a
-    rate limit says nothing about the post itself. False if another process had taken the row over."""
+    rate limit says nothing about the post itself. `in_doubt` (default: as it was claimed) keeps the row
+    marked for a history check. False if another process had taken the row over."""
+    doubt = item.in_doubt if in_doubt is None else in_doubt
     return _finish(
         engine,
         item,
@@ -302,6 +427,7 @@ def back_off(engine: Engine, item: Claimed, reason: str, *, until: datetime) -> 
             "lease_until": until,
             "attempts": item.attempt - 1,
             "last_error": _reason(reason),
+            "attempt_state": UNKNOWN if doubt else SETTLED,
         },
     )
 
@@ -309,11 +435,14 @@ def back_off(engine: Engine, item: Claimed, reason: str, *, until: datetime) -> 
 def retry_now(engine: Engine, *, day: date, now: datetime, kinds: Sequence[str] | None = None) -> int:
     """An operator's re-run (`ecm-bot jobs run`): `day`'s rows waiting out the pause after a transient
     failure are due at once. Rows another process is sending are left alone (their lease says until when);
-    a shared Slack rate limit still holds, since the dispatcher checks it before every post."""
+    a shared Slack rate limit still holds, since the dispatcher checks it before every post. A post that got
+    no answer keeps its pause: a slow answer may still land in the conversation, and it is looked for there
+    before it is sent again (looking too early could send it twice)."""
     where: list[Any] = [
         col(Notification.for_date) == day,
         col(Notification.status) == PENDING,
         col(Notification.lease_until) > now,
+        col(Notification.attempt_state) != UNKNOWN,
     ]
     if kinds:
         where.append(col(Notification.kind).in_(list(kinds)))
@@ -410,3 +539,12 @@ def status_counts(
         .group_by(col(Notification.status))
     )
     return {NotificationStatus(s): int(n) for s, n in session.exec(query)}
+
+
+def pending_count(session: Session) -> int:
+    """Rows not finished yet (pending, or being sent), whatever their lease."""
+    return int(
+        session.exec(
+            select(func.count(col(Notification.id))).where(col(Notification.status).in_([PENDING, SENDING]))
+        ).one()
+    )

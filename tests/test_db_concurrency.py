@@ -16,7 +16,6 @@ from commands.context import Context
 from commands.dispatch import run_command
 from commands.replies import Reply
 from storage.db import is_lock_conflict, session_scope
-from tests.conftest import PG_URL
 from tests.support import make_actions
 
 
@@ -97,27 +96,3 @@ def test_a_read_transaction_that_writes_after_another_writer_is_refused(group: O
         with pytest.raises(Exception) as refused:
             reader.execute(text("UPDATE task_group SET name = name || ' (again)'"))
     assert is_lock_conflict(refused.value)
-
-
-@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only (ECM_TEST_DATABASE_URL)")
-def test_a_postgresql_connection_dropped_while_idle_is_replaced_before_use() -> None:
-    import storage.db
-
-    assert PG_URL
-    engine = storage.db.make_engine(PG_URL, pool_size=1, max_overflow=0)
-    admin = storage.db.make_engine(PG_URL)
-    try:
-        with engine.connect() as conn:
-            backend = conn.execute(text("SELECT pg_backend_pid()")).scalar()
-        with engine.connect() as conn:  # in steady use: the same connection, no ping needed
-            assert conn.execute(text("SELECT pg_backend_pid()")).scalar() == backend
-        with admin.connect() as conn:  # the server drops it while it sits in the pool
-            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
-            conn.commit()
-        for record in engine.pool._pool.queue:  # type: ignore[attr-defined]
-            record.info["ecm_idle_since"] -= storage.db.PING_AFTER_IDLE + 1  # as if idle that long
-        with engine.connect() as conn:
-            assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != backend
-    finally:
-        engine.dispose()
-        admin.dispose()

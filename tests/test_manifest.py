@@ -65,8 +65,8 @@ def test_manifest_declares_home_tab_shortcuts_and_event_the_bot_answers() -> Non
     assert shortcuts[NEW_ACTION_SHORTCUT]["type"] == "global"
     assert shortcuts[MESSAGE_SHORTCUT]["type"] == "message"
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
-    # Views, shortcuts and chat.getPermalink need no scope of their own: nothing beyond what posting and
-    # the files (reports, exports, imports) need.
+    # Views, shortcuts and chat.getPermalink need no scope of their own: nothing beyond what posting, the
+    # files (reports, exports, imports) and finding a scheduled post whose outcome is unknown need.
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "commands",
         "chat:write",
@@ -76,4 +76,15 @@ def test_manifest_declares_home_tab_shortcuts_and_event_the_bot_answers() -> Non
         "files:read",
         "users:read",
         "users:read.email",
+        "channels:history",
+        "groups:history",
+        "im:history",
     }
+
+
+def test_manifest_grants_reading_history_where_scheduled_posts_go() -> None:
+    # conversations.history, to find a post whose outcome is unknown before sending it again: public and
+    # private task-group channels and owners' DMs; the bot posts in no group DM, so no mpim:history.
+    scopes = set(load_manifest()["oauth_config"]["scopes"]["bot"])
+    assert {"channels:history", "groups:history", "im:history"} <= scopes
+    assert "mpim:history" not in scopes

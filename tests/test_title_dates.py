@@ -1,14 +1,18 @@
 """A title ending in a date-like phrase with no `due:` key: saved as typed (nothing silently moved), and the
-reply says how the words read and how to make them the due date (fast tier: the core)."""
+reply says how the words read and asks, with buttons that set the due date (fast tier: the core; one
+end-to-end click)."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import pytest
 from sqlmodel import select
 
+from bot.offline import OfflineWorkspace, block_text, find_button
 from storage.models import Action
 from tests.conftest import Core
-from tests.support import db, ok
+from tests.support import action_record, db, ok
 
 
 def _action(core: Core, number: int) -> Action:
@@ -75,3 +79,34 @@ def test_date_phrases_at_the_end_of_a_title(
 def test_no_hint(core: Core, typed: str) -> None:
     out = ok(core.command(typed, user="sam"))
     assert not any("Did you mean" in r.text for r in out.ephemeral)
+
+
+def test_the_hint_asks_with_buttons_that_run_update(core: Core) -> None:
+    out = ok(core.command("add Review CAF by friday outcome:safe", user="sam"))
+    (section,) = out.ephemeral[-1].sections
+    assert [(b.label, b.action_id, b.value) for b in section.buttons] == [
+        ("Make it due Fri 27 Nov 2026", "ecm_run", "update 1 due:2026-11-27"),
+        ("Due Fri 27 Nov 2026, title “Review CAF”", "ecm_run", 'update 1 due:2026-11-27 title:"Review CAF"'),
+    ]
+
+
+def test_e2e_pressing_the_hint_button_sets_the_due_date(group: OfflineWorkspace) -> None:
+    ws = group
+    out = ok(ws.command("add Review CAF by friday outcome:safe", user="sam"))
+    (hint,) = [m for m in out.ephemeral if "Did you mean" in block_text(m.blocks)]
+    assert "[Make it due Fri 27 Nov 2026] [Due Fri 27 Nov 2026, title “Review CAF”]" in block_text(
+        hint.blocks
+    )
+    assert action_record(ws, 1).due_date is None and action_record(ws, 1).title == "Review CAF by friday"
+    button, block_id = find_button({"blocks": hint.blocks}, "Due Fri 27 Nov 2026, title “Review CAF”")
+    clicked = ws.press_message(hint, button, block_id, user="sam")
+    assert not clicked.is_error, clicked.text
+    assert action_record(ws, 1).due_date == date(2026, 11, 27) and action_record(ws, 1).title == "Review CAF"
+    assert "due: — → Fri 27 Nov 2026" in ws.readable(clicked.text)
+
+
+def test_a_title_slack_escapes_gets_only_the_due_date_button(core: Core) -> None:
+    out = ok(core.command("add Fix &lt;@U0FORGED|boss&gt; &amp; co by friday", user="sam"))
+    (section,) = out.ephemeral[-1].sections
+    assert [b.value for b in section.buttons] == ["update 1 due:2026-11-27"]
+    assert "&lt;@U0FORGED|boss&gt;" in section.text and "<@U0FORGED" not in section.text

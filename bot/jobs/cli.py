@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from bot.config import ConfigError, Settings
 from bot.directory import RecipientNames, SlackDirectory
-from bot.jobs.dispatcher import BUILDERS, RETRY, dispatch_due, local_today
+from bot.jobs.dispatcher import BUILDERS, RETRY, dispatch_due, dispatch_settings, local_today
 from bot.jobs.outbox_report import outbox_states, print_outbox
 from bot.jobs.planner import plan
 from commands.dates import format_date, format_datetime
@@ -104,7 +104,13 @@ def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
         engine = _engine(settings)
         from bot.slack_api import make_client
 
-        client = make_client(settings.slack_bot_token, settings.api_url) if settings.slack_bot_token else None
+        client = (
+            make_client(
+                settings.slack_bot_token, settings.api_url, timeout=settings.ecm_slack_timeout_seconds
+            )
+            if settings.slack_bot_token
+            else None
+        )
         if args.dry_run:
             return _dry_run(engine, day, tz, args.job, _names(engine, client))
         assert client is not None
@@ -120,7 +126,13 @@ def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
         if retried:
             print(f"  retrying {retried} earlier transient failures now")
         report = dispatch_due(
-            engine, client, clock, tz=tz, kinds=kinds_for(args.job), due_by=max(now, post_time(day, tz))
+            engine,
+            client,
+            clock,
+            tz=tz,
+            kinds=kinds_for(args.job),
+            due_by=max(now, post_time(day, tz)),
+            **dispatch_settings(settings),
         )
     except SchemaError:
         raise  # one line from main(), not a crash

@@ -1,5 +1,5 @@
 """One dispatching process, as a replica runs it: its own engine, its own retrying Slack client, the outbox
-shared through the database. The replica tests and bench/dispatch_bench.py start these with
+shared through the database. The replica and fault tests and bench/dispatch_bench.py start these with
 multiprocessing's "spawn", so the entry point takes only plain, picklable arguments."""
 
 from __future__ import annotations
@@ -7,13 +7,16 @@ from __future__ import annotations
 import logging
 import os
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.jobs.dispatcher import dispatch_due
+from sqlalchemy import Engine
+
+from bot.jobs.dispatcher import DEFAULT_PACE, DispatchReport, dispatch_due, unknown_pause_for
 from bot.slack_api import make_client
-from storage.clock import FixedClock
-from storage.db import make_engine
+from storage import notifications
+from storage.clock import ShiftedClock
+from storage.db import make_engine, session_scope
 
 
 def dispatch_process(
@@ -26,20 +29,58 @@ def dispatch_process(
     start_at: float | None = None,
     batch: int = 20,
     workers: int = 4,
+    timeout: int = 30,
+    lease_seconds: float = notifications.DEFAULT_LEASE.total_seconds(),
+    pace: float = DEFAULT_PACE,
+    drain_seconds: float = 0.0,
+    tick_seconds: float = 0.5,
+    wait_backoff: float = 10.0,
+    clock_anchor: float | None = None,
 ) -> dict[str, int]:
-    """Dispatches everything due at 09:30 on `as_of`; returns this process's counts (and its pid).
+    """Dispatches everything due at 09:30 on `as_of` (a clock that starts there and keeps ticking in real
+    time, so leases and back-offs run out); returns this process's counts (and its pid).
 
     `start_at` (a time.time() value) lines the processes up so they really do compete for the same rows.
+    The clock reads 09:30 at `clock_anchor` (a time.time() value; default `start_at`, else now): processes
+    given the same anchor agree on the time, as replicas' synchronised clocks do (leases depend on it).
+    `drain_seconds`: keep ticking (every `tick_seconds`, as a worker does) until nothing is pending or this
+    long has passed: rows rescheduled for a retry, or held by a process that died, are taken too.
     """
     logging.basicConfig(level=logging.WARNING)
     engine = make_engine(database_url)
-    client = make_client(token, api_url)
+    client = make_client(token, api_url, timeout=timeout)
     day = date.fromisoformat(as_of)
-    clock = FixedClock(datetime(day.year, day.month, day.day, 9, 30, tzinfo=ZoneInfo(tz)))
+    anchor = clock_anchor if clock_anchor is not None else start_at if start_at is not None else time.time()
+    at_anchor = datetime(day.year, day.month, day.day, 9, 30, tzinfo=ZoneInfo(tz))
+    clock = ShiftedClock(at_anchor + timedelta(seconds=time.time() - anchor))
+    total = DispatchReport()
     try:
         if start_at is not None:
             time.sleep(max(0.0, start_at - time.time()))
-        report = dispatch_due(engine, client, clock, tz=tz, batch=batch, workers=workers)
+        deadline = time.monotonic() + drain_seconds
+        while True:
+            report = dispatch_due(
+                engine,
+                client,
+                clock,
+                tz=tz,
+                batch=batch,
+                workers=workers,
+                lease=timedelta(seconds=lease_seconds),
+                pace=pace,
+                unknown_pause=unknown_pause_for(timeout),
+                wait_backoff=wait_backoff,
+            )
+            total.deliveries += report.deliveries
+            total.stale_skipped += report.stale_skipped
+            if time.monotonic() >= deadline or not _pending(engine):
+                break
+            time.sleep(tick_seconds)
     finally:
         engine.dispose()
-    return {**report.counts, "pid": os.getpid()}
+    return {**total.counts, "pid": os.getpid()}
+
+
+def _pending(engine: Engine) -> int:
+    with session_scope(engine, write=False) as session:
+        return notifications.pending_count(session)

@@ -8,8 +8,8 @@ from commands.action_input import free_text
 from commands.context import Call
 from commands.grammar import Kind
 from commands.registry import verb
-from commands.replies import Reply, Section
-from commands.title_dates import hint, trailing_date
+from commands.replies import Reply
+from commands.title_dates import hint_reply, trailing_date
 
 
 @verb(
@@ -43,6 +43,5 @@ def add(call: Call) -> list[Reply]:
     # No `due:` given, and the title ends in what reads as a date: kept as typed, and the reply says so.
     found = None if "due" in call.args.keys else trailing_date(tokens, call.today)
     if found is not None:
-        note = hint(found, title, result.row.action.number)
-        replies.append(Reply(text=note, sections=[Section(note)]))
+        replies.append(hint_reply(found, title, result.row.action.number))
     return replies

@@ -3,6 +3,9 @@
 
 `for:` is a district, a free-text organisation, or a registered member (`for:@dev`: attending in their place,
 for their organisation). It defaults to the person's registered organisation. `as:substitute|virtual`.
+Representing an organisation needs membership of the task group, or a chair recording it: someone else who
+records themselves (`/ecm here for:"Org"`) is recorded as a guest from that organisation, shown as a guest
+in attendance and minutes, and never counted as it being represented.
 Recording someone again corrects them: the latest record wins and the earlier one stays in the audit trail.
 """
 
@@ -119,6 +122,24 @@ def record_one(
 ) -> tuple[Attendance, Attendance | None]:
     member = member_store.get_member(call.session, call.group_id, user_id)
     substitute_for: str | None = None
+    if member is None and for_whom is not None and not call.is_chair:
+        # Recording themselves (only chairs record others): a guest, whatever `for:` says.
+        if mode == AttendanceMode.APOLOGIES:
+            raise UserError(
+                "Only members send apologies for an organisation, and you are not a registered member of this "
+                "task group.",
+                "A chair can record them: `/ecm apologies @name for:ORG`, or register you with `/ecm member`.",
+            )
+        return attendance_store.record_attendance(
+            call.session,
+            meeting,
+            user_id=user_id,
+            organisation=for_whom.organisation,
+            mode=AttendanceMode.GUEST,
+            substitute_for=None,
+            by=call.user_id,
+            at=call.now,
+        )
     if for_whom is not None:
         organisation = for_whom.organisation
         named = for_whom.member
@@ -155,8 +176,8 @@ def record_one(
                     "{} not a registered member of this task group, so I don't know which organisation to record.",
                     who,
                 ),
-                f"Add the organisation: {FOR_EXAMPLES}. Chairs register members with "
-                "`/ecm member @name district:NAME`.",
+                f"Add the organisation: {FOR_EXAMPLES} (someone who is not a member is recorded as a guest "
+                "from it). Chairs register members with `/ecm member @name district:NAME`.",
             )
         organisation = member.organisation
     return attendance_store.record_attendance(
@@ -175,6 +196,14 @@ def describe(record: Attendance, previous: Attendance | None) -> Mrkdwn:
     org = record.organisation or "organisation not set"
     if record.mode == AttendanceMode.APOLOGIES:
         text = md("{} — apologies ({})", person(record.user_id), org)
+    elif record.mode == AttendanceMode.GUEST:
+        text = md(
+            "{} — present as a guest, from {} (not a member of this task group, so this does not count as {} "
+            "being represented)",
+            person(record.user_id),
+            org,
+            org,
+        )
     elif record.mode == AttendanceMode.SUBSTITUTE:
         text = md("{} — substitute for {}", person(record.user_id), org)
     elif record.mode == AttendanceMode.VIRTUAL:
@@ -285,6 +314,9 @@ def apologies(call: Call) -> list[Reply]:
     keys=("for", "as"),
     section="Meetings",
     changes=True,
+    details="Someone who is not a member of this task group is recorded as a guest from the organisation "
+    "they name: that does not count as it being represented (a chair can record them for it with "
+    "`/ecm present @name for:ORG`).",
 )
 def here(call: Call) -> list[Reply]:
     meeting = require_open(call, "record you as here")

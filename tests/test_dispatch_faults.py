@@ -1,0 +1,199 @@
+"""Faults against real dispatching processes: Slack answering after the client's timeout, Slack accepting a
+post and dropping the connection, a process killed with SIGKILL mid-run, and a live process whose posts
+outlast its lease. Each test plans owner digests, runs `bot.jobs.replica.dispatch_process` in OS processes
+(multiprocessing "spawn": own engine, own Slack client) against the stand-in started here, and counts at
+the stand-in what each person received: posts planned, sent, duplicated, lost."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections import Counter
+from datetime import date
+from typing import Any
+
+import pytest
+
+from bot.offline import OfflineWorkspace
+from commands.posts import owner_digest
+from storage.actions import create_action
+from storage.models import NotificationStatus, TaskGroup
+from tests.dispatch_procs import dispatch_into
+from tests.support import database_url, db, group_id, outbox, run
+
+SPAWN = multiprocessing.get_context("spawn")
+DAY = "2026-11-23"
+
+
+def owners_with_overdue_actions(ws: OfflineWorkspace, count: int) -> list[str]:
+    """`count` people, each with one overdue action: `count` owner digest DMs planned for Mon 23 Nov."""
+    assert not ws.command("setup escalate-after:0 digest:off").is_error
+    owners = [ws.standin.add_user(f"owner{i:03d}") for i in range(count)]
+    with db(ws) as session:
+        task_group = session.get(TaskGroup, group_id(ws))
+        assert task_group is not None
+        for i, owner in enumerate(owners):
+            create_action(
+                session,
+                task_group,
+                title=f"Action {i}",
+                owners=[owner],
+                organisation="Chorley",
+                due_date=date(2026, 11, 18),
+                outcomes=[],
+                district_ids=[],
+                countywide=True,
+                by=ws.user("chair"),
+                at=ws.clock.now(),
+            )
+    run(ws, "chasers", plan_only=True)
+    assert len(outbox(ws, owner_digest.KIND)) == count
+    ws.standin.reset()
+    return owners
+
+
+def tally(ws: OfflineWorkspace, owners: list[str], label: str) -> dict[str, int]:
+    """What each owner received, counted at the stand-in; printed as the issue asks."""
+    received = Counter(m.channel for m in ws.standin.messages if not m.ephemeral)
+    figures = {
+        "planned": len(owners),
+        "sent": sum(1 for o in owners if received[o] >= 1),
+        "duplicated": sum(max(0, received[o] - 1) for o in owners),
+        "lost": sum(1 for o in owners if received[o] == 0),
+    }
+    print(f"{label} [{ws.engine.dialect.name}]: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
+    return figures
+
+
+ANCHOR = time.time()  # every process's clock reads 09:30 on DAY at this instant: they agree on the time
+
+
+def start(ws: OfflineWorkspace, results: Any, **kwargs: Any) -> Any:
+    proc = SPAWN.Process(
+        target=dispatch_into,
+        args=(results, database_url(ws), ws.standin.api_url, ws.standin.bot_token, DAY),
+        kwargs={"clock_anchor": ANCHOR, **kwargs},
+    )
+    proc.start()
+    return proc
+
+
+def finish(proc: Any) -> None:
+    proc.join(60)
+    if proc.is_alive():
+        proc.kill()
+        pytest.fail("a dispatching process did not finish")
+
+
+def all_sent(ws: OfflineWorkspace) -> None:
+    rows = outbox(ws, owner_digest.KIND)
+    assert {n.status for n in rows} == {NotificationStatus.SENT}, Counter(n.status for n in rows)
+
+
+def test_slack_answering_after_the_client_timeout_sends_each_post_once(group: OfflineWorkspace) -> None:
+    ws = group
+    owners = owners_with_overdue_actions(ws, 30)
+    slow = set(owners[::3])  # a third of the posts: Slack takes them, and answers after 3 s
+    ws.standin.inject(
+        "chat.postMessage", answer_delay=3.0, times=len(slow), match=lambda p: p.get("channel") in slow
+    )
+    results = SPAWN.Queue()
+    # ECM_SLACK_TIMEOUT_SECONDS=2 in the process: those posts time out, so their outcome is unknown.
+    proc = start(ws, results, timeout=2, drain_seconds=60, batch=10)
+    counts = results.get(timeout=120)
+    finish(proc)
+    figures = tally(ws, owners, "answer after the timeout")
+    assert figures == {"planned": 30, "sent": 30, "duplicated": 0, "lost": 0}
+    assert counts["sent"] == 30 and counts["failed"] == 0, counts
+    assert len(ws.standin.calls_to("conversations.history")) == len(slow)  # each looked for, once
+    posts = Counter(c.params["channel"] for c in ws.standin.calls_to("chat.postMessage"))
+    assert set(posts.values()) == {1}  # nobody's post was sent a second time, not even tried
+    all_sent(ws)
+
+
+def test_slack_dropping_the_connection_sends_each_post_once(group: OfflineWorkspace) -> None:
+    ws = group
+    owners = owners_with_overdue_actions(ws, 30)
+    accepted = set(owners[0::3])  # Slack stores the post, then closes the connection without an answer
+    never_seen = set(owners[1::3])  # the connection drops before Slack reads the request
+    ws.standin.inject(
+        "chat.postMessage", drop="after", times=len(accepted), match=lambda p: p.get("channel") in accepted
+    )
+    ws.standin.inject(
+        "chat.postMessage",
+        drop="before",
+        times=len(never_seen),
+        match=lambda p: p.get("channel") in never_seen,
+    )
+    results = SPAWN.Queue()
+    proc = start(ws, results, timeout=2, drain_seconds=60, batch=10)
+    counts = results.get(timeout=120)
+    finish(proc)
+    figures = tally(ws, owners, "dropped connection")
+    assert figures == {"planned": 30, "sent": 30, "duplicated": 0, "lost": 0}
+    assert counts["sent"] == 30 and counts["failed"] == 0, counts
+    posts = Counter(c.params["channel"] for c in ws.standin.calls_to("chat.postMessage"))
+    assert {o for o, n in posts.items() if n == 2} == never_seen  # re-sent only where Slack never had it
+    all_sent(ws)
+
+
+def test_a_process_killed_mid_run_is_taken_over_after_its_lease_with_nothing_lost_or_doubled(
+    group: OfflineWorkspace,
+) -> None:
+    ws = group
+    if ws.engine.dialect.name != "postgresql":
+        pytest.skip(
+            "replicas share the outbox through PostgreSQL (SQLite serves one process); a second SQLite "
+            "process sometimes stalled on the database file after the first was SIGKILLed mid-write, so "
+            "this runs on PostgreSQL (set ECM_TEST_DATABASE_URL)"
+        )
+    lease = 3.0
+    owners = owners_with_overdue_actions(ws, 60)
+    ws.standin.inject("chat.postMessage", delay=0.1, times=-1)  # Slack takes 0.1 s: the run lasts a while
+    results = SPAWN.Queue()
+    begin = time.time() + 8  # both replicas imported and connected by then
+    doomed = start(ws, results, lease_seconds=lease, batch=10, workers=2, start_at=begin)
+    survivor = start(ws, results, lease_seconds=lease, drain_seconds=60, batch=10, workers=2, start_at=begin)
+    assert ws.standin.wait_for(lambda: len(ws.standin.messages) >= 20, timeout=60)
+    os.kill(doomed.pid, signal.SIGKILL)  # mid-run: rows claimed, some posted and not yet recorded
+    killed_at = time.time()
+    doomed.join(30)
+    assert doomed.exitcode == -signal.SIGKILL
+    at_kill = len(ws.standin.messages)
+    held = [n for n in outbox(ws, owner_digest.KIND) if n.status == NotificationStatus.SENDING]
+    counts = results.get(timeout=120)
+    finish(survivor)
+    # Only rows the killed process held are in doubt: the survivor's first look-up is its take-over.
+    looked = ws.standin.calls_to("conversations.history")
+    assert looked, "the rows the killed process held were looked for before being sent"
+    taken_over = looked[0].at - killed_at
+    figures = tally(ws, owners, "SIGKILL mid-run")
+    print(
+        f"  killed with {at_kill} posts at the stand-in and {len(held)} rows held (some by the survivor); "
+        f"the survivor took the dead one's over {taken_over:.1f} s after the kill (lease {lease:.0f} s)"
+    )
+    assert figures == {"planned": 60, "sent": 60, "duplicated": 0, "lost": 0}
+    assert counts["failed"] == 0, counts
+    assert taken_over < 2 * lease + 2  # the lease, plus a tick: well within a minute
+    all_sent(ws)
+
+
+def test_a_live_process_keeps_its_rows_past_the_lease_by_its_heartbeat(group: OfflineWorkspace) -> None:
+    ws = group
+    lease = 2.0
+    owners = owners_with_overdue_actions(ws, 12)
+    ws.standin.inject("chat.postMessage", delay=0.5, times=-1)  # 12 posts one at a time: 6 s, 3 leases
+    results = SPAWN.Queue()
+    begin = time.time() + 8  # both imported and connected by then
+    slow = start(ws, results, lease_seconds=lease, batch=12, workers=1, start_at=begin)
+    other = start(ws, results, lease_seconds=lease, drain_seconds=20, start_at=begin + 1)
+    counts = sorted([results.get(timeout=120), results.get(timeout=120)], key=lambda c: -c["sent"])
+    finish(slow)
+    finish(other)
+    figures = tally(ws, owners, "heartbeat")
+    assert figures == {"planned": 12, "sent": 12, "duplicated": 0, "lost": 0}
+    assert counts[0]["sent"] == 12 and counts[1]["sent"] == 0, counts  # never taken from a live process
+    assert ws.standin.calls_to("conversations.history") == []  # no row was ever in doubt
+    assert {n.attempts for n in outbox(ws, owner_digest.KIND)} == {1}
