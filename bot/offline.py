@@ -16,7 +16,7 @@ from slack_bolt import App, BoltResponse
 from sqlalchemy import Engine
 
 from bot.app import create_app
-from bot.background import DrainableExecutor
+from bot.background import DrainableExecutor, InlineExecutor
 from bot.config import Settings
 from bot.services import Services
 from bot.standin import Message, OpenView, SlackStandIn, StoredFile
@@ -96,7 +96,11 @@ class OfflineWorkspace:
         standin: SlackStandIn | None = None,
         channel_name: str = "ecm-task-group",
         settings: Settings | None = None,
+        inline_acks: bool = False,
     ) -> None:
+        """`inline_acks`: run Bolt's listeners in the request's own thread (`InlineExecutor`) rather than on
+        an ack pool, so no request waits out Bolt's 10 ms ack polling (the test suite's end-to-end tier);
+        the reply pool stays a real pool either way."""
         self.standin = standin or SlackStandIn(signing_secret=secrets.token_hex(16)).start()
         self._own_standin = standin is None
         self.settings = settings or Settings(
@@ -107,7 +111,9 @@ class OfflineWorkspace:
             database_url=str(engine.url),
         )
         # Bolt's ack pool and the reply pool, as in production; each request is drained through both.
-        self.executor = DrainableExecutor(self.settings.ecm_ack_workers, "bolt-ack")
+        self.executor: DrainableExecutor | InlineExecutor = (
+            InlineExecutor() if inline_acks else DrainableExecutor(self.settings.ecm_ack_workers, "bolt-ack")
+        )
         self.replies = DrainableExecutor(self.settings.ecm_reply_workers, "ecm-reply")
         self.engine = engine
         self.clock = clock

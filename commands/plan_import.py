@@ -31,7 +31,7 @@ from commands.context import Actor, Context, Directory
 from commands.dates import DateError, parse_date
 from commands.mrkdwn import Mrkdwn, clip, md, person
 from commands.names import COUNTYWIDE_WORDS, OUTCOME_NAMES, parse_outcome
-from commands.replies import Button, Reply, Section, UserError, Visibility
+from commands.replies import RUN_COMMAND, Button, Reply, Section, UserError, Visibility
 from commands.reporting.cells import uninert
 from commands.text import plural, slugify, truncate
 from storage import groups, imports, members
@@ -44,7 +44,6 @@ MAX_TITLE, MAX_NOTE, MAX_ORG = 500, 3000, 200
 HEADER_SEARCH_ROWS = 10  # the heading row may sit under a title or two
 PREVIEW_ROWS = 8
 PREVIEW_PROBLEMS = 25
-RUN_BUTTON = "ecm_run"  # bot.listeners.buttons re-runs the value as a command by the person who clicks
 HOW_TO = (
     "Save the plan as .xlsx or .csv with one action per row and a heading row naming the columns: "
     "*Action* (or Title), *Owner* (name or e-mail), *Organisation*, *Due date* (dd/mm/yyyy), *Outcome*, "
@@ -561,12 +560,12 @@ def preview_reply(actor: Actor, pending: PlanImport, plan: ReadPlan, before: Pla
                 )
             )
         )
-    buttons = [Button("Cancel", RUN_BUTTON, f"import cancel {pending.id}")]
+    buttons = [Button("Cancel", RUN_COMMAND, f"import cancel {pending.id}")]
     if count:
         buttons.insert(
             0,
             Button(
-                f"Import {plural(count, 'action')}", RUN_BUTTON, f"import confirm {pending.id}", "primary"
+                f"Import {plural(count, 'action')}", RUN_COMMAND, f"import confirm {pending.id}", "primary"
             ),
         )
     sections.append(Section(Mrkdwn("Nothing is stored until you confirm."), buttons=buttons))

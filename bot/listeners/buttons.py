@@ -9,8 +9,7 @@ from slack_bolt import Ack, App
 from bot.interactions import interaction_keys
 from bot.listeners.slash_commands import run_and_deliver
 from bot.services import Services
-
-RUN_COMMAND = "ecm_run"
+from commands.replies import RUN_COMMAND
 
 
 def register(app: App, services: Services) -> None:

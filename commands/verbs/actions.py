@@ -16,14 +16,13 @@ from commands.mrkdwn import Mrkdwn, md, person, text
 from commands.names import OUTCOME_NAMES, parse_outcomes
 from commands.numbers import whole_number
 from commands.registry import verb
-from commands.replies import Button, Reply, Section, UserError
+from commands.replies import RUN_COMMAND, Button, Reply, Section, UserError
 from commands.text import plural
 from storage import actions as store
 from storage.actions import COUNTYWIDE, ActionFilter, GroupCount, GroupKey
 from storage.models import LIVE_STATUSES, Action, ActionStatus, Outcome
 
 PAGE_SIZE = 40  # one section per action: 40 + header, paging and footer stays under Slack's 50 blocks
-RUN_COMMAND = "ecm_run"  # bot.listeners.buttons re-runs the button's value as a command
 _WORDS = [
     "mine",
     "my",
