@@ -68,7 +68,7 @@ def hint(found: TitleDate, title: str, number: int) -> Mrkdwn:
         ":calendar: Did you mean {} ({})? The title was saved as “{}”, with no due date. "
         "To make it the due date: {}, or {} to take the words off the title too.",
         code(f"due:{found.phrase}"),
-        Mrkdwn(day),
+        day,
         title,
         keep,
         shorten,
