@@ -22,6 +22,7 @@ from bot.jobs.dispatcher import DispatchReport, dispatch_due, local_today
 from bot.jobs.planner import plan
 from bot.offline import Exchange, OfflineWorkspace, block_text
 from bot.standin import Message, SlackStandIn
+from commands.posts import owner_digest
 from commands.posts.registry import kinds_for
 from storage import actions as store
 from storage.clock import FixedClock
@@ -295,3 +296,31 @@ def run(ws: OfflineWorkspace, job: str = "all", *, plan_only: bool = False) -> D
 def run_on(ws: OfflineWorkspace, day: date, job: str = "all") -> DispatchReport:
     set_day(ws, day)
     return run(ws, job)
+
+
+def owners_with_overdue_actions(ws: OfflineWorkspace, count: int) -> list[str]:
+    """`count` new people, each owning one action overdue since 18 Nov: `count` owner digest DMs planned (and
+    nothing else: escalation and the channel digest off) for the workspace's day. The stand-in is reset."""
+    assert not ws.command("setup escalate-after:0 digest:off").is_error
+    owners = [ws.standin.add_user(f"owner{i:03d}") for i in range(count)]
+    with db(ws) as session:
+        task_group = session.get(TaskGroup, group_id(ws))
+        assert task_group is not None
+        for i, owner in enumerate(owners):
+            store.create_action(
+                session,
+                task_group,
+                title=f"Action {i}",
+                owners=[owner],
+                organisation="Chorley",
+                due_date=date(2026, 11, 18),
+                outcomes=[],
+                district_ids=[],
+                countywide=True,
+                by=ws.user("chair"),
+                at=ws.clock.now(),
+            )
+    run(ws, "chasers", plan_only=True)
+    assert len(outbox(ws, owner_digest.KIND)) == count
+    ws.standin.reset()
+    return owners

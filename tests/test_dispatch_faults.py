@@ -11,47 +11,18 @@ import os
 import signal
 import time
 from collections import Counter
-from datetime import date
 from typing import Any
 
 import pytest
 
 from bot.offline import OfflineWorkspace
 from commands.posts import owner_digest
-from storage.actions import create_action
-from storage.models import NotificationStatus, TaskGroup
+from storage.models import NotificationStatus
 from tests.dispatch_procs import dispatch_into
-from tests.support import database_url, db, group_id, outbox, run
+from tests.support import database_url, outbox, owners_with_overdue_actions
 
 SPAWN = multiprocessing.get_context("spawn")
 DAY = "2026-11-23"
-
-
-def owners_with_overdue_actions(ws: OfflineWorkspace, count: int) -> list[str]:
-    """`count` people, each with one overdue action: `count` owner digest DMs planned for Mon 23 Nov."""
-    assert not ws.command("setup escalate-after:0 digest:off").is_error
-    owners = [ws.standin.add_user(f"owner{i:03d}") for i in range(count)]
-    with db(ws) as session:
-        task_group = session.get(TaskGroup, group_id(ws))
-        assert task_group is not None
-        for i, owner in enumerate(owners):
-            create_action(
-                session,
-                task_group,
-                title=f"Action {i}",
-                owners=[owner],
-                organisation="Chorley",
-                due_date=date(2026, 11, 18),
-                outcomes=[],
-                district_ids=[],
-                countywide=True,
-                by=ws.user("chair"),
-                at=ws.clock.now(),
-            )
-    run(ws, "chasers", plan_only=True)
-    assert len(outbox(ws, owner_digest.KIND)) == count
-    ws.standin.reset()
-    return owners
 
 
 def tally(ws: OfflineWorkspace, owners: list[str], label: str) -> dict[str, int]:

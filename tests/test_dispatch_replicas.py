@@ -7,17 +7,15 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections import Counter
-from datetime import date
 
 import pytest
 from sqlalchemy import Engine
 
 from bot.offline import OfflineWorkspace
 from commands.posts import owner_digest
-from storage.actions import create_action
-from storage.models import NotificationStatus, TaskGroup
+from storage.models import NotificationStatus
 from tests.dispatch_procs import dispatch_into
-from tests.support import database_url, db, group_id, ok, outbox, run
+from tests.support import database_url, outbox, owners_with_overdue_actions
 
 COUNT = 500
 
@@ -31,30 +29,7 @@ def test_three_processes_post_each_of_500_notifications_exactly_once(
             "single process (set ECM_TEST_DATABASE_URL to run this)"
         )
     ws = group
-    ok(ws.command("setup escalate-after:0 digest:off"))  # only the 500 owner digests
-    owners = [ws.standin.add_user(f"owner{i:03d}") for i in range(COUNT)]
-    gid = group_id(ws)
-    with db(ws) as session:
-        task_group = session.get(TaskGroup, gid)
-        assert task_group is not None
-        for i, owner in enumerate(owners):
-            create_action(
-                session,
-                task_group,
-                title=f"Action {i}",
-                owners=[owner],
-                organisation="Chorley",
-                due_date=date(2026, 11, 18),
-                outcomes=[],
-                district_ids=[],
-                countywide=True,
-                by=ws.user("chair"),
-                at=ws.clock.now(),
-            )
-    run(ws, "chasers", plan_only=True)
-    assert len(outbox(ws, owner_digest.KIND)) == COUNT
-    ws.standin.calls.clear()
-    ws.standin.messages.clear()
+    owners = owners_with_overdue_actions(ws, COUNT)  # only the 500 owner digests
 
     spawn = multiprocessing.get_context("spawn")
     results = spawn.Queue()
