@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from bot.background import DrainableExecutor
 from bot.config import Settings
-from bot.home import RefreshingExecutor, refresh_affected
+from bot.home import HomeRefresher, RefreshingExecutor, refresh_batches
 from bot.listeners import register_all
 from bot.services import Services
 from bot.slack_api import make_client
@@ -42,21 +42,24 @@ def create_app(
     """The Bolt app and its services. Two pools (see bot.background): Bolt's listener pool only acks, and
     the reply pool does the work that talks to Slack, so slow Web API answers never delay an ack.
 
-    Both pools are watched for changes (bot/home.py), so the Home tabs a change affects are refreshed;
-    a change made in the ack pool (a modal saved before its ack) is refreshed from the reply pool too."""
+    Both pools are watched for changes (bot/home.py), so the Home tabs a change affects are refreshed, by
+    `services.homes` on a thread of its own (coalesced, off both pools: never on the path of a reply)."""
     load_verbs()  # the whole verb table, once, before any request arrives
     client = make_client(
         settings.slack_bot_token, settings.api_url, timeout=settings.ecm_slack_timeout_seconds
     )
-    # The lambdas run only after a request, when `services` below exists.
-    replies = RefreshingExecutor(
-        reply_executor or DrainableExecutor(settings.ecm_reply_workers, "ecm-reply"),
-        lambda changes, already: refresh_affected(services, changes, already),
+    # The lambda runs only after a request, when `services` below exists.
+    homes = HomeRefresher(
+        lambda batches: refresh_batches(services, batches), settings.ecm_home_refresh_seconds
     )
-    services = Services(settings=settings, engine=engine, clock=clock, client=client, replies=replies)
+    replies = RefreshingExecutor(
+        reply_executor or DrainableExecutor(settings.ecm_reply_workers, "ecm-reply"), homes.request
+    )
+    services = Services(
+        settings=settings, engine=engine, clock=clock, client=client, replies=replies, homes=homes
+    )
     ack_pool = RefreshingExecutor(
-        listener_executor or DrainableExecutor(settings.ecm_ack_workers, "bolt-ack"),
-        lambda changes, already: services.later(refresh_affected, services, changes, already),
+        listener_executor or DrainableExecutor(settings.ecm_ack_workers, "bolt-ack"), homes.request
     )
     app = App(
         # Named, so Bolt does not take the name from `inspect.stack()`, which reads the source of every

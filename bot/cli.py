@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import socket
@@ -21,7 +22,7 @@ from bot.config import ConfigError, Settings, require_slack
 from bot.jobs.cli import add_jobs_parser
 from bot.services import Services
 from storage.clock import Clock, SystemClock, clock_for
-from storage.db import SchemaError, make_engine, migrate
+from storage.db import SchemaError, make_engine, migrate, refresh_statistics
 
 log = logging.getLogger("ecm-bot")
 
@@ -137,7 +138,12 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     require_slack(settings)
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     migrate(engine)
+    refresh_statistics(engine)
     app, services = _create_app_or_explain(settings, engine)
+    # What start-up built (modules, the verb table, SQLAlchemy's mappers) lives as long as the process: keep
+    # it out of the garbage collector's way, so each request's collections only walk that request's objects.
+    gc.collect()
+    gc.freeze()
     scheduler = None
     if not args.no_scheduler:
         from bot.scheduler import start_scheduler
@@ -171,6 +177,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
             log.info("scheduler stopped")
+        if services.homes is not None:
+            services.homes.close()  # the Home refreshes still pending go out before the process ends
     return 0
 
 
@@ -213,6 +221,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
 
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     migrate(engine)
+    refresh_statistics(engine)
     _app, services = _create_app_or_explain(settings, engine)
     run_worker(services)
     return 0

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     ecm_ack_workers: int = Field(default=8, ge=1, le=256)
     # The pool that runs commands and talks to Slack after the ack; size it for the slowest Slack answers.
     ecm_reply_workers: int = Field(default=16, ge=1, le=256)
+    # Home tabs are republished after a change on a thread of their own, waiting this long (seconds) for more
+    # changes first, so a burst of them costs one refresh per person; 0 publishes at once.
+    ecm_home_refresh_seconds: float = Field(default=1.0, ge=0, le=60)
     # Database connections kept open; 0 = one per thread that can use the database at once.
     ecm_db_pool_size: int = Field(default=0, ge=0, le=1024)
     # Starting up with no route to Slack: how many times to try auth.test (0 = keep trying), and the first

@@ -3,13 +3,17 @@ the one place that keeps everyone's Home current.
 
 Keeping Homes current: every Bolt listener runs on the listener executor, and `RefreshingExecutor` runs each
 one inside `storage.audit.watching()`. When a listener has recorded changes (from a command, a button, a
-modal or a shortcut, whichever surface), the Homes of the people those changes concern are published again,
-in the same worker thread after the listener has acked and answered, so it never delays Slack.
+modal or a shortcut, whichever surface), the Homes of the people those changes concern are published again
+by `HomeRefresher`: one thread of its own, never the ack or reply pools, so the refresh never sits on the
+path of a reply. It waits `ECM_HOME_REFRESH_SECONDS` for more changes and publishes each affected person's
+Home once for all of them (ten quick `/ecm add`s mean one refresh, from the data after the tenth).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextvars import ContextVar
@@ -95,27 +99,100 @@ def publish_home(services: Services, team_id: str, user_id: str, notice: str | N
         return False
 
 
+Batch = tuple[list[audit.Touched], set[str]]  # what a listener changed, and whose Home it published itself
+
+
 def refresh_affected(
     services: Services, changes: list[audit.Touched], already: set[str] | None = None
 ) -> None:
     """Republishes the Home of everyone the recorded changes concern, but those in `already` (never
     raises)."""
+    refresh_batches(services, [(changes, already or set())])
+
+
+def refresh_batches(services: Services, batches: list[Batch]) -> None:
+    """Republishes, once each, the Home of everyone some batch's changes concern (but those that batch's
+    listener published itself). Never raises."""
     try:
+        wanted: set[tuple[str, str]] = set()
         with session_scope(services.engine, write=False) as session:
-            people = audit.affected_users(session, changes)
-            teams: dict[int | None, str] = {}
-            for gid in people:
-                group = session.get(TaskGroup, gid) if gid is not None else None
-                if group is not None:
-                    teams[gid] = group.team_id
-        for group_id, user_ids in people.items():
-            team_id = teams.get(group_id)
-            if team_id is None:
-                continue
-            for user_id in sorted(user_ids - (already or set())):
-                publish_home(services, team_id, user_id)
+            teams: dict[int, str | None] = {}
+            for changes, already in batches:
+                for gid, user_ids in audit.affected_users(session, changes).items():
+                    if gid is None:
+                        continue
+                    if gid not in teams:
+                        group = session.get(TaskGroup, gid)
+                        teams[gid] = group.team_id if group is not None else None
+                    team_id = teams[gid]
+                    if team_id is not None:
+                        wanted.update((team_id, u) for u in user_ids - already)
+        for team_id, user_id in sorted(wanted):
+            publish_home(services, team_id, user_id)
     except Exception:  # a stale Home is better than a crashed worker
         log.exception("refreshing Home tabs failed")
+
+
+class HomeRefresher:
+    """Publishes the Homes that recorded changes concern, on one thread of its own, coalesced: it waits
+    `delay` seconds after the first change for more, then refreshes each affected person once. `drain()`
+    waits until everything requested so far is published (tests, the console, shutdown)."""
+
+    def __init__(self, refresh: Callable[[list[Batch]], None], delay: float) -> None:
+        self.refresh, self.delay = refresh, delay
+        self._cond = threading.Condition()
+        self._pending: list[Batch] = []
+        self._busy = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def request(self, changes: list[audit.Touched], already: set[str]) -> None:
+        with self._cond:
+            if self._closed:
+                return
+            self._pending.append((changes, set(already)))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ecm-home", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed:
+                    self._cond.wait()
+                if not self._pending:
+                    return
+                self._busy = True
+                closing = self._closed
+            if self.delay and not closing:
+                time.sleep(self.delay)  # let the changes that come with it (a burst of adds) join
+            with self._cond:
+                batches, self._pending = self._pending, []
+            try:
+                self.refresh(batches)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def drain(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._pending or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("Home refresh still running")
+                self._cond.wait(left)
+
+    def close(self) -> None:
+        """Publishes what is pending (without waiting out the delay), then stops the thread."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=60)
 
 
 class RefreshingExecutor(Executor):

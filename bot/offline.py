@@ -109,6 +109,7 @@ class OfflineWorkspace:
             slack_signing_secret=self.standin.signing_secret,
             slack_api_url=self.standin.api_url,
             database_url=str(engine.url),
+            ecm_home_refresh_seconds=0,  # each exchange is drained anyway: no need to wait for a burst
         )
         # Bolt's ack pool and the reply pool, as in production; each request is drained through both.
         self.executor: DrainableExecutor | InlineExecutor = (
@@ -325,10 +326,14 @@ class OfflineWorkspace:
         """Waits until every ack and every reply of what was sent so far is done."""
         self.executor.drain()
         self.replies.drain()
+        if self.services.homes is not None:
+            self.services.homes.drain()
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
         self.replies.shutdown(wait=True)
+        if self.services.homes is not None:
+            self.services.homes.close()
         if self._own_standin:
             self.standin.stop()
 

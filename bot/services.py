@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -13,6 +13,9 @@ from sqlalchemy import Engine
 from bot.background import run_logged
 from bot.config import Settings
 from storage.clock import Clock
+
+if TYPE_CHECKING:
+    from bot.home import HomeRefresher
 
 
 @dataclass
@@ -22,6 +25,7 @@ class Services:
     clock: Clock
     client: WebClient
     replies: Executor  # the slow half of a request (talking to Slack), off Bolt's ack pool
+    homes: HomeRefresher | None = None  # republishes the Homes changes concern (bot/home.py)
 
     def later(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         """Runs `fn` on the reply pool, after the listener has acked: the ack never waits for Slack."""

@@ -11,17 +11,17 @@ Audit `changes` use these keys, each `[old, new]`: `title`, `organisation`, `due
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, insert, or_
+from sqlalchemy import and_, bindparam, case, exists, func, insert, or_
 from sqlmodel import Session, col, select
 
-from storage import audit
-from storage.groups import districts_held, take_number
+from storage import audit, tally
+from storage.groups import districts_held, groups_held, take_number
 from storage.models import (
     DUE_NEVER,
     LIVE_STATUSES,
@@ -158,26 +158,51 @@ def _order(order: str) -> list[Any]:
     raise ValueError(f"unknown order {order!r}")
 
 
+# A page's links, by the page's action ids: built once (an expanding IN), so each page only binds its ids.
+_IDS: Any = bindparam("ids", expanding=True)
+_PAGE_OWNERS = (
+    select(col(ActionOwner.action_id), col(ActionOwner.user_id))
+    .where(col(ActionOwner.action_id).in_(_IDS))
+    .order_by(col(ActionOwner.user_id))
+)
+_PAGE_OUTCOMES = select(col(ActionOutcome.action_id), col(ActionOutcome.outcome)).where(
+    col(ActionOutcome.action_id).in_(_IDS)
+)
+_PAGE_DISTRICTS = select(col(ActionDistrict.action_id), col(ActionDistrict.district_id)).where(
+    col(ActionDistrict.action_id).in_(_IDS)
+)
+_PAGE_DISTRICT_ROWS = (
+    select(col(ActionDistrict.action_id), District)
+    .join(District, col(District.id) == col(ActionDistrict.district_id))
+    .where(col(ActionDistrict.action_id).in_(_IDS))
+)
+
+
 def load_rows(session: Session, actions: Sequence[Action]) -> list[ActionRow]:
-    """Wraps actions with their owners, outcomes and districts: one query for each, whatever the count."""
+    """Wraps actions with their owners, outcomes and districts: one query for each, whatever the count
+    (plain rows; the districts themselves come from those the transaction already read where it can)."""
     ids = [a.id for a in actions if a.id is not None]
     owners: dict[int, list[str]] = defaultdict(list)
     outcomes: dict[int, list[Outcome]] = defaultdict(list)
-    districts: dict[int, list[District]] = defaultdict(list)
+    district_ids: dict[int, list[int]] = defaultdict(list)
+    known: dict[int, District] = {}
     if ids:
-        for owner in session.exec(
-            select(ActionOwner).where(col(ActionOwner.action_id).in_(ids)).order_by(col(ActionOwner.user_id))
-        ):
-            owners[owner.action_id].append(owner.user_id)
-        for link in session.exec(select(ActionOutcome).where(col(ActionOutcome.action_id).in_(ids))):
-            outcomes[link.action_id].append(Outcome(link.outcome))
-        for action_id, district in session.exec(
-            select(ActionDistrict.action_id, District)
-            .join(District, col(District.id) == col(ActionDistrict.district_id))
-            .where(col(ActionDistrict.action_id).in_(ids))
-            .order_by(col(District.position), col(District.name))
-        ):
-            districts[action_id].append(district)
+        params = {"ids": ids}
+        for action_id, user_id in session.exec(_PAGE_OWNERS, params=params):
+            owners[action_id].append(user_id)
+        for action_id, outcome in session.exec(_PAGE_OUTCOMES, params=params):
+            outcomes[action_id].append(Outcome(outcome))
+        if {a.group_id for a in actions} <= groups_held(session):
+            # The command already read these groups' districts: the links alone, mapped onto them.
+            for action_id, district_id in session.exec(_PAGE_DISTRICTS, params=params):
+                district_ids[action_id].append(district_id)
+            wanted = {i for found in district_ids.values() for i in found}
+            known = {d.id: d for d in _districts_by_id(session, list(wanted)) if d.id is not None}
+        else:
+            for action_id, district in session.exec(_PAGE_DISTRICT_ROWS, params=params):
+                assert district.id is not None
+                district_ids[action_id].append(district.id)
+                known[district.id] = district
     rows = []
     for a in actions:
         key = a.id or 0
@@ -186,7 +211,11 @@ def load_rows(session: Session, actions: Sequence[Action]) -> list[ActionRow]:
                 action=a,
                 owners=owners[key],
                 outcomes=sorted(outcomes[key], key=_OUTCOME_ORDER.__getitem__),
-                districts=[] if a.countywide else districts[key],
+                districts=[]
+                if a.countywide
+                else sorted(
+                    (known[i] for i in district_ids[key] if i in known), key=lambda d: (d.position, d.name)
+                ),
             )
         )
     return rows
@@ -216,7 +245,41 @@ def list_actions(
     return load_rows(session, select_actions(session, f, limit=limit, offset=offset, order=order))
 
 
+def _tallied_filter(f: ActionFilter) -> bool:
+    """Whether the counters (`storage.tally`) answer the filter: only a group's statuses and due dates are
+    counted there (an outcome, district or owner filter is counted live)."""
+    return not (
+        f.group_id is None
+        or f.outcomes
+        or f.district_ids
+        or f.owner is not None
+        or f.meeting_id is not None
+        or f.created_before is not None
+        or f.arising_on is not None
+    )
+
+
+def _tally_sums(session: Session, f: ActionFilter, dimensions: list[str]) -> dict[tuple[str, str], int]:
+    assert f.group_id is not None
+    return tally.sums(
+        session,
+        f.group_id,
+        dimensions,
+        f.statuses,
+        due_before=f.due_before,
+        due_on_or_before=f.due_on_or_before,
+        due_from=f.due_from,
+    )
+
+
 def count_actions(session: Session, f: ActionFilter) -> int:
+    if _tallied_filter(f):
+        return _tally_sums(session, f, [tally.ALL]).get((tally.ALL, ""), 0)
+    return count_live(session, f)
+
+
+def count_live(session: Session, f: ActionFilter) -> int:
+    """`count_actions` from the actions themselves (every match is read)."""
     return int(session.exec(select(func.count()).select_from(Action).where(*_conditions(f))).one())
 
 
@@ -229,6 +292,38 @@ def page_of_actions(
     if 0 < len(rows) < limit or (offset == 0 and not rows):
         return rows, offset + len(rows)
     return rows, count_actions(session, f)
+
+
+COUNT_CAP = 1000  # a list counted live stops counting here: "1,000+ actions"
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[ActionRow]
+    total: int  # matching actions; at least this many when not `exact`
+    exact: bool
+
+    @property
+    def shown_total(self) -> str:
+        return f"{self.total:,}" if self.exact else f"{self.total:,}+"
+
+
+def capped_page(
+    session: Session, f: ActionFilter, *, limit: int, offset: int = 0, cap: int = COUNT_CAP
+) -> Page:
+    """One page of matching actions (due order) and how many match, exactly where that is cheap: a short
+    page says where the list ends, and the counters (`storage.tally`) answer status and due filters. Any
+    other filter is counted only up to `cap` (or the page's end, if further): cost follows the page, and a
+    long list says "1,000+" rather than read every match."""
+    rows = list_actions(session, f, limit=limit, offset=offset)
+    if 0 < len(rows) < limit or (offset == 0 and not rows):
+        return Page(rows, offset + len(rows), True)
+    if _tallied_filter(f):
+        return Page(rows, count_actions(session, f), True)
+    bound = max(cap, offset + 2 * limit)  # past the next page: a "Next page" is offered while more remain
+    first = select(col(Action.id)).where(*_conditions(f)).limit(bound + 1).subquery()
+    found = int(session.exec(select(func.count()).select_from(first)).one())
+    return Page(rows, min(found, bound), found <= bound)
 
 
 # --- `by:` groupings: counts in SQL, rows only for the page shown ------------------------------------------
@@ -265,8 +360,40 @@ def _link_count(by: str) -> Any:
     return counted
 
 
+def _tallied(session: Session, f: ActionFilter, by: str) -> dict[tuple[str, str], int] | None:
+    """The counters a `by:outcome` / `by:district` grouping needs, or None when they cannot answer it."""
+    if not _tallied_filter(f) or by not in (tally.OUTCOME, tally.DISTRICT):
+        return None
+    return _tally_sums(session, f, [tally.ALL, by])
+
+
 def group_counts(session: Session, f: ActionFilter, by: str) -> list[GroupCount]:
-    """Matching actions per group, one GROUP BY; an action in two groups counts in both. Unordered."""
+    """Matching actions per group (an action in two groups counts in both), from the counters where they
+    answer the filter, else one GROUP BY. Unordered."""
+    sums = _tallied(session, f, by)
+    if sums is None:
+        return group_counts_live(session, f, by)
+    actions = sums.get((tally.ALL, ""), 0)
+    linked = sums.get((by, tally.ANY), 0)
+    found: list[GroupCount] = []
+    if by == "outcome":
+        found = [GroupCount(by, o.value, sums[(by, o.value)]) for o in Outcome if sums.get((by, o.value))]
+        if actions - linked:
+            found.append(GroupCount(by, None, actions - linked))
+        return found
+    countywide = sums.get((by, tally.COUNTYWIDE), 0)
+    ids = [int(b) for (d, b), n in sums.items() if d == by and n and b.isdigit()]
+    districts = {d.id: d for d in _districts_by_id(session, ids)}
+    found = [GroupCount(by, i, sums[(by, str(i))], districts.get(i)) for i in ids]
+    if countywide:
+        found.append(GroupCount(by, COUNTYWIDE, countywide))
+    if actions - countywide - linked:
+        found.append(GroupCount(by, None, actions - countywide - linked))
+    return found
+
+
+def group_counts_live(session: Session, f: ActionFilter, by: str) -> list[GroupCount]:
+    """`group_counts` from the actions themselves: one GROUP BY over every match."""
     where = _conditions(f)
     key: Any
     if by == "outcome":
@@ -316,6 +443,16 @@ def group_summary(session: Session, f: ActionFilter, by: str) -> GroupSummary:
     """How many actions match, and how many of them are in more than one group: one pass."""
     if by == "organisation":
         return GroupSummary(count_actions(session, f), 0)
+    sums = _tallied(session, f, by)
+    if sums is not None:
+        return GroupSummary(sums.get((tally.ALL, ""), 0), sums.get((by, tally.MANY), 0))
+    return group_summary_live(session, f, by)
+
+
+def group_summary_live(session: Session, f: ActionFilter, by: str) -> GroupSummary:
+    """`group_summary` from the actions themselves: one pass over every match."""
+    if by == "organisation":
+        return GroupSummary(count_live(session, f), 0)
     many = case((_link_count(by) > 1, 1), else_=0)
     total, repeated = session.exec(
         select(func.count(), func.coalesce(func.sum(many), 0)).select_from(Action).where(*_conditions(f))
@@ -462,6 +599,7 @@ def create_action(
         session.add(ActionDistrict(action_id=action.id, district_id=district.id))  # type: ignore[arg-type]
     session.flush()
     row = ActionRow(action=action, owners=sorted(owner_ids), outcomes=outcome_list, districts=districts)
+    tally.apply(session, _counted(row))
     changes: dict[str, Any] = {
         "title": [None, title],
         "owners": [None, row.owners],
@@ -555,6 +693,18 @@ def bulk_create_actions(
     for table, rows in ((ActionOwner, owners), (ActionOutcome, outcomes), (ActionDistrict, districts)):
         if rows:
             session.execute(insert(table), rows)
+    counted: Counter[tally.Cell] = Counter()
+    for r in records:
+        tally.add_action(
+            counted,
+            group.id,
+            ActionStatus(r.status),
+            r.due_date or DUE_NEVER,
+            r.countywide,
+            r.outcomes,
+            r.district_ids,
+        )
+    tally.apply(session, counted)
     district_ids: list[int] = list({d["district_id"] for d in districts})
     names = {d.id: d.name for d in _districts_by_id(session, district_ids)}
     session.execute(
@@ -591,6 +741,19 @@ def bulk_create_actions(
     return ids
 
 
+def _counted(row: ActionRow) -> Counter[tally.Cell]:
+    """What the action adds to its group's counters (`storage.tally`), as the row now stands."""
+    a = row.action
+    return tally.contribution(
+        a.group_id,
+        a.status,
+        a.due_date or DUE_NEVER,
+        a.countywide,
+        row.outcomes,
+        [d.id for d in row.districts if d.id is not None],
+    )
+
+
 _SCALARS = ("title", "organisation", "due_date", "status", "rag", "snoozed_until", "meeting_id")
 
 
@@ -618,6 +781,7 @@ def update_action(
     action = row.action
     assert action.id is not None
     diff: dict[str, list[Any]] = {}
+    counted_before = _counted(row)
 
     scalars = {k: changes[k] for k in _SCALARS if k in changes}
     if "status" in scalars and scalars["status"] is not None:
@@ -687,6 +851,7 @@ def update_action(
 
     if diff:
         action.updated_at = at
+        tally.apply(session, tally.change(counted_before, _counted(row)))
     if diff or note:
         if not diff and verb == "updated":
             verb = "note"  # only a note was added

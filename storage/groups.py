@@ -128,6 +128,11 @@ def list_districts(session: Session, group_id: int) -> list[District]:
     return list(held[group_id])
 
 
+def groups_held(session: Session) -> set[int]:
+    """The groups whose districts `list_districts` already read in this transaction."""
+    return set(session.info.get(_DISTRICTS, {}))
+
+
 def districts_held(session: Session) -> dict[int, District]:
     """Districts `list_districts` already read in this transaction, by id."""
     return {d.id: d for found in session.info.get(_DISTRICTS, {}).values() for d in found}

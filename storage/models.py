@@ -248,6 +248,33 @@ class ActionDistrict(SQLModel, table=True):
     district_id: int = Field(foreign_key="district.id", primary_key=True, index=True)
 
 
+class ActionTally(SQLModel, table=True):
+    """How many actions each group holds, per status and due key, and per outcome and district: counters kept
+    by `storage.tally` in the same transaction as every change to an action, so counts and `by:` groupings
+    read a few hundred counter rows instead of every matching action. Derived data (the audit trail records
+    the changes themselves); `storage.tally.rebuild` recounts it from the register.
+
+    `dimension` "all" (bucket ""): actions. "outcome": link rows per outcome value, plus "*any"/"*many"
+    (actions with at least one / more than one outcome). "district": "countywide" actions, link rows per
+    district id of the others, plus "*any"/"*many" among the others."""
+
+    __tablename__ = "action_tally"
+
+    group_id: int = Field(foreign_key="task_group.id", primary_key=True)
+    dimension: str = Field(max_length=16, primary_key=True)
+    status: ActionStatus = Field(
+        sa_column=Column(
+            SAEnum(
+                ActionStatus, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e]
+            ),
+            primary_key=True,
+        )
+    )
+    due_key: date = Field(primary_key=True)
+    bucket: str = Field(max_length=32, primary_key=True)
+    n: int = Field(default=0)
+
+
 class ActionNote(SQLModel, table=True):
     """A progress note on an action (from update/done/drop or the DM "Add update" button)."""
 

@@ -211,3 +211,32 @@ def test_paging_says_how_to_type_the_next_page(group: OfflineWorkspace) -> None:
     assert "`page:2`" in out.text
     out = ws.command("actions page:2", user="sam")
     assert numbers(out) == list(range(41, 46)) and "`page:" not in out.text  # the last page
+
+
+def test_a_long_list_counted_live_says_at_least_and_still_pages_on(group: OfflineWorkspace) -> None:
+    from storage.actions import COUNT_CAP, NewActionRecord, bulk_create_actions
+    from tests.support import db, group_of
+
+    ws = group
+    with db(ws) as session:
+        bulk_create_actions(
+            session,
+            group_of(session, ws),
+            [
+                NewActionRecord(title=f"Many {i}", owners=[ws.user("sam")], outcomes=[Outcome.STAY_SAFE])
+                for i in range(COUNT_CAP + 100)
+            ],
+            by=ws.user("chair"),
+            at=ws.clock.now(),
+        )
+    out = ws.command("actions outcome:safe", user="sam")  # an outcome filter: counted up to the cap
+    assert (
+        "Open actions (1,000+)" in out.text and "Showing 1–40 of 1,000+ actions (page 1 of 25+)" in out.text
+    )
+    out = ws.command("actions outcome:safe page:25", user="sam")
+    assert "Showing 961–1000 of 1,040+ actions (page 25 of 26+)" in out.text
+    assert "Next page" in buttons(out)  # more remain past what was counted
+    out = ws.command("actions outcome:safe page:28", user="sam")  # the end: exact again
+    assert numbers(out)[-1] == COUNT_CAP + 100 and "of 1100 actions (page 28 of 28)" in out.text
+    out = ws.command("actions", user="sam")  # statuses alone: the counters give the exact count
+    assert "Open actions (1100)" in out.text

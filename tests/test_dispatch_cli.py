@@ -178,3 +178,25 @@ def test_jobs_run_names_who_was_sent_what(
     assert main(["jobs", "run", "chasers", "--as-of", "2026-11-23"]) == 0
     out = capsys.readouterr().out
     assert " @sam " in out and ws.user("sam") not in out, out
+
+
+def test_jobs_run_uses_the_client_timeout_setting_and_a_late_answer_is_not_sent_twice(
+    cli_env: OfflineWorkspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import time
+
+    ws = cli_env
+    monkeypatch.setenv("ECM_SLACK_TIMEOUT_SECONDS", "1")
+    sam = ws.user("sam")
+    ws.standin.inject("chat.postMessage", answer_delay=2.0, times=1, match=lambda p: p.get("channel") == sam)
+    assert main(["jobs", "run", "chasers", "--as-of", "2026-11-23"]) == 0
+    assert "no answer from Slack (timed_out)" in capsys.readouterr().out
+    (row,) = [n for n in outbox(ws) if n.recipient == sam]
+    assert row.status == NotificationStatus.PENDING and row.attempt_state == "unknown"
+    time.sleep(5.5)  # looked for no sooner than twice the timeout (at least 5 s): a late answer lands first
+    assert main(["jobs", "run", "chasers", "--as-of", "2026-11-23"]) == 0
+    capsys.readouterr()
+    assert posted(ws)[sam] == 1 and len([m for m in ws.standin.messages if m.channel == sam]) == 1
+    assert len(ws.standin.calls_to("conversations.history")) == 1
+    (row,) = [n for n in outbox(ws) if n.recipient == sam]
+    assert row.status == NotificationStatus.SENT

@@ -197,3 +197,34 @@ def test_a_live_process_keeps_its_rows_past_the_lease_by_its_heartbeat(group: Of
     assert counts[0]["sent"] == 12 and counts[1]["sent"] == 0, counts  # never taken from a live process
     assert ws.standin.calls_to("conversations.history") == []  # no row was ever in doubt
     assert {n.attempts for n in outbox(ws, owner_digest.KIND)} == {1}
+
+
+def test_a_rate_limit_holds_every_worker_of_every_process_and_each_post_goes_once(
+    group: OfflineWorkspace,
+) -> None:
+    if group.engine.dialect.name != "postgresql":
+        pytest.skip("two replicas share the outbox through PostgreSQL (set ECM_TEST_DATABASE_URL)")
+    ws = group
+    owners = owners_with_overdue_actions(ws, 40)
+    per_second = 10.0
+    limit = ws.standin.rate_limit("chat.postMessage", per_second, burst=10)
+    results = SPAWN.Queue()
+    begin = time.time() + 8
+    procs = [start(ws, results, drain_seconds=60, batch=10, start_at=begin) for _ in range(2)]
+    counts = [results.get(timeout=120) for _ in procs]
+    for proc in procs:
+        finish(proc)
+    figures = tally(ws, owners, "rate limited, 2 processes")
+    assert figures == {"planned": 40, "sent": 40, "duplicated": 0, "lost": 0}
+    assert sum(c["sent"] for c in counts) == 40 and all(c["failed"] == 0 for c in counts), counts
+    calls = ws.standin.calls_to("chat.postMessage")
+    refused = [c for c in calls if c.http_status == 429]
+    ok_at = sorted(c.at for c in calls if c.ok)
+    took = ok_at[-1] - ok_at[0]
+    print(
+        f"  {limit.refused} answered 429; posts took {took:.1f} s (the limit allows {(40 - 10) / per_second:.0f} s)"
+    )
+    assert took >= (40 - 10) / per_second - 1  # nobody posted through the limit
+    # After a 429 every worker of both processes waits out its Retry-After (1 s here): only posts already
+    # on their way when it was answered can arrive in that second, so refusals stay few.
+    assert refused and len(refused) <= 8 * (1 + took), len(refused)

@@ -12,7 +12,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.jobs.dispatcher import DEFAULT_UNKNOWN_PAUSE, dispatch_due, page_key
+from bot.jobs.dispatcher import (
+    DEFAULT_UNKNOWN_PAUSE,
+    HANDED_BACK,
+    Heartbeat,
+    Held,
+    _deliver,
+    dispatch_due,
+    page_key,
+)
 from bot.offline import OfflineWorkspace
 from bot.slack_api import make_client, outbox_metadata, post_message
 from bot.standin import Message
@@ -288,3 +296,30 @@ def test_a_long_post_whose_second_page_got_no_answer_goes_on_from_the_third(
     (history,) = ws.standin.calls_to("conversations.history")
     assert history.params.get("include_all_metadata") in ("1", "true", True)
     assert digest_row(ws).status == NotificationStatus.SENT
+
+
+# ----- the heartbeat ------------------------------------------------------------------------------------
+
+
+def test_the_heartbeat_renews_held_rows_and_a_row_taken_over_is_not_posted(group: OfflineWorkspace) -> None:
+    ws = group
+    two_digests(ws)
+    run(ws, "chasers", plan_only=True)
+    lease = timedelta(seconds=60)
+    claimed = notifications.claim(ws.engine, now=ws.clock.now(), limit=10, lease=lease)
+    held = Held()
+    held.add(claimed)
+    ws.clock.advance(timedelta(seconds=40))  # type: ignore[attr-defined]
+    Heartbeat(ws.engine, ws.clock, held, lease).beat()
+    assert {n.lease_until for n in outbox(ws)} == {ws.clock.now() + lease}  # renewed while it works
+    assert all(held.lease_of(c) == ws.clock.now() + lease for c in claimed)
+    # Its heartbeat stops (the database was away); once the lease runs out another process takes one row.
+    ws.clock.advance(lease + timedelta(seconds=1))  # type: ignore[attr-defined]
+    (other,) = notifications.claim(ws.engine, now=ws.clock.now(), limit=1, lease=lease)
+    Heartbeat(ws.engine, ws.clock, held, lease).beat()
+    lost = [c for c in claimed if held.lost(c)]
+    assert [c.id for c in lost] == [other.id]
+    delivery = _deliver(ws.engine, ws.services.client, ws.clock, lost[0], TZ, held=held)
+    assert delivery.outcome == HANDED_BACK and ws.standin.messages == []
+    assert _deliver(ws.engine, ws.services.client, ws.clock, other, TZ).outcome == "sent"
+    assert len(ws.standin.messages) == 1

@@ -137,3 +137,25 @@ def test_changes_audited_in_bulk_are_seen_by_the_home_refresh(group: OfflineWork
         )
         people = audit.affected_users(session, seen)
     assert people[task_group.id] >= {group.user("priya"), group.user("chair")}
+
+
+def test_a_burst_of_changes_is_one_home_refresh_per_person_after_the_replies(group: OfflineWorkspace) -> None:
+    homes = group.services.homes
+    assert homes is not None
+    homes.delay = 0.5  # as in production: wait for the rest of a burst
+    group.open_home("sam")
+    group.standin.calls.clear()
+    for i in range(3):
+        body = group.standin.slash_command(
+            f"add Burst {i} <@{group.user('sam')}>", group.user("chair"), group.channel
+        )
+        group.standin.dispatch(group.app, body)
+    group.executor.drain()
+    group.replies.drain()
+    # Every reply is out, and no Home has been published yet: the refresh is not on the replies' path.
+    assert sum("Burst" in m.text for m in group.standin.messages) >= 3
+    assert not group.standin.calls_to("views.publish")
+    homes.drain()
+    published = [c.params["user_id"] for c in group.standin.calls_to("views.publish")]
+    assert sorted(published) == sorted({group.user("sam"), group.user("chair")})  # once each
+    assert "Burst 2" in block_text(group.home_of("sam").view["blocks"])  # type: ignore[union-attr]

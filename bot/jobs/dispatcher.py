@@ -135,7 +135,7 @@ class Held:
         self._lock = threading.Lock()
         self._rows: dict[int, Claimed] = {}
         self._leases: dict[int, datetime | None] = {}
-        self._lost: set[int] = set()
+        self._lost: set[tuple[int, int]] = set()  # (row id, attempt): a later claim of the row is not lost
 
     def add(self, items: Sequence[Claimed]) -> None:
         with self._lock:
@@ -152,13 +152,16 @@ class Held:
         with self._lock:
             return list(self._rows.values())
 
-    def renewed(self, ids: set[int], until: datetime) -> None:
+    def renewed(self, asked: Sequence[Claimed], ids: set[int], until: datetime) -> None:
+        """The heartbeat's answer for the rows it `asked` to renew: `ids` were renewed until `until`."""
         with self._lock:
-            for row_id in list(self._rows):
-                if row_id in ids:
-                    self._leases[row_id] = until
-                else:  # finished meanwhile, or another process took it over
-                    self._lost.add(row_id)
+            for item in asked:
+                if self._rows.get(item.id) is not item:
+                    continue  # finished meanwhile
+                if item.id in ids:
+                    self._leases[item.id] = until
+                else:  # another process took it over (or it was just finished)
+                    self._lost.add((item.id, item.attempt))
 
     def lease_of(self, item: Claimed) -> datetime | None:
         with self._lock:
@@ -166,7 +169,7 @@ class Held:
 
     def lost(self, item: Claimed) -> bool:
         with self._lock:
-            return item.id in self._lost
+            return (item.id, item.attempt) in self._lost
 
 
 class Heartbeat:
@@ -195,7 +198,7 @@ class Heartbeat:
         except Exception:  # the database is away: the leases run out and the rows go to whoever is left
             log.exception("renewing %d leases failed", len(rows))
             return
-        self.held.renewed(ids, now + self.lease)
+        self.held.renewed(rows, ids, now + self.lease)
 
     def _run(self) -> None:
         interval = max(self.lease.total_seconds() / 3, 0.2)

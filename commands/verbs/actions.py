@@ -221,7 +221,7 @@ def _groups(found: list[GroupCount], by: str) -> list[_Group]:
     return [merged[k] for k in sorted(merged)]
 
 
-def _paging(args: Args, page: int, pages: int, first: int, last: int, total: int, what: str) -> Section:
+def _paging(args: Args, page: int, pages: int, first: int, last: int, total: str, what: str) -> Section:
     buttons = []
     if page > 1:
         buttons.append(
@@ -233,7 +233,8 @@ def _paging(args: Args, page: int, pages: int, first: int, last: int, total: int
                 label="Next page", action_id=RUN_COMMAND, value=_command_text(args, page + 1), style="primary"
             )
         )
-    shown = md("_Showing {}–{} of {} {} (page {} of {})._", first, last, total, what, page, pages)
+    of_pages = f"{pages}+" if total.endswith("+") else str(pages)
+    shown = md("_Showing {}–{} of {} {} (page {} of {})._", first, last, total, what, page, of_pages)
     if page < pages:  # for when the button can't be clicked (the console, a command typed again)
         shown += md(" For the rest, press *Next page* or add `page:{}` to the command.", page + 1)
     return Section(shown, buttons=buttons)
@@ -271,9 +272,13 @@ def actions(call: Call) -> list[Reply]:
     filters = md("Filters: {}. ", Mrkdwn("; ").join(query.described)) if query.described else Mrkdwn()
     start = (page - 1) * PAGE_SIZE
     continued_heading: Mrkdwn | None = None  # the first heading on this page, when its group began earlier
+    shown_total: str | None = None  # "1,000+" when a long list was counted only so far
 
     if by is None:
-        rows, total = store.page_of_actions(call.session, query.filter, limit=PAGE_SIZE, offset=start)
+        found_page = store.capped_page(call.session, query.filter, limit=PAGE_SIZE, offset=start)
+        rows, total = found_page.rows, found_page.total
+        if not found_page.exact:
+            shown_total = found_page.shown_total
         entries: list[tuple[Mrkdwn | None, Mrkdwn]] = [(None, action_line(r, call.today)) for r in rows]
         what = "actions"
         counted = total
@@ -354,12 +359,12 @@ def actions(call: Call) -> list[Reply]:
         else:
             sections.append(Section(line))
     if pages > 1:
-        sections.append(_paging(args, page, pages, first, last, counted, what))
-    header = f"{query.label} ({total})"
+        sections.append(_paging(args, page, pages, first, last, shown_total or str(counted), what))
+    header = f"{query.label} ({shown_total or total})"
     footer = md("{}Sorted by due date. `/ecm show N` for one action's history.", filters)
     return [
         Reply(
-            text=f"{query.label}: {total} (showing {first}–{last})",
+            text=f"{query.label}: {shown_total or total} (showing {first}–{last})",
             header=header,
             sections=sections,
             footer=footer,

@@ -1,0 +1,203 @@
+"""The register's counters (`ActionTally`): how many actions a group holds per status and due key, and per
+outcome and district, so a count or a `by:outcome` / `by:district` grouping reads a few hundred counter
+rows whatever the size of the group, instead of every matching action.
+
+`storage.actions` keeps them in step in the same transaction as every change it makes to an action (create,
+bulk create, update): each change adds the action's new `contribution` and takes away its old one, with one
+upsert. They are derived data, never audited themselves (the audit trail records the change to the action).
+`rebuild` recounts them from the register (the migration that added them runs the same statements); the
+tests check that the counters kept in step equal a rebuild and the live counts after random changes.
+
+A filter the counters cannot answer (an outcome, district, owner or meeting filter…) is counted live.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, event, func, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from storage.models import DUE_NEVER, ActionStatus, ActionTally, Outcome
+
+ALL, OUTCOME, DISTRICT = "all", "outcome", "district"
+ANY, MANY = "*any", "*many"  # actions with at least one / more than one link of the dimension
+COUNTYWIDE = "countywide"
+
+Cell = tuple[int, str, ActionStatus, date, str]  # group_id, dimension, status, due_key, bucket
+
+
+def contribution(
+    group_id: int,
+    status: ActionStatus | str,
+    due_key: date,
+    countywide: bool,
+    outcomes: Iterable[Outcome | str],
+    district_ids: Iterable[int],
+) -> Counter[Cell]:
+    """What one action adds to its group's counters."""
+    cells: Counter[Cell] = Counter()
+    add_action(cells, group_id, ActionStatus(status), due_key, countywide, outcomes, district_ids)
+    return cells
+
+
+def add_action(
+    cells: Counter[Cell],
+    group_id: int,
+    status: ActionStatus,
+    due_key: date,
+    countywide: bool,
+    outcomes: Iterable[Outcome | str],
+    district_ids: Iterable[int],
+) -> None:
+    """Adds one action's contribution to `cells` (many actions: one Counter for all of them)."""
+    outcome_set = {o.value if isinstance(o, Outcome) else Outcome(o).value for o in outcomes}
+    cells[(group_id, ALL, status, due_key, "")] += 1
+    for value in outcome_set:
+        cells[(group_id, OUTCOME, status, due_key, value)] += 1
+    if outcome_set:
+        cells[(group_id, OUTCOME, status, due_key, ANY)] += 1
+        if len(outcome_set) > 1:
+            cells[(group_id, OUTCOME, status, due_key, MANY)] += 1
+    if countywide:  # in the "Countywide" group only, whatever district rows it may have
+        cells[(group_id, DISTRICT, status, due_key, COUNTYWIDE)] += 1
+        return
+    district_set = set(district_ids)
+    for district_id in district_set:
+        cells[(group_id, DISTRICT, status, due_key, str(district_id))] += 1
+    if district_set:
+        cells[(group_id, DISTRICT, status, due_key, ANY)] += 1
+        if len(district_set) > 1:
+            cells[(group_id, DISTRICT, status, due_key, MANY)] += 1
+
+
+def change(before: Counter[Cell], after: Counter[Cell]) -> Counter[Cell]:
+    delta = Counter(after)
+    delta.subtract(before)
+    return delta
+
+
+_CHUNK = 500  # rows per upsert: 6 parameters each, well within SQLite's limit
+
+
+def apply(session: Session, delta: Counter[Cell]) -> None:
+    """Adds `delta` to the counters (one upsert per 500 cells; nothing when it is all zero). Cells go in
+    sorted order, so two PostgreSQL transactions touching the same counters lock them in the same order."""
+    cells = sorted((cell, n) for cell, n in delta.items() if n)
+    if not cells:
+        return
+    session.info.pop(_SUMS, None)
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for start in range(0, len(cells), _CHUNK):
+        rows = [
+            {"group_id": g, "dimension": d, "status": s, "due_key": k, "bucket": b, "n": n}
+            for (g, d, s, k, b), n in cells[start : start + _CHUNK]
+        ]
+        statement = insert(ActionTally).values(rows)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["group_id", "dimension", "status", "due_key", "bucket"],
+                set_={"n": col(ActionTally.n) + statement.excluded.n},
+            )
+        )
+
+
+def sums(
+    session: Session,
+    group_id: int,
+    dimensions: Sequence[str],
+    statuses: Sequence[ActionStatus] | None,
+    *,
+    due_before: date | None = None,
+    due_on_or_before: date | None = None,
+    due_from: date | None = None,
+) -> dict[tuple[str, str], int]:
+    """{(dimension, bucket): actions or links} over the statuses (None: any) and due keys given (`due_from`
+    leaves out "no due date", as `storage.actions` filters do). Remembered until the transaction ends or
+    changes a counter, so a grouping's summary and its counts read the counters once."""
+    key = (
+        group_id,
+        tuple(dimensions),
+        None if statuses is None else tuple(statuses),
+        due_before,
+        due_on_or_before,
+        due_from,
+    )
+    remembered: dict[Any, dict[tuple[str, str], int]] = session.info.setdefault(_SUMS, {})
+    if key in remembered:
+        return remembered[key]
+    due = col(ActionTally.due_key)
+    query = select(col(ActionTally.dimension), col(ActionTally.bucket), func.sum(col(ActionTally.n))).where(
+        col(ActionTally.group_id) == group_id, col(ActionTally.dimension).in_(list(dimensions))
+    )
+    if statuses is not None:
+        query = query.where(col(ActionTally.status).in_(list(statuses)))
+    if due_before is not None:
+        query = query.where(due < due_before)
+    if due_on_or_before is not None:
+        query = query.where(due <= due_on_or_before)
+    if due_from is not None:
+        query = query.where(due >= due_from, due < DUE_NEVER)
+    found = session.exec(query.group_by(col(ActionTally.dimension), col(ActionTally.bucket)))
+    remembered[key] = {(d, b): int(n) for d, b, n in found if n}
+    return remembered[key]
+
+
+_SUMS = "ecm_tally_sums"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_sums(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_SUMS, None)
+
+
+# The counters recounted from the register, in plain SQL that SQLite and PostgreSQL both run (the migration
+# that added the table runs these too).
+REBUILD = [
+    "INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) "
+    "SELECT group_id, 'all', status, due_key, '', count(*) FROM action GROUP BY group_id, status, due_key",
+    "INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) "
+    "SELECT a.group_id, 'outcome', a.status, a.due_key, o.outcome, count(*) FROM action a "
+    "JOIN action_outcome o ON o.action_id = a.id GROUP BY a.group_id, a.status, a.due_key, o.outcome",
+    "INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) "
+    "SELECT group_id, 'outcome', status, due_key, '*any', count(*) FROM action a "
+    "WHERE EXISTS (SELECT 1 FROM action_outcome o WHERE o.action_id = a.id) GROUP BY group_id, status, due_key",
+    "INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) "
+    "SELECT group_id, 'outcome', status, due_key, '*many', count(*) FROM action a "
+    "WHERE (SELECT count(*) FROM action_outcome o WHERE o.action_id = a.id) > 1 "
+    "GROUP BY group_id, status, due_key",
+    "INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) "
+    "SELECT group_id, 'district', status, due_key, 'countywide', count(*) FROM action a "
+    "WHERE a.countywide GROUP BY group_id, status, due_key",
+    "INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) "
+    "SELECT a.group_id, 'district', a.status, a.due_key, CAST(d.district_id AS VARCHAR(32)), count(*) "
+    "FROM action a JOIN action_district d ON d.action_id = a.id WHERE NOT a.countywide "
+    "GROUP BY a.group_id, a.status, a.due_key, d.district_id",
+    "INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) "
+    "SELECT group_id, 'district', status, due_key, '*any', count(*) FROM action a WHERE NOT a.countywide "
+    "AND EXISTS (SELECT 1 FROM action_district d WHERE d.action_id = a.id) GROUP BY group_id, status, due_key",
+    "INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) "
+    "SELECT group_id, 'district', status, due_key, '*many', count(*) FROM action a WHERE NOT a.countywide "
+    "AND (SELECT count(*) FROM action_district d WHERE d.action_id = a.id) > 1 GROUP BY group_id, status, due_key",
+]
+
+
+def rebuild(session: Session) -> None:
+    """Recounts every group's counters from the register (a repair; the counters are kept in step anyway)."""
+    session.info.pop(_SUMS, None)
+    session.execute(delete(ActionTally))
+    for statement in REBUILD:
+        session.execute(text(statement))
+
+
+def snapshot(session: Session) -> dict[Cell, int]:
+    """Every non-zero counter (for checks)."""
+    rows = session.exec(select(ActionTally).where(col(ActionTally.n) != 0))
+    return {(r.group_id, r.dimension, ActionStatus(r.status), r.due_key, r.bucket): r.n for r in rows}

@@ -1,0 +1,157 @@
+"""storage.tally, the register's counters: after random creates, bulk creates and updates (status, due date,
+outcomes, districts, countywide), the counters kept in step equal a recount from the register, and the
+counts and `by:` groupings read from them equal the live ones (SQLite; PostgreSQL too with
+ECM_TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from storage import actions as store
+from storage import groups, tally
+from storage.actions import ActionFilter, NewActionRecord
+from storage.db import session_scope
+from storage.models import LIVE_STATUSES, ActionStatus, Outcome, TaskGroup
+
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+TODAY = date(2026, 11, 23)
+
+
+def _group(session: Session, channel: str) -> tuple[TaskGroup, list[int]]:
+    group = groups.create_group(
+        session,
+        team_id="T1",
+        channel_id=channel,
+        name=f"Group {channel}",
+        county="Lancashire",
+        timezone="Europe/London",
+        user_id="UCHAIR",
+        at=NOW,
+    )
+    groups.set_districts(
+        session,
+        group,
+        [("Chorley", "chorley"), ("Preston", "preston"), ("Wyre", "wyre")],
+        user_id="U",
+        at=NOW,
+    )
+    return group, [d.id for d in groups.list_districts(session, group.id)]  # type: ignore[arg-type,misc]
+
+
+def _due(rng: random.Random) -> date | None:
+    return None if rng.random() < 0.2 else TODAY + timedelta(days=rng.randint(-5, 5))
+
+
+def _filters(group_id: int) -> list[ActionFilter]:
+    return [
+        ActionFilter(group_id=group_id),
+        ActionFilter(group_id=group_id, statuses=None),
+        ActionFilter(group_id=group_id, statuses=(ActionStatus.DONE,)),
+        ActionFilter(group_id=group_id, due_before=TODAY),
+        ActionFilter(group_id=group_id, statuses=None, due_before=TODAY),
+        ActionFilter(group_id=group_id, due_from=TODAY, due_on_or_before=TODAY + timedelta(days=3)),
+    ]
+
+
+def test_counters_follow_every_change_and_answer_as_the_live_queries(engine: Engine) -> None:
+    rng = random.Random(5)
+    with session_scope(engine) as s:
+        group, districts = _group(s, "C1")
+        other, other_districts = _group(s, "C2")
+        assert group.id is not None and other.id is not None
+        for g, ds in ((group, districts), (other, other_districts)):
+            store.bulk_create_actions(
+                s,
+                g,
+                [
+                    NewActionRecord(
+                        title=f"Bulk {i}",
+                        owners=["U1"],
+                        due_date=_due(rng),
+                        outcomes=rng.sample(list(Outcome), k=rng.randint(0, 2)),
+                        district_ids=rng.sample(ds, k=rng.randint(0, 2)),
+                        countywide=rng.random() < 0.2,
+                        status=rng.choice(list(ActionStatus)),
+                    )
+                    for i in range(40)
+                ],
+                by="U1",
+                at=NOW,
+            )
+        for i in range(20):
+            store.create_action(
+                s,
+                group,
+                title=f"One {i}",
+                owners=["U2"],
+                organisation="",
+                due_date=_due(rng),
+                outcomes=rng.sample(list(Outcome), k=rng.randint(0, 3)),
+                district_ids=rng.sample(districts, k=rng.randint(0, 3)),
+                countywide=rng.random() < 0.2,
+                by="U2",
+                at=NOW,
+            )
+    for step in range(120):
+        with session_scope(engine) as s:
+            row = store.get_action(s, group.id, rng.randint(1, 60))
+            assert row is not None
+            changes: dict[str, object] = {}
+            pick = rng.randrange(5)
+            if pick == 0:
+                changes["status"] = rng.choice(list(ActionStatus))
+            elif pick == 1:
+                changes["due_date"] = _due(rng)
+            elif pick == 2:
+                changes["outcomes"] = rng.sample(list(Outcome), k=rng.randint(0, 3))
+            elif pick == 3:
+                changes["district_ids"] = rng.sample(districts, k=rng.randint(0, 3))
+            else:
+                changes["countywide"] = rng.random() < 0.5
+                if not changes["countywide"]:
+                    changes["district_ids"] = rng.sample(districts, k=rng.randint(0, 2))
+            store.update_action(s, row, changes, by="U2", at=NOW + timedelta(minutes=step))
+
+    with session_scope(engine) as s:
+        kept = tally.snapshot(s)
+        assert len({cell[0] for cell in kept}) == 2  # both groups counted
+        for f in _filters(group.id) + _filters(other.id):
+            assert store.count_actions(s, f) == store.count_live(s, f)
+            for by in ("outcome", "district"):
+                counted = sorted((str(c.key), c.count) for c in store.group_counts(s, f, by))
+                live = sorted((str(c.key), c.count) for c in store.group_counts_live(s, f, by))
+                assert counted == live, (f, by)
+                assert store.group_summary(s, f, by) == store.group_summary_live(s, f, by)
+        tally.rebuild(s)
+        assert tally.snapshot(s) == kept
+
+
+def test_a_filter_the_counters_cannot_answer_is_counted_live(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        group, districts = _group(s, "C1")
+        assert group.id is not None
+        store.create_action(
+            s,
+            group,
+            title="Safe in Chorley",
+            owners=["U1"],
+            organisation="",
+            due_date=TODAY,
+            outcomes=[Outcome.STAY_SAFE],
+            district_ids=[districts[0]],
+            countywide=False,
+            by="U1",
+            at=NOW,
+        )
+        # Counters that disagree with the register: only filters they can answer may read them.
+        tally.apply(s, tally.contribution(group.id, ActionStatus.OPEN, TODAY, True, [Outcome.STAY_SAFE], []))
+        f = ActionFilter(group_id=group.id, statuses=LIVE_STATUSES)
+        assert store.count_actions(s, f) == 2 and store.count_live(s, f) == 1
+        by_outcome = ActionFilter(group_id=group.id, outcomes=[Outcome.STAY_SAFE])
+        assert store.count_actions(s, by_outcome) == 1
+        by_owner = ActionFilter(group_id=group.id, owner="U1")
+        assert [(c.key, c.count) for c in store.group_counts(s, by_owner, "district")] == [(districts[0], 1)]
