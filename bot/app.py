@@ -62,6 +62,9 @@ def create_app(
         listener_executor or DrainableExecutor(settings.ecm_ack_workers, "bolt-ack"), homes.request
     )
     app = App(
+        # Named, so Bolt does not take the name from `inspect.stack()`, which reads the source of every
+        # frame on the stack (~0.1 s per app: paid by every test workspace and every process start).
+        name="ecm-bot",
         client=client,
         signing_secret=settings.slack_signing_secret or "",
         # Socket Mode needs no signature; HTTP mode always verifies.
