@@ -11,12 +11,10 @@ ECM_TEST_DATABASE_URL is set. Stops by itself.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import resource
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -25,7 +23,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from bench.pg_schema import private_schema  # noqa: E402
+from bench.pg_schema import each_database  # noqa: E402
 from bot.offline import OfflineWorkspace  # noqa: E402
 from storage import actions, groups  # noqa: E402
 from storage.clock import FixedClock  # noqa: E402
@@ -101,12 +99,8 @@ def main() -> None:
     parser.add_argument("--actions", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        bench(f"sqlite:///{tmp}/bench.db", "SQLite", args.actions, args.repeat)
-    pg = os.environ.get("ECM_TEST_DATABASE_URL")
-    if pg:
-        with private_schema(pg) as schema:
-            bench(pg, "PostgreSQL", args.actions, args.repeat, {"options": f"-csearch_path={schema}"})
+    for url, label, connect_args in each_database():
+        bench(url, label, args.actions, args.repeat, connect_args)
     print(f"\npeak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

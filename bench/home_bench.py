@@ -12,10 +12,8 @@ ECM_TEST_DATABASE_URL is set. Stops by itself.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -26,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 from bench.commands_bench import seed  # noqa: E402
-from bench.pg_schema import private_schema  # noqa: E402
+from bench.pg_schema import each_database  # noqa: E402
 from bot.offline import OfflineWorkspace  # noqa: E402
 from storage.clock import FixedClock  # noqa: E402
 from storage.db import make_engine, migrate  # noqa: E402
@@ -88,12 +86,8 @@ def main() -> None:
     parser.add_argument("--actions", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        bench(f"sqlite:///{tmp}/bench.db", "SQLite", args.actions, args.repeat)
-    pg = os.environ.get("ECM_TEST_DATABASE_URL")
-    if pg:
-        with private_schema(pg) as schema:
-            bench(pg, "PostgreSQL", args.actions, args.repeat, {"options": f"-csearch_path={schema}"})
+    for url, label, connect_args in each_database():
+        bench(url, label, args.actions, args.repeat, connect_args)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,14 @@
-"""A private PostgreSQL schema for one benchmark run, so benches never meet the tests or each other."""
+"""Where a benchmark runs: a fresh SQLite file, then (with ECM_TEST_DATABASE_URL) a private PostgreSQL schema,
+so benches never meet the tests or each other."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import text
 
@@ -24,3 +28,14 @@ def private_schema(pg_url: str) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def each_database() -> Iterator[tuple[str, str, dict[str, Any] | None]]:
+    """(url, label, connect_args) for each database a bench runs on: SQLite in a temporary folder, then
+    PostgreSQL in a private schema when ECM_TEST_DATABASE_URL is set. Each is cleaned up once its turn ends."""
+    with tempfile.TemporaryDirectory() as tmp:
+        yield f"sqlite:///{tmp}/bench.db", "SQLite", None
+    pg = os.environ.get("ECM_TEST_DATABASE_URL")
+    if pg:
+        with private_schema(pg) as schema:
+            yield pg, "PostgreSQL", {"options": f"-csearch_path={schema}"}

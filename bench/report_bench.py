@@ -11,10 +11,8 @@ third with progress notes, a few dropped) and a dozen meetings, then times the r
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -23,7 +21,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from bench.pg_schema import private_schema  # noqa: E402
+from bench.pg_schema import each_database  # noqa: E402
 from bot.offline import OfflineWorkspace  # noqa: E402
 from commands.reporting.charts import actions_chart, attendance_chart  # noqa: E402
 from commands.reporting.csvfile import actions_csv  # noqa: E402
@@ -160,12 +158,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--actions", type=int, default=5000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        bench(f"sqlite:///{tmp}/bench.db", "SQLite", args.actions)
-    pg = os.environ.get("ECM_TEST_DATABASE_URL")
-    if pg:
-        with private_schema(pg) as schema:
-            bench(pg, "PostgreSQL", args.actions, {"options": f"-csearch_path={schema}"})
+    for url, label, connect_args in each_database():
+        bench(url, label, args.actions, connect_args)
 
 
 if __name__ == "__main__":
