@@ -116,30 +116,38 @@ def change(before: Counter[Cell], after: Counter[Cell]) -> Counter[Cell]:
     return delta
 
 
-_CHUNK = 500  # rows per upsert: 6 parameters each, well within SQLite's limit
-
-
 def apply(session: Session, delta: Counter[Cell]) -> None:
-    """Adds `delta` to the counters (one upsert per 500 cells; nothing when it is all zero). Cells go in
-    sorted order, so two PostgreSQL transactions touching the same counters lock them in the same order."""
+    """Adds `delta` to the counters: one upsert statement, compiled once per dialect and sent with every
+    cell's parameters (executemany), nothing when it is all zero. Cells go in sorted order, so two PostgreSQL
+    transactions touching the same counters lock them in the same order."""
     cells = sorted((cell, n) for cell, n in delta.items() if n)
     if not cells:
         return
     session.info.pop(_SUMS, None)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    for start in range(0, len(cells), _CHUNK):
-        rows = [
+    session.execute(
+        _upsert(session.get_bind().dialect.name),
+        [
             {"group_id": g, "dimension": d, "status": s, "due_key": k, "bucket": b, "n": n}
-            for (g, d, s, k, b), n in cells[start : start + _CHUNK]
-        ]
-        statement = insert(ActionTally).values(rows)
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["group_id", "dimension", "status", "due_key", "bucket"],
-                set_={"n": col(ActionTally.n) + statement.excluded.n},
-            )
+            for (g, d, s, k, b), n in cells
+        ],
+    )
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(dialect: str) -> Any:
+    """`INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n` for one cell (a multi-row VALUES statement
+    would be compiled again for every batch size, which cost a bulk load more than the writes)."""
+    if dialect not in _UPSERTS:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        table = ActionTally.__table__  # type: ignore[attr-defined]
+        statement = insert(table)
+        _UPSERTS[dialect] = statement.on_conflict_do_update(
+            index_elements=["group_id", "dimension", "status", "due_key", "bucket"],
+            set_={"n": table.c.n + statement.excluded.n},
         )
+    return _UPSERTS[dialect]
 
 
 def sums(
