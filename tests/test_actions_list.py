@@ -243,5 +243,6 @@ def test_a_long_list_counted_live_says_at_least_and_still_pages_on(core: Core) -
     assert numbers(out)[-1] == COUNT_CAP + 100 and "of 1100 actions (page 28 of 28)" in out.text
     out = core.command("actions", user="sam")  # statuses alone: the counters give the exact count
     assert "Open actions (1100)" in out.text
-    out = core.command("actions outcome:safe", user="sam")  # one outcome (or district, both, owner): exact too
+    # One outcome (or district, both, owner): exact too.
+    out = core.command("actions outcome:safe", user="sam")
     assert "Open actions (1100)" in out.text and "(page 1 of 28)" in out.text
