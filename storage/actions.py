@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, exists, func, insert, or_
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, and_, bindparam, case, exists, func, insert, or_
+from sqlmodel import Session, SQLModel, col, select
 
 from storage import audit, tally
 from storage.groups import districts_held, groups_held, take_number
@@ -246,8 +246,8 @@ def list_actions(
 
 
 def _tallied_filter(f: ActionFilter) -> bool:
-    """Whether the counters (`storage.tally`) answer the filter: only a group's statuses and due dates are
-    counted there (an outcome, district or owner filter is counted live)."""
+    """Whether the counters (`storage.tally`) answer a grouping of the filter: a group's statuses and due
+    dates alone (an outcome, district or owner filter is grouped live)."""
     return not (
         f.group_id is None
         or f.outcomes
@@ -259,7 +259,38 @@ def _tallied_filter(f: ActionFilter) -> bool:
     )
 
 
-def _tally_sums(session: Session, f: ActionFilter, dimensions: list[str]) -> dict[tuple[str, str], int]:
+def _counter_cells(f: ActionFilter) -> list[tuple[str, str]] | None:
+    """The counters whose sum is how many actions match, or None when they cannot say: a group's statuses
+    and due dates with at most one outcome, one district (countywide actions match too) or one owner (not
+    with an outcome or district). Several outcomes or districts would count an action in two of them twice."""
+    if (
+        f.group_id is None
+        or f.meeting_id is not None
+        or f.created_before is not None
+        or f.arising_on is not None
+    ):
+        return None
+    outcomes, districts = set(f.outcomes), set(f.district_ids)
+    if len(outcomes) > 1 or len(districts) > 1:
+        return None
+    if f.owner is not None:
+        return None if outcomes or districts else [(tally.OWNER, f.owner)]
+    if outcomes and districts:
+        outcome, district = next(iter(outcomes)), next(iter(districts))
+        return [
+            (tally.PAIR, tally.pair(outcome, district)),
+            (tally.PAIR, tally.pair(outcome, tally.COUNTYWIDE)),
+        ]
+    if outcomes:
+        return [(tally.OUTCOME, Outcome(next(iter(outcomes))).value)]
+    if districts:
+        return [(tally.DISTRICT, str(next(iter(districts)))), (tally.DISTRICT, tally.COUNTYWIDE)]
+    return [(tally.ALL, "")]
+
+
+def _tally_sums(
+    session: Session, f: ActionFilter, dimensions: list[str], buckets: list[str] | None = None
+) -> dict[tuple[str, str], int]:
     assert f.group_id is not None
     return tally.sums(
         session,
@@ -269,13 +300,27 @@ def _tally_sums(session: Session, f: ActionFilter, dimensions: list[str]) -> dic
         due_before=f.due_before,
         due_on_or_before=f.due_on_or_before,
         due_from=f.due_from,
+        buckets=buckets,
     )
 
 
+def _counted_by_tally(session: Session, f: ActionFilter) -> int | None:
+    cells = _counter_cells(f)
+    if cells is None:
+        return None
+    if cells == [(tally.ALL, "")]:
+        sums = _tally_sums(session, f, [tally.ALL])
+    else:
+        sums = _tally_sums(
+            session, f, list(dict.fromkeys(d for d, _ in cells)), list(dict.fromkeys(b for _, b in cells))
+        )
+    return sum(sums.get(cell, 0) for cell in cells)
+
+
 def count_actions(session: Session, f: ActionFilter) -> int:
-    if _tallied_filter(f):
-        return _tally_sums(session, f, [tally.ALL]).get((tally.ALL, ""), 0)
-    return count_live(session, f)
+    """How many actions match: from the counters where they can say (`_counter_cells`), else live."""
+    counted = _counted_by_tally(session, f)
+    return count_live(session, f) if counted is None else counted
 
 
 def count_live(session: Session, f: ActionFilter) -> int:
@@ -312,14 +357,15 @@ def capped_page(
     session: Session, f: ActionFilter, *, limit: int, offset: int = 0, cap: int = COUNT_CAP
 ) -> Page:
     """One page of matching actions (due order) and how many match, exactly where that is cheap: a short
-    page says where the list ends, and the counters (`storage.tally`) answer status and due filters. Any
-    other filter is counted only up to `cap` (or the page's end, if further): cost follows the page, and a
+    page says where the list ends, and the counters (`storage.tally`) answer status and due filters with one
+    outcome, one district, both, or one owner. Any other filter is counted only up to `cap` (or the page's end, if further): cost follows the page, and a
     long list says "1,000+" rather than read every match."""
     rows = list_actions(session, f, limit=limit, offset=offset)
     if 0 < len(rows) < limit or (offset == 0 and not rows):
         return Page(rows, offset + len(rows), True)
-    if _tallied_filter(f):
-        return Page(rows, count_actions(session, f), True)
+    counted = _counted_by_tally(session, f)
+    if counted is not None:
+        return Page(rows, counted, True)
     bound = max(cap, offset + 2 * limit)  # past the next page: a "Next page" is offered while more remain
     first = select(col(Action.id)).where(*_conditions(f)).limit(bound + 1).subquery()
     found = int(session.exec(select(func.count()).select_from(first)).one())
@@ -360,9 +406,12 @@ def _link_count(by: str) -> Any:
     return counted
 
 
+_GROUPINGS = (tally.OUTCOME, tally.DISTRICT, tally.OWNER, tally.ORGANISATION)
+
+
 def _tallied(session: Session, f: ActionFilter, by: str) -> dict[tuple[str, str], int] | None:
-    """The counters a `by:outcome` / `by:district` grouping needs, or None when they cannot answer it."""
-    if not _tallied_filter(f) or by not in (tally.OUTCOME, tally.DISTRICT):
+    """The counters a `by:` grouping needs, or None when they cannot answer it."""
+    if not _tallied_filter(f) or by not in _GROUPINGS:
         return None
     return _tally_sums(session, f, [tally.ALL, by])
 
@@ -376,6 +425,10 @@ def group_counts(session: Session, f: ActionFilter, by: str) -> list[GroupCount]
     actions = sums.get((tally.ALL, ""), 0)
     linked = sums.get((by, tally.ANY), 0)
     found: list[GroupCount] = []
+    if by == tally.OWNER:
+        return [GroupCount(by, b, n) for (d, b), n in sums.items() if d == by and n > 0 and b != tally.MANY]
+    if by == tally.ORGANISATION:
+        return [GroupCount(by, b or None, n) for (d, b), n in sums.items() if d == by and n > 0]
     if by == "outcome":
         found = [GroupCount(by, o.value, sums[(by, o.value)]) for o in Outcome if sums.get((by, o.value))]
         if actions - linked:
@@ -441,7 +494,7 @@ def group_counts_live(session: Session, f: ActionFilter, by: str) -> list[GroupC
 
 def group_summary(session: Session, f: ActionFilter, by: str) -> GroupSummary:
     """How many actions match, and how many of them are in more than one group: one pass."""
-    if by == "organisation":
+    if by == tally.ORGANISATION:
         return GroupSummary(count_actions(session, f), 0)
     sums = _tallied(session, f, by)
     if sums is not None:
@@ -654,7 +707,9 @@ def bulk_create_actions(
     first = take_number(session, group.id, "next_action_number", len(records))
     ids: list[int] = list(
         session.scalars(  # RETURNING an autoincrement key: never None
-            insert(Action).returning(col(Action.id), sort_by_parameter_order=True),
+            # Core, not ORM, inserts: the ORM bulk path re-compiles a multi-row statement per batch (most of
+            # a 100k-action seed's time); a table insert is compiled once and sent as executemany.
+            insert(_table(Action)).returning(_table(Action).c.id, sort_by_parameter_order=True),
             [
                 {
                     "group_id": group.id,
@@ -692,7 +747,7 @@ def bulk_create_actions(
     ]
     for table, rows in ((ActionOwner, owners), (ActionOutcome, outcomes), (ActionDistrict, districts)):
         if rows:
-            session.execute(insert(table), rows)
+            session.execute(insert(_table(table)), rows)
     counted: Counter[tally.Cell] = Counter()
     for r in records:
         tally.add_action(
@@ -703,12 +758,14 @@ def bulk_create_actions(
             r.countywide,
             r.outcomes,
             r.district_ids,
+            r.owners,
+            r.organisation,
         )
     tally.apply(session, counted)
     district_ids: list[int] = list({d["district_id"] for d in districts})
     names = {d.id: d.name for d in _districts_by_id(session, district_ids)}
     session.execute(
-        insert(AuditEvent),
+        insert(_table(AuditEvent)),
         [
             {
                 "group_id": group.id,
@@ -741,6 +798,10 @@ def bulk_create_actions(
     return ids
 
 
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined]  # SQLModel tables always have one
+
+
 def _counted(row: ActionRow) -> Counter[tally.Cell]:
     """What the action adds to its group's counters (`storage.tally`), as the row now stands."""
     a = row.action
@@ -751,6 +812,8 @@ def _counted(row: ActionRow) -> Counter[tally.Cell]:
         a.countywide,
         row.outcomes,
         [d.id for d in row.districts if d.id is not None],
+        row.owners,
+        a.organisation,
     )
 
 
