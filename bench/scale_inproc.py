@@ -81,13 +81,23 @@ def seed(engine: Engine, group_id: int | None, count: int, rng: random.Random) -
         return group.id
 
 
-def measure(engine: Engine, command: str, repeat: int) -> tuple[float, float, int, str]:
-    """(p50 ms, fastest ms, statements, first line of the reply)."""
+def measure(engine: Engine, command: str, repeat: int, show: bool = False) -> tuple[float, float, int, str]:
+    """(p50 ms, fastest ms, statements, first line of the reply); `show` prints the last run's statements
+    with the time each took."""
     clock = FixedClock(NOW)
     statements: list[str] = []
+    timed: list[tuple[float, str]] = []
 
     def count(*args: Any) -> None:
         statements.append(args[2])
+        args[0].info["ecm_bench_started"] = time.perf_counter()
+
+    def took(*args: Any) -> None:
+        started = args[0].info.pop("ecm_bench_started", None)
+        if started is not None:
+            timed.append(((time.perf_counter() - started) * 1000, " ".join(args[2].split())[:110]))
+
+    event.listen(engine, "after_cursor_execute", took)
 
     times, first = [], ""
     for i in range(repeat):
@@ -100,6 +110,7 @@ def measure(engine: Engine, command: str, repeat: int) -> tuple[float, float, in
             request_key=f"bench-{command}-{i}-{time.monotonic_ns()}",
         )
         event.listen(engine, "before_cursor_execute", count)
+        timed.clear()
         started = time.perf_counter()
         replies = run_command(ctx, command)
         times.append(time.perf_counter() - started)
@@ -107,6 +118,10 @@ def measure(engine: Engine, command: str, repeat: int) -> tuple[float, float, in
         if i == 0:
             first = (replies[0].text if replies else "")[:70]
             n = len(statements)
+    event.remove(engine, "after_cursor_execute", took)
+    if show:
+        for ms, statement in timed:
+            print(f"      {ms:6.2f} ms  {statement}")
     return statistics.median(times) * 1000, min(times) * 1000, n, first
 
 
@@ -117,6 +132,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--profile", action="append", default=[], help="a command to cProfile at the end")
     parser.add_argument("--commands", help="comma-separated subset of the commands")
+    parser.add_argument("--statements", action="store_true", help="print each statement's time (last run)")
     parser.add_argument(
         "--db", help="a SQLite file to keep (seeded once, grown to the sizes given, measured again later)"
     )
@@ -151,7 +167,7 @@ def main() -> None:
                 flush=True,
             )
             for command in commands:
-                p50, fastest, n, first = measure(engine, command, args.repeat)
+                p50, fastest, n, first = measure(engine, command, args.repeat, args.statements)
                 results[command].append((p50, n))
                 print(
                     f"  {command:45} {p50:7.1f} ms (min {fastest:5.1f})  {n:3} statements  {first!r}",

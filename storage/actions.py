@@ -32,6 +32,7 @@ from sqlalchemy import (
     literal,
     null,
     or_,
+    text,
     union_all,
 )
 from sqlmodel import Session, SQLModel, col, select
@@ -123,8 +124,9 @@ def _district_link(district_ids: Any = None) -> Any:
 Shape = tuple[str, ...]  # which of a filter's fields are set: the statements are built once per shape
 
 
-def _shape(f: ActionFilter) -> tuple[Shape, dict[str, Any]]:
-    """The filter's shape and its values, as the bound parameters of `_where(shape)`."""
+def _shape(session: Session, f: ActionFilter) -> tuple[Shape, dict[str, Any]]:
+    """The filter's shape and its values, as the bound parameters of `_where(shape)`. The shape names the
+    database where a condition is written for its planner (one person's actions on PostgreSQL)."""
     values: dict[str, Any] = {
         "group_id": f.group_id,
         "statuses": None if f.statuses is None else list(f.statuses),
@@ -140,11 +142,18 @@ def _shape(f: ActionFilter) -> tuple[Shape, dict[str, Any]]:
     }
     given = {k: v for k, v in values.items() if v is not None}
     params = {f"f_{k}": v for k, v in given.items()}
+    if f.owner is not None and session.get_bind().dialect.name == "postgresql":
+        given["postgresql"] = True
     if f.arising_on is not None:
         params["f_arising_meeting_id"] = f.arising_meeting_id or -1
     if f.due_from is not None:
         params["f_due_never"] = DUE_NEVER
     return tuple(given), params
+
+
+_OWNED_BY_PG = text(
+    "action.id = ANY(ARRAY(SELECT action_owner.action_id FROM action_owner WHERE action_owner.user_id = :f_owner))"
+)
 
 
 def _p(name: str, *, expanding: bool = False) -> Any:
@@ -168,7 +177,11 @@ def _where(shape: Shape) -> tuple[Any, ...]:
         where.append(
             or_(col(Action.countywide).is_(True), _district_link(_p("district_ids", expanding=True)))
         )
-    if "owner" in shape:
+    if "owner" in shape and "postgresql" in shape:
+        # One person's actions are few: their ids first (an init plan), then those rows by primary key. As
+        # `IN (SELECT …)` PostgreSQL's generic plan hashes every action of the group instead.
+        where.append(_OWNED_BY_PG)
+    elif "owner" in shape:
         # One person's actions are few: let the owner index drive (IN), rather than probing every action.
         owned = select(ActionOwner.action_id).where(col(ActionOwner.user_id) == _p("owner")).correlate(None)
         where.append(col(Action.id).in_(owned))
@@ -288,7 +301,7 @@ def select_actions(
 ) -> list[Action]:
     """The matching Action records alone (see `list_actions`); `extra` adds SQL conditions. Without `extra`
     the statement is built once per filter shape, and each call only binds its values."""
-    shape, params = _shape(f)
+    shape, params = _shape(session, f)
     if extra:
         query = select(Action).where(*_where(shape), *extra).order_by(*_order(order)).offset(offset)
         if limit is not None:
@@ -400,7 +413,7 @@ def _capped_count_statement(shape: Shape) -> Any:
 
 def count_live(session: Session, f: ActionFilter) -> int:
     """`count_actions` from the actions themselves (every match is read)."""
-    shape, params = _shape(f)
+    shape, params = _shape(session, f)
     return int(session.exec(_count_statement(shape), params=params).one())
 
 
@@ -443,7 +456,7 @@ def capped_page(
     if counted is not None:
         return Page(rows, counted, True)
     bound = max(cap, offset + 2 * limit)  # past the next page: a "Next page" is offered while more remain
-    shape, params = _shape(f)
+    shape, params = _shape(session, f)
     params["f_bound"] = bound + 1
     found = int(session.exec(_capped_count_statement(shape), params=params).one())
     return Page(rows, min(found, bound), found <= bound)
@@ -524,7 +537,7 @@ def group_counts(session: Session, f: ActionFilter, by: str) -> list[GroupCount]
 
 def group_counts_live(session: Session, f: ActionFilter, by: str) -> list[GroupCount]:
     """`group_counts` from the actions themselves: one GROUP BY over every match."""
-    shape, params = _shape(f)
+    shape, params = _shape(session, f)
     where = _where(shape)
     key: Any
     if by == "outcome":
@@ -585,7 +598,7 @@ def group_summary_live(session: Session, f: ActionFilter, by: str) -> GroupSumma
     if by == "organisation":
         return GroupSummary(count_live(session, f), 0)
     many = case((_link_count(by) > 1, 1), else_=0)
-    shape, params = _shape(f)
+    shape, params = _shape(session, f)
     total, repeated = session.exec(
         select(func.count(), func.coalesce(func.sum(many), 0)).select_from(Action).where(*_where(shape)),
         params=params,
@@ -597,7 +610,7 @@ def repeated_numbers(session: Session, f: ActionFilter, by: str, *, limit: int) 
     """Numbers of the first matching actions (due order) that are in more than one group."""
     if by == "organisation":
         return []
-    shape, params = _shape(f)
+    shape, params = _shape(session, f)
     query = (
         select(col(Action.number))
         .where(*_where(shape), _link_count(by) > 1)
