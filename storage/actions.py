@@ -339,7 +339,7 @@ class ChaseRef:
 def chase_refs(session: Session, f: ActionFilter) -> list[ChaseRef]:
     """The actions matching `f`, in list order ("due"), as `ChaseRef`s: plain rows from statements built once
     per filter shape, whatever the count."""
-    shape, params = _shape(f)
+    shape, params = _shape(session, f)
     found = session.connection().execute(_chase_statement(shape), params).all()
     owners: dict[int, list[str]] = defaultdict(list)
     ids = [row[0] for row in found]
