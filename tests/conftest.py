@@ -35,6 +35,35 @@ def london(*args: int) -> datetime:
     return datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
 
 
+# Modules whose tests mostly wait (real processes, injected timeouts, slow Slack) or run long, longest first.
+# They are collected first, so xdist hands them out at the start and their waits overlap the quick tests
+# that follow, instead of one of them starting last and keeping a worker busy after the rest are done.
+LONG_FIRST = [
+    "test_fuzz.py",
+    "test_backup.py",
+    "test_jobs_rerun.py",
+    "test_dispatch_faults.py",
+    "test_acks.py",
+    "test_socket_mode.py",
+    "test_run_start.py",
+    "test_run_process.py",
+    "test_migrate_processes.py",
+    "test_dispatch_cli.py",
+    "test_intake.py",
+    "test_console_demo.py",
+    "test_report.py",
+    "test_registry.py",
+    "test_http_mode.py",
+    "test_upgrade.py",
+    "test_dispatch_scheduler.py",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: file order kept otherwise
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrating once and copying the file keeps each test's fresh database cheap."""
