@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
+from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -53,14 +55,34 @@ def refuse_broadcasts(mrkdwn: str) -> str:
     return _BROADCAST.sub(r"&lt;!\1", mrkdwn)
 
 
-def reply_blocks(reply: Reply) -> list[Block]:
-    blocks: list[Block] = []
+_PLACEHOLDER = "\x00"
+# The block every line and paragraph becomes, as slack_sdk.models builds and validates it (once, here):
+# rendering one more is a copy of this with its text, ~2 µs instead of ~100 µs of model validation per block.
+_SECTION = SectionBlock(text=MarkdownTextObject(text=_PLACEHOLDER)).to_dict()
+assert _SECTION["text"]["text"] == _PLACEHOLDER, _SECTION
+
+
+def mrkdwn_section(text: str) -> dict[str, Any]:
+    """`SectionBlock(text=MarkdownTextObject(text=text)).to_dict()`, from the shape the models made: the one
+    thing their validation checks in this shape (at most 3000 characters of text) is checked here."""
+    if len(text) > SectionBlock.text_max_length:
+        raise SlackObjectFormationError(
+            f"text attribute cannot exceed {SectionBlock.text_max_length} characters"
+        )
+    block = copy.copy(_SECTION)
+    block["text"] = {**_SECTION["text"], "text": text}
+    return block
+
+
+def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
+    """The reply's blocks as Slack takes them, each built (or shaped, `mrkdwn_section`) by slack_sdk.models."""
+    blocks: list[Block | dict[str, Any]] = []
     if reply.header:
         blocks.append(HeaderBlock(text=PlainTextObject(text=truncate(reply.header, MAX_HEADER), emoji=True)))
     for section in reply.sections:
         for chunk in _split_text(refuse_broadcasts(section.text)):
             if chunk.strip():
-                blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+                blocks.append(mrkdwn_section(chunk))
         if section.buttons:
             blocks.append(
                 ActionsBlock(
@@ -83,12 +105,12 @@ def reply_blocks(reply: Reply) -> list[Block]:
                 ]
             )
         )
-    return blocks
+    return [b if isinstance(b, dict) else b.to_dict() for b in blocks]
 
 
 def render(reply: Reply) -> list[dict[str, Any]]:
     """One or more Slack messages ({"text", "blocks"}) for a reply; more than one only past 50 blocks."""
-    blocks = [b.to_dict() for b in reply_blocks(reply)]
+    blocks = reply_blocks(reply)
     # User text is escaped by commands.mrkdwn; this is the backstop: the fallback text must never carry a broadcast
     # (<!channel>, <!here>, <!everyone>, <!subteam^…>), whatever a verb forgot.
     text = truncate(reply.text.replace("<!", "&lt;!"), MAX_FALLBACK)

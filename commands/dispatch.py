@@ -21,8 +21,7 @@ from commands.mrkdwn import Mrkdwn, code, md
 from commands.registry import Verb, lookup, suggest
 from commands.replies import Reply, Section, UserError, Visibility
 from storage.db import in_transaction, is_lock_conflict
-from storage.groups import get_group
-from storage.members import get_member
+from storage.members import group_and_member
 from storage.models import ProcessedRequest
 
 log = logging.getLogger(__name__)
@@ -175,10 +174,9 @@ def _in_transaction(ctx: Context, args: Args, spec: Verb, now: datetime, *, writ
     second commit of the same request impossible."""
 
     def work(session: Session) -> list[Reply]:
-        group = get_group(session, ctx.team_id, ctx.channel_id)
+        group, caller = group_and_member(session, ctx.team_id, ctx.channel_id, ctx.user_id)
         if spec.needs_group and group is None:
             raise UserError(*NOT_SET_UP)
-        caller = get_member(session, group.id, ctx.user_id) if group and group.id else None
         call = Call(ctx=ctx, args=args, session=session, group=group, caller=caller, now=now)
         if spec.chair_only:
             call.require_chair(f"use `/ecm {spec.name}`")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any, SupportsIndex
 
 from commands.text import esc
@@ -38,10 +39,10 @@ class Mrkdwn(str):
         return cls(esc(str(value)))
 
     def __add__(self, other: str) -> Mrkdwn:
-        return Mrkdwn(str.__add__(self, Mrkdwn.escape(other)))
+        return Mrkdwn(str.__add__(self, _safe(other)))
 
     def __radd__(self, other: str) -> Mrkdwn:
-        return Mrkdwn(str.__add__(Mrkdwn.escape(other), self))
+        return Mrkdwn(str.__add__(_safe(other), self))
 
     def __mod__(self, args: Any) -> Mrkdwn:
         if isinstance(args, tuple):
@@ -56,13 +57,15 @@ class Mrkdwn(str):
         return Mrkdwn(str.__mul__(self, count))
 
     def format(self, *args: object, **kwargs: object) -> Mrkdwn:
+        if _plain_fields(self):  # the same result as the escaping formatter, without its Python-level parse
+            return Mrkdwn(str.format(self, *map(_safe, args), **{k: _safe(v) for k, v in kwargs.items()}))
         return Mrkdwn(_FORMATTER.vformat(self, args, kwargs))
 
     def format_map(self, mapping: Mapping[str, object]) -> Mrkdwn:  # type: ignore[override]
         return Mrkdwn(_FORMATTER.vformat(self, (), mapping))
 
     def join(self, parts: Iterable[str]) -> Mrkdwn:
-        return Mrkdwn(str.join(self, (Mrkdwn.escape(p) for p in parts)))
+        return Mrkdwn(str.join(self, [_safe(p) for p in parts]))
 
     def strip(self, chars: str | None = None) -> Mrkdwn:
         return Mrkdwn(str.strip(self, chars))
@@ -75,6 +78,27 @@ class Mrkdwn(str):
 
     def __repr__(self) -> str:
         return f"Mrkdwn({str.__repr__(self)})"
+
+
+def _safe(value: object) -> str:
+    """`value` as a piece of safe mrkdwn, for joining into a `Mrkdwn` (what `Mrkdwn.escape` gives, as plain str)."""
+    return value if isinstance(value, Mrkdwn) else esc(str(value))
+
+
+@lru_cache(maxsize=4096)
+def _plain_fields(template: str) -> bool:
+    """True when every `{}` field of `template` is bare (`{}`, `{0}`, `{name}`: no conversion, format spec,
+    attribute or index), so formatting it is `str.format` of the escaped arguments: a bare field is
+    `format(value, "")`, which is `str(value)`, and the escaping formatter escapes exactly that."""
+    try:
+        fields = list(_FORMATTER.parse(template))
+    except ValueError:
+        return False  # let the formatter raise its own error
+    return all(
+        name is None
+        or (not spec and conversion is None and (name == "" or name.isdigit() or name.isidentifier()))
+        for _, name, spec, conversion in fields
+    )
 
 
 def _escape_arg(value: object) -> object:
@@ -157,15 +181,15 @@ def recipient(target: object) -> Mrkdwn:
 
 
 def bold(value: object) -> Mrkdwn:
-    return Mrkdwn("*") + text(value) + Mrkdwn("*")
+    return Mrkdwn("*" + _safe(value) + "*")
 
 
 def italic(value: object) -> Mrkdwn:
-    return Mrkdwn("_") + text(value) + Mrkdwn("_")
+    return Mrkdwn("_" + _safe(value) + "_")
 
 
 def code(value: object) -> Mrkdwn:
-    return Mrkdwn("`") + text(value) + Mrkdwn("`")
+    return Mrkdwn("`" + _safe(value) + "`")
 
 
 def link(url: str, label: object) -> Mrkdwn:

@@ -8,6 +8,7 @@ need no alembic.ini on the user's side.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -79,8 +80,44 @@ def make_engine(url: str, *, pool_size: int | None = None, **kwargs: Any) -> Eng
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    # No ping at every checkout (a round trip per command): a connection that dropped while in use or just
+    # before is met by the command's first statement, and `in_transaction` runs the command again on a fresh
+    # one (SQLAlchemy then discards every connection the pool held from before the drop, so a database
+    # restart costs one failed statement, not one per pooled connection). A connection idle for longer than
+    # IDLE_PING_SECONDS is still pinged before use, for work that runs outside `in_transaction`.
+    kwargs.setdefault("pool_pre_ping", False)
+    engine = create_engine(url, **kwargs)
+    if not kwargs["pool_pre_ping"]:
+        _ping_when_idle(engine)
+    return engine
+
+
+IDLE_PING_SECONDS = 30.0
+_CHECKED_IN = "ecm_checked_in"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pings a pooled connection before use only when it sat idle for IDLE_PING_SECONDS (a server restart or
+    an idle-connection reaper is likely to have closed it); a dead one is replaced at checkout."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_CHECKED_IN)
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            cursor = dbapi_conn.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            dbapi_conn.rollback()
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError(f"idle connection dropped: {error}") from error
 
 
 def _begin(session: Session, write: bool) -> None:
@@ -106,8 +143,8 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
 
 def is_disconnect(error: BaseException) -> bool:
     """The database connection dropped (server restarted, backend terminated, network cut). SQLAlchemy marks
-    such an error `connection_invalidated` and throws the connection away, so the next checkout is a fresh
-    (pre-pinged) one."""
+    such an error `connection_invalidated` and throws the connection away (with every pooled one older than
+    it), so the next checkout is a fresh one."""
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 

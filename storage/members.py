@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, bindparam, event
 from sqlmodel import Session, col, select
 
 from storage import audit
@@ -59,12 +60,64 @@ def recipient_ids(session: Session, group_id: int) -> list[str]:
     return sorted({*member_ids(session, group_id), *owners})
 
 
+_HELD = "ecm_members"  # session.info key: {(group_id, user_id): Member | None} read in this transaction
+
+
 def get_member(session: Session, group_id: int, user_id: str) -> Member | None:
-    return session.exec(
-        select(Member).where(
-            Member.group_id == group_id, Member.user_id == user_id, col(Member.removed_at).is_(None)
-        )
+    """The current member, or None. Read once per transaction (the command's caller is read with its group
+    by `group_and_member`; an action's owner is often that caller); `upsert_member` and `remove_member` forget
+    what they change."""
+    held: dict[tuple[int, str], Member | None] = session.info.setdefault(_HELD, {})
+    key = (group_id, user_id)
+    if key not in held:
+        held[key] = session.exec(
+            select(Member).where(
+                Member.group_id == group_id, Member.user_id == user_id, col(Member.removed_at).is_(None)
+            )
+        ).first()
+    return held[key]
+
+
+_GROUP_AND_MEMBER = (  # built once: each command only binds its team, channel and user
+    select(TaskGroup, Member)
+    .outerjoin(
+        Member,
+        and_(
+            col(Member.group_id) == col(TaskGroup.id),
+            col(Member.user_id) == bindparam("user_id"),
+            col(Member.removed_at).is_(None),
+        ),
+    )
+    .where(
+        col(TaskGroup.team_id) == bindparam("team_id"), col(TaskGroup.channel_id) == bindparam("channel_id")
+    )
+)
+
+
+def group_and_member(
+    session: Session, team_id: str, channel_id: str, user_id: str
+) -> tuple[TaskGroup | None, Member | None]:
+    """The channel's group and `user_id`'s current membership of it, in one statement (every command needs
+    both); the membership is remembered for `get_member`."""
+    found = session.exec(
+        _GROUP_AND_MEMBER, params={"team_id": team_id, "channel_id": channel_id, "user_id": user_id}
     ).first()
+    if found is None:
+        return None, None
+    group, member = found
+    if group.id is not None:
+        session.info.setdefault(_HELD, {})[(group.id, user_id)] = member
+    return group, member
+
+
+def _forget(session: Session, group_id: int | None, user_id: str) -> None:
+    session.info.get(_HELD, {}).pop((group_id, user_id), None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_members(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction (flushes run in inner ones)
+        session.info.pop(_HELD, None)
 
 
 def list_members(session: Session, group_id: int) -> list[Member]:
@@ -93,6 +146,7 @@ def upsert_member(
     display_name: str | None = None,
 ) -> tuple[Member, dict[str, list[Any]]]:
     """Adds or updates a member; returns it and what changed (empty when nothing did)."""
+    _forget(session, group.id, user_id)
     member = session.exec(
         select(Member).where(Member.group_id == group.id, Member.user_id == user_id)
     ).first()
@@ -135,6 +189,7 @@ def upsert_member(
 
 
 def remove_member(session: Session, group: TaskGroup, member: Member, *, by: str, at: datetime) -> None:
+    _forget(session, group.id, member.user_id)
     member.removed_at = at
     session.add(member)
     audit.record(

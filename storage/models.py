@@ -249,16 +249,22 @@ class ActionDistrict(SQLModel, table=True):
 
 
 class ActionTally(SQLModel, table=True):
-    """How many actions each group holds, per status and due key, and per outcome and district: counters kept
-    by `storage.tally` in the same transaction as every change to an action, so counts and `by:` groupings
+    """How many actions each group holds, per status and due key, and per outcome, district, owner and
+    organisation: counters kept by `storage.tally` in the same transaction as every change to an action, so counts and `by:` groupings
     read a few hundred counter rows instead of every matching action. Derived data (the audit trail records
     the changes themselves); `storage.tally.rebuild` recounts it from the register.
 
     `dimension` "all" (bucket ""): actions. "outcome": link rows per outcome value, plus "*any"/"*many"
     (actions with at least one / more than one outcome). "district": "countywide" actions, link rows per
-    district id of the others, plus "*any"/"*many" among the others."""
+    district id of the others, plus "*any"/"*many" among the others. "owner": link rows per user id, plus
+    "*many". "organisation": actions per organisation as stored ("" for none). "outcome-district": one per
+    outcome and district id ("OUTCOME|ID") of each action, or "OUTCOME|countywide" for countywide ones.
+    `ix_action_tally_bucket` reads one bucket's counters (one owner's, one outcome and district's) directly."""
 
     __tablename__ = "action_tally"
+    __table_args__ = (
+        Index("ix_action_tally_bucket", "group_id", "dimension", "bucket", "status", "due_key", "n"),
+    )
 
     group_id: int = Field(foreign_key="task_group.id", primary_key=True)
     dimension: str = Field(max_length=16, primary_key=True)
@@ -271,7 +277,7 @@ class ActionTally(SQLModel, table=True):
         )
     )
     due_key: date = Field(primary_key=True)
-    bucket: str = Field(max_length=32, primary_key=True)
+    bucket: str = Field(max_length=200, primary_key=True)  # an organisation is up to 200 characters
     n: int = Field(default=0)
 
 

@@ -1,6 +1,7 @@
 """The register's counters (`ActionTally`): how many actions a group holds per status and due key, and per
-outcome and district, so a count or a `by:outcome` / `by:district` grouping reads a few hundred counter
-rows whatever the size of the group, instead of every matching action.
+outcome, district, outcome and district together, owner and organisation, so a count (one outcome, one
+district, both, or one owner) or a `by:` grouping reads a few hundred counter rows whatever the size of the
+group, instead of every matching action.
 
 `storage.actions` keeps them in step in the same transaction as every change it makes to an action (create,
 bulk create, update): each change adds the action's new `contribution` and takes away its old one, with one
@@ -8,7 +9,8 @@ upsert. They are derived data, never audited themselves (the audit trail records
 `rebuild` recounts them from the register (the migration that added them runs the same statements); the
 tests check that the counters kept in step equal a rebuild and the live counts after random changes.
 
-A filter the counters cannot answer (an outcome, district, owner or meeting filter…) is counted live.
+A filter the counters cannot answer (several outcomes or districts, an owner with an outcome, a meeting…)
+is counted live.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, event, func, text
+from sqlalchemy import bindparam, delete, event, func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -26,8 +29,16 @@ from sqlmodel import Session, col, select
 from storage.models import DUE_NEVER, ActionStatus, ActionTally, Outcome
 
 ALL, OUTCOME, DISTRICT = "all", "outcome", "district"
+OWNER, ORGANISATION = "owner", "organisation"
+PAIR = "outcome-district"  # bucket "OUTCOME|DISTRICT_ID" or "OUTCOME|countywide": one per outcome × district
 ANY, MANY = "*any", "*many"  # actions with at least one / more than one link of the dimension
 COUNTYWIDE = "countywide"
+
+
+def pair(outcome: Outcome | str, district: int | str) -> str:
+    """The `PAIR` bucket of an outcome and a district id (or COUNTYWIDE)."""
+    return f"{Outcome(outcome).value}|{district}"
+
 
 Cell = tuple[int, str, ActionStatus, date, str]  # group_id, dimension, status, due_key, bucket
 
@@ -39,10 +50,22 @@ def contribution(
     countywide: bool,
     outcomes: Iterable[Outcome | str],
     district_ids: Iterable[int],
+    owners: Iterable[str] = (),
+    organisation: str = "",
 ) -> Counter[Cell]:
     """What one action adds to its group's counters."""
     cells: Counter[Cell] = Counter()
-    add_action(cells, group_id, ActionStatus(status), due_key, countywide, outcomes, district_ids)
+    add_action(
+        cells,
+        group_id,
+        ActionStatus(status),
+        due_key,
+        countywide,
+        outcomes,
+        district_ids,
+        owners,
+        organisation,
+    )
     return cells
 
 
@@ -54,10 +77,18 @@ def add_action(
     countywide: bool,
     outcomes: Iterable[Outcome | str],
     district_ids: Iterable[int],
+    owners: Iterable[str] = (),
+    organisation: str = "",
 ) -> None:
     """Adds one action's contribution to `cells` (many actions: one Counter for all of them)."""
     outcome_set = {o.value if isinstance(o, Outcome) else Outcome(o).value for o in outcomes}
     cells[(group_id, ALL, status, due_key, "")] += 1
+    cells[(group_id, ORGANISATION, status, due_key, organisation or "")] += 1
+    owner_set = set(owners)
+    for user_id in owner_set:
+        cells[(group_id, OWNER, status, due_key, user_id)] += 1
+    if len(owner_set) > 1:
+        cells[(group_id, OWNER, status, due_key, MANY)] += 1
     for value in outcome_set:
         cells[(group_id, OUTCOME, status, due_key, value)] += 1
     if outcome_set:
@@ -66,10 +97,14 @@ def add_action(
             cells[(group_id, OUTCOME, status, due_key, MANY)] += 1
     if countywide:  # in the "Countywide" group only, whatever district rows it may have
         cells[(group_id, DISTRICT, status, due_key, COUNTYWIDE)] += 1
+        for value in outcome_set:
+            cells[(group_id, PAIR, status, due_key, f"{value}|{COUNTYWIDE}")] += 1
         return
     district_set = set(district_ids)
     for district_id in district_set:
         cells[(group_id, DISTRICT, status, due_key, str(district_id))] += 1
+        for value in outcome_set:
+            cells[(group_id, PAIR, status, due_key, f"{value}|{district_id}")] += 1
     if district_set:
         cells[(group_id, DISTRICT, status, due_key, ANY)] += 1
         if len(district_set) > 1:
@@ -82,30 +117,38 @@ def change(before: Counter[Cell], after: Counter[Cell]) -> Counter[Cell]:
     return delta
 
 
-_CHUNK = 500  # rows per upsert: 6 parameters each, well within SQLite's limit
-
-
 def apply(session: Session, delta: Counter[Cell]) -> None:
-    """Adds `delta` to the counters (one upsert per 500 cells; nothing when it is all zero). Cells go in
-    sorted order, so two PostgreSQL transactions touching the same counters lock them in the same order."""
+    """Adds `delta` to the counters: one upsert statement, compiled once per dialect and sent with every
+    cell's parameters (executemany), nothing when it is all zero. Cells go in sorted order, so two PostgreSQL
+    transactions touching the same counters lock them in the same order."""
     cells = sorted((cell, n) for cell, n in delta.items() if n)
     if not cells:
         return
     session.info.pop(_SUMS, None)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    for start in range(0, len(cells), _CHUNK):
-        rows = [
+    session.execute(
+        _upsert(session.get_bind().dialect.name),
+        [
             {"group_id": g, "dimension": d, "status": s, "due_key": k, "bucket": b, "n": n}
-            for (g, d, s, k, b), n in cells[start : start + _CHUNK]
-        ]
-        statement = insert(ActionTally).values(rows)
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["group_id", "dimension", "status", "due_key", "bucket"],
-                set_={"n": col(ActionTally.n) + statement.excluded.n},
-            )
+            for (g, d, s, k, b), n in cells
+        ],
+    )
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(dialect: str) -> Any:
+    """`INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n` for one cell (a multi-row VALUES statement
+    would be compiled again for every batch size, which cost a bulk load more than the writes)."""
+    if dialect not in _UPSERTS:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        table = ActionTally.__table__  # type: ignore[attr-defined]
+        statement = insert(table)
+        _UPSERTS[dialect] = statement.on_conflict_do_update(
+            index_elements=["group_id", "dimension", "status", "due_key", "bucket"],
+            set_={"n": table.c.n + statement.excluded.n},
         )
+    return _UPSERTS[dialect]
 
 
 def sums(
@@ -117,13 +160,16 @@ def sums(
     due_before: date | None = None,
     due_on_or_before: date | None = None,
     due_from: date | None = None,
+    buckets: Sequence[str] | None = None,
 ) -> dict[tuple[str, str], int]:
     """{(dimension, bucket): actions or links} over the statuses (None: any) and due keys given (`due_from`
-    leaves out "no due date", as `storage.actions` filters do). Remembered until the transaction ends or
-    changes a counter, so a grouping's summary and its counts read the counters once."""
+    leaves out "no due date", as `storage.actions` filters do), for every bucket or only `buckets` (read
+    through `ix_action_tally_bucket`). Remembered until the transaction ends or changes a counter, so a
+    grouping's summary and its counts read the counters once."""
     key = (
         group_id,
         tuple(dimensions),
+        None if buckets is None else tuple(buckets),
         None if statuses is None else tuple(statuses),
         due_before,
         due_on_or_before,
@@ -132,21 +178,42 @@ def sums(
     remembered: dict[Any, dict[tuple[str, str], int]] = session.info.setdefault(_SUMS, {})
     if key in remembered:
         return remembered[key]
-    due = col(ActionTally.due_key)
-    query = select(col(ActionTally.dimension), col(ActionTally.bucket), func.sum(col(ActionTally.n))).where(
-        col(ActionTally.group_id) == group_id, col(ActionTally.dimension).in_(list(dimensions))
-    )
-    if statuses is not None:
-        query = query.where(col(ActionTally.status).in_(list(statuses)))
-    if due_before is not None:
-        query = query.where(due < due_before)
-    if due_on_or_before is not None:
-        query = query.where(due <= due_on_or_before)
+    values: dict[str, Any] = {
+        "group_id": group_id,
+        "dimensions": list(dimensions),
+        "buckets": None if buckets is None else list(buckets),
+        "statuses": None if statuses is None else list(statuses),
+        "due_before": due_before,
+        "due_on_or_before": due_on_or_before,
+        "due_from": due_from,
+    }
+    params = {k: v for k, v in values.items() if v is not None}
     if due_from is not None:
-        query = query.where(due >= due_from, due < DUE_NEVER)
-    found = session.exec(query.group_by(col(ActionTally.dimension), col(ActionTally.bucket)))
+        params["due_never"] = DUE_NEVER
+    found = session.exec(_sums_statement(tuple(k for k in values if k in params)), params=params)
     remembered[key] = {(d, b): int(n) for d, b, n in found if n}
     return remembered[key]
+
+
+@lru_cache(maxsize=64)
+def _sums_statement(given: tuple[str, ...]) -> Any:
+    """`sums`'s statement for the arguments given, built once (each call binds its values)."""
+    due = col(ActionTally.due_key)
+    query = select(col(ActionTally.dimension), col(ActionTally.bucket), func.sum(col(ActionTally.n))).where(
+        col(ActionTally.group_id) == bindparam("group_id"),
+        col(ActionTally.dimension).in_(bindparam("dimensions", expanding=True)),
+    )
+    if "buckets" in given:
+        query = query.where(col(ActionTally.bucket).in_(bindparam("buckets", expanding=True)))
+    if "statuses" in given:
+        query = query.where(col(ActionTally.status).in_(bindparam("statuses", expanding=True)))
+    if "due_before" in given:
+        query = query.where(due < bindparam("due_before"))
+    if "due_on_or_before" in given:
+        query = query.where(due <= bindparam("due_on_or_before"))
+    if "due_from" in given:
+        query = query.where(due >= bindparam("due_from"), due < bindparam("due_never"))
+    return query.group_by(col(ActionTally.dimension), col(ActionTally.bucket))
 
 
 _SUMS = "ecm_tally_sums"
@@ -158,8 +225,31 @@ def _forget_sums(session: Session, transaction: Any) -> None:
         session.info.pop(_SUMS, None)
 
 
-# The counters recounted from the register, in plain SQL that SQLite and PostgreSQL both run (the migration
-# that added the table runs these too).
+# The counters of revision 0007 (owner, organisation, outcome × district) recounted from the register, in
+# plain SQL that SQLite and PostgreSQL both run (that revision runs a copy of these).
+NEWER = [
+    "INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) "
+    "SELECT a.group_id, 'owner', a.status, a.due_key, o.user_id, count(*) FROM action a "
+    "JOIN action_owner o ON o.action_id = a.id GROUP BY a.group_id, a.status, a.due_key, o.user_id",
+    "INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) "
+    "SELECT group_id, 'owner', status, due_key, '*many', count(*) FROM action a "
+    "WHERE (SELECT count(*) FROM action_owner o WHERE o.action_id = a.id) > 1 GROUP BY group_id, status, due_key",
+    "INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) "
+    "SELECT group_id, 'organisation', status, due_key, organisation, count(*) FROM action "
+    "GROUP BY group_id, status, due_key, organisation",
+    "INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) "
+    "SELECT a.group_id, 'outcome-district', a.status, a.due_key, o.outcome || '|countywide', count(*) "
+    "FROM action a JOIN action_outcome o ON o.action_id = a.id WHERE a.countywide "
+    "GROUP BY a.group_id, a.status, a.due_key, o.outcome",
+    "INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) "
+    "SELECT a.group_id, 'outcome-district', a.status, a.due_key, "
+    "o.outcome || '|' || CAST(d.district_id AS VARCHAR(32)), count(*) FROM action a "
+    "JOIN action_outcome o ON o.action_id = a.id JOIN action_district d ON d.action_id = a.id "
+    "WHERE NOT a.countywide GROUP BY a.group_id, a.status, a.due_key, o.outcome, d.district_id",
+]
+
+# Every counter recounted from the register, in plain SQL that SQLite and PostgreSQL both run (the migrations
+# that added them run copies of these).
 REBUILD = [
     "INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) "
     "SELECT group_id, 'all', status, due_key, '', count(*) FROM action GROUP BY group_id, status, due_key",
@@ -186,6 +276,7 @@ REBUILD = [
     "INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) "
     "SELECT group_id, 'district', status, due_key, '*many', count(*) FROM action a WHERE NOT a.countywide "
     "AND (SELECT count(*) FROM action_district d WHERE d.action_id = a.id) > 1 GROUP BY group_id, status, due_key",
+    *NEWER,
 ]
 
 

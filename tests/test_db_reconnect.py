@@ -172,3 +172,18 @@ def test_under_load_every_command_survives_dropped_connections(
     assert len(titles) == 48 and set(titles.values()) == {1}, titles.most_common(3)
     assert len(killer.kills) >= 16
     print(f"under load: 48 commands, {len(killer.kills)} connections cut, 0 Sorry, 0 saved twice")
+
+
+def test_an_idle_connection_is_pinged_and_replaced_before_use(
+    killer: BackendKiller, group: OfflineWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Commands don't ping at checkout (`in_transaction` meets a drop at the first statement and runs the
+    # command again); work outside it, such as this plain `session_scope`, relies on the idle ping instead.
+    import storage.db
+
+    killer.engine.dispose()  # the set-up's connections predate the killer: open ones it knows of
+    ok(group.command("add Before the restart @sam due:27/11/2026", user="chair"))
+    assert killer.terminate_pool() >= 1
+    monkeypatch.setattr(storage.db, "IDLE_PING_SECONDS", 0.0)  # every pooled connection counts as idle
+    with storage.db.session_scope(killer.engine, write=False) as session:
+        assert [a.title for a in session.exec(select(Action))] == ["Before the restart"]

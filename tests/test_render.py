@@ -42,3 +42,19 @@ def test_fallback_text_never_carries_a_broadcast() -> None:
     [message] = render(Reply(text="Group <!channel> and <!here|here>", sections=[Section("x")]))
     assert "<!" not in message["text"]
     assert "&lt;!channel>" in message["text"]
+
+
+def test_a_shaped_section_is_what_the_models_build_and_keeps_their_limit() -> None:
+    import pytest
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+
+    from bot.render import mrkdwn_section
+
+    for text in ("x", "*#12* Title · <@U1> · _safe_", "é" * 3000):
+        assert mrkdwn_section(text) == SectionBlock(text=MarkdownTextObject(text=text)).to_dict()
+    assert mrkdwn_section("a") is not mrkdwn_section("a")  # a fresh dict each time: callers may change it
+    with pytest.raises(SlackObjectFormationError):
+        SectionBlock(text=MarkdownTextObject(text="x" * 3001)).to_dict()
+    with pytest.raises(SlackObjectFormationError):
+        mrkdwn_section("x" * 3001)

@@ -1,7 +1,7 @@
 """storage.tally, the register's counters: after random creates, bulk creates and updates (status, due date,
-outcomes, districts, countywide), the counters kept in step equal a recount from the register, and the
-counts and `by:` groupings read from them equal the live ones (SQLite; PostgreSQL too with
-ECM_TEST_DATABASE_URL)."""
+outcomes, districts, countywide, owners, organisation), the counters kept in step equal a recount from the
+register, and the counts (one outcome, one district, both, one owner) and `by:` groupings read from them equal
+the live ones (SQLite; PostgreSQL too with ECM_TEST_DATABASE_URL)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,14 @@ def _due(rng: random.Random) -> date | None:
     return None if rng.random() < 0.2 else TODAY + timedelta(days=rng.randint(-5, 5))
 
 
+OWNERS = ["U1", "U2", "U3"]
+ORGS = ["", "Chorley", "chorley", "Lancashire Constabulary"]
+
+
+def _owners(rng: random.Random) -> list[str]:
+    return rng.sample(OWNERS, k=rng.randint(1, 2))
+
+
 def _filters(group_id: int) -> list[ActionFilter]:
     return [
         ActionFilter(group_id=group_id),
@@ -55,6 +63,22 @@ def _filters(group_id: int) -> list[ActionFilter]:
         ActionFilter(group_id=group_id, statuses=None, due_before=TODAY),
         ActionFilter(group_id=group_id, due_from=TODAY, due_on_or_before=TODAY + timedelta(days=3)),
     ]
+
+
+def _counted_filters(group_id: int, districts: list[int]) -> list[ActionFilter]:
+    """Filters the counters answer beyond statuses and due dates: one outcome, one district, both, one owner."""
+    out = []
+    for base in _filters(group_id):
+        for outcomes, district_ids, owner in [
+            ([Outcome.STAY_SAFE], [], None),
+            ([], [districts[0]], None),
+            ([Outcome.BE_HEALTHY], [districts[1]], None),
+            ([], [], "U2"),
+        ]:
+            f = ActionFilter(**{**base.__dict__})
+            f.outcomes, f.district_ids, f.owner = outcomes, district_ids, owner
+            out.append(f)
+    return out
 
 
 def test_counters_follow_every_change_and_answer_as_the_live_queries(engine: Engine) -> None:
@@ -70,7 +94,8 @@ def test_counters_follow_every_change_and_answer_as_the_live_queries(engine: Eng
                 [
                     NewActionRecord(
                         title=f"Bulk {i}",
-                        owners=["U1"],
+                        owners=_owners(rng),
+                        organisation=rng.choice(ORGS),
                         due_date=_due(rng),
                         outcomes=rng.sample(list(Outcome), k=rng.randint(0, 2)),
                         district_ids=rng.sample(ds, k=rng.randint(0, 2)),
@@ -87,8 +112,8 @@ def test_counters_follow_every_change_and_answer_as_the_live_queries(engine: Eng
                 s,
                 group,
                 title=f"One {i}",
-                owners=["U2"],
-                organisation="",
+                owners=_owners(rng),
+                organisation=rng.choice(ORGS),
                 due_date=_due(rng),
                 outcomes=rng.sample(list(Outcome), k=rng.randint(0, 3)),
                 district_ids=rng.sample(districts, k=rng.randint(0, 3)),
@@ -101,7 +126,7 @@ def test_counters_follow_every_change_and_answer_as_the_live_queries(engine: Eng
             row = store.get_action(s, group.id, rng.randint(1, 60))
             assert row is not None
             changes: dict[str, object] = {}
-            pick = rng.randrange(5)
+            pick = rng.randrange(7)
             if pick == 0:
                 changes["status"] = rng.choice(list(ActionStatus))
             elif pick == 1:
@@ -110,6 +135,10 @@ def test_counters_follow_every_change_and_answer_as_the_live_queries(engine: Eng
                 changes["outcomes"] = rng.sample(list(Outcome), k=rng.randint(0, 3))
             elif pick == 3:
                 changes["district_ids"] = rng.sample(districts, k=rng.randint(0, 3))
+            elif pick == 4:
+                changes["owners"] = _owners(rng)
+            elif pick == 5:
+                changes["organisation"] = rng.choice(ORGS)
             else:
                 changes["countywide"] = rng.random() < 0.5
                 if not changes["countywide"]:
@@ -121,11 +150,15 @@ def test_counters_follow_every_change_and_answer_as_the_live_queries(engine: Eng
         assert len({cell[0] for cell in kept}) == 2  # both groups counted
         for f in _filters(group.id) + _filters(other.id):
             assert store.count_actions(s, f) == store.count_live(s, f)
-            for by in ("outcome", "district"):
+            for by in ("outcome", "district", "owner", "organisation"):
                 counted = sorted((str(c.key), c.count) for c in store.group_counts(s, f, by))
                 live = sorted((str(c.key), c.count) for c in store.group_counts_live(s, f, by))
                 assert counted == live, (f, by)
                 assert store.group_summary(s, f, by) == store.group_summary_live(s, f, by)
+        counted_filters = _counted_filters(group.id, districts) + _counted_filters(other.id, other_districts)
+        for f in counted_filters:
+            assert store.count_actions(s, f) == store.count_live(s, f), f
+        assert sum(store.count_live(s, f) > 0 for f in counted_filters) > len(counted_filters) // 2
         tally.rebuild(s)
         assert tally.snapshot(s) == kept
 
@@ -152,6 +185,10 @@ def test_a_filter_the_counters_cannot_answer_is_counted_live(engine: Engine) -> 
         f = ActionFilter(group_id=group.id, statuses=LIVE_STATUSES)
         assert store.count_actions(s, f) == 2 and store.count_live(s, f) == 1
         by_outcome = ActionFilter(group_id=group.id, outcomes=[Outcome.STAY_SAFE])
-        assert store.count_actions(s, by_outcome) == 1
+        assert store.count_actions(s, by_outcome) == 2  # one outcome: the counters answer
+        two_outcomes = ActionFilter(group_id=group.id, outcomes=[Outcome.STAY_SAFE, Outcome.BE_HEALTHY])
+        assert store.count_actions(s, two_outcomes) == 1  # an action with both would be counted twice
+        owner_and_outcome = ActionFilter(group_id=group.id, owner="U1", outcomes=[Outcome.STAY_SAFE])
+        assert store.count_actions(s, owner_and_outcome) == 1
         by_owner = ActionFilter(group_id=group.id, owner="U1")
         assert [(c.key, c.count) for c in store.group_counts(s, by_owner, "district")] == [(districts[0], 1)]

@@ -1,0 +1,141 @@
+"""Server CPU per request: `ecm-bot run --no-scheduler` against the bare Bolt floor (bench/floor_app.py).
+
+Wall-clock latency on a shared machine is mostly the machine's; the CPU a server process spends per request
+(user + system time from /proc, read before and after a batch of sequential requests) is the cost the bot
+adds, and it is what limits concurrent clients on one GIL. Seeds one SQLite group (or PostgreSQL with
+--postgresql), starts both servers the way county_bench does, and prints CPU ms per request per command.
+
+    .venv/bin/python bench/cpu_bench.py [--actions 10000] [--repeat 50] [--profile DIR]
+
+--profile DIR samples the bot server with py-spy (if installed) while the commands run and writes one
+collapsed-stack file per command there (`py-spy record --format raw`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.county_bench import COMMANDS, Client, County, analyse, concrete, free_port, server  # noqa: E402
+from bench.pg_schema import private_schema  # noqa: E402
+from bot.standin import SlackStandIn  # noqa: E402
+from storage.db import make_engine, migrate  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (all its threads), seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def measure(
+    client: Client, pid: int, command: str, user: str, channel: str, repeat: int, high: int
+) -> tuple[float, float]:
+    """(server CPU ms per request, wall ms per request) over `repeat` sequential requests."""
+    before, started = cpu_seconds(pid), time.perf_counter()
+    for i in range(repeat):
+        client.time(concrete(command, i, high), user, channel)
+    wall = time.perf_counter() - started
+    return (cpu_seconds(pid) - before) * 1000 / repeat, wall * 1000 / repeat
+
+
+def run(label: str, url: str, args: argparse.Namespace) -> None:
+    with SlackStandIn(signing_secret=uuid.uuid4().hex) as standin:
+        engine = make_engine(url)
+        migrate(engine)
+        county = County(engine, standin)
+        channel, _ = county.add_group("Task group 00", args.actions)
+        analyse(engine)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "ECM_"))}
+        env.update(
+            SLACK_BOT_TOKEN=standin.bot_token,
+            SLACK_SIGNING_SECRET=standin.signing_secret,
+            SLACK_API_URL=standin.api_url,
+            DATABASE_URL=url,
+            HOST="127.0.0.1",
+            LOG_LEVEL="WARNING",
+        )
+        app_port, floor_port = free_port(), free_port()
+        bot_argv = [sys.executable, "-m", "bot.cli", "run", "--no-scheduler", "--port", str(app_port)]
+        floor_argv = [sys.executable, "bench/floor_app.py", "--port", str(floor_port)]
+        with server(bot_argv, env, app_port) as bot, server(floor_argv, env, floor_port) as floor_process:
+            app, floor = Client(standin, app_port), Client(standin, floor_port)
+            for _ in range(10):  # warm up: imports, first connections, caches
+                floor.time("help", county.me, channel)
+                for command in COMMANDS:
+                    app.time(concrete(command, 0, args.actions), county.me, channel)
+            standin.reset()
+            print(f"\n{label}, {args.actions:,} actions, load average {os.getloadavg()[0]:.1f}")
+            print(f"  {'command':<42} {'CPU ms/req':>10} {'wall ms':>8}")
+            spy_path = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+            profile = Path(args.profile) if args.profile and spy_path else None
+
+            def sample(pid: int, name: str) -> subprocess.Popen[bytes] | None:
+                if profile is None or spy_path is None:
+                    return None
+                argv = [spy_path, "record", "--pid", str(pid), "--format", "raw", "--rate", "500", "--gil"]
+                out = profile / f"{label.lower()}-{name}.txt"
+                spy = subprocess.Popen(
+                    [*argv, "--nonblocking", "-o", str(out)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                time.sleep(1.0)  # attached
+                return spy
+
+            def stop(spy: subprocess.Popen[bytes] | None) -> None:
+                if spy is not None:
+                    spy.send_signal(2)
+                    spy.wait(30)
+
+            spy = sample(floor_process.pid, "floor")
+            floor_cpu, floor_wall = measure(
+                floor, floor_process.pid, "help", county.me, channel, args.repeat, 1
+            )
+            stop(spy)
+            print(f"  {'floor (bare Bolt, acks and says ok)':<42} {floor_cpu:10.2f} {floor_wall:8.1f}")
+            for command in COMMANDS:
+                spy = sample(bot.pid, "-".join(command.split()[:2]).replace(":", ""))
+                cpu, wall = measure(app, bot.pid, command, county.me, channel, args.repeat, args.actions)
+                stop(spy)
+                print(f"  {command:<42} {cpu:10.2f} {wall:8.1f}  ({cpu / floor_cpu:.1f}× the floor's CPU)")
+                standin.reset()
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--actions", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--postgresql", action="store_true", help="also on ECM_TEST_DATABASE_URL")
+    parser.add_argument("--profile", help="directory for py-spy collapsed stacks of the bot server")
+    args = parser.parse_args()
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        run("SQLite", f"sqlite:///{tmp}/cpu.db", args)
+    pg = os.environ.get("ECM_TEST_DATABASE_URL")
+    if args.postgresql and pg:
+        with private_schema(pg) as schema:
+            engine = make_engine(pg, connect_args={"options": f"-csearch_path={schema}"})
+            url = engine.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+                hide_password=False
+            )
+            engine.dispose()
+            run("PostgreSQL", url, args)
+
+
+if __name__ == "__main__":
+    main()

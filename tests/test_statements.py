@@ -1,0 +1,57 @@
+"""How many SQL statements a command sends (each is a round trip to PostgreSQL): pinned, so a change that
+adds a query per command shows here. Counted with a `before_cursor_execute` listener on the core tier, on
+SQLite and PostgreSQL; a transaction's BEGIN (sent as a statement on SQLite only) is not counted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, event
+
+from tests.conftest import Core
+
+
+@contextmanager
+def counted(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def listener(*args: object) -> None:
+        statement = " ".join(str(args[2]).split())
+        if not statement.upper().startswith("BEGIN"):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+
+
+def test_add_sends_eleven_statements(core: Core) -> None:
+    # The group with the caller's membership (one join), the retry guard, the districts (read once, for
+    # `district:` and the links), the open meeting, the number, the action, its three kinds of link, the
+    # counters (one upsert) and the audit event.
+    core.command("add First @sam", user="sam")
+    with counted(core.engine) as statements:
+        out = core.command(
+            "add Map provision @sam outcome:safe district:chorley,preston",
+            user="sam",
+            request_key="trigger-1",
+        )
+    assert not out.is_error, out.text
+    assert len(statements) == 11, "\n".join(statements)
+    assert sum(s.startswith("SELECT member.") or "FROM member" in s for s in statements) == 0, statements
+    assert sum("FROM district" in s for s in statements) == 1
+
+
+def test_a_list_sends_the_group_the_page_its_links_and_the_counters(core: Core) -> None:
+    for i in range(3):
+        core.command(f"add Item {i} @sam outcome:safe district:chorley", user="sam")
+    for command in ("actions", "actions mine", "actions outcome:safe district:chorley"):
+        with counted(core.engine) as statements:
+            out = core.command(command, user="sam")
+        assert "Item 2" in out.text, out.text
+        # group + caller, the page, its owners, outcomes and districts (read with the links; a filter's
+        # districts are read to parse it): a short page needs no count.
+        assert len(statements) <= 6, (command, statements)
