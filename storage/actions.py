@@ -34,6 +34,7 @@ from sqlalchemy import (
     or_,
     union_all,
 )
+from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel, col, select
 
 from storage import audit, tally
@@ -307,6 +308,53 @@ def list_actions(
     """Matching actions, by due date (no due date last) then number unless `order` says otherwise
     ("number", "created", "updated", "organisation")."""
     return load_rows(session, select_actions(session, f, limit=limit, offset=offset, order=order))
+
+
+@dataclass(frozen=True)
+class ChaseRef:
+    """An action as the chaser jobs plan it: where it is, when it was due, whether it is snoozed, and who
+    owns it. Planning needs no more (the message is built from current data when it is sent), so a day's
+    10,000 overdue actions load as plain rows, not as ORM objects with their links."""
+
+    group_id: int
+    number: int
+    due_date: date | None
+    snoozed_until: date | None
+    owners: tuple[str, ...]
+
+
+def chase_refs(session: Session, f: ActionFilter) -> list[ChaseRef]:
+    """The actions matching `f`, in list order ("due"), as `ChaseRef`s: plain rows from statements built once
+    per filter shape, whatever the count."""
+    shape, params = _shape(f)
+    found = session.connection().execute(_chase_statement(shape), params).all()
+    owners: dict[int, list[str]] = defaultdict(list)
+    ids = [row[0] for row in found]
+    for start in range(0, len(ids), 5000):  # within every database's bind-parameter limit
+        for _kind, action_id, user_id, _ in session.connection().execute(
+            _PAGE_LINKS, {"ids": ids[start : start + 5000]}
+        ):
+            if _kind == "w":
+                owners[action_id].append(user_id)
+    return [
+        ChaseRef(group_id, number, due_date, snoozed_until, tuple(sorted(owners[action_id])))
+        for action_id, group_id, number, due_date, snoozed_until in found
+    ]
+
+
+@lru_cache(maxsize=64)
+def _chase_statement(shape: Shape) -> Any:
+    return (
+        core_select(  # SQLAlchemy's: sqlmodel's select types at most four columns
+            col(Action.id),
+            col(Action.group_id),
+            col(Action.number),
+            col(Action.due_date),
+            col(Action.snoozed_until),
+        )
+        .where(*_where(shape))
+        .order_by(*_order("due"))
+    )
 
 
 def _tallied_filter(f: ActionFilter) -> bool:
