@@ -33,8 +33,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.render import refuse_broadcasts
 from bot.services import Services
-from commands.home import MAX_HOME_BLOCKS, Part, PartKind, home_page, load_home
+from commands.home import MAX_HOME_BLOCKS, Context, Divider, Header, Part, home_page, load_home
+from commands.mrkdwn import Mrkdwn, clip
+from commands.replies import Section
 from commands.text import truncate
 from storage import audit
 from storage.db import session_scope
@@ -47,20 +50,27 @@ log = logging.getLogger(__name__)
 _published: ContextVar[set[str] | None] = ContextVar("home_published", default=None)
 
 
+def _mrkdwn(text: Mrkdwn) -> MarkdownTextObject:
+    """Mrkdwn within a section's 3000 characters (cut outside any entity or mention), with any broadcast
+    that reached it anyway sent as text (as `bot.render` does for replies)."""
+    return MarkdownTextObject(text=refuse_broadcasts(clip(text, 3000)))
+
+
 def home_blocks(parts: list[Part], notice: str | None = None) -> list[Block]:
+    """`notice` is the bot's own mrkdwn (what a click did), shown above the page."""
     blocks: list[Block] = []
     if notice:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(notice, 3000))))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=refuse_broadcasts(truncate(notice, 3000)))))
     for i, part in enumerate(parts):
-        if part.kind == PartKind.HEADER:
+        if isinstance(part, Header):
             blocks.append(HeaderBlock(text=PlainTextObject(text=truncate(part.text, 150), emoji=True)))
-        elif part.kind == PartKind.DIVIDER:
+        elif isinstance(part, Divider):
             blocks.append(DividerBlock())
-        elif part.kind == PartKind.CONTEXT:
-            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(part.text, 3000))]))
+        elif isinstance(part, Context):
+            blocks.append(ContextBlock(elements=[_mrkdwn(part.text)]))
         else:
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(part.text, 3000))))
-        if part.buttons:
+            blocks.append(SectionBlock(text=_mrkdwn(part.text)))
+        if isinstance(part, Section) and part.buttons:
             blocks.append(
                 ActionsBlock(
                     block_id=f"home-{i}",

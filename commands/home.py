@@ -1,6 +1,8 @@
 """The App Home tab, without Slack: `load_home` reads what one person needs (a plain view model) and
 `home_page` lays it out as plain parts within Slack's budget of 100 blocks; `bot/home.py` turns the parts
-into Block Kit. User text is escaped by `commands.mrkdwn`.
+into Block Kit. Every part's text is `Mrkdwn` (a `Section` of `commands.replies`, or a `Context`), built with
+`commands.mrkdwn`, so user text in it (titles, names, organisations, meeting titles) is escaped by type;
+headings are the bot's own plain text.
 
 What a person sees: their open actions across every task group (overdue first, then by due date) with Done,
 Update and Snooze buttons; for chairs, what is overdue in the groups they chair and how much is due soon; the
@@ -12,16 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from commands import mrkdwn
 from commands.action_view import DUE_SOON_DAYS, action_line, source_link
 from commands.dates import format_datetime
 from commands.meeting_view import upcoming
-from commands.mrkdwn import Mrkdwn, bold, md
-from commands.replies import Button
+from commands.mrkdwn import Mrkdwn, bold, clip, md
+from commands.replies import Button, Section
 from commands.text import plural, truncate
 from storage import actions as store
 from storage import groups as group_store
@@ -43,12 +45,12 @@ UPDATE = "home_update"
 SNOOZE = "home_snooze"
 UPDATE_FORM = "ecm_update_form"  # "Update" under `/ecm show N` (and wherever else an action is shown)
 
-NO_GROUP = (
+NO_GROUP = Mrkdwn(
     "You're not in an ECM task group yet. A task group is a Slack channel where a county council, its "
     "district councils and partners keep one joint action plan: who does what, by when, towards which of "
     "the five Every Child Matters outcomes."
 )
-HOW_TO_START = (
+HOW_TO_START = Mrkdwn(
     "*To join one*, ask its chair to add you (`/ecm member @you district:NAME` in the group's channel). "
     '*To start one*, run `/ecm setup name:"Chorley ECM Task Group" preset:lancashire` in a channel; you '
     "become its chair. `/ecm help` shows everything."
@@ -148,22 +150,36 @@ def _next_meeting(
 # ----- layout ----------------------------------------------------------------------------------------------
 
 
-class PartKind(StrEnum):
-    HEADER = "header"  # plain text
-    TEXT = "text"  # mrkdwn, with optional buttons under it
-    CONTEXT = "context"  # small mrkdwn
-    DIVIDER = "divider"
+@dataclass
+class Header:
+    """A heading: the bot's own plain text (Slack shows it as typed, never as mrkdwn)."""
+
+    text: str
 
 
 @dataclass
-class Part:
-    kind: PartKind
-    text: str = ""
-    buttons: list[Button] = field(default_factory=list)
+class Context:
+    """Small print, as mrkdwn. Build it with `commands.mrkdwn`; a plain `str` that reaches it anyway is
+    escaped here (as in `Section`), so it shows as text."""
 
-    @property
-    def blocks(self) -> int:
-        return 1 + (1 if self.buttons else 0)
+    text: Mrkdwn
+
+    def __post_init__(self) -> None:
+        self.text = mrkdwn.text(self.text)
+
+
+@dataclass
+class Divider:
+    pass
+
+
+# A Home tab part: a heading, a mrkdwn `Section` (with buttons under it, if any), small print or a line.
+Part = Header | Section | Context | Divider
+
+
+def part_blocks(part: Part) -> int:
+    """The Block Kit blocks a part becomes (a section's buttons are a block of their own)."""
+    return 2 if isinstance(part, Section) and part.buttons else 1
 
 
 def action_ref(group_id: int, number: int) -> str:
@@ -186,10 +202,10 @@ def action_buttons(group_id: int, number: int) -> list[Button]:
     ]
 
 
-def _action_text(item: HomeAction, today: date) -> str:
+def _action_text(item: HomeAction, today: date) -> Mrkdwn:
     line = md("_{}_ · {}", truncate(item.group.name, 80), action_line(item.row, today))
     link = source_link(item.row.action, "original message")
-    return truncate(line + (md(" · {}", link) if link else Mrkdwn()), MAX_TEXT)
+    return clip(line + (md(" · {}", link) if link else Mrkdwn()), MAX_TEXT)
 
 
 def own_title(title: str, group_name: str) -> str:
@@ -202,11 +218,11 @@ def own_title(title: str, group_name: str) -> str:
     return title.strip()
 
 
-def _meeting_line(g: HomeGroup, tz: str) -> str:
+def _meeting_line(g: HomeGroup, tz: str) -> Mrkdwn:
     name = bold(truncate(g.group.name, 100))
     m = g.next_meeting
     if m is None:
-        return f"• {name}: no meeting scheduled (`/ecm schedule` sets one up)"
+        return md("• {}: no meeting scheduled (`/ecm schedule` sets one up)", name)
     arising = plural(m.matters_arising, "open action")
     title = truncate(own_title(m.title, g.group.name), 100)
     if m.is_open:
@@ -218,17 +234,19 @@ def _meeting_line(g: HomeGroup, tz: str) -> str:
     return md("• {}: {} · {} as matters arising", name, when, arising)
 
 
-def _chair_text(g: HomeGroup, today: date) -> str:
-    head = (
-        f"{bold(truncate(g.group.name, 100))} (you chair it): "
-        f"{plural(g.overdue_total, 'action')} overdue · {plural(g.due_soon, 'action')} due in the next "
-        f"{DUE_SOON_DAYS} days"
+def _chair_text(g: HomeGroup, today: date) -> Mrkdwn:
+    head = md(
+        "{} (you chair it): {} overdue · {} due in the next {} days",
+        bold(truncate(g.group.name, 100)),
+        plural(g.overdue_total, "action"),
+        plural(g.due_soon, "action"),
+        DUE_SOON_DAYS,
     )
     lines = [head]
     used = len(head)
     shown = 0
     for row in g.overdue:
-        line = f"• {action_line(row, today)}"
+        line = md("• {}", action_line(row, today))
         if used + len(line) + 200 > MAX_TEXT:
             break
         lines.append(line)
@@ -236,80 +254,83 @@ def _chair_text(g: HomeGroup, today: date) -> str:
         shown += 1
     if g.overdue_total > shown:
         lines.append(
-            f"_… and {plural(g.overdue_total - shown, 'more overdue action')}: "
-            "`/ecm actions overdue` in the group's channel lists them all._"
+            md(
+                "_… and {}: `/ecm actions overdue` in the group's channel lists them all._",
+                plural(g.overdue_total - shown, "more overdue action"),
+            )
         )
-    return "\n".join(lines)
+    return Mrkdwn("\n").join(lines)
 
 
 def home_page(view: HomeView) -> list[Part]:
     """The Home tab as plain parts, never more than MAX_HOME_BLOCKS blocks."""
     today = view.today
     if not view.groups and not view.actions:
-        return [
-            Part(PartKind.HEADER, "ECM task groups"),
-            Part(PartKind.TEXT, NO_GROUP),
-            Part(PartKind.TEXT, HOW_TO_START),
-        ]
-    summary = (
-        f"You have {plural(view.actions_total, 'open action')}"
-        + (f", {view.overdue_total} overdue" if view.overdue_total else "")
-        + f", in {plural(len({a.group.id for a in view.actions} | {g.group.id for g in view.groups}), 'task group')}."
+        return [Header("ECM task groups"), Section(NO_GROUP), Section(HOW_TO_START)]
+    groups = len({a.group.id for a in view.actions} | {g.group.id for g in view.groups})
+    summary = md(
+        "You have {}{}, in {}.",
+        plural(view.actions_total, "open action"),
+        md(", {} overdue", view.overdue_total) if view.overdue_total else Mrkdwn(),
+        plural(groups, "task group"),
     )
-    top = [
-        Part(PartKind.HEADER, "Your ECM actions"),
-        Part(PartKind.TEXT, summary, [Button("New action", NEW_ACTION, "", style="primary")]),
+    top: list[Part] = [
+        Header("Your ECM actions"),
+        Section(summary, [Button("New action", NEW_ACTION, "", style="primary")]),
     ]
 
     tail: list[Part] = []
     if view.groups:
-        tail += [Part(PartKind.DIVIDER), Part(PartKind.HEADER, "Next meetings")]
+        tail += [Divider(), Header("Next meetings")]
         lines = [_meeting_line(g, view.timezone) for g in view.groups]
         text, cut = _fit_lines(lines, MAX_TEXT - 100)
         if cut:
-            text += f"\n_… and {plural(cut, 'more group')}: `/ecm meetings` in each channel._"
-        tail.append(Part(PartKind.TEXT, text))
+            text += md("\n_… and {}: `/ecm meetings` in each channel._", plural(cut, "more group"))
+        tail.append(Section(text))
     chaired = view.chaired
     if chaired:
-        tail += [Part(PartKind.DIVIDER), Part(PartKind.HEADER, "Groups you chair")]
-        tail += [Part(PartKind.TEXT, _chair_text(g, today)) for g in chaired[:GROUPS_SHOWN]]
+        tail += [Divider(), Header("Groups you chair")]
+        tail += [Section(_chair_text(g, today)) for g in chaired[:GROUPS_SHOWN]]
         if len(chaired) > GROUPS_SHOWN:
             tail.append(
-                Part(
-                    PartKind.CONTEXT,
-                    f"… and {plural(len(chaired) - GROUPS_SHOWN, 'more group')} you chair: "
-                    "`/ecm actions overdue` in each channel.",
+                Context(
+                    md(
+                        "… and {} you chair: `/ecm actions overdue` in each channel.",
+                        plural(len(chaired) - GROUPS_SHOWN, "more group"),
+                    )
                 )
             )
 
-    middle: list[Part] = [Part(PartKind.DIVIDER), Part(PartKind.HEADER, "Your open actions")]
+    middle: list[Part] = [Divider(), Header("Your open actions")]
     if not view.actions:
-        middle.append(Part(PartKind.TEXT, "Nothing open is yours. :tada:"))
-    budget = MAX_HOME_BLOCKS - sum(p.blocks for p in top + tail + middle) - 1  # one for the "and more" line
+        middle.append(Section(Mrkdwn("Nothing open is yours. :tada:")))
+    # One block for the "and more" line.
+    budget = MAX_HOME_BLOCKS - sum(part_blocks(p) for p in top + tail + middle) - 1
     shown = view.actions[: max(0, budget // 2)]
     for item in shown:
         middle.append(
-            Part(PartKind.TEXT, _action_text(item, today), action_buttons(item.group.id, item.row.number))  # type: ignore[arg-type]
+            Section(_action_text(item, today), action_buttons(item.group.id, item.row.number))  # type: ignore[arg-type]
         )
     left = view.actions_total - len(shown)
     if left > 0:
         middle.append(
-            Part(
-                PartKind.CONTEXT,
-                f"… and {plural(left, 'more open action')} of yours: `/ecm actions mine` in a group's "
-                "channel lists them all.",
+            Context(
+                md(
+                    "… and {} of yours: `/ecm actions mine` in a group's channel lists them all.",
+                    plural(left, "more open action"),
+                )
             )
         )
     return top + middle + tail
 
 
-def _fit_lines(lines: list[str], limit: int) -> tuple[str, int]:
+def _fit_lines(lines: list[Mrkdwn], limit: int) -> tuple[Mrkdwn, int]:
     """As many whole lines as fit in `limit` characters, and how many were left out."""
-    out: list[str] = []
+    out: list[Mrkdwn] = []
     used = 0
     for line in lines:
         if used + len(line) + 1 > limit:
             break
         out.append(line)
         used += len(line) + 1
-    return "\n".join(out), len(lines) - len(out)
+    return Mrkdwn("\n").join(out), len(lines) - len(out)

@@ -15,13 +15,29 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, exists, func, insert, or_
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    union_all,
+)
 from sqlmodel import Session, SQLModel, col, select
 
 from storage import audit, tally
-from storage.groups import districts_held, groups_held, take_number
+from storage.groups import districts_held, take_number
 from storage.models import (
     DUE_NEVER,
     LIVE_STATUSES,
@@ -88,59 +104,93 @@ class ActionRow:
         return COUNTYWIDE if self.action.countywide else [d.name for d in self.districts]
 
 
-def _outcome_link(outcomes: Sequence[Outcome]) -> Any:
+def _outcome_link(outcomes: Any) -> Any:
     """Correlated: probes action_outcome's primary key (action_id, outcome) for the row at hand."""
     return (
         exists()
-        .where(col(ActionOutcome.action_id) == col(Action.id), col(ActionOutcome.outcome).in_(list(outcomes)))
+        .where(col(ActionOutcome.action_id) == col(Action.id), col(ActionOutcome.outcome).in_(outcomes))
         .correlate(Action)
     )
 
 
-def _district_link(district_ids: Sequence[int] | None = None) -> Any:
+def _district_link(district_ids: Any = None) -> Any:
     where = [col(ActionDistrict.action_id) == col(Action.id)]
     if district_ids is not None:
-        where.append(col(ActionDistrict.district_id).in_(list(district_ids)))
+        where.append(col(ActionDistrict.district_id).in_(district_ids))
     return exists().where(*where).correlate(Action)
 
 
-def _conditions(f: ActionFilter) -> list[Any]:
-    """The filter as SQL. Link filters are correlated EXISTS on the link tables' primary keys, so a list
-    that walks the order index stops as soon as its page is full instead of reading every link row of the
-    table. Due filters use `due_key` (no due date = DUE_NEVER), which the order indexes carry."""
-    where: list[Any] = []
-    if f.group_id is not None:
-        where.append(col(Action.group_id) == f.group_id)
-    if f.statuses is not None:
-        where.append(col(Action.status).in_(list(f.statuses)))
-    if f.outcomes:
-        where.append(_outcome_link(f.outcomes))
-    if f.district_ids:
-        where.append(or_(col(Action.countywide).is_(True), _district_link(f.district_ids)))
-    if f.owner is not None:
-        # One person's actions are few: let the owner index drive (IN), rather than probing every action.
-        owned = select(ActionOwner.action_id).where(ActionOwner.user_id == f.owner).correlate(None)
-        where.append(col(Action.id).in_(owned))
-    if f.due_before is not None:
-        where.append(col(Action.due_key) < f.due_before)
-    if f.due_on_or_before is not None:
-        where.append(col(Action.due_key) <= f.due_on_or_before)
-    if f.due_from is not None:
-        where.append(col(Action.due_key) >= f.due_from)
-        where.append(col(Action.due_key) < DUE_NEVER)
-    if f.meeting_id is not None:
-        where.append(col(Action.meeting_id) == f.meeting_id)
-    if f.created_before is not None:
-        where.append(col(Action.created_at) < f.created_before)
+Shape = tuple[str, ...]  # which of a filter's fields are set: the statements are built once per shape
+
+
+def _shape(f: ActionFilter) -> tuple[Shape, dict[str, Any]]:
+    """The filter's shape and its values, as the bound parameters of `_where(shape)`."""
+    values: dict[str, Any] = {
+        "group_id": f.group_id,
+        "statuses": None if f.statuses is None else list(f.statuses),
+        "outcomes": list(f.outcomes) or None,
+        "district_ids": list(f.district_ids) or None,
+        "owner": f.owner,
+        "due_before": f.due_before,
+        "due_on_or_before": f.due_on_or_before,
+        "due_from": f.due_from,
+        "meeting_id": f.meeting_id,
+        "created_before": f.created_before,
+        "arising_on": f.arising_on,
+    }
+    given = {k: v for k, v in values.items() if v is not None}
+    params = {f"f_{k}": v for k, v in given.items()}
     if f.arising_on is not None:
+        params["f_arising_meeting_id"] = f.arising_meeting_id or -1
+    if f.due_from is not None:
+        params["f_due_never"] = DUE_NEVER
+    return tuple(given), params
+
+
+def _p(name: str, *, expanding: bool = False) -> Any:
+    return bindparam(f"f_{name}", expanding=expanding)
+
+
+@lru_cache(maxsize=256)  # shapes are few (one per combination of fields a command sets)
+def _where(shape: Shape) -> tuple[Any, ...]:
+    """The filter as SQL, with its values as bound parameters (`_shape`). Link filters are correlated EXISTS
+    on the link tables' primary keys, so a list that walks the order index stops as soon as its page is full
+    instead of reading every link row of the table. Due filters use `due_key` (no due date = DUE_NEVER),
+    which the order indexes carry."""
+    where: list[Any] = []
+    if "group_id" in shape:
+        where.append(col(Action.group_id) == _p("group_id"))
+    if "statuses" in shape:
+        where.append(col(Action.status).in_(_p("statuses", expanding=True)))
+    if "outcomes" in shape:
+        where.append(_outcome_link(_p("outcomes", expanding=True)))
+    if "district_ids" in shape:
+        where.append(
+            or_(col(Action.countywide).is_(True), _district_link(_p("district_ids", expanding=True)))
+        )
+    if "owner" in shape:
+        # One person's actions are few: let the owner index drive (IN), rather than probing every action.
+        owned = select(ActionOwner.action_id).where(col(ActionOwner.user_id) == _p("owner")).correlate(None)
+        where.append(col(Action.id).in_(owned))
+    if "due_before" in shape:
+        where.append(col(Action.due_key) < _p("due_before"))
+    if "due_on_or_before" in shape:
+        where.append(col(Action.due_key) <= _p("due_on_or_before"))
+    if "due_from" in shape:
+        where.append(col(Action.due_key) >= _p("due_from"))
+        where.append(col(Action.due_key) < _p("due_never"))
+    if "meeting_id" in shape:
+        where.append(col(Action.meeting_id) == _p("meeting_id"))
+    if "created_before" in shape:
+        where.append(col(Action.created_at) < _p("created_before"))
+    if "arising_on" in shape:
         where.append(
             or_(
-                col(Action.due_date) < f.arising_on,
-                col(Action.meeting_id).is_not(None)
-                & (col(Action.meeting_id) != (f.arising_meeting_id or -1)),
+                col(Action.due_date) < _p("arising_on"),
+                col(Action.meeting_id).is_not(None) & (col(Action.meeting_id) != _p("arising_meeting_id")),
             )
         )
-    return where
+    return tuple(where)
 
 
 def _order(order: str) -> list[Any]:
@@ -160,49 +210,45 @@ def _order(order: str) -> list[Any]:
 
 # A page's links, by the page's action ids: built once (an expanding IN), so each page only binds its ids.
 _IDS: Any = bindparam("ids", expanding=True)
-_PAGE_OWNERS = (
-    select(col(ActionOwner.action_id), col(ActionOwner.user_id))
-    .where(col(ActionOwner.action_id).in_(_IDS))
-    .order_by(col(ActionOwner.user_id))
-)
-_PAGE_OUTCOMES = select(col(ActionOutcome.action_id), col(ActionOutcome.outcome)).where(
-    col(ActionOutcome.action_id).in_(_IDS)
-)
-_PAGE_DISTRICTS = select(col(ActionDistrict.action_id), col(ActionDistrict.district_id)).where(
-    col(ActionDistrict.action_id).in_(_IDS)
-)
-_PAGE_DISTRICT_ROWS = (
-    select(col(ActionDistrict.action_id), District)
-    .join(District, col(District.id) == col(ActionDistrict.district_id))
-    .where(col(ActionDistrict.action_id).in_(_IDS))
+_PAGE_LINKS: Any = (
+    union_all(  # (kind, action id, owner or outcome, district id): every link of a page's actions
+        select(
+            literal("w"), col(ActionOwner.action_id), col(ActionOwner.user_id), cast(null(), Integer)
+        ).where(col(ActionOwner.action_id).in_(_IDS)),
+        select(
+            literal("o"), col(ActionOutcome.action_id), cast(col(ActionOutcome.outcome), String), null()
+        ).where(col(ActionOutcome.action_id).in_(_IDS)),
+        select(literal("d"), col(ActionDistrict.action_id), null(), col(ActionDistrict.district_id)).where(
+            col(ActionDistrict.action_id).in_(_IDS)
+        ),
+    )
 )
 
 
 def load_rows(session: Session, actions: Sequence[Action]) -> list[ActionRow]:
-    """Wraps actions with their owners, outcomes and districts: one query for each, whatever the count
-    (plain rows; the districts themselves come from those the transaction already read where it can)."""
+    """Wraps actions with their owners, outcomes and districts, whatever the count: their links in one
+    statement (plain rows, prebuilt), and the districts from those the transaction already read, else in
+    one more."""
     ids = [a.id for a in actions if a.id is not None]
     owners: dict[int, list[str]] = defaultdict(list)
     outcomes: dict[int, list[Outcome]] = defaultdict(list)
     district_ids: dict[int, list[int]] = defaultdict(list)
     known: dict[int, District] = {}
     if ids:
-        params = {"ids": ids}
-        for action_id, user_id in session.exec(_PAGE_OWNERS, params=params):
-            owners[action_id].append(user_id)
-        for action_id, outcome in session.exec(_PAGE_OUTCOMES, params=params):
-            outcomes[action_id].append(Outcome(outcome))
-        if {a.group_id for a in actions} <= groups_held(session):
-            # The command already read these groups' districts: the links alone, mapped onto them.
-            for action_id, district_id in session.exec(_PAGE_DISTRICTS, params=params):
+        for kind, action_id, value, district_id in (
+            session.connection().execute(_PAGE_LINKS, {"ids": ids}).all()
+        ):
+            if kind == "w":
+                owners[action_id].append(value)
+            elif kind == "o":
+                outcomes[action_id].append(Outcome(value))
+            else:
                 district_ids[action_id].append(district_id)
-            wanted = {i for found in district_ids.values() for i in found}
-            known = {d.id: d for d in _districts_by_id(session, list(wanted)) if d.id is not None}
-        else:
-            for action_id, district in session.exec(_PAGE_DISTRICT_ROWS, params=params):
-                assert district.id is not None
-                district_ids[action_id].append(district.id)
-                known[district.id] = district
+        for found in owners.values():
+            found.sort()
+        # The districts themselves: those the command already read where it did (none sent), else one query.
+        wanted = {i for found in district_ids.values() for i in found}
+        known = {d.id: d for d in _districts_by_id(session, list(wanted)) if d.id is not None}
     rows = []
     for a in actions:
         key = a.id or 0
@@ -221,6 +267,16 @@ def load_rows(session: Session, actions: Sequence[Action]) -> list[ActionRow]:
     return rows
 
 
+@lru_cache(maxsize=256)
+def _page_statement(shape: Shape, order: str, limited: bool, offset: bool) -> Any:
+    query = select(Action).where(*_where(shape)).order_by(*_order(order))
+    if limited:
+        query = query.limit(bindparam("f_limit"))
+    if offset:
+        query = query.offset(bindparam("f_offset"))
+    return query
+
+
 def select_actions(
     session: Session,
     f: ActionFilter,
@@ -230,11 +286,19 @@ def select_actions(
     order: str = "due",
     extra: Sequence[Any] = (),
 ) -> list[Action]:
-    """The matching Action records alone (see `list_actions`); `extra` adds SQL conditions."""
-    query = select(Action).where(*_conditions(f), *extra).order_by(*_order(order)).offset(offset)
+    """The matching Action records alone (see `list_actions`); `extra` adds SQL conditions. Without `extra`
+    the statement is built once per filter shape, and each call only binds its values."""
+    shape, params = _shape(f)
+    if extra:
+        query = select(Action).where(*_where(shape), *extra).order_by(*_order(order)).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        return list(session.exec(query, params=params))
     if limit is not None:
-        query = query.limit(limit)
-    return list(session.exec(query))
+        params["f_limit"] = limit
+    if offset:
+        params["f_offset"] = offset
+    return list(session.exec(_page_statement(shape, order, limit is not None, bool(offset)), params=params))
 
 
 def list_actions(
@@ -323,9 +387,21 @@ def count_actions(session: Session, f: ActionFilter) -> int:
     return count_live(session, f) if counted is None else counted
 
 
+@lru_cache(maxsize=64)
+def _count_statement(shape: Shape) -> Any:
+    return select(func.count()).select_from(Action).where(*_where(shape))
+
+
+@lru_cache(maxsize=64)
+def _capped_count_statement(shape: Shape) -> Any:
+    first = select(col(Action.id)).where(*_where(shape)).limit(bindparam("f_bound")).subquery()
+    return select(func.count()).select_from(first)
+
+
 def count_live(session: Session, f: ActionFilter) -> int:
     """`count_actions` from the actions themselves (every match is read)."""
-    return int(session.exec(select(func.count()).select_from(Action).where(*_conditions(f))).one())
+    shape, params = _shape(f)
+    return int(session.exec(_count_statement(shape), params=params).one())
 
 
 def page_of_actions(
@@ -367,8 +443,9 @@ def capped_page(
     if counted is not None:
         return Page(rows, counted, True)
     bound = max(cap, offset + 2 * limit)  # past the next page: a "Next page" is offered while more remain
-    first = select(col(Action.id)).where(*_conditions(f)).limit(bound + 1).subquery()
-    found = int(session.exec(select(func.count()).select_from(first)).one())
+    shape, params = _shape(f)
+    params["f_bound"] = bound + 1
+    found = int(session.exec(_capped_count_statement(shape), params=params).one())
     return Page(rows, min(found, bound), found <= bound)
 
 
@@ -447,7 +524,8 @@ def group_counts(session: Session, f: ActionFilter, by: str) -> list[GroupCount]
 
 def group_counts_live(session: Session, f: ActionFilter, by: str) -> list[GroupCount]:
     """`group_counts` from the actions themselves: one GROUP BY over every match."""
-    where = _conditions(f)
+    shape, params = _shape(f)
+    where = _where(shape)
     key: Any
     if by == "outcome":
         key = col(ActionOutcome.outcome)
@@ -478,7 +556,7 @@ def group_counts_live(session: Session, f: ActionFilter, by: str) -> list[GroupC
         query = select(key, func.count()).select_from(Action)
     else:
         raise ValueError(f"unknown grouping {by!r}")
-    found = [(k, int(n)) for k, n in session.exec(query.where(*where).group_by(key))]
+    found = [(k, int(n)) for k, n in session.exec(query.where(*where).group_by(key), params=params)]
     if by == "district":
         districts = {d.id: d for d in _districts_by_id(session, [k for k, _ in found if k not in (None, -1)])}
         return [
@@ -507,8 +585,10 @@ def group_summary_live(session: Session, f: ActionFilter, by: str) -> GroupSumma
     if by == "organisation":
         return GroupSummary(count_live(session, f), 0)
     many = case((_link_count(by) > 1, 1), else_=0)
+    shape, params = _shape(f)
     total, repeated = session.exec(
-        select(func.count(), func.coalesce(func.sum(many), 0)).select_from(Action).where(*_conditions(f))
+        select(func.count(), func.coalesce(func.sum(many), 0)).select_from(Action).where(*_where(shape)),
+        params=params,
     ).one()
     return GroupSummary(int(total), int(repeated))
 
@@ -517,13 +597,14 @@ def repeated_numbers(session: Session, f: ActionFilter, by: str, *, limit: int) 
     """Numbers of the first matching actions (due order) that are in more than one group."""
     if by == "organisation":
         return []
+    shape, params = _shape(f)
     query = (
         select(col(Action.number))
-        .where(*_conditions(f), _link_count(by) > 1)
+        .where(*_where(shape), _link_count(by) > 1)
         .order_by(*_order("due"))
         .limit(limit)
     )
-    return [int(n) for n in session.exec(query)]
+    return [int(n) for n in session.exec(query, params=params)]
 
 
 def _in_group(by: str, key: GroupKey) -> Any:
@@ -557,8 +638,13 @@ def actions_in_group(
     )
 
 
+_BY_NUMBER = select(Action).where(
+    col(Action.group_id) == bindparam("group_id"), col(Action.number) == bindparam("number")
+)
+
+
 def get_action(session: Session, group_id: int, number: int) -> ActionRow | None:
-    action = session.exec(select(Action).where(Action.group_id == group_id, Action.number == number)).first()
+    action = session.exec(_BY_NUMBER, params={"group_id": group_id, "number": number}).first()
     return load_rows(session, [action])[0] if action else None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, event
+from sqlalchemy import and_, bindparam, event
 from sqlmodel import Session, col, select
 
 from storage import audit
@@ -78,22 +78,29 @@ def get_member(session: Session, group_id: int, user_id: str) -> Member | None:
     return held[key]
 
 
+_GROUP_AND_MEMBER = (  # built once: each command only binds its team, channel and user
+    select(TaskGroup, Member)
+    .outerjoin(
+        Member,
+        and_(
+            col(Member.group_id) == col(TaskGroup.id),
+            col(Member.user_id) == bindparam("user_id"),
+            col(Member.removed_at).is_(None),
+        ),
+    )
+    .where(
+        col(TaskGroup.team_id) == bindparam("team_id"), col(TaskGroup.channel_id) == bindparam("channel_id")
+    )
+)
+
+
 def group_and_member(
     session: Session, team_id: str, channel_id: str, user_id: str
 ) -> tuple[TaskGroup | None, Member | None]:
     """The channel's group and `user_id`'s current membership of it, in one statement (every command needs
     both); the membership is remembered for `get_member`."""
     found = session.exec(
-        select(TaskGroup, Member)
-        .outerjoin(
-            Member,
-            and_(
-                col(Member.group_id) == col(TaskGroup.id),
-                col(Member.user_id) == user_id,
-                col(Member.removed_at).is_(None),
-            ),
-        )
-        .where(TaskGroup.team_id == team_id, TaskGroup.channel_id == channel_id)
+        _GROUP_AND_MEMBER, params={"team_id": team_id, "channel_id": channel_id, "user_id": user_id}
     ).first()
     if found is None:
         return None, None

@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, event, func, text
+from sqlalchemy import bindparam, delete, event, func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -177,23 +178,42 @@ def sums(
     remembered: dict[Any, dict[tuple[str, str], int]] = session.info.setdefault(_SUMS, {})
     if key in remembered:
         return remembered[key]
-    due = col(ActionTally.due_key)
-    query = select(col(ActionTally.dimension), col(ActionTally.bucket), func.sum(col(ActionTally.n))).where(
-        col(ActionTally.group_id) == group_id, col(ActionTally.dimension).in_(list(dimensions))
-    )
-    if buckets is not None:
-        query = query.where(col(ActionTally.bucket).in_(list(buckets)))
-    if statuses is not None:
-        query = query.where(col(ActionTally.status).in_(list(statuses)))
-    if due_before is not None:
-        query = query.where(due < due_before)
-    if due_on_or_before is not None:
-        query = query.where(due <= due_on_or_before)
+    values: dict[str, Any] = {
+        "group_id": group_id,
+        "dimensions": list(dimensions),
+        "buckets": None if buckets is None else list(buckets),
+        "statuses": None if statuses is None else list(statuses),
+        "due_before": due_before,
+        "due_on_or_before": due_on_or_before,
+        "due_from": due_from,
+    }
+    params = {k: v for k, v in values.items() if v is not None}
     if due_from is not None:
-        query = query.where(due >= due_from, due < DUE_NEVER)
-    found = session.exec(query.group_by(col(ActionTally.dimension), col(ActionTally.bucket)))
+        params["due_never"] = DUE_NEVER
+    found = session.exec(_sums_statement(tuple(k for k in values if k in params)), params=params)
     remembered[key] = {(d, b): int(n) for d, b, n in found if n}
     return remembered[key]
+
+
+@lru_cache(maxsize=64)
+def _sums_statement(given: tuple[str, ...]) -> Any:
+    """`sums`'s statement for the arguments given, built once (each call binds its values)."""
+    due = col(ActionTally.due_key)
+    query = select(col(ActionTally.dimension), col(ActionTally.bucket), func.sum(col(ActionTally.n))).where(
+        col(ActionTally.group_id) == bindparam("group_id"),
+        col(ActionTally.dimension).in_(bindparam("dimensions", expanding=True)),
+    )
+    if "buckets" in given:
+        query = query.where(col(ActionTally.bucket).in_(bindparam("buckets", expanding=True)))
+    if "statuses" in given:
+        query = query.where(col(ActionTally.status).in_(bindparam("statuses", expanding=True)))
+    if "due_before" in given:
+        query = query.where(due < bindparam("due_before"))
+    if "due_on_or_before" in given:
+        query = query.where(due <= bindparam("due_on_or_before"))
+    if "due_from" in given:
+        query = query.where(due >= bindparam("due_from"), due < bindparam("due_never"))
+    return query.group_by(col(ActionTally.dimension), col(ActionTally.bucket))
 
 
 _SUMS = "ecm_tally_sums"

@@ -231,10 +231,26 @@ class Core:
     ) -> list[Reply]:
         return run_command(self.context(user, channel=channel, request_key=request_key), text)
 
-    def command(self, text: str, user: str = "chair", *, request_key: str | None = None) -> Replies:
+    def command(
+        self,
+        text: str,
+        user: str = "chair",
+        channel: str | None = None,
+        *,
+        request_key: str | None = None,
+    ) -> Replies:
         """`@name` mentions become Slack's `<@U0NAME>`, as a Slack client would send them."""
         typed = _AT_NAME.sub(lambda m: f"<@{user_id(m.group(1))}>", text)
-        return Replies(self.run(typed, user, request_key=request_key))
+        return Replies(self.run(typed, user, channel=channel, request_key=request_key))
+
+    def user(self, name: str) -> str:
+        """As `OfflineWorkspace.user`: a person's id by name."""
+        return user_id(name)
+
+    def readable(self, text: str) -> str:
+        """As `OfflineWorkspace.readable`: `<@U0SAM>` -> `@sam`, and entities back to characters."""
+        text = re.sub(r"<@U0([A-Z0-9]+)>", lambda m: "@" + m.group(1).lower(), text)
+        return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 @pytest.fixture

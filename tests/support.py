@@ -56,41 +56,44 @@ def db(ws: OfflineWorkspace | Core) -> Iterator[Session]:
         yield session
 
 
-def group_of(session: Session, ws: OfflineWorkspace, channel: str | None = None) -> TaskGroup:
-    group = get_group(session, ws.standin.team_id, channel or ws.channel)
+def group_of(session: Session, ws: OfflineWorkspace | Core, channel: str | None = None) -> TaskGroup:
+    if isinstance(ws, Core):
+        group = get_group(session, ws.team_id, channel or ws.channel_id)
+    else:
+        group = get_group(session, ws.standin.team_id, channel or ws.channel)
     assert group is not None
     return group
 
 
-def group_row(ws: OfflineWorkspace, channel: str | None = None) -> TaskGroup:
+def group_row(ws: OfflineWorkspace | Core, channel: str | None = None) -> TaskGroup:
     with db(ws) as session:
         return group_of(session, ws, channel)
 
 
-def group_id(ws: OfflineWorkspace, channel: str | None = None) -> int:
+def group_id(ws: OfflineWorkspace | Core, channel: str | None = None) -> int:
     group = group_row(ws, channel)
     assert group.id is not None
     return group.id
 
 
-def action_row(ws: OfflineWorkspace, number: int, channel: str | None = None) -> store.ActionRow:
+def action_row(ws: OfflineWorkspace | Core, number: int, channel: str | None = None) -> store.ActionRow:
     with db(ws) as session:
         row = store.get_action(session, group_of(session, ws, channel).id, number)  # type: ignore[arg-type]
         assert row is not None
         return row
 
 
-def action_record(ws: OfflineWorkspace, number: int, channel: str | None = None) -> Action:
+def action_record(ws: OfflineWorkspace | Core, number: int, channel: str | None = None) -> Action:
     return action_row(ws, number, channel).action
 
 
-def action_count(ws: OfflineWorkspace) -> int:
+def action_count(ws: OfflineWorkspace | Core) -> int:
     with db(ws) as session:
         return len(list(session.exec(select(Action))))
 
 
 def make_actions(
-    ws: OfflineWorkspace,
+    ws: OfflineWorkspace | Core,
     count: int,
     *,
     user: str = "sam",
@@ -122,7 +125,7 @@ def make_actions(
             )
 
 
-def audit_events(ws: OfflineWorkspace, entity: str, verb: str | None = None) -> list[AuditEvent]:
+def audit_events(ws: OfflineWorkspace | Core, entity: str, verb: str | None = None) -> list[AuditEvent]:
     with db(ws) as session:
         query = select(AuditEvent).where(AuditEvent.entity == entity)
         if verb:
@@ -130,7 +133,7 @@ def audit_events(ws: OfflineWorkspace, entity: str, verb: str | None = None) -> 
         return list(session.exec(query.order_by(col(AuditEvent.id))))
 
 
-def audit_trail(ws: OfflineWorkspace, number: int) -> list[AuditEvent]:
+def audit_trail(ws: OfflineWorkspace | Core, number: int) -> list[AuditEvent]:
     """One action's audit events, oldest first."""
     row = action_row(ws, number)
     with db(ws) as session:
@@ -143,7 +146,7 @@ def audit_trail(ws: OfflineWorkspace, number: int) -> list[AuditEvent]:
         )
 
 
-def meetings(ws: OfflineWorkspace) -> list[Meeting]:
+def meetings(ws: OfflineWorkspace | Core) -> list[Meeting]:
     with db(ws) as session:
         group = group_of(session, ws)
         return list(
@@ -151,7 +154,7 @@ def meetings(ws: OfflineWorkspace) -> list[Meeting]:
         )
 
 
-def attendance_rows(ws: OfflineWorkspace, meeting_id: int) -> list[Attendance]:
+def attendance_rows(ws: OfflineWorkspace | Core, meeting_id: int) -> list[Attendance]:
     with db(ws) as session:
         return list(
             session.exec(
@@ -169,7 +172,7 @@ def table_counts(ws: OfflineWorkspace | Core) -> dict[str, int]:
         }
 
 
-def outbox(ws: OfflineWorkspace, kind: str | None = None) -> list[Notification]:
+def outbox(ws: OfflineWorkspace | Core, kind: str | None = None) -> list[Notification]:
     with db(ws) as session:
         query = select(Notification)
         if kind:
@@ -209,7 +212,7 @@ def error_text(out: Exchange | Replies) -> str:
     return err(out).text
 
 
-def add(ws: OfflineWorkspace, text: str, user: str = "chair", channel: str | None = None) -> int:
+def add(ws: OfflineWorkspace | Core, text: str, user: str = "chair", channel: str | None = None) -> int:
     """Adds an action through the app; returns its number."""
     out = ok(ws.command(f"add {text}", user=user, channel=channel))
     found = re.search(r"#(\d+)", out.text)
@@ -278,7 +281,7 @@ def no_failed_posts(slack: SlackStandIn) -> Iterator[None]:
 # ----- scheduled posts -------------------------------------------------------------------------------------
 
 
-def set_day(ws: OfflineWorkspace, day: date, hour: int = 9, minute: int = 30) -> None:
+def set_day(ws: OfflineWorkspace | Core, day: date, hour: int = 9, minute: int = 30) -> None:
     clock = ws.clock
     assert isinstance(clock, FixedClock)
     clock.set(london(day.year, day.month, day.day, hour, minute))

@@ -1,4 +1,5 @@
-"""`/ecm add` through the real app: happy paths, every bad input, escaping, quotes, retries, audit."""
+"""`/ecm add`: happy paths, every bad input, quotes and audit through the core; a full add, escaping as
+Slack receives it and retries through the real app."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlmodel import col, select
 
 from bot.offline import OfflineWorkspace
 from storage.models import ActionStatus, AuditEvent, Decision, Meeting, MeetingStatus, Outcome
+from tests.conftest import Core
 from tests.support import (
     action_count,
     action_row,
@@ -48,67 +50,61 @@ def test_add_full(group: OfflineWorkspace) -> None:
     assert event.changes["districts"] == [None, ["Chorley", "Preston"]]
 
 
-def test_add_defaults_and_numbering(group: OfflineWorkspace) -> None:
-    ws = group
-    out = ws.command("new Share the protocol", user="dev")  # alias
+def test_add_defaults_and_numbering(core: Core) -> None:
+    out = core.command("new Share the protocol", user="dev")  # alias
     assert not out.is_error, out.text
-    row = action_row(ws, 1)
-    assert row.owners == [ws.user("dev")] and row.action.organisation == "Lancashire Constabulary"
+    row = action_row(core, 1)
+    assert row.owners == [core.user("dev")] and row.action.organisation == "Lancashire Constabulary"
     assert (
         row.action.due_date is None
         and row.outcomes == []
         and row.districts == []
         and not row.action.countywide
     )
-    out = ws.command("ADD Second one DUE:friday Outcome:EWB district:all", user="sam")
+    out = core.command("ADD Second one DUE:friday Outcome:EWB district:all", user="sam")
     assert not out.is_error, out.text
-    row = action_row(ws, 2)
+    row = action_row(core, 2)
     assert row.action.due_date == date(2026, 11, 27)  # the clock says Mon 23 Nov 2026
     assert row.outcomes == [Outcome.ECONOMIC_WELLBEING] and row.action.countywide
     assert "countywide" in out.text
 
 
-def test_add_owners_and_org(group: OfflineWorkspace) -> None:
-    ws = group
-    out = ws.command("add Joint visit @priya @dev owner:@sam org:south-ribble due:next friday", user="chair")
+def test_add_owners_and_org(core: Core) -> None:
+    out = core.command(
+        "add Joint visit @priya @dev owner:@sam org:south-ribble due:next friday", user="chair"
+    )
     assert not out.is_error, out.text
-    row = action_row(ws, 1)
-    assert sorted(row.owners) == sorted([ws.user("priya"), ws.user("dev"), ws.user("sam")])
+    row = action_row(core, 1)
+    assert sorted(row.owners) == sorted([core.user("priya"), core.user("dev"), core.user("sam")])
     assert row.action.organisation == "South Ribble"
     assert row.action.due_date == date(2026, 11, 27)  # the next Friday after today
-    out = ws.command('add Free text org org:"Central Lancashire PCT"', user="chair")
-    assert action_row(ws, 2).action.organisation == "Central Lancashire PCT"
-    out = ws.command('add Known org org:"lancashire constabulary"', user="chair")
-    assert action_row(ws, 3).action.organisation == "Lancashire Constabulary"
+    out = core.command('add Free text org org:"Central Lancashire PCT"', user="chair")
+    assert action_row(core, 2).action.organisation == "Central Lancashire PCT"
+    out = core.command('add Known org org:"lancashire constabulary"', user="chair")
+    assert action_row(core, 3).action.organisation == "Lancashire Constabulary"
     # An owner with no registered organisation: saved without one, and told so privately.
-    out = ws.command("add Someone new @newbie", user="chair")
-    assert (
-        out.posted
-        and out.ephemeral
-        and "no registered organisation" in out.ephemeral[0].blocks[0]["text"]["text"]
-    )
-    assert action_row(ws, 4).action.organisation == ""
+    out = core.command("add Someone new @newbie", user="chair")
+    assert out.posted and out.ephemeral and "no registered organisation" in out.ephemeral[0].sections[0].text
+    assert action_row(core, 4).action.organisation == ""
 
 
-def test_past_due_date_accepted_with_warning(group: OfflineWorkspace) -> None:
-    ws = group
-    out = ws.command("add Catch-up report due:01/11/2026", user="sam")
+def test_past_due_date_accepted_with_warning(core: Core) -> None:
+    out = core.command("add Catch-up report due:01/11/2026", user="sam")
     assert len(out.posted) == 1 and len(out.ephemeral) == 1
     assert not out.is_error  # accepted: a warning, not an error (console --strict carries on)
-    warning = out.ephemeral[0].blocks[0]["text"]["text"]
+    warning = out.ephemeral[0].sections[0].text
     assert "in the past" in warning and "Sun 1 Nov 2026" in warning
-    assert action_row(ws, 1).action.due_date == date(2026, 11, 1)
-    assert ":red_circle: overdue" in out.posted[0].blocks[0]["text"]["text"]
+    assert action_row(core, 1).action.due_date == date(2026, 11, 1)
+    assert ":red_circle: overdue" in out.posted[0].sections[0].text
 
 
-def test_curly_quotes(group: OfflineWorkspace) -> None:
-    ws = group
-    out = ws.command(
+def test_curly_quotes(core: Core) -> None:
+    out = core.command(
         "add \u201cMap youth provision\u201d org:\u201cLancashire County Council\u201d due:\u201c28 Aug 2027\u201d",
         user="sam",
     )
     assert not out.is_error, out.text
-    row = action_row(ws, 1)
+    row = action_row(core, 1)
     assert row.action.title == "Map youth provision"
     assert row.action.organisation == "Lancashire County Council"
     assert row.action.due_date == date(2027, 8, 28)
@@ -143,16 +139,15 @@ def test_retried_request_creates_one_action(group: OfflineWorkspace) -> None:
     assert [e.verb for e in audit_trail(ws, 1)] == ["created"]
 
 
-def test_open_meeting_and_decision_are_linked(group: OfflineWorkspace) -> None:
-    ws = group
-    with db(ws) as s:
-        g = group_of(s, ws)
+def test_open_meeting_and_decision_are_linked(core: Core) -> None:
+    with db(core) as s:
+        g = group_of(s, core)
         meeting = Meeting(
             group_id=g.id,
             title="November task group",
             status=MeetingStatus.OPEN,  # type: ignore[arg-type]
-            created_at=ws.clock.now(),
-            started_at=ws.clock.now(),
+            created_at=core.clock.now(),
+            started_at=core.clock.now(),
         )
         s.add(meeting)
         s.flush()
@@ -162,29 +157,28 @@ def test_open_meeting_and_decision_are_linked(group: OfflineWorkspace) -> None:
                 number=3,
                 meeting_id=meeting.id,
                 text="Agree the pathway & plan",  # type: ignore[arg-type]
-                recorded_by=ws.user("chair"),
-                created_at=ws.clock.now(),
+                recorded_by=core.user("chair"),
+                created_at=core.clock.now(),
             )
         )
         meeting_id = meeting.id
-    out = ws.command("add Write the pathway decision:D3 due:end of month", user="sam")
+    out = core.command("add Write the pathway decision:D3 due:end of month", user="sam")
     assert not out.is_error, out.text
     assert (
         "D3" in out.text and "Agree the pathway &amp; plan" in out.text and "November task group" in out.text
     )
-    row = action_row(ws, 1)
+    row = action_row(core, 1)
     assert row.action.meeting_id == meeting_id and row.action.decision_id is not None
-    out = ws.command("add Another decision:3", user="sam")
-    assert action_row(ws, 2).action.decision_id == row.action.decision_id
-    text = error_text(ws.command("add Bad link decision:D9", user="sam"))
+    out = core.command("add Another decision:3", user="sam")
+    assert action_row(core, 2).action.decision_id == row.action.decision_id
+    text = error_text(core.command("add Bad link decision:D9", user="sam"))
     assert "no decision D9" in text
-    text = error_text(ws.command("add Bad link decision:soon", user="sam"))
+    text = error_text(core.command("add Bad link decision:soon", user="sam"))
     assert "not a decision number" in text
-    assert action_count(ws) == 2
+    assert action_count(core) == 2
 
 
-def test_bad_input(group: OfflineWorkspace) -> None:
-    ws = group
+def test_bad_input(core: Core) -> None:
     # A bare `/ecm add` opens the New action form (tests/test_forms.py).
     cases = {
         "add due:friday outcome:safe": "needs a title",
@@ -201,22 +195,23 @@ def test_bad_input(group: OfflineWorkspace) -> None:
         "add Thing org:" + "o" * 201: "too long",
     }
     for command, expected in cases.items():
-        out = ws.command(command, user="sam")
+        out = core.command(command, user="sam")
         text = error_text(out)
         assert expected in text, (command, text)
         assert out.ephemeral
-    assert action_count(ws) == 0
-    with db(ws) as s:
+    assert action_count(core) == 0
+    with db(core) as s:
         assert not list(s.exec(select(AuditEvent).where(AuditEvent.entity == "action")))
-        assert group_of(s, ws).next_action_number == 1
+        assert group_of(s, core).next_action_number == 1
 
 
-def test_date_error_shows_examples(group: OfflineWorkspace) -> None:
-    text = error_text(group.command("add Thing due:someday", user="sam"))
+def test_date_error_shows_examples(core: Core) -> None:
+    text = error_text(core.command("add Thing due:someday", user="sam"))
     assert "28/08/2026" in text or "next friday" in text
 
 
-def test_channel_not_set_up(ws: OfflineWorkspace) -> None:
+def test_channel_not_set_up(core: Core) -> None:
+    elsewhere = "C0ELSEWHERE"  # a channel with no task group
     for command in (
         "add Something",
         "actions",
@@ -226,13 +221,13 @@ def test_channel_not_set_up(ws: OfflineWorkspace) -> None:
         "reopen 1",
         'drop 1 "x"',
     ):
-        text = error_text(ws.command(command, user="sam"))
+        text = error_text(core.command(command, user="sam", channel=elsewhere))
         assert "/ecm setup" in text, command
-    assert action_count(ws) == 0
+    assert action_count(core) == 0
 
 
-def test_help_for_add(group: OfflineWorkspace) -> None:
-    out = group.command("help add", user="sam")
+def test_help_for_add(core: Core) -> None:
+    out = core.command("help add", user="sam")
     assert "/ecm add TITLE" in out.text and "Outcomes" in out.text and "Also:* `new`" in out.text
 
 
@@ -269,46 +264,44 @@ def test_district_names_are_escaped_in_error_replies(ws: OfflineWorkspace) -> No
     assert action_count(ws) == 0
 
 
-def test_help_for_a_mistyped_command_suggests_one(ws: OfflineWorkspace) -> None:
-    text = error_text(ws.command("help updat", user="sam"))
+def test_help_for_a_mistyped_command_suggests_one(core: Core) -> None:
+    text = error_text(core.command("help updat", user="sam"))
     assert "There is no command “updat”" in text and "Did you mean `/ecm help update`?" in text
-    text = error_text(ws.command("help &lt;b&gt;", user="sam"))
+    text = error_text(core.command("help &lt;b&gt;", user="sam"))
     assert "&lt;b&gt;" in text and "<b>" not in text
 
 
-def test_member_org_takes_the_district_and_known_spellings(group: OfflineWorkspace) -> None:
+def test_member_org_takes_the_district_and_known_spellings(core: Core) -> None:
     # `member @x org:chorley` is the district Chorley, as `add … org:chorley` is; a known organisation keeps
     # its spelling, so `actions by:org` doesn't split one organisation in two.
-    ws = group
-    out = ws.command("member @ann org:chorley", user="chair")
+    out = core.command("member @ann org:chorley", user="chair")
     assert "Chorley, member" in out.text, out.text
-    out = ws.command('member @pc org:"lancashire constabulary"', user="chair")
+    out = core.command('member @pc org:"lancashire constabulary"', user="chair")
     assert "Lancashire Constabulary, member" in out.text, out.text
-    ws.command("add Patrol plan", user="pc")
-    ws.command("add Youth survey", user="ann")
-    assert action_row(ws, 1).action.organisation == "Lancashire Constabulary"
-    assert action_row(ws, 2).action.organisation == "Chorley"
-    out = ws.command("actions by:org", user="chair")
+    core.command("add Patrol plan", user="pc")
+    core.command("add Youth survey", user="ann")
+    assert action_row(core, 1).action.organisation == "Lancashire Constabulary"
+    assert action_row(core, 2).action.organisation == "Chorley"
+    out = core.command("actions by:org", user="chair")
     assert "*Lancashire Constabulary* (1 action)" in out.text and "*Chorley* (1 action)" in out.text
     assert "lancashire constabulary" not in out.text and "chorley*" not in out.text
-    out = ws.command('member @pat org:"Central Lancashire PCT"', user="chair")  # anything else: as typed
+    out = core.command('member @pat org:"Central Lancashire PCT"', user="chair")  # anything else: as typed
     assert "Central Lancashire PCT, member" in out.text
 
 
-def test_add_reads_the_groups_districts_once(group: OfflineWorkspace) -> None:
+def test_add_reads_the_groups_districts_once(core: Core) -> None:
     # Parsing district: and org: and storing the links all use the districts read once in the transaction.
-    ws = group
     statements: list[str] = []
     listener = lambda *a: statements.append(" ".join(a[2].split()))  # noqa: E731
-    event.listen(ws.engine, "before_cursor_execute", listener)
+    event.listen(core.engine, "before_cursor_execute", listener)
     try:
-        out = ws.command(
+        out = core.command(
             "add Map provision @sam org:chorley outcome:safe district:chorley,preston", user="sam"
         )
     finally:
-        event.remove(ws.engine, "before_cursor_execute", listener)
+        event.remove(core.engine, "before_cursor_execute", listener)
     assert out.posted and not out.is_error
     reads = [s for s in statements if s.startswith("SELECT district.")]
     assert len(reads) == 1, reads
-    row = ws.command("show 1", user="sam").text
+    row = core.command("show 1", user="sam").text
     assert "Chorley" in row and "Preston" in row

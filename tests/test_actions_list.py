@@ -1,4 +1,5 @@
-"""`/ecm actions` (alias `list`) through the real app: filters, grouping, paging with the Next page button."""
+"""`/ecm actions` (alias `list`): filters, grouping and paging through the core; the Next page button and
+Slack's block limits through the real app."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import re
 from datetime import date, timedelta
 
 from bot.offline import Exchange, OfflineWorkspace
+from commands.replies import RUN_COMMAND
 from storage.models import Outcome
+from tests.conftest import Core, Replies
 from tests.support import (
     error_text,
     make_actions,
@@ -15,14 +18,20 @@ from tests.support import (
 TODAY = date(2026, 11, 23)
 
 
-def numbers(out: Exchange) -> list[int]:
+def numbers(out: Exchange | Replies) -> list[int]:
     """Action numbers in the order the list shows them."""
-    assert len(out.messages) == 1 and out.messages[0].ephemeral, out.text
+    assert len(out.messages) == 1 and out.ephemeral, out.text
     return [int(n) for n in re.findall(r"\*#(\d+)\*", out.text)]
 
 
-def buttons(out: Exchange) -> dict[str, str]:
+def buttons(out: Exchange | Replies) -> dict[str, str]:
     found = {}
+    if isinstance(out, Replies):
+        for section in out.messages[0].sections:
+            for button in section.buttons:
+                assert button.action_id == RUN_COMMAND
+                found[button.label] = button.value
+        return found
     for block in out.messages[0].blocks:
         if block["type"] == "actions":
             for element in block["elements"]:
@@ -31,7 +40,7 @@ def buttons(out: Exchange) -> dict[str, str]:
     return found
 
 
-def seed(ws: OfflineWorkspace) -> None:
+def seed(ws: OfflineWorkspace | Core) -> None:
     for command, user in [
         ("add Overdue safe chorley due:20/11/2026 outcome:safe district:chorley", "sam"),  # 1
         (
@@ -47,51 +56,47 @@ def seed(ws: OfflineWorkspace) -> None:
     assert not ws.command("done 5", user="sam").is_error
 
 
-def test_default_list(group: OfflineWorkspace) -> None:
-    ws = group
-    seed(ws)
-    out = ws.command("actions", user="dev")
+def test_default_list(core: Core) -> None:
+    seed(core)
+    out = core.command("actions", user="dev")
     assert numbers(out) == [1, 2, 4, 3]  # by due date, no due date last; done ones left out
     assert "Open actions (4)" in out.text
     assert ":red_circle: overdue" in out.text and "due soon" in out.text
     assert "countywide" in out.text and "Showing" not in out.text  # one page: no paging
-    assert numbers(ws.command("list", user="dev")) == [1, 2, 4, 3]
-    assert numbers(ws.command("actions open", user="dev")) == [1, 2, 4, 3]
+    assert numbers(core.command("list", user="dev")) == [1, 2, 4, 3]
+    assert numbers(core.command("actions open", user="dev")) == [1, 2, 4, 3]
 
 
-def test_word_filters(group: OfflineWorkspace) -> None:
-    ws = group
-    seed(ws)
-    assert numbers(ws.command("actions mine", user="sam")) == [1, 2]
-    assert numbers(ws.command("actions overdue", user="sam")) == [1]
-    assert numbers(ws.command("actions soon", user="sam")) == [2]
-    assert numbers(ws.command("actions done", user="sam")) == [5]
-    assert numbers(ws.command("actions all", user="sam")) == [5, 1, 2, 4, 3]
-    assert numbers(ws.command("actions mine all", user="sam")) == [5, 1, 2]
-    assert "My open actions (2)" in ws.command("actions mine", user="sam").text
-    out = ws.command("actions mine", user="chair")
+def test_word_filters(core: Core) -> None:
+    seed(core)
+    assert numbers(core.command("actions mine", user="sam")) == [1, 2]
+    assert numbers(core.command("actions overdue", user="sam")) == [1]
+    assert numbers(core.command("actions soon", user="sam")) == [2]
+    assert numbers(core.command("actions done", user="sam")) == [5]
+    assert numbers(core.command("actions all", user="sam")) == [5, 1, 2, 4, 3]
+    assert numbers(core.command("actions mine all", user="sam")) == [5, 1, 2]
+    assert "My open actions (2)" in core.command("actions mine", user="sam").text
+    out = core.command("actions mine", user="chair")
     assert "You have no open actions." in out.text and not out.is_error
 
 
-def test_key_filters(group: OfflineWorkspace) -> None:
-    ws = group
-    seed(ws)
-    assert numbers(ws.command("actions outcome:safe", user="sam")) == [1, 2]
-    assert numbers(ws.command("actions outcome:healthy,economic", user="sam")) == [2, 3]
+def test_key_filters(core: Core) -> None:
+    seed(core)
+    assert numbers(core.command("actions outcome:safe", user="sam")) == [1, 2]
+    assert numbers(core.command("actions outcome:healthy,economic", user="sam")) == [2, 3]
     # district: includes countywide actions
-    assert numbers(ws.command("actions district:chorley", user="sam")) == [1, 3]
-    assert numbers(ws.command('actions district:"South Ribble"', user="sam")) == [3]
-    assert numbers(ws.command("actions owner:@priya", user="sam")) == [2]
-    assert numbers(ws.command("actions @dev", user="sam")) == [4, 3]
-    assert numbers(ws.command("actions all outcome:safe district:chorley owner:@sam", user="sam")) == [5, 1]
-    out = ws.command("actions outcome:safe district:chorley", user="sam")
+    assert numbers(core.command("actions district:chorley", user="sam")) == [1, 3]
+    assert numbers(core.command('actions district:"South Ribble"', user="sam")) == [3]
+    assert numbers(core.command("actions owner:@priya", user="sam")) == [2]
+    assert numbers(core.command("actions @dev", user="sam")) == [4, 3]
+    assert numbers(core.command("actions all outcome:safe district:chorley owner:@sam", user="sam")) == [5, 1]
+    out = core.command("actions outcome:safe district:chorley", user="sam")
     assert "Filters: outcome Stay Safe; district Chorley (or countywide)" in out.text
 
 
-def test_grouped_by_outcome_district_owner(group: OfflineWorkspace) -> None:
-    ws = group
-    seed(ws)
-    out = ws.command("actions by:outcome", user="sam")
+def test_grouped_by_outcome_district_owner(core: Core) -> None:
+    seed(core)
+    out = core.command("actions by:outcome", user="sam")
     text = out.text
     assert (
         text.index("*Be Healthy* (1 action)")
@@ -102,20 +107,20 @@ def test_grouped_by_outcome_district_owner(group: OfflineWorkspace) -> None:
     assert numbers(out) == [2, 1, 2, 3, 4]  # #2 is under both of its outcomes
     assert "1 action with more than one outcome appears under each (#2)" in text
     assert "Open actions (4)" in text
-    out = ws.command("actions by:district", user="sam")
+    out = core.command("actions by:district", user="sam")
     assert "*Countywide* (1 action)" in out.text and "*Chorley* (1 action)" in out.text
     assert numbers(out) == [3, 1, 2, 4]
-    out = ws.command("actions all by:owner", user="sam")
+    out = core.command("actions all by:owner", user="sam")
     assert (
-        f"*<@{ws.user('sam')}>* (3 actions)" in out.text and f"*<@{ws.user('dev')}>* (2 actions)" in out.text
+        f"*<@{core.user('sam')}>* (3 actions)" in out.text
+        and f"*<@{core.user('dev')}>* (2 actions)" in out.text
     )
-    out = ws.command("actions by:org", user="sam")
+    out = core.command("actions by:org", user="sam")
     assert "*Lancashire Constabulary* (2 actions)" in out.text
 
 
-def test_bad_input(group: OfflineWorkspace) -> None:
-    ws = group
-    seed(ws)
+def test_bad_input(core: Core) -> None:
+    seed(core)
     cases = {
         "actions overdeu": "Did you mean `overdue`?",
         "actions by:colour": "can't group by “colour”",
@@ -130,16 +135,16 @@ def test_bad_input(group: OfflineWorkspace) -> None:
         "lsit": "Did you mean `/ecm actions`?",
     }
     for command, expected in cases.items():
-        text = error_text(ws.command(command, user="sam"))
+        text = error_text(core.command(command, user="sam"))
         assert expected in text, (command, text)
 
 
-def test_empty_lists(group: OfflineWorkspace) -> None:
-    out = group.command("actions", user="sam")
+def test_empty_lists(core: Core) -> None:
+    out = core.command("actions", user="sam")
     assert not out.is_error and "No open actions." in out.text and out.ephemeral
-    out = group.command("actions all", user="sam")
+    out = core.command("actions all", user="sam")
     assert "No actions." in out.text and "/ecm add" in out.text
-    out = group.command("actions mine all", user="sam")
+    out = core.command("actions mine all", user="sam")
     assert "You have no actions." in out.text
 
 
@@ -168,15 +173,14 @@ def test_paging_beyond_40(group: OfflineWorkspace) -> None:
     assert list(buttons(out)) == ["Previous page"]
 
 
-def test_paging_keeps_filters(group: OfflineWorkspace) -> None:
-    ws = group
-    make_actions(ws, 45, due=TODAY + timedelta(days=3), outcomes=[Outcome.STAY_SAFE], district="chorley")
-    make_actions(ws, 5, user="dev")
-    out = ws.command('actions mine outcome:safe district:"Chorley" by:outcome', user="sam")
+def test_paging_keeps_filters(core: Core) -> None:
+    make_actions(core, 45, due=TODAY + timedelta(days=3), outcomes=[Outcome.STAY_SAFE], district="chorley")
+    make_actions(core, 5, user="dev")
+    out = core.command('actions mine outcome:safe district:"Chorley" by:outcome', user="sam")
     assert "Showing 1–40 of 45" in out.text and "*Stay Safe* (45 actions)" in out.text
     value = buttons(out)["Next page"]
     assert value == "actions mine outcome:safe district:Chorley by:outcome page:2"
-    out = ws.click("ecm_run", value, user="sam")
+    out = core.command(value, user="sam")  # what the Next page button runs
     assert numbers(out) == list(range(41, 46))
     assert "*Stay Safe* (45 actions) _continued_" in out.text
 
@@ -201,45 +205,44 @@ def test_long_titles_stay_within_limits(group: OfflineWorkspace) -> None:
     assert "…" in out.text  # titles are cut in lists; `show` has them in full
 
 
-def test_paging_says_how_to_type_the_next_page(group: OfflineWorkspace) -> None:
+def test_paging_says_how_to_type_the_next_page(core: Core) -> None:
     # Where buttons can't be clicked (the console, screen readers, a command typed from history), the list
     # still says how to see the rest.
-    ws = group
-    make_actions(ws, 45)
-    out = ws.command("actions", user="sam")
+    make_actions(core, 45)
+    out = core.command("actions", user="sam")
     assert "Showing 1–40 of 45 actions (page 1 of 2)" in out.text
     assert "`page:2`" in out.text
-    out = ws.command("actions page:2", user="sam")
+    out = core.command("actions page:2", user="sam")
     assert numbers(out) == list(range(41, 46)) and "`page:" not in out.text  # the last page
 
 
-def test_a_long_list_counted_live_says_at_least_and_still_pages_on(group: OfflineWorkspace) -> None:
+def test_a_long_list_counted_live_says_at_least_and_still_pages_on(core: Core) -> None:
     from storage.actions import COUNT_CAP, NewActionRecord, bulk_create_actions
     from tests.support import db, group_of
 
-    ws = group
-    with db(ws) as session:
+    with db(core) as session:
         bulk_create_actions(
             session,
-            group_of(session, ws),
+            group_of(session, core),
             [
-                NewActionRecord(title=f"Many {i}", owners=[ws.user("sam")], outcomes=[Outcome.STAY_SAFE])
+                NewActionRecord(title=f"Many {i}", owners=[core.user("sam")], outcomes=[Outcome.STAY_SAFE])
                 for i in range(COUNT_CAP + 100)
             ],
-            by=ws.user("chair"),
-            at=ws.clock.now(),
+            by=core.user("chair"),
+            at=core.clock.now(),
         )
     # Two outcomes: no counter says how many (one action may have both), so it is counted up to the cap.
-    out = ws.command("actions outcome:safe,healthy", user="sam")
+    out = core.command("actions outcome:safe,healthy", user="sam")
     assert (
         "Open actions (1,000+)" in out.text and "Showing 1–40 of 1,000+ actions (page 1 of 25+)" in out.text
     )
-    out = ws.command("actions outcome:safe,healthy page:25", user="sam")
+    out = core.command("actions outcome:safe,healthy page:25", user="sam")
     assert "Showing 961–1000 of 1,040+ actions (page 25 of 26+)" in out.text
     assert "Next page" in buttons(out)  # more remain past what was counted
-    out = ws.command("actions outcome:safe,healthy page:28", user="sam")  # the end: exact again
+    out = core.command("actions outcome:safe,healthy page:28", user="sam")  # the end: exact again
     assert numbers(out)[-1] == COUNT_CAP + 100 and "of 1100 actions (page 28 of 28)" in out.text
-    out = ws.command("actions", user="sam")  # statuses alone: the counters give the exact count
+    out = core.command("actions", user="sam")  # statuses alone: the counters give the exact count
     assert "Open actions (1100)" in out.text
-    out = ws.command("actions outcome:safe", user="sam")  # one outcome (or district, both, owner): exact too
+    # One outcome (or district, both, owner): exact too.
+    out = core.command("actions outcome:safe", user="sam")
     assert "Open actions (1100)" in out.text and "(page 1 of 28)" in out.text

@@ -1,5 +1,5 @@
 """Numbers are read one way, with bounds, and no command does unbounded work (the inputs that crashed or
-stalled verbs before: Unicode digits, huge numbers, a long `tz:`, a far-off cancellation)."""
+stalled verbs before: Unicode digits, huge numbers, a long `tz:`, a far-off cancellation), through the core."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from bot.offline import OfflineWorkspace
 from commands.numbers import whole_number
+from tests.conftest import Core
 
 REFUSED = [
     "setup nudge-days:²",
@@ -38,18 +38,18 @@ REFUSED = [
 
 
 @pytest.mark.parametrize("text", REFUSED)
-def test_bad_numbers_get_a_clear_refusal(group: OfflineWorkspace, text: str) -> None:
-    group.command('schedule "Daily" rrule:"FREQ=DAILY" at:10:00')
+def test_bad_numbers_get_a_clear_refusal(core: Core, text: str) -> None:
+    core.command('schedule "Daily" rrule:"FREQ=DAILY" at:10:00')
     started = time.monotonic()
-    out = group.command(text)
+    out = core.command(text)
     elapsed = time.monotonic() - started
     assert out.is_error and "Sorry" not in out.text, out.text
     assert elapsed < 2, f"{text!r} took {elapsed:.1f} s"
 
 
-def test_cancelling_a_near_meeting_of_a_daily_schedule_still_works(group: OfflineWorkspace) -> None:
-    group.command('schedule "Daily" rrule:"FREQ=DAILY" at:10:00')
-    out = group.command("schedule cancel 1/12/2026")
+def test_cancelling_a_near_meeting_of_a_daily_schedule_still_works(core: Core) -> None:
+    core.command('schedule "Daily" rrule:"FREQ=DAILY" at:10:00')
+    out = core.command("schedule cancel 1/12/2026")
     assert not out.is_error, out.text
     assert "cancelled the meeting on Tue 1 Dec 2026" in out.text
 
@@ -71,12 +71,11 @@ def test_whole_number_reads_ascii_digits_within_bounds(text: str, expected: int 
     assert whole_number(text, 1, 10**9) == expected
 
 
-def test_a_non_member_cannot_stand_in_for_a_member(group: OfflineWorkspace) -> None:
-    ws = group
-    assert not ws.command('meeting start "Board"').is_error
-    out = ws.command("here for:@dev", user="outsider")
+def test_a_non_member_cannot_stand_in_for_a_member(core: Core) -> None:
+    assert not core.command('meeting start "Board"').is_error
+    out = core.command("here for:@dev", user="outsider")
     assert out.is_error and "Only members" in out.text, out.text
-    out = ws.command('here for:"Barnardo\'s North West"', user="outsider")
+    out = core.command('here for:"Barnardo\'s North West"', user="outsider")
     assert not out.is_error, out.text  # a guest, from their own organisation
-    out = ws.command("here for:@dev", user="sam")  # a member may stand in
+    out = core.command("here for:@dev", user="sam")  # a member may stand in
     assert not out.is_error, out.text

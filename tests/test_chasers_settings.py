@@ -1,4 +1,6 @@
-"""Chairs' chaser settings (`/ecm setup chasers:…`), `/ecm snooze` and `/ecm status`, through the app."""
+"""Chairs' chaser settings (`/ecm setup chasers:…`), `/ecm snooze` and `/ecm status`: the settings and snooze
+replies through the core; what the scheduled posts then deliver, and `/ecm status` after them, through the
+app."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from bot.offline import OfflineWorkspace
 from commands.posts import due_soon, owner_digest
 from commands.posts.registry import DEFAULTS
 from commands.posts.settings import chaser_settings
+from tests.conftest import Core
 from tests.support import (
     action_record,
     add,
@@ -27,21 +30,20 @@ from tests.support import (
 # ----- settings ---------------------------------------------------------------------------------------
 
 
-def test_setup_shows_the_chaser_defaults(group: OfflineWorkspace) -> None:
-    text = ok(group.command("setup", user="sam")).text
+def test_setup_shows_the_chaser_defaults(core: Core) -> None:
+    text = ok(core.command("setup", user="sam")).text
     assert "Owner digest DMs of overdue actions: *on*" in text
     assert "Due-soon nudge: *2 working days before the due date*" in text
     assert "Channel digest: *weekly on Monday* (or the next working day)" in text
     assert "Escalation to chairs: *overdue by 10 working days or more*" in text
     assert "Meeting reminders the working day before: *on*" in text
     assert "Monthly attendance summary: *on*" in text
-    assert chaser_settings(group_row(group)) == DEFAULTS
+    assert chaser_settings(group_row(core)) == DEFAULTS
 
 
-def test_chairs_change_the_settings_with_an_audit_entry(group: OfflineWorkspace) -> None:
-    ws = group
+def test_chairs_change_the_settings_with_an_audit_entry(core: Core) -> None:
     out = ok(
-        ws.command(
+        core.command(
             "setup chasers:off digest:friday nudge-days:3 escalate-after:15 reminders:off "
             "attendance-summary:off"
         )
@@ -56,7 +58,7 @@ def test_chairs_change_the_settings_with_an_audit_entry(group: OfflineWorkspace)
         "attendance summary: on → off",
     ):
         assert fragment in text, fragment
-    settings = chaser_settings(group_row(ws))
+    settings = chaser_settings(group_row(core))
     assert (
         settings.chasers,
         settings.digest_day,
@@ -65,29 +67,28 @@ def test_chairs_change_the_settings_with_an_audit_entry(group: OfflineWorkspace)
         settings.reminders,
         settings.attendance_summary,
     ) == (False, "friday", 3, 15, False, False)
-    event = audit_events(ws, "task_group", "settings")[-1]
-    assert event.user_id == ws.user("chair") and event.changes["digest_day"] == ["monday", "friday"]
-    shown = ok(ws.command("setup", user="sam")).text
+    event = audit_events(core, "task_group", "settings")[-1]
+    assert event.user_id == core.user("chair") and event.changes["digest_day"] == ["monday", "friday"]
+    shown = ok(core.command("setup", user="sam")).text
     assert "Owner digest DMs of overdue actions: *off*" in shown and "weekly on Friday" in shown
 
     # Back to a default: the stored override goes, so later defaults reach the group too.
-    ok(ws.command("setup chasers:on digest:monday"))
-    stored = group_row(ws).settings
+    ok(core.command("setup chasers:on digest:monday"))
+    stored = group_row(core).settings
     assert "chasers" not in stored and "digest_day" not in stored and stored["nudge_days"] == 3
-    nothing = ws.command("setup chasers:on")
+    nothing = core.command("setup chasers:on")
     assert "Nothing changed" in nothing.text
 
 
-def test_setting_errors_and_permissions(group: OfflineWorkspace) -> None:
-    ws = group
-    err(ws.command("setup chasers:off", user="sam"), "Only a chair")
-    err(ws.command("setup chasers:maybe"), "`chasers:` takes `on` or `off`")
-    err(ws.command("setup digest:someday"), "`digest:` takes a weekday")
-    err(ws.command("setup nudge-days:99"), "from 0 to 20")
-    err(ws.command("setup escalate-after:soon"), "from 0 to 120")
-    assert chaser_settings(group_row(ws)) == DEFAULTS
-    assert audit_events(ws, "task_group", "settings") == []
-    assert "chasers:on|off" in ok(ws.command("help setup")).text
+def test_setting_errors_and_permissions(core: Core) -> None:
+    err(core.command("setup chasers:off", user="sam"), "Only a chair")
+    err(core.command("setup chasers:maybe"), "`chasers:` takes `on` or `off`")
+    err(core.command("setup digest:someday"), "`digest:` takes a weekday")
+    err(core.command("setup nudge-days:99"), "from 0 to 20")
+    err(core.command("setup escalate-after:soon"), "from 0 to 120")
+    assert chaser_settings(group_row(core)) == DEFAULTS
+    assert audit_events(core, "task_group", "settings") == []
+    assert "chasers:on|off" in ok(core.command("help setup")).text
 
 
 def test_chasers_off_stops_owner_dms_but_not_escalation(group: OfflineWorkspace) -> None:
@@ -162,19 +163,18 @@ def test_snooze_until_a_date_and_off(group: OfflineWorkspace) -> None:
     assert len(dms(ws, "sam")) == 1
 
 
-def test_snooze_errors(group: OfflineWorkspace) -> None:
-    ws = group
-    number = add(ws, "Overdue @sam due:18/11/2026")
-    err(ws.command(f'snooze {number} "No"', user="priya"), "Only the owners of #1")
-    err(ws.command(f"snooze {number}", user="sam"), "Say why")
-    err(ws.command(f'snooze {number} until:01/11/2026 "Past"', user="sam"), "is in the past")
-    err(ws.command(f'snooze {number} until:someday "x"', user="sam"))
-    err(ws.command('snooze 99 "x"', user="sam"), "no action #99")
-    err(ws.command(f"snooze {number} off", user="sam"), "not snoozed")
-    ok(ws.command(f"done {number}", user="sam"))
-    err(ws.command(f'snooze {number} "x"', user="sam"), "is done")
-    assert action_record(ws, number).snoozed_until is None
-    assert audit_events(ws, "action", "snoozed") == []
+def test_snooze_errors(core: Core) -> None:
+    number = add(core, "Overdue @sam due:18/11/2026")
+    err(core.command(f'snooze {number} "No"', user="priya"), "Only the owners of #1")
+    err(core.command(f"snooze {number}", user="sam"), "Say why")
+    err(core.command(f'snooze {number} until:01/11/2026 "Past"', user="sam"), "is in the past")
+    err(core.command(f'snooze {number} until:someday "x"', user="sam"))
+    err(core.command('snooze 99 "x"', user="sam"), "no action #99")
+    err(core.command(f"snooze {number} off", user="sam"), "not snoozed")
+    ok(core.command(f"done {number}", user="sam"))
+    err(core.command(f'snooze {number} "x"', user="sam"), "is done")
+    assert action_record(core, number).snoozed_until is None
+    assert audit_events(core, "action", "snoozed") == []
 
 
 # ----- status -------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ only when it adds something (fast tier: the core, then `load_home` / `home_page`
 
 from __future__ import annotations
 
-from commands.home import home_page, load_home, own_title
+from commands.home import Header, home_page, load_home, own_title
 from storage.clock import FixedClock
 from tests.conftest import Core, user_id
 from tests.support import db, ok
@@ -15,7 +15,7 @@ def _meetings_text(core: Core, clock: FixedClock, who: str = "sam") -> str:
     with db(core) as session:
         view = load_home(session, core.team_id, user_id(who), clock.now(), "Europe/London")
         parts = home_page(view)
-    heading = next(i for i, p in enumerate(parts) if p.text == "Next meetings")
+    heading = next(i for i, p in enumerate(parts) if isinstance(p, Header) and p.text == "Next meetings")
     return parts[heading + 1].text
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.offline import OfflineWorkspace, block_text
 from commands.home import MAX_HOME_BLOCKS
 
@@ -159,3 +161,42 @@ def test_a_burst_of_changes_is_one_home_refresh_per_person_after_the_replies(gro
     published = [c.params["user_id"] for c in group.standin.calls_to("views.publish")]
     assert sorted(published) == sorted({group.user("sam"), group.user("chair")})  # once each
     assert "Burst 2" in block_text(group.home_of("sam").view["blocks"])  # type: ignore[union-attr]
+
+
+# What a person types, as Slack sends it with should_escape on: `<`, `>` and `&` as entities, a real @channel
+# as its entity, and `*bold*` as typed.
+TYPED = "Evil <!channel> &lt;!here&gt; &lt;!everyone&gt; *bold* &lt;@U123&gt; R&amp;D &lt;b&gt;x&lt;/b&gt;"
+
+
+def test_user_text_on_home_is_escaped_and_no_broadcast_survives(ws: OfflineWorkspace) -> None:
+    # Every kind of user text the Home tab shows — the group's name, an action's title and organisation, a
+    # meeting's title, the chair's overdue lines — typed with broadcasts, a forged mention, mrkdwn and & < >.
+    # A progress note with the same text is stored (the Home tab doesn't show notes; it must not leak one).
+    assert not ws.command(f'setup name:"{TYPED} group" preset:lancashire', user="chair").is_error
+    assert not ws.command(f'member @sam org:"{TYPED} org"', user="chair").is_error
+    assert not ws.command(f'add "{TYPED} title" @sam due:02/11/2026', user="chair").is_error
+    assert not ws.command(f'update 1 "{TYPED} note"', user="sam").is_error
+    assert not ws.command(f'schedule "{TYPED} meeting" every:"2nd wednesday" at:10:00', user="chair").is_error
+    for who in ("sam", "chair"):
+        view = ws.open_home(who)
+        assert view is not None, who
+        published = ws.standin.calls_to("views.publish")[-1]
+        assert published.params["user_id"] == ws.user(who)
+        sent = json.dumps(published.params["view"], ensure_ascii=False)
+        for broadcast in ("<!channel", "<!here", "<!everyone", "<!subteam"):
+            assert broadcast not in sent, (who, broadcast)
+        assert "<@U123" not in sent and "<b>" not in sent and "R&D" not in sent, who
+        # (Names and organisations come through `setup`/`member` keys, which also break a typed-out mention
+        # up with a zero-width space; titles keep it as typed. Both are text.)
+        mrkdwn = block_text([b for b in view.view["blocks"] if b["type"] != "header"]).replace("\u200b", "")
+        # Each piece is shown as typed: escaped once (not twice), the bold left as the person wrote it.
+        shown = (
+            "Evil @channel &lt;!here&gt; &lt;!everyone&gt; *bold* &lt;@U123&gt; R&amp;D &lt;b&gt;x&lt;/b&gt;"
+        )
+        assert "&amp;amp;" not in mrkdwn and "&amp;lt;" not in mrkdwn, who
+        assert f"{shown} group" in mrkdwn and f"{shown} title" in mrkdwn, who
+        assert f"{shown} note" not in mrkdwn, who
+    sam_home = block_text(ws.home_of("sam").view["blocks"]).replace("\u200b", "")  # type: ignore[union-attr]
+    assert f"{shown} org" in sam_home and f"{shown} meeting" in sam_home, sam_home
+    chair_home = block_text(ws.home_of("chair").view["blocks"]).replace("\u200b", "")  # type: ignore[union-attr]
+    assert "Groups you chair" in chair_home and chair_home.count(f"{shown} title") == 1, chair_home

@@ -1,5 +1,7 @@
 """A whole meeting through the real app: matters arising, attendance (substitutes, corrections, absentees),
-decisions with linked actions, notes, the minutes and the attendance summary, sharing, and a restart."""
+decisions with linked actions, notes, the minutes and the attendance summary, sharing, and a restart; the
+smaller meeting stories (substitutes, cancelling, the minutes so far, the end time, councils by full name)
+through the core."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from bot.standin import SlackStandIn
 from commands.text import esc
 from storage.clock import FixedClock
 from storage.models import Action, AttendanceMode, Decision, MeetingNote, MeetingStatus
+from tests.conftest import Core, Replies
 from tests.support import (
     attendance_rows,
     audit_events,
@@ -201,22 +204,21 @@ def test_minutes_ephemeral_share_button_and_share_word(group: OfflineWorkspace, 
     err(ws.command("minutes 1 Jan 2030", user="sam"), "still to come")
 
 
-def test_substitutes(group: OfflineWorkspace) -> None:
-    ws = group
-    ok(ws.command("meeting start"))
-    out = ok(ws.command("present @ann for:chorley as:substitute"))  # Chorley has one member: sam
-    assert "@ann — substitute for Chorley, standing in for @sam" in readable(out, ws)
+def test_substitutes(core: Core) -> None:
+    ok(core.command("meeting start"))
+    out = ok(core.command("present @ann for:chorley as:substitute"))  # Chorley has one member: sam
+    assert "@ann — substitute for Chorley, standing in for @sam" in readable(out, core)
     # A non-member can't make themselves a member's substitute (issue 12); a chair records it.
-    assert ws.command("here for:@priya", user="ben").is_error
-    out = ok(ws.command("present @ben for:@priya"))
-    assert "@ben — substitute for South Ribble, standing in for @priya" in readable(out, ws)
-    out = ok(ws.command("present @cat for:@dev as:virtual"))
-    assert "@cat — present remotely for Lancashire Constabulary, standing in for @dev" in readable(out, ws)
-    out = ok(ws.command('present @dan for:"Lancashire Fire and Rescue" as:substitute'))  # nobody named
-    assert "@dan — substitute for Lancashire Fire and Rescue" in readable(out, ws)
-    assert "standing in" not in readable(out, ws)
-    out = ok(ws.command("meeting end"))
-    minutes = ws.readable(block_text(out.posted[0].blocks))
+    assert core.command("here for:@priya", user="ben").is_error
+    out = ok(core.command("present @ben for:@priya"))
+    assert "@ben — substitute for South Ribble, standing in for @priya" in readable(out, core)
+    out = ok(core.command("present @cat for:@dev as:virtual"))
+    assert "@cat — present remotely for Lancashire Constabulary, standing in for @dev" in readable(out, core)
+    out = ok(core.command('present @dan for:"Lancashire Fire and Rescue" as:substitute'))  # nobody named
+    assert "@dan — substitute for Lancashire Fire and Rescue" in readable(out, core)
+    assert "standing in" not in readable(out, core)
+    out = ok(core.command("meeting end"))
+    minutes = core.readable(Replies(out.posted[:1]).text)
     assert "@ann (Chorley, for @sam)" in minutes and "@ben (South Ribble, for @priya)" in minutes
     assert "@cat (Lancashire Constabulary, for @dev)" in minutes
     # Members who sent a substitute are recorded as apologies, not absent.
@@ -257,35 +259,33 @@ def test_restart_in_the_middle_of_a_meeting(
         again.close()
 
 
-def test_meeting_cancelled_while_open_keeps_records(group: OfflineWorkspace) -> None:
-    ws = group
-    ok(ws.command('meeting start "Not quorate"'))
-    ok(ws.command("here", user="sam"))
-    out = ok(ws.command('meeting cancel "Only two partners here"'))
+def test_meeting_cancelled_while_open_keeps_records(core: Core) -> None:
+    ok(core.command('meeting start "Not quorate"'))
+    ok(core.command("here", user="sam"))
+    out = ok(core.command('meeting cancel "Only two partners here"'))
     assert out.posted and "will not count in attendance" in out.text
-    [meeting] = meetings(ws)
+    [meeting] = meetings(core)
     assert meeting.status == MeetingStatus.CANCELLED and meeting.cancel_reason == "Only two partners here"
-    assert len(attendance_rows(ws, meeting.id)) == 2  # type: ignore[arg-type]
-    err(ws.command("here", user="priya"), "no meeting open")
-    text = readable(ok(ws.command("minutes 1", user="sam")), ws)
+    assert len(attendance_rows(core, meeting.id)) == 2  # type: ignore[arg-type]
+    err(core.command("here", user="priya"), "no meeting open")
+    text = readable(ok(core.command("minutes 1", user="sam")), core)
     assert "Cancelled" in text and "Only two partners here" in text
-    text = readable(ok(ws.command("meetings", user="sam")), ws)
+    text = readable(ok(core.command("meetings", user="sam")), core)
     assert "Meeting 1 · *Not quorate*" in text and "cancelled: Only two partners here" in text
-    assert "No meetings held" in ok(ws.command("attendance", user="sam")).text
+    assert "No meetings held" in ok(core.command("attendance", user="sam")).text
 
 
-def test_meeting_status_and_minutes_so_far(group: OfflineWorkspace) -> None:
-    ws = group
-    out = ok(ws.command("meeting", user="sam"))
+def test_meeting_status_and_minutes_so_far(core: Core) -> None:
+    out = ok(core.command("meeting", user="sam"))
     assert "No meeting is open" in out.text and out.ephemeral
-    ok(ws.command("meeting start"))
-    ok(ws.command('note "CAMHS waiting times down to 11 weeks" @priya', user="sam"))
-    out = ok(ws.command("minutes", user="sam"))
-    text = readable(out, ws)
+    ok(core.command("meeting start"))
+    ok(core.command('note "CAMHS waiting times down to 11 weeks" @priya', user="sam"))
+    out = ok(core.command("minutes", user="sam"))
+    text = readable(out, core)
     assert "still open" in text and "CAMHS waiting times down to 11 weeks @priya" in text
-    with db(ws) as session:
+    with db(core) as session:
         note = session.exec(select(MeetingNote)).one()
-        assert note.text.endswith(f"<@{ws.user('priya')}>")
+        assert note.text.endswith(f"<@{core.user('priya')}>")
 
 
 def test_user_text_is_escaped_everywhere(group: OfflineWorkspace) -> None:
@@ -321,26 +321,24 @@ def test_two_chairs_starting_at_once_open_one_meeting(group: OfflineWorkspace) -
     assert len(opened) == 1
 
 
-def test_minutes_of_a_meeting_ended_the_next_day_say_so(group: OfflineWorkspace, clock: FixedClock) -> None:
+def test_minutes_of_a_meeting_ended_the_next_day_say_so(core: Core, clock: FixedClock) -> None:
     """A chair who forgets to end the meeting until the next morning: the minutes don't read "09:30–09:00"."""
-    ws = group
-    ok(ws.command('meeting start "Late finish"'))
+    ok(core.command('meeting start "Late finish"'))
     clock.advance(timedelta(hours=23, minutes=30))
-    out = ok(ws.command("meeting end"))
-    minutes = ws.readable(block_text(out.posted[0].blocks))
+    out = ok(core.command("meeting end"))
+    minutes = core.readable(Replies(out.posted[:1]).text)
     assert "*When:* Mon 23 Nov 2026, 09:30 – Tue 24 Nov 2026, 09:00 (Europe/London)" in minutes
 
 
-def test_for_a_district_council_by_its_full_name_represents_the_district(group: OfflineWorkspace) -> None:
+def test_for_a_district_council_by_its_full_name_represents_the_district(core: Core) -> None:
     """Partners name councils in full: `for:"Chorley Borough Council"` is Chorley, so the minutes don't list
     Chorley as not represented."""
-    ws = group
-    ok(ws.command("meeting start"))
-    out = ok(ws.command('present @ann for:"Chorley Borough Council" as:substitute'))
-    assert "@ann — substitute for Chorley, standing in for @sam" in readable(out, ws)
-    out = ok(ws.command('present @bo for:"Preston City Council"'))
-    assert "@bo — present for Preston" in readable(out, ws)
-    out = ok(ws.command("meeting end"))
-    minutes = ws.readable(block_text(out.posted[0].blocks))
+    ok(core.command("meeting start"))
+    out = ok(core.command('present @ann for:"Chorley Borough Council" as:substitute'))
+    assert "@ann — substitute for Chorley, standing in for @sam" in readable(out, core)
+    out = ok(core.command('present @bo for:"Preston City Council"'))
+    assert "@bo — present for Preston" in readable(out, core)
+    out = ok(core.command("meeting end"))
+    minutes = core.readable(Replies(out.posted[:1]).text)
     missing = next(line for line in minutes.splitlines() if line.startswith("*Not represented"))
     assert "Chorley" not in missing and "Preston" not in missing and "Burnley" in missing
