@@ -320,6 +320,7 @@ def chasers(engine: Engine, standin: SlackStandIn, day: date) -> None:
                 for i in range(60)
             ]
             actions.bulk_create_actions(session, group, overdue + soon, by=chair, at=now)
+    analyse(engine)
     client = make_client(standin.bot_token, standin.api_url)
     clock = FixedClock(now)
     for run in (1, 2):

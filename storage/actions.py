@@ -34,6 +34,7 @@ from sqlalchemy import (
     or_,
     union_all,
 )
+from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel, col, select
 
 from storage import audit, tally
@@ -307,6 +308,53 @@ def list_actions(
     """Matching actions, by due date (no due date last) then number unless `order` says otherwise
     ("number", "created", "updated", "organisation")."""
     return load_rows(session, select_actions(session, f, limit=limit, offset=offset, order=order))
+
+
+@dataclass(frozen=True)
+class ChaseRef:
+    """An action as the chaser jobs plan it: where it is, when it was due, whether it is snoozed, and who
+    owns it. Planning needs no more (the message is built from current data when it is sent), so a day's
+    10,000 overdue actions load as plain rows, not as ORM objects with their links."""
+
+    group_id: int
+    number: int
+    due_date: date | None
+    snoozed_until: date | None
+    owners: tuple[str, ...]
+
+
+def chase_refs(session: Session, f: ActionFilter) -> list[ChaseRef]:
+    """The actions matching `f`, in list order ("due"), as `ChaseRef`s: one statement of plain rows (an action
+    with two owners comes twice), built once per filter shape, whatever the count."""
+    shape, params = _shape(f)
+    found: dict[int, tuple[int, int, date | None, date | None, list[str]]] = {}
+    for action_id, group_id, number, due_date, snoozed_until, owner in session.connection().execute(
+        _chase_statement(shape), params
+    ):
+        ref = found.setdefault(action_id, (group_id, number, due_date, snoozed_until, []))
+        if owner is not None:
+            ref[4].append(owner)
+    return [
+        ChaseRef(group_id, number, due_date, snoozed_until, tuple(sorted(owners)))
+        for group_id, number, due_date, snoozed_until, owners in found.values()
+    ]
+
+
+@lru_cache(maxsize=64)
+def _chase_statement(shape: Shape) -> Any:
+    return (
+        core_select(  # SQLAlchemy's: sqlmodel's select types at most four columns
+            col(Action.id),
+            col(Action.group_id),
+            col(Action.number),
+            col(Action.due_date),
+            col(Action.snoozed_until),
+            col(ActionOwner.user_id),
+        )
+        .outerjoin(ActionOwner, col(ActionOwner.action_id) == col(Action.id))
+        .where(*_where(shape))
+        .order_by(*_order("due"))
+    )
 
 
 def _tallied_filter(f: ActionFilter) -> bool:

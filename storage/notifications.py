@@ -132,14 +132,16 @@ def plan(session: Session, rows: Iterable[Planned], *, now: datetime) -> int:
     ]
     if not values:
         return 0
-    insert = _insert(session)
-    inserted = 0
-    for start in range(0, len(values), 500):  # keep each statement well under the bind-parameter limits
-        stmt = insert(Notification).values(values[start : start + 500])
-        # RETURNING counts what was really inserted (rowcount is -1 for this statement on psycopg).
-        stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(col(Notification.id))
-        inserted += len(session.exec(stmt).all())
-    return inserted
+    table = Notification.__table__  # type: ignore[attr-defined]
+    # One single-row statement sent with every row's values (executemany: SQLAlchemy batches it into
+    # multi-row INSERTs without compiling each batch again); RETURNING counts what was really inserted
+    # (rowcount is -1 for this statement on psycopg), and a key already planned returns nothing.
+    stmt = (
+        _insert(session)(table)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.id)
+    )
+    return len(session.execute(stmt, values).all())
 
 
 def first_planning_of(session: Session, day: date, *, now: datetime) -> bool:

@@ -52,9 +52,13 @@ def working(day: date) -> bool:
 
 
 def awake(row: ActionRow, day: date) -> bool:
+    """Not snoozed on `day` (see `awake_after`)."""
+    return awake_after(row.action.snoozed_until, day)
+
+
+def awake_after(snoozed_until: date | None, day: date) -> bool:
     """Not snoozed on `day`: `snoozed_until` is the last quiet day, as `/ecm show` displays it."""
-    until = row.action.snoozed_until
-    return until is None or until < day
+    return snoozed_until is None or snoozed_until < day
 
 
 def live(row: ActionRow) -> bool:

@@ -15,7 +15,7 @@ from commands.action_view import action_line
 from commands.mrkdwn import Mrkdwn, clip, md
 from commands.posts.common import (
     OWNER_DIGEST,
-    awake,
+    awake_after,
     fallback_list,
     group_label,
     owner_digest_rows,
@@ -26,7 +26,7 @@ from commands.posts.settings import settings_of
 from commands.replies import Section
 from commands.text import plural
 from commands.workdays import add_working_days, working_days_between
-from storage.actions import ActionFilter, ActionRow, list_actions
+from storage.actions import ActionFilter, ActionRow, chase_refs, list_actions
 from storage.groups import groups_by_id
 from storage.members import chaired_group_ids, chairs_by_group
 from storage.models import TaskGroup
@@ -67,14 +67,21 @@ def escalated(session: Session, group_id: int, settings: GroupSettings, day: dat
     """The group's actions overdue by `escalate_after` working days or more on `day`, not snoozed."""
     if not settings.escalate_after:
         return []
-    rows = list_actions(
-        session, ActionFilter(group_id=group_id, due_before=escalation_cutoff(day, settings.escalate_after))
+    rows = list_actions(session, _overdue_enough(group_id, settings, day))
+    return [r for r in rows if _escalates(r.action.due_date, r.action.snoozed_until, settings, day)]
+
+
+def _overdue_enough(group_id: int, settings: GroupSettings, day: date) -> ActionFilter:
+    return ActionFilter(group_id=group_id, due_before=escalation_cutoff(day, settings.escalate_after))
+
+
+def _escalates(due: date | None, snoozed_until: date | None, settings: GroupSettings, day: date) -> bool:
+    """Overdue by `escalate_after` working days or more on `day`, and not snoozed."""
+    return (
+        due is not None
+        and awake_after(snoozed_until, day)
+        and working_days_between(due, day) >= settings.escalate_after
     )
-    return [
-        r
-        for r in rows
-        if awake(r, day) and working_days_between(r.action.due_date, day) >= settings.escalate_after  # type: ignore[arg-type]
-    ]
 
 
 def plan(session: Session, day: date, tz: str) -> list[Planned]:
@@ -86,9 +93,14 @@ def plan(session: Session, day: date, tz: str) -> list[Planned]:
     chairs = chairs_by_group(session, escalating)
     refs: dict[str, list[list[int]]] = defaultdict(list)
     for gid in escalating:
-        rows = escalated(session, gid, settings[gid], day)
-        for chair in chairs[gid] if rows else []:
-            refs[chair].extend([gid, r.action.number] for r in rows)
+        # Plain rows: planning needs only which actions; the chair's message is built when it is sent.
+        numbers = [
+            r.number
+            for r in chase_refs(session, _overdue_enough(gid, settings[gid], day))
+            if _escalates(r.due_date, r.snoozed_until, settings[gid], day)
+        ]
+        for chair in chairs[gid] if numbers else []:
+            refs[chair].extend([gid, n] for n in numbers)
     return owner_digest_rows(refs, day, tz)
 
 

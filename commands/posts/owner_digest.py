@@ -25,6 +25,7 @@ from commands.posts.common import (
     OWNER_DIGEST,
     action_buttons,
     awake,
+    awake_after,
     fallback_list,
     group_label,
     nudged_under_legacy_keys,
@@ -38,7 +39,7 @@ from commands.posts.kind import NotWanted, PostKind
 from commands.posts.settings import settings_of
 from commands.replies import Reply, Section, Visibility
 from commands.text import plural
-from storage.actions import ActionFilter, ActionRow, list_actions
+from storage.actions import ActionFilter, ActionRow, chase_refs, list_actions
 from storage.groups import groups_by_id
 from storage.models import TaskGroup
 from storage.notifications import Claimed, Planned
@@ -54,11 +55,11 @@ def plan(session: Session, day: date, tz: str) -> list[Planned]:
     settings = settings_of(groups_by_id(session))
     refs: dict[str, list[list[int]]] = defaultdict(list)
     if any(s.chasers for s in settings.values()):
-        for row in list_actions(session, ActionFilter(due_before=day)):
-            group_settings = settings.get(row.action.group_id)
-            if group_settings and group_settings.chasers and awake(row, day):
-                for owner in row.owners:
-                    refs[owner].append([row.action.group_id, row.action.number])
+        for ref in chase_refs(session, ActionFilter(due_before=day)):
+            group_settings = settings.get(ref.group_id)
+            if group_settings and group_settings.chasers and awake_after(ref.snoozed_until, day):
+                for owner in ref.owners:
+                    refs[owner].append([ref.group_id, ref.number])
     return owner_digest_rows(refs, day, tz)
 
 
