@@ -320,6 +320,7 @@ def chasers(engine: Engine, standin: SlackStandIn, day: date) -> None:
                 for i in range(60)
             ]
             actions.bulk_create_actions(session, group, overdue + soon, by=chair, at=now)
+    analyse(engine)
     client = make_client(standin.bot_token, standin.api_url)
     clock = FixedClock(now)
     for run in (1, 2):
@@ -363,6 +364,7 @@ def bench(label: str, engine: Engine, url: str, standin: SlackStandIn, args: arg
         DATABASE_URL=url,
         HOST="127.0.0.1",
         LOG_LEVEL="WARNING",
+        ECM_WEB_WORKERS=str(args.web_workers),
     )
     app_port, floor_port = free_port(), free_port()
     with (
@@ -378,7 +380,10 @@ def bench(label: str, engine: Engine, url: str, standin: SlackStandIn, args: arg
             floor.time("help", county.me, first_channel)
             app.time("actions", county.me, first_channel)
         standin.reset()
-        print(f"  load average {os.getloadavg()[0]:.1f} (2 cores shared)")
+        print(
+            f"  load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores shared); the bot in "
+            f"{args.web_workers} server process(es) (ECM_WEB_WORKERS), the floor in 1"
+        )
         print(
             f"  {'command (sequential)':<42} {'p50 ms':>8} {'p99 ms':>8} {'floor p50':>9} {'floor p99':>9} {'p99 ÷ floor':>11}"
         )
@@ -404,7 +409,7 @@ def bench(label: str, engine: Engine, url: str, standin: SlackStandIn, args: arg
         )
         channel, group_id = county.add_group("Scaling group", 0)
         size = 0
-        for target in args.scale:
+        for target in [] if args.skip_scaling else args.scale:
             county.grow(group_id, target - size)
             size = target
             analyse(engine)
@@ -445,6 +450,12 @@ def main() -> None:
     )
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--skip-chasers", action="store_true")
+    parser.add_argument(
+        "--web-workers", type=int, default=1, help="the bot's ECM_WEB_WORKERS (server processes)"
+    )
+    parser.add_argument(
+        "--skip-scaling", action="store_true", help="only the sequential and concurrent figures"
+    )
     args = parser.parse_args()
     if args.quick:
         args.actions, args.repeat, args.scale = 10_000, 20, "1000,10000"

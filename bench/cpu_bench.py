@@ -34,10 +34,36 @@ from storage.db import make_engine, migrate  # noqa: E402
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (ECM_WEB_WORKERS > 1: the server's worker processes)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+    tree, frontier = [pid], [pid]
+    while frontier:
+        frontier = [child for child, parent in parents.items() if parent in frontier]
+        tree += frontier
+    return tree
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (all its threads), seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    """User + system CPU so far of a process and its worker processes (all their threads), seconds."""
+    total = 0
+    for each in process_tree(pid):
+        try:
+            fields = _stat(each)
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / TICKS
 
 
 def measure(
@@ -66,6 +92,7 @@ def run(label: str, url: str, args: argparse.Namespace) -> None:
             DATABASE_URL=url,
             HOST="127.0.0.1",
             LOG_LEVEL="WARNING",
+            ECM_WEB_WORKERS=str(args.web_workers),
         )
         app_port, floor_port = free_port(), free_port()
         bot_argv = [sys.executable, "-m", "bot.cli", "run", "--no-scheduler", "--port", str(app_port)]
@@ -85,7 +112,18 @@ def run(label: str, url: str, args: argparse.Namespace) -> None:
             def sample(pid: int, name: str) -> subprocess.Popen[bytes] | None:
                 if profile is None or spy_path is None:
                     return None
-                argv = [spy_path, "record", "--pid", str(pid), "--format", "raw", "--rate", "500", "--gil"]
+                argv = [
+                    spy_path,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--format",
+                    "raw",
+                    "--rate",
+                    "500",
+                    "--gil",
+                    "--subprocesses",
+                ]
                 out = profile / f"{label.lower()}-{name}.txt"
                 spy = subprocess.Popen(
                     [*argv, "--nonblocking", "-o", str(out)],
@@ -121,6 +159,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--postgresql", action="store_true", help="also on ECM_TEST_DATABASE_URL")
     parser.add_argument("--profile", help="directory for py-spy collapsed stacks of the bot server")
+    parser.add_argument("--web-workers", type=int, default=1, help="the bot's ECM_WEB_WORKERS")
     args = parser.parse_args()
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)

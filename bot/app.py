@@ -8,7 +8,7 @@ from concurrent.futures import Executor
 from slack_bolt import App
 from sqlalchemy import Engine
 
-from bot.background import DrainableExecutor
+from bot.background import AckHandOver, DrainableExecutor, SignallingAckMiddleware
 from bot.config import Settings
 from bot.home import HomeRefresher, RefreshingExecutor, refresh_batches
 from bot.listeners import register_all
@@ -58,8 +58,10 @@ def create_app(
     services = Services(
         settings=settings, engine=engine, clock=clock, client=client, replies=replies, homes=homes
     )
-    ack_pool = RefreshingExecutor(
-        listener_executor or DrainableExecutor(settings.ecm_ack_workers, "bolt-ack"), homes.request
+    ack_pool = AckHandOver(
+        RefreshingExecutor(
+            listener_executor or DrainableExecutor(settings.ecm_ack_workers, "bolt-ack"), homes.request
+        )
     )
     app = App(
         # Named, so Bolt does not take the name from `inspect.stack()`, which reads the source of every
@@ -73,5 +75,6 @@ def create_app(
         listener_executor=ack_pool,
         logger=BOLT_LOGGER,
     )
+    app.use(SignallingAckMiddleware())  # with AckHandOver: no 10 ms ack polling (bot.background)
     register_all(app, services)
     return app, services

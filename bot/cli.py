@@ -12,17 +12,22 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.config import ConfigError, Settings, require_slack
+from bot.config import LOG_FORMAT, ConfigError, Settings, require_slack
 from bot.jobs.cli import add_jobs_parser
 from bot.services import Services
 from storage.clock import Clock, SystemClock, clock_for
 from storage.db import SchemaError, make_engine, migrate, refresh_statistics
+
+if (
+    TYPE_CHECKING
+):  # Bolt is imported only by the commands that serve (run, console): not by jobs, migrate, ...
+    from slack_bolt import App
 
 log = logging.getLogger("ecm-bot")
 
@@ -162,6 +167,22 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
             port = args.port or settings.port
             log.info("Serving Slack on http://%s:%s/slack/events", settings.host, port)
+            if settings.ecm_web_workers > 1:
+                # Each worker builds its own app (bot.server.worker_app) from the same settings; this process
+                # keeps the scheduler (if any) and restarts a worker that dies.
+                log.info("%d server processes", settings.ecm_web_workers)
+                uvicorn.run(
+                    "bot.server:worker_app",
+                    factory=True,
+                    workers=settings.ecm_web_workers,
+                    host=settings.host,
+                    port=port,
+                    log_level=settings.log_level.lower(),
+                    # A worker answers the supervisor's health check only once its imports are done: on a
+                    # busy machine that takes longer than uvicorn's 5 s, which would kill it while starting.
+                    timeout_worker_healthcheck=60,
+                )
+                return 0
             uvicorn.run(
                 create_web_app(
                     app,
@@ -324,9 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # pydantic's message names the bad setting
         print(f"ecm-bot: bad setting: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
     if args.command == "console":
         logging.getLogger().setLevel(logging.WARNING)
     try:

@@ -6,6 +6,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class Settings(BaseSettings):
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     ecm_slack_retry_seconds: float = Field(default=5.0, gt=0)
     # Socket Mode: give up (exit 3, to be restarted) after this long without a connection to Slack.
     ecm_socket_max_offline_seconds: float = Field(default=300.0, gt=0)
+    # HTTP mode: server processes answering Slack on the one port (uvicorn workers), each with its own pools
+    # and connections, so requests are not all on one interpreter lock. 1 serves in the `ecm-bot run` process.
+    ecm_web_workers: int = Field(default=1, ge=1, le=32)
     # HTTP mode: requests with a larger body are refused (413) before the rest is read.
     ecm_max_request_bytes: int = Field(default=256 * 1024, ge=1024)
     # Each Slack Web API call gives up after this long (seconds); a post past it has an unknown outcome and

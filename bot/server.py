@@ -14,7 +14,8 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -110,8 +111,10 @@ def create_web_app(
     signing_secret: str,
     max_body: int = DEFAULT_MAX_BODY,
     now: Callable[[], float] = time.time,
+    on_shutdown: Callable[[], None] | None = None,
 ) -> Starlette:
-    """The web app; `signing_secret` must be the one Bolt verifies with (HTTP mode always has one)."""
+    """The web app; `signing_secret` must be the one Bolt verifies with (HTTP mode always has one).
+    `on_shutdown` runs when the server stops (a worker process's pending Home refreshes)."""
 
     def refuse(request: Request, size: int, refusal: Refusal) -> Response:
         log.warning(
@@ -164,9 +167,45 @@ def create_web_app(
             return JSONResponse({"ok": False, "database": type(exc).__name__}, status_code=503)
         return JSONResponse({"ok": True, "database": "ok"})
 
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if on_shutdown is not None:
+                await run_in_threadpool(on_shutdown)
+
     return Starlette(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-        ]
+        ],
+        lifespan=lifespan,
+    )
+
+
+def worker_app() -> Starlette:
+    """One of ECM_WEB_WORKERS server processes (`uvicorn.run("bot.server:worker_app", factory=True, ...)`):
+    the app, its pools and its database connections built in this process from the same settings. The
+    process that started the workers has already migrated the database and checked the bot token."""
+    import gc
+
+    from bot.app import create_app
+    from bot.config import LOG_FORMAT, Settings
+    from storage.clock import SystemClock
+    from storage.db import make_engine
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    app, services = create_app(settings, engine, SystemClock(), verify_token=False)
+    gc.collect()
+    gc.freeze()  # as `ecm-bot run` does: start-up's objects stay out of every request's collections
+    homes = services.homes
+    return create_web_app(
+        app,
+        engine,
+        signing_secret=settings.slack_signing_secret or "",
+        max_body=settings.ecm_max_request_bytes,
+        on_shutdown=homes.close if homes is not None else None,
     )

@@ -96,7 +96,7 @@ def due_text(row: ActionRow, today: date, *, prefix: str = "due ") -> Mrkdwn:
     due = row.action.due_date
     if due is None:
         return Mrkdwn("no due date")
-    shown = md("{}{}", prefix, format_date(due))
+    shown = text(prefix + format_date(due))
     if row.action.status in LIVE_STATUSES:
         if due < today:
             # Counted in working days everywhere (lists, DMs, digests, escalation), as the chasers count.

@@ -124,6 +124,9 @@ def text(value: object) -> Mrkdwn:
 
 def md(template: str, *args: object, **kwargs: object) -> Mrkdwn:
     """`template` (the bot's own mrkdwn) with `{}` fields filled from escaped arguments."""
+    if _plain_fields(template):  # as Mrkdwn.format, without making a Mrkdwn of the template first
+        safe_kwargs = {k: _safe(v) for k, v in kwargs.items()} if kwargs else {}
+        return Mrkdwn(str.format(template, *[_safe(a) for a in args], **safe_kwargs))
     return Mrkdwn(template).format(*args, **kwargs)
 
 
@@ -144,7 +147,7 @@ def person(user_id: object) -> Mrkdwn:
     """A stored user id as a mention, where one may be missing or odd (old audit rows): anything that is not
     a user id is shown as text, never as a mention."""
     if isinstance(user_id, str) and _USER_ID.fullmatch(user_id):
-        return mention(user_id)
+        return Mrkdwn(f"<@{user_id}>")  # what mention() makes of an id that has just passed its check
     return text("nobody" if user_id is None else user_id)
 
 

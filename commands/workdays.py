@@ -6,6 +6,7 @@ must never count. Pure functions; no clock is read here.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -20,6 +21,12 @@ def _bank_holidays(year: int) -> frozenset[date]:
     # so each year is built once. subdiv="ENG" gives the England & Wales list, substitute days included.
     calendar = holidays.country_holidays("GB", subdiv="ENG", years=year)
     return frozenset(d for d in calendar if d.year == year)
+
+
+@lru_cache(maxsize=128)
+def _weekday_bank_holidays(year: int) -> tuple[date, ...]:
+    """The year's bank holidays that fall Monday to Friday, in date order (for counting with bisect)."""
+    return tuple(sorted(h for h in _bank_holidays(year) if h.weekday() < 5))
 
 
 @lru_cache(maxsize=128)
@@ -74,7 +81,8 @@ def working_days_between(start: date, end: date) -> int:
     count += sum(1 for i in range(1, extra_days + 1) if (start + timedelta(days=i)).weekday() < 5)
     for year in range(start.year, end.year + 1):
         # Bank holidays on weekends were never counted above, so only weekday ones are taken off.
-        count -= sum(1 for h in _bank_holidays(year) if start < h <= end and h.weekday() < 5)
+        weekday_holidays = _weekday_bank_holidays(year)
+        count -= bisect_right(weekday_holidays, end) - bisect_right(weekday_holidays, start)
     return count
 
 

@@ -337,21 +337,19 @@ class ChaseRef:
 
 
 def chase_refs(session: Session, f: ActionFilter) -> list[ChaseRef]:
-    """The actions matching `f`, in list order ("due"), as `ChaseRef`s: plain rows from statements built once
-    per filter shape, whatever the count."""
+    """The actions matching `f`, in list order ("due"), as `ChaseRef`s: one statement of plain rows (an action
+    with two owners comes twice), built once per filter shape, whatever the count."""
     shape, params = _shape(session, f)
-    found = session.connection().execute(_chase_statement(shape), params).all()
-    owners: dict[int, list[str]] = defaultdict(list)
-    ids = [row[0] for row in found]
-    for start in range(0, len(ids), 5000):  # within every database's bind-parameter limit
-        for _kind, action_id, user_id, _ in session.connection().execute(
-            _PAGE_LINKS, {"ids": ids[start : start + 5000]}
-        ):
-            if _kind == "w":
-                owners[action_id].append(user_id)
+    found: dict[int, tuple[int, int, date | None, date | None, list[str]]] = {}
+    for action_id, group_id, number, due_date, snoozed_until, owner in session.connection().execute(
+        _chase_statement(shape), params
+    ):
+        ref = found.setdefault(action_id, (group_id, number, due_date, snoozed_until, []))
+        if owner is not None:
+            ref[4].append(owner)
     return [
-        ChaseRef(group_id, number, due_date, snoozed_until, tuple(sorted(owners[action_id])))
-        for action_id, group_id, number, due_date, snoozed_until in found
+        ChaseRef(group_id, number, due_date, snoozed_until, tuple(sorted(owners)))
+        for group_id, number, due_date, snoozed_until, owners in found.values()
     ]
 
 
@@ -364,7 +362,9 @@ def _chase_statement(shape: Shape) -> Any:
             col(Action.number),
             col(Action.due_date),
             col(Action.snoozed_until),
+            col(ActionOwner.user_id),
         )
+        .outerjoin(ActionOwner, col(ActionOwner.action_id) == col(Action.id))
         .where(*_where(shape))
         .order_by(*_order("due"))
     )

@@ -41,19 +41,19 @@ def bot_env(slack: SlackStandIn, tmp_path: Path, **extra: str) -> dict[str, str]
 
 
 def start_bot(
-    slack: SlackStandIn, tmp_path: Path, *args: str, log_level: str = "WARNING"
+    slack: SlackStandIn, tmp_path: Path, *args: str, log_level: str = "WARNING", **env: str
 ) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "run", "--port", str(port), *args],
-        env=bot_env(slack, tmp_path, LOG_LEVEL=log_level, ECM_TICK_SECONDS="1"),
+        env=bot_env(slack, tmp_path, LOG_LEVEL=log_level, ECM_TICK_SECONDS="1", **env),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{url}/healthz", timeout=1):
@@ -118,3 +118,56 @@ def test_run_with_scheduler_stops_cleanly_on_sigterm(slack: SlackStandIn, tmp_pa
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert "scheduler stopped" in output
+
+
+def worker_processes(parent: int) -> list[int]:
+    """The uvicorn worker processes `parent` started (multiprocessing's spawned children)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="counts worker processes through /proc")
+def test_run_with_web_workers_serves_from_several_processes_and_stops_them(
+    slack: SlackStandIn, tmp_path: Path
+) -> None:
+    process, url = start_bot(slack, tmp_path, "--no-scheduler", log_level="INFO", ECM_WEB_WORKERS="2")
+    try:
+        deadline = time.monotonic() + 60
+        while len(worker_processes(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        workers = worker_processes(process.pid)
+        assert len(workers) == 2
+        chair = slack.add_user("chair")
+        channel = slack.add_channel("ecm-workers")
+        status, _ = slack.post(
+            f"{url}/slack/events",
+            slack.slash_command('setup name:"Workers" preset:lancashire', chair, channel),
+        )
+        assert status == 200
+        assert slack.wait_for(
+            lambda: any(m.channel == channel and not m.ephemeral for m in slack.messages), 30
+        )
+        for i in range(6):  # served by whichever worker takes the connection, on the one database
+            status, _ = slack.post(
+                f"{url}/slack/events", slack.slash_command(f"add Task {i}", chair, channel)
+            )
+            assert status == 200
+        assert slack.wait_for(
+            lambda: sum(1 for m in slack.messages if m.channel == channel and "Task " in m.text) >= 6, 30
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "the workers stop with the process"
+    assert "Traceback" not in output
