@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
@@ -23,6 +23,11 @@ from bot.jobs.cli import add_jobs_parser
 from bot.services import Services
 from storage.clock import Clock, SystemClock, clock_for
 from storage.db import SchemaError, make_engine, migrate, refresh_statistics
+
+if (
+    TYPE_CHECKING
+):  # Bolt is imported only by the commands that serve (run, console): not by jobs, migrate, ...
+    from slack_bolt import App
 
 log = logging.getLogger("ecm-bot")
 

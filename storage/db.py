@@ -7,22 +7,23 @@ need no alembic.ini on the user's side.
 
 from __future__ import annotations
 
+import ast
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlmodel import Session, create_engine
+
+if TYPE_CHECKING:  # alembic (with mako) is imported only when there is migrating to do: see `migrate`
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # PostgreSQL advisory lock held while migrating, so replicas starting together migrate one at a time
@@ -193,6 +194,8 @@ def is_lock_conflict(error: BaseException) -> bool:
 
 
 def alembic_config(engine: Engine, connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
@@ -204,6 +207,9 @@ def alembic_config(engine: Engine, connection: Connection | None = None) -> Conf
 def _refuse_newer_schema(conn: Connection, script: ScriptDirectory) -> None:
     """A database upgraded by newer code has revisions this code doesn't know: running on it (or
     "upgrading" it) could corrupt data, so stop before anything is touched."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.util import CommandError
+
     for revision in MigrationContext.configure(conn).get_current_heads():
         try:
             known = script.get_revision(revision)
@@ -220,7 +226,14 @@ def _refuse_newer_schema(conn: Connection, script: ScriptDirectory) -> None:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (safe to run on every start, from many processes at once).
 
-    Raises SchemaError, changing nothing, when the database is newer than this code."""
+    Raises SchemaError, changing nothing, when the database is newer than this code. A database already at
+    the newest revision (every start but the first after an upgrade) is left as it is without loading
+    alembic, which costs a process about a quarter of its start-up."""
+    if _at_head(engine):
+        return
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config(engine))
     postgres = engine.dialect.name == "postgresql"
     with engine.connect() as conn:
@@ -251,7 +264,46 @@ def refresh_statistics(engine: Engine) -> None:
         conn.commit()
 
 
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=\n]*=(.*)$", re.MULTILINE)
+
+
+def head_revisions() -> set[str] | None:
+    """The newest revision(s), from the `revision` and `down_revision` lines of the revision files (what
+    alembic's ScriptDirectory works out, without importing alembic); None if a file can't be read that way,
+    and then `migrate` asks alembic."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        try:
+            revision = ast.literal_eval(found["revision"].strip())
+            down = ast.literal_eval(found["down_revision"].strip())
+        except (KeyError, ValueError, SyntaxError):
+            return None
+        if not isinstance(revision, str) or not (down is None or isinstance(down, str | tuple)):
+            return None
+        revisions.add(revision)
+        parents.update([down] if isinstance(down, str) else (down or ()))
+    return (revisions - parents) or None
+
+
+def _at_head(engine: Engine) -> bool:
+    """The database's recorded revisions are exactly the newest ones: there is nothing to migrate."""
+    heads = head_revisions()
+    if not heads:
+        return False
+    try:
+        with engine.connect() as conn:
+            current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    except DBAPIError:  # no alembic_version table yet: a new database
+        return False
+    return current == heads
+
+
 def schema_is_current(engine: Engine) -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config(engine))
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_heads()

@@ -6,15 +6,19 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, Table, select, text
+from sqlmodel import SQLModel
 
 from bot.directory import SlackDirectory
 from bot.offline import OfflineWorkspace
@@ -33,6 +37,35 @@ LONDON = ZoneInfo("Europe/London")
 
 def london(*args: int) -> datetime:
     return datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
+
+
+# Modules whose tests mostly wait (real processes, injected timeouts, slow Slack) or run long, longest first.
+# They are collected first, so xdist hands them out at the start and their waits overlap the quick tests
+# that follow, instead of one of them starting last and keeping a worker busy after the rest are done.
+LONG_FIRST = [
+    "test_fuzz.py",
+    "test_backup.py",
+    "test_jobs_rerun.py",
+    "test_dispatch_faults.py",
+    "test_acks.py",
+    "test_socket_mode.py",
+    "test_run_start.py",
+    "test_run_process.py",
+    "test_migrate_processes.py",
+    "test_dispatch_cli.py",
+    "test_intake.py",
+    "test_console_demo.py",
+    "test_report.py",
+    "test_registry.py",
+    "test_http_mode.py",
+    "test_upgrade.py",
+    "test_dispatch_scheduler.py",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: file order kept otherwise
 
 
 @pytest.fixture(scope="session")
@@ -141,11 +174,13 @@ GROUP_SETUP = [
 
 @pytest.fixture
 def group(ws: OfflineWorkspace) -> OfflineWorkspace:
-    """A Lancashire task group chaired by `chair`, with a few registered members. Set up by running the
-    commands through the core with the stand-in as Slack's directory (the rows `/ecm setup` and `/ecm member`
-    write through Bolt, without a Bolt round trip, a post and Home refreshes each); what the test then does
-    goes through Bolt. tests/test_group_setup.py runs the same commands through Slack and compares."""
-    return set_up_group(ws)
+    """A Lancashire task group chaired by `chair`, with a few registered members. The rows are those the
+    commands of GROUP_SETUP write when run through the core with the stand-in as Slack's directory
+    (`set_up_group`: what `/ecm setup` and `/ecm member` write through Bolt, without a Bolt round trip, a
+    post and Home refreshes each); they are run once per worker and the rows copied in for each later test
+    (`GroupRows`). What the test then does goes through Bolt. tests/test_group_setup.py runs the same
+    commands through Slack and compares, and checks that the copy is what the commands write."""
+    return restore_group(ws)
 
 
 def set_up_group(ws: OfflineWorkspace) -> OfflineWorkspace:
@@ -162,6 +197,87 @@ def set_up_group(ws: OfflineWorkspace) -> OfflineWorkspace:
         replies = run_command(ctx, ws.render_mentions(command))
         assert replies and not any(r.is_error for r in replies), [r.text for r in replies]
     return ws
+
+
+def restore_group(ws: OfflineWorkspace) -> OfflineWorkspace:
+    """`set_up_group`'s rows, from this worker's copy of them (taken by running it the first time)."""
+    people = [ws.user(name) for name in ("chair", "sam", "priya", "dev")]  # as the commands name them
+    key = (
+        "ws",
+        ws.engine.dialect.name,
+        ws.clock.now(),
+        ws.settings.ecm_timezone,
+        ws.standin.team_id,
+        ws.channel,
+        *people,
+    )
+    GroupRows.restore_or_take(key, ws.engine, lambda: set_up_group(ws))
+    return ws
+
+
+def _sqlite_backup(source: str | Path, target: str | Path) -> None:
+    """SQLite's online backup: a consistent copy (through the WAL), safe with other connections open."""
+    with closing(sqlite3.connect(source)) as read, closing(sqlite3.connect(target)) as write:
+        read.backup(write)
+
+
+class GroupRows:
+    """Every row (and the numbering: SQLite's file, PostgreSQL's sequences) of a database just after a
+    group's set-up, kept per worker by what the set-up depends on (backend, clock, ids), so each later test
+    starting from the same group gets it copied in rather than re-running the commands (about 0.1 s of
+    CPU a test). The database it is restored into must be fresh (the engine fixture's)."""
+
+    _taken: ClassVar[dict[tuple[object, ...], GroupRows]] = {}
+
+    def __init__(self, engine: Engine) -> None:
+        self.sqlite_copy: Path | None = None
+        self.tables: list[tuple[Table, list[dict[str, object]]]] = []
+        self.sequences: list[tuple[str, int, bool]] = []
+        if engine.dialect.name == "sqlite":
+            database = engine.url.database
+            assert database
+            self.sqlite_copy = Path(f"{database}.group-{len(self._taken)}")
+            _sqlite_backup(database, self.sqlite_copy)
+            return
+        with engine.connect() as conn:
+            for table in SQLModel.metadata.sorted_tables:
+                rows = [dict(r) for r in conn.execute(select(table)).mappings()]
+                self.tables.append((table, rows))
+            names = conn.execute(
+                text(
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+                )
+            ).scalars()
+            for name in list(names):
+                last, called = conn.execute(text(f'SELECT last_value, is_called FROM "{name}"')).one()
+                self.sequences.append((name, int(last), bool(called)))
+
+    def restore(self, engine: Engine) -> None:
+        if self.sqlite_copy is not None:
+            database = engine.url.database
+            assert database
+            engine.dispose()
+            if Path(f"{database}-wal").exists():  # a connection is still open: copy through SQLite
+                _sqlite_backup(self.sqlite_copy, database)
+            else:  # nobody has the file open (the last to close removes the WAL): copy the file, faster
+                shutil.copy(self.sqlite_copy, database)
+            return
+        with engine.begin() as conn:
+            for table, rows in self.tables:
+                if rows:
+                    conn.execute(table.insert(), rows)
+            for name, last, called in self.sequences:
+                conn.execute(text("SELECT setval(:s, :v, :c)"), {"s": f'"{name}"', "v": last, "c": called})
+
+    @classmethod
+    def restore_or_take(cls, key: tuple[object, ...], engine: Engine, set_up: Callable[[], object]) -> None:
+        taken = cls._taken.get(key)
+        if taken is None:
+            set_up()
+            cls._taken[key] = cls(engine)
+        else:
+            taken.restore(engine)
 
 
 # ----- the fast tier: the Slack-free core, called directly -------------------------------------------------
@@ -256,14 +372,16 @@ class Core:
 @pytest.fixture
 def core(engine: Engine, clock: FixedClock) -> Core:
     """A Lancashire task group chaired by CHAIR, with SAM (Chorley), PRIYA (South Ribble) and DEV
-    (Lancashire Constabulary), set up through the core: the fast tier's `group`."""
+    (Lancashire Constabulary), set up through the core: the fast tier's `group` (run once per worker, its
+    rows copied in after that, as `group`'s are)."""
     found = Core(engine, clock)
-    for command in (
-        'setup name:"Lancashire ECM Task Group" preset:lancashire',
-        "member @sam district:chorley",
-        "member @priya district:south-ribble",
-        'member @dev org:"Lancashire Constabulary"',
-    ):
+    key = ("core", engine.dialect.name, clock.now(), found.team_id, found.channel_id)
+    GroupRows.restore_or_take(key, engine, lambda: set_up_core(found))
+    return found
+
+
+def set_up_core(found: Core) -> Core:
+    for command in GROUP_SETUP:
         out = found.command(command)
         assert out.messages and not out.is_error, out.text
     return found

@@ -18,7 +18,7 @@ import pytest
 from bot.offline import OfflineWorkspace
 from commands.posts import owner_digest
 from storage.models import NotificationStatus
-from tests.dispatch_procs import dispatch_into
+from tests.dispatch_procs import Lineup, dispatch_into
 from tests.support import database_url, outbox, owners_with_overdue_actions
 
 SPAWN = multiprocessing.get_context("spawn")
@@ -124,9 +124,10 @@ def test_a_process_killed_mid_run_is_taken_over_after_its_lease_with_nothing_los
     owners = owners_with_overdue_actions(ws, 60)
     ws.standin.inject("chat.postMessage", delay=0.1, times=-1)  # Slack takes 0.1 s: the run lasts a while
     results = SPAWN.Queue()
-    begin = time.time() + 8  # both replicas imported and connected by then
-    doomed = start(ws, results, lease_seconds=lease, batch=10, workers=2, start_at=begin)
-    survivor = start(ws, results, lease_seconds=lease, drain_seconds=60, batch=10, workers=2, start_at=begin)
+    lineup = Lineup(lambda results, **kw: start(ws, results, **kw))
+    doomed = lineup.start(results, lease_seconds=lease, batch=10, workers=2)
+    survivor = lineup.start(results, lease_seconds=lease, drain_seconds=60, batch=10, workers=2)
+    lineup.go_when_ready()
     assert ws.standin.wait_for(lambda: len(ws.standin.messages) >= 20, timeout=60)
     os.kill(doomed.pid, signal.SIGKILL)  # mid-run: rows claimed, some posted and not yet recorded
     killed_at = time.time()
@@ -157,9 +158,10 @@ def test_a_live_process_keeps_its_rows_past_the_lease_by_its_heartbeat(group: Of
     owners = owners_with_overdue_actions(ws, 12)
     ws.standin.inject("chat.postMessage", delay=0.5, times=-1)  # 12 posts one at a time: 6 s, 3 leases
     results = SPAWN.Queue()
-    begin = time.time() + 8  # both imported and connected by then
-    slow = start(ws, results, lease_seconds=lease, batch=12, workers=1, start_at=begin)
-    other = start(ws, results, lease_seconds=lease, drain_seconds=20, start_at=begin + 1)
+    lineup = Lineup(lambda results, **kw: start(ws, results, **kw))
+    slow = lineup.start(results, lease_seconds=lease, batch=12, workers=1)
+    other = lineup.start(results, after=1, lease_seconds=lease, drain_seconds=20)
+    lineup.go_when_ready()
     counts = sorted([results.get(timeout=120), results.get(timeout=120)], key=lambda c: -c["sent"])
     finish(slow)
     finish(other)
@@ -180,8 +182,9 @@ def test_a_rate_limit_holds_every_worker_of_every_process_and_each_post_goes_onc
     per_second = 10.0
     limit = ws.standin.rate_limit("chat.postMessage", per_second, burst=10)
     results = SPAWN.Queue()
-    begin = time.time() + 8
-    procs = [start(ws, results, drain_seconds=60, batch=10, start_at=begin) for _ in range(2)]
+    lineup = Lineup(lambda results, **kw: start(ws, results, **kw))
+    procs = [lineup.start(results, drain_seconds=60, batch=10) for _ in range(2)]
+    lineup.go_when_ready()
     counts = [results.get(timeout=120) for _ in procs]
     for proc in procs:
         finish(proc)

@@ -5,7 +5,6 @@ that is where replicas run, and where SKIP LOCKED does the sharing."""
 from __future__ import annotations
 
 import multiprocessing
-import time
 from collections import Counter
 
 import pytest
@@ -14,7 +13,7 @@ from sqlalchemy import Engine
 from bot.offline import OfflineWorkspace
 from commands.posts import owner_digest
 from storage.models import NotificationStatus
-from tests.dispatch_procs import dispatch_into
+from tests.dispatch_procs import Lineup, dispatch_into
 from tests.support import database_url, outbox, owners_with_overdue_actions
 
 COUNT = 500
@@ -33,17 +32,19 @@ def test_three_processes_post_each_of_500_notifications_exactly_once(
 
     spawn = multiprocessing.get_context("spawn")
     results = spawn.Queue()
-    start_at = time.time() + 5  # all three start claiming at the same moment
-    procs = [
-        spawn.Process(
+
+    def start(results: object, **kwargs: object) -> multiprocessing.process.BaseProcess:
+        proc = spawn.Process(
             target=dispatch_into,
             args=(results, database_url(ws), ws.standin.api_url, ws.standin.bot_token, "2026-11-23"),
-            kwargs={"start_at": start_at, "batch": 10},
+            kwargs={"batch": 10, **kwargs},
         )
-        for _ in range(3)
-    ]
-    for proc in procs:
         proc.start()
+        return proc
+
+    lineup = Lineup(start)  # all three start claiming at the same moment, once each has imported
+    procs = [lineup.start(results) for _ in range(3)]
+    lineup.go_when_ready()
     counts = [results.get(timeout=300) for _ in procs]
     for proc in procs:
         proc.join(30)

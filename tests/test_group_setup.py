@@ -8,7 +8,7 @@ from sqlalchemy import Engine, select, text
 from sqlmodel import SQLModel
 
 from bot.offline import OfflineWorkspace
-from tests.conftest import GROUP_SETUP, set_up_group
+from tests.conftest import GROUP_SETUP, Core, restore_group, set_up_core, set_up_group
 
 # The retry guard's keys: a signed request has one, a core call has none. Everything else must match.
 NOT_COMPARED = {"processed_request"}
@@ -50,3 +50,27 @@ def test_the_group_setup_through_slack_writes_what_the_fixture_writes(
     _empty(engine)
     set_up_group(ws)
     assert _rows(engine) == through_slack
+
+
+def test_the_group_fixture_copies_in_exactly_what_the_commands_write(
+    ws: OfflineWorkspace, engine: Engine
+) -> None:
+    """`group` runs the commands once per worker and copies their rows in after that: the copy (rows and
+    numbering) is what running them writes."""
+    set_up_group(ws)
+    ran = _rows(engine)
+    for _ in range(2):  # the first may be the one that takes the copy; the second is always restored
+        _empty(engine)
+        restore_group(ws)
+        assert _rows(engine) == ran
+    # The numbering goes on where the commands left it: the next action is #1, the next audit event follows.
+    out = ws.command("add Check the numbering @sam due:friday")
+    assert not out.is_error and "#1" in out.text, out.text
+    assert _rows(engine)["audit_event"][-1][0] == ran["audit_event"][-1][0] + 1
+
+
+def test_the_core_fixture_copies_in_exactly_what_the_commands_write(core: Core, engine: Engine) -> None:
+    restored = _rows(engine)
+    _empty(engine)
+    set_up_core(core)
+    assert _rows(engine) == restored

@@ -133,7 +133,7 @@ def test_a_rerun_after_a_killed_run_sends_its_rows_once_their_lease_has_run_out(
     ws = group
     _actions(ws)
     # Slack hangs on every post, then fails it: the run is killed with all its rows claimed and none sent.
-    hang = 8.0
+    hang = 4.0  # past the 0.5 s the run is given to be waiting on Slack when it is killed
     ws.standin.inject("chat.postMessage", delay=hang, status=503, times=-1)
     process = _start(ws)
     try:

@@ -117,3 +117,14 @@ def test_older_code_refuses_a_newer_schema_in_one_line(
     finally:
         engine.dispose()
     assert not slack.calls_to("auth.test"), "it stops before talking to Slack"
+
+
+def test_the_newest_revision_read_from_the_files_is_alembics() -> None:
+    """`migrate` skips alembic when the database is at `head_revisions()`: it must be alembic's own head."""
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config, head_revisions
+
+    script = ScriptDirectory.from_config(alembic_config(make_engine("sqlite://")))
+    assert head_revisions() == set(script.get_heads())
+    assert len(script.get_heads()) == 1
