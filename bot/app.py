@@ -8,7 +8,8 @@ from concurrent.futures import Executor
 from slack_bolt import App
 from sqlalchemy import Engine
 
-from bot.background import AckHandOver, DrainableExecutor, SignallingAckMiddleware
+from bot.ack_handover import AckHandOver, SignallingAckMiddleware
+from bot.background import DrainableExecutor
 from bot.config import Settings
 from bot.home import HomeRefresher, RefreshingExecutor, refresh_batches
 from bot.listeners import register_all
@@ -75,6 +76,6 @@ def create_app(
         listener_executor=ack_pool,
         logger=BOLT_LOGGER,
     )
-    app.use(SignallingAckMiddleware())  # with AckHandOver: no 10 ms ack polling (bot.background)
+    app.use(SignallingAckMiddleware())  # with AckHandOver: no 10 ms ack polling (bot.ack_handover)
     register_all(app, services)
     return app, services

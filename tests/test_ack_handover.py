@@ -1,4 +1,4 @@
-"""The ack is handed to Bolt the moment a listener calls `ack()` (bot.background.AckHandOver), not at Bolt's
+"""The ack is handed to Bolt the moment a listener calls `ack()` (bot.ack_handover.AckHandOver), not at Bolt's
 next 10 ms look; what the listener does after its ack still runs after the HTTP answer."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
-from bot import background
-from bot.background import AckHandOver, SignallingAck, SignallingAckMiddleware
+from bot import ack_handover
+from bot.ack_handover import AckHandOver, SignallingAck, SignallingAckMiddleware
 from bot.standin import SlackStandIn
 
 
@@ -27,7 +27,7 @@ def test_submit_returns_once_the_listener_acked_while_it_goes_on() -> None:
         finished.set()
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        background._dispatching.ack = ack  # what SignallingAckMiddleware leaves for the dispatching thread
+        ack_handover._dispatching.ack = ack  # what SignallingAckMiddleware leaves for the dispatching thread
         future = AckHandOver(pool).submit(listener)
         assert ack.response is not None and ack.response.body == "ok"
         assert not future.done() and not finished.is_set()  # the listener is still running
@@ -41,7 +41,7 @@ def test_a_listener_that_fails_before_its_ack_does_not_hold_the_request_for_the_
         raise RuntimeError("broken before ack")
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        background._dispatching.ack = SignallingAck()
+        ack_handover._dispatching.ack = SignallingAck()
         started = time.monotonic()
         future = AckHandOver(pool, timeout=30).submit(listener)
         assert time.monotonic() - started < 10
