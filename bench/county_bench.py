@@ -167,6 +167,22 @@ def analyse(engine: Engine) -> None:
             conn.commit()
 
 
+def server_env(standin: SlackStandIn, url: str, web_workers: int) -> dict[str, str]:
+    """The environment both servers run in: this shell's, without its Slack, database and ECM settings, and
+    pointed at the stand-in and the bench's database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "ECM_"))}
+    env.update(
+        SLACK_BOT_TOKEN=standin.bot_token,
+        SLACK_SIGNING_SECRET=standin.signing_secret,
+        SLACK_API_URL=standin.api_url,
+        DATABASE_URL=url,
+        HOST="127.0.0.1",
+        LOG_LEVEL="WARNING",
+        ECM_WEB_WORKERS=str(web_workers),
+    )
+    return env
+
+
 @contextmanager
 def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
     log = tempfile.TemporaryFile()  # noqa: SIM115 - a file, not a pipe: a chatty server never blocks
@@ -356,16 +372,7 @@ def bench(label: str, engine: Engine, url: str, standin: SlackStandIn, args: arg
     )
     analyse(engine)
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "ECM_"))}
-    env.update(
-        SLACK_BOT_TOKEN=standin.bot_token,
-        SLACK_SIGNING_SECRET=standin.signing_secret,
-        SLACK_API_URL=standin.api_url,
-        DATABASE_URL=url,
-        HOST="127.0.0.1",
-        LOG_LEVEL="WARNING",
-        ECM_WEB_WORKERS=str(args.web_workers),
-    )
+    env = server_env(standin, url, args.web_workers)
     app_port, floor_port = free_port(), free_port()
     with (
         server(

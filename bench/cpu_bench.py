@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.county_bench import COMMANDS, Client, County, analyse, concrete, free_port, server  # noqa: E402
+from bench.county_bench import COMMANDS, Client, County, analyse, concrete, free_port, server, server_env  # noqa: E402
 from bench.pg_schema import private_schema  # noqa: E402
 from bot.standin import SlackStandIn  # noqa: E402
 from storage.db import make_engine, migrate  # noqa: E402
@@ -84,16 +84,7 @@ def run(label: str, url: str, args: argparse.Namespace) -> None:
         county = County(engine, standin)
         channel, _ = county.add_group("Task group 00", args.actions)
         analyse(engine)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "ECM_"))}
-        env.update(
-            SLACK_BOT_TOKEN=standin.bot_token,
-            SLACK_SIGNING_SECRET=standin.signing_secret,
-            SLACK_API_URL=standin.api_url,
-            DATABASE_URL=url,
-            HOST="127.0.0.1",
-            LOG_LEVEL="WARNING",
-            ECM_WEB_WORKERS=str(args.web_workers),
-        )
+        env = server_env(standin, url, args.web_workers)
         app_port, floor_port = free_port(), free_port()
         bot_argv = [sys.executable, "-m", "bot.cli", "run", "--no-scheduler", "--port", str(app_port)]
         floor_argv = [sys.executable, "bench/floor_app.py", "--port", str(floor_port)]
