@@ -56,7 +56,7 @@ def _mrkdwn(text: Mrkdwn) -> MarkdownTextObject:
     return MarkdownTextObject(text=refuse_broadcasts(clip(text, 3000)))
 
 
-def home_blocks(parts: list[Part], notice: str | None = None) -> list[Block]:
+def home_blocks(parts: list[Part], notice: Mrkdwn | None = None) -> list[Block]:
     """`notice` is the bot's own mrkdwn (what a click did), shown above the page."""
     blocks: list[Block] = []
     if notice:
@@ -89,13 +89,13 @@ def home_blocks(parts: list[Part], notice: str | None = None) -> list[Block]:
     return blocks[:MAX_HOME_BLOCKS]
 
 
-def home_view(services: Services, team_id: str, user_id: str, notice: str | None = None) -> View:
+def home_view(services: Services, team_id: str, user_id: str, notice: Mrkdwn | None = None) -> View:
     with session_scope(services.engine, write=False) as session:
         model = load_home(session, team_id, user_id, services.clock.now(), services.settings.ecm_timezone)
     return View(type="home", callback_id="ecm_home", blocks=home_blocks(home_page(model), notice))
 
 
-def publish_home(services: Services, team_id: str, user_id: str, notice: str | None = None) -> bool:
+def publish_home(services: Services, team_id: str, user_id: str, notice: Mrkdwn | None = None) -> bool:
     """Publishes the person's Home tab from current data; False (logged) if Slack refused."""
     try:
         view = home_view(services, team_id, user_id, notice)

@@ -50,7 +50,7 @@ class ActionResult:
     row: ActionRow
     replies: list[Reply]
     changed: bool
-    confirmation: str
+    confirmation: Mrkdwn
     diff: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
@@ -200,7 +200,7 @@ def _changed(
     note: str | None,
     verb_name: str,
     lead: Mrkdwn,
-    confirmation: str,
+    confirmation: Mrkdwn,
 ) -> ActionResult:
     post = change_post(actor, row, diff, note, verb_name, lead)
     return ActionResult(row=row, replies=[post], changed=True, confirmation=confirmation, diff=diff)
@@ -287,7 +287,7 @@ def create(actor: Actor, new: NewAction, *, imported_from: str | None = None) ->
                 sections=[Section(md("Added *#{}*. {}", number, Mrkdwn("\n").join(warnings)))],
             )
         )
-    return ActionResult(row=row, replies=replies, changed=True, confirmation=f":new: Added #{number}.")
+    return ActionResult(row=row, replies=replies, changed=True, confirmation=md(":new: Added #{}.", number))
 
 
 def _status_verb(old: ActionStatus, new: ActionStatus) -> str:
@@ -341,7 +341,7 @@ def change(actor: Actor, number: int, fields: ActionChange, note: str | None = N
         if diff
         else _note_lead(actor, row)
     )
-    result = _changed(actor, row, diff, note, verb_name, lead, f"#{number} is updated.")
+    result = _changed(actor, row, diff, note, verb_name, lead, md("#{} is updated.", number))
     if "due_date" in diff and row.action.due_date != old_due:
         warning = past_due_warning(row.action.due_date, actor.today, number)
         if warning:
@@ -401,7 +401,7 @@ def done(actor: Actor, number: int, note: str | None = None) -> ActionResult:
         _title(row),
     )
     return _changed(
-        actor, row, diff, note, "done", lead, f":white_check_mark: #{number} is marked done. Thank you!"
+        actor, row, diff, note, "done", lead, md(":white_check_mark: #{} is marked done. Thank you!", number)
     )
 
 
@@ -423,7 +423,7 @@ def reopen(actor: Actor, number: int, note: str | None = None) -> ActionResult:
         _title(row),
     )
     return _changed(
-        actor, row, diff, note, "reopened", lead, f":arrows_counterclockwise: #{number} is open again."
+        actor, row, diff, note, "reopened", lead, md(":arrows_counterclockwise: #{} is open again.", number)
     )
 
 
@@ -449,7 +449,7 @@ def drop(actor: Actor, number: int, reason: str | None) -> ActionResult:
         _title(row),
     )
     return _changed(
-        actor, row, diff, reason, "dropped", lead, f":heavy_multiplication_x: #{number} is dropped."
+        actor, row, diff, reason, "dropped", lead, md(":heavy_multiplication_x: #{} is dropped.", number)
     )
 
 
@@ -497,7 +497,7 @@ def snooze(actor: Actor, number: int, reason: str | None, until: date | None = N
         reason,
         "snoozed",
         lead,
-        f":zzz: No chasers for #{number} until {format_date(resume)}.",
+        md(":zzz: No chasers for #{} until {}.", number, format_date(resume)),
     )
 
 
@@ -515,7 +515,7 @@ def end_snooze(actor: Actor, number: int) -> ActionResult:
         _title(row),
     )
     return _changed(
-        actor, row, diff, None, "unsnoozed", lead, f":alarm_clock: #{number} will be chased again."
+        actor, row, diff, None, "unsnoozed", lead, md(":alarm_clock: #{} will be chased again.", number)
     )
 
 
@@ -527,7 +527,13 @@ def add_note(actor: Actor, number: int, text: str) -> ActionResult:
         raise UserError(f"Write a few words about progress on #{number}.")
     store.add_note(actor.session, row, note, by=actor.user_id, at=actor.now)
     return _changed(
-        actor, row, {}, note, "note", _note_lead(actor, row), f":memo: Your update on #{number} is saved."
+        actor,
+        row,
+        {},
+        note,
+        "note",
+        _note_lead(actor, row),
+        md(":memo: Your update on #{} is saved.", number),
     )
 
 
@@ -567,7 +573,7 @@ def hand_over(actor: Actor, number: int, owners: list[str], note: str | None = N
         actor.via,
         _title(row),
     )
-    result = _changed(actor, row, diff, note, "updated", lead, f":handshake: #{number} is handed over.")
+    result = _changed(actor, row, diff, note, "updated", lead, md(":handshake: #{} is handed over.", number))
     if org_note:
         result.replies.append(Reply.note(org_note))
     return result

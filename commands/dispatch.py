@@ -80,7 +80,7 @@ def claim_request(session: Session, key: str, now: datetime) -> None:
 # A second identical click (same person, message, button and value) this soon after the first is a double
 # click or an impatient repeat: acted on once. Slack's own retries carry the first request's key instead.
 REPEAT_WINDOW = timedelta(seconds=30)
-REPEATED = "You clicked that a moment ago: it is already done, and nothing was changed twice."
+REPEATED = Mrkdwn("You clicked that a moment ago: it is already done, and nothing was changed twice.")
 
 
 class RepeatedClick(AlreadyHandled):

@@ -267,6 +267,7 @@ def test_done_by_someone_else_is_refused_on_their_home(group: OfflineWorkspace) 
     assert actions(group)[0].status == "open"
     text = block_text(group.home_of("dev").view["blocks"])  # type: ignore[union-attr]
     assert ":warning: Only the owners of #1 or a chair can mark it done" in text
+    assert f"(owners: <@{group.user('sam')}>)" in text and "&lt;" not in text  # a mention, escaped once
 
 
 # ----- message shortcut ----------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ NOTE_INPUT = "text"
 
 @dataclass
 class Outcome:
-    note: str  # what the clicker is told (mrkdwn)
+    note: Mrkdwn  # what the clicker is told
     channel: Reply | None = None  # the change, for the task group's channel
     channel_id: str | None = None
 
@@ -178,7 +178,7 @@ def register(app: App, services: Services) -> None:
         except Exception:
             log.exception("chaser button %s failed", what)
             outcome = Outcome(
-                "Sorry, something went wrong on my side and nothing was changed. Please try again."
+                Mrkdwn("Sorry, something went wrong on my side and nothing was changed. Please try again.")
             )
         _post_change(services, outcome)
         if outcome.channel is None:  # nothing changed: just tell the clicker why, the DM stays as it is

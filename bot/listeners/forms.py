@@ -33,6 +33,7 @@ from commands import meeting_forms as mf
 from commands.context import Call, Context
 from commands.dispatch import REPEATED, AlreadyHandled, RepeatedClick, claim_interaction, claim_request
 from commands.grammar import Args
+from commands.mrkdwn import Mrkdwn, md
 from commands.replies import Reply, UserError, Visibility
 from storage.db import session_scope
 from storage.groups import get_group
@@ -122,7 +123,7 @@ def _ref(value: str) -> tuple[int, int] | None:
     return home.parse_action_ref(value)
 
 
-def _tell(services: Services, body: dict[str, Any], message: str) -> None:
+def _tell(services: Services, body: dict[str, Any], message: Mrkdwn) -> None:
     """Tells the clicker something: on their Home tab when they clicked there, else ephemerally."""
     user_id, team_id = body["user"]["id"], _team(body)
     if (body.get("container") or {}).get("type") == "view" or not body.get("response_url"):
@@ -337,7 +338,7 @@ def register(app: App, services: Services) -> None:
         user_id = body["user"]["id"]
         ref = _ref(value)
         if ref is None:
-            _tell(services, body, ":warning: I couldn't read that button; nothing changed.")
+            _tell(services, body, Mrkdwn(":warning: I couldn't read that button; nothing changed."))
             return
         group_id, number = ref
         try:
@@ -358,11 +359,11 @@ def register(app: App, services: Services) -> None:
         except AlreadyHandled:
             return
         except UserError as error:
-            _tell(services, body, f":warning: {error.message}")
+            _tell(services, body, md(":warning: {}", error.message))
             return
         except Exception:
             log.exception("Home button %s failed", what)
-            _tell(services, body, f":warning: {SORRY}")
+            _tell(services, body, md(":warning: {}", SORRY))
             return
         channel_posts = [r for r in result.replies if r.visibility == Visibility.CHANNEL]
         deliver(
