@@ -52,6 +52,18 @@ COMMANDS = [
 CHAIR, ME = "UBENCHCHAIR", "UBENCHME"
 
 
+def bench_context(engine: Engine, clock: FixedClock, key: str) -> Context:
+    """A command as ME sends it in the bench channel; the request key is new each time (no retry guard hit)."""
+    return Context(
+        engine=engine,
+        clock=clock,
+        team_id="T1",
+        channel_id="CBENCH",
+        user_id=ME,
+        request_key=f"{key}-{time.monotonic_ns()}",
+    )
+
+
 def seed(engine: Engine, group_id: int | None, count: int, rng: random.Random) -> int:
     with session_scope(engine) as session:
         if group_id is None:
@@ -101,14 +113,7 @@ def measure(engine: Engine, command: str, repeat: int, show: bool = False) -> tu
 
     times, first = [], ""
     for i in range(repeat):
-        ctx = Context(
-            engine=engine,
-            clock=clock,
-            team_id="T1",
-            channel_id="CBENCH",
-            user_id=ME,
-            request_key=f"bench-{command}-{i}-{time.monotonic_ns()}",
-        )
+        ctx = bench_context(engine, clock, f"bench-{command}-{i}")
         event.listen(engine, "before_cursor_execute", count)
         timed.clear()
         started = time.perf_counter()
@@ -181,14 +186,7 @@ def main() -> None:
             profile = cProfile.Profile()
             clock = FixedClock(NOW)
             for i in range(10):
-                ctx = Context(
-                    engine=engine,
-                    clock=clock,
-                    team_id="T1",
-                    channel_id="CBENCH",
-                    user_id=ME,
-                    request_key=f"profile-{i}-{time.monotonic_ns()}",
-                )
+                ctx = bench_context(engine, clock, f"profile-{i}")
                 profile.runcall(run_command, ctx, command)
             print(f"\n{label}: cProfile of {command!r} x10")
             pstats.Stats(profile).sort_stats("cumulative").print_stats(35)
