@@ -124,17 +124,28 @@ def test_a_process_killed_mid_run_is_taken_over_after_its_lease_with_nothing_los
     owners = owners_with_overdue_actions(ws, 60)
     ws.standin.inject("chat.postMessage", delay=0.1, times=-1)  # Slack takes 0.1 s: the run lasts a while
     results = SPAWN.Queue()
-    lineup = Lineup(lambda results, **kw: start(ws, results, **kw))
-    doomed = lineup.start(results, lease_seconds=lease, batch=10, workers=2)
-    survivor = lineup.start(results, lease_seconds=lease, drain_seconds=60, batch=10, workers=2)
-    lineup.go_when_ready()
+    # The survivor imports beside the doomed one but starts only at the kill: until then every row held
+    # is the doomed one's, so the kill is sure to leave rows in doubt (started together, the doomed one
+    # sometimes held none at the instant it died, and there was nothing to take over).
+    first = Lineup(lambda results, **kw: start(ws, results, **kw))
+    second = Lineup(lambda results, **kw: start(ws, results, **kw))
+    doomed = first.start(results, lease_seconds=lease, batch=10, workers=2)
+    survivor = second.start(results, lease_seconds=lease, drain_seconds=60, batch=10, workers=2)
+    first.go_when_ready()
+
     assert ws.standin.wait_for(lambda: len(ws.standin.messages) >= 20, timeout=60)
+    deadline = time.monotonic() + 10  # a batch takes about a second: it is between two for an instant
+    while not any(n.status == NotificationStatus.SENDING for n in outbox(ws, owner_digest.KIND)):
+        assert time.monotonic() < deadline, "the doomed process never held a row"
+        time.sleep(0.01)
     os.kill(doomed.pid, signal.SIGKILL)  # mid-run: rows claimed, some posted and not yet recorded
     killed_at = time.time()
     doomed.join(30)
     assert doomed.exitcode == -signal.SIGKILL
     at_kill = len(ws.standin.messages)
     held = [n for n in outbox(ws, owner_digest.KIND) if n.status == NotificationStatus.SENDING]
+    assert held, "the doomed process held rows when it died"
+    second.go_when_ready()
     counts = results.get(timeout=120)
     finish(survivor)
     # Only rows the killed process held are in doubt: the survivor's first look-up is its take-over.
@@ -143,7 +154,7 @@ def test_a_process_killed_mid_run_is_taken_over_after_its_lease_with_nothing_los
     taken_over = looked[0].at - killed_at
     figures = tally(ws, owners, "SIGKILL mid-run")
     print(
-        f"  killed with {at_kill} posts at the stand-in and {len(held)} rows held (some by the survivor); "
+        f"  killed with {at_kill} posts at the stand-in and {len(held)} rows held; "
         f"the survivor took the dead one's over {taken_over:.1f} s after the kill (lease {lease:.0f} s)"
     )
     assert figures == {"planned": 60, "sent": 60, "duplicated": 0, "lost": 0}
