@@ -113,20 +113,57 @@ def _truncate_all(engine: Engine) -> None:
             )
 
 
+@pytest.fixture(scope="session")
+def shared_engines(
+    tmp_path_factory: pytest.TempPathFactory, pg_schema: str | None
+) -> Iterator[dict[str, tuple[Engine, Path | None]]]:
+    """One engine per backend for the whole worker, each test's database swapped in under it (`engine`):
+    SQLAlchemy compiles statements once per engine (its cache is the engine's, keyed by the dialect object),
+    and a fresh engine per test compiled every statement of every test again (about a fifth of a command's
+    CPU). SQLite's is on one path in this worker's own directory."""
+    path = tmp_path_factory.mktemp("db") / "ecm.db"
+    engines: dict[str, tuple[Engine, Path | None]] = {}
+    engines["sqlite"] = (make_engine(f"sqlite:///{path}"), path)
+    if PG_URL and pg_schema:
+        engines["postgresql"] = (
+            make_engine(PG_URL, connect_args={"options": f"-csearch_path={pg_schema}"}),
+            None,
+        )
+    yield engines
+    for engine, _path in engines.values():
+        engine.dispose()
+
+
+def _pool_listeners(engine: Engine) -> dict[str, list[object]]:
+    dispatch = engine.pool.dispatch
+    return {name: list(getattr(dispatch, name)) for name in dispatch._event_names}
+
+
 @pytest.fixture(params=BACKENDS)
 def engine(
-    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, pg_schema: str | None
+    request: pytest.FixtureRequest,
+    sqlite_template: Path,
+    shared_engines: dict[str, tuple[Engine, Path | None]],
 ) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        path = tmp_path / "ecm.db"
+    """A fresh, migrated database. The engine is the worker's (see `shared_engines`) with no connection
+    left from an earlier test: its pool is emptied first, and SQLite's file is a new copy of the template
+    (a new file, not written over the old one, so a connection some earlier test left open still has its
+    own). Engine events a test adds (`before_cursor_execute`, ...) stay with this test's engine, an
+    `execution_options()` copy; the pool is shared, so a pool event (`connect`, ...) a test adds must be
+    removed by it, and the test fails here if not."""
+    shared, path = shared_engines[request.param]
+    shared.dispose()
+    if path is not None:
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
         shutil.copy(sqlite_template, path)
-        engine = make_engine(f"sqlite:///{path}")
     else:
-        assert PG_URL and pg_schema
-        engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={pg_schema}"})
-        _truncate_all(engine)
+        _truncate_all(shared)
+    listeners = _pool_listeners(shared)
+    engine = shared.execution_options()
     yield engine
     engine.dispose()
+    assert _pool_listeners(shared) == listeners, "a pool event listener the test added is still there"
 
 
 @pytest.fixture
