@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -69,9 +70,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def db_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where this worker's test databases live: in memory (/dev/shm) where there is one. Closing a SQLite
+    database checkpoints its WAL and syncs the file, which on a disk is most of a test's set-up and
+    tear-down (about 15 ms of waiting against 1 ms); the tests check nothing that needs a disk."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        with tempfile.TemporaryDirectory(prefix="ecm-tests-", dir=shm) as memory:
+            yield Path(memory)
+    else:
+        yield tmp_path_factory.mktemp("db")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(db_dir: Path) -> Path:
     """Migrating once and copying the file keeps each test's fresh database cheap."""
-    path = tmp_path_factory.mktemp("template") / "template.db"
+    path = db_dir / "template.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
     engine.dispose()
@@ -114,14 +128,12 @@ def _truncate_all(engine: Engine) -> None:
 
 
 @pytest.fixture(scope="session")
-def shared_engines(
-    tmp_path_factory: pytest.TempPathFactory, pg_schema: str | None
-) -> Iterator[dict[str, tuple[Engine, Path | None]]]:
+def shared_engines(db_dir: Path, pg_schema: str | None) -> Iterator[dict[str, tuple[Engine, Path | None]]]:
     """One engine per backend for the whole worker, each test's database swapped in under it (`engine`):
     SQLAlchemy compiles statements once per engine (its cache is the engine's, keyed by the dialect object),
     and a fresh engine per test compiled every statement of every test again (about a fifth of a command's
     CPU). SQLite's is on one path in this worker's own directory."""
-    path = tmp_path_factory.mktemp("db") / "ecm.db"
+    path = db_dir / "ecm.db"
     engines: dict[str, tuple[Engine, Path | None]] = {}
     engines["sqlite"] = (make_engine(f"sqlite:///{path}"), path)
     if PG_URL and pg_schema:
