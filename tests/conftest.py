@@ -233,19 +233,27 @@ def group(ws: OfflineWorkspace) -> OfflineWorkspace:
 
 
 def set_up_group(ws: OfflineWorkspace) -> OfflineWorkspace:
-    for command in GROUP_SETUP:
+    prepare(ws, *GROUP_SETUP)
+    return ws
+
+
+def prepare(ws: OfflineWorkspace, *commands: str, user: str = "chair", channel: str | None = None) -> None:
+    """Runs `/ecm` commands through the core on the workspace's database and Slack directory, as `user`
+    in `channel` (the workspace's by default): the set-up a test builds on when what it checks comes after
+    (no Bolt round trip, channel post or Home refresh each, which is what the end-to-end tests are for).
+    Each must succeed."""
+    for command in commands:
         ctx = Context(
             engine=ws.engine,
             clock=ws.clock,
             team_id=ws.standin.team_id,
-            channel_id=ws.channel,
-            user_id=ws.user("chair"),
+            channel_id=channel or ws.channel,
+            user_id=ws.user(user),
             default_timezone=ws.settings.ecm_timezone,
             directory=SlackDirectory(ws.services.client),
         )
         replies = run_command(ctx, ws.render_mentions(command))
-        assert replies and not any(r.is_error for r in replies), [r.text for r in replies]
-    return ws
+        assert replies and not any(r.is_error for r in replies), (command, [r.text for r in replies])
 
 
 def restore_group(ws: OfflineWorkspace) -> OfflineWorkspace:
