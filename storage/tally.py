@@ -190,7 +190,9 @@ def sums(
     params = {k: v for k, v in values.items() if v is not None}
     if due_from is not None:
         params["due_never"] = DUE_NEVER
-    found = session.exec(_sums_statement(tuple(k for k in values if k in params)), params=params)
+    # Plain rows on the connection: the counters are only ever written by `apply`'s statements, never as
+    # ORM objects, so there is nothing for the session to flush first (and its ORM layer is skipped).
+    found = session.connection().execute(_sums_statement(tuple(k for k in values if k in params)), params)
     remembered[key] = {(d, b): int(n) for d, b, n in found if n}
     return remembered[key]
 
