@@ -844,11 +844,19 @@ class NewActionRecord:
 
 
 def bulk_create_actions(
-    session: Session, group: TaskGroup, records: Sequence[NewActionRecord], *, by: str, at: datetime
+    session: Session,
+    group: TaskGroup,
+    records: Sequence[NewActionRecord],
+    *,
+    by: str,
+    at: datetime,
+    verb: str = "created",
+    note: str | None = None,
 ) -> list[int]:
-    """Adds many actions at once (imports, benchmarks): numbered in order under one UPDATE of the group's
-    counter, each with its "created" audit event and the same rows, links and counters as `create_action`
-    would leave, in a handful of statements instead of ~8 per action. Returns the new actions' ids.
+    """Adds many actions at once (a spreadsheet import, benchmarks): numbered in order under one UPDATE of
+    the group's counter, each with its audit event (`verb` and `note` as `create_action` takes them) and
+    the same rows, links and counters as `create_action` would leave, in a handful of statements instead
+    of ~8 per action. Returns the new actions' ids, in the records' order (their numbers are consecutive).
 
     The rows go in with `_load` (COPY on PostgreSQL, one executemany elsewhere), without RETURNING: the
     numbers first…first+n-1 are this call's alone (taken under the group row's lock), so one indexed
@@ -956,7 +964,7 @@ def bulk_create_actions(
                 i,
                 by,
                 stamp,
-                "created",
+                verb,
                 {  # what `create_action` records, built JSON-safe (`audit.plain_changes` is the slow way)
                     "title": [None, r.title],
                     "owners": [None, sorted(us)],
@@ -965,7 +973,7 @@ def bulk_create_actions(
                     "outcomes": [None, [Outcome(o).value for o in os_]],
                     "districts": [None, COUNTYWIDE if r.countywide else [d.name for d in ds]],
                 },
-                None,
+                note,
             )
             for i, r, us, os_, ds in zip(ids, records, owners, outcomes, districts, strict=True)
         ],
@@ -974,6 +982,11 @@ def bulk_create_actions(
         [audit.Touched(group.id, "action", i, by, tuple(us)) for i, us in zip(ids, owners, strict=True)]
     )
     return ids
+
+
+def number_of(session: Session, action_id: int) -> int:
+    """An action's number in its group (a bulk create's are consecutive from its first one's)."""
+    return int(session.exec(select(col(Action.number)).where(col(Action.id) == action_id)).one())
 
 
 _IDS_BY_NUMBER = select(col(Action.number), col(Action.id)).where(

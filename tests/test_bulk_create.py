@@ -1,6 +1,7 @@
 """storage.actions.bulk_create_actions (COPY on PostgreSQL, driver-level executemany on SQLite) leaves the
 same actions, links, "created" audit events and counters as adding the same actions one by one through
-`create_action` (and `update_action` for a status other than open), on top of actions already there
+`create_action` (and `update_action` for a status other than open), audited "created" or, as a
+spreadsheet import does, "imported" with a note, on top of actions already there
 (SQLite always; PostgreSQL too with ECM_TEST_DATABASE_URL)."""
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ def _state(session: Session, group_id: int) -> dict[str, Any]:
     created = {
         number[e.entity_id]: (e.user_id, e.at, e.verb, e.changes, e.note)  # type: ignore[index]
         for e in session.exec(
-            select(AuditEvent).where(col(AuditEvent.entity) == "action", col(AuditEvent.verb) == "created")
+            select(AuditEvent).where(
+                col(AuditEvent.entity) == "action", col(AuditEvent.verb).in_(["created", "imported"])
+            )
         )
     }
     return {"actions": actions, "links": links, "created": created, "tally": tally.snapshot(session)}
@@ -113,7 +116,10 @@ def _setup(engine: Engine) -> tuple[int, list[int]]:
         return group.id, districts  # type: ignore[return-value]
 
 
-def test_bulk_create_leaves_what_one_by_one_creates_leave(engine: Engine) -> None:
+@pytest.mark.parametrize(("verb", "note"), [("created", None), ("imported", "Imported from plan.xlsx")])
+def test_bulk_create_leaves_what_one_by_one_creates_leave(
+    engine: Engine, verb: str, note: str | None
+) -> None:
     group_id, districts = _setup(engine)
     records = _records(districts)
     assert {r.status for r in records} == set(ActionStatus)
@@ -122,7 +128,7 @@ def test_bulk_create_leaves_what_one_by_one_creates_leave(engine: Engine) -> Non
     with pytest.raises(_Undo), session_scope(engine) as s:
         group = s.get(TaskGroup, group_id)
         assert group is not None
-        ids = store.bulk_create_actions(s, group, records, by="UCHAIR", at=later)
+        ids = store.bulk_create_actions(s, group, records, by="UCHAIR", at=later, verb=verb, note=note)
         numbered = {a.id: a.number for a in s.exec(select(Action).where(col(Action.id).in_(ids)))}
         assert [numbered[i] for i in ids] == list(range(3, 3 + len(records)))
         bulk = _state(s, group_id)
@@ -144,6 +150,8 @@ def test_bulk_create_leaves_what_one_by_one_creates_leave(engine: Engine) -> Non
                 countywide=r.countywide,
                 by="UCHAIR",
                 at=later,
+                verb=verb,
+                note=note,
             )
             if r.status != ActionStatus.OPEN:
                 store.update_action(s, row, {"status": r.status}, by="UCHAIR", at=later)
@@ -151,6 +159,9 @@ def test_bulk_create_leaves_what_one_by_one_creates_leave(engine: Engine) -> Non
         raise _Undo
 
     assert len(bulk["actions"]) == len(records) + 2
+    assert sum(1 for n, e in bulk["created"].items() if n > 2 and (e[2], e[4]) == (verb, note)) == len(
+        records
+    )
     for part in ("actions", "links", "created", "tally"):
         assert bulk[part] == one_by_one[part], part
     # And the counters kept in step equal a recount from the register.
