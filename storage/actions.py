@@ -1023,7 +1023,8 @@ def _load(
     names = ", ".join(f'"{c}"' for c in columns)
     if dialect.name != "postgresql":
         assert dialect.paramstyle == "qmark", dialect.paramstyle  # SQLite's
-        processors = [table.c[c].type.bind_processor(dialect) for c in columns]
+        # The dialect's own processors (the generic types' have none for dates on SQLite).
+        processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
         if any(processors):
             rows = [tuple(v if p is None else p(v) for p, v in zip(processors, r, strict=True)) for r in rows]
         marks = ", ".join("?" for _ in columns)

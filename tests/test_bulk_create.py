@@ -79,7 +79,33 @@ def _state(session: Session, group_id: int) -> dict[str, Any]:
             )
         )
     }
-    return {"actions": actions, "links": links, "created": created, "tally": tally.snapshot(session)}
+    # As stored, read past the column types (SQLite keeps dates and times as text: the same text, or SQL
+    # comparing them would order them differently).
+    connection = session.connection()
+    stored = {
+        "action": sorted(
+            r[1:]
+            for r in connection.exec_driver_sql(
+                "SELECT id, number, title, organisation, countywide, due_date, due_key, status, rag, "
+                "snoozed_until, meeting_id, decision_id, source_link, created_by, created_at, updated_at, "
+                f"completed_at FROM action WHERE group_id = {group_id}"
+            )
+        ),
+        "audit": sorted(
+            (number[r[0]], *r[1:])
+            for r in connection.exec_driver_sql(
+                "SELECT entity_id, user_id, at, verb, changes, note FROM audit_event "
+                f"WHERE entity = 'action' AND verb IN ('created', 'imported') AND group_id = {group_id}"
+            )
+        ),
+    }
+    return {
+        "actions": actions,
+        "links": links,
+        "created": created,
+        "tally": tally.snapshot(session),
+        "stored": stored,
+    }
 
 
 def _setup(engine: Engine) -> tuple[int, list[int]]:
@@ -162,7 +188,7 @@ def test_bulk_create_leaves_what_one_by_one_creates_leave(
     assert sum(1 for n, e in bulk["created"].items() if n > 2 and (e[2], e[4]) == (verb, note)) == len(
         records
     )
-    for part in ("actions", "links", "created", "tally"):
+    for part in ("actions", "links", "created", "tally", "stored"):
         assert bulk[part] == one_by_one[part], part
     # And the counters kept in step equal a recount from the register.
     with pytest.raises(_Undo), session_scope(engine) as s:
