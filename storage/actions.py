@@ -979,7 +979,7 @@ def bulk_create_actions(
         ],
     )
     audit.notify(
-        [audit.Touched(group.id, "action", i, by, tuple(us)) for i, us in zip(ids, owners, strict=True)]
+        audit.Touched(group.id, "action", i, by, tuple(us)) for i, us in zip(ids, owners, strict=True)
     )
     return ids
 

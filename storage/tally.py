@@ -127,12 +127,20 @@ def apply(session: Session, delta: Counter[Cell]) -> None:
     session.info.pop(_SUMS, None)
     if session.get_bind().dialect.name == "postgresql":
         columns = zip(*((g, d, s.value, k, b, n) for (g, d, s, k, b), n in cells), strict=True)
-        session.execute(_PG_UPSERT, {k: list(v) for k, v in zip(_PG_COLUMNS, columns, strict=True)})
+        session.execute(_PG_UPSERT, {k: _pg_array(v) for k, v in zip(_PG_COLUMNS, columns, strict=True)})
         return
     # Driver-level values as SQLAlchemy would store them: the status's value, the date as ISO text.
     session.connection().exec_driver_sql(
         _SQLITE_UPSERT, [(g, d, s.value, k.isoformat(), b, n) for (g, d, s, k, b), n in cells]
     )
+
+
+def _pg_array(values: Iterable[Any]) -> str:
+    """A PostgreSQL array literal of the values' text, every element quoted (inside quotes only `"` and
+    `\\` are special): built by joining, several times faster than the driver's per-element list dumping,
+    which was a bulk load's largest cost in Python."""
+    quoted = ['"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values]
+    return "{" + ",".join(quoted) + "}"
 
 
 _CONFLICT = (
