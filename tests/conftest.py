@@ -237,11 +237,14 @@ def set_up_group(ws: OfflineWorkspace) -> OfflineWorkspace:
     return ws
 
 
-def prepare(ws: OfflineWorkspace, *commands: str, user: str = "chair", channel: str | None = None) -> None:
+def prepare(
+    ws: OfflineWorkspace, *commands: str, user: str = "chair", channel: str | None = None
+) -> list[Reply]:
     """Runs `/ecm` commands through the core on the workspace's database and Slack directory, as `user`
     in `channel` (the workspace's by default): the set-up a test builds on when what it checks comes after
     (no Bolt round trip, channel post or Home refresh each, which is what the end-to-end tests are for).
-    Each must succeed."""
+    Each must succeed; the last one's replies are returned."""
+    replies: list[Reply] = []
     for command in commands:
         ctx = Context(
             engine=ws.engine,
@@ -254,6 +257,7 @@ def prepare(ws: OfflineWorkspace, *commands: str, user: str = "chair", channel: 
         )
         replies = run_command(ctx, ws.render_mentions(command))
         assert replies and not any(r.is_error for r in replies), (command, [r.text for r in replies])
+    return replies
 
 
 def restore_group(ws: OfflineWorkspace) -> OfflineWorkspace:

@@ -41,7 +41,7 @@ from storage.models import (
     TaskGroup,
 )
 from tests.blockkit import check_blocks
-from tests.conftest import Core, Replies, london
+from tests.conftest import Core, Replies, london, prepare
 
 TZ = "Europe/London"
 Out = TypeVar("Out", Exchange, Replies)  # an end-to-end exchange, or the fast tier's replies
@@ -217,6 +217,14 @@ def add(ws: OfflineWorkspace | Core, text: str, user: str = "chair", channel: st
     out = ok(ws.command(f"add {text}", user=user, channel=channel))
     found = re.search(r"#(\d+)", out.text)
     assert found, out.text
+    return int(found.group(1))
+
+
+def add_directly(ws: OfflineWorkspace, text: str, user: str = "chair", channel: str | None = None) -> int:
+    """As `add`, through the core (`prepare`): an action an end-to-end test builds on, with no Bolt round
+    trip, channel post or Home refresh (for tests of what comes after: scheduled posts, buttons)."""
+    found = re.search(r"#(\d+)", Replies(prepare(ws, f"add {text}", user=user, channel=channel)).text)
+    assert found
     return int(found.group(1))
 
 

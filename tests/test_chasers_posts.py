@@ -19,14 +19,14 @@ from commands.posts.common import (
 from storage import notifications
 from storage.models import NotificationStatus
 from storage.notifications import Planned
+from tests.conftest import prepare
 from tests.support import (
     TZ,
-    add,
+    add_directly,
     channel_posts,
     check_all_messages,
     db,
     dms,
-    ok,
     outbox,
     run,
     run_on,
@@ -48,12 +48,14 @@ def planned_dates(ws: OfflineWorkspace, kind: str) -> list[date]:
 
 def test_owner_digest_is_one_dm_per_person_across_groups(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Audit school nurse referrals @sam due:18/11/2026 outcome:safe district:chorley")
-    add(ws, "Share the <!channel> protocol & map @sam @priya due:20/11/2026 outcome:healthy district:all")
-    add(ws, "Not overdue yet @sam due:30/11/2026 outcome:enjoy")
+    add_directly(ws, "Audit school nurse referrals @sam due:18/11/2026 outcome:safe district:chorley")
+    add_directly(
+        ws, "Share the <!channel> protocol & map @sam @priya due:20/11/2026 outcome:healthy district:all"
+    )
+    add_directly(ws, "Not overdue yet @sam due:30/11/2026 outcome:enjoy")
     other = ws.standin.add_channel("blaby-task-group")
-    ok(ws.command('setup name:"Blaby Task Group" districts:"Blaby, Melton"', user="chair2", channel=other))
-    add(ws, "Youth forum venue @sam due:16/11/2026 outcome:positive", user="chair2", channel=other)
+    prepare(ws, 'setup name:"Blaby Task Group" districts:"Blaby, Melton"', user="chair2", channel=other)
+    add_directly(ws, "Youth forum venue @sam due:16/11/2026 outcome:positive", user="chair2", channel=other)
     ws.standin.messages.clear()
 
     report = run(ws, "chasers")
@@ -96,7 +98,7 @@ def test_owner_digest_is_one_dm_per_person_across_groups(group: OfflineWorkspace
 
 def test_owner_digest_only_on_working_days(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Overdue for ages @sam due:01/10/2026")
+    add_directly(ws, "Overdue for ages @sam due:01/10/2026")
     ws.standin.messages.clear()
     for day in days(date(2026, 12, 21), date(2026, 12, 31)):
         run_on(ws, day, "chasers")
@@ -115,10 +117,10 @@ def test_owner_digest_only_on_working_days(group: OfflineWorkspace) -> None:
 
 def test_done_or_snoozed_actions_are_not_chased(group: OfflineWorkspace) -> None:
     ws = group
-    one = add(ws, "First @sam due:18/11/2026")
-    two = add(ws, "Second @sam due:19/11/2026")
-    ok(ws.command(f'done {one} "Finished"', user="sam"))
-    ok(ws.command(f'snooze {two} "Waiting for the Board"', user="sam"))
+    one = add_directly(ws, "First @sam due:18/11/2026")
+    two = add_directly(ws, "Second @sam due:19/11/2026")
+    prepare(ws, f'done {one} "Finished"', user="sam")
+    prepare(ws, f'snooze {two} "Waiting for the Board"', user="sam")
     ws.standin.messages.clear()
     report = run(ws, "chasers")
     assert dms(ws, "sam") == [] and report.deliveries == []
@@ -130,7 +132,7 @@ def test_done_or_snoozed_actions_are_not_chased(group: OfflineWorkspace) -> None
 def test_due_soon_nudge_two_working_days_before(group: OfflineWorkspace) -> None:
     ws = group
     set_day(ws, date(2026, 11, 16))
-    add(ws, "Book the venue @sam due:25/11/2026 outcome:enjoy")  # a Wednesday
+    add_directly(ws, "Book the venue @sam due:25/11/2026 outcome:enjoy")  # a Wednesday
     ws.standin.messages.clear()
     for day in days(date(2026, 11, 19), date(2026, 11, 25)):
         run_on(ws, day, "chasers")
@@ -149,9 +151,9 @@ def test_due_soon_nudge_two_working_days_before(group: OfflineWorkspace) -> None
 
 def test_due_soon_is_folded_into_the_owner_digest_one_dm_a_day(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Late report @sam due:18/11/2026 outcome:safe")
-    add(ws, "Book the venue @sam due:25/11/2026 outcome:enjoy")  # due in 2 working days
-    add(ws, "Only soon for priya @priya due:25/11/2026")
+    add_directly(ws, "Late report @sam due:18/11/2026 outcome:safe")
+    add_directly(ws, "Book the venue @sam due:25/11/2026 outcome:enjoy")  # due in 2 working days
+    add_directly(ws, "Only soon for priya @priya due:25/11/2026")
     ws.standin.messages.clear()
     before = len(ws.standin.calls)
 
@@ -177,8 +179,10 @@ def test_due_soon_is_folded_into_the_owner_digest_one_dm_a_day(group: OfflineWor
 def test_due_soon_counts_working_days_over_easter(group: OfflineWorkspace) -> None:
     ws = group
     set_day(ws, date(2026, 3, 20))
-    add(ws, "After Easter @sam due:08/04/2026")  # Wed after Easter Monday (6 Apr); Good Friday is 3 Apr
-    add(ws, "Due on a Saturday @priya due:11/04/2026")
+    add_directly(
+        ws, "After Easter @sam due:08/04/2026"
+    )  # Wed after Easter Monday (6 Apr); Good Friday is 3 Apr
+    add_directly(ws, "Due on a Saturday @priya due:11/04/2026")
     ws.standin.messages.clear()
     for day in days(date(2026, 3, 30), date(2026, 4, 10)):
         run_on(ws, day, "chasers")
@@ -190,13 +194,13 @@ def test_due_soon_counts_working_days_over_easter(group: OfflineWorkspace) -> No
 def test_nudge_days_setting(group: OfflineWorkspace) -> None:
     ws = group
     set_day(ws, date(2026, 11, 16))
-    ok(ws.command("setup nudge-days:3"))
-    add(ws, "Book the venue @sam due:25/11/2026")
+    prepare(ws, "setup nudge-days:3")
+    add_directly(ws, "Book the venue @sam due:25/11/2026")
     for day in days(date(2026, 11, 18), date(2026, 11, 24)):
         run_on(ws, day, "chasers")
     assert planned_dates(ws, due_soon.KIND) == [date(2026, 11, 20)]
-    ok(ws.command("setup nudge-days:0"))
-    add(ws, "Another @sam due:03/12/2026")
+    prepare(ws, "setup nudge-days:0")
+    add_directly(ws, "Another @sam due:03/12/2026")
     for day in days(date(2026, 11, 25), date(2026, 12, 2)):
         run_on(ws, day, "chasers")
     assert planned_dates(ws, due_soon.KIND) == [date(2026, 11, 20)]
@@ -207,14 +211,14 @@ def test_nudge_days_setting(group: OfflineWorkspace) -> None:
 
 def test_channel_digest_on_monday_grouped_with_counts_and_mentions(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Chorley safe one @sam due:16/11/2026 outcome:safe district:chorley")
-    add(ws, "Chorley healthy one @sam due:17/11/2026 outcome:healthy district:chorley")
+    add_directly(ws, "Chorley safe one @sam due:16/11/2026 outcome:safe district:chorley")
+    add_directly(ws, "Chorley healthy one @sam due:17/11/2026 outcome:healthy district:chorley")
     # Typed as "<b>bold</b> & co"; Slack escapes it that way before sending (should_escape).
-    add(
+    add_directly(
         ws, "Ribble &lt;b&gt;bold&lt;/b&gt; &amp; co @priya due:18/11/2026 outcome:safe district:south-ribble"
     )
-    add(ws, "Countywide one @dev due:19/11/2026 outcome:economic district:all")
-    add(ws, "Not overdue @dev due:30/11/2026 outcome:economic district:all")
+    add_directly(ws, "Countywide one @dev due:19/11/2026 outcome:economic district:all")
+    add_directly(ws, "Not overdue @dev due:30/11/2026 outcome:economic district:all")
     ws.standin.messages.clear()
 
     run(ws, "digest")
@@ -240,7 +244,7 @@ def test_channel_digest_on_monday_grouped_with_counts_and_mentions(group: Offlin
 
 def test_channel_digest_with_nothing_overdue_says_so(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Future @sam due:30/11/2026")
+    add_directly(ws, "Future @sam due:30/11/2026")
     ws.standin.messages.clear()
     run(ws, "digest")
     (post,) = channel_posts(ws)
@@ -261,12 +265,12 @@ def test_channel_digest_moves_off_bank_holidays(group: OfflineWorkspace) -> None
 
 def test_channel_digest_day_setting_and_good_friday(group: OfflineWorkspace) -> None:
     ws = group
-    ok(ws.command("setup digest:friday"))
+    prepare(ws, "setup digest:friday")
     for day in days(date(2026, 3, 23), date(2026, 4, 10)):
         run_on(ws, day, "digest")
     # Fri 27 Mar; Good Friday 3 Apr -> Tue 7 Apr (Easter Monday too); Fri 10 Apr.
     assert planned_dates(ws, channel_digest.KIND) == [date(2026, 3, 27), date(2026, 4, 7), date(2026, 4, 10)]
-    ok(ws.command("setup digest:off"))
+    prepare(ws, "setup digest:off")
     run_on(ws, date(2026, 4, 17), "digest")
     assert planned_dates(ws, channel_digest.KIND)[-1] == date(2026, 4, 10)
 
@@ -277,7 +281,7 @@ def test_channel_digest_day_setting_and_good_friday(group: OfflineWorkspace) -> 
 def test_escalation_at_ten_working_days_counts_the_christmas_holidays(group: OfflineWorkspace) -> None:
     ws = group
     set_day(ws, date(2026, 12, 14))
-    add(ws, "Winter plan @sam due:21/12/2026 outcome:safe")
+    add_directly(ws, "Winter plan @sam due:21/12/2026 outcome:safe")
     ws.standin.messages.clear()
     # Working days after 21 Dec: 22, 23, 24, 29, 30, 31 Dec, 4, 5, 6, 7 Jan (25, 28 Dec and 1 Jan are holidays).
     for day in (date(2027, 1, 5), date(2027, 1, 6)):
@@ -296,9 +300,9 @@ def test_escalation_at_ten_working_days_counts_the_christmas_holidays(group: Off
 
 def test_chair_gets_one_dm_with_own_actions_and_escalations(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Chair's own @chair due:19/11/2026")
-    add(ws, "Long overdue @sam due:02/11/2026")  # 15 working days before Mon 23 Nov
-    add(ws, "Nearly there @sam due:10/11/2026")  # 9 working days
+    add_directly(ws, "Chair's own @chair due:19/11/2026")
+    add_directly(ws, "Long overdue @sam due:02/11/2026")  # 15 working days before Mon 23 Nov
+    add_directly(ws, "Nearly there @sam due:10/11/2026")  # 9 working days
     ws.standin.messages.clear()
     run(ws, "all")
     (dm,) = dms(ws, "chair")
@@ -311,12 +315,12 @@ def test_chair_gets_one_dm_with_own_actions_and_escalations(group: OfflineWorksp
 
 def test_escalation_setting(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Long overdue @sam due:02/11/2026")
-    ok(ws.command("setup escalate-after:0"))
+    add_directly(ws, "Long overdue @sam due:02/11/2026")
+    prepare(ws, "setup escalate-after:0")
     ws.standin.messages.clear()
     run(ws, "escalation")
     assert dms(ws, "chair") == []
-    ok(ws.command("setup escalate-after:20"))
+    prepare(ws, "setup escalate-after:20")
     run_on(ws, date(2026, 11, 27), "escalation")
     assert dms(ws, "chair") == []  # 19 working days
     run_on(ws, date(2026, 11, 30), "escalation")
@@ -328,8 +332,8 @@ def test_escalation_setting(group: OfflineWorkspace) -> None:
 
 def test_meeting_reminder_the_working_day_before(group: OfflineWorkspace) -> None:
     ws = group
-    ok(ws.command('schedule "Task group meeting" every:"2nd wednesday" at:10:00'))
-    add(ws, "Overdue item @sam due:16/11/2026 outcome:safe")
+    prepare(ws, 'schedule "Task group meeting" every:"2nd wednesday" at:10:00')
+    add_directly(ws, "Overdue item @sam due:16/11/2026 outcome:safe")
     ws.standin.messages.clear()
     for day in days(date(2026, 12, 1), date(2026, 12, 9)):
         run_on(ws, day, "meeting-reminders")
@@ -345,7 +349,7 @@ def test_meeting_reminder_the_working_day_before(group: OfflineWorkspace) -> Non
 def test_meeting_reminder_before_easter_goes_on_the_thursday(group: OfflineWorkspace) -> None:
     ws = group
     set_day(ws, date(2026, 3, 16))
-    ok(ws.command('schedule "Spring meeting" every:"1st tuesday" at:14:00'))
+    prepare(ws, 'schedule "Spring meeting" every:"1st tuesday" at:14:00')
     ws.standin.messages.clear()
     for day in days(date(2026, 3, 30), date(2026, 4, 7)):
         run_on(ws, day, "meeting-reminders")
@@ -357,10 +361,10 @@ def test_meeting_reminder_before_easter_goes_on_the_thursday(group: OfflineWorks
 
 def test_meeting_reminder_skipped_when_the_date_is_cancelled(group: OfflineWorkspace) -> None:
     ws = group
-    ok(ws.command('schedule "Task group meeting" every:"2nd wednesday" at:10:00'))
+    prepare(ws, 'schedule "Task group meeting" every:"2nd wednesday" at:10:00')
     set_day(ws, date(2026, 12, 8), 7, 0)
     run(ws, "meeting-reminders", plan_only=True)
-    ok(ws.command('schedule cancel 9 Dec "Christmas lunch instead"'))
+    prepare(ws, 'schedule cancel 9 Dec "Christmas lunch instead"')
     set_day(ws, date(2026, 12, 8))
     ws.standin.messages.clear()
     report = run(ws, "meeting-reminders")
@@ -373,8 +377,8 @@ def test_meeting_reminder_skipped_when_the_date_is_cancelled(group: OfflineWorks
 
 def test_meeting_reminders_can_be_turned_off(group: OfflineWorkspace) -> None:
     ws = group
-    ok(ws.command('schedule "Task group meeting" every:"2nd wednesday" at:10:00'))
-    ok(ws.command("setup reminders:off"))
+    prepare(ws, 'schedule "Task group meeting" every:"2nd wednesday" at:10:00')
+    prepare(ws, "setup reminders:off")
     run_on(ws, date(2026, 12, 8), "meeting-reminders")
     assert outbox(ws, meeting_reminder.KIND) == []
 
@@ -384,11 +388,11 @@ def test_meeting_reminders_can_be_turned_off(group: OfflineWorkspace) -> None:
 
 def _hold_meeting(ws: OfflineWorkspace, day: date, *present: str) -> None:
     set_day(ws, day, 10, 0)
-    ok(ws.command("meeting start"))
+    prepare(ws, "meeting start")
     if present:
-        ok(ws.command("present " + " ".join(f"@{p}" for p in present)))
+        prepare(ws, "present " + " ".join(f"@{p}" for p in present))
     set_day(ws, day, 12, 0)
-    ok(ws.command("meeting end"))
+    prepare(ws, "meeting end")
 
 
 def test_attendance_summary_on_the_first_working_day_of_the_month(group: OfflineWorkspace) -> None:
@@ -420,7 +424,7 @@ def test_attendance_summary_dates_and_nothing_to_count(group: OfflineWorkspace) 
     assert channel_posts(ws) == []
     (skipped,) = report.of("skipped")
     assert "no meetings held yet" in skipped.detail
-    ok(ws.command("setup attendance-summary:off"))
+    prepare(ws, "setup attendance-summary:off")
     run_on(ws, date(2027, 1, 4), "attendance-summary")
     assert len(outbox(ws, attendance_summary.KIND)) == 1
 
@@ -428,7 +432,7 @@ def test_attendance_summary_dates_and_nothing_to_count(group: OfflineWorkspace) 
 def test_meeting_reminder_names_the_date_once(group: OfflineWorkspace) -> None:
     ws = group
     set_day(ws, date(2026, 3, 16))
-    ok(ws.command('schedule "Spring meeting" every:"1st tuesday" at:14:00'))
+    prepare(ws, 'schedule "Spring meeting" every:"1st tuesday" at:14:00')
     ws.standin.messages.clear()
     run_on(ws, date(2026, 4, 2), "meeting-reminders")
     (post,) = channel_posts(ws)
@@ -444,9 +448,9 @@ def test_meeting_reminder_names_the_date_once(group: OfflineWorkspace) -> None:
 def test_user_text_is_escaped_in_the_fallback_texts_of_dms_and_posts(group: OfflineWorkspace) -> None:
     ws = group
     # Slack sends typed <, > and & escaped (should_escape); the bot stores them as typed.
-    ok(ws.command('setup name:"Lancs &lt;https://evil.example|Click&gt; &amp; Co"'))
-    ok(ws.command('schedule "Board &lt;!here&gt; &amp; co" every:"2nd wednesday" at:10:00'))
-    add(ws, "Long overdue @sam due:02/11/2026")
+    prepare(ws, 'setup name:"Lancs &lt;https://evil.example|Click&gt; &amp; Co"')
+    prepare(ws, 'schedule "Board &lt;!here&gt; &amp; co" every:"2nd wednesday" at:10:00')
+    add_directly(ws, "Long overdue @sam due:02/11/2026")
     ws.standin.messages.clear()
     run(ws, "escalation")
     (chair,) = dms(ws, "chair")
@@ -460,7 +464,7 @@ def test_user_text_is_escaped_in_the_fallback_texts_of_dms_and_posts(group: Offl
 
 def test_an_escalation_only_dm_does_not_talk_about_buttons_it_has_not_got(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Long overdue @sam due:02/11/2026")
+    add_directly(ws, "Long overdue @sam due:02/11/2026")
     ws.standin.messages.clear()
     run(ws, "all")
     (chair,) = dms(ws, "chair")
@@ -489,10 +493,10 @@ def _sent_under_the_old_key(ws: OfflineWorkspace, user: str, day: date) -> None:
 def test_a_nudge_sent_under_the_old_key_that_day_is_not_sent_again(group: OfflineWorkspace) -> None:
     # The database was upgraded mid-morning: 0.1.0 had already nudged sam and priya under `due-soon:`.
     ws = group
-    add(ws, "Late report @sam due:18/11/2026 outcome:safe")
-    add(ws, "Book the venue @sam due:25/11/2026 outcome:enjoy")  # due in 2 working days
-    add(ws, "Only soon for priya @priya due:25/11/2026")
-    add(ws, "Only soon for dev @dev due:25/11/2026")
+    add_directly(ws, "Late report @sam due:18/11/2026 outcome:safe")
+    add_directly(ws, "Book the venue @sam due:25/11/2026 outcome:enjoy")  # due in 2 working days
+    add_directly(ws, "Only soon for priya @priya due:25/11/2026")
+    add_directly(ws, "Only soon for dev @dev due:25/11/2026")
     today = date(2026, 11, 23)
     _sent_under_the_old_key(ws, "sam", today)
     _sent_under_the_old_key(ws, "priya", today)
