@@ -16,7 +16,7 @@ from commands.posts.common import DONE_ACTION, NOTE_ACTION, NOTE_CALLBACK, SNOOZ
 from storage.models import ActionNote, ActionStatus
 from tests.support import (
     action_record,
-    add,
+    add_directly,
     audit_events,
     channel_posts,
     check_all_messages,
@@ -31,8 +31,8 @@ from tests.support import (
 
 
 def digest_for_sam(ws: OfflineWorkspace) -> tuple[int, int, Message]:
-    first = add(ws, "Audit school nurse referrals @sam due:18/11/2026 outcome:safe district:chorley")
-    second = add(ws, "Map youth provision @sam due:19/11/2026 outcome:enjoy district:chorley")
+    first = add_directly(ws, "Audit school nurse referrals @sam due:18/11/2026 outcome:safe district:chorley")
+    second = add_directly(ws, "Map youth provision @sam due:19/11/2026 outcome:enjoy district:chorley")
     ws.standin.messages.clear()
     run(ws, "chasers")
     (dm,) = dms(ws, "sam")
@@ -166,7 +166,7 @@ def test_only_owners_or_chairs_can_use_the_buttons(group: OfflineWorkspace) -> N
 
 def test_a_due_soon_nudge_has_working_buttons_too(group: OfflineWorkspace) -> None:
     ws = group
-    number = add(ws, "Book the venue @sam due:25/11/2026")
+    number = add_directly(ws, "Book the venue @sam due:25/11/2026")
     ws.standin.messages.clear()
     run(ws, "chasers")
     (dm,) = dms(ws, "sam")
@@ -178,8 +178,8 @@ def test_a_due_soon_nudge_has_working_buttons_too(group: OfflineWorkspace) -> No
 
 def test_a_due_soon_dm_clicked_the_next_day_keeps_its_other_actions(group: OfflineWorkspace) -> None:
     ws = group
-    venue = add(ws, "Book the venue @sam due:25/11/2026")
-    agenda = add(ws, "Send the agenda @sam due:25/11/2026")
+    venue = add_directly(ws, "Book the venue @sam due:25/11/2026")
+    agenda = add_directly(ws, "Send the agenda @sam due:25/11/2026")
     ws.standin.messages.clear()
     run(ws, "chasers")  # Monday: both are due on Wednesday
     (dm,) = dms(ws, "sam")

@@ -10,10 +10,11 @@ from bot.offline import OfflineWorkspace
 from commands.posts import due_soon, owner_digest
 from commands.posts.registry import DEFAULTS
 from commands.posts.settings import chaser_settings
-from tests.conftest import Core
+from tests.conftest import Core, prepare
 from tests.support import (
     action_record,
     add,
+    add_directly,
     audit_events,
     channel_posts,
     dms,
@@ -93,9 +94,9 @@ def test_setting_errors_and_permissions(core: Core) -> None:
 
 def test_chasers_off_stops_owner_dms_but_not_escalation(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Long overdue @sam due:02/11/2026")
-    add(ws, "Due soon @sam due:25/11/2026")
-    ok(ws.command("setup chasers:off"))
+    add_directly(ws, "Long overdue @sam due:02/11/2026")
+    add_directly(ws, "Due soon @sam due:25/11/2026")
+    prepare(ws, "setup chasers:off")
     ws.standin.messages.clear()
     run(ws, "all")
     assert dms(ws, "sam") == []
@@ -106,10 +107,10 @@ def test_chasers_off_stops_owner_dms_but_not_escalation(group: OfflineWorkspace)
 
 def test_turning_chasers_off_after_planning_skips_with_a_reason(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Overdue @sam due:18/11/2026")
+    add_directly(ws, "Overdue @sam due:18/11/2026")
     set_day(ws, date(2026, 11, 23), 7, 0)
     run(ws, "chasers", plan_only=True)
-    ok(ws.command("setup chasers:off"))
+    prepare(ws, "setup chasers:off")
     set_day(ws, date(2026, 11, 23))
     ws.standin.messages.clear()
     report = run(ws, "chasers")
@@ -182,8 +183,8 @@ def test_snooze_errors(core: Core) -> None:
 
 def test_status_shows_recent_deliveries_and_failures(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Overdue @sam due:18/11/2026")
-    add(ws, "Also overdue @priya due:18/11/2026")
+    add_directly(ws, "Overdue @sam due:18/11/2026")
+    add_directly(ws, "Also overdue @priya due:18/11/2026")
     ws.standin.users[ws.user("priya")]["deleted"] = True  # priya left: Slack answers account_inactive
     run(ws, "all")
     err(ws.command("status", user="sam"), "Only a chair")
@@ -199,7 +200,9 @@ def test_status_shows_recent_deliveries_and_failures(group: OfflineWorkspace) ->
 
 def test_status_shows_failures_of_owners_who_are_not_registered_members(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Overdue @alex due:18/11/2026")  # alex owns an action but was never registered with /ecm member
+    add_directly(
+        ws, "Overdue @alex due:18/11/2026"
+    )  # alex owns an action but was never registered with /ecm member
     ws.standin.users[ws.user("alex")]["deleted"] = True
     run(ws, "chasers")
     text = ws.readable(ok(ws.command("status")).text)
