@@ -208,6 +208,9 @@ class SlackStandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Answers go out as two writes (headers, then body): with Nagle's algorithm on, the body of an
+            # answer on a kept-open connection waits for the client's delayed ACK of the headers, 40 ms.
+            disable_nagle_algorithm = True
 
             def log_message(self, *_args: Any) -> None:  # keep test and console output clean
                 return
