@@ -66,13 +66,15 @@ def all_sent(ws: OfflineWorkspace) -> None:
 def test_slack_answering_after_the_client_timeout_sends_each_post_once(group: OfflineWorkspace) -> None:
     ws = group
     owners = owners_with_overdue_actions(ws, 30)
-    slow = set(owners[::3])  # a third of the posts: Slack takes them, and answers after 3 s
+    slow = set(owners[::3])  # a third of the posts: Slack takes them, and answers after 2 s
     ws.standin.inject(
-        "chat.postMessage", answer_delay=3.0, times=len(slow), match=lambda p: p.get("channel") in slow
+        "chat.postMessage", answer_delay=2.0, times=len(slow), match=lambda p: p.get("channel") in slow
     )
     results = SPAWN.Queue()
-    # ECM_SLACK_TIMEOUT_SECONDS=2 in the process: those posts time out, so their outcome is unknown.
-    proc = start(ws, results, timeout=2, drain_seconds=60, batch=10)
+    # ECM_SLACK_TIMEOUT_SECONDS=1 in the process: those posts time out, so their outcome is unknown. They
+    # are looked for 1.5 s later, once Slack's late answer has landed (the deployment's pause, at least 5 s,
+    # is the CLI's: tests/test_dispatch_cli.py checks it; waiting it out here proved nothing more).
+    proc = start(ws, results, timeout=1, unknown_pause=1.5, drain_seconds=60, batch=10)
     counts = results.get(timeout=120)
     finish(proc)
     figures = tally(ws, owners, "answer after the timeout")
@@ -99,7 +101,9 @@ def test_slack_dropping_the_connection_sends_each_post_once(group: OfflineWorksp
         match=lambda p: p.get("channel") in never_seen,
     )
     results = SPAWN.Queue()
-    proc = start(ws, results, timeout=2, drain_seconds=60, batch=10)
+    # Looked for 1.5 s after the drop rather than after the deployment's pause (at least 5 s): the stand-in
+    # has either stored the post or never seen it by the time the connection goes.
+    proc = start(ws, results, timeout=2, unknown_pause=1.5, drain_seconds=60, batch=10)
     counts = results.get(timeout=120)
     finish(proc)
     figures = tally(ws, owners, "dropped connection")
@@ -169,11 +173,15 @@ def test_a_live_process_keeps_its_rows_past_the_lease_by_its_heartbeat(group: Of
     owners = owners_with_overdue_actions(ws, 12)
     ws.standin.inject("chat.postMessage", delay=0.5, times=-1)  # 12 posts one at a time: 6 s, 3 leases
     results = SPAWN.Queue()
-    # A fixed start (not a Lineup): with the 2 s lease this test is sensitive to a busy machine, and it
-    # failed twice on PostgreSQL (one row taken over) with both started as soon as they had imported.
-    begin = time.time() + 8  # both imported and connected by then
-    slow = start(ws, results, lease_seconds=lease, batch=12, workers=1, start_at=begin)
-    other = start(ws, results, lease_seconds=lease, drain_seconds=20, start_at=begin + 1)
+    # With the 2 s lease this test is sensitive to a busy machine: a post starts only with half the lease
+    # left and the heartbeat renews every third of it, so a renewal a third of a second late hands a row
+    # back. It failed twice on PostgreSQL (one row taken over) when both processes started the moment they
+    # had imported; a fixed 8 s start then cost 8 s a run. Now both import, connect and query first, then
+    # start 1.5 s after the last is ready (the other 1 s later), once their start-up work has died down.
+    lineup = Lineup(lambda results, **kw: start(ws, results, **kw))
+    slow = lineup.start(results, after=1.5, lease_seconds=lease, batch=12, workers=1)
+    other = lineup.start(results, after=2.5, lease_seconds=lease, drain_seconds=20)
+    lineup.go_when_ready()
     counts = sorted([results.get(timeout=120), results.get(timeout=120)], key=lambda c: -c["sent"])
     finish(slow)
     finish(other)
