@@ -9,8 +9,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
-
 from storage import notifications
 from storage.db import make_engine
 
@@ -32,22 +30,11 @@ def dispatch_into(
     from bot.jobs.replica import dispatch_process
 
     if ready is not None:
-        _warm_up(args[0])
         ready.put(os.getpid())
         if not go.wait(120):
             raise RuntimeError("never told to start")
         kwargs["start_at"] = time.time() + after
     results.put(dispatch_process(*args, **kwargs))
-
-
-def _warm_up(database_url: str) -> None:
-    """One connection and query before saying ready, so the database driver's own lazy imports and first
-    connection are not paid for in the timed part of the test (a heartbeat late by a third of a second on a
-    busy machine is a row handed back)."""
-    engine = make_engine(database_url)
-    with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
-    engine.dispose()
 
 
 class Lineup:
