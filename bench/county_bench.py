@@ -14,7 +14,7 @@ the stand-in. Floor and bot requests alternate, so both see the same load. Print
 SQLite always; PostgreSQL too when ECM_TEST_DATABASE_URL is set (a private schema, dropped afterwards).
 The machine may be shared: the load average is printed, and the ratios are the figures to compare.
 
-    .venv/bin/python bench/county_bench.py [--repeat 100] [--quick]
+    .venv/bin/python bench/county_bench.py [--repeat 100] [--quick] [--seed-only]
 """
 
 from __future__ import annotations
@@ -358,7 +358,8 @@ def chasers(engine: Engine, standin: SlackStandIn, day: date) -> None:
         )
 
 
-def bench(label: str, engine: Engine, url: str, standin: SlackStandIn, args: argparse.Namespace) -> None:
+def seed(label: str, engine: Engine, standin: SlackStandIn, args: argparse.Namespace) -> tuple[County, str]:
+    """Migrates, then seeds `args.actions` in `args.groups` groups; returns the county and its first channel."""
     migrate(engine)
     county = County(engine, standin)
     started = time.perf_counter()
@@ -369,8 +370,17 @@ def bench(label: str, engine: Engine, url: str, standin: SlackStandIn, args: arg
         first_channel = first_channel or channel
     print(
         f"\n{label}: seeded {args.actions:,} actions in {args.groups} groups in {time.perf_counter() - started:.1f} s"
+        f" (load average {os.getloadavg()[0]:.1f})"
     )
+    return county, first_channel
+
+
+def bench(label: str, engine: Engine, url: str, standin: SlackStandIn, args: argparse.Namespace) -> None:
+    county, first_channel = seed(label, engine, standin, args)
+    if args.seed_only:
+        return
     analyse(engine)
+    per_group = args.actions // args.groups
 
     env = server_env(standin, url, args.web_workers)
     app_port, floor_port = free_port(), free_port()
@@ -463,7 +473,12 @@ def main() -> None:
     parser.add_argument(
         "--skip-scaling", action="store_true", help="only the sequential and concurrent figures"
     )
+    parser.add_argument(
+        "--seed-only", action="store_true", help="only seed (and time) each database, no server"
+    )
     args = parser.parse_args()
+    if args.seed_only:
+        args.skip_chasers = True
     if args.quick:
         args.actions, args.repeat, args.scale = 10_000, 20, "1000,10000"
     args.scale = [int(s) for s in args.scale.split(",")]

@@ -29,11 +29,10 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     MarkdownTextObject,
     PlainTextObject,
-    SectionBlock,
 )
 from slack_sdk.models.views import View
 
-from bot.render import refuse_broadcasts
+from bot.render import mrkdwn_section, refuse_broadcasts
 from bot.services import Services
 from commands.home import MAX_HOME_BLOCKS, Context, Divider, Header, Part, home_page, load_home
 from commands.mrkdwn import Mrkdwn, clip
@@ -56,11 +55,12 @@ def _mrkdwn(text: Mrkdwn) -> MarkdownTextObject:
     return MarkdownTextObject(text=refuse_broadcasts(clip(text, 3000)))
 
 
-def home_blocks(parts: list[Part], notice: Mrkdwn | None = None) -> list[Block]:
-    """`notice` is the bot's own mrkdwn (what a click did), shown above the page."""
-    blocks: list[Block] = []
+def home_blocks(parts: list[Part], notice: Mrkdwn | None = None) -> list[Block | dict[str, Any]]:
+    """`notice` is the bot's own mrkdwn (what a click did), shown above the page. Sections are shaped as
+    `bot.render` shapes a reply's (`mrkdwn_section`: the models' block, without validating each again)."""
+    blocks: list[Block | dict[str, Any]] = []
     if notice:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=refuse_broadcasts(truncate(notice, 3000)))))
+        blocks.append(mrkdwn_section(refuse_broadcasts(truncate(notice, 3000))))
     for i, part in enumerate(parts):
         if isinstance(part, Header):
             blocks.append(HeaderBlock(text=PlainTextObject(text=truncate(part.text, 150), emoji=True)))
@@ -69,7 +69,7 @@ def home_blocks(parts: list[Part], notice: Mrkdwn | None = None) -> list[Block]:
         elif isinstance(part, Context):
             blocks.append(ContextBlock(elements=[_mrkdwn(part.text)]))
         else:
-            blocks.append(SectionBlock(text=_mrkdwn(part.text)))
+            blocks.append(mrkdwn_section(refuse_broadcasts(clip(part.text, 3000))))
         if isinstance(part, Section) and part.buttons:
             blocks.append(
                 ActionsBlock(

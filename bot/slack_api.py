@@ -11,13 +11,19 @@ Anything else is permanent and is reported to the caller, never raised into a lo
 
 from __future__ import annotations
 
+import io
 import logging
+import select
 import socket
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from http.client import RemoteDisconnected
+from http.client import HTTPConnection, HTTPSConnection, RemoteDisconnected
 from typing import Any
-from urllib.error import URLError
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
+from urllib.request import Request
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -30,7 +36,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
-from slack_sdk.webhook import WebhookClient
+from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from bot.render import render
 from commands.replies import Attachment, Reply, Visibility
@@ -332,8 +338,101 @@ def _deliver_files(client: WebClient, reply: Reply, channel: str, response_url: 
     return result
 
 
+# An idle connection older than this is not used again: a middlebox may have dropped it without a word.
+KEEP_ALIVE_SECONDS = 20.0
+KEPT_PER_HOST = 8  # idle connections kept per host (Slack's replies all go to one host)
+KEPT_HOSTS = 4  # hosts kept connections for (the least recently used goes first)
+
+_Host = tuple[str, str, int]  # scheme, host, port
+
+
+class _IdleConnections:
+    """Open connections not in use, by host, the most recently used last; shared by every thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_host: dict[_Host, list[tuple[HTTPConnection, float]]] = {}
+
+    def take(self, host: _Host) -> HTTPConnection | None:
+        """An idle connection to `host` that is fit to use again: idle under KEEP_ALIVE_SECONDS, and with
+        nothing to read (readable while idle means the server closed it, or sent what it should not)."""
+        while True:
+            with self._lock:
+                idle = self._by_host.get(host)
+                if not idle:
+                    return None
+                connection, since = idle.pop()
+            sock = connection.sock
+            if (
+                sock is not None
+                and time.monotonic() - since < KEEP_ALIVE_SECONDS
+                and not select.select([sock], [], [], 0)[0]
+            ):
+                return connection
+            connection.close()
+
+    def keep(self, host: _Host, connection: HTTPConnection) -> None:
+        closing: list[HTTPConnection] = []
+        with self._lock:
+            idle = self._by_host.pop(host, [])
+            self._by_host[host] = idle  # now the most recently used host
+            if len(idle) < KEPT_PER_HOST:
+                idle.append((connection, time.monotonic()))
+            else:
+                closing.append(connection)
+            while len(self._by_host) > KEPT_HOSTS:
+                closing += [c for c, _ in self._by_host.pop(next(iter(self._by_host)))]
+        for c in closing:
+            c.close()
+
+
+class KeepAliveWebhookClient(WebhookClient):
+    """slack_sdk's WebhookClient (its retries, its errors) over connections kept open: each reply to a
+    response_url then costs one request, not a new connection (with Slack, a TLS handshake) and urllib's
+    opener. A kept connection is used again only when `_IdleConnections.take` finds it fit, as urllib3
+    checks; a request is never sent twice. Through a proxy it is urllib, as before."""
+
+    _idle = _IdleConnections()
+
+    def _perform_http_request_internal(self, url: str, req: Request) -> WebhookResponse:
+        parts = urlsplit(url)
+        if self.proxy is not None or parts.scheme not in ("http", "https") or not parts.hostname:
+            return super()._perform_http_request_internal(url, req)
+        https = parts.scheme == "https"
+        host = (parts.scheme, parts.hostname, parts.port or (443 if https else 80))
+        connection = self._idle.take(host)
+        if connection is None:
+            connection = (
+                HTTPSConnection(host[1], host[2], timeout=self.timeout, context=self.ssl)
+                if https
+                else HTTPConnection(host[1], host[2], timeout=self.timeout)
+            )
+        try:
+            try:
+                connection.request("POST", req.selector, body=req.data, headers=dict(req.header_items()))
+            except OSError as error:
+                raise URLError(error) from error  # as urllib says it: the request did not get through
+            response = connection.getresponse()
+            data = response.read()
+            # Anything but 2xx is raised as urllib raises an error status (the retry handlers read it). A
+            # redirect is not followed: a response_url never redirects, and a reply is never sent twice.
+            if not 200 <= response.status < 300:
+                raise HTTPError(url, response.status, response.reason, response.headers, io.BytesIO(data))
+            body = data.decode(response.headers.get_content_charset() or "utf-8")
+        except BaseException:
+            connection.close()
+            raise
+        if response.will_close:
+            connection.close()
+        else:
+            self._idle.keep(host, connection)
+        # The headers as urllib gives them to slack_sdk (an HTTPMessage).
+        headers: Any = response.headers
+        return WebhookResponse(url=url, status_code=response.status, body=body, headers=headers)
+
+
 def respond(response_url: str, reply: Reply, *, in_channel: bool = False) -> PostResult:
-    webhook = WebhookClient(response_url, retry_handlers=retry_handlers())
+    webhook = KeepAliveWebhookClient(response_url, retry_handlers=retry_handlers())
     for message in render(reply):
         body = {
             "response_type": "in_channel" if in_channel else "ephemeral",

@@ -20,10 +20,12 @@ a person's Home tab.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
 import json
+import socket
 import threading
 import time
 import urllib.request
@@ -198,6 +200,7 @@ class SlackStandIn:
         self._server: ThreadingHTTPServer | None = None
         self._socket_mode: SocketModeServer | None = None
         self._thread: threading.Thread | None = None
+        self._open: set[socket.socket] = set()  # connections being served (clients keep them open)
 
     # ----- lifecycle -------------------------------------------------------------------------------
     def start(self) -> SlackStandIn:
@@ -208,6 +211,16 @@ class SlackStandIn:
 
             def log_message(self, *_args: Any) -> None:  # keep test and console output clean
                 return
+
+            def setup(self) -> None:
+                super().setup()
+                with standin._lock:
+                    standin._open.add(self.connection)
+
+            def finish(self) -> None:
+                with standin._lock:
+                    standin._open.discard(self.connection)
+                super().finish()
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)
@@ -256,6 +269,12 @@ class SlackStandIn:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+            # A client keeping a connection open (bot.slack_api's replies) must not reach a stopped stand-in.
+            with self._lock:
+                still_open, self._open = list(self._open), set()
+            for connection in still_open:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> SlackStandIn:
         return self.start()

@@ -222,20 +222,15 @@ def create(actor: Actor, new: NewAction, *, imported_from: str | None = None) ->
     Owners default to the actor; the organisation to the first owner's registered one (with a note saying
     so when there is none). Audit verb "created" (or "imported", noting the file, for a row of an imported
     plan, which is never linked to the meeting that happens to be open); the channel is told."""
-    title = check_title(new.title)
-    owners = list(dict.fromkeys(new.owners)) or [actor.user_id]
+    title, owners, organisation = _checked(actor, new)
     warnings: list[str] = []
-    organisation = new.organisation
-    if organisation is None:
-        member = members.get_member(actor.session, actor.group_id, owners[0])
-        organisation = member.organisation if member else ""
-        if not organisation:
-            warnings.append(
-                md(
-                    "{} has no registered organisation, so this action has none. A chair can register it with `/ecm member @name district:NAME`, or give `org:` on the action.",
-                    person(owners[0]),
-                )
+    if not organisation and new.organisation is None:
+        warnings.append(
+            md(
+                "{} has no registered organisation, so this action has none. A chair can register it with `/ecm member @name district:NAME`, or give `org:` on the action.",
+                person(owners[0]),
             )
+        )
     meeting = None if imported_from is not None else meetings.open_meeting(actor.session, actor.group_id)
     row = store.create_action(
         actor.session,
@@ -288,6 +283,64 @@ def create(actor: Actor, new: NewAction, *, imported_from: str | None = None) ->
             )
         )
     return ActionResult(row=row, replies=replies, changed=True, confirmation=md(":new: Added #{}.", number))
+
+
+def _checked(actor: Actor, new: NewAction) -> tuple[str, list[str], str]:
+    """A new action's title (checked), owners (the actor when none) and organisation (the first owner's
+    registered one when not given, "" when they have none): `create`'s rules, which `create_many` shares."""
+    title = check_title(new.title)
+    owners = list(dict.fromkeys(new.owners)) or [actor.user_id]
+    organisation = new.organisation
+    if organisation is None:
+        member = members.get_member(actor.session, actor.group_id, owners[0])
+        organisation = member.organisation if member else ""
+    return title, owners, organisation
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A row of an imported plan that `check_new` accepted, ready for `create_many`."""
+
+    record: store.NewActionRecord
+
+
+def check_new(actor: Actor, new: NewAction) -> Checked:
+    """`create`'s checks and defaults for one row of an imported plan (raises `UserError` as `create`
+    would). An imported row has no decision and no source message."""
+    if new.decision_id is not None or new.source_link is not None:
+        raise ValueError("an imported action has no decision or source message")
+    title, owners, organisation = _checked(actor, new)
+    return Checked(
+        store.NewActionRecord(
+            title=title,
+            owners=owners,
+            organisation=organisation,
+            due_date=new.due_date,
+            outcomes=new.outcomes,
+            district_ids=new.district_ids,
+            countywide=new.countywide,
+        )
+    )
+
+
+def create_many(actor: Actor, rows: list[Checked], *, imported_from: str) -> list[int]:
+    """Adds the rows of an imported plan as `create(..., imported_from=...)` adds one each (numbered
+    next, in order; audited "imported", noting the file; never linked to the meeting now open), in a few
+    statements for all of them (`storage.actions.bulk_create_actions`). No channel post: the import posts
+    one line for all. Returns their numbers."""
+    if not rows:
+        return []
+    ids = store.bulk_create_actions(
+        actor.session,
+        actor.group,
+        [r.record for r in rows],
+        by=actor.user_id,
+        at=actor.now,
+        verb="imported",
+        note=f"Imported from {imported_from}",
+    )
+    first = store.number_of(actor.session, ids[0])
+    return list(range(first, first + len(ids)))
 
 
 def _status_verb(old: ActionStatus, new: ActionStatus) -> str:

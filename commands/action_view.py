@@ -75,6 +75,17 @@ VERB_LABELS = {
 }
 
 
+# The bot's own words in a list line, made mrkdwn once rather than escaped again on every line.
+_STATUS_EMOJI_MD = {status: text(emoji) for status, emoji in STATUS_EMOJI.items()}
+_STATUS_LABEL_MD = {status: text(label) for status, label in STATUS_LABEL.items()}
+_RAG_MD = {rag: md("{} {}", emoji, rag.value) for rag, emoji in RAG_EMOJI.items()}
+_OUTCOME_MD = {
+    False: {o: text(name) for o, name in OUTCOME_SHORT.items()},
+    True: {o: text(name) for o, name in OUTCOME_NAMES.items()},
+}
+_COMMA = Mrkdwn(", ")
+_DOT = Mrkdwn(" · ")
+
 MAX_LINK = 500
 
 
@@ -112,8 +123,8 @@ def due_text(row: ActionRow, today: date, *, prefix: str = "due ") -> Mrkdwn:
 def outcomes_text(outcomes: list[Outcome], *, full: bool = False) -> Mrkdwn:
     if not outcomes:
         return Mrkdwn("no outcome")
-    names = OUTCOME_NAMES if full else OUTCOME_SHORT
-    return Mrkdwn(", ").join(names[o] for o in outcomes)
+    names = _OUTCOME_MD[full]
+    return _COMMA.join([names[o] for o in outcomes])
 
 
 def districts_text(row: ActionRow) -> Mrkdwn:
@@ -121,7 +132,7 @@ def districts_text(row: ActionRow) -> Mrkdwn:
         return Mrkdwn("countywide")
     if not row.districts:
         return Mrkdwn("no district")
-    return Mrkdwn(", ").join(d.name for d in row.districts)
+    return _COMMA.join([d.name for d in row.districts])
 
 
 def action_line(row: ActionRow, today: date) -> Mrkdwn:
@@ -137,13 +148,12 @@ def action_line(row: ActionRow, today: date) -> Mrkdwn:
     only_its_own = not a.countywide and len(row.districts) == 1 and row.districts[0].name == a.organisation
     if not only_its_own:
         parts.append(districts_text(row))
-    status = STATUS_LABEL[a.status]
     if a.status != ActionStatus.OPEN:
-        parts.append(status)
+        parts.append(_STATUS_LABEL_MD[a.status])
     if a.rag:
-        parts.append(md("{} {}", RAG_EMOJI[a.rag], a.rag.value))
+        parts.append(_RAG_MD[a.rag])
     title = truncate(a.title, LIST_TITLE_LIMIT)
-    return md("{} *#{}* {} · ", STATUS_EMOJI[a.status], a.number, title) + Mrkdwn(" · ").join(parts)
+    return md("{} *#{}* {} · {}", _STATUS_EMOJI_MD[a.status], a.number, title, _DOT.join(parts))
 
 
 def _plain_value(field: str, value: Any) -> Mrkdwn:

@@ -3,8 +3,10 @@
 `start_import` reads the file and keeps what it read as a pending `PlanImport`, answering with a preview:
 how many rows will be added and each row that cannot be read, with its row number and the reason. Nothing
 is added until a chair confirms (`confirm_import`); then every readable row is added through the action
-operations (`commands.action_ops.create`, audited as "imported") in one transaction, or none is. A file
-already imported, or rows already in the register, add nothing the second time.
+operations (`commands.action_ops.check_new` and `create_many`: `create`'s rules, audited as "imported", in a
+few statements for all rows; then each row's status, RAG and note through `change`/`add_note`) in one
+transaction, or none is. A file already imported, or rows already in the register, add nothing the second
+time.
 
 Slack-free: the bot side (or the CLI) hands over the file's name and bytes and a `Directory` for owners
 given by e-mail.
@@ -18,6 +20,8 @@ import hashlib
 import io
 import re
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -611,6 +615,17 @@ def _pending(actor: Actor, import_id: int) -> PlanImport:
     return found
 
 
+@contextmanager
+def _row_refused(r: ImportRow) -> Iterator[None]:
+    """A row the action operations refuse stops the whole import, saying which row and why."""
+    try:
+        yield
+    except UserError as error:
+        raise UserError(
+            md("Row {} could not be added ({}), so nothing was imported.", r.row, error.message)
+        ) from error
+
+
 def confirm_import(actor: Actor, import_id: int) -> list[Reply]:
     """Adds every previewed row through the action operations, in this one transaction: all or none."""
     _require_chair(actor)
@@ -621,7 +636,7 @@ def confirm_import(actor: Actor, import_id: int) -> list[Reply]:
         return [Reply.note(f"Import {import_id} was already handled; nothing more to do.")]
     rows = [ImportRow(**r) for r in pending.rows]
     existing = {_title_key(t) for _n, t in imports.action_titles(actor.session, actor.group_id)}
-    numbers: list[int] = []
+    adding: list[tuple[ImportRow, action_ops.Checked]] = []
     for r in rows:
         if _title_key(r.title) in existing:  # added since the preview (another import, or by hand)
             continue
@@ -634,9 +649,14 @@ def confirm_import(actor: Actor, import_id: int) -> list[Reply]:
             district_ids=r.district_ids,
             countywide=r.countywide,
         )
-        try:
-            result = action_ops.create(actor, new, imported_from=pending.file_name)
-            number = result.row.action.number
+        with _row_refused(r):
+            adding.append((r, action_ops.check_new(actor, new)))
+        existing.add(_title_key(r.title))
+    # Every row in a few statements (a plan of thousands of rows is seconds, not minutes), then each row's
+    # status, RAG and note as the action operations change them.
+    numbers = action_ops.create_many(actor, [c for _r, c in adding], imported_from=pending.file_name)
+    for (r, _checked), number in zip(adding, numbers, strict=True):
+        with _row_refused(r):
             status = ActionStatus(r.status) if r.status else None
             change: dict[str, Any] = {}
             if status is not None and status != ActionStatus.OPEN:
@@ -650,12 +670,6 @@ def confirm_import(actor: Actor, import_id: int) -> list[Reply]:
                 action_ops.change(actor, number, ActionChange(**change), note)
             elif note:
                 action_ops.add_note(actor, number, note)
-        except UserError as error:
-            raise UserError(
-                md("Row {} could not be added ({}), so nothing was imported.", r.row, error.message)
-            ) from error
-        numbers.append(number)
-        existing.add(_title_key(r.title))
     imports.finish(
         actor.session, pending, ImportStatus.IMPORTED, by=actor.user_id, at=actor.now, numbers=numbers
     )

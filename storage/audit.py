@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -98,8 +98,9 @@ def record(
     return event
 
 
-def notify(touched: Sequence[Touched]) -> None:
-    """For changes audited without `record` (multi-row inserts): tell whoever is watching."""
+def notify(touched: Iterable[Touched]) -> None:
+    """For changes audited without `record` (multi-row inserts): tell whoever is watching (`touched` is
+    only iterated then, so a bulk load nobody watches builds none)."""
     watched = _watched.get()
     if watched is not None:
         watched.extend(touched)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import bindparam, event, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -113,18 +113,19 @@ def update_group(
 _DISTRICTS = "ecm_districts"  # session.info key: {group_id: [District, ...]} for this transaction
 
 
+_CURRENT_DISTRICTS = (  # built once: each transaction only binds its group
+    select(District)
+    .where(col(District.group_id) == bindparam("group_id"), col(District.removed_at).is_(None))
+    .order_by(col(District.position), col(District.name))
+)
+
+
 def list_districts(session: Session, group_id: int) -> list[District]:
     """The group's current districts in order. Read once per transaction: parsing `district:`, `org:` and
     storing an action all need them, and they only change through `set_districts`."""
     held: dict[int, list[District]] = session.info.setdefault(_DISTRICTS, {})
     if group_id not in held:
-        held[group_id] = list(
-            session.exec(
-                select(District)
-                .where(District.group_id == group_id, col(District.removed_at).is_(None))
-                .order_by(col(District.position), col(District.name))
-            )
-        )
+        held[group_id] = list(session.exec(_CURRENT_DISTRICTS, params={"group_id": group_id}))
     return list(held[group_id])
 
 

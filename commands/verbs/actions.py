@@ -19,8 +19,8 @@ from commands.registry import verb
 from commands.replies import RUN_COMMAND, Button, Reply, Section, UserError
 from commands.text import plural
 from storage import actions as store
-from storage.actions import COUNTYWIDE, ActionFilter, GroupCount, GroupKey
-from storage.models import LIVE_STATUSES, Action, ActionStatus, Outcome
+from storage.actions import COUNTYWIDE, ActionFilter, ActionRecord, GroupCount, GroupKey
+from storage.models import LIVE_STATUSES, ActionStatus, Outcome
 
 PAGE_SIZE = 40  # one section per action: 40 + header, paging and footer stays under Slack's 50 blocks
 _WORDS = [
@@ -288,7 +288,7 @@ def actions(call: Call) -> list[Reply]:
         groups = _groups(store.group_counts(call.session, query.filter, by), by)
         counted = sum(g.count for g in groups)
         # Only the groups this page reaches are read, and only their slice of it.
-        sliced: list[tuple[Mrkdwn, list[Action]]] = []
+        sliced: list[tuple[Mrkdwn, list[ActionRecord]]] = []
         position = 0
         for g in groups:
             g_start, position = position, position + g.count
