@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -44,12 +45,13 @@ class Hooks:
                 # Closed after answering, with no "Connection: close" said: as a server closes an idle one.
                 self.close_connection = hooks.close_after_answer
 
-            def finish(self) -> None:
-                super().finish()
-                if self.close_connection:
+        class Server(ThreadingHTTPServer):
+            def shutdown_request(self, request: Any) -> None:
+                super().shutdown_request(request)  # the socket is closed: its FIN is on the way
+                if hooks.close_after_answer:
                     hooks.closed.set()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/commands/T1/123/abc"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
