@@ -57,7 +57,7 @@ def start_socket_bot(slack: SlackStandIn, tmp_path: Path, **extra: str) -> tuple
             status, body = 0, {}
         if status == 200 and body.get("connected"):
             return process, port
-        time.sleep(0.1)
+        time.sleep(0.05)
     process.kill()
     pytest.fail("ecm-bot run never connected in Socket Mode")
 
@@ -193,7 +193,8 @@ def test_a_token_revoked_while_running_stops_the_process(
 def test_health_reports_an_outage_and_the_process_gives_up_after_the_bound(
     slack: SlackStandIn, tmp_path: Path
 ) -> None:
-    process, port = start_socket_bot(slack, tmp_path, ECM_SOCKET_MAX_OFFLINE_SECONDS="3")
+    # Gives up 2 s after the drop: long enough to be seen answering 503 first, short enough not to wait.
+    process, port = start_socket_bot(slack, tmp_path, ECM_SOCKET_MAX_OFFLINE_SECONDS="2")
     try:
         slack.inject("apps.connections.open", error="fatal_error", times=-1)  # Slack in trouble
         slack.socket_mode.drop()
