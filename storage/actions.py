@@ -1251,10 +1251,13 @@ def add_note(session: Session, row: ActionRow, text: str, *, by: str, at: dateti
     return note
 
 
+_NOTES = (  # built once: each call binds its action
+    select(ActionNote).where(col(ActionNote.action_id) == bindparam("action_id")).order_by(col(ActionNote.id))
+)
+
+
 def notes(session: Session, action_id: int) -> list[ActionNote]:
-    return list(
-        session.exec(select(ActionNote).where(ActionNote.action_id == action_id).order_by(col(ActionNote.id)))
-    )
+    return list(session.exec(_NOTES, params={"action_id": action_id}))
 
 
 # --- the record of a meeting: progress made while it ran, and actions as they stood when it ended ----------

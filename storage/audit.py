@@ -10,6 +10,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from storage.models import ActionOwner, AuditEvent, Member
@@ -141,11 +142,13 @@ def affected_users(session: Session, events: Sequence[Touched]) -> dict[int | No
     return out
 
 
+_HISTORY = (  # built once: each call binds its values
+    select(AuditEvent)
+    .where(col(AuditEvent.entity) == bindparam("entity"), col(AuditEvent.entity_id) == bindparam("entity_id"))
+    .order_by(col(AuditEvent.id))
+    .limit(bindparam("limit"))
+)
+
+
 def history(session: Session, entity: str, entity_id: int, limit: int = 200) -> list[AuditEvent]:
-    query = (
-        select(AuditEvent)
-        .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
-        .order_by(col(AuditEvent.id))
-        .limit(limit)
-    )
-    return list(session.exec(query))
+    return list(session.exec(_HISTORY, params={"entity": entity, "entity_id": entity_id, "limit": limit}))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from storage import attendance, audit
@@ -33,13 +33,16 @@ from storage.models import (
 HELD_STATUSES = (MeetingStatus.OPEN, MeetingStatus.CLOSED)
 
 
+_OPEN_MEETING = (  # built once (every `add` and every Home asks): each call binds its group
+    select(Meeting)
+    .where(col(Meeting.group_id) == bindparam("group_id"), col(Meeting.status) == MeetingStatus.OPEN)
+    .order_by(col(Meeting.id).desc())
+)
+
+
 def open_meeting(session: Session, group_id: int) -> Meeting | None:
     """The meeting now running in this group, if any (there is at most one)."""
-    return session.exec(
-        select(Meeting)
-        .where(Meeting.group_id == group_id, Meeting.status == MeetingStatus.OPEN)
-        .order_by(col(Meeting.id).desc())
-    ).first()
+    return session.exec(_OPEN_MEETING, params={"group_id": group_id}).first()
 
 
 def get_meeting(session: Session, group_id: int, meeting_id: int) -> Meeting | None:

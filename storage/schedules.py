@@ -5,21 +5,22 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from storage import audit
 from storage.groups import name_key
 from storage.models import MeetingSchedule, TaskGroup
 
+_ACTIVE = (  # built once (every Home asks, for each of the person's groups): each call binds its group
+    select(MeetingSchedule)
+    .where(col(MeetingSchedule.group_id) == bindparam("group_id"), col(MeetingSchedule.removed_at).is_(None))
+    .order_by(col(MeetingSchedule.id))
+)
+
 
 def active_schedules(session: Session, group_id: int) -> list[MeetingSchedule]:
-    return list(
-        session.exec(
-            select(MeetingSchedule)
-            .where(MeetingSchedule.group_id == group_id, col(MeetingSchedule.removed_at).is_(None))
-            .order_by(col(MeetingSchedule.id))
-        )
-    )
+    return list(session.exec(_ACTIVE, params={"group_id": group_id}))
 
 
 def add_schedule(

@@ -45,13 +45,13 @@ def london(*args: int) -> datetime:
 # that follow, instead of one of them starting last and keeping a worker busy after the rest are done.
 LONG_FIRST = [
     "test_fuzz.py",
+    "test_dispatch_faults.py",
     "test_backup.py",
     "test_jobs_rerun.py",
-    "test_dispatch_faults.py",
-    "test_acks.py",
     "test_socket_mode.py",
-    "test_run_start.py",
     "test_run_process.py",
+    "test_acks.py",
+    "test_run_start.py",
     "test_migrate_processes.py",
     "test_dispatch_cli.py",
     "test_intake.py",

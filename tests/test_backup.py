@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bot.standin import SlackStandIn
@@ -40,20 +41,25 @@ def test_backup_while_the_bot_writes_is_consistent_and_restores(slack: SlackStan
         stop = threading.Event()
 
         def keep_adding() -> None:
+            # One add at a time, the next sent once the last one's post is in: the bot writes all along,
+            # without a backlog of queued replies that its stop would then wait for (seconds of them).
             n = 0
             while not stop.is_set():
                 n += 1
                 slack.post(
                     f"{url}/slack/events", slack.slash_command(f'add "Action {n}" due:friday', chair, channel)
                 )
+                slack.wait_for(lambda n=n: sum(1 for m in slack.messages if "Action" in m.text) >= n, 10)
 
         writer = threading.Thread(target=keep_adding)
         writer.start()
         try:
             assert slack.wait_for(lambda: sum(1 for m in slack.messages if "Action" in m.text) >= 3, 30)
             copies = [tmp_path / "backups" / f"ecm-{i}.db" for i in range(2)]
-            for copy in copies:
-                result = _backup(slack, tmp_path, str(copy))
+            # Both at once (each process spends most of its time importing), while the bot writes.
+            with ThreadPoolExecutor(max_workers=len(copies)) as pool:
+                results = list(pool.map(lambda copy: _backup(slack, tmp_path, str(copy)), copies))
+            for result in results:
                 assert result.returncode == 0, result.stderr
                 assert "integrity ok" in result.stdout
         finally:

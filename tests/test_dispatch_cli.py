@@ -3,14 +3,18 @@ local Slack stand-in (configuration, not a fake: the real client posts over HTTP
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from datetime import date
 
 import pytest
+from sqlmodel import col, update
 
 from bot.cli import main
 from bot.offline import OfflineWorkspace
-from storage.models import NotificationStatus
-from tests.support import add, database_url, outbox
+from storage.clock import DayShiftedClock
+from storage.models import Notification, NotificationStatus
+from tests.support import TZ, add, database_url, db, outbox
 
 
 @pytest.fixture
@@ -183,17 +187,27 @@ def test_jobs_run_names_who_was_sent_what(
 def test_jobs_run_uses_the_client_timeout_setting_and_a_late_answer_is_not_sent_twice(
     cli_env: OfflineWorkspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import time
-
     ws = cli_env
     monkeypatch.setenv("ECM_SLACK_TIMEOUT_SECONDS", "1")
     sam = ws.user("sam")
     ws.standin.inject("chat.postMessage", answer_delay=2.0, times=1, match=lambda p: p.get("channel") == sam)
+    started = time.monotonic()
     assert main(["jobs", "run", "chasers", "--as-of", "2026-11-23"]) == 0
     assert "no answer from Slack (timed_out)" in capsys.readouterr().out
     (row,) = [n for n in outbox(ws) if n.recipient == sam]
     assert row.status == NotificationStatus.PENDING and row.attempt_state == "unknown"
-    time.sleep(5.5)  # looked for no sooner than twice the timeout (at least 5 s): a late answer lands first
+    # Looked for no sooner than twice the timeout (at least 5 s), so a late answer lands first: the pause
+    # is read off the row (its lease), then moved back rather than waited for.
+    clock = DayShiftedClock(date(2026, 11, 23), TZ)
+    assert row.lease_until is not None
+    left = (row.lease_until - clock.now()).total_seconds()
+    assert 2.5 < left <= 5.0, left  # 5 s from when it was marked, not the 2 s of twice the timeout
+    time.sleep(max(0.0, 2.0 - (time.monotonic() - started)))  # Slack's late answer has landed
+    with db(ws) as session:
+        session.exec(
+            update(Notification).where(col(Notification.id) == row.id).values(lease_until=clock.now())
+        )  # type: ignore[call-overload]
+        session.commit()
     assert main(["jobs", "run", "chasers", "--as-of", "2026-11-23"]) == 0
     capsys.readouterr()
     assert posted(ws)[sam] == 1 and len([m for m in ws.standin.messages if m.channel == sam]) == 1

@@ -133,7 +133,7 @@ def test_a_rerun_after_a_killed_run_sends_its_rows_once_their_lease_has_run_out(
     ws = group
     _actions(ws)
     # Slack hangs on every post, then fails it: the run is killed with all its rows claimed and none sent.
-    hang = 4.0  # past the 0.5 s the run is given to be waiting on Slack when it is killed
+    hang = 2.0  # past the 0.5 s the run is given to be waiting on Slack when it is killed
     ws.standin.inject("chat.postMessage", delay=hang, status=503, times=-1)
     process = _start(ws)
     try:
@@ -142,7 +142,7 @@ def test_a_rerun_after_a_killed_run_sends_its_rows_once_their_lease_has_run_out(
             rows = outbox(ws)
             if len(rows) == 5 and all(r.status == NotificationStatus.SENDING for r in rows):
                 break
-            time.sleep(0.2)
+            time.sleep(0.05)
         else:
             raise AssertionError(f"the run never claimed its rows: {[r.status for r in outbox(ws)]}")
         time.sleep(0.5)  # its threads are waiting on Slack
