@@ -346,6 +346,13 @@ KEPT_HOSTS = 4  # hosts kept connections for (the least recently used goes first
 _Host = tuple[str, str, int]  # scheme, host, port
 
 
+def _readable(sock: socket.socket) -> bool:
+    """Something to read, or the end of the stream, at once (poll: unlike select, any descriptor number)."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
 class _IdleConnections:
     """Open connections not in use, by host, the most recently used last; shared by every thread."""
 
@@ -363,11 +370,7 @@ class _IdleConnections:
                     return None
                 connection, since = idle.pop()
             sock = connection.sock
-            if (
-                sock is not None
-                and time.monotonic() - since < KEEP_ALIVE_SECONDS
-                and not select.select([sock], [], [], 0)[0]
-            ):
+            if sock is not None and time.monotonic() - since < KEEP_ALIVE_SECONDS and not _readable(sock):
                 return connection
             connection.close()
 
