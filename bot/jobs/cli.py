@@ -15,7 +15,6 @@ import sys
 import traceback
 from collections import Counter
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -46,8 +45,8 @@ def _as_of(value: str) -> date:
         raise argparse.ArgumentTypeError(f"--as-of takes a date like 2026-11-23, not {value!r}") from error
 
 
-def add_jobs_parser(sub: Any) -> None:
-    jobs = sub.add_parser("jobs", help="scheduled posts: list the next runs, or run one now")
+def add_jobs_arguments(jobs: argparse.ArgumentParser) -> None:
+    """`ecm-bot jobs`'s own sub-commands (bot.cli names `jobs` and imports this only when it is run)."""
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
 
     listing = jobs_sub.add_parser("list", help="when each job runs next, and today's outbox")
