@@ -73,7 +73,9 @@ def _directory(settings: Settings) -> Directory | None:
     from bot.directory import SlackDirectory
     from bot.slack_api import make_client
 
-    return SlackDirectory(make_client(settings.slack_bot_token, settings.api_url))
+    return SlackDirectory(
+        make_client(settings.slack_bot_token, settings.api_url, backoff=settings.ecm_slack_backoff_seconds)
+    )
 
 
 @contextmanager

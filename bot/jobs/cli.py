@@ -105,7 +105,10 @@ def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
 
         client = (
             make_client(
-                settings.slack_bot_token, settings.api_url, timeout=settings.ecm_slack_timeout_seconds
+                settings.slack_bot_token,
+                settings.api_url,
+                timeout=settings.ecm_slack_timeout_seconds,
+                backoff=settings.ecm_slack_backoff_seconds,
             )
             if settings.slack_bot_token
             else None
