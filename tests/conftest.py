@@ -64,6 +64,16 @@ LONG_FIRST = [
 ]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """`-n N` without `--dist` hands tests out by work stealing: xdist's default (`load`) sends a worker
+    its share up front, and one worker was left with a minute of waiting tests after the other had run
+    out of work (130 s wall against 65 s); stealing keeps both busy to the end. Runs before xdist's own
+    hook, which would make it `load`."""
+    if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", None) == "no":
+        config.option.dist = "worksteal"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(LONG_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: file order kept otherwise
