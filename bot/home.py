@@ -19,11 +19,9 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from typing import Any
 
-from slack_sdk.errors import SlackClientError
+from slack_sdk.errors import SlackClientError, SlackObjectFormationError
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
-    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -32,7 +30,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.render import mrkdwn_section, refuse_broadcasts
+from bot.render import actions_block, button, mrkdwn_section, refuse_broadcasts
 from bot.services import Services
 from commands.home import MAX_HOME_BLOCKS, Context, Divider, Header, Part, home_page, load_home
 from commands.mrkdwn import Mrkdwn, clip
@@ -72,27 +70,30 @@ def home_blocks(parts: list[Part], notice: Mrkdwn | None = None) -> list[Block |
             blocks.append(mrkdwn_section(refuse_broadcasts(clip(part.text, 3000))))
         if isinstance(part, Section) and part.buttons:
             blocks.append(
-                ActionsBlock(
-                    block_id=f"home-{i}",
-                    elements=[
-                        ButtonElement(
-                            text=PlainTextObject(text=truncate(b.label, 75)),
-                            action_id=b.action_id,
-                            value=b.value[:2000] or "-",
-                            style=b.style,
-                        )
+                actions_block(
+                    [
+                        button(truncate(b.label, 75), b.action_id, b.value[:2000] or "-", b.style)
                         for b in part.buttons[:25]
                     ],
+                    block_id=f"home-{i}",
                 )
             )
     # The notice is one block more than the page planned for: drop from the end rather than exceed.
     return blocks[:MAX_HOME_BLOCKS]
 
 
-def home_view(services: Services, team_id: str, user_id: str, notice: Mrkdwn | None = None) -> View:
+# The Home view as the models make it (built once; a view needs a block to be valid): `home_view` puts the
+# page's blocks in. `View(blocks=...)` would parse every block back into a model and validate it again.
+_VIEW = View(type="home", callback_id="ecm_home", blocks=[DividerBlock()]).to_dict()
+
+
+def home_view(services: Services, team_id: str, user_id: str, notice: Mrkdwn | None = None) -> dict[str, Any]:
     with session_scope(services.engine, write=False) as session:
         model = load_home(session, team_id, user_id, services.clock.now(), services.settings.ecm_timezone)
-    return View(type="home", callback_id="ecm_home", blocks=home_blocks(home_page(model), notice))
+    blocks = home_blocks(home_page(model), notice)
+    if not 1 <= len(blocks) <= MAX_HOME_BLOCKS:  # the one check `View` makes of its blocks here
+        raise SlackObjectFormationError(f"views must contain between 1 and {MAX_HOME_BLOCKS} blocks")
+    return {**_VIEW, "blocks": [b if isinstance(b, dict) else b.to_dict() for b in blocks]}
 
 
 def publish_home(services: Services, team_id: str, user_id: str, notice: Mrkdwn | None = None) -> bool:

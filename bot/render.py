@@ -74,6 +74,54 @@ def mrkdwn_section(text: str) -> dict[str, Any]:
     return block
 
 
+_BUTTON = ButtonElement(
+    text=PlainTextObject(text=_PLACEHOLDER), action_id=_PLACEHOLDER, value=_PLACEHOLDER
+).to_dict()
+_BUTTON_STYLES = ("primary", "danger")
+
+
+def button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    """`ButtonElement(text=PlainTextObject(text=label), action_id=, value=, style=).to_dict()`, from the shape
+    the models made: what their validation checks in this shape (the label's, value's and action id's
+    lengths, the style) is checked here. An empty value is left out, as the models leave it out."""
+    if len(label) > ButtonElement.text_max_length:
+        raise SlackObjectFormationError(
+            f"text attribute cannot exceed {ButtonElement.text_max_length} characters"
+        )
+    if len(value) > ButtonElement.value_max_length:
+        raise SlackObjectFormationError(
+            f"value attribute cannot exceed {ButtonElement.value_max_length} characters"
+        )
+    if len(action_id) > ButtonElement.action_id_max_length:
+        raise SlackObjectFormationError(
+            f"action_id attribute cannot exceed {ButtonElement.action_id_max_length} characters"
+        )
+    if style is not None and style not in _BUTTON_STYLES:
+        raise SlackObjectFormationError(f"style must be one of {_BUTTON_STYLES}")
+    element = {**_BUTTON, "text": {**_BUTTON["text"], "text": label}, "action_id": action_id, "value": value}
+    if not value:
+        del element["value"]
+    if style:
+        element["style"] = style
+    return element
+
+
+def actions_block(elements: list[dict[str, Any]], block_id: str | None = None) -> dict[str, Any]:
+    """`ActionsBlock(elements=, block_id=).to_dict()` for elements made by `button`, its limits checked."""
+    if len(elements) > ActionsBlock.elements_max_length:
+        raise SlackObjectFormationError(
+            f"elements attribute cannot exceed {ActionsBlock.elements_max_length} elements"
+        )
+    if block_id is not None and len(block_id) > ActionsBlock.block_id_max_length:
+        raise SlackObjectFormationError(
+            f"block_id cannot exceed {ActionsBlock.block_id_max_length} characters"
+        )
+    block: dict[str, Any] = {"type": "actions", "elements": elements}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
 def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
     """The reply's blocks as Slack takes them, each built (or shaped, `mrkdwn_section`) by slack_sdk.models."""
     blocks: list[Block | dict[str, Any]] = []
@@ -85,14 +133,9 @@ def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
                 blocks.append(mrkdwn_section(chunk))
         if section.buttons:
             blocks.append(
-                ActionsBlock(
-                    elements=[
-                        ButtonElement(
-                            text=PlainTextObject(text=truncate(b.label, 75)),
-                            action_id=b.action_id,
-                            value=b.value[:2000],
-                            style=b.style,
-                        )
+                actions_block(
+                    [
+                        button(truncate(b.label, 75), b.action_id, b.value[:2000], b.style)
                         for b in section.buttons[:25]
                     ]
                 )
