@@ -7,18 +7,15 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
 from bot.jobs.dispatcher import DispatchReport, dispatch_due
-from bot.offline import OfflineWorkspace, offline_settings
-from bot.standin import SlackStandIn
+from bot.offline import OfflineWorkspace
 from commands.posts import channel_digest, owner_digest
 from storage import notifications
-from storage.clock import FixedClock
 from storage.models import NotificationStatus
 from tests.dispatch_procs import claim_then_die
 from tests.support import (
@@ -41,11 +38,8 @@ TZ = "Europe/London"
 # the same settings the app is built from): these tests count the retries, not their pace. A 429's
 # Retry-After is obeyed as Slack sends it whatever this is (tests/test_slack_backoff.py).
 @pytest.fixture
-def ws(engine: Engine, clock: FixedClock, slack: SlackStandIn) -> Iterator[OfflineWorkspace]:
-    settings = offline_settings(slack, engine, ecm_slack_backoff_seconds=0.01)
-    workspace = OfflineWorkspace(engine, clock, standin=slack, inline_acks=True, settings=settings)
-    yield workspace
-    workspace.close()
+def settings_overrides() -> dict[str, Any]:
+    return {"ecm_slack_backoff_seconds": 0.01}
 
 
 def three_posts(ws: OfflineWorkspace) -> None:

@@ -8,11 +8,10 @@ Counted where the posts land, at the stand-in."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
 from bot.jobs.dispatcher import (
     DEFAULT_UNKNOWN_PAUSE,
@@ -23,13 +22,12 @@ from bot.jobs.dispatcher import (
     dispatch_due,
     page_key,
 )
-from bot.offline import OfflineWorkspace, offline_settings
+from bot.offline import OfflineWorkspace
 from bot.slack_api import make_client, outbox_metadata, post_message
-from bot.standin import Message, SlackStandIn
+from bot.standin import Message
 from commands.posts import channel_digest
 from storage import notifications
 from storage.actions import create_action
-from storage.clock import FixedClock
 from storage.groups import list_districts, set_districts
 from storage.models import NotificationStatus, TaskGroup
 from tests.support import add, channel_posts, db, dms, group_id, outbox, run
@@ -41,11 +39,8 @@ TZ = "Europe/London"
 # the same settings the app is built from): these tests count the retries, not their pace. A 429's
 # Retry-After is obeyed as Slack sends it whatever this is (tests/test_slack_backoff.py).
 @pytest.fixture
-def ws(engine: Engine, clock: FixedClock, slack: SlackStandIn) -> Iterator[OfflineWorkspace]:
-    settings = offline_settings(slack, engine, ecm_slack_backoff_seconds=0.01)
-    workspace = OfflineWorkspace(engine, clock, standin=slack, inline_acks=True, settings=settings)
-    yield workspace
-    workspace.close()
+def settings_overrides() -> dict[str, Any]:
+    return {"ecm_slack_backoff_seconds": 0.01}
 
 
 def key_of(message: Message) -> str | None:
