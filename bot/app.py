@@ -47,7 +47,10 @@ def create_app(
     `services.homes` on a thread of its own (coalesced, off both pools: never on the path of a reply)."""
     load_verbs()  # the whole verb table, once, before any request arrives
     client = make_client(
-        settings.slack_bot_token, settings.api_url, timeout=settings.ecm_slack_timeout_seconds
+        settings.slack_bot_token,
+        settings.api_url,
+        timeout=settings.ecm_slack_timeout_seconds,
+        backoff=settings.ecm_slack_backoff_seconds,
     )
     # The lambda runs only after a request, when `services` below exists.
     homes = HomeRefresher(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import logging
 import signal
 import socket
@@ -15,19 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from slack_sdk import WebClient
-from sqlalchemy import Engine
-
-from bot.config import LOG_FORMAT, ConfigError, Settings, require_slack
-from bot.jobs.cli import add_jobs_parser
-from bot.services import Services
-from storage.clock import Clock, SystemClock, clock_for
-from storage.db import SchemaError, make_engine, migrate, refresh_statistics
-
-if (
-    TYPE_CHECKING
-):  # Bolt is imported only by the commands that serve (run, console): not by jobs, migrate, ...
+# Each sub-command imports what it needs when it runs: `backup`, `migrate`, `--help` and a bad setting need
+# neither Slack's SDK nor the verbs and post kinds, and start in a fraction of the time (tests start many).
+if TYPE_CHECKING:  # Bolt only for the commands that serve (run, worker, console)
     from slack_bolt import App
+    from slack_sdk import WebClient
+    from sqlalchemy import Engine
+
+    from bot.config import Settings
+    from bot.services import Services
 
 log = logging.getLogger("ecm-bot")
 
@@ -78,6 +75,8 @@ def wait_for_slack(settings: Settings, *, sleep: Callable[[float], None] = time.
 def _auth_test_until_answered(settings: Settings, client: WebClient, sleep: Callable[[float], None]) -> str:
     from slack_sdk.errors import SlackApiError
 
+    from bot.config import ConfigError
+
     attempts = settings.ecm_slack_connect_attempts
     wait = settings.ecm_slack_retry_seconds
     attempt = 0
@@ -116,6 +115,7 @@ def _create_app_or_explain(settings: Settings, engine: Engine) -> tuple[App, Ser
     """Checks Slack first (one clear line for each way that fails), then builds the app without Bolt's
     own auth.test, whose failure would be a traceback or a Python dict."""
     from bot.app import create_app
+    from storage.clock import SystemClock
 
     where = wait_for_slack(settings)
     log.info("Slack accepted the bot token: %s", where)
@@ -123,6 +123,8 @@ def _create_app_or_explain(settings: Settings, engine: Engine) -> tuple[App, Ser
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from storage.db import make_engine, migrate
+
     migrate(make_engine(settings.database_url))
     print(f"Database is up to date ({settings.database_url.split('@')[-1]}).")
     return 0
@@ -140,6 +142,9 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.config import require_slack
+    from storage.db import make_engine, migrate, refresh_statistics
+
     require_slack(settings)
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     migrate(engine)
@@ -206,6 +211,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 def _run_socket_mode(settings: Settings, app: App, engine: Engine, port: int) -> int:
     from sqlalchemy import text
 
+    from bot.config import ConfigError
     from bot.socket_mode import AppTokenRefused, SocketModeRunner
 
     def database_ok() -> bool:
@@ -237,6 +243,9 @@ def _run_socket_mode(settings: Settings, app: App, engine: Engine, port: int) ->
 
 
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.config import require_slack
+    from storage.db import make_engine, migrate, refresh_statistics
+
     require_slack(settings, serving=False)
     from bot.scheduler import run_worker
 
@@ -251,6 +260,8 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console import interactive, run_lines
     from bot.offline import OfflineWorkspace
+    from storage.clock import Clock, clock_for
+    from storage.db import make_engine, migrate
 
     url = args.database or ("sqlite:///ecm-demo.db" if args.demo else "sqlite:///ecm-console.db")
     if args.demo and not args.database:
@@ -285,7 +296,8 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
         ws.close()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """`ecm-bot`'s parser, complete for `command` (and for every sub-command defined here)."""
     parser = argparse.ArgumentParser(
         prog="ecm-bot", description="Slack bot for Every Child Matters task groups."
     )
@@ -329,22 +341,59 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--as-of", type=_as_of, help="pretend today is this date (YYYY-MM-DD)")
     console.set_defaults(func=cmd_console)
 
-    from bot.documents_cli import add_documents_parsers
-    from bot.person_cli import add_person_parsers
-
-    add_documents_parsers(sub)
-    add_person_parsers(sub)
-    add_jobs_parser(sub)
+    for name, (summary, arguments) in ELSEWHERE.items():
+        elsewhere = sub.add_parser(name, help=summary)
+        if name == command:  # only the command being run imports its module (`ecm-bot --help` none)
+            module, function = arguments.split(":")
+            getattr(importlib.import_module(module), function)(elsewhere)
     return parser
 
 
+# The sub-commands defined in other modules: their one-line help, and the function adding their arguments.
+# `jobs` imports every post kind and `person` the storage models, so a module is imported only when its
+# command is the one given (`ecm-bot --help` lists them all from here, importing none).
+ELSEWHERE: dict[str, tuple[str, str]] = {
+    "report": (
+        "write the progress report's files (Word, Excel, CSV, charts)",
+        "bot.documents_cli:add_report_arguments",
+    ),
+    "export": (
+        "write the whole register as XLSX and CSV (the columns import reads)",
+        "bot.documents_cli:add_export_arguments",
+    ),
+    "import": (
+        "bring an action-plan spreadsheet (.xlsx/.csv) into a task group",
+        "bot.documents_cli:add_import_arguments",
+    ),
+    "person": (
+        "personal data: export everything about a person, or forget them",
+        "bot.person_cli:add_person_arguments",
+    ),
+    "prune": (
+        "delete what the retention period (ECM_RETENTION_DAYS) no longer allows, now",
+        "bot.person_cli:add_prune_arguments",
+    ),
+    "jobs": ("scheduled posts: list the next runs, or run one now", "bot.jobs.cli:add_jobs_arguments"),
+}
+
+
+def _command_in(argv: list[str]) -> str | None:
+    """The sub-command named on the command line (the first word not an option: `ecm-bot` has only -h)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = build_parser(_command_in(words)).parse_args(words)
+    from bot.config import LOG_FORMAT, ConfigError, Settings
+
     try:
         settings = Settings()
     except Exception as error:  # pydantic's message names the bad setting
         print(f"ecm-bot: bad setting: {error}", file=sys.stderr)
         return 2
+    from storage.db import SchemaError
+
     logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
     if args.command == "console":
         logging.getLogger().setLevel(logging.WARNING)

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # Each Slack Web API call gives up after this long (seconds); a post past it has an unknown outcome and
     # is looked for in the conversation before it is sent again.
     ecm_slack_timeout_seconds: int = Field(default=30, ge=1, le=300)
+    # A Web API call Slack answered with a server error (5xx), or a read whose connection dropped, is tried
+    # again after this many seconds, doubling each time, plus up to twice it at random (0.5: slack_sdk's own
+    # back-off). A 429 always waits for the Retry-After Slack sends, whatever this is.
+    ecm_slack_backoff_seconds: float = Field(default=0.5, gt=0, le=60)
     # Scheduled posts: a process's claim on a row lasts this long (seconds) and is renewed every third of it
     # while the process works, so the rows of a process that died are taken over within this long.
     ecm_lease_seconds: int = Field(default=60, ge=3, le=3600)

@@ -32,8 +32,7 @@ def _as_of(value: str) -> date:
         raise argparse.ArgumentTypeError(f"--as-of takes a date like 2026-11-23, not {value!r}") from error
 
 
-def add_documents_parsers(sub: Any) -> None:
-    report = sub.add_parser("report", help="write the progress report's files (Word, Excel, CSV, charts)")
+def add_report_arguments(report: argparse.ArgumentParser) -> None:
     report.add_argument("--channel", required=True, help="the task group's Slack channel id (C…)")
     report.add_argument(
         "--since", help="start of the period (UK date; default: the previous report, or 6 months)"
@@ -48,15 +47,15 @@ def add_documents_parsers(sub: Any) -> None:
     report.add_argument("--as-of", type=_as_of, help="pretend today is this date (YYYY-MM-DD)")
     report.set_defaults(func=cmd_report)
 
-    export = sub.add_parser(
-        "export", help="write the whole register as XLSX and CSV (the columns import reads)"
-    )
+
+def add_export_arguments(export: argparse.ArgumentParser) -> None:
     export.add_argument("--channel", required=True, help="the task group's Slack channel id (C…)")
     export.add_argument("--out", required=True, type=Path, help="directory to write the files to")
     export.add_argument("--as-of", type=_as_of, help="pretend today is this date (YYYY-MM-DD)")
     export.set_defaults(func=cmd_export)
 
-    imp = sub.add_parser("import", help="bring an action-plan spreadsheet (.xlsx/.csv) into a task group")
+
+def add_import_arguments(imp: argparse.ArgumentParser) -> None:
     imp.add_argument("file", type=Path, help="the spreadsheet")
     imp.add_argument("--channel", required=True, help="the task group's Slack channel id (C…)")
     imp.add_argument("--yes", action="store_true", help="add the rows without asking (after the preview)")
@@ -74,13 +73,15 @@ def _directory(settings: Settings) -> Directory | None:
     from bot.directory import SlackDirectory
     from bot.slack_api import make_client
 
-    return SlackDirectory(make_client(settings.slack_bot_token, settings.api_url))
+    return SlackDirectory(
+        make_client(settings.slack_bot_token, settings.api_url, backoff=settings.ecm_slack_backoff_seconds)
+    )
 
 
 @contextmanager
 def cli_call(settings: Settings, args: argparse.Namespace, verb: str) -> Iterator[Call]:
     """A Call for the channel's group, in one transaction (committed when the block ends without error)."""
-    from bot.cli import clock_for
+    from storage.clock import clock_for
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
     engine = make_engine(settings.database_url)

@@ -87,6 +87,19 @@ class Exchange:
         return dict(self.body.get("errors") or {}) if self.body.get("response_action") == "errors" else {}
 
 
+def offline_settings(standin: SlackStandIn, engine: Engine, **overrides: Any) -> Settings:
+    """The settings an OfflineWorkspace runs with by default (no .env: the stand-in's token, secret and
+    URL, and `engine`'s database), with `overrides` (e.g. `ecm_slack_backoff_seconds=0.01`) on top."""
+    values: dict[str, Any] = {
+        "slack_bot_token": standin.bot_token,
+        "slack_signing_secret": standin.signing_secret,
+        "slack_api_url": standin.api_url,
+        "database_url": str(engine.url),
+        "ecm_home_refresh_seconds": 0,  # each exchange is drained anyway: no need to wait for a burst
+    }
+    return Settings(_env_file=None, **{**values, **overrides})  # type: ignore[call-arg]
+
+
 class OfflineWorkspace:
     def __init__(
         self,
@@ -103,14 +116,7 @@ class OfflineWorkspace:
         the reply pool stays a real pool either way."""
         self.standin = standin or SlackStandIn(signing_secret=secrets.token_hex(16)).start()
         self._own_standin = standin is None
-        self.settings = settings or Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            slack_bot_token=self.standin.bot_token,
-            slack_signing_secret=self.standin.signing_secret,
-            slack_api_url=self.standin.api_url,
-            database_url=str(engine.url),
-            ecm_home_refresh_seconds=0,  # each exchange is drained anyway: no need to wait for a burst
-        )
+        self.settings = settings or offline_settings(self.standin, engine)
         # Bolt's ack pool and the reply pool, as in production; each request is drained through both.
         self.executor: DrainableExecutor | InlineExecutor = (
             InlineExecutor() if inline_acks else DrainableExecutor(self.settings.ecm_ack_workers, "bolt-ack")

@@ -24,8 +24,7 @@ from storage.retention import prune
 CLI_USER = "ecm-bot-cli"
 
 
-def add_person_parsers(sub: Any) -> None:
-    person = sub.add_parser("person", help="personal data: export everything about a person, or forget them")
+def add_person_arguments(person: argparse.ArgumentParser) -> None:
     person_sub = person.add_subparsers(dest="person_command", required=True)
 
     export = person_sub.add_parser(
@@ -45,9 +44,8 @@ def add_person_parsers(sub: Any) -> None:
     forget.add_argument("--yes", action="store_true", help="do it (it cannot be undone)")
     forget.set_defaults(func=cmd_person_forget)
 
-    retention = sub.add_parser(
-        "prune", help="delete what the retention period (ECM_RETENTION_DAYS) no longer allows, now"
-    )
+
+def add_prune_arguments(retention: argparse.ArgumentParser) -> None:
     retention.add_argument("--days", type=int, help="retention in days (default: ECM_RETENTION_DAYS)")
     retention.add_argument("--dry-run", action="store_true", help="count what would go; delete nothing")
     retention.set_defaults(func=cmd_prune)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import logging
+import random
 import select
 import socket
 import threading
@@ -32,7 +33,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -113,19 +116,57 @@ class SafeConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
         return method in REPEATABLE_METHODS or never_reached_slack(error)
 
 
-def retry_handlers(max_retries: int = 3) -> list[RetryHandler]:
+DEFAULT_RETRY_BACKOFF = 0.5  # seconds: slack_sdk's own back-off factor (ECM_SLACK_BACKOFF_SECONDS)
+
+
+class _ScaledJitter(Jitter):
+    """slack_sdk's random jitter (up to 1 s on its 0.5 s base), kept in proportion to the base."""
+
+    def __init__(self, most: float) -> None:
+        self.most = most
+
+    def recalculate(self, duration: float) -> float:
+        return duration + random.random() * self.most
+
+
+def _backoff(base: float) -> BackoffRetryIntervalCalculator:
+    return BackoffRetryIntervalCalculator(backoff_factor=base, jitter=_ScaledJitter(2 * base))
+
+
+def retry_handlers(max_retries: int = 3, backoff: float = DEFAULT_RETRY_BACKOFF) -> list[RetryHandler]:
+    """`backoff` (ECM_SLACK_BACKOFF_SECONDS) paces the 5xx and connection retries only: a 429 waits for the
+    Retry-After Slack sends (slack_sdk's rate-limit handler reads it), however short `backoff` is."""
     return [
         RateLimitErrorRetryHandler(max_retry_count=max_retries),
-        ServerErrorRetryHandler(max_retry_count=max_retries),
-        SafeConnectionErrorRetryHandler(max_retry_count=max_retries),
+        ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=_backoff(backoff)),
+        SafeConnectionErrorRetryHandler(max_retry_count=max_retries, interval_calculator=_backoff(backoff)),
     ]
 
 
-def make_client(token: str | None, api_url: str, *, timeout: int = 30, max_retries: int = 3) -> WebClient:
-    """`timeout` (seconds, ECM_SLACK_TIMEOUT_SECONDS) bounds each call: past it a post's outcome is unknown."""
+def make_client(
+    token: str | None,
+    api_url: str,
+    *,
+    timeout: int = 30,
+    max_retries: int = 3,
+    backoff: float = DEFAULT_RETRY_BACKOFF,
+) -> WebClient:
+    """`timeout` (seconds, ECM_SLACK_TIMEOUT_SECONDS) bounds each call: past it a post's outcome is unknown.
+    `backoff` (seconds, ECM_SLACK_BACKOFF_SECONDS): the first wait before retrying a 5xx or dropped read."""
     return WebClient(
-        token=token, base_url=api_url, timeout=timeout, retry_handlers=retry_handlers(max_retries)
+        token=token, base_url=api_url, timeout=timeout, retry_handlers=retry_handlers(max_retries, backoff)
     )
+
+
+def _backoff_of(client: WebClient) -> BackoffRetryIntervalCalculator:
+    """The 5xx back-off `client` was made with (make_client's `backoff`), else slack_sdk's default."""
+    for handler in client.retry_handlers or []:
+        calculator = getattr(handler, "interval_calculator", None)
+        if isinstance(handler, ServerErrorRetryHandler) and isinstance(
+            calculator, BackoffRetryIntervalCalculator
+        ):
+            return calculator
+    return _backoff(DEFAULT_RETRY_BACKOFF)
 
 
 @dataclass
@@ -184,13 +225,14 @@ def delivery_client(client: WebClient) -> WebClient:
     is rescheduled and the back-off shared instead), and no automatic re-post after a connection error
     (Slack may have accepted the first one; the dispatcher looks before it posts again); transient 5xx
     answers are still retried, and reads are retried after a dropped connection."""
+    backoff = _backoff_of(client)  # the deployment's ECM_SLACK_BACKOFF_SECONDS, carried by its client
     return WebClient(
         token=client.token,
         base_url=client.base_url,
         timeout=client.timeout,
         retry_handlers=[
-            ServerErrorRetryHandler(max_retry_count=2),
-            SafeConnectionErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
+            SafeConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
         ],
     )
 

@@ -14,7 +14,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +22,7 @@ from sqlalchemy import Engine, Table, select, text
 from sqlmodel import SQLModel
 
 from bot.directory import SlackDirectory
-from bot.offline import OfflineWorkspace
+from bot.offline import OfflineWorkspace, offline_settings
 from bot.standin import SlackStandIn
 from commands.context import Context
 from commands.dispatch import run_command
@@ -214,11 +214,21 @@ def slack(standin_server: SlackStandIn) -> Iterator[SlackStandIn]:
 
 
 @pytest.fixture
-def ws(engine: Engine, clock: FixedClock, slack: SlackStandIn) -> Iterator[OfflineWorkspace]:
+def settings_overrides() -> dict[str, Any]:
+    """Settings the `ws` app runs with beyond the offline defaults; a test module overrides this fixture
+    (e.g. a quicker ECM_SLACK_BACKOFF_SECONDS) rather than building its own workspace."""
+    return {}
+
+
+@pytest.fixture
+def ws(
+    engine: Engine, clock: FixedClock, slack: SlackStandIn, settings_overrides: dict[str, Any]
+) -> Iterator[OfflineWorkspace]:
     """The real Bolt app on a fresh database, talking to the stand-in; users are created by name. Bolt's
     listeners run in the request's thread (`inline_acks`), so no command waits out Bolt's 10 ms ack polling;
     the production pools are exercised by the tests that run `ecm-bot run` processes (tests/test_acks.py)."""
-    workspace = OfflineWorkspace(engine, clock, standin=slack, inline_acks=True)
+    settings = offline_settings(slack, engine, **settings_overrides) if settings_overrides else None
+    workspace = OfflineWorkspace(engine, clock, standin=slack, inline_acks=True, settings=settings)
     yield workspace
     workspace.close()
 

@@ -15,7 +15,6 @@ import sys
 import traceback
 from collections import Counter
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -46,8 +45,8 @@ def _as_of(value: str) -> date:
         raise argparse.ArgumentTypeError(f"--as-of takes a date like 2026-11-23, not {value!r}") from error
 
 
-def add_jobs_parser(sub: Any) -> None:
-    jobs = sub.add_parser("jobs", help="scheduled posts: list the next runs, or run one now")
+def add_jobs_arguments(jobs: argparse.ArgumentParser) -> None:
+    """`ecm-bot jobs`'s own sub-commands (bot.cli names `jobs` and imports this only when it is run)."""
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
 
     listing = jobs_sub.add_parser("list", help="when each job runs next, and today's outbox")
@@ -106,7 +105,10 @@ def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
 
         client = (
             make_client(
-                settings.slack_bot_token, settings.api_url, timeout=settings.ecm_slack_timeout_seconds
+                settings.slack_bot_token,
+                settings.api_url,
+                timeout=settings.ecm_slack_timeout_seconds,
+                backoff=settings.ecm_slack_backoff_seconds,
             )
             if settings.slack_bot_token
             else None
