@@ -27,7 +27,7 @@ from commands.posts.registry import kinds_for
 from storage import actions as store
 from storage.clock import FixedClock
 from storage.db import session_scope
-from storage.groups import get_group, list_districts
+from storage.groups import create_group, get_group, list_districts, set_districts
 from storage.models import (
     Action,
     Attendance,
@@ -48,6 +48,32 @@ Out = TypeVar("Out", Exchange, Replies)  # an end-to-end exchange, or the fast t
 
 
 # ----- the database beside the app ------------------------------------------------------------------------
+
+
+def storage_group(
+    session: Session,
+    channel: str,
+    districts: tuple[str, ...] = ("Chorley", "Preston", "Wyre"),
+    *,
+    at: datetime,
+    name: str | None = None,
+    county: str | None = "Lancashire",
+) -> tuple[TaskGroup, list[int]]:
+    """A task group made through storage alone (the storage tier's tests), chaired by UCHAIR in team T1,
+    with `districts` given in that order; returns it and its districts' ids as `list_districts` lists them."""
+    group = create_group(
+        session,
+        team_id="T1",
+        channel_id=channel,
+        name=name or f"Group {channel}",
+        county=county,
+        timezone="Europe/London",
+        user_id="UCHAIR",
+        at=at,
+    )
+    if districts:
+        set_districts(session, group, [(d, d.lower()) for d in districts], user_id="UCHAIR", at=at)
+    return group, [d.id for d in list_districts(session, group.id)]  # type: ignore[arg-type,misc]
 
 
 @contextmanager

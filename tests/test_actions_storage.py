@@ -26,6 +26,7 @@ from storage.models import (
     Outcome,
     Rag,
 )
+from tests.support import storage_group
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 TODAY = date(2026, 11, 23)
@@ -34,29 +35,8 @@ TODAY = date(2026, 11, 23)
 @pytest.fixture
 def setup(engine: Engine) -> dict[str, Any]:
     with session_scope(engine) as s:
-        g = groups.create_group(
-            s,
-            team_id="T1",
-            channel_id="C1",
-            name="Lancs",
-            county="Lancashire",
-            timezone="Europe/London",
-            user_id="UCHAIR",
-            at=NOW,
-        )
-        groups.set_districts(
-            s, g, [("Chorley", "chorley"), ("Preston", "preston"), ("Wyre", "wyre")], user_id="UCHAIR", at=NOW
-        )
-        other = groups.create_group(
-            s,
-            team_id="T1",
-            channel_id="C2",
-            name="Leics",
-            county=None,
-            timezone="Europe/London",
-            user_id="UCHAIR",
-            at=NOW,
-        )
+        g, _ = storage_group(s, "C1", at=NOW, name="Lancs")
+        other, _ = storage_group(s, "C2", (), at=NOW, name="Leics", county=None)
         d = {x.slug: x.id for x in groups.list_districts(s, g.id)}  # type: ignore[arg-type]
 
         def add(

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from storage import actions as store
-from storage import groups, tally
+from storage import tally
 from storage.db import session_scope
 from storage.models import (
     Action,
@@ -27,6 +27,7 @@ from storage.models import (
     Outcome,
     TaskGroup,
 )
+from tests.support import storage_group
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 TODAY = date(2026, 11, 23)
@@ -110,20 +111,7 @@ def _state(session: Session, group_id: int) -> dict[str, Any]:
 
 def _setup(engine: Engine) -> tuple[int, list[int]]:
     with session_scope(engine) as s:
-        group = groups.create_group(
-            s,
-            team_id="T1",
-            channel_id="C1",
-            name="Lancs",
-            county="Lancashire",
-            timezone="Europe/London",
-            user_id="UCHAIR",
-            at=NOW,
-        )
-        groups.set_districts(
-            s, group, [("Wyre", "wyre"), ("Chorley", "chorley"), ("Preston", "preston")], user_id="U", at=NOW
-        )
-        districts = [d.id for d in groups.list_districts(s, group.id)]  # type: ignore[arg-type,misc]
+        group, districts = storage_group(s, "C1", ("Wyre", "Chorley", "Preston"), at=NOW, name="Lancs")
         for title in ("Already here", "And this"):  # the bulk's counters add to existing ones
             store.create_action(
                 s,

@@ -10,10 +10,11 @@ from alembic import command
 from sqlalchemy import Engine, text
 
 from storage import actions as store
-from storage import groups, tally
+from storage import tally
 from storage.actions import NewActionRecord
 from storage.db import alembic_config, migrate, schema_is_current, session_scope
 from storage.models import ActionStatus, Outcome
+from tests.support import storage_group
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 NEW = (tally.OWNER, tally.ORGANISATION, tally.PAIR)
@@ -22,18 +23,7 @@ NEW = (tally.OWNER, tally.ORGANISATION, tally.PAIR)
 def test_upgrade_fills_the_new_counters(engine: Engine) -> None:
     rng = random.Random(3)
     with session_scope(engine) as s:
-        group = groups.create_group(
-            s,
-            team_id="T",
-            channel_id="C",
-            name="G",
-            county=None,
-            timezone="Europe/London",
-            user_id="U",
-            at=NOW,
-        )
-        groups.set_districts(s, group, [("Chorley", "chorley"), ("Wyre", "wyre")], user_id="U", at=NOW)
-        districts = [d.id for d in groups.list_districts(s, group.id)]  # type: ignore[arg-type]
+        group, districts = storage_group(s, "C", ("Chorley", "Wyre"), at=NOW, county=None)
         store.bulk_create_actions(
             s,
             group,

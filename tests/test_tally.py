@@ -12,34 +12,18 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from storage import actions as store
-from storage import groups, tally
+from storage import tally
 from storage.actions import ActionFilter, NewActionRecord
 from storage.db import session_scope
 from storage.models import LIVE_STATUSES, ActionStatus, Outcome, TaskGroup
+from tests.support import storage_group
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 TODAY = date(2026, 11, 23)
 
 
 def _group(session: Session, channel: str) -> tuple[TaskGroup, list[int]]:
-    group = groups.create_group(
-        session,
-        team_id="T1",
-        channel_id=channel,
-        name=f"Group {channel}",
-        county="Lancashire",
-        timezone="Europe/London",
-        user_id="UCHAIR",
-        at=NOW,
-    )
-    groups.set_districts(
-        session,
-        group,
-        [("Chorley", "chorley"), ("Preston", "preston"), ("Wyre", "wyre")],
-        user_id="U",
-        at=NOW,
-    )
-    return group, [d.id for d in groups.list_districts(session, group.id)]  # type: ignore[arg-type,misc]
+    return storage_group(session, channel, at=NOW)
 
 
 def _due(rng: random.Random) -> date | None:
