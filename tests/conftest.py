@@ -121,20 +121,30 @@ def pg_schema() -> Iterator[str | None]:
     admin.dispose()
 
 
-def _truncate_all(engine: Engine) -> None:
+_SCHEMA_RELATIONS = (
+    "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind IN ('r', 'S') AND n.nspname = current_schema() AND c.relname <> 'alembic_version'"
+)
+
+
+def _empty_schema(engine: Engine) -> None:
+    """Every table of this session's schema emptied and every sequence back at 1, in one round trip after
+    the catalogue query: DELETE, children first, rather than TRUNCATE, which makes new files for each table
+    and index and syncs them at commit (about 0.2 s a test on a busy disk, against 2 ms for deleting the few
+    rows a test leaves). A table the models don't know (none today) is truncated."""
     with engine.begin() as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
-                )
-            )
-        ]
-        if tables:
-            conn.execute(
-                text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
-            )
+        found = conn.exec_driver_sql(_SCHEMA_RELATIONS).all()
+        tables = {name for name, kind in found if kind == "r"}
+        known = [t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.name in tables]
+        unknown = sorted(tables - set(known))
+        statements = [f'DELETE FROM "{name}"' for name in known]
+        if unknown:
+            statements.insert(0, "TRUNCATE " + ", ".join(f'"{t}"' for t in unknown) + " CASCADE")
+        sequences = [name for name, kind in found if kind == "S"]
+        if sequences:
+            statements.append("SELECT " + ", ".join(f"setval('\"{s}\"', 1, false)" for s in sequences))
+        if statements:
+            conn.exec_driver_sql("; ".join(statements))
 
 
 @pytest.fixture(scope="session")
@@ -180,7 +190,7 @@ def engine(
             leftover.unlink(missing_ok=True)
         shutil.copy(sqlite_template, path)
     else:
-        _truncate_all(shared)
+        _empty_schema(shared)
     listeners = _pool_listeners(shared)
     engine = shared.execution_options()
     yield engine
@@ -348,8 +358,11 @@ class GroupRows:
             for table, rows in self.tables:
                 if rows:
                     conn.execute(table.insert(), rows)
-            for name, last, called in self.sequences:
-                conn.execute(text("SELECT setval(:s, :v, :c)"), {"s": f'"{name}"', "v": last, "c": called})
+            if self.sequences:  # one round trip for all of them
+                values = ", ".join(
+                    f"setval('\"{n}\"', {last}, {called})" for n, last, called in self.sequences
+                )
+                conn.exec_driver_sql(f"SELECT {values}")
 
     @classmethod
     def restore_or_take(cls, key: tuple[object, ...], engine: Engine, set_up: Callable[[], object]) -> None:
