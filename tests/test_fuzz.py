@@ -41,7 +41,8 @@ def fingerprint(engine: Engine, queries: list[tuple[str, str]] | None = None) ->
     digest = hashlib.sha256()
     with engine.connect() as conn:
         for name, sql in queries or _every_row_queries(engine):
-            rows = conn.exec_driver_sql(sql).fetchall()
+            # Plain tuples: a Row's repr cuts values at 300 characters (and is slow).
+            rows = [tuple(row) for row in conn.exec_driver_sql(sql)]
             digest.update(f"{name}:{rows!r}".encode())
     return digest.hexdigest()
 
