@@ -40,20 +40,27 @@ def london(*args: int) -> datetime:
     return datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
 
 
-# Modules whose tests mostly wait (real processes, injected timeouts, slow Slack) or run long, longest first.
-# They are collected first, so xdist hands them out at the start and their waits overlap the quick tests
-# that follow, instead of one of them starting last and keeping a worker busy after the rest are done.
+# Modules whose tests mostly wait (real processes, injected timeouts, slow Slack) or run long, those with the
+# longest single test first (measured with --durations on both databases). They are collected first: xdist's
+# work stealing gives the first half of the collection to one worker and the second to the other, and a
+# worker that runs out takes the far end of the other's queue, so the long tests start early (their waits
+# overlap the other worker's quick tests), what is left at the end is quick, and both finish together.
 LONG_FIRST = [
-    "test_fuzz.py",
+    "test_dispatch_replicas.py",
     "test_dispatch_faults.py",
+    "test_fuzz.py",
+    "test_db_reconnect.py",
+    "test_run_process.py",
     "test_backup.py",
     "test_jobs_rerun.py",
+    "test_migrate_processes.py",
     "test_socket_mode.py",
-    "test_run_process.py",
     "test_acks.py",
     "test_run_start.py",
-    "test_migrate_processes.py",
+    "test_dispatch_outbox.py",
+    "test_dispatch_unknown.py",
     "test_dispatch_cli.py",
+    "test_chasers_limits.py",
     "test_intake.py",
     "test_console_demo.py",
     "test_report.py",
