@@ -4,7 +4,6 @@ lands, at the stand-in: nothing lost, nothing duplicated."""
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections import Counter
 from datetime import date, timedelta
@@ -17,7 +16,7 @@ from bot.offline import OfflineWorkspace
 from commands.posts import channel_digest, owner_digest
 from storage import notifications
 from storage.models import NotificationStatus
-from tests.dispatch_procs import claim_then_die
+from tests.dispatch_procs import PROCESSES, claim_then_die
 from tests.support import (
     add,
     channel_posts,
@@ -98,9 +97,7 @@ def test_a_crash_between_claim_and_post_is_reclaimed_after_the_lease(group: Offl
     three_posts(ws)
     run(ws, "all", plan_only=True)
     # Another process claims every row, then is killed before posting.
-    proc = multiprocessing.get_context("spawn").Process(
-        target=claim_then_die, args=(database_url(ws), ws.clock.now().isoformat())
-    )
+    proc = PROCESSES.Process(target=claim_then_die, args=(database_url(ws), ws.clock.now().isoformat()))
     proc.start()
     proc.join(60)
     assert proc.exitcode == 17
