@@ -113,12 +113,14 @@ def _auth_test_until_answered(settings: Settings, client: WebClient, sleep: Call
 
 def _create_app_or_explain(settings: Settings, engine: Engine) -> tuple[App, Services]:
     """Checks Slack first (one clear line for each way that fails), then builds the app without Bolt's
-    own auth.test, whose failure would be a traceback or a Python dict."""
+    own auth.test, whose failure would be a traceback or a Python dict. The app (Bolt, the verbs, the post
+    kinds: half a second of imports) is loaded only once Slack has accepted the token, so a refused token
+    or no route to Slack is told without that wait."""
+    where = wait_for_slack(settings)
+    log.info("Slack accepted the bot token: %s", where)
     from bot.app import create_app
     from storage.clock import SystemClock
 
-    where = wait_for_slack(settings)
-    log.info("Slack accepted the bot token: %s", where)
     return create_app(settings, engine, SystemClock(), verify_token=False)
 
 
@@ -247,12 +249,12 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     from storage.db import make_engine, migrate, refresh_statistics
 
     require_slack(settings, serving=False)
-    from bot.scheduler import run_worker
-
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     migrate(engine)
     refresh_statistics(engine)
     _app, services = _create_app_or_explain(settings, engine)
+    from bot.scheduler import run_worker  # the post kinds: not loaded for a schema or token it refuses
+
     run_worker(services)
     return 0
 

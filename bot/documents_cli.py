@@ -123,31 +123,19 @@ def _plain(message: str) -> str:
 
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
-    from commands.reporting.files import report_files
-    from commands.verbs.report import build_report, parse_formats
-    from storage import reports
+    from commands.verbs.report import parse_formats, produce_report
 
     try:
         with cli_call(settings, args, "report") as call:
-            formats = parse_formats(args.format)
-            built = build_report(
+            built, files = produce_report(
                 call,
                 since_text=args.since,
                 until_text=args.until,
                 outcome_text=args.outcome,
                 district_text=args.district,
+                formats=parse_formats(args.format),
+                draft=args.draft,
             )
-            files = report_files(built, formats)
-            if not args.draft:
-                reports.record_report(
-                    call.session,
-                    call.group_id,
-                    period_from=built.since,
-                    period_to=built.until,
-                    formats=",".join(formats),
-                    by=call.user_id,
-                    at=call.now,
-                )
     except UserError as error:
         print(f"ecm-bot report: {_plain(error.message)}", file=sys.stderr)
         return 2

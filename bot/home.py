@@ -177,7 +177,9 @@ class HomeRefresher:
                 self._busy = True
                 closing = self._closed
             if self.delay and not closing:
-                time.sleep(self.delay)  # let the changes that come with it (a burst of adds) join
+                # Let the changes that come with it (a burst of adds) join; a close ends the wait at once.
+                with self._cond:
+                    self._cond.wait_for(lambda: self._closed, timeout=self.delay)
             with self._cond:
                 batches, self._pending = self._pending, []
             try:

@@ -261,7 +261,14 @@ class SlackStandIn:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="slack-standin", daemon=True)
+        # stop() waits for serve_forever to see the shutdown flag, checked every poll interval: 0.5 s by
+        # default, spent by every console and test that closes a workspace; 50 ms wake-ups cost nothing.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="slack-standin",
+            daemon=True,
+        )
         self._thread.start()
         return self
 

@@ -222,26 +222,20 @@ def create(actor: Actor, new: NewAction, *, imported_from: str | None = None) ->
     Owners default to the actor; the organisation to the first owner's registered one (with a note saying
     so when there is none). Audit verb "created" (or "imported", noting the file, for a row of an imported
     plan, which is never linked to the meeting that happens to be open); the channel is told."""
-    title, owners, organisation = _checked(actor, new)
+    record = _checked(actor, new)
     warnings: list[str] = []
-    if not organisation and new.organisation is None:
+    if not record.organisation and new.organisation is None:
         warnings.append(
             md(
                 "{} has no registered organisation, so this action has none. A chair can register it with `/ecm member @name district:NAME`, or give `org:` on the action.",
-                person(owners[0]),
+                person(record.owners[0]),
             )
         )
     meeting = None if imported_from is not None else meetings.open_meeting(actor.session, actor.group_id)
-    row = store.create_action(
+    row = store.add_action(
         actor.session,
         actor.group,
-        title=title,
-        owners=owners,
-        organisation=organisation,
-        due_date=new.due_date,
-        outcomes=new.outcomes,
-        district_ids=new.district_ids,
-        countywide=new.countywide,
+        record,
         by=actor.user_id,
         at=actor.now,
         meeting_id=meeting.id if meeting else None,
@@ -267,7 +261,7 @@ def create(actor: Actor, new: NewAction, *, imported_from: str | None = None) ->
         lines.append(md("Made from {}.", source_link(row.action)))
     replies = [
         Reply(
-            text=md("New action #{}: {}", number, truncate(title, 200)),
+            text=md("New action #{}: {}", number, truncate(record.title, 200)),
             visibility=Visibility.CHANNEL,
             sections=[Section(Mrkdwn("\n").join(lines))],
             footer=md(
@@ -285,16 +279,24 @@ def create(actor: Actor, new: NewAction, *, imported_from: str | None = None) ->
     return ActionResult(row=row, replies=replies, changed=True, confirmation=md(":new: Added #{}.", number))
 
 
-def _checked(actor: Actor, new: NewAction) -> tuple[str, list[str], str]:
-    """A new action's title (checked), owners (the actor when none) and organisation (the first owner's
-    registered one when not given, "" when they have none): `create`'s rules, which `create_many` shares."""
-    title = check_title(new.title)
+def _checked(actor: Actor, new: NewAction) -> store.NewActionRecord:
+    """A new action as stored: its title (checked), owners (the actor when none) and organisation (the
+    first owner's registered one when not given, "" when they have none): `create`'s rules, which
+    `create_many` shares."""
     owners = list(dict.fromkeys(new.owners)) or [actor.user_id]
     organisation = new.organisation
     if organisation is None:
         member = members.get_member(actor.session, actor.group_id, owners[0])
         organisation = member.organisation if member else ""
-    return title, owners, organisation
+    return store.NewActionRecord(
+        title=check_title(new.title),
+        owners=owners,
+        organisation=organisation,
+        due_date=new.due_date,
+        outcomes=new.outcomes,
+        district_ids=new.district_ids,
+        countywide=new.countywide,
+    )
 
 
 @dataclass(frozen=True)
@@ -309,18 +311,7 @@ def check_new(actor: Actor, new: NewAction) -> Checked:
     would). An imported row has no decision and no source message."""
     if new.decision_id is not None or new.source_link is not None:
         raise ValueError("an imported action has no decision or source message")
-    title, owners, organisation = _checked(actor, new)
-    return Checked(
-        store.NewActionRecord(
-            title=title,
-            owners=owners,
-            organisation=organisation,
-            due_date=new.due_date,
-            outcomes=new.outcomes,
-            district_ids=new.district_ids,
-            countywide=new.countywide,
-        )
-    )
+    return Checked(_checked(actor, new))
 
 
 def create_many(actor: Actor, rows: list[Checked], *, imported_from: str) -> list[int]:

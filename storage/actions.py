@@ -893,6 +893,43 @@ class NewActionRecord:
     status: ActionStatus = ActionStatus.OPEN
 
 
+def add_action(
+    session: Session,
+    group: TaskGroup,
+    record: NewActionRecord,
+    *,
+    by: str,
+    at: datetime,
+    meeting_id: int | None = None,
+    decision_id: int | None = None,
+    source_link: str | None = None,
+    verb: str = "created",
+    note: str | None = None,
+) -> ActionRow:
+    """`create_action` for a `NewActionRecord` (the shape `bulk_create_actions` takes): a new action's
+    fields checked once, whichever way it is added."""
+    if record.status != ActionStatus.OPEN:
+        raise ValueError("a new action starts open")
+    return create_action(
+        session,
+        group,
+        title=record.title,
+        owners=record.owners,
+        organisation=record.organisation,
+        due_date=record.due_date,
+        outcomes=record.outcomes,
+        district_ids=record.district_ids,
+        countywide=record.countywide,
+        by=by,
+        at=at,
+        meeting_id=meeting_id,
+        decision_id=decision_id,
+        source_link=source_link,
+        verb=verb,
+        note=note,
+    )
+
+
 def bulk_create_actions(
     session: Session,
     group: TaskGroup,

@@ -216,11 +216,15 @@ def _refuse_newer_schema(conn: Connection, script: ScriptDirectory) -> None:
         except CommandError:
             known = None
         if known is None:
-            raise SchemaError(
-                f"the database is at schema revision {revision}, which this ecm-bot does not know (its newest "
-                f"is {script.get_current_head()}): a newer version upgraded it. Run that version or newer, "
-                "or restore the backup taken before the upgrade."
-            )
+            raise _newer_schema(revision, script.get_current_head())
+
+
+def _newer_schema(revision: str, newest: str | None) -> SchemaError:
+    return SchemaError(
+        f"the database is at schema revision {revision}, which this ecm-bot does not know (its newest "
+        f"is {newest}): a newer version upgraded it. Run that version or newer, "
+        "or restore the backup taken before the upgrade."
+    )
 
 
 def migrate(engine: Engine) -> None:
@@ -228,13 +232,10 @@ def migrate(engine: Engine) -> None:
 
     Raises SchemaError, changing nothing, when the database is newer than this code. A database already at
     the newest revision (every start but the first after an upgrade) is left as it is without loading
-    alembic, which costs a process about a quarter of its start-up."""
+    alembic, which costs a process about a quarter of its start-up; so is one the files show is newer
+    (refused)."""
     if _at_head(engine):
         return
-    from alembic import command
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(alembic_config(engine))
     postgres = engine.dialect.name == "postgresql"
     with engine.connect() as conn:
         if postgres:
@@ -243,6 +244,12 @@ def migrate(engine: Engine) -> None:
                 conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
             conn.commit()  # the lock is the session's; the migration runs in its own transaction
         try:
+            if postgres and _at_head(engine):
+                return  # a replica that waited for the lock: the one holding it before has migrated
+            from alembic import command
+            from alembic.script import ScriptDirectory
+
+            script = ScriptDirectory.from_config(alembic_config(engine))
             _refuse_newer_schema(conn, script)
             conn.commit()
             command.upgrade(alembic_config(engine, conn), "head")
@@ -271,6 +278,12 @@ def head_revisions() -> set[str] | None:
     """The newest revision(s), from the `revision` and `down_revision` lines of the revision files (what
     alembic's ScriptDirectory works out, without importing alembic); None if a file can't be read that way,
     and then `migrate` asks alembic."""
+    found = _revision_files()
+    return found[1] if found else None
+
+
+def _revision_files() -> tuple[set[str], set[str]] | None:
+    """Every revision the files define and the newest of them, or None (see `head_revisions`)."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
@@ -284,19 +297,25 @@ def head_revisions() -> set[str] | None:
             return None
         revisions.add(revision)
         parents.update([down] if isinstance(down, str) else (down or ()))
-    return (revisions - parents) or None
+    heads = revisions - parents
+    return (revisions, heads) if heads else None
 
 
 def _at_head(engine: Engine) -> bool:
-    """The database's recorded revisions are exactly the newest ones: there is nothing to migrate."""
-    heads = head_revisions()
-    if not heads:
+    """The database's recorded revisions are exactly the newest ones: there is nothing to migrate. Raises
+    SchemaError for a revision no file defines (a newer ecm-bot's), as alembic would be loaded to do."""
+    found = _revision_files()
+    if not found:
         return False
+    known, heads = found
     try:
         with engine.connect() as conn:
             current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
     except DBAPIError:  # no alembic_version table yet: a new database
         return False
+    unknown = sorted(current - known)
+    if unknown and len(heads) == 1:
+        raise _newer_schema(unknown[0], next(iter(heads)))
     return current == heads
 
 

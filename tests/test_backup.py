@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bot.standin import SlackStandIn
-from tests.test_run_process import bot_env, start_bot
+from tests.test_run_process import bot_env, migrated, start_bot
 
 
 def _backup(slack: SlackStandIn, tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -26,7 +26,10 @@ def _backup(slack: SlackStandIn, tmp_path: Path, *args: str, **env: str) -> subp
     )
 
 
-def test_backup_while_the_bot_writes_is_consistent_and_restores(slack: SlackStandIn, tmp_path: Path) -> None:
+def test_backup_while_the_bot_writes_is_consistent_and_restores(
+    slack: SlackStandIn, tmp_path: Path, sqlite_template: Path
+) -> None:
+    migrated(sqlite_template, tmp_path)
     chair = slack.add_user("chair")
     channel = slack.add_channel("ecm-backup")
     process, url = start_bot(slack, tmp_path, "--no-scheduler")

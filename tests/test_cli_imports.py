@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,8 +52,9 @@ def test_migrate_at_head_imports_neither_alembic_nor_slack_nor_the_verbs(tmp_pat
     assert not _loaded(modules, "alembic", *SLACK_AND_VERBS)
 
 
-def test_backup_imports_no_slack_and_no_post_kinds(tmp_path: Path) -> None:
-    assert _imported(tmp_path, "migrate")[0] == 0
+def test_backup_imports_no_slack_and_no_post_kinds(tmp_path: Path, sqlite_template: Path) -> None:
+    # A migrated database (`migrate` run as a process is the test above's).
+    shutil.copy(sqlite_template, tmp_path / "ecm.db")
     code, modules = _imported(tmp_path, "backup", str(tmp_path / "copy.db"))
     assert code == 0
     assert (tmp_path / "copy.db").exists()

@@ -9,6 +9,8 @@ import hmac
 import socket
 import subprocess
 import time
+import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from bot.standin import SlackStandIn
-from tests.test_run_process import start_bot
+from tests.test_run_process import Output, migrated, start_bot
 
 MAX_BODY = 64 * 1024
 
@@ -26,6 +28,8 @@ MAX_BODY = 64 * 1024
 class Bot:
     process: subprocess.Popen[str]
     url: str
+    output: Output | None = None  # the log as it comes, for a bot that serves several tests
+    mark: int = 0  # the log line the current test started at
 
     @property
     def address(self) -> tuple[str, int]:
@@ -47,15 +51,45 @@ class Bot:
             output, _ = self.process.communicate()
         return output
 
+    def log(self) -> str:
+        """What the bot logged since the test began. The server logs a refusal before it answers, and its
+        access log has each request once answered; a request made now, seen in the log, means everything
+        the test's requests (all answered) made it write is in."""
+        assert self.output is not None
+        barrier = uuid.uuid4().hex
+        with urllib.request.urlopen(f"{self.url}/healthz?{barrier}", timeout=10):
+            pass
+        assert self.output.wait_for(barrier, 10), "the bot's log stopped"
+        return "".join(self.output.lines[self.mark :])
+
+
+@pytest.fixture(scope="module")
+def serving(
+    standin_server: SlackStandIn, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Iterator[Bot]:
+    """One real server process for the module: what each test proves is in its own requests' answers and
+    its own part of the log (a process per test was two thirds of the module's time)."""
+    tmp_path = tmp_path_factory.mktemp("intake")
+    migrated(sqlite_template, tmp_path)
+    process, url = start_bot(
+        standin_server, tmp_path, "--no-scheduler", log_level="INFO", ECM_MAX_REQUEST_BYTES=str(MAX_BODY)
+    )
+    running = Bot(process, url, Output(process))
+    yield running
+    running.process.terminate()
+    try:
+        running.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        running.process.kill()
+        running.process.wait()
+
 
 @pytest.fixture
-def bot(slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bot]:
-    monkeypatch.setenv("ECM_MAX_REQUEST_BYTES", str(MAX_BODY))
-    process, url = start_bot(slack, tmp_path, "--no-scheduler", log_level="INFO")
-    running = Bot(process, url)
-    yield running
-    if process.poll() is None:
-        running.stop()
+def bot(serving: Bot, slack: SlackStandIn) -> Bot:
+    assert serving.process.poll() is None, serving.output.rest(5) if serving.output else ""
+    assert serving.output is not None
+    serving.mark = len(serving.output.lines)
+    return serving
 
 
 def raw_request(bot: Bot, head: bytes, body_chunks: Iterator[bytes] | list[bytes] = ()) -> int:
@@ -108,7 +142,7 @@ def test_an_oversized_body_is_refused_before_it_is_read(bot: Bot) -> None:
     grown_mb = (bot.rss_kb() - before) / 1024
     print(f"server RSS grew {grown_mb:.1f} MB for a 50 MB and a 50 MB chunked unsigned POST")
     assert grown_mb < 20
-    log = bot.stop()
+    log = bot.log()
     assert log.count("refused POST /slack/events") == 2, log
     assert f"body over {MAX_BODY} bytes" in log
 
@@ -132,7 +166,7 @@ def test_bad_signatures_are_logged_in_one_line_without_the_body(bot: Bot, slack:
     statuses["payload=not-json"] = post(bot, b"payload=not-json", {})
     statuses["json type, form body"] = post(bot, b"a=b&c=d", {}, content_type="application/json")
     assert set(statuses.values()) == {401}, statuses
-    log = bot.stop()
+    log = bot.log()
     refused = [line for line in log.splitlines() if "refused POST /slack/events" in line]
     assert len(refused) == len(statuses), log
     assert marker not in log and "forged line" not in log
@@ -165,6 +199,6 @@ def test_signed_but_malformed_payloads_are_400_not_500(bot: Bot, slack: SlackSta
             headers["x-slack-signature"] = f"v0={digest}"
         statuses[name] = post(bot, body, headers, content_type=content_type)
     assert set(statuses.values()) == {400}, statuses
-    log = bot.stop()
+    log = bot.log()
     assert "Traceback" not in log, log
     assert not slack.messages

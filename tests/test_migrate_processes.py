@@ -4,6 +4,7 @@ for the lock), and code older than the database's schema refuses to start in one
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.standin import SlackStandIn
+from storage import db
 from storage.db import make_engine, migrate, schema_is_current
 from tests.conftest import BACKENDS, PG_URL
 from tests.test_run_process import bot_env, free_port
@@ -65,11 +67,16 @@ def test_replicas_starting_together_migrate_once(fresh_pg_url: str, tmp_path: Pa
         engine.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
-def newer_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database a newer ecm-bot upgraded: alembic_version names a revision this code doesn't have."""
+@pytest.fixture(params=BACKENDS, scope="module")
+def newer_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Iterator[str]:
+    """A database a newer ecm-bot upgraded: alembic_version names a revision this code doesn't have.
+    One per backend for the three commands: each test checks that its command left it untouched."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/newer.db"
+        path = tmp_path_factory.mktemp("newer") / "newer.db"
+        shutil.copy(sqlite_template, path)  # already migrated: only the revision is made newer
+        url = f"sqlite:///{path}"
         schema = None
     else:
         assert PG_URL
@@ -79,7 +86,8 @@ def newer_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         url = f"{PG_URL}?options=-csearch_path%3D{schema}"
     engine = make_engine(url)
-    migrate(engine)
+    if schema:
+        migrate(engine)
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     engine.dispose()
@@ -128,3 +136,21 @@ def test_the_newest_revision_read_from_the_files_is_alembics() -> None:
     script = ScriptDirectory.from_config(alembic_config(make_engine("sqlite://")))
     assert head_revisions() == set(script.get_heads())
     assert len(script.get_heads()) == 1
+    # ... and what it refuses without alembic (a revision no file defines) is what alembic doesn't know.
+    found = db._revision_files()
+    assert found is not None and found[0] == {r.revision for r in script.walk_revisions()}
+
+
+def test_without_readable_revision_files_alembic_still_refuses_a_newer_schema(
+    newer_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fallback when the files can't be read line by line: alembic itself finds the unknown revision."""
+    monkeypatch.setattr(db, "_revision_files", lambda: None)
+    engine = make_engine(newer_database)
+    try:
+        with pytest.raises(db.SchemaError, match="schema revision 9999.*newer version"):
+            db.migrate(engine)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "9999"
+    finally:
+        engine.dispose()

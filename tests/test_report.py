@@ -266,3 +266,34 @@ def test_console_shows_the_uploaded_files(group: OfflineWorkspace) -> None:
     text = out.getvalue()
     assert "📎 lancashire-ecm-task-group-report-2026-05-23-to-2026-11-23-actions.csv" in text
     assert "uploaded to #ecm-task-group" in text
+
+
+def test_cli_draft_report_is_not_recorded_and_a_real_one_is(
+    group: OfflineWorkspace,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url(engine))
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    argv = [
+        "report",
+        "--channel",
+        group.channel,
+        "--format",
+        "csv",
+        "--out",
+        str(tmp_path),
+        "--as-of",
+        "2026-11-23",
+    ]
+
+    def recorded() -> int:
+        with Session(engine) as session:
+            return len(list(session.exec(select(ReportRun))))
+
+    assert cli_main([*argv, "--draft"]) == 0
+    assert recorded() == 0 and "Recorded" not in capsys.readouterr().out
+    assert cli_main(argv) == 0
+    assert recorded() == 1 and "Recorded as a report made." in capsys.readouterr().out

@@ -9,8 +9,15 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from bot.standin import SlackStandIn
-from tests.test_run_process import bot_env, free_port
+from tests.test_run_process import bot_env, free_port, migrated
+
+
+@pytest.fixture(autouse=True)
+def _migrated(sqlite_template: Path, tmp_path: Path) -> None:
+    migrated(sqlite_template, tmp_path)  # these are about reaching Slack, not a new database
 
 
 def _run(env: dict[str, str], tmp_path: Path, *args: str, timeout: float = 30) -> tuple[int, str]:

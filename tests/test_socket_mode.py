@@ -23,7 +23,12 @@ import pytest
 from bot.standin import SlackStandIn
 from commands.posts import owner_digest
 from commands.posts.common import DONE_ACTION, ActionRef
-from tests.test_run_process import bot_env, free_port
+from tests.test_run_process import bot_env, free_port, migrated
+
+
+@pytest.fixture(autouse=True)
+def _migrated(sqlite_template: Path, tmp_path: Path) -> None:
+    migrated(sqlite_template, tmp_path)  # these are about the connection to Slack, not a new database
 
 
 def health(port: int) -> tuple[int, dict[str, Any]]:
@@ -204,13 +209,20 @@ def test_a_token_revoked_while_running_stops_the_process(
 def test_health_reports_an_outage_and_the_process_gives_up_after_the_bound(
     slack: SlackStandIn, tmp_path: Path
 ) -> None:
-    # Gives up 2 s after the drop: long enough to be seen answering 503 first, short enough not to wait.
-    process, port = start_socket_bot(slack, tmp_path, ECM_SOCKET_MAX_OFFLINE_SECONDS="2")
+    # Gives up 1 s after the drop: long enough to be seen answering 503 first (it is polled every 20 ms,
+    # and the answer read is the one checked), short enough not to wait.
+    process, port = start_socket_bot(slack, tmp_path, ECM_SOCKET_MAX_OFFLINE_SECONDS="1")
     try:
         slack.inject("apps.connections.open", error="fatal_error", times=-1)  # Slack in trouble
         slack.socket_mode.drop()
-        assert until(lambda: health(port)[0] == 503, 5)
-        status, body = health(port)
+        answers: list[tuple[int, dict[str, Any]]] = []
+
+        def answering_503() -> bool:
+            answers.append(health(port))
+            return answers[-1][0] == 503
+
+        assert until(answering_503, 5)
+        _status, body = answers[-1]
         assert body["connected"] is False and body["ok"] is False
         assert process.wait(timeout=20) == 3
     finally:

@@ -9,7 +9,7 @@ from commands.meeting_view import past_date
 from commands.mrkdwn import md
 from commands.names import DistrictRef, match_district, parse_outcome
 from commands.registry import verb
-from commands.replies import Reply, UserError
+from commands.replies import Attachment, Reply, UserError
 from commands.reporting.files import FORMATS, report_files
 from commands.reporting.model import Report, default_since, load_report, name_resolver, uk_date
 from commands.reporting.summary import summary_reply
@@ -73,6 +73,39 @@ def build_report(
     )
 
 
+def produce_report(
+    call: Call,
+    *,
+    since_text: str | None,
+    until_text: str | None,
+    outcome_text: str | None,
+    district_text: str | None,
+    formats: list[str],
+    draft: bool = False,
+) -> tuple[Report, list[Attachment]]:
+    """The report and its files, as every surface makes them; unless a draft, it is recorded as issued so
+    the next report's `since:` starts where this one ended."""
+    built = build_report(
+        call,
+        since_text=since_text,
+        until_text=until_text,
+        outcome_text=outcome_text,
+        district_text=district_text,
+    )
+    files = report_files(built, formats)
+    if not draft:
+        reports.record_report(
+            call.session,
+            call.group_id,
+            period_from=built.since,
+            period_to=built.until,
+            formats=",".join(formats),
+            by=call.user_id,
+            at=call.now,
+        )
+    return built, files
+
+
 @verb(
     "report",
     summary="The Board's progress report by ECM outcome: a summary here, with Word, Excel, CSV and charts.",
@@ -91,23 +124,13 @@ def report(call: Call) -> list[Reply]:
     if call.args.free_text():
         raise UserError(md("I don't understand “{}” here.", call.args.free_text()[:60]))
     keys = call.args.keys
-    formats = parse_formats(keys.get("format"))
-    built = build_report(
+    built, files = produce_report(
         call,
         since_text=keys.get("since"),
         until_text=keys.get("until"),
         outcome_text=keys.get("outcome"),
         district_text=keys.get("district"),
-    )
-    files = report_files(built, formats)
-    reports.record_report(
-        call.session,
-        call.group_id,
-        period_from=built.since,
-        period_to=built.until,
-        formats=",".join(formats),
-        by=call.user_id,
-        at=call.now,
+        formats=parse_formats(keys.get("format")),
     )
     reply = summary_reply(built, [f.filename for f in files])
     reply.files = files
