@@ -16,7 +16,7 @@ import sqlite3
 import time
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, event, select
 from sqlmodel import SQLModel
 
 from bot.offline import OfflineWorkspace
@@ -41,33 +41,45 @@ def fingerprint(engine: Engine, queries: list[tuple[str, str]] | None = None) ->
     digest = hashlib.sha256()
     with engine.connect() as conn:
         for name, sql in queries or _every_row_queries(engine):
-            rows = conn.exec_driver_sql(sql).fetchall()
+            # Plain tuples: a Row's repr cuts values at 300 characters (and is slow).
+            rows = [tuple(row) for row in conn.exec_driver_sql(sql)]
             digest.update(f"{name}:{rows!r}".encode())
     return digest.hexdigest()
 
 
 class Commits:
-    """Whether anything was committed since the last look, so unchanged rows need no re-hashing: on SQLite
+    """Whether anything was committed since the last look, so unchanged rows need no re-hashing. On SQLite,
     `PRAGMA data_version` on a connection of its own (it changes when any other connection commits a
-    change); elsewhere every look says "maybe" and the rows are hashed every time."""
+    change). On PostgreSQL, which has no such counter for one schema, the engine's own commits are counted:
+    the app is given this engine and makes no other (only the CLIs do), so every write it commits is one of
+    them, and a refused command that committed anything is hashed and compared."""
 
     def __init__(self, engine: Engine) -> None:
         database = engine.url.database if engine.dialect.name == "sqlite" else None
         self.conn = sqlite3.connect(database, isolation_level=None) if database else None
+        self.engine = None if database else engine
+        self.commits = 0
+        if self.engine is not None:
+            event.listen(self.engine, "commit", self._committed)
         self.seen = self._version()
 
-    def _version(self) -> int | None:
-        return self.conn.execute("PRAGMA data_version").fetchone()[0] if self.conn else None
+    def _committed(self, _conn: Connection) -> None:
+        self.commits += 1
+
+    def _version(self) -> int:
+        return self.conn.execute("PRAGMA data_version").fetchone()[0] if self.conn else self.commits
 
     def since_last_look(self) -> bool:
         version = self._version()
-        changed = version is None or version != self.seen
+        changed = version != self.seen
         self.seen = version
         return changed
 
     def close(self) -> None:
         if self.conn:
             self.conn.close()
+        if self.engine is not None:
+            event.remove(self.engine, "commit", self._committed)
 
 
 def test_fuzzed_commands_never_crash_and_refusals_change_nothing(
