@@ -9,7 +9,7 @@ and each fragment in its text. `action_row` is an action with its owners, outcom
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -111,6 +111,27 @@ def action_row(ws: OfflineWorkspace | Core, number: int, channel: str | None = N
 
 def action_record(ws: OfflineWorkspace | Core, number: int, channel: str | None = None) -> Action:
     return action_row(ws, number, channel).action
+
+
+def add_like(ws: OfflineWorkspace | Core, number: int, changes: Sequence[dict[str, Any]]) -> None:
+    """More actions like #number as a command stored it, one per entry of `changes` (`NewActionRecord`
+    fields on top of #number's), straight into storage in one `bulk_create_actions`: the set-up of a test
+    about a long list or a long view, where adding each through a command would be most of its time."""
+    first = action_row(ws, number)
+    like: dict[str, Any] = {
+        "title": first.action.title,
+        "owners": first.owners,
+        "organisation": first.action.organisation,
+        "due_date": first.action.due_date,
+        "outcomes": first.outcomes,
+        "district_ids": [d.id for d in first.districts],
+        "countywide": first.action.countywide,
+    }
+    with db(ws) as session:
+        records = [store.NewActionRecord(**{**like, **change}) for change in changes]
+        store.bulk_create_actions(
+            session, group_of(session, ws), records, by=first.action.created_by, at=ws.clock.now()
+        )
 
 
 def action_count(ws: OfflineWorkspace | Core) -> int:

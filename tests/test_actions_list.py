@@ -11,7 +11,7 @@ from commands.replies import RUN_COMMAND
 from storage.actions import COUNT_CAP, NewActionRecord, bulk_create_actions
 from storage.models import Outcome
 from tests.conftest import Core, Replies
-from tests.support import action_row, db, error_text, group_of, make_actions, ok
+from tests.support import action_row, add_like, db, error_text, group_of, make_actions, ok
 
 TODAY = date(2026, 11, 23)
 
@@ -198,26 +198,9 @@ def test_long_titles_stay_within_limits(group: OfflineWorkspace) -> None:
     ws = group
     long_add = "add {}{} outcome:safe,healthy,enjoy district:all"
     ok(ws.command(long_add.format("Very long title " * 30, 0), user="sam"))  # its post within limits too
-    # 44 more like it, straight into storage (the list is what is checked): as `add` stored the first.
-    first = action_row(ws, 1)
-    assert first.action.title.endswith("0") and first.action.countywide
-    with db(ws) as session:
-        bulk_create_actions(
-            session,
-            group_of(session, ws),
-            [
-                NewActionRecord(
-                    title=first.action.title[:-1] + str(i),
-                    owners=first.owners,
-                    organisation=first.action.organisation,
-                    outcomes=first.outcomes,
-                    countywide=True,
-                )
-                for i in range(1, 45)
-            ],
-            by=ws.user("sam"),
-            at=ws.clock.now(),
-        )
+    # 44 more like it, straight into storage (the list is what is checked).
+    assert action_row(ws, 1).action.title.endswith("0")
+    add_like(ws, 1, [{"title": action_row(ws, 1).action.title[:-1] + str(i)} for i in range(1, 45)])
     out = ws.command("actions by:outcome", user="sam")
     assert len(out.messages) == 1 and len(out.messages[0].blocks) <= 50
     assert "…" in out.text  # titles are cut in lists; `show` has them in full
