@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
@@ -52,13 +52,26 @@ class Settings(BaseSettings):
     # again after this many seconds, doubling each time, plus up to twice it at random (0.5: slack_sdk's own
     # back-off). A 429 always waits for the Retry-After Slack sends, whatever this is.
     ecm_slack_backoff_seconds: float = Field(default=0.5, gt=0, le=60)
-    # Scheduled posts: a process's claim on a row lasts this long (seconds) and is renewed every third of it
-    # while the process works, so the rows of a process that died are taken over within this long.
+    # Scheduled posts: a process's claim on a row lasts this long (seconds) and is renewed while the process
+    # works, so the rows of a process that died are taken over within this long.
     ecm_lease_seconds: int = Field(default=60, ge=3, le=3600)
+    # Scheduled posts: the claims are renewed this often (seconds); 0 = every third of the lease. A shorter
+    # period rides out a longer stall of the database without lengthening the take-over of a dead process's
+    # rows. Less than half the lease (a post starts only with half its lease left).
+    ecm_heartbeat_seconds: float = Field(default=0.0, ge=0)
     # Scheduled posts: at most this many messages per second to any one channel or DM (Slack allows about 1).
     ecm_channel_posts_per_second: float = Field(default=1.0, gt=0, le=100)
     # Retention (days): closed actions' notes and finished outbox rows older than this are pruned daily; 0 keeps all.
     ecm_retention_days: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _heartbeat_within_the_lease(self) -> Settings:
+        if self.ecm_heartbeat_seconds * 2 >= self.ecm_lease_seconds:
+            raise ValueError(
+                f"ECM_HEARTBEAT_SECONDS ({self.ecm_heartbeat_seconds:g}) must be less than half of "
+                f"ECM_LEASE_SECONDS ({self.ecm_lease_seconds})"
+            )
+        return self
 
     @property
     def db_pool_size(self) -> int:

@@ -90,8 +90,9 @@ def apply_retention(services: Services) -> Pruned | None:
 
 
 def start_scheduler(services: Services, *, tick_seconds: float | None = None) -> BackgroundScheduler:
-    """Starts ticking in a background thread (first tick straight away); call `.shutdown()` to stop."""
-    seconds = tick_seconds if tick_seconds is not None else services.settings.ecm_tick_seconds
+    """Starts ticking in a background thread (first tick straight away); call `.shutdown()` to stop.
+    ECM_TICK_SECONDS ticks once a second at the most; `tick_seconds` (a test's) may be shorter."""
+    seconds = tick_seconds if tick_seconds is not None else max(1, services.settings.ecm_tick_seconds)
     scheduler = BackgroundScheduler(
         jobstores={"default": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -102,7 +103,7 @@ def start_scheduler(services: Services, *, tick_seconds: float | None = None) ->
     scheduler.add_job(
         tick,
         "interval",
-        seconds=max(1, seconds),
+        seconds=max(0.05, seconds),
         args=[services],
         id=TICK_JOB_ID,
         next_run_time=datetime.now(UTC),

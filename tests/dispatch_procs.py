@@ -1,4 +1,4 @@
-"""Process entry points for the dispatch tests (importable by multiprocessing's "spawn")."""
+"""Process entry points for the dispatch tests, and where their processes come from (`PROCESSES`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,14 @@ from typing import Any
 
 from storage import notifications
 from storage.db import make_engine
+
+# multiprocessing's "forkserver": a fresh interpreter (none of the test process's engines, connections or
+# threads) imports the dispatching code once, and each test's processes are forked from it. They start in
+# milliseconds, where each "spawn" child imported the app again (a second or two of CPU on a busy machine,
+# for every process of every test); each still opens its own engine and its own Slack client, and is
+# killed and counted as a replica is.
+PROCESSES = multiprocessing.get_context("forkserver")
+PROCESSES.set_forkserver_preload(["bot.jobs.replica", "tests.dispatch_procs"])
 
 
 def claim_then_die(database_url: str, now_iso: str) -> None:
@@ -43,9 +51,8 @@ class Lineup:
     process running `dispatch_into` with the kwargs given."""
 
     def __init__(self, spawn: Callable[..., Any]) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.ready = context.Queue()
-        self.go = context.Event()
+        self.ready = PROCESSES.Queue()
+        self.go = PROCESSES.Event()
         self.spawn = spawn
         self.count = 0
 

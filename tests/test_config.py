@@ -51,3 +51,18 @@ def test_database_pool_has_a_connection_for_every_thread(tmp_path: Path) -> None
     assert Settings(ecm_db_pool_size=7, _env_file=None).db_pool_size == 7  # type: ignore[call-arg]
     engine = make_engine(f"sqlite:///{tmp_path}/pool.db", pool_size=settings.db_pool_size)
     assert engine.pool.size() == 12  # type: ignore[attr-defined]
+
+
+def test_the_heartbeat_period_is_a_third_of_the_lease_unless_set_and_under_half_of_it() -> None:
+    from datetime import timedelta
+
+    from pydantic import ValidationError
+
+    from bot.jobs.dispatcher import dispatch_settings
+
+    assert dispatch_settings(Settings(_env_file=None))["heartbeat"] is None  # type: ignore[call-arg]
+    chosen = Settings(ecm_lease_seconds=30, ecm_heartbeat_seconds=2.5, _env_file=None)  # type: ignore[call-arg]
+    assert dispatch_settings(chosen)["heartbeat"] == timedelta(seconds=2.5)
+    # A beat as long as half the lease would let every row's lease run short between two beats.
+    with pytest.raises(ValidationError, match="less than half of ECM_LEASE_SECONDS"):
+        Settings(ecm_lease_seconds=30, ecm_heartbeat_seconds=15, _env_file=None)  # type: ignore[call-arg]

@@ -14,7 +14,7 @@ from bot.cli import main
 from bot.offline import OfflineWorkspace
 from storage.clock import DayShiftedClock
 from storage.models import Notification, NotificationStatus
-from tests.support import TZ, add, database_url, db, outbox
+from tests.support import TZ, add_directly, database_url, db, outbox
 
 
 @pytest.fixture
@@ -24,9 +24,9 @@ def cli_env(group: OfflineWorkspace, monkeypatch: pytest.MonkeyPatch) -> Offline
     monkeypatch.setenv("SLACK_API_URL", ws.standin.api_url)
     monkeypatch.setenv("SLACK_BOT_TOKEN", ws.standin.bot_token)
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
-    add(ws, "Audit referrals @sam due:18/11/2026 outcome:safe district:chorley")
-    add(ws, "Map provision @priya due:19/11/2026 outcome:enjoy district:south-ribble")
-    add(ws, "Long overdue @dev due:02/11/2026 outcome:economic district:all")
+    add_directly(ws, "Audit referrals @sam due:18/11/2026 outcome:safe district:chorley")
+    add_directly(ws, "Map provision @priya due:19/11/2026 outcome:enjoy district:south-ribble")
+    add_directly(ws, "Long overdue @dev due:02/11/2026 outcome:economic district:all")
     ws.standin.messages.clear()
     ws.standin.calls.clear()
     return ws

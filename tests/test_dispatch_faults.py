@@ -1,12 +1,11 @@
 """Faults against real dispatching processes: Slack answering after the client's timeout, Slack accepting a
 post and dropping the connection, a process killed with SIGKILL mid-run, and a live process whose posts
 outlast its lease. Each test plans owner digests, runs `bot.jobs.replica.dispatch_process` in OS processes
-(multiprocessing "spawn": own engine, own Slack client) against the stand-in started here, and counts at
+(tests.dispatch_procs.PROCESSES: own engine, own Slack client) against the stand-in started here, and counts at
 the stand-in what each person received: posts planned, sent, duplicated, lost."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import time
@@ -18,10 +17,9 @@ import pytest
 from bot.offline import OfflineWorkspace
 from commands.posts import owner_digest
 from storage.models import NotificationStatus
-from tests.dispatch_procs import Lineup, dispatch_into
+from tests.dispatch_procs import PROCESSES, Lineup, dispatch_into
 from tests.support import database_url, outbox, owners_with_overdue_actions
 
-SPAWN = multiprocessing.get_context("spawn")
 DAY = "2026-11-23"
 
 
@@ -42,7 +40,7 @@ ANCHOR = time.time()  # every process's clock reads 09:30 on DAY at this instant
 
 
 def start(ws: OfflineWorkspace, results: Any, **kwargs: Any) -> Any:
-    proc = SPAWN.Process(
+    proc = PROCESSES.Process(
         target=dispatch_into,
         args=(results, database_url(ws), ws.standin.api_url, ws.standin.bot_token, DAY),
         kwargs={"clock_anchor": ANCHOR, **kwargs},
@@ -70,11 +68,12 @@ def test_slack_answering_after_the_client_timeout_sends_each_post_once(group: Of
     ws.standin.inject(
         "chat.postMessage", answer_delay=2.0, times=len(slow), match=lambda p: p.get("channel") in slow
     )
-    results = SPAWN.Queue()
+    results = PROCESSES.Queue()
     # ECM_SLACK_TIMEOUT_SECONDS=1 in the process: those posts time out, so their outcome is unknown. They
     # are looked for 1.5 s later, once Slack's late answer has landed (the deployment's pause, at least 5 s,
-    # is the CLI's: tests/test_dispatch_cli.py checks it; waiting it out here proved nothing more).
-    proc = start(ws, results, timeout=1, unknown_pause=1.5, drain_seconds=60, batch=10)
+    # is the CLI's: tests/test_dispatch_cli.py checks it; waiting it out here proved nothing more). Four
+    # workers, not ten side by side: on a busy machine ten at once made an ordinary post miss the 1 s too.
+    proc = start(ws, results, timeout=1, unknown_pause=1.5, drain_seconds=60, batch=10, tick_seconds=0.1)
     counts = results.get(timeout=120)
     finish(proc)
     figures = tally(ws, owners, "answer after the timeout")
@@ -100,10 +99,10 @@ def test_slack_dropping_the_connection_sends_each_post_once(group: OfflineWorksp
         times=len(never_seen),
         match=lambda p: p.get("channel") in never_seen,
     )
-    results = SPAWN.Queue()
+    results = PROCESSES.Queue()
     # Looked for 1.5 s after the drop rather than after the deployment's pause (at least 5 s): the stand-in
     # has either stored the post or never seen it by the time the connection goes.
-    proc = start(ws, results, timeout=2, unknown_pause=1.5, drain_seconds=60, batch=10)
+    proc = start(ws, results, timeout=2, unknown_pause=1.5, drain_seconds=60, batch=10, tick_seconds=0.1)
     counts = results.get(timeout=120)
     finish(proc)
     figures = tally(ws, owners, "dropped connection")
@@ -125,9 +124,9 @@ def test_a_process_killed_mid_run_is_taken_over_after_its_lease_with_nothing_los
             "this runs on PostgreSQL (set ECM_TEST_DATABASE_URL)"
         )
     lease = 3.0
-    owners = owners_with_overdue_actions(ws, 60)
+    owners = owners_with_overdue_actions(ws, 30)
     ws.standin.inject("chat.postMessage", delay=0.1, times=-1)  # Slack takes 0.1 s: the run lasts a while
-    results = SPAWN.Queue()
+    results = PROCESSES.Queue()
     # The survivor imports beside the doomed one but starts only at the kill: until then every row held
     # is the doomed one's, so the kill is sure to leave rows in doubt (started together, the doomed one
     # sometimes held none at the instant it died, and there was nothing to take over).
@@ -137,7 +136,8 @@ def test_a_process_killed_mid_run_is_taken_over_after_its_lease_with_nothing_los
     survivor = second.start(results, lease_seconds=lease, drain_seconds=60, batch=10, workers=2)
     first.go_when_ready()
 
-    assert ws.standin.wait_for(lambda: len(ws.standin.messages) >= 20, timeout=60)
+    # A batch posted, the next one claimed, a third of the rows not claimed yet: killed in mid-run.
+    assert ws.standin.wait_for(lambda: len(ws.standin.messages) >= 10, timeout=60)
     deadline = time.monotonic() + 10  # a batch takes about a second: it is between two for an instant
     # Half a batch still held (5 posts, 0.25 s of them): seen with only its last row or two held, the
     # process sometimes recorded them in the few ms before the kill, and then held nothing when it died.
@@ -163,7 +163,7 @@ def test_a_process_killed_mid_run_is_taken_over_after_its_lease_with_nothing_los
         f"  killed with {at_kill} posts at the stand-in and {len(held)} rows held; "
         f"the survivor took the dead one's over {taken_over:.1f} s after the kill (lease {lease:.0f} s)"
     )
-    assert figures == {"planned": 60, "sent": 60, "duplicated": 0, "lost": 0}
+    assert figures == {"planned": 30, "sent": 30, "duplicated": 0, "lost": 0}
     assert counts["failed"] == 0, counts
     assert taken_over < 2 * lease + 2  # the lease, plus a tick: well within a minute
     all_sent(ws)
@@ -171,21 +171,34 @@ def test_a_process_killed_mid_run_is_taken_over_after_its_lease_with_nothing_los
 
 def test_a_live_process_keeps_its_rows_past_the_lease_by_its_heartbeat(group: OfflineWorkspace) -> None:
     ws = group
-    lease = 2.0
+    # A 4 s lease renewed every 0.2 s. A row is posted only with half its lease left, so a beat may be 1.8 s
+    # late before anything is handed back (a 2 s lease renewed every third of it left 0.33 s, and a busy
+    # machine took rows over; 1.3 s was not always enough for SQLite's writers queueing on a loaded
+    # machine). The 12 posts take 5.4 s, 1.35 leases: without the heartbeat every row from the 6th on
+    # would be handed back, and taken by the other process.
+    lease, beat = 4.0, 0.2
     owners = owners_with_overdue_actions(ws, 12)
-    ws.standin.inject("chat.postMessage", delay=0.5, times=-1)  # 12 posts one at a time: 6 s, 3 leases
-    results = SPAWN.Queue()
-    # A fixed start (not a Lineup): with the 2 s lease this test is sensitive to a busy machine, and it
-    # failed twice on PostgreSQL (one row taken over) with both started as soon as they had imported.
-    begin = time.time() + 8  # both imported and connected by then
-    slow = start(ws, results, lease_seconds=lease, batch=12, workers=1, start_at=begin)
-    other = start(ws, results, lease_seconds=lease, drain_seconds=20, start_at=begin + 1)
+    ws.standin.inject("chat.postMessage", delay=0.45, times=-1)  # 12 posts one at a time
+    results = PROCESSES.Queue()
+    first = Lineup(lambda results, **kw: start(ws, results, **kw))
+    second = Lineup(lambda results, **kw: start(ws, results, **kw))
+    slow = first.start(results, lease_seconds=lease, heartbeat_seconds=beat, batch=12, workers=1)
+    other = second.start(results, lease_seconds=lease, heartbeat_seconds=beat, drain_seconds=20)
+    first.go_when_ready()
+    # The other starts once the slow one holds every row (not at a fixed time: imports take seconds on a busy
+    # machine), then tries to claim them every 0.5 s until all are sent.
+    deadline = time.monotonic() + 60
+    while any(n.status == NotificationStatus.PENDING for n in outbox(ws, owner_digest.KIND)):
+        assert time.monotonic() < deadline, "the slow process never claimed its rows"
+        time.sleep(0.01)
+    second.go_when_ready()
     counts = sorted([results.get(timeout=120), results.get(timeout=120)], key=lambda c: -c["sent"])
     finish(slow)
     finish(other)
     figures = tally(ws, owners, "heartbeat")
     assert figures == {"planned": 12, "sent": 12, "duplicated": 0, "lost": 0}
     assert counts[0]["sent"] == 12 and counts[1]["sent"] == 0, counts  # never taken from a live process
+    assert counts[0]["pid"] == slow.pid and counts[0]["handed_back"] == 0, counts  # kept every row it held
     assert ws.standin.calls_to("conversations.history") == []  # no row was ever in doubt
     assert {n.attempts for n in outbox(ws, owner_digest.KIND)} == {1}
 
@@ -199,7 +212,7 @@ def test_a_rate_limit_holds_every_worker_of_every_process_and_each_post_goes_onc
     owners = owners_with_overdue_actions(ws, 40)
     per_second = 10.0
     limit = ws.standin.rate_limit("chat.postMessage", per_second, burst=10)
-    results = SPAWN.Queue()
+    results = PROCESSES.Queue()
     lineup = Lineup(lambda results, **kw: start(ws, results, **kw))
     procs = [lineup.start(results, drain_seconds=60, batch=10) for _ in range(2)]
     lineup.go_when_ready()

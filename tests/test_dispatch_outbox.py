@@ -4,7 +4,6 @@ lands, at the stand-in: nothing lost, nothing duplicated."""
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections import Counter
 from datetime import date, timedelta
@@ -17,9 +16,9 @@ from bot.offline import OfflineWorkspace
 from commands.posts import channel_digest, owner_digest
 from storage import notifications
 from storage.models import NotificationStatus
-from tests.dispatch_procs import claim_then_die
+from tests.dispatch_procs import PROCESSES, claim_then_die
 from tests.support import (
-    add,
+    add_directly,
     channel_posts,
     database_url,
     dms,
@@ -44,8 +43,8 @@ def settings_overrides() -> dict[str, Any]:
 
 def three_posts(ws: OfflineWorkspace) -> None:
     """Owner digests for sam and priya, and the Monday channel digest (Mon 23 Nov 2026)."""
-    add(ws, "Audit referrals @sam due:18/11/2026 outcome:safe district:chorley")
-    add(ws, "Map provision @priya due:19/11/2026 outcome:enjoy district:south-ribble")
+    add_directly(ws, "Audit referrals @sam due:18/11/2026 outcome:safe district:chorley")
+    add_directly(ws, "Map provision @priya due:19/11/2026 outcome:enjoy district:south-ribble")
     ws.standin.messages.clear()
     ws.standin.calls.clear()
 
@@ -98,9 +97,7 @@ def test_a_crash_between_claim_and_post_is_reclaimed_after_the_lease(group: Offl
     three_posts(ws)
     run(ws, "all", plan_only=True)
     # Another process claims every row, then is killed before posting.
-    proc = multiprocessing.get_context("spawn").Process(
-        target=claim_then_die, args=(database_url(ws), ws.clock.now().isoformat())
-    )
+    proc = PROCESSES.Process(target=claim_then_die, args=(database_url(ws), ws.clock.now().isoformat()))
     proc.start()
     proc.join(60)
     assert proc.exitcode == 17
@@ -134,8 +131,8 @@ def test_a_process_that_lost_its_lease_cannot_overwrite_the_outcome(group: Offli
 
 def test_closed_or_snoozed_since_planning_is_skipped_with_a_reason(group: OfflineWorkspace) -> None:
     ws = group
-    one = add(ws, "Audit referrals @sam due:18/11/2026")
-    two = add(ws, "Map provision @priya due:19/11/2026")
+    one = add_directly(ws, "Audit referrals @sam due:18/11/2026")
+    two = add_directly(ws, "Map provision @priya due:19/11/2026")
     set_day(ws, date(2026, 11, 23), 7, 30)
     run(ws, "chasers", plan_only=True)
     ok(ws.command(f'done {one} "Finished at last"', user="sam"))
@@ -154,11 +151,11 @@ def test_closed_or_snoozed_since_planning_is_skipped_with_a_reason(group: Offlin
 
 def test_content_is_built_from_current_data(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Old title @sam due:18/11/2026")
+    add_directly(ws, "Old title @sam due:18/11/2026")
     set_day(ws, date(2026, 11, 23), 7, 30)
     run(ws, "chasers", plan_only=True)
     ok(ws.command('update 1 title:"New title"', user="sam"))
-    add(ws, "Added since @sam due:20/11/2026")
+    add_directly(ws, "Added since @sam due:20/11/2026")
     set_day(ws, date(2026, 11, 23))
     ws.standin.messages.clear()
     run(ws, "chasers")
@@ -317,7 +314,7 @@ def test_everything_at_once_loses_and_duplicates_nothing(group: OfflineWorkspace
     ws = group
     three_posts(ws)
     for name in ("alex", "bea", "cal", "dee"):
-        add(ws, f"Task for {name} @{name} due:17/11/2026")
+        add_directly(ws, f"Task for {name} @{name} due:17/11/2026")
     ws.standin.users[ws.user("dee")]["deleted"] = True
     ws.standin.calls.clear()
     ws.standin.inject("chat.postMessage", status=429, retry_after=1, times=2)

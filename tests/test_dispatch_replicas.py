@@ -1,4 +1,4 @@
-"""Replicas: three OS processes (multiprocessing "spawn", each with its own engine and retrying Slack
+"""Replicas: three OS processes (tests.dispatch_procs.PROCESSES, each with its own engine and retrying Slack
 client) dispatch 500 due notifications at once against the one stand-in started here. PostgreSQL only:
 that is where replicas run, and where SKIP LOCKED does the sharing."""
 
@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from bot.offline import OfflineWorkspace
 from commands.posts import owner_digest
 from storage.models import NotificationStatus
-from tests.dispatch_procs import Lineup, dispatch_into
+from tests.dispatch_procs import PROCESSES, Lineup, dispatch_into
 from tests.support import database_url, outbox, owners_with_overdue_actions
 
 COUNT = 500
@@ -30,11 +30,10 @@ def test_three_processes_post_each_of_500_notifications_exactly_once(
     ws = group
     owners = owners_with_overdue_actions(ws, COUNT)  # only the 500 owner digests
 
-    spawn = multiprocessing.get_context("spawn")
-    results = spawn.Queue()
+    results = PROCESSES.Queue()
 
     def start(results: object, **kwargs: object) -> multiprocessing.process.BaseProcess:
-        proc = spawn.Process(
+        proc = PROCESSES.Process(
             target=dispatch_into,
             args=(results, database_url(ws), ws.standin.api_url, ws.standin.bot_token, "2026-11-23"),
             kwargs={"batch": 10, **kwargs},

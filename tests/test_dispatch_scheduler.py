@@ -12,13 +12,15 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+from apscheduler.events import EVENT_JOB_EXECUTED
+
 from bot.jobs.planner import plan
 from bot.offline import OfflineWorkspace
 from bot.scheduler import TICK_JOB_ID, run_worker, start_scheduler, tick
 from bot.standin import SlackStandIn
 from storage.clock import FixedClock
 from tests.conftest import london
-from tests.support import add
+from tests.support import add_directly
 
 
 def delivered(ws: OfflineWorkspace) -> Counter[str]:
@@ -27,14 +29,17 @@ def delivered(ws: OfflineWorkspace) -> Counter[str]:
 
 def test_the_ticker_plans_and_sends_once_however_often_it_ticks(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Audit referrals @sam due:18/11/2026")
+    add_directly(ws, "Audit referrals @sam due:18/11/2026")
     ws.standin.calls.clear()
-    scheduler = start_scheduler(ws.services, tick_seconds=1)
+    ticks = threading.Semaphore(0)
+    scheduler = start_scheduler(ws.services, tick_seconds=0.2)
+    scheduler.add_listener(lambda _event: ticks.release(), EVENT_JOB_EXECUTED)
     try:
         job = scheduler.get_job(TICK_JOB_ID)
         assert job is not None and type(scheduler._jobstores["default"]).__name__ == "MemoryJobStore"
         assert ws.standin.wait_for(lambda: len(delivered(ws)) >= 2, timeout=20)
-        time.sleep(2.5)  # a few more ticks
+        for _ in range(4):  # a few more ticks, counted rather than slept for
+            assert ticks.acquire(timeout=20)
     finally:
         scheduler.shutdown(wait=True)
     assert delivered(ws) == Counter({ws.user("sam"): 1, ws.channel: 1})
@@ -42,7 +47,7 @@ def test_the_ticker_plans_and_sends_once_however_often_it_ticks(group: OfflineWo
 
 def test_a_tick_never_raises(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Audit referrals @sam due:18/11/2026")
+    add_directly(ws, "Audit referrals @sam due:18/11/2026")
     engine = ws.services.engine
     ws.services.engine = None  # type: ignore[assignment]  # every database call now fails
     try:
@@ -55,7 +60,7 @@ def test_a_tick_never_raises(group: OfflineWorkspace) -> None:
 
 def test_the_worker_stops_cleanly_on_sigterm(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Audit referrals @sam due:18/11/2026")
+    add_directly(ws, "Audit referrals @sam due:18/11/2026")
     ws.standin.calls.clear()
     before = signal.getsignal(signal.SIGTERM)
 
@@ -75,7 +80,7 @@ def test_the_worker_stops_cleanly_on_sigterm(group: OfflineWorkspace) -> None:
 
 def test_the_worker_stops_when_asked(group: OfflineWorkspace) -> None:
     stop = threading.Event()
-    threading.Timer(1.5, stop.set).start()
+    threading.Timer(0.5, stop.set).start()
     started = time.monotonic()
     run_worker(group.services, stop=stop, tick_seconds=1)
     assert time.monotonic() - started < 10
@@ -129,7 +134,7 @@ def test_posts_that_only_become_due_after_the_morning_run_wait_for_the_next_morn
     group: OfflineWorkspace, clock: FixedClock
 ) -> None:
     ws = group
-    add(ws, "Audit referrals @sam due:18/11/2026")
+    add_directly(ws, "Audit referrals @sam due:18/11/2026")
     ws.standin.calls.clear()
     tick(ws.services)  # Monday's first run (09:30: the bot came up late, so it catches up once)
     assert delivered(ws) == Counter({ws.user("sam"): 1, ws.channel: 1})
@@ -138,7 +143,7 @@ def test_posts_that_only_become_due_after_the_morning_run_wait_for_the_next_morn
     clock.set(london(2026, 11, 23, 14, 0))
     other = ws.standin.add_channel("ecm-other")
     assert not ws.command('setup name:"Other group" preset:leicestershire', channel=other).is_error
-    add(ws, "Backdated review @priya due:16/11/2026", channel=other)
+    add_directly(ws, "Backdated review @priya due:16/11/2026", channel=other)
     ws.standin.calls.clear()
     result = plan(ws.services.engine, date(2026, 11, 23), tz="Europe/London", now=clock.now(), hold_late=True)
     assert result.new == 0 and result.held >= 2  # Priya's DM and the new group's Monday digest
@@ -155,7 +160,7 @@ def test_the_first_run_of_the_day_catches_up_after_downtime(
     group: OfflineWorkspace, clock: FixedClock
 ) -> None:
     ws = group
-    add(ws, "Audit referrals @sam due:18/11/2026")
+    add_directly(ws, "Audit referrals @sam due:18/11/2026")
     ws.standin.calls.clear()
     clock.set(london(2026, 11, 23, 15, 0))  # down all morning; first run at 15:00 sends the day's posts once
     tick(ws.services)

@@ -30,7 +30,7 @@ from storage import notifications
 from storage.actions import create_action
 from storage.groups import list_districts, set_districts
 from storage.models import NotificationStatus, TaskGroup
-from tests.support import add, channel_posts, db, dms, group_id, outbox, run
+from tests.support import add_directly, channel_posts, db, dms, group_id, outbox, run
 
 TZ = "Europe/London"
 
@@ -55,8 +55,8 @@ def posts_to(ws: OfflineWorkspace, name: str) -> list[Message]:
 def two_digests(ws: OfflineWorkspace) -> None:
     ok_setup = ws.command("setup escalate-after:0 digest:off")
     assert not ok_setup.is_error, ok_setup.text
-    add(ws, "Audit referrals @sam due:18/11/2026")
-    add(ws, "Map provision @priya due:19/11/2026")
+    add_directly(ws, "Audit referrals @sam due:18/11/2026")
+    add_directly(ws, "Map provision @priya due:19/11/2026")
     ws.standin.messages.clear()
     ws.standin.calls.clear()
 
@@ -72,7 +72,7 @@ def row_of(ws: OfflineWorkspace, name: str):  # type: ignore[no-untyped-def]
 
 def test_every_scheduled_post_carries_its_outbox_key_in_its_metadata(group: OfflineWorkspace) -> None:
     ws = group
-    add(ws, "Audit referrals @sam due:18/11/2026")
+    add_directly(ws, "Audit referrals @sam due:18/11/2026")
     ws.standin.messages.clear()
     run(ws, "all")
     keys = {n.recipient: n.idempotency_key for n in outbox(ws)}

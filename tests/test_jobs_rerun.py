@@ -19,7 +19,7 @@ from sqlmodel import col, update
 from bot.offline import OfflineWorkspace
 from storage.clock import DayShiftedClock
 from storage.models import Notification, NotificationStatus
-from tests.support import TZ, add, database_url, db, outbox
+from tests.support import TZ, add_directly, database_url, db, outbox
 
 DAY = date(2026, 11, 23)
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,9 +59,9 @@ def _start(ws: OfflineWorkspace) -> subprocess.Popen[str]:
 
 
 def _actions(ws: OfflineWorkspace) -> None:
-    add(ws, "Audit referrals @sam due:18/11/2026 outcome:safe district:chorley")
-    add(ws, "Map provision @priya due:19/11/2026 outcome:enjoy district:south-ribble")
-    add(ws, "Long overdue @dev due:02/11/2026 outcome:economic district:all")
+    add_directly(ws, "Audit referrals @sam due:18/11/2026 outcome:safe district:chorley")
+    add_directly(ws, "Map provision @priya due:19/11/2026 outcome:enjoy district:south-ribble")
+    add_directly(ws, "Long overdue @dev due:02/11/2026 outcome:economic district:all")
     ws.standin.messages.clear()
     ws.standin.calls.clear()
 
@@ -133,21 +133,26 @@ def test_a_rerun_after_a_killed_run_sends_its_rows_once_their_lease_has_run_out(
     ws = group
     _actions(ws)
     # Slack hangs on every post, then fails it: the run is killed with all its rows claimed and none sent.
-    hang = 2.0  # past the 0.5 s the run is given to be waiting on Slack when it is killed
-    ws.standin.inject("chat.postMessage", delay=hang, status=503, times=-1)
+    hang = 2.0  # far past the moment the run is killed: its first post has reached Slack
+    arrived: list[str] = []  # posts that reached the stand-in (recorded there once answered, `hang` later)
+    ws.standin.inject(
+        "chat.postMessage",
+        delay=hang,
+        status=503,
+        times=-1,
+        match=lambda p: arrived.append(str(p.get("channel"))) is None,
+    )
     process = _start(ws)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             rows = outbox(ws)
-            if len(rows) == 5 and all(r.status == NotificationStatus.SENDING for r in rows):
+            if len(rows) == 5 and all(r.status == NotificationStatus.SENDING for r in rows) and arrived:
                 break
-            time.sleep(0.05)
+            time.sleep(0.02)
         else:
             raise AssertionError(f"the run never claimed its rows: {[r.status for r in outbox(ws)]}")
-        time.sleep(0.5)  # its threads are waiting on Slack
-        process.send_signal(signal.SIGKILL)
-        killed_at = time.monotonic()
+        process.send_signal(signal.SIGKILL)  # its threads are waiting on Slack
         process.wait(timeout=20)
     finally:
         if process.poll() is None:
@@ -173,7 +178,8 @@ def test_a_rerun_after_a_killed_run_sends_its_rows_once_their_lease_has_run_out(
     assert "5 posts: sent 5" in late.stdout, late.stdout
 
     # The posts that were in flight when the run was killed are answered (503) by now: none reached anyone.
-    time.sleep(max(0.0, killed_at + hang + 1 - time.monotonic()))
+    in_flight = len(arrived)
+    assert ws.standin.wait_for(lambda: len(ws.standin.calls_to("chat.postMessage")) >= in_flight + 5)
     planned, sent, duplicated, lost = _counts(ws)
     print(f"killed run then a re-run: planned {planned}, sent {sent}, duplicated {duplicated}, lost {lost}")
     assert (planned, sent, duplicated, lost) == (5, 5, 0, 0)

@@ -54,7 +54,10 @@ class Hooks:
         self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/commands/T1/123/abc"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # Polled every 50 ms, so shutting it down at the end of a test takes no half-second wait.
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def ports(self) -> list[int]:
         return [port for port, _ in self.requests]

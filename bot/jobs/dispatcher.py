@@ -79,6 +79,9 @@ class Delivery:
 class DispatchReport:
     deliveries: list[Delivery] = field(default_factory=list)
     stale_skipped: int = 0  # planned for an earlier day and never sent: skipped by the downtime rule
+    # Rows claimed but not tried (their lease ran short behind slow posts, or another process took them
+    # over): not outcomes, so not in `deliveries`; a live process whose heartbeat keeps up hands back none.
+    handed_back: int = 0
     errors: list[str] = field(default_factory=list)  # steps that crashed outside any one row (e.g. claiming)
 
     @property
@@ -173,10 +176,15 @@ class Held:
 
 
 class Heartbeat:
-    """Renews the leases of the rows this process holds, every third of the lease, until stopped."""
+    """Renews the leases of the rows this process holds, every `every` (default a third of the lease), until
+    stopped. A row is posted only with half its lease left, so a beat may be late by half the lease less
+    the period before a row is handed back: the shorter the period, the wider that margin."""
 
-    def __init__(self, engine: Engine, clock: Clock, held: Held, lease: timedelta) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, held: Held, lease: timedelta, every: timedelta | None = None
+    ) -> None:
         self.engine, self.clock, self.held, self.lease = engine, clock, held, lease
+        self.every = every if every is not None and every > timedelta(0) else lease / 3
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ecm-dispatch-heartbeat", daemon=True)
 
@@ -201,7 +209,7 @@ class Heartbeat:
         self.held.renewed(rows, ids, now + self.lease)
 
     def _run(self) -> None:
-        interval = max(self.lease.total_seconds() / 3, 0.2)
+        interval = max(self.every.total_seconds(), 0.05)
         while not self._stop.wait(interval):
             self.beat()
 
@@ -379,6 +387,7 @@ def dispatch_due(
     batch: int = 50,
     workers: int = 4,
     lease: timedelta = notifications.DEFAULT_LEASE,
+    heartbeat: timedelta | None = None,
     pace: float = DEFAULT_PACE,
     unknown_pause: timedelta = DEFAULT_UNKNOWN_PAUSE,
     wait_backoff: float = 0.0,
@@ -388,7 +397,8 @@ def dispatch_due(
     """Delivers every due row (of `kinds`, or all); returns what happened to each. Never raises for a row.
 
     Rows planned for an earlier day are skipped first (the downtime rule); rows missed earlier today are
-    simply due, so they go out now, once. `pace`: messages per second to one conversation. `wait_backoff`:
+    simply due, so they go out now, once. `heartbeat`: how often the leases of held rows are renewed (default
+    a third of `lease`). `pace`: messages per second to one conversation. `wait_backoff`:
     when every due row is waiting out a shared Retry-After no longer than this (seconds), wait for it here
     (holding no row) and carry on, rather than leave the rows to the next run.
     """
@@ -419,7 +429,7 @@ def dispatch_due(
 
     with (
         ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ecm-dispatch") as pool,
-        Heartbeat(engine, clock, held, lease),
+        Heartbeat(engine, clock, held, lease, heartbeat),
     ):
         for _ in range(max_rounds):
             try:
@@ -438,8 +448,9 @@ def dispatch_due(
                 sleep(max(0.0, (until - clock.now()).total_seconds()))
                 continue
             held.add(claimed)
-            results = pool.map(deliver, claimed)
+            results = list(pool.map(deliver, claimed))
             report.deliveries.extend(d for d in results if d.outcome != HANDED_BACK)
+            report.handed_back += sum(d.outcome == HANDED_BACK for d in results)
     return report
 
 
@@ -461,6 +472,7 @@ def dispatch_settings(settings: Settings) -> dict[str, Any]:
     """dispatch_due's keyword arguments from the deployment's settings (bot.config.Settings)."""
     return {
         "lease": timedelta(seconds=settings.ecm_lease_seconds),
+        "heartbeat": timedelta(seconds=settings.ecm_heartbeat_seconds) or None,
         "pace": settings.ecm_channel_posts_per_second,
         "unknown_pause": unknown_pause_for(settings.ecm_slack_timeout_seconds),
     }

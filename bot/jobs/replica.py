@@ -32,6 +32,7 @@ def dispatch_process(
     timeout: int = 30,
     unknown_pause: float | None = None,
     lease_seconds: float = notifications.DEFAULT_LEASE.total_seconds(),
+    heartbeat_seconds: float | None = None,
     pace: float = DEFAULT_PACE,
     drain_seconds: float = 0.0,
     tick_seconds: float = 0.5,
@@ -39,7 +40,8 @@ def dispatch_process(
     clock_anchor: float | None = None,
 ) -> dict[str, int]:
     """Dispatches everything due at 09:30 on `as_of` (a clock that starts there and keeps ticking in real
-    time, so leases and back-offs run out); returns this process's counts (and its pid).
+    time, so leases and back-offs run out); returns this process's counts, the rows it handed back untried,
+    and its pid.
 
     `start_at` (a time.time() value) lines the processes up so they really do compete for the same rows.
     The clock reads 09:30 at `clock_anchor` (a time.time() value; default `start_at`, else now): processes
@@ -48,7 +50,8 @@ def dispatch_process(
     long has passed: rows rescheduled for a retry, or held by a process that died, are taken too.
     `unknown_pause` (seconds) replaces the pause before looking for a post that got no answer, which is
     otherwise the deployment's (`unknown_pause_for(timeout)`, at least 5 s): a fault test that is about the
-    look-up, not its timing, need not wait it out.
+    look-up, not its timing, need not wait it out. `heartbeat_seconds`: how often held leases are renewed
+    (default a third of the lease, as ECM_HEARTBEAT_SECONDS=0).
     """
     logging.basicConfig(level=logging.WARNING)
     engine = make_engine(database_url)
@@ -72,18 +75,20 @@ def dispatch_process(
                 batch=batch,
                 workers=workers,
                 lease=timedelta(seconds=lease_seconds),
+                heartbeat=timedelta(seconds=heartbeat_seconds) if heartbeat_seconds else None,
                 pace=pace,
                 unknown_pause=pause,
                 wait_backoff=wait_backoff,
             )
             total.deliveries += report.deliveries
             total.stale_skipped += report.stale_skipped
+            total.handed_back += report.handed_back
             if time.monotonic() >= deadline or not _pending(engine):
                 break
             time.sleep(tick_seconds)
     finally:
         engine.dispose()
-    return {**total.counts, "pid": os.getpid()}
+    return {**total.counts, "handed_back": total.handed_back, "pid": os.getpid()}
 
 
 def _pending(engine: Engine) -> int:
