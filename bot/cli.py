@@ -151,6 +151,15 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     migrate(engine)
     refresh_statistics(engine)
+    port = args.port or settings.port
+    if not settings.slack_app_token and settings.ecm_web_workers > 1 and args.no_scheduler:
+        # Each worker builds its own app (bot.server.worker_app): with no scheduler to run, this process
+        # only checks the token and supervises them, so it builds no app, pools or connections of its own.
+        log.info("Slack accepted the bot token: %s", wait_for_slack(settings))
+        engine.dispose()
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # as below: uvicorn re-raises it once done
+        _serve_workers(settings, port)
+        return 0
     app, services = _create_app_or_explain(settings, engine)
     # What start-up built (modules, the verb table, SQLAlchemy's mappers) lives as long as the process: keep
     # it out of the garbage collector's way, so each request's collections only walk that request's objects.
@@ -166,30 +175,16 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if settings.slack_app_token:
-            return _run_socket_mode(settings, app, engine, args.port or settings.port)
+            return _run_socket_mode(settings, app, engine, port)
         else:
+            if settings.ecm_web_workers > 1:
+                _serve_workers(settings, port)  # this process keeps the scheduler
+                return 0
             import uvicorn
 
             from bot.server import create_web_app
 
-            port = args.port or settings.port
             log.info("Serving Slack on http://%s:%s/slack/events", settings.host, port)
-            if settings.ecm_web_workers > 1:
-                # Each worker builds its own app (bot.server.worker_app) from the same settings; this process
-                # keeps the scheduler (if any) and restarts a worker that dies.
-                log.info("%d server processes", settings.ecm_web_workers)
-                uvicorn.run(
-                    "bot.server:worker_app",
-                    factory=True,
-                    workers=settings.ecm_web_workers,
-                    host=settings.host,
-                    port=port,
-                    log_level=settings.log_level.lower(),
-                    # A worker answers the supervisor's health check only once its imports are done: on a
-                    # busy machine that takes longer than uvicorn's 5 s, which would kill it while starting.
-                    timeout_worker_healthcheck=60,
-                )
-                return 0
             uvicorn.run(
                 create_web_app(
                     app,
@@ -208,6 +203,26 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         if services.homes is not None:
             services.homes.close()  # the Home refreshes still pending go out before the process ends
     return 0
+
+
+def _serve_workers(settings: Settings, port: int) -> None:
+    """ECM_WEB_WORKERS server processes on one port; each builds its own app (bot.server.worker_app) from
+    the same settings, and this process restarts a worker that dies."""
+    import uvicorn
+
+    log.info("Serving Slack on http://%s:%s/slack/events", settings.host, port)
+    log.info("%d server processes", settings.ecm_web_workers)
+    uvicorn.run(
+        "bot.server:worker_app",
+        factory=True,
+        workers=settings.ecm_web_workers,
+        host=settings.host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        # A worker answers the supervisor's health check only once its imports are done: on a busy machine
+        # that takes longer than uvicorn's 5 s, which would kill it while starting.
+        timeout_worker_healthcheck=60,
+    )
 
 
 def _run_socket_mode(settings: Settings, app: App, engine: Engine, port: int) -> int:

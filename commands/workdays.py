@@ -10,8 +10,6 @@ from bisect import bisect_right
 from datetime import date, timedelta
 from functools import lru_cache
 
-import holidays
-
 _ONE_DAY = timedelta(days=1)
 
 
@@ -19,6 +17,9 @@ _ONE_DAY = timedelta(days=1)
 def _bank_holidays(year: int) -> frozenset[date]:
     # Building a holidays calendar is slow compared with a set lookup, and these functions run in loops,
     # so each year is built once. subdiv="ENG" gives the England & Wales list, substitute days included.
+    # `holidays` is imported here, when a year is first needed, not by every process that imports this.
+    import holidays
+
     calendar = holidays.country_holidays("GB", subdiv="ENG", years=year)
     return frozenset(d for d in calendar if d.year == year)
 
@@ -31,6 +32,8 @@ def _weekday_bank_holidays(year: int) -> tuple[date, ...]:
 
 @lru_cache(maxsize=128)
 def _bank_holiday_names(year: int) -> dict[date, str]:
+    import holidays
+
     calendar = holidays.country_holidays("GB", subdiv="ENG", years=year)
     return {
         d: name.replace("(observed)", "(substitute day)") for d, name in calendar.items() if d.year == year

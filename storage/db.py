@@ -16,14 +16,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
-from sqlmodel import Session, create_engine
 
 if TYPE_CHECKING:  # alembic (with mako) is imported only when there is migrating to do: see `migrate`
     from alembic.config import Config
     from alembic.script import ScriptDirectory
+
+    # The ORM (sqlmodel, SQLAlchemy's orm: a sixth of a second) only for units of work: `migrate` and
+    # `backup` never open one.
+    from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # PostgreSQL advisory lock held while migrating, so replicas starting together migrate one at a time
@@ -132,6 +135,8 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     reads: on SQLite it runs in a deferred transaction beside the writer instead of queueing for its lock
     (a read-only unit that writes anyway fails with `OperationalError` and may be run again as a write).
     `in_transaction` is the same, run again once if the database connection drops."""
+    from sqlmodel import Session
+
     with Session(engine, expire_on_commit=False) as session:
         _begin(session, write)
         try:
@@ -163,6 +168,8 @@ def in_transaction(
     connection, so nothing is done twice. A drop during the COMMIT itself leaves the outcome unknown, so it
     is retried only for read-only work or with `retry_commit` (the caller's unit of work is guarded against
     running twice, e.g. by a processed-request key); otherwise it is raised."""
+    from sqlmodel import Session
+
     for attempt in (1, 2):
         with Session(engine, expire_on_commit=False) as session:
             try:

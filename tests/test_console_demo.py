@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -61,5 +62,8 @@ def test_demo_people_are_roles_not_names() -> None:
 
 
 @pytest.mark.parametrize("as_of", ["2026-12-29", "2027-04-06"])  # just after Christmas; Easter Tuesday
-def test_demo_loads_on_any_day(tmp_path: Path, capsys: pytest.CaptureFixture[str], as_of: str) -> None:
+def test_demo_loads_on_any_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], as_of: str, sqlite_template: Path
+) -> None:
+    shutil.copy(sqlite_template, tmp_path / "demo.db")  # migrated: the test above loads into a new one
     assert run_demo(tmp_path, as_of, "/ecm status\n") == 0, capsys.readouterr()
