@@ -57,13 +57,15 @@ def seed(ws: OfflineWorkspace, count: int) -> None:
             actions.create_action(
                 session,
                 group,
-                title=f"Seeded action {i}",
-                owners=[rng.choice(owners)],
-                organisation="Chorley",
-                due_date=date(2026, 11, 23) + timedelta(days=rng.randint(-60, 120)),
-                outcomes=rng.sample(list(Outcome), k=rng.randint(1, 2)),
-                district_ids=[d.id for d in picked],
-                countywide=rng.random() < 0.1,
+                actions.NewActionRecord(
+                    title=f"Seeded action {i}",
+                    owners=[rng.choice(owners)],
+                    organisation="Chorley",
+                    due_date=date(2026, 11, 23) + timedelta(days=rng.randint(-60, 120)),
+                    outcomes=rng.sample(list(Outcome), k=rng.randint(1, 2)),
+                    district_ids=[d.id for d in picked],
+                    countywide=rng.random() < 0.1,
+                ),
                 by=owners[0],
                 at=now,
             )

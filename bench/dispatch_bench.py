@@ -76,13 +76,15 @@ def seed(engine: Engine, standin: SlackStandIn, count: int) -> list[str]:
             actions.create_action(
                 session,
                 group,
-                title=f"Bench action {i}",
-                owners=[owner],
-                organisation="Chorley",
-                due_date=date(2026, 11, 16),
-                outcomes=[],
-                district_ids=[],
-                countywide=True,
+                actions.NewActionRecord(
+                    title=f"Bench action {i}",
+                    owners=[owner],
+                    organisation="Chorley",
+                    due_date=date(2026, 11, 16),
+                    outcomes=[],
+                    district_ids=[],
+                    countywide=True,
+                ),
                 by=chair,
                 at=NOW,
             )

@@ -60,13 +60,15 @@ def seed(ws: OfflineWorkspace, clock: FixedClock, count: int) -> None:
             row = actions.create_action(
                 session,
                 group,
-                title=f"Seeded action {i}",
-                owners=[rng.choice(owners)],
-                organisation=rng.choice([d.name for d in districts] + ["Lancashire Constabulary"]),
-                due_date=date(2026, 11, 23) + timedelta(days=rng.randint(-90, 120)),
-                outcomes=rng.sample(list(Outcome), k=rng.randint(1, 2)),
-                district_ids=[d.id for d in rng.sample(districts, k=rng.randint(1, 3))],  # type: ignore[misc]
-                countywide=rng.random() < 0.1,
+                actions.NewActionRecord(
+                    title=f"Seeded action {i}",
+                    owners=[rng.choice(owners)],
+                    organisation=rng.choice([d.name for d in districts] + ["Lancashire Constabulary"]),
+                    due_date=date(2026, 11, 23) + timedelta(days=rng.randint(-90, 120)),
+                    outcomes=rng.sample(list(Outcome), k=rng.randint(1, 2)),
+                    district_ids=[d.id for d in rng.sample(districts, k=rng.randint(1, 3))],
+                    countywide=rng.random() < 0.1,
+                ),
                 by=owners[0],
                 at=at,
             )

@@ -232,7 +232,7 @@ def create(actor: Actor, new: NewAction, *, imported_from: str | None = None) ->
             )
         )
     meeting = None if imported_from is not None else meetings.open_meeting(actor.session, actor.group_id)
-    row = store.add_action(
+    row = store.create_action(
         actor.session,
         actor.group,
         record,

@@ -797,14 +797,8 @@ def _decision_label(session: Session, decision_id: int | None) -> str | None:
 def create_action(
     session: Session,
     group: TaskGroup,
+    record: NewActionRecord,
     *,
-    title: str,
-    owners: Sequence[str],
-    organisation: str,
-    due_date: date | None,
-    outcomes: Sequence[Outcome],
-    district_ids: Sequence[int],
-    countywide: bool,
     by: str,
     at: datetime,
     meeting_id: int | None = None,
@@ -819,9 +813,17 @@ def create_action(
     The number is taken with one UPDATE … RETURNING on the group row (`storage.groups.take_number`), so two
     people adding at once never get the same number.
     """
+    if record.status != ActionStatus.OPEN:
+        raise ValueError("a new action starts open")
+    title, organisation, due_date, countywide = (
+        record.title,
+        record.organisation,
+        record.due_date,
+        record.countywide,
+    )
     number = take_number(session, group.id, "next_action_number")  # type: ignore[arg-type]
-    owner_ids = list(dict.fromkeys(owners))
-    outcome_list = sorted(dict.fromkeys(outcomes), key=_OUTCOME_ORDER.__getitem__)
+    owner_ids = list(dict.fromkeys(record.owners))
+    outcome_list = sorted(dict.fromkeys(record.outcomes), key=_OUTCOME_ORDER.__getitem__)
     assert group.id is not None
     action = Action(
         group_id=group.id,
@@ -845,7 +847,7 @@ def create_action(
         session.add(ActionOwner(action_id=action.id, user_id=user_id))
     for outcome in outcome_list:
         session.add(ActionOutcome(action_id=action.id, outcome=outcome))
-    districts = [] if countywide else _districts_by_id(session, list(dict.fromkeys(district_ids)))
+    districts = [] if countywide else _districts_by_id(session, list(dict.fromkeys(record.district_ids)))
     for district in districts:
         session.add(ActionDistrict(action_id=action.id, district_id=district.id))  # type: ignore[arg-type]
     session.flush()
@@ -891,43 +893,6 @@ class NewActionRecord:
     district_ids: Sequence[int] = ()
     countywide: bool = False
     status: ActionStatus = ActionStatus.OPEN
-
-
-def add_action(
-    session: Session,
-    group: TaskGroup,
-    record: NewActionRecord,
-    *,
-    by: str,
-    at: datetime,
-    meeting_id: int | None = None,
-    decision_id: int | None = None,
-    source_link: str | None = None,
-    verb: str = "created",
-    note: str | None = None,
-) -> ActionRow:
-    """`create_action` for a `NewActionRecord` (the shape `bulk_create_actions` takes): a new action's
-    fields checked once, whichever way it is added."""
-    if record.status != ActionStatus.OPEN:
-        raise ValueError("a new action starts open")
-    return create_action(
-        session,
-        group,
-        title=record.title,
-        owners=record.owners,
-        organisation=record.organisation,
-        due_date=record.due_date,
-        outcomes=record.outcomes,
-        district_ids=record.district_ids,
-        countywide=record.countywide,
-        by=by,
-        at=at,
-        meeting_id=meeting_id,
-        decision_id=decision_id,
-        source_link=source_link,
-        verb=verb,
-        note=note,
-    )
 
 
 def bulk_create_actions(

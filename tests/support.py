@@ -368,13 +368,15 @@ def owners_with_overdue_actions(ws: OfflineWorkspace, count: int) -> list[str]:
             store.create_action(
                 session,
                 task_group,
-                title=f"Action {i}",
-                owners=[owner],
-                organisation="Chorley",
-                due_date=date(2026, 11, 18),
-                outcomes=[],
-                district_ids=[],
-                countywide=True,
+                store.NewActionRecord(
+                    title=f"Action {i}",
+                    owners=[owner],
+                    organisation="Chorley",
+                    due_date=date(2026, 11, 18),
+                    outcomes=[],
+                    district_ids=[],
+                    countywide=True,
+                ),
                 by=ws.user("chair"),
                 at=ws.clock.now(),
             )

@@ -53,13 +53,15 @@ def setup(engine: Engine) -> dict[str, Any]:
             return store.create_action(
                 s,
                 group,
-                title=title,
-                owners=owners,
-                organisation="Org",
-                due_date=due,
-                outcomes=outcomes or [],
-                district_ids=[d[x] for x in districts or []],
-                countywide=countywide,
+                store.NewActionRecord(
+                    title=title,
+                    owners=owners,
+                    organisation="Org",
+                    due_date=due,
+                    outcomes=outcomes or [],
+                    district_ids=[d[x] for x in districts or []],
+                    countywide=countywide,
+                ),
                 by="UCHAIR",
                 at=at,
             )
@@ -163,13 +165,15 @@ def test_no_n_plus_one(engine: Engine, setup: dict[str, Any]) -> None:
             store.create_action(
                 s,
                 g,
-                title=f"bulk {i}",
-                owners=["U1", "U2"],
-                organisation="",
-                due_date=None,  # type: ignore[arg-type]
-                outcomes=[Outcome.STAY_SAFE],
-                district_ids=[setup["districts"]["wyre"]],
-                countywide=False,
+                store.NewActionRecord(
+                    title=f"bulk {i}",
+                    owners=["U1", "U2"],
+                    organisation="",
+                    due_date=None,
+                    outcomes=[Outcome.STAY_SAFE],
+                    district_ids=[setup["districts"]["wyre"]],
+                    countywide=False,
+                ),
                 by="U1",
                 at=NOW,
             )
@@ -202,13 +206,15 @@ def test_numbers_are_per_group_and_safe_under_concurrency(engine: Engine, setup:
                     store.create_action(
                         s,
                         g,
-                        title=f"t{n}-{i}",
-                        owners=[f"U{n}"],
-                        organisation="",  # type: ignore[arg-type]
-                        due_date=None,
-                        outcomes=[],
-                        district_ids=[],
-                        countywide=False,
+                        store.NewActionRecord(
+                            title=f"t{n}-{i}",
+                            owners=[f"U{n}"],
+                            organisation="",
+                            due_date=None,
+                            outcomes=[],
+                            district_ids=[],
+                            countywide=False,
+                        ),
                         by=f"U{n}",
                         at=NOW,
                     )
@@ -327,13 +333,15 @@ def test_note_only_update_and_links(engine: Engine, setup: dict[str, Any]) -> No
         row = store.create_action(
             s,
             groups.get_group(s, "T1", "C1"),
-            title="linked",
-            owners=["U1"],  # type: ignore[arg-type]
-            organisation="",
-            due_date=None,
-            outcomes=[],
-            district_ids=[],
-            countywide=False,
+            store.NewActionRecord(
+                title="linked",
+                owners=["U1"],
+                organisation="",
+                due_date=None,
+                outcomes=[],
+                district_ids=[],
+                countywide=False,
+            ),
             by="U1",
             at=NOW,
             meeting_id=meeting.id,
@@ -484,13 +492,15 @@ def test_bulk_create_numbers_links_and_audits_like_create(engine: Engine, setup:
         added = store.create_action(
             s,
             groups.get_group(s, "T1", "C1"),
-            title="next",
-            owners=["U1"],
-            organisation="",
-            due_date=None,  # type: ignore[arg-type]
-            outcomes=[],
-            district_ids=[],
-            countywide=False,
+            store.NewActionRecord(
+                title="next",
+                owners=["U1"],
+                organisation="",
+                due_date=None,
+                outcomes=[],
+                district_ids=[],
+                countywide=False,
+            ),
             by="U1",
             at=NOW,
         )

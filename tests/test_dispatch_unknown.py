@@ -27,7 +27,7 @@ from bot.slack_api import make_client, outbox_metadata, post_message
 from bot.standin import Message
 from commands.posts import channel_digest
 from storage import notifications
-from storage.actions import create_action
+from storage.actions import NewActionRecord, create_action
 from storage.groups import list_districts, set_districts
 from storage.models import NotificationStatus, TaskGroup
 from tests.support import add_directly, channel_posts, db, dms, group_id, outbox, run
@@ -234,13 +234,15 @@ def long_digest(group: OfflineWorkspace) -> OfflineWorkspace:
             create_action(
                 session,
                 task_group,
-                title=f"Overdue action {i}",
-                owners=[ws.user("sam")],
-                organisation="Chorley",
-                due_date=date(2026, 11, 16),
-                outcomes=[],
-                district_ids=[district.id or 0],
-                countywide=False,
+                NewActionRecord(
+                    title=f"Overdue action {i}",
+                    owners=[ws.user("sam")],
+                    organisation="Chorley",
+                    due_date=date(2026, 11, 16),
+                    outcomes=[],
+                    district_ids=[district.id or 0],
+                    countywide=False,
+                ),
                 by=ws.user("chair"),
                 at=ws.clock.now(),
             )
