@@ -15,6 +15,13 @@ SQLite always; PostgreSQL too when ECM_TEST_DATABASE_URL is set (a private schem
 The machine may be shared: the load average is printed, and the ratios are the figures to compare.
 
     .venv/bin/python bench/county_bench.py [--repeat 100] [--quick] [--seed-only]
+
+A/B of settings under 8 concurrent clients (`--variant`, repeatable: one bot server per variant, each with
+those extra settings, and the floor, all running at once and measured in interleaved rounds, so each sees
+the same minute's load on a shared machine; prints p99 ÷ the floor's and server CPU per request):
+
+    .venv/bin/python bench/county_bench.py --only sqlite --rounds 6 \
+        --variant "ECM_REPLY_COMPUTING=0" --variant "ECM_REPLY_COMPUTING=2"
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -375,11 +382,66 @@ def seed(label: str, engine: Engine, standin: SlackStandIn, args: argparse.Names
     return county, first_channel
 
 
+def compare(county: County, channel: str, url: str, standin: SlackStandIn, args: argparse.Namespace) -> None:
+    """--variant: one bot server per variant (its extra settings) and the floor, all running at once; 8
+    concurrent clients on the filtered list, a round each in turn (the floor too) so that every variant and
+    the floor see the same minute's load. Prints p50/p99, p99 ÷ the floor's, and the server CPU per request
+    (all its processes, from /proc) and the bench process's own (clients and stand-in)."""
+    from bench.cpu_bench import cpu_seconds
+
+    command = "actions outcome:safe district:chorley"
+    env = server_env(standin, url, args.web_workers)
+    names = ["floor", *args.variant]
+    with ExitStack() as stack:
+        clients: dict[str, tuple[Client, int]] = {}
+        for name in names:
+            port = free_port()
+            if name == "floor":
+                argv = [sys.executable, "bench/floor_app.py", "--port", str(port)]
+                extra: dict[str, str] = {}
+            else:
+                argv = [sys.executable, "-m", "bot.cli", "run", "--no-scheduler", "--port", str(port)]
+                extra = dict(part.split("=", 1) for part in name.split())
+            process = stack.enter_context(server(argv, {**env, **extra}, port))
+            clients[name] = (Client(standin, port), process.pid)
+        for client, _ in clients.values():
+            for _ in range(5):
+                client.time(command, county.me, channel)
+        standin.reset()
+        timings: dict[str, list[float]] = {name: [] for name in names}
+        cpu = dict.fromkeys(names, 0.0)
+        own = dict.fromkeys(names, 0.0)
+        for _ in range(args.rounds):
+            for name in names:
+                client, pid = clients[name]
+                before, mine = cpu_seconds(pid), time.process_time()
+                timings[name] += concurrent(client, command, channel, county.clients, args.repeat // 4)
+                cpu[name] += cpu_seconds(pid) - before
+                own[name] += time.process_time() - mine
+        floor_p99 = pct(timings["floor"], 0.99)
+        print(
+            f"  8 clients, `{command}`, {args.rounds} interleaved rounds of {8 * (args.repeat // 4)}; "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
+        print(
+            f"  {'server (extra settings)':<52} {'p50':>5} {'p99':>5} {'÷ floor':>7} {'CPU ms/req':>10} {'bench':>6}"
+        )
+        for name in names:
+            n = len(timings[name])
+            print(
+                f"  {name or '(defaults)':<52} {pct(timings[name], 0.5):5.0f} {pct(timings[name], 0.99):5.0f} "
+                f"{pct(timings[name], 0.99) / floor_p99:7.2f} {cpu[name] * 1000 / n:10.2f} {own[name] * 1000 / n:6.2f}"
+            )
+
+
 def bench(label: str, engine: Engine, url: str, standin: SlackStandIn, args: argparse.Namespace) -> None:
     county, first_channel = seed(label, engine, standin, args)
     if args.seed_only:
         return
     analyse(engine)
+    if args.variant:
+        compare(county, first_channel, url, standin, args)
+        return
     per_group = args.actions // args.groups
 
     env = server_env(standin, url, args.web_workers)
@@ -476,7 +538,17 @@ def main() -> None:
     parser.add_argument(
         "--seed-only", action="store_true", help="only seed (and time) each database, no server"
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help="A/B: a bot server with these extra settings (e.g. 'ECM_REPLY_COMPUTING=0'; repeatable; '' for "
+        "none): only the 8-client figures, every variant and the floor in interleaved rounds",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="--variant: rounds per server")
     args = parser.parse_args()
+    if args.variant:
+        args.skip_chasers = True
     if args.seed_only:
         args.skip_chasers = True
     if args.quick:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Executor
+from typing import Any
 
 from slack_bolt import App
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from bot.ack_handover import AckHandOver, SignallingAckMiddleware
-from bot.background import DrainableExecutor
+from bot.background import ComputeGate, DrainableExecutor, step_back_in, step_outside
 from bot.config import Settings
 from bot.home import HomeRefresher, RefreshingExecutor, refresh_batches
 from bot.listeners import register_all
@@ -29,6 +30,26 @@ class _ExpectedClientWarning(logging.Filter):
 
 BOLT_LOGGER = logging.getLogger("slack_bolt")
 BOLT_LOGGER.addFilter(_ExpectedClientWarning())
+
+
+def _statement_starts(*_args: Any, **_kwargs: Any) -> None:
+    step_outside()
+
+
+def _statement_ends(*_args: Any, **_kwargs: Any) -> None:
+    step_back_in()
+
+
+def watch_statements(engine: Engine) -> None:
+    """A reply waiting for a database statement gives its compute slot up meanwhile (bot.background's
+    ComputeGate; a no-op on any other thread). Once per engine (tests share one between workspaces)."""
+    for name, fn in (
+        ("before_cursor_execute", _statement_starts),
+        ("after_cursor_execute", _statement_ends),
+        ("handle_error", _statement_ends),  # a statement that failed is over too
+    ):
+        if not event.contains(engine, name, fn):
+            event.listen(engine, name, fn)
 
 
 def create_app(
@@ -59,8 +80,18 @@ def create_app(
     replies = RefreshingExecutor(
         reply_executor or DrainableExecutor(settings.ecm_reply_workers, "ecm-reply"), homes.request
     )
+    gate = None
+    if settings.ecm_reply_computing:
+        gate = ComputeGate(settings.ecm_reply_computing, settings.ecm_reply_computing_wait)
+        watch_statements(engine)
     services = Services(
-        settings=settings, engine=engine, clock=clock, client=client, replies=replies, homes=homes
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        client=client,
+        replies=replies,
+        homes=homes,
+        gate=gate,
     )
     ack_pool = AckHandOver(
         RefreshingExecutor(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.background import run_logged
+from bot.background import ComputeGate, run_gated, run_logged
 from bot.config import Settings
 from storage.clock import Clock
 
@@ -26,7 +26,11 @@ class Services:
     client: WebClient
     replies: Executor  # the slow half of a request (talking to Slack), off Bolt's ack pool
     homes: HomeRefresher | None = None  # republishes the Homes changes concern (bot/home.py)
+    gate: ComputeGate | None = None  # how many replies compute at once (ECM_REPLY_COMPUTING); None: no limit
 
     def later(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         """Runs `fn` on the reply pool, after the listener has acked: the ack never waits for Slack."""
-        self.replies.submit(run_logged, fn, *args, **kwargs)
+        if self.gate is None:
+            self.replies.submit(run_logged, fn, *args, **kwargs)
+        else:
+            self.replies.submit(run_gated, self.gate, fn, *args, **kwargs)

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.client import HTTPConnection, HTTPSConnection, RemoteDisconnected
+from ssl import SSLContext
 from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
@@ -39,8 +40,10 @@ from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.file_upload_v2_result import FileUploadV2Result
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
+from bot.background import outside
 from bot.render import render
 from commands.replies import Attachment, Reply, Visibility
 
@@ -143,6 +146,30 @@ def retry_handlers(max_retries: int = 3, backoff: float = DEFAULT_RETRY_BACKOFF)
     ]
 
 
+class GatedWebClient(WebClient):
+    """A WebClient whose calls (with their retries and Retry-After waits) are waits outside the reply
+    compute gate (bot.background.ComputeGate): a reply waiting for Slack holds no slot."""
+
+    def _perform_urllib_http_request(self, *, url: str, args: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        with outside():
+            return super()._perform_urllib_http_request(url=url, args=args)
+
+    def _upload_file(
+        self,
+        *,
+        url: str,
+        data: bytes,
+        logger: logging.Logger,
+        timeout: int,
+        proxy: str | None,
+        ssl: SSLContext | None,
+    ) -> FileUploadV2Result:
+        with outside():  # the upload step of files_upload_v2
+            return super()._upload_file(
+                url=url, data=data, logger=logger, timeout=timeout, proxy=proxy, ssl=ssl
+            )
+
+
 def make_client(
     token: str | None,
     api_url: str,
@@ -153,7 +180,7 @@ def make_client(
 ) -> WebClient:
     """`timeout` (seconds, ECM_SLACK_TIMEOUT_SECONDS) bounds each call: past it a post's outcome is unknown.
     `backoff` (seconds, ECM_SLACK_BACKOFF_SECONDS): the first wait before retrying a 5xx or dropped read."""
-    return WebClient(
+    return GatedWebClient(
         token=token, base_url=api_url, timeout=timeout, retry_handlers=retry_handlers(max_retries, backoff)
     )
 
@@ -438,6 +465,10 @@ class KeepAliveWebhookClient(WebhookClient):
     checks; a request is never sent twice. Through a proxy it is urllib, as before."""
 
     _idle = _IdleConnections()
+
+    def _perform_http_request(self, *, body: dict[str, Any], headers: dict[str, str]) -> WebhookResponse:
+        with outside():  # with its retries: a reply waiting for Slack holds no compute slot
+            return super()._perform_http_request(body=body, headers=headers)
 
     def _perform_http_request_internal(self, url: str, req: Request) -> WebhookResponse:
         parts = urlsplit(url)

@@ -76,6 +76,11 @@ def working_days_between(start: date, end: date) -> int:
 
     Counted arithmetically rather than day by day because it is used for long overdue spans.
     """
+    return _working_days_between(start, end)
+
+
+@lru_cache(maxsize=4096)  # a list asks for each overdue line, mostly the same few hundred dates
+def _working_days_between(start: date, end: date) -> int:
     if end <= start:
         return 0
     full_weeks, extra_days = divmod((end - start).days, 7)

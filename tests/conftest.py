@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, Table, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from bot.directory import SlackDirectory
@@ -184,25 +185,44 @@ def engine(
     sqlite_template: Path,
     shared_engines: dict[str, tuple[Engine, Path | None]],
 ) -> Iterator[Engine]:
-    """A fresh, migrated database. The engine is the worker's (see `shared_engines`) with no connection
-    left from an earlier test: its pool is emptied first, and SQLite's file is a new copy of the template
-    (a new file, not written over the old one, so a connection some earlier test left open still has its
-    own). Engine events a test adds (`before_cursor_execute`, ...) stay with this test's engine, an
-    `execution_options()` copy; the pool is shared, so a pool event (`connect`, ...) a test adds must be
-    removed by it, and the test fails here if not."""
+    """A fresh, migrated database. The engine is the worker's (see `shared_engines`): SQLite's file is a new
+    copy of the template (a new file, not written over the old one, so a connection some earlier test left
+    open still has its own) under an emptied pool. PostgreSQL's schema is emptied in place and its pool
+    kept: opening a connection (a new server process) is 10-15 ms, several times in an end-to-end test,
+    and the rows are all the next test sees of the last. The pool is emptied anyway when a connection is
+    still out (a thread of an earlier test), when its connections were cut (the retry below), and around a
+    test marked `fresh_pool` (one that needs to see every connection its engine opens). Engine events a
+    test adds (`before_cursor_execute`, ...) stay with this test's engine, an `execution_options()` copy;
+    the pool is shared, so a pool event (`connect`, ...) a test adds must be removed by it, and the test
+    fails here if not."""
     shared, path = shared_engines[request.param]
-    shared.dispose()
+    fresh_pool = path is not None or request.node.get_closest_marker("fresh_pool") is not None
+    if fresh_pool or shared.pool.checkedout():  # type: ignore[attr-defined]
+        shared.dispose()
     if path is not None:
         for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             leftover.unlink(missing_ok=True)
         shutil.copy(sqlite_template, path)
     else:
-        _empty_schema(shared)
+        try:
+            _empty_schema(shared)
+        except DBAPIError as error:  # a kept connection was cut: SQLAlchemy has discarded the pool's
+            if not error.connection_invalidated:
+                raise
+            shared.dispose()
+            _empty_schema(shared)
     listeners = _pool_listeners(shared)
     engine = shared.execution_options()
     yield engine
-    engine.dispose()
+    if fresh_pool:
+        engine.dispose()
     assert _pool_listeners(shared) == listeners, "a pool event listener the test added is still there"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "fresh_pool: the test's engine starts and ends with no pooled connection (PostgreSQL)"
+    )
 
 
 @pytest.fixture

@@ -7,32 +7,32 @@ import re
 from datetime import date
 
 from bot.offline import OfflineWorkspace
-from storage.actions import create_action
+from storage.actions import NewActionRecord, bulk_create_actions
 from storage.groups import list_districts
 from storage.models import Outcome, TaskGroup
-from tests.support import channel_posts, check_all_messages, db, dms, group_id, ok, run, text_of
+from tests.conftest import prepare
+from tests.support import channel_posts, check_all_messages, db, dms, group_id, run, text_of
 
 
 def seed(ws: OfflineWorkspace, count: int, owner: str, due: date) -> None:
+    """`count` actions straight into storage, in one `bulk_create_actions` (the rows `create_action` leaves)."""
     gid = group_id(ws)
     with db(ws) as session:
         group = session.get(TaskGroup, gid)
         assert group is not None
         districts = list_districts(session, gid)
-        for i in range(count):
-            create_action(
-                session,
-                group,
+        records = [
+            NewActionRecord(
                 title=f"A long action title number {i} " + "x" * 200,
                 owners=[ws.user(owner)],
                 organisation="Chorley",
                 due_date=due,
                 outcomes=[list(Outcome)[i % 5]],
                 district_ids=[districts[i % len(districts)].id],  # type: ignore[list-item]
-                countywide=False,
-                by=ws.user("chair"),
-                at=ws.clock.now(),
             )
+            for i in range(count)
+        ]
+        bulk_create_actions(session, group, records, by=ws.user("chair"), at=ws.clock.now())
 
 
 def test_a_long_digest_stays_within_slacks_limits(group: OfflineWorkspace) -> None:
@@ -63,25 +63,23 @@ def test_a_chair_of_many_groups_still_gets_one_message(group: OfflineWorkspace) 
     seed(ws, 35, "sam", date(2026, 10, 1))
     for i in range(7):  # six more groups, all chaired by `chair`, each with long-overdue actions
         channel = ws.standin.add_channel(f"ecm-group-{i}")
-        ok(ws.command(f'setup name:"Task group {i}" preset:lancashire', channel=channel))
+        prepare(ws, f'setup name:"Task group {i}" preset:lancashire', channel=channel)
         gid = group_id(ws, channel)
         with db(ws) as session:
             other = session.get(TaskGroup, gid)
             assert other is not None
-            for k in range(35):
-                create_action(
-                    session,
-                    other,
+            escalated = [
+                NewActionRecord(
                     title=f"Escalated {k} " + "y" * 150,
                     owners=[ws.user("sam")],
                     organisation="Chorley",
                     due_date=date(2026, 10, 1),
                     outcomes=[Outcome.BE_HEALTHY],
-                    district_ids=[],
                     countywide=True,
-                    by=ws.user("chair"),
-                    at=ws.clock.now(),
                 )
+                for k in range(35)
+            ]
+            bulk_create_actions(session, other, escalated, by=ws.user("chair"), at=ws.clock.now())
     ws.standin.messages.clear()
     run(ws, "chasers")
     (chair,) = dms(ws, "chair")  # one message, not split in two

@@ -23,6 +23,10 @@ from tests.support import db, ok
 SORRY = "Sorry"
 
 
+# The killer ends every backend the engine's pool opened, as it sees them open: none kept from before.
+pytestmark = pytest.mark.fresh_pool
+
+
 class BackendKiller:
     """Terminates the backend of one of `engine`'s connections from a separate connection, at the first
     statement matching the armed pattern (then disarms), waiting until the backend has gone: the statement

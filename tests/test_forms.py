@@ -12,8 +12,7 @@ from bot.forms import NEW_ACTION_CALLBACK, UPDATE_CALLBACK
 from bot.listeners.forms import MESSAGE_SHORTCUT, NEW_ACTION_SHORTCUT
 from bot.offline import OfflineWorkspace, block_text
 from storage.models import Action, ActionNote, AuditEvent
-from tests.conftest import prepare
-from tests.support import ok
+from tests.support import add_like, ok
 
 
 def actions(ws: OfflineWorkspace) -> list[Action]:
@@ -317,7 +316,14 @@ def test_message_shortcut_outside_a_task_group_says_so_and_offers_my_groups(grou
 
 def test_more_than_100_organisations_use_an_external_select(group: OfflineWorkspace) -> None:
     ok(group.command('add Partner task 0 org:"Partner organisation 000"'))  # one through Slack
-    prepare(group, *(f'add Partner task {i} org:"Partner organisation {i:03d}"' for i in range(1, 110)))
+    add_like(
+        group,
+        1,
+        [
+            {"title": f"Partner task {i}", "organisation": f"Partner organisation {i:03d}"}
+            for i in range(1, 110)
+        ],
+    )
     modal = open_new(group)
     org = next(b for b in modal.view["blocks"] if b.get("block_id") == "org")
     assert org["element"]["type"] == "external_select"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from bot.offline import OfflineWorkspace, block_text
 from commands.home import MAX_HOME_BLOCKS
-from tests.conftest import prepare
-from tests.support import ok
+from tests.support import add_like, ok
 
 
 def home_text(ws: OfflineWorkspace, user: str) -> str:
@@ -85,7 +85,11 @@ def test_user_text_is_escaped_on_home(group: OfflineWorkspace) -> None:
 
 def test_long_home_stays_within_100_blocks_and_says_how_many_more(group: OfflineWorkspace) -> None:
     ok(group.command("add Action number 0 @sam due:1/12/2026"))  # one through Slack, the rest directly
-    prepare(group, *(f"add Action number {i} @sam due:{1 + i % 28}/12/2026" for i in range(1, 60)))
+    add_like(
+        group,
+        1,
+        [{"title": f"Action number {i}", "due_date": date(2026, 12, 1 + i % 28)} for i in range(1, 60)],
+    )
     view = group.open_home("sam")
     assert view is not None
     blocks = view.view["blocks"]

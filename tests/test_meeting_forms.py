@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 from bot.forms import ATTENDANCE_CALLBACK, DECISION_CALLBACK
 from bot.offline import Exchange, OfflineWorkspace, block_text
 from commands.meeting_input import RECORD_DECISION, TAKE_ATTENDANCE
+from storage.members import get_member, upsert_member
 from storage.models import Action, Attendance, AuditEvent, Decision
-from tests.conftest import prepare
-from tests.support import ok
+from tests.support import db, group_of, ok
 
 
 def started(ws: OfflineWorkspace) -> Exchange:
@@ -156,7 +156,19 @@ def test_retried_attendance_submission_records_once(group: OfflineWorkspace) -> 
 
 def test_a_large_group_stays_within_limits_and_searches_members(group: OfflineWorkspace) -> None:
     ok(group.command('member @m000 org:"Partner 000"'))  # one through Slack, the rest set up directly
-    prepare(group, *(f'member @m{i:03d} org:"Partner {i:03d}"' for i in range(1, 105)))
+    with db(group) as session:  # 104 more like m000, straight into storage (as `member` stores them)
+        task_group = group_of(session, group)
+        first = get_member(session, task_group.id, group.user("m000"))  # type: ignore[arg-type]
+        assert first is not None and first.organisation == "Partner 000"
+        for i in range(1, 105):
+            upsert_member(
+                session,
+                task_group,
+                group.user(f"m{i:03d}"),
+                by=group.user("chair"),
+                at=group.clock.now(),
+                organisation=f"Partner {i:03d}",
+            )
     out = started(group)
     b = button(out, TAKE_ATTENDANCE)
     group.click(b["action_id"], b["value"], user="chair")

@@ -279,7 +279,8 @@ def actions(call: Call) -> list[Reply]:
         rows, total = found_page.rows, found_page.total
         if not found_page.exact:
             shown_total = found_page.shown_total
-        entries: list[tuple[Mrkdwn | None, Mrkdwn]] = [(None, action_line(r, call.today)) for r in rows]
+        today = call.today  # once, not per line (it converts the clock's time to the zone each time)
+        entries: list[tuple[Mrkdwn | None, Mrkdwn]] = [(None, action_line(r, today)) for r in rows]
         what = "actions"
         counted = total
     else:
@@ -307,8 +308,9 @@ def actions(call: Call) -> list[Reply]:
                 call.session, list({a.id: a for _, found in sliced for a in found}.values())
             )
         }
+        today = call.today
         entries = [
-            (group_heading, action_line(loaded[a.id], call.today))
+            (group_heading, action_line(loaded[a.id], today))
             for group_heading, found in sliced
             for a in found
         ]
