@@ -81,8 +81,6 @@ def seed(engine: Engine, standin: SlackStandIn, count: int) -> list[str]:
                     owners=[owner],
                     organisation="Chorley",
                     due_date=date(2026, 11, 16),
-                    outcomes=[],
-                    district_ids=[],
                     countywide=True,
                 ),
                 by=chair,

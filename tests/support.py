@@ -373,8 +373,6 @@ def owners_with_overdue_actions(ws: OfflineWorkspace, count: int) -> list[str]:
                     owners=[owner],
                     organisation="Chorley",
                     due_date=date(2026, 11, 18),
-                    outcomes=[],
-                    district_ids=[],
                     countywide=True,
                 ),
                 by=ws.user("chair"),

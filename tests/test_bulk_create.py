@@ -123,7 +123,6 @@ def _setup(engine: Engine) -> tuple[int, list[int]]:
                     due_date=TODAY,
                     outcomes=[Outcome.STAY_SAFE],
                     district_ids=districts[:1],
-                    countywide=False,
                 ),
                 by="UCHAIR",
                 at=NOW,

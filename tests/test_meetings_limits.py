@@ -71,7 +71,6 @@ def _big_meeting(ws: OfflineWorkspace, clock: FixedClock) -> None:
                     organisation=f"Partner organisation number {i:02d}",
                     due_date=date(2026, 12, 31),
                     outcomes=[Outcome.STAY_SAFE],
-                    district_ids=[],
                     countywide=True,
                 ),
                 by=ws.user("chair"),

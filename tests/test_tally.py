@@ -159,11 +159,9 @@ def test_a_filter_the_counters_cannot_answer_is_counted_live(engine: Engine) -> 
             store.NewActionRecord(
                 title="Safe in Chorley",
                 owners=["U1"],
-                organisation="",
                 due_date=TODAY,
                 outcomes=[Outcome.STAY_SAFE],
                 district_ids=[districts[0]],
-                countywide=False,
             ),
             by="U1",
             at=NOW,
