@@ -6,15 +6,16 @@ User text (titles, organisations, notes, district names) is escaped by `commands
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from commands.dates import format_date, format_datetime
 from commands.mrkdwn import Mrkdwn, italic, link, md, mentions, person, text, with_mentions
 from commands.names import OUTCOME_NAMES, OUTCOME_SHORT
 from commands.replies import Section
-from commands.text import plural, truncate
+from commands.text import esc, plural, truncate
 from commands.workdays import working_days_between
-from storage.actions import COUNTYWIDE, ActionRow
+from storage.actions import COUNTYWIDE, ActionRow, ShownAction
 from storage.models import (
     LIVE_STATUSES,
     ActionNote,
@@ -104,20 +105,35 @@ def source_link(action: Any, label: str = "the message it came from") -> Mrkdwn:
 
 def due_text(row: ActionRow, today: date, *, prefix: str = "due ") -> Mrkdwn:
     """`due Fri 28 Aug 2026`, with `:red_circle: overdue` or `due soon` marks while the action is live."""
-    due = row.action.due_date
+    return Mrkdwn(_due(row.action, today, prefix))
+
+
+def _due(a: ShownAction, today: date, prefix: str) -> str:
+    """`due_text` as safe mrkdwn in a plain `str` (for joining into a line without re-escaping it)."""
+    due = a.due_date
     if due is None:
-        return Mrkdwn("no due date")
-    shown = text(prefix + format_date(due))
-    if row.action.status in LIVE_STATUSES:
+        return "no due date"
+    shown = _dated(prefix, due)
+    if a.status in LIVE_STATUSES:
         if due < today:
             # Counted in working days everywhere (lists, DMs, digests, escalation), as the chasers count.
             days = working_days_between(due, today)
-            shown += Mrkdwn(" :red_circle: overdue" + (f" ({plural(days, 'working day')})" if days else ""))
-        elif due == today:
-            shown += Mrkdwn(" :large_orange_circle: due today")
-        elif due <= today + timedelta(days=DUE_SOON_DAYS):
-            shown += Mrkdwn(" :large_yellow_circle: due soon")
+            return shown + (
+                f" :red_circle: overdue ({plural(days, 'working day')})" if days else " :red_circle: overdue"
+            )
+        if due == today:
+            return shown + " :large_orange_circle: due today"
+        if due <= today + _SOON:
+            return shown + " :large_yellow_circle: due soon"
     return shown
+
+
+_SOON = timedelta(days=DUE_SOON_DAYS)
+
+
+@lru_cache(maxsize=4096)  # a pure function of its arguments; a list shows the same few hundred dates
+def _dated(prefix: str, due: date) -> str:
+    return esc(prefix + format_date(due))
 
 
 def outcomes_text(outcomes: list[Outcome], *, full: bool = False) -> Mrkdwn:
@@ -136,24 +152,45 @@ def districts_text(row: ActionRow) -> Mrkdwn:
 
 
 def action_line(row: ActionRow, today: date) -> Mrkdwn:
-    """One line for lists: status, `#N`, title, owners, organisation, due, outcomes, districts."""
+    """One line for lists: status, `#N`, title, owners, organisation, due, outcomes, districts.
+
+    Built as one plain string of escaped parts and made `Mrkdwn` once (a list makes 40 of these per page):
+    every piece of user text goes through `esc`, exactly as `md`, `text` and `Mrkdwn.join` would escape it."""
     a = row.action
-    parts: list[str] = [
-        mentions(row.owners),
-        text(a.organisation) if a.organisation else Mrkdwn("no organisation"),
-        due_text(row, today),
-        italic(outcomes_text(row.outcomes)),
+    owners = row.owners
+    districts = row.districts
+    parts = [
+        ", ".join([person(u) for u in owners]) if owners else "nobody",
+        esc(a.organisation) if a.organisation else "no organisation",
+        _due(a, today, "due "),
+        _OUTCOMES_LINE[tuple(row.outcomes)] if row.outcomes else "_no outcome_",
     ]
     # Said once: a district council's action for its own district alone needs the name only once.
-    only_its_own = not a.countywide and len(row.districts) == 1 and row.districts[0].name == a.organisation
-    if not only_its_own:
-        parts.append(districts_text(row))
-    if a.status != ActionStatus.OPEN:
-        parts.append(_STATUS_LABEL_MD[a.status])
+    if a.countywide:
+        parts.append("countywide")
+    elif not districts:
+        parts.append("no district")
+    elif len(districts) != 1 or districts[0].name != a.organisation:
+        parts.append(", ".join([esc(d.name) for d in districts]))
+    status = a.status
+    if status != ActionStatus.OPEN:
+        parts.append(_STATUS_LABEL_MD[status])
     if a.rag:
         parts.append(_RAG_MD[a.rag])
-    title = truncate(a.title, LIST_TITLE_LIMIT)
-    return md("{} *#{}* {} · {}", _STATUS_EMOJI_MD[a.status], a.number, title, _DOT.join(parts))
+    return Mrkdwn(
+        f"{_STATUS_EMOJI_MD[status]} *#{a.number}* {esc(truncate(a.title, LIST_TITLE_LIMIT))} · {' · '.join(parts)}"
+    )
+
+
+class _OutcomesLine(dict[tuple[Outcome, ...], str]):
+    """`_healthy, safe_` for a row's outcomes (`italic(outcomes_text(...))`), made once per combination."""
+
+    def __missing__(self, outcomes: tuple[Outcome, ...]) -> str:
+        line = self[outcomes] = italic(outcomes_text(list(outcomes)))
+        return line
+
+
+_OUTCOMES_LINE = _OutcomesLine()
 
 
 def _plain_value(field: str, value: Any) -> Mrkdwn:

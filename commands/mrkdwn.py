@@ -65,7 +65,7 @@ class Mrkdwn(str):
         return Mrkdwn(_FORMATTER.vformat(self, (), mapping))
 
     def join(self, parts: Iterable[str]) -> Mrkdwn:
-        return Mrkdwn(str.join(self, [_safe(p) for p in parts]))
+        return Mrkdwn(str.join(self, [p if isinstance(p, Mrkdwn) else esc(str(p)) for p in parts]))  # _safe
 
     def strip(self, chars: str | None = None) -> Mrkdwn:
         return Mrkdwn(str.strip(self, chars))

@@ -37,6 +37,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import select as core_select
+from sqlalchemy.sql import operators
 from sqlmodel import Session, SQLModel, col, select
 
 from storage import audit, tally
@@ -290,9 +291,8 @@ def load_rows(session: Session, actions: Sequence[ShownAction]) -> list[ActionRo
     one more."""
     ids = [a.id for a in actions if a.id is not None]
     owners: dict[int, list[str]] = defaultdict(list)
-    outcomes: dict[int, list[Outcome]] = defaultdict(list)
+    outcomes: dict[int, list[Any]] = defaultdict(list)
     district_ids: dict[int, list[int]] = defaultdict(list)
-    known: dict[int, District] = {}
     if ids:
         for kind, action_id, value, district_id in (
             session.connection().execute(_PAGE_LINKS, {"ids": ids}).all()
@@ -300,27 +300,43 @@ def load_rows(session: Session, actions: Sequence[ShownAction]) -> list[ActionRo
             if kind == "w":
                 owners[action_id].append(value)
             elif kind == "o":
-                outcomes[action_id].append(Outcome(value))
+                outcomes[action_id].append(value)
             else:
                 district_ids[action_id].append(district_id)
-        for found in owners.values():
-            found.sort()
-        # The districts themselves: those the command already read where it did (none sent), else one query.
-        wanted = {i for found in district_ids.values() for i in found}
-        known = {d.id: d for d in _districts_by_id(session, list(wanted)) if d.id is not None}
+    return _rows(session, actions, owners, outcomes, district_ids)
+
+
+_NONE: list[Any] = []
+
+
+def _rows(
+    session: Session,
+    actions: Sequence[ShownAction],
+    owners: dict[int, list[str]],
+    outcomes: dict[int, list[Any]],
+    district_ids: dict[int, list[int]],
+) -> list[ActionRow]:
+    """`ActionRow`s from the actions and their links by action id (owners, outcome values, district ids):
+    owners sorted, outcomes in their customary order, districts in their shown order (`_districts_by_id`)."""
+    wanted = {i for found in district_ids.values() for i in found}
+    known = {d.id: d for d in _districts_by_id(session, list(wanted)) if d.id is not None} if wanted else {}
+    shown = {i: (d.position, d.name) for i, d in known.items()}
     rows = []
-    for a in actions:
+    for a in actions:  # (most actions have one owner, outcome or district: those need no sorting)
         key = a.id or 0
+        its_owners = owners.get(key, _NONE)
+        its_outcomes = outcomes.get(key, _NONE)
+        its_districts = [] if a.countywide else [i for i in district_ids.get(key, _NONE) if i in known]
+        if len(its_districts) > 1:
+            its_districts.sort(key=shown.__getitem__)
         rows.append(
             ActionRow(
                 action=a,
-                owners=owners[key],
-                outcomes=sorted(outcomes[key], key=_OUTCOME_ORDER.__getitem__),
-                districts=[]
-                if a.countywide
-                else sorted(
-                    (known[i] for i in district_ids[key] if i in known), key=lambda d: (d.position, d.name)
-                ),
+                owners=sorted(its_owners) if len(its_owners) > 1 else list(its_owners),
+                outcomes=sorted(map(Outcome, its_outcomes), key=_OUTCOME_ORDER.__getitem__)
+                if len(its_outcomes) > 1
+                else [Outcome(o) for o in its_outcomes],
+                districts=[known[i] for i in its_districts],
             )
         )
     return rows
@@ -367,8 +383,139 @@ def list_actions(
     session: Session, f: ActionFilter, *, limit: int | None = None, offset: int = 0, order: str = "due"
 ) -> list[ActionRow]:
     """Matching actions, by due date (no due date last) then number unless `order` says otherwise
-    ("number", "created", "updated", "organisation")."""
-    return load_rows(session, select_actions(session, f, limit=limit, offset=offset, order=order))
+    ("number", "created", "updated", "organisation"). A page (`limit`) comes with its links in the same
+    statement (`_linked_page_statement`); a whole list reads its links as `load_rows` does."""
+    if limit is None:
+        return load_rows(session, select_actions(session, f, order=order))
+    return _linked_page(session, f, limit=limit, offset=offset, order=order, counted=False)[0]
+
+
+def _linked_page(
+    session: Session, f: ActionFilter, *, limit: int, offset: int, order: str, counted: bool
+) -> tuple[list[ActionRow], int | None]:
+    """A page of `list_actions` and, when `counted` and the counters can say (`_counter_cells`), how many
+    actions match in all, read by the same statement (None when they cannot, or no row came back)."""
+    shape, params = _shape(session, f)
+    params["f_limit"] = limit
+    if offset:
+        params["f_offset"] = offset
+    tallied: Shape | None = None
+    if (
+        counted and f.owner is None
+    ):  # one person's actions are few: their page is seldom full, and needs no count
+        cells = _counter_cells(f)
+        if cells is not None:
+            tallied, total_params = _total_parameters(f, cells)
+            params.update(total_params)
+    dialect = session.get_bind().dialect.name
+    session.flush()  # this transaction's own changes are read back, as a query for Action objects would
+    records: list[ShownAction] = []
+    owners: dict[int, list[str]] = {}
+    outcomes: dict[int, list[Any]] = {}
+    district_ids: dict[int, list[int]] = {}
+    total: int | None = None
+    statement = _linked_page_statement(shape, order, bool(offset), dialect, tallied)
+    found = session.connection().execute(statement, params)
+    width = len(_RECORD_COLUMNS)
+    if dialect == "postgresql":  # arrays, as lists (NULL when there are none)
+        for row in found:
+            record = ActionRecord._make(row[:width])
+            records.append(record)
+            its_owners, its_outcomes, its_districts = row[width : width + 3]
+            if its_owners:
+                owners[record.id] = its_owners
+            if its_outcomes:
+                outcomes[record.id] = its_outcomes
+            if its_districts:
+                district_ids[record.id] = its_districts
+            if tallied is not None:
+                total = int(row[width + 3] or 0)
+    else:  # owners as a JSON array, outcome values and district ids comma-separated
+        for row in found:
+            record = ActionRecord._make(row[:width])
+            records.append(record)
+            its_owners, its_outcomes, its_districts = row[width : width + 3]
+            if its_owners != "[]":
+                owners[record.id] = _json_strings(its_owners)
+            if its_outcomes:
+                outcomes[record.id] = its_outcomes.split(",")
+            if its_districts:
+                district_ids[record.id] = [int(i) for i in its_districts.split(",")]
+            if tallied is not None:
+                total = int(row[width + 3] or 0)
+    return _rows(session, records, owners, outcomes, district_ids), total
+
+
+def _total_parameters(f: ActionFilter, cells: list[tuple[str, str]]) -> tuple[Shape, dict[str, Any]]:
+    """The arguments `_counted_by_tally` passes to `tally.sums`, as `tally.total_statement`'s shape and
+    parameters: the cells share one dimension (`_counter_cells`), so the sum over the dimension and buckets
+    given is the sum over the cells."""
+    assert f.group_id is not None
+    dimensions = list(dict.fromkeys(d for d, _ in cells))
+    buckets = None if cells == [(tally.ALL, "")] else list(dict.fromkeys(b for _, b in cells))
+    return tally.total_parameters(
+        f.group_id,
+        dimensions,
+        f.statuses,
+        due_before=f.due_before,
+        due_on_or_before=f.due_on_or_before,
+        due_from=f.due_from,
+        buckets=buckets,
+    )
+
+
+def _json_strings(found: str) -> list[str]:
+    """A JSON array of strings as SQLite's json_group_array writes it (`["U1","U2"]`: nothing escaped that
+    need not be). With no backslash in it no string holds a quote (JSON writes one as a backslash and a
+    quote), so it splits exactly on `","`; anything escaped is decoded in full."""
+    if "\\" in found:
+        return list(json.loads(found))
+    return found[2:-2].split('","')
+
+
+_OWNER_ACTION, _OUTCOME_ACTION, _DISTRICT_ACTION = (
+    col(ActionOwner.action_id),
+    col(ActionOutcome.action_id),
+    col(ActionDistrict.action_id),
+)
+
+
+@lru_cache(maxsize=256)
+def _linked_page_statement(
+    shape: Shape, order: str, offset: bool, dialect: str, tallied: Shape | None
+) -> Any:
+    """One page of records (`_page_statement`) and, per action, its owners, outcome values and district ids:
+    each a correlated aggregate over its link table's primary key (action_id first), run for the page's rows
+    alone (the page is a limited subquery), so a page and its links are one statement. PostgreSQL gives
+    arrays; SQLite a JSON array of the owners (any text), and the outcome values (enum values) and district
+    ids (integers) comma-separated. With `tallied`, a last column says how many match in all, from the
+    counters (`tally.total_statement`: uncorrelated, so read once)."""
+    page = _page_statement(shape, order, True, offset).subquery("page")
+
+    def linked(aggregate: Any, action_id: Any) -> Any:
+        return select(aggregate).where(action_id == page.c.id).scalar_subquery()
+
+    outcome = cast(col(ActionOutcome.outcome), String)
+    if dialect == "postgresql":
+        links = [
+            linked(func.array_agg(col(ActionOwner.user_id)), _OWNER_ACTION),
+            linked(func.array_agg(outcome), _OUTCOME_ACTION),
+            linked(func.array_agg(col(ActionDistrict.district_id)), _DISTRICT_ACTION),
+        ]
+    else:
+        links = [
+            linked(func.json_group_array(col(ActionOwner.user_id)), _OWNER_ACTION),
+            linked(func.group_concat(outcome, ","), _OUTCOME_ACTION),
+            linked(func.group_concat(col(ActionDistrict.district_id), ","), _DISTRICT_ACTION),
+        ]
+    ordering = []
+    for term in _order(order):
+        descending = getattr(term, "modifier", None) is operators.desc_op
+        column = page.c[(term.element if descending else term).name]
+        ordering.append(column.desc() if descending else column)
+    if tallied is not None:
+        links.append(tally.total_statement(tallied).scalar_subquery())
+    return core_select(*[page.c[c.name] for c in _RECORD_COLUMNS], *links).order_by(*ordering)
 
 
 @dataclass(frozen=True)
@@ -545,10 +692,11 @@ def capped_page(
     page says where the list ends, and the counters (`storage.tally`) answer status and due filters with one
     outcome, one district, both, or one owner. Any other filter is counted only up to `cap` (or the page's end, if further): cost follows the page, and a
     long list says "1,000+" rather than read every match."""
-    rows = list_actions(session, f, limit=limit, offset=offset)
+    rows, counted = _linked_page(session, f, limit=limit, offset=offset, order="due", counted=True)
     if 0 < len(rows) < limit or (offset == 0 and not rows):
         return Page(rows, offset + len(rows), True)
-    counted = _counted_by_tally(session, f)
+    if counted is None:  # the counters cannot say, or no row came back to say it (a page past the end)
+        counted = _counted_by_tally(session, f)
     if counted is not None:
         return Page(rows, counted, True)
     bound = max(cap, offset + 2 * limit)  # past the next page: a "Next page" is offered while more remain

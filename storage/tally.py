@@ -224,6 +224,55 @@ def _sums_statement(given: tuple[str, ...]) -> Any:
     return query.group_by(col(ActionTally.dimension), col(ActionTally.bucket))
 
 
+def total_parameters(
+    group_id: int,
+    dimensions: Sequence[str],
+    statuses: Sequence[ActionStatus] | None,
+    *,
+    due_before: date | None = None,
+    due_on_or_before: date | None = None,
+    due_from: date | None = None,
+    buckets: Sequence[str] | None = None,
+) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """`sums`'s arguments for `total_statement`: its shape (the arguments given) and its parameters, named
+    `tally_…` so they sit beside another statement's."""
+    values: dict[str, Any] = {
+        "group_id": group_id,
+        "dimensions": list(dimensions),
+        "buckets": None if buckets is None else list(buckets),
+        "statuses": None if statuses is None else list(statuses),
+        "due_before": due_before,
+        "due_on_or_before": due_on_or_before,
+        "due_from": due_from,
+    }
+    params = {f"tally_{k}": v for k, v in values.items() if v is not None}
+    if due_from is not None:
+        params["tally_due_never"] = DUE_NEVER
+    return tuple(k for k in values if f"tally_{k}" in params), params
+
+
+@lru_cache(maxsize=64)
+def total_statement(given: tuple[str, ...]) -> Any:
+    """The sum of every counter `sums` would return for the same arguments (one number, NULL when none),
+    with `total_parameters`' parameters: for reading a count inside another statement."""
+    due = col(ActionTally.due_key)
+    query = select(func.sum(col(ActionTally.n))).where(
+        col(ActionTally.group_id) == bindparam("tally_group_id"),
+        col(ActionTally.dimension).in_(bindparam("tally_dimensions", expanding=True)),
+    )
+    if "buckets" in given:
+        query = query.where(col(ActionTally.bucket).in_(bindparam("tally_buckets", expanding=True)))
+    if "statuses" in given:
+        query = query.where(col(ActionTally.status).in_(bindparam("tally_statuses", expanding=True)))
+    if "due_before" in given:
+        query = query.where(due < bindparam("tally_due_before"))
+    if "due_on_or_before" in given:
+        query = query.where(due <= bindparam("tally_due_on_or_before"))
+    if "due_from" in given:
+        query = query.where(due >= bindparam("tally_due_from"), due < bindparam("tally_due_never"))
+    return query
+
+
 _SUMS = "ecm_tally_sums"
 
 
