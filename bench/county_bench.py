@@ -215,11 +215,41 @@ def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[subproce
 
 
 def rss_mib(pid: int) -> tuple[float, float]:
-    """(current, peak) resident set of a process, MiB."""
-    fields = dict(
-        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
-    )
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    """(current, peak) resident set of a server, MiB: summed over the process and its children (with
+    ECM_WEB_WORKERS > 1, the supervisor, its workers and multiprocessing's resource tracker), so a server in
+    several processes is not reported as its supervisor alone. Peak is the sum of each process's peak."""
+    from bench.cpu_bench import process_tree
+
+    current = peak = 0
+    for each in process_tree(pid):
+        try:
+            status = Path(f"/proc/{each}/status").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        current += int(fields["VmRSS"].split()[0])
+        peak += int(fields["VmHWM"].split()[0])
+    return current / 1024, peak / 1024
+
+
+def context_switches(pid: int) -> int:
+    """Voluntary and involuntary context switches so far of a server's threads, all its processes: a
+    server whose threads hand the interpreter lock back and forth shows many per request."""
+    from bench.cpu_bench import process_tree
+
+    total = 0
+    for each in process_tree(pid):
+        try:
+            tasks = list(Path(f"/proc/{each}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                lines = (task / "status").read_text().splitlines()
+            except OSError:
+                continue
+            total += sum(int(line.split()[1]) for line in lines if "ctxt_switches" in line)
+    return total
 
 
 class Client:
@@ -382,14 +412,52 @@ def seed(label: str, engine: Engine, standin: SlackStandIn, args: argparse.Names
     return county, first_channel
 
 
-def compare(county: County, channel: str, url: str, standin: SlackStandIn, args: argparse.Namespace) -> None:
-    """--variant: one bot server per variant (its extra settings) and the floor, all running at once; 8
-    concurrent clients on the filtered list, a round each in turn (the floor too) so that every variant and
-    the floor see the same minute's load. Prints p50/p99, p99 ÷ the floor's, and the server CPU per request
-    (all its processes, from /proc) and the bench process's own (clients and stand-in)."""
+def many_clients(
+    servers: dict[str, tuple[Client, int]],
+    command: str,
+    channel: str,
+    users: list[str],
+    per_client: int,
+    *,
+    rounds: int,
+) -> None:
+    """Concurrent clients (one per user) on `command` against each server in turn, `rounds` times (so each sees the same
+    minutes' load on a shared machine); the first server is the floor. Prints p50/p90/p99, p99 ÷ the floor's,
+    the server's CPU per request (all its processes), its context switches per request, and the bench
+    process's own CPU per request (the clients and the stand-in, which share the machine)."""
     from bench.cpu_bench import cpu_seconds
 
-    command = "actions outcome:safe district:chorley"
+    timings: dict[str, list[float]] = {name: [] for name in servers}
+    cpu = dict.fromkeys(servers, 0.0)
+    own = dict.fromkeys(servers, 0.0)
+    switches = dict.fromkeys(servers, 0)
+    for _ in range(rounds):
+        for name, (client, pid) in servers.items():
+            cpu_before, switches_before, own_before = (
+                cpu_seconds(pid),
+                context_switches(pid),
+                time.process_time(),
+            )
+            timings[name] += concurrent(client, command, channel, users, per_client)
+            cpu[name] += cpu_seconds(pid) - cpu_before
+            own[name] += time.process_time() - own_before
+            switches[name] += context_switches(pid) - switches_before
+    floor_p99 = pct(next(iter(timings.values())), 0.99)
+    for name, times in timings.items():
+        n = len(times)
+        print(
+            f"  {name:<38} {pct(times, 0.5):5.0f} {pct(times, 0.9):5.0f} {pct(times, 0.99):5.0f} "
+            f"{pct(times, 0.99) / floor_p99:11.2f} {cpu[name] * 1000 / n:10.2f} {switches[name] / n:12.0f} "
+            f"{own[name] * 1000 / n:9.2f}"
+        )
+
+
+def compare(county: County, channel: str, url: str, standin: SlackStandIn, args: argparse.Namespace) -> None:
+    """--variant: one bot server per variant (its extra settings) and the floor, all running at once;
+    `--clients` concurrent clients (8) on `--command` (the filtered list), a round each in turn (the floor
+    too) so that every variant and the floor see the same minute's load (`many_clients`)."""
+    command = args.command
+    users = county.clients[: args.clients]
     env = server_env(standin, url, args.web_workers)
     names = ["floor", *args.variant]
     with ExitStack() as stack:
@@ -408,30 +476,22 @@ def compare(county: County, channel: str, url: str, standin: SlackStandIn, args:
             for _ in range(5):
                 client.time(command, county.me, channel)
         standin.reset()
-        timings: dict[str, list[float]] = {name: [] for name in names}
-        cpu = dict.fromkeys(names, 0.0)
-        own = dict.fromkeys(names, 0.0)
-        for _ in range(args.rounds):
-            for name in names:
-                client, pid = clients[name]
-                before, mine = cpu_seconds(pid), time.process_time()
-                timings[name] += concurrent(client, command, channel, county.clients, args.repeat // 4)
-                cpu[name] += cpu_seconds(pid) - before
-                own[name] += time.process_time() - mine
-        floor_p99 = pct(timings["floor"], 0.99)
         print(
-            f"  8 clients, `{command}`, {args.rounds} interleaved rounds of {8 * (args.repeat // 4)}; "
+            f"  {len(users)} clients, `{command}`, {args.rounds} interleaved rounds of {len(users) * (args.repeat // 4)}; "
             f"load average {os.getloadavg()[0]:.1f}"
         )
         print(
-            f"  {'server (extra settings)':<52} {'p50':>5} {'p99':>5} {'÷ floor':>7} {'CPU ms/req':>10} {'bench':>6}"
+            f"  {'server (extra settings)':<38} {'p50':>5} {'p90':>5} {'p99':>5} {'÷ floor p99':>11} "
+            f"{'CPU ms/req':>10} {'switches/req':>12} {'bench CPU':>9}"
         )
-        for name in names:
-            n = len(timings[name])
-            print(
-                f"  {name or '(defaults)':<52} {pct(timings[name], 0.5):5.0f} {pct(timings[name], 0.99):5.0f} "
-                f"{pct(timings[name], 0.99) / floor_p99:7.2f} {cpu[name] * 1000 / n:10.2f} {own[name] * 1000 / n:6.2f}"
-            )
+        many_clients(
+            {name or "(defaults)": each for name, each in clients.items()},
+            command,
+            channel,
+            users,
+            args.repeat // 4,
+            rounds=args.rounds,
+        )
 
 
 def bench(label: str, engine: Engine, url: str, standin: SlackStandIn, args: argparse.Namespace) -> None:
@@ -474,12 +534,39 @@ def bench(label: str, engine: Engine, url: str, standin: SlackStandIn, args: arg
                 f"{pct(base, 0.99):9.1f} {pct(mine, 0.99) / pct(base, 0.99):11.2f}"
             )
         command = "actions outcome:safe district:chorley"
-        mine = concurrent(app, command, first_channel, county.clients, args.repeat // 4)
-        base = concurrent(floor, command, first_channel, county.clients, args.repeat // 4)
         print(
-            f"  8 concurrent clients, `{command}`: p50 {pct(mine, 0.5):.0f} ms, p99 {pct(mine, 0.99):.0f} ms; "
-            f"floor p50 {pct(base, 0.5):.0f} ms, p99 {pct(base, 0.99):.0f} ms; p99 ÷ floor {pct(mine, 0.99) / pct(base, 0.99):.2f}"
+            f"  8 concurrent clients, `{command}`, {8 * (args.repeat // 4)} requests per server and round, "
+            "bot and floor in alternate rounds:"
         )
+        print(
+            f"  {'server':<38} {'p50':>5} {'p90':>5} {'p99':>5} {'÷ floor p99':>11} {'CPU ms/req':>10} "
+            f"{'switches/req':>12} {'bench CPU':>9}"
+        )
+        servers = {f"bot, {args.web_workers} process(es)": (app, app_process.pid)}
+        with ExitStack() as extra:
+            for workers in args.concurrent_workers:
+                if workers == args.web_workers:
+                    continue
+                port = free_port()
+                process = extra.enter_context(
+                    server(
+                        [sys.executable, "-m", "bot.cli", "run", "--no-scheduler", "--port", str(port)],
+                        server_env(standin, url, workers),
+                        port,
+                    )
+                )
+                client = Client(standin, port)
+                for _ in range(5):
+                    client.time("actions", county.me, first_channel)
+                servers[f"bot, {workers} processes (ECM_WEB_WORKERS={workers})"] = (client, process.pid)
+            many_clients(
+                {"floor (bare Bolt)": (floor, floor_process.pid), **servers},
+                command,
+                first_channel,
+                county.clients,
+                args.repeat // 4,
+                rounds=2,
+            )
 
         print(
             f"  {'one group':<10} "
@@ -533,6 +620,11 @@ def main() -> None:
         "--web-workers", type=int, default=1, help="the bot's ECM_WEB_WORKERS (server processes)"
     )
     parser.add_argument(
+        "--concurrent-workers",
+        default="1,2",
+        help="the 8-client figures for the bot in each of these numbers of server processes (comma-separated)",
+    )
+    parser.add_argument(
         "--skip-scaling", action="store_true", help="only the sequential and concurrent figures"
     )
     parser.add_argument(
@@ -546,6 +638,19 @@ def main() -> None:
         "none): only the 8-client figures, every variant and the floor in interleaved rounds",
     )
     parser.add_argument("--rounds", type=int, default=3, help="--variant: rounds per server")
+    parser.add_argument(
+        "--command",
+        default="actions outcome:safe district:chorley",
+        help="--variant: the command the clients send",
+    )
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=8,
+        choices=range(1, 9),
+        metavar="1-8",
+        help="--variant: concurrent clients",
+    )
     args = parser.parse_args()
     if args.variant:
         args.skip_chasers = True
@@ -554,6 +659,7 @@ def main() -> None:
     if args.quick:
         args.actions, args.repeat, args.scale = 10_000, 20, "1000,10000"
     args.scale = [int(s) for s in args.scale.split(",")]
+    args.concurrent_workers = [int(w) for w in args.concurrent_workers.split(",") if w]
     pg = os.environ.get("ECM_TEST_DATABASE_URL")
     print(f"county bench: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, today {TODAY}")
     if args.only != "postgresql":
