@@ -10,7 +10,7 @@ from slack_bolt import App
 from sqlalchemy import Engine, event
 
 from bot.ack_handover import AckHandOver, SignallingAckMiddleware
-from bot.background import ComputeGate, DrainableExecutor, step_back_in, step_outside
+from bot.background import ComputeGate, DrainableExecutor, InlineExecutor, step_back_in, step_outside
 from bot.config import Settings
 from bot.home import HomeRefresher, RefreshingExecutor, refresh_batches
 from bot.listeners import register_all
@@ -96,7 +96,9 @@ def create_app(
     ack_pool = AckHandOver(
         RefreshingExecutor(
             listener_executor or DrainableExecutor(settings.ecm_ack_workers, "bolt-ack"), homes.request
-        )
+        ),
+        # A listener that only acks and hands over runs in the request's thread (bot.ack_handover).
+        in_place=RefreshingExecutor(InlineExecutor(), homes.request),
     )
     app = App(
         # Named, so Bolt does not take the name from `inspect.stack()`, which reads the source of every

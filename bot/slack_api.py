@@ -12,20 +12,30 @@ Anything else is permanent and is reported to the caller, never raised into a lo
 from __future__ import annotations
 
 import io
+import json
 import logging
 import random
+import re
 import select
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from http.client import HTTPConnection, HTTPSConnection, RemoteDisconnected
+from email.message import Message
+from http.client import (
+    BadStatusLine,
+    HTTPException,
+    IncompleteRead,
+    InvalidURL,
+    LineTooLong,
+    RemoteDisconnected,
+)
 from ssl import SSLContext
 from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
-from urllib.request import Request
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -40,8 +50,10 @@ from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.proxy_env_variable_loader import load_http_proxy_from_env
 from slack_sdk.web.file_upload_v2_result import FileUploadV2Result
-from slack_sdk.webhook import WebhookClient, WebhookResponse
+from slack_sdk.web.internal_utils import get_user_agent
+from slack_sdk.webhook import WebhookClient
 
 from bot.background import outside
 from bot.render import render
@@ -411,8 +423,13 @@ def _deliver_files(client: WebClient, reply: Reply, channel: str, response_url: 
 KEEP_ALIVE_SECONDS = 20.0
 KEPT_PER_HOST = 8  # idle connections kept per host (Slack's replies all go to one host)
 KEPT_HOSTS = 4  # hosts kept connections for (the least recently used goes first)
+RESPONSE_URL_TIMEOUT = 30  # seconds, slack_sdk's WebhookClient default
+MAX_HEAD_LINE = 65536  # http.client's own limits on a status or header line, and on the header count
+MAX_HEADERS = 100
 
 _Host = tuple[str, str, int]  # scheme, host, port
+_DISALLOWED_IN_PATH = re.compile("[\x00-\x20\x7f]")  # as http.client refuses them (no request splitting)
+_SDK_LOG = logging.getLogger("slack_sdk.webhook.client")  # where slack_sdk's WebhookClient logged failures
 
 
 def _readable(sock: socket.socket) -> bool:
@@ -422,14 +439,59 @@ def _readable(sock: socket.socket) -> bool:
     return bool(poller.poll(0))
 
 
+class _Connection:
+    """One kept-open connection to a response_url host: its socket and what was read past a response."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = b""
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _more(self) -> bool:
+        chunk = self.sock.recv(65536)
+        self.buffer += chunk
+        return bool(chunk)
+
+    def line(self) -> bytes:
+        """The next line with its end (b"" at the end of the stream); LineTooLong as http.client says it."""
+        while True:
+            end = self.buffer.find(b"\n")
+            if end >= 0:
+                line, self.buffer = self.buffer[: end + 1], self.buffer[end + 1 :]
+                break
+            if len(self.buffer) > MAX_HEAD_LINE:
+                raise LineTooLong("header line")
+            if not self._more():
+                line, self.buffer = self.buffer, b""
+                break
+        if len(line) > MAX_HEAD_LINE:
+            raise LineTooLong("header line")
+        return line
+
+    def exactly(self, size: int) -> bytes:
+        while len(self.buffer) < size:
+            if not self._more():
+                raise IncompleteRead(self.buffer, size - len(self.buffer))
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+    def to_the_end(self) -> bytes:
+        while self._more():
+            pass
+        data, self.buffer = self.buffer, b""
+        return data
+
+
 class _IdleConnections:
     """Open connections not in use, by host, the most recently used last; shared by every thread."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_host: dict[_Host, list[tuple[HTTPConnection, float]]] = {}
+        self._by_host: dict[_Host, list[tuple[_Connection, float]]] = {}
 
-    def take(self, host: _Host) -> HTTPConnection | None:
+    def take(self, host: _Host) -> _Connection | None:
         """An idle connection to `host` that is fit to use again: idle under KEEP_ALIVE_SECONDS, and with
         nothing to read (readable while idle means the server closed it, or sent what it should not)."""
         while True:
@@ -438,13 +500,12 @@ class _IdleConnections:
                 if not idle:
                     return None
                 connection, since = idle.pop()
-            sock = connection.sock
-            if sock is not None and time.monotonic() - since < KEEP_ALIVE_SECONDS and not _readable(sock):
+            if time.monotonic() - since < KEEP_ALIVE_SECONDS and not _readable(connection.sock):
                 return connection
             connection.close()
 
-    def keep(self, host: _Host, connection: HTTPConnection) -> None:
-        closing: list[HTTPConnection] = []
+    def keep(self, host: _Host, connection: _Connection) -> None:
+        closing: list[_Connection] = []
         with self._lock:
             idle = self._by_host.pop(host, [])
             self._by_host[host] = idle  # now the most recently used host
@@ -458,57 +519,232 @@ class _IdleConnections:
             c.close()
 
 
-class KeepAliveWebhookClient(WebhookClient):
-    """slack_sdk's WebhookClient (its retries, its errors) over connections kept open: each reply to a
-    response_url then costs one request, not a new connection (with Slack, a TLS handshake) and urllib's
-    opener. A kept connection is used again only when `_IdleConnections.take` finds it fit, as urllib3
-    checks; a request is never sent twice. Through a proxy it is urllib, as before."""
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]  # as sent, in order
+    data: bytes
 
-    _idle = _IdleConnections()
+    def header(self, name: str) -> str | None:
+        """The last value of a header (names compared without case), as the retry handlers read it."""
+        found = None
+        for key, value in self.headers:
+            if key.lower() == name:
+                found = value
+        return found
 
-    def _perform_http_request(self, *, body: dict[str, Any], headers: dict[str, str]) -> WebhookResponse:
-        with outside():  # with its retries: a reply waiting for Slack holds no compute slot
-            return super()._perform_http_request(body=body, headers=headers)
+    def text(self) -> str:
+        charset = "utf-8"
+        for param in (self.header("content-type") or "").split(";")[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "charset" and value.strip().strip('"'):
+                charset = value.strip().strip('"').lower()
+        try:
+            return self.data.decode(charset, "replace")
+        except LookupError:  # a charset Python does not know: the text only ever goes into an error
+            return self.data.decode("utf-8", "replace")
 
-    def _perform_http_request_internal(self, url: str, req: Request) -> WebhookResponse:
+
+def _read_answer(connection: _Connection) -> tuple[_Answer, bool]:
+    """The response to the request just sent, and whether the connection must be closed after it. Raises
+    what http.client raises for the same answers (RemoteDisconnected, BadStatusLine, IncompleteRead, ...)."""
+    while True:
+        status_line = connection.line()
+        if not status_line:
+            raise RemoteDisconnected("Remote end closed connection without response")
+        try:
+            version, status_text, *rest = status_line.decode("iso-8859-1").rstrip("\r\n").split(None, 2)
+            status = int(status_text)
+        except ValueError:
+            raise BadStatusLine(status_line.decode("iso-8859-1", "replace")) from None
+        if not version.startswith("HTTP/") or not 100 <= status <= 999 or len(status_text) != 3:
+            raise BadStatusLine(status_line.decode("iso-8859-1", "replace"))
+        headers: list[tuple[str, str]] = []
+        while True:
+            line = connection.line()
+            if line in (b"\r\n", b"\n", b""):
+                break
+            if len(headers) >= MAX_HEADERS:
+                raise HTTPException(f"got more than {MAX_HEADERS} headers")
+            if line[:1] in (b" ", b"\t") and headers:  # a folded header continues the one before
+                name, value = headers[-1]
+                headers[-1] = (name, f"{value} {line.decode('iso-8859-1').strip()}")
+                continue
+            name, _, value = line.decode("iso-8859-1").partition(":")
+            headers.append((name.strip(), value.strip()))
+        if 100 <= status < 200 and status != 101:
+            continue  # an interim answer (100 Continue): the real one follows
+        break
+    answer = _Answer(status, rest[0] if rest else "", headers, b"")
+    connection_header = (answer.header("connection") or "").lower()
+    close = "close" in connection_header or (version != "HTTP/1.1" and "keep-alive" not in connection_header)
+    if status in (204, 304) or status < 200:
+        data = b""
+    elif "chunked" in (answer.header("transfer-encoding") or "").lower():
+        parts: list[bytes] = []
+        while True:
+            size_line = connection.line()
+            try:
+                size = int(size_line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                raise IncompleteRead(b"".join(parts)) from None
+            if size == 0:
+                while connection.line() not in (b"\r\n", b"\n", b""):
+                    pass  # the trailer
+                break
+            parts.append(connection.exactly(size))
+            connection.exactly(2)  # the CRLF after the chunk, as http.client reads it
+        data = b"".join(parts)
+    else:
+        length = answer.header("content-length")
+        if length is not None and length.isdigit():
+            data = connection.exactly(int(length))
+        else:  # no length said: the body ends with the connection
+            data, close = connection.to_the_end(), True
+    if connection.buffer:
+        close = True  # more than the answer came: the connection is not in a state to use again
+    return _Answer(answer.status, answer.reason, headers, data), close
+
+
+class ResponseUrlPoster:
+    """Posts replies to response_urls over connections kept open, each reply one write and (usually) one
+    read: no new connection (with Slack, a TLS handshake) per reply, and none of urllib's or slack_sdk's
+    per-call set-up. Retries are slack_sdk's own handlers, run as its WebhookClient runs them: 429 waits for
+    Retry-After, 5xx back off, a connection error is retried only when the request never reached Slack.
+    A kept connection is used again only when `_IdleConnections.take` finds it fit (as urllib3 checks);
+    a request is never sent twice on a dropped connection. Through a proxy it is slack_sdk's WebhookClient,
+    as before. One per process: nothing in it belongs to one reply."""
+
+    def __init__(self, handlers: list[RetryHandler], timeout: int = RESPONSE_URL_TIMEOUT) -> None:
+        self.handlers, self.timeout = handlers, timeout
+        self._idle = _IdleConnections()
+        self._proxy: str | None = load_http_proxy_from_env()
+        self._tls: ssl.SSLContext | None = None
+        self._user_agent = get_user_agent()
+
+    def post(self, url: str, body: dict[str, Any]) -> tuple[int, str]:
+        """(status, body text) of posting `body` as JSON; raises as slack_sdk's WebhookClient.send_dict."""
+        body = {k: v for k, v in body.items() if v is not None}
         parts = urlsplit(url)
-        if self.proxy is not None or parts.scheme not in ("http", "https") or not parts.hostname:
-            return super()._perform_http_request_internal(url, req)
+        hostname = parts.hostname or ""
+        if self._proxy is not None or parts.scheme not in ("http", "https") or not hostname.isascii():
+            webhook = WebhookClient(url, timeout=self.timeout, retry_handlers=self.handlers)
+            with outside():
+                response = webhook.send_dict(body)
+            return response.status_code, response.body
         https = parts.scheme == "https"
-        host = (parts.scheme, parts.hostname, parts.port or (443 if https else 80))
+        port = parts.port or (443 if https else 80)
+        selector = parts.path or "/"
+        if parts.query:
+            selector += "?" + parts.query
+        if _DISALLOWED_IN_PATH.search(selector):
+            raise InvalidURL(f"URL can't contain control characters. {selector!r}")
+        shown = f"[{hostname}]" if ":" in hostname else hostname
+        host_header = shown if port == (443 if https else 80) else f"{shown}:{port}"
+        raw = json.dumps(body).encode("utf-8")
+        head = (
+            f"POST {selector} HTTP/1.1\r\nHost: {host_header}\r\nAccept-Encoding: identity\r\n"
+            f"Content-Length: {len(raw)}\r\nContent-type: application/json;charset=utf-8\r\n"
+            f"User-agent: {self._user_agent}\r\n\r\n"
+        ).encode("latin-1")
+        host = (parts.scheme, hostname, port)
+        state = RetryState()
+        request: HttpRequest | None = None
+        with outside():  # with its retries: a reply waiting for Slack holds no compute slot
+            for _ in range(100):  # slack_sdk's own bound; the handlers' counts end it long before
+                state.next_attempt_requested = False
+                try:
+                    answer = self._exchange(host, head + raw)
+                except Exception as error:
+                    _SDK_LOG.error(f"Failed to send a request to Slack API server: {error}")
+                    request = request or self._retry_request(url, raw)
+                    if not self._retry(state, request, None, error):
+                        raise
+                    continue
+                if 200 <= answer.status < 300:
+                    return answer.status, answer.text()
+                # Anything else as urllib raises an error status, for the retry handlers to read. A redirect
+                # is not followed: a response_url never redirects, and a reply is never sent twice.
+                refused = HttpResponse(
+                    status_code=answer.status,
+                    headers={k: [v] for k, v in answer.headers},
+                    data=answer.data,
+                )
+                status_error = HTTPError(
+                    url, answer.status, answer.reason, Message(), io.BytesIO(answer.data)
+                )
+                request = request or self._retry_request(url, raw)
+                if not self._retry(state, request, refused, status_error):
+                    return answer.status, answer.text()
+        raise RuntimeError("response_url post retried past slack_sdk's bound")  # the handlers stop first
+
+    def _retry_request(self, url: str, raw: bytes) -> HttpRequest:
+        headers = {"Content-type": "application/json;charset=utf-8", "User-agent": self._user_agent}
+        return HttpRequest(method="POST", url=url, headers=dict(headers), data=raw)
+
+    def _retry(
+        self, state: RetryState, request: HttpRequest, response: HttpResponse | None, error: Exception
+    ) -> bool:
+        """The first handler that takes the failure prepares (waits for) the next attempt, as in slack_sdk."""
+        for handler in self.handlers:
+            if handler.can_retry(state=state, request=request, response=response, error=error):
+                handler.prepare_for_next_attempt(state=state, request=request, response=response, error=error)
+                break
+        return state.next_attempt_requested
+
+    def _connect(self, host: _Host) -> _Connection:
+        sock = socket.create_connection((host[1], host[2]), timeout=self.timeout)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as http.client does
+            if host[0] == "https":
+                if self._tls is None:
+                    tls = ssl.create_default_context()
+                    tls.set_alpn_protocols(["http/1.1"])
+                    self._tls = tls
+                sock = self._tls.wrap_socket(sock, server_hostname=host[1])
+        except BaseException:
+            sock.close()
+            raise
+        return _Connection(sock)
+
+    def _exchange(self, host: _Host, request: bytes) -> _Answer:
         connection = self._idle.take(host)
-        if connection is None:
-            connection = (
-                HTTPSConnection(host[1], host[2], timeout=self.timeout, context=self.ssl)
-                if https
-                else HTTPConnection(host[1], host[2], timeout=self.timeout)
-            )
         try:
             try:
-                connection.request("POST", req.selector, body=req.data, headers=dict(req.header_items()))
+                if connection is None:
+                    connection = self._connect(host)
+                connection.sock.sendall(request)
             except OSError as error:
                 raise URLError(error) from error  # as urllib says it: the request did not get through
-            response = connection.getresponse()
-            data = response.read()
-            # Anything but 2xx is raised as urllib raises an error status (the retry handlers read it). A
-            # redirect is not followed: a response_url never redirects, and a reply is never sent twice.
-            if not 200 <= response.status < 300:
-                raise HTTPError(url, response.status, response.reason, response.headers, io.BytesIO(data))
-            body = data.decode(response.headers.get_content_charset() or "utf-8")
+            answer, close = _read_answer(connection)
         except BaseException:
-            connection.close()
+            if connection is not None:
+                connection.close()
             raise
-        if response.will_close:
+        if close:
             connection.close()
         else:
             self._idle.keep(host, connection)
-        # The headers as urllib gives them to slack_sdk (an HTTPMessage).
-        headers: Any = response.headers
-        return WebhookResponse(url=url, status_code=response.status, body=body, headers=headers)
+        return answer
+
+
+_response_urls: ResponseUrlPoster | None = None
+_response_urls_lock = threading.Lock()
+
+
+def response_urls() -> ResponseUrlPoster:
+    """The process's poster (built at the first reply: the environment's proxy is read then)."""
+    global _response_urls
+    if _response_urls is None:
+        with _response_urls_lock:
+            if _response_urls is None:
+                _response_urls = ResponseUrlPoster(retry_handlers())
+    return _response_urls
 
 
 def respond(response_url: str, reply: Reply, *, in_channel: bool = False) -> PostResult:
-    webhook = KeepAliveWebhookClient(response_url, retry_handlers=retry_handlers())
+    poster = response_urls()
     for message in render(reply):
         body = {
             "response_type": "in_channel" if in_channel else "ephemeral",
@@ -516,11 +752,11 @@ def respond(response_url: str, reply: Reply, *, in_channel: bool = False) -> Pos
             **message,
         }
         try:
-            response = webhook.send_dict(body)
+            status, text = poster.post(response_url, body)
         except OSError as exc:
             return PostResult(ok=False, error=type(exc).__name__)
-        if response.status_code != 200:
-            return PostResult(ok=False, error=f"http_{response.status_code}: {response.body[:100]}")
+        if status != 200:
+            return PostResult(ok=False, error=f"http_{status}: {text[:100]}")
     return PostResult(ok=True)
 
 

@@ -186,6 +186,9 @@ def test_signed_but_malformed_payloads_are_400_not_500(bot: Bot, slack: SlackSta
         "not utf-8": (b"text=\xff\xfe", "application/x-www-form-urlencoded"),
         "empty": (b"", "application/x-www-form-urlencoded"),
         "broken json": (b"{", "application/json"),
+        "json null": (b"null", "application/json"),
+        "json number": (b"5", "application/json"),
+        "payload is an array": (b"payload=%5B%5D", "application/x-www-form-urlencoded"),
     }
     statuses: dict[str, int] = {}
     for name, (body, content_type) in cases.items():

@@ -1,11 +1,13 @@
-"""Replies to a response_url go over kept-open connections (bot.slack_api.KeepAliveWebhookClient): one
-connection for many replies, a connection the server closed is never used again, and error statuses are
-retried or reported as before. A small HTTP/1.1 server here notes which connection each request came on."""
+"""Replies to a response_url go over kept-open connections (bot.slack_api.ResponseUrlPoster): one
+connection for many replies, a connection the server closed is never used again, error statuses are
+retried (a 429 after its Retry-After) or reported as before, and a reply whose answer never came is never
+sent again. A small HTTP/1.1 server here notes which connection each request came on."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,6 +26,9 @@ class Hooks:
         self.requests: list[tuple[int, dict[str, object]]] = []  # (client port, body)
         self.statuses: list[int] = []
         self.close_after_answer = False
+        self.say_close = False  # answer with "Connection: close"
+        self.chunked = False  # answer with a chunked body
+        self.drop = 0  # requests to take and then close the connection on without a word
         self.closed = threading.Event()
         hooks = self
 
@@ -35,13 +40,28 @@ class Hooks:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                status = hooks.statuses.pop(0) if hooks.statuses else 200
                 hooks.requests.append((self.client_address[1], body))
+                if hooks.drop:
+                    hooks.drop -= 1
+                    self.close_connection = True  # the request arrived; no answer ever comes
+                    return
+                status = hooks.statuses.pop(0) if hooks.statuses else 200
                 payload = b"ok" if status == 200 else b"no"
                 self.send_response(status)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                if status == 429:
+                    self.send_header("Retry-After", "1")
+                if hooks.say_close:
+                    self.send_header("Connection", "close")
+                if hooks.chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    self.wfile.write(
+                        b"1\r\n" + payload[:1] + b"\r\n1;ext=1\r\n" + payload[1:] + b"\r\n0\r\n\r\n"
+                    )
+                else:
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
                 # Closed after answering, with no "Connection: close" said: as a server closes an idle one.
                 self.close_connection = hooks.close_after_answer
 
@@ -109,3 +129,39 @@ def test_a_refusal_is_reported_not_retried(hooks: Hooks) -> None:
     assert not result.ok and result.error == "http_404: no"
     assert hooks.texts() == ["gone"]
     assert respond(hooks.url, reply("then fine")).ok
+
+
+def test_a_rate_limited_reply_waits_for_retry_after_and_arrives_once(hooks: Hooks) -> None:
+    hooks.statuses = [429]
+    started = time.monotonic()
+    assert respond(hooks.url, reply("after a 429")).ok
+    assert time.monotonic() - started >= 1.0  # Retry-After: 1
+    assert hooks.texts() == ["after a 429", "after a 429"]  # the refused one, then the one answered
+
+
+def test_a_reply_whose_answer_never_came_is_not_sent_again(hooks: Hooks) -> None:
+    hooks.drop = 1
+    result = respond(hooks.url, reply("maybe posted"))
+    assert not result.ok and result.error == "RemoteDisconnected"
+    assert hooks.texts() == ["maybe posted"]  # once: Slack may have taken it
+    assert respond(hooks.url, reply("next")).ok
+    assert hooks.texts() == ["maybe posted", "next"]
+
+
+def test_chunked_answers_are_read_to_their_end_and_the_connection_kept(hooks: Hooks) -> None:
+    hooks.chunked = True
+    hooks.statuses = [200, 404]
+    assert respond(hooks.url, reply("one")).ok
+    result = respond(hooks.url, reply("two"))
+    assert not result.ok and result.error == "http_404: no"  # the chunked body, whole
+    assert respond(hooks.url, reply("three")).ok
+    assert hooks.texts() == ["one", "two", "three"]
+    assert len(set(hooks.ports())) == 1, hooks.ports()
+
+
+def test_an_answer_saying_close_is_followed_by_a_new_connection(hooks: Hooks) -> None:
+    hooks.say_close = True
+    for n in range(2):
+        assert respond(hooks.url, reply(f"reply {n}")).ok
+    assert hooks.texts() == ["reply 0", "reply 1"]
+    assert len(set(hooks.ports())) == 2, hooks.ports()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.ack_handover import run_in_place
 from bot.directory import SlackDirectory
 from bot.listeners.forms import open_new_action
 from bot.listeners.plan_import import open_import_form, opens_import_form
@@ -55,8 +57,16 @@ def run_and_deliver(
     deliver(services.client, replies, channel_id=channel_id, user_id=user_id, response_url=response_url)
 
 
+def hands_over_only(body: dict[str, Any], next: Callable[[], None]) -> None:  # noqa: A002 - Bolt's name
+    """Listener middleware: `on_ecm` only acks and hands its work to the reply pool, but when it opens the
+    new-action form (a Slack call after its ack), so it may run in the request's own thread."""
+    if not opens_new_action_form(body.get("text") or ""):
+        run_in_place()
+    next()
+
+
 def register(app: App, services: Services) -> None:
-    @app.command("/ecm")
+    @app.command("/ecm", middleware=[hands_over_only])
     def on_ecm(ack: Ack, command: dict[str, Any]) -> None:
         # Slack wants the ack within 3 seconds: ack now, and run the command on the reply pool.
         ack()
