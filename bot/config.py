@@ -30,10 +30,9 @@ class Settings(BaseSettings):
     # The pool that runs commands and talks to Slack after the ack; size it for the slowest Slack answers.
     ecm_reply_workers: int = Field(default=16, ge=1, le=256)
     # Of those, how many compute at once (first come first served; one waiting for Slack or the database
-    # computes nothing and holds no place); 0 = no limit (the default: under 8 concurrent clients on a shared
-    # 2-core machine a limit of 1 or 2 did not lower the p99 reliably and cost ~0.5 ms of CPU a request; see
-    # the README). Past ECM_REPLY_COMPUTING_WAIT seconds in line a reply runs anyway, so one long reply never
-    # stops the others.
+    # computes nothing and holds no place); 0 = no limit (the default: under 8 concurrent clients on a 2-core
+    # machine a limit of 1 helped on SQLite and hurt on PostgreSQL; see the README). Past
+    # ECM_REPLY_COMPUTING_WAIT seconds in line a reply runs anyway, so one long reply never stops the others.
     ecm_reply_computing: int = Field(default=0, ge=0, le=256)
     ecm_reply_computing_wait: float = Field(default=1.0, gt=0, le=60)
     # Home tabs are republished after a change on a thread of their own, waiting this long (seconds) for more
