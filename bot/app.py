@@ -81,8 +81,8 @@ def create_app(
         reply_executor or DrainableExecutor(settings.ecm_reply_workers, "ecm-reply"), homes.request
     )
     gate = None
-    if settings.ecm_reply_computing:
-        gate = ComputeGate(settings.ecm_reply_computing, settings.ecm_reply_computing_wait)
+    if settings.reply_computing:
+        gate = ComputeGate(settings.reply_computing, settings.ecm_reply_computing_wait)
         watch_statements(engine)
     services = Services(
         settings=settings,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,10 +32,10 @@ class Settings(BaseSettings):
     # The pool that runs commands and talks to Slack after the ack; size it for the slowest Slack answers.
     ecm_reply_workers: int = Field(default=16, ge=1, le=256)
     # Of those, how many compute at once (first come first served; one waiting for Slack or the database
-    # computes nothing and holds no place); 0 = no limit (the default: under 8 concurrent clients on a 2-core
-    # machine a limit of 1 helped on SQLite and hurt on PostgreSQL; see the README). Past
-    # ECM_REPLY_COMPUTING_WAIT seconds in line a reply runs anyway, so one long reply never stops the others.
-    ecm_reply_computing: int = Field(default=0, ge=0, le=256)
+    # computes nothing and holds no place); 0 = no limit; "auto" (the default) = 1 on SQLite, 0 on PostgreSQL
+    # (`reply_computing`). Past ECM_REPLY_COMPUTING_WAIT seconds in line a reply runs anyway, so one long
+    # reply never stops the others.
+    ecm_reply_computing: Annotated[int, Field(ge=0, le=256)] | Literal["auto"] = Field(default="auto")
     ecm_reply_computing_wait: float = Field(default=1.0, gt=0, le=60)
     # Home tabs are republished after a change on a thread of their own, waiting this long (seconds) for more
     # changes first, so a burst of them costs one refresh per person; 0 publishes at once.
@@ -84,6 +86,20 @@ class Settings(BaseSettings):
         """The ack and reply pools' threads, plus the scheduler's and the health check's: no request ever
         waits for a connection while one of them holds it."""
         return self.ecm_db_pool_size or (self.ecm_ack_workers + self.ecm_reply_workers + 4)
+
+    @property
+    def reply_computing(self) -> int:
+        """ECM_REPLY_COMPUTING with "auto" resolved. Under 8 concurrent clients on a 2-core machine (README,
+        Benchmarks) one reply computing at a time cut SQLite's CPU per request by ~15-20% and its p99 by
+        ~15%: SQLite releases the interpreter lock at every row it steps, and with several replies computing
+        each release hands the lock to another (~330 context switches a request, ~85 with the limit). On
+        PostgreSQL the limit made the p99 worse (its replies wait for the server, and the place changes
+        hands around every statement), so there it is off."""
+        if self.ecm_reply_computing == "auto":
+            from storage.db import is_sqlite  # here: importing the settings does not load SQLAlchemy
+
+            return 1 if is_sqlite(self.database_url) else 0
+        return self.ecm_reply_computing
 
     @property
     def api_url(self) -> str:

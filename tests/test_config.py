@@ -6,9 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from bot import cli
 from bot.config import Settings
+from bot.offline import OfflineWorkspace
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,3 +68,43 @@ def test_the_heartbeat_period_is_a_third_of_the_lease_unless_set_and_under_half_
     # A beat as long as half the lease would let every row's lease run short between two beats.
     with pytest.raises(ValidationError, match="less than half of ECM_LEASE_SECONDS"):
         Settings(ecm_lease_seconds=30, ecm_heartbeat_seconds=15, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("url", "value", "expected"),
+    [
+        ("sqlite:///ecm.db", None, 1),  # the default, "auto": one reply computing at a time on SQLite
+        ("postgresql+psycopg://bot@db/ecm", None, 0),  # and no limit on PostgreSQL
+        ("sqlite:///ecm.db", "auto", 1),
+        ("sqlite:///ecm.db", "0", 0),  # a number is taken as it is, on either database
+        ("postgresql+psycopg://bot@db/ecm", "2", 2),
+    ],
+)
+def test_reply_computing_auto_follows_the_database(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, value: str | None, expected: int
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv("DATABASE_URL", url)
+    if value is None:
+        monkeypatch.delenv("ECM_REPLY_COMPUTING", raising=False)
+    else:
+        monkeypatch.setenv("ECM_REPLY_COMPUTING", value)
+    assert Settings().reply_computing == expected
+
+
+@pytest.mark.parametrize("value", ["-1", "257", "several"])
+def test_reply_computing_refuses_what_it_cannot_mean(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ECM_REPLY_COMPUTING", value)
+    with pytest.raises(ValueError, match="ecm_reply_computing"):
+        Settings()
+
+
+def test_the_app_gates_replies_by_default_on_sqlite_only(ws: OfflineWorkspace, engine: Engine) -> None:
+    gate = ws.services.gate
+    if engine.dialect.name == "sqlite":
+        assert gate is not None and gate.slots == 1
+    else:
+        assert gate is None
