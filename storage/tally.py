@@ -203,25 +203,39 @@ def sums(
     return remembered[key]
 
 
+def _conditions(given: tuple[str, ...], prefix: str = "") -> list[Any]:
+    """The counters' WHERE for the arguments given, its parameters named `prefix` + argument: one rule for
+    `sums` and for `total_statement` (read inside another statement, hence a prefix)."""
+
+    def param(name: str, *, expanding: bool = False) -> Any:
+        return bindparam(prefix + name, expanding=expanding)
+
+    due = col(ActionTally.due_key)
+    where = [
+        col(ActionTally.group_id) == param("group_id"),
+        col(ActionTally.dimension).in_(param("dimensions", expanding=True)),
+    ]
+    if "buckets" in given:
+        where.append(col(ActionTally.bucket).in_(param("buckets", expanding=True)))
+    if "statuses" in given:
+        where.append(col(ActionTally.status).in_(param("statuses", expanding=True)))
+    if "due_before" in given:
+        where.append(due < param("due_before"))
+    if "due_on_or_before" in given:
+        where.append(due <= param("due_on_or_before"))
+    if "due_from" in given:
+        where += [due >= param("due_from"), due < param("due_never")]
+    return where
+
+
 @lru_cache(maxsize=64)
 def _sums_statement(given: tuple[str, ...]) -> Any:
     """`sums`'s statement for the arguments given, built once (each call binds its values)."""
-    due = col(ActionTally.due_key)
-    query = select(col(ActionTally.dimension), col(ActionTally.bucket), func.sum(col(ActionTally.n))).where(
-        col(ActionTally.group_id) == bindparam("group_id"),
-        col(ActionTally.dimension).in_(bindparam("dimensions", expanding=True)),
+    return (
+        select(col(ActionTally.dimension), col(ActionTally.bucket), func.sum(col(ActionTally.n)))
+        .where(*_conditions(given))
+        .group_by(col(ActionTally.dimension), col(ActionTally.bucket))
     )
-    if "buckets" in given:
-        query = query.where(col(ActionTally.bucket).in_(bindparam("buckets", expanding=True)))
-    if "statuses" in given:
-        query = query.where(col(ActionTally.status).in_(bindparam("statuses", expanding=True)))
-    if "due_before" in given:
-        query = query.where(due < bindparam("due_before"))
-    if "due_on_or_before" in given:
-        query = query.where(due <= bindparam("due_on_or_before"))
-    if "due_from" in given:
-        query = query.where(due >= bindparam("due_from"), due < bindparam("due_never"))
-    return query.group_by(col(ActionTally.dimension), col(ActionTally.bucket))
 
 
 def total_parameters(
@@ -255,22 +269,7 @@ def total_parameters(
 def total_statement(given: tuple[str, ...]) -> Any:
     """The sum of every counter `sums` would return for the same arguments (one number, NULL when none),
     with `total_parameters`' parameters: for reading a count inside another statement."""
-    due = col(ActionTally.due_key)
-    query = select(func.sum(col(ActionTally.n))).where(
-        col(ActionTally.group_id) == bindparam("tally_group_id"),
-        col(ActionTally.dimension).in_(bindparam("tally_dimensions", expanding=True)),
-    )
-    if "buckets" in given:
-        query = query.where(col(ActionTally.bucket).in_(bindparam("tally_buckets", expanding=True)))
-    if "statuses" in given:
-        query = query.where(col(ActionTally.status).in_(bindparam("tally_statuses", expanding=True)))
-    if "due_before" in given:
-        query = query.where(due < bindparam("tally_due_before"))
-    if "due_on_or_before" in given:
-        query = query.where(due <= bindparam("tally_due_on_or_before"))
-    if "due_from" in given:
-        query = query.where(due >= bindparam("tally_due_from"), due < bindparam("tally_due_never"))
-    return query
+    return select(func.sum(col(ActionTally.n))).where(*_conditions(given, "tally_"))
 
 
 _SUMS = "ecm_tally_sums"
