@@ -13,7 +13,11 @@ from tests.test_run_process import start_bot
 
 GROUPS = 4
 USERS_PER_GROUP = 5
-SLOW = 1.5  # seconds every Web API call takes: half as long again as the 1 s an ack may take
+SLOW = 2.0  # seconds every Web API call takes
+# An ack that waited for even one Web API call would take SLOW or more; anything under this proves none did,
+# with room for a machine busy with other tests (an ack took 1.19 s once while the suite ran on 3 workers;
+# 0.06 s alone). Slack's own limit is 3 s.
+ACK_BOUND = 0.9 * SLOW
 
 
 def test_every_ack_is_fast_and_every_reply_arrives_while_slack_is_slow(
@@ -60,7 +64,7 @@ def test_every_ack_is_fast_and_every_reply_arrives_while_slack_is_slow(
         acks = sorted(seconds for _status, seconds in results)
         print(f"{len(requests)} concurrent requests, Web API {SLOW:.0f} s: slowest ack {acks[-1]:.3f} s")
         assert {status for status, _ in results} == {200}
-        assert acks[-1] < 1.0
+        assert acks[-1] < ACK_BOUND
 
         adds = [r for r in requests if r[2].startswith("add")]
 
@@ -75,7 +79,7 @@ def test_every_ack_is_fast_and_every_reply_arrives_while_slack_is_slow(
         errors = [m for m in slack.messages if "Sorry" in json.dumps(m.blocks)]
         assert not errors
         # Slack is quick again before the stop: at SIGTERM the process publishes the Home refreshes still
-        # pending (one views.publish each, in turn), which at 1.5 s a call outlasted the stop's 15 s and got
+        # pending (one views.publish each, in turn), which at 1.5-2 s a call outlasted the stop's 15 s and got
         # the process killed, 15 s of every run spent waiting on nothing this test checks.
         slow.times = 0
         output = bot.stop()
