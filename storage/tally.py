@@ -184,21 +184,19 @@ def sums(
     remembered: dict[Any, dict[tuple[str, str], int]] = session.info.setdefault(_SUMS, {})
     if key in remembered:
         return remembered[key]
-    values: dict[str, Any] = {
-        "group_id": group_id,
-        "dimensions": list(dimensions),
-        "buckets": None if buckets is None else list(buckets),
-        "statuses": None if statuses is None else list(statuses),
-        "due_before": due_before,
-        "due_on_or_before": due_on_or_before,
-        "due_from": due_from,
-    }
-    params = {k: v for k, v in values.items() if v is not None}
-    if due_from is not None:
-        params["due_never"] = DUE_NEVER
+    given, params = total_parameters(
+        group_id,
+        dimensions,
+        statuses,
+        due_before=due_before,
+        due_on_or_before=due_on_or_before,
+        due_from=due_from,
+        buckets=buckets,
+        prefix="",
+    )
     # Plain rows on the connection: the counters are only ever written by `apply`'s statements, never as
     # ORM objects, so there is nothing for the session to flush first (and its ORM layer is skipped).
-    found = session.connection().execute(_sums_statement(tuple(k for k in values if k in params)), params)
+    found = session.connection().execute(_sums_statement(given), params)
     remembered[key] = {(d, b): int(n) for d, b, n in found if n}
     return remembered[key]
 
@@ -247,9 +245,10 @@ def total_parameters(
     due_on_or_before: date | None = None,
     due_from: date | None = None,
     buckets: Sequence[str] | None = None,
+    prefix: str = "tally_",
 ) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """`sums`'s arguments for `total_statement`: its shape (the arguments given) and its parameters, named
-    `tally_…` so they sit beside another statement's."""
+    """`sums`'s arguments for `total_statement` (and for `sums` itself, with no prefix): its shape (the
+    arguments given) and its parameters, named `prefix` + argument so they sit beside another statement's."""
     values: dict[str, Any] = {
         "group_id": group_id,
         "dimensions": list(dimensions),
@@ -259,10 +258,10 @@ def total_parameters(
         "due_on_or_before": due_on_or_before,
         "due_from": due_from,
     }
-    params = {f"tally_{k}": v for k, v in values.items() if v is not None}
+    params = {f"{prefix}{k}": v for k, v in values.items() if v is not None}
     if due_from is not None:
-        params["tally_due_never"] = DUE_NEVER
-    return tuple(k for k in values if f"tally_{k}" in params), params
+        params[f"{prefix}due_never"] = DUE_NEVER
+    return tuple(k for k in values if f"{prefix}{k}" in params), params
 
 
 @lru_cache(maxsize=64)
