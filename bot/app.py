@@ -16,6 +16,7 @@ from bot.home import HomeRefresher, RefreshingExecutor, refresh_batches
 from bot.listeners import register_all
 from bot.services import Services
 from bot.slack_api import make_client
+from commands import workdays
 from commands.registry import load_verbs
 from storage.clock import Clock
 
@@ -67,6 +68,7 @@ def create_app(
     Both pools are watched for changes (bot/home.py), so the Home tabs a change affects are refreshed, by
     `services.homes` on a thread of its own (coalesced, off both pools: never on the path of a reply)."""
     load_verbs()  # the whole verb table, once, before any request arrives
+    workdays.preload(clock.now().date())  # and the bank holidays every due date is counted in
     client = make_client(
         settings.slack_bot_token,
         settings.api_url,

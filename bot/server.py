@@ -10,6 +10,7 @@ Intake order, so that nobody without the signing secret can make the bot do work
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import logging
@@ -167,6 +168,11 @@ def create_web_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # What the process built before its first request (the app, and the web stack uvicorn imported
+        # after it) lives as long as the process: frozen out of the collector's way. Left in, a full
+        # collection under load walked ~30,000 objects for 10-17 ms while every reply in flight waited.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
@@ -186,8 +192,6 @@ def worker_app() -> Starlette:
     """One of ECM_WEB_WORKERS server processes (`uvicorn.run("bot.server:worker_app", factory=True, ...)`):
     the app, its pools and its database connections built in this process from the same settings. The
     process that started the workers has already migrated the database and checked the bot token."""
-    import gc
-
     from bot.app import create_app
     from bot.config import LOG_FORMAT, Settings
     from storage.clock import SystemClock

@@ -40,6 +40,14 @@ def _bank_holiday_names(year: int) -> dict[date, str]:
     }
 
 
+def preload(today: date) -> None:
+    """Builds last year's, this year's and next year's calendars now: a server does so before its first
+    request (which would otherwise import `holidays` and build them while people wait)."""
+    for year in (today.year - 1, today.year, today.year + 1):
+        _weekday_bank_holidays(year)
+        _bank_holiday_names(year)
+
+
 def bank_holiday_name(d: date) -> str | None:
     """ "Christmas Day", "Boxing Day (substitute day)" …, or None when `d` is no England & Wales bank holiday."""
     return _bank_holiday_names(d.year).get(d)

@@ -107,3 +107,30 @@ def test_starting_with_the_token_in_the_environment_logs_no_spurious_warning(
     with caplog.at_level("WARNING"):
         create_app(settings, engine, clock)
     assert not [r for r in caplog.records if r.levelname == "WARNING"], caplog.text
+
+
+def test_the_server_freezes_what_it_built_before_its_first_request(
+    engine: Engine, clock: FixedClock, slack: SlackStandIn
+) -> None:
+    """Start-up's objects (the app, the web stack) stay out of the collector's way once serving starts."""
+    import asyncio
+    import gc
+
+    settings = Settings(
+        _env_file=None,
+        slack_bot_token=slack.bot_token,  # type: ignore[call-arg]
+        slack_signing_secret=slack.signing_secret,
+        slack_api_url=slack.api_url,
+    )
+    app, _services = create_app(settings, engine, clock)
+    web = create_web_app(app, engine, signing_secret=slack.signing_secret)
+    gc.unfreeze()
+
+    async def serve_briefly() -> int:
+        async with web.router.lifespan_context(web):
+            return gc.get_freeze_count()
+
+    try:
+        assert asyncio.run(serve_briefly()) > 0
+    finally:
+        gc.unfreeze()

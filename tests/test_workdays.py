@@ -139,3 +139,15 @@ def test_every_weekday_of_the_year_is_a_working_day_except_the_bank_holidays(yea
             non_working_weekdays.add(day)
         day += timedelta(days=1)
     assert non_working_weekdays == expected
+
+
+def test_preload_builds_the_years_around_today_before_they_are_asked_for() -> None:
+    from commands import workdays
+
+    workdays.preload(date(2041, 3, 2))
+    for cached in (workdays._weekday_bank_holidays, workdays._bank_holiday_names):
+        misses = cached.cache_info().misses
+        for year in (2040, 2041, 2042):
+            cached(year)
+        assert cached.cache_info().misses == misses  # all three were built already
+    assert not is_working_day(date(2041, 12, 25))
