@@ -20,7 +20,7 @@ from commands.grammar import Args, parse
 from commands.mrkdwn import Mrkdwn, code, md
 from commands.registry import Verb, lookup, suggest
 from commands.replies import Reply, Section, UserError, Visibility
-from storage.db import in_transaction, is_lock_conflict
+from storage.db import WriteInReadOnlyUnit, in_transaction, must_run_as_write
 from storage.members import group_and_member
 from storage.models import ProcessedRequest
 
@@ -155,10 +155,11 @@ def _run(ctx: Context, args: Args) -> list[Reply]:
     write = spec.writes(args)
     try:
         replies = _in_transaction(ctx, args, spec, now, write=write)
-    except OperationalError as error:
-        # A verb that writes in a form `writes()` does not know: SQLite refused the write inside the read
-        # transaction (another writer went first). Nothing was changed; run it again as a write.
-        if write or not is_lock_conflict(error):
+    except (OperationalError, WriteInReadOnlyUnit) as error:
+        # A verb that writes in a form `writes()` does not know: its write was refused inside the read-only
+        # work (by the guard, or by SQLite when another writer went first). Nothing was changed; run it
+        # again as a write.
+        if write or not must_run_as_write(error):
             raise
         log.warning("/ecm %s wrote in a read-only transaction; ran it again as a write", spec.name)
         replies = _in_transaction(ctx, args, spec, now, write=True)

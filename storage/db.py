@@ -50,6 +50,29 @@ def is_sqlite(url: str) -> bool:
 READ_ONLY = "ecm_read_only"
 
 
+class WriteInReadOnlyUnit(Exception):
+    """A unit of work declared read-only (`write=False`) tried to write: refused before the statement ran,
+    so nothing changed, and the caller may run the unit again as a write."""
+
+
+_WRITE_STATEMENT = re.compile(
+    r"\s*(INSERT|UPDATE|DELETE|MERGE|REPLACE|UPSERT|CREATE|DROP|ALTER|TRUNCATE)\b", re.I
+)
+
+
+def _refuse_writes_in_read_only(
+    _conn: Connection, _cursor: Any, statement: str, _parameters: Any, context: Any, _many: bool
+) -> None:
+    if context.execution_options.get(READ_ONLY) and _WRITE_STATEMENT.match(statement):
+        raise WriteInReadOnlyUnit(statement.split(None, 1)[0])
+
+
+def must_run_as_write(error: BaseException) -> bool:
+    """Read-only work that wrote: refused by the guard, or (SQLite) refused the write lock because another
+    writer went first. Nothing was changed either way."""
+    return isinstance(error, WriteInReadOnlyUnit) or is_lock_conflict(error)
+
+
 def make_engine(url: str, *, pool_size: int | None = None, **kwargs: Any) -> Engine:
     """The engine for `url`. `pool_size`: connections kept open, one per thread that may use the database
     at once (listener, reply and scheduler threads), so no request waits for a connection."""
@@ -83,6 +106,7 @@ def make_engine(url: str, *, pool_size: int | None = None, **kwargs: Any) -> Eng
             read_only = conn.get_execution_options().get(READ_ONLY, False)
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+        event.listen(engine, "before_cursor_execute", _refuse_writes_in_read_only)
         return engine
     # No ping at every checkout (a round trip per command): a connection that dropped while in use or just
     # before is met by the command's first statement, and `in_transaction` runs the command again on a fresh
@@ -93,6 +117,8 @@ def make_engine(url: str, *, pool_size: int | None = None, **kwargs: Any) -> Eng
     engine = create_engine(url, **kwargs)
     if not kwargs["pool_pre_ping"]:
         _ping_when_idle(engine)
+    # Read-only work runs without a transaction (`_begin`): the guard keeps it from writing piecemeal.
+    event.listen(engine, "before_cursor_execute", _refuse_writes_in_read_only)
     return engine
 
 
@@ -125,8 +151,15 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 def _begin(session: Session, write: bool) -> None:
+    """Marks read-only work. On PostgreSQL it runs in autocommit, with no BEGIN and COMMIT round trips
+    (two of a list's five): under READ COMMITTED each statement reads its own snapshot either way, and
+    the guard (`_refuse_writes_in_read_only`) refuses a write before it runs, so nothing is written in
+    pieces. SQLite keeps a deferred transaction: one WAL snapshot, and no round trips to save."""
     if not write:
-        session.connection(execution_options={READ_ONLY: True})
+        options: dict[str, Any] = {READ_ONLY: True}
+        if session.get_bind().dialect.name == "postgresql":
+            options["isolation_level"] = "AUTOCOMMIT"
+        session.connection(execution_options=options)
 
 
 @contextmanager

@@ -14,8 +14,15 @@ from sqlalchemy import text
 from bot.offline import OfflineWorkspace
 from commands.context import Context
 from commands.dispatch import run_command
+from commands.registry import VERBS
 from commands.replies import Reply
-from storage.db import is_lock_conflict, session_scope
+from storage.db import (
+    READ_ONLY,
+    WriteInReadOnlyUnit,
+    is_lock_conflict,
+    must_run_as_write,
+    session_scope,
+)
 from tests.support import make_actions
 
 
@@ -94,5 +101,54 @@ def test_a_read_transaction_that_writes_after_another_writer_is_refused(group: O
         with session_scope(ws.engine) as writer:
             writer.execute(text("UPDATE task_group SET name = name || ' (renamed)'"))
         with pytest.raises(Exception) as refused:
-            reader.execute(text("UPDATE task_group SET name = name || ' (again)'"))
-    assert is_lock_conflict(refused.value)
+            # Past the guard (which would refuse it first), to show what SQLite itself says.
+            reader.connection().exec_driver_sql(
+                "UPDATE task_group SET name = name || ' (again)'",
+                execution_options={READ_ONLY: False},
+            )
+    assert is_lock_conflict(refused.value) and must_run_as_write(refused.value)
+
+
+def test_read_only_work_that_writes_is_refused_before_the_write_and_changes_nothing(
+    group: OfflineWorkspace,
+) -> None:
+    ws = group
+    with session_scope(ws.engine) as session:
+        before = session.execute(text("SELECT name FROM task_group")).scalar_one()
+    for statement in (
+        "UPDATE task_group SET name = 'renamed'",
+        "  insert into audit_event (id) values (-1)",
+        "DELETE FROM task_group",
+    ):
+        with pytest.raises(WriteInReadOnlyUnit) as refused, session_scope(ws.engine, write=False) as reader:
+            reader.execute(text("SELECT count(*) FROM action")).one()
+            reader.execute(text(statement))
+        assert must_run_as_write(refused.value)
+    with session_scope(ws.engine) as session:
+        assert session.execute(text("SELECT name FROM task_group")).scalar_one() == before
+
+
+def test_read_only_work_on_postgresql_sends_no_begin_or_commit(group: OfflineWorkspace) -> None:
+    """Each statement is its own transaction (as READ COMMITTED reads anyway): its start is the statement's."""
+    ws = group
+    if ws.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's autocommit reads")
+    probe = text("SELECT now() = statement_timestamp()")
+    with session_scope(ws.engine, write=False) as reader:
+        reader.execute(text("SELECT pg_sleep(0.02)"))
+        assert reader.execute(probe).scalar_one() is True
+    with session_scope(ws.engine) as writer:  # a write is one transaction, started at its first statement
+        writer.execute(text("SELECT pg_sleep(0.02)"))
+        assert writer.execute(probe).scalar_one() is False
+
+
+def test_a_verb_that_writes_where_it_said_it_would_not_is_run_again_as_a_write(
+    group: OfflineWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = group
+    monkeypatch.setattr(VERBS["add"], "changes", False)  # a verb whose `writes()` is wrong about this form
+    replies = run_command(context(ws, "chair"), "add Check the rota outcome:safe")
+    assert "went wrong" not in text_of(replies) and "#1" in text_of(replies), text_of(replies)
+    with session_scope(ws.engine) as session:
+        titles = session.execute(text("SELECT title FROM action")).scalars().all()
+    assert titles == ["Check the rota"]  # added once, by the second run
