@@ -218,12 +218,15 @@ def _where(shape: Shape) -> tuple[Any, ...]:
         where.append(col(Action.group_id) == _p("group_id"))
     if "statuses" in shape:
         where.append(col(Action.status).in_(_p("statuses", expanding=True)))
-    if "outcomes" in shape:
-        where.append(_outcome_link(_p("outcomes", expanding=True)))
+    # A list walking the order index tests each action it passes against these in the order written: the
+    # district first, as it turns most of them away (one district of a dozen, against one outcome of five),
+    # so fewer go on to the outcome probe (a third less work per page with both).
     if "district_ids" in shape:
         where.append(
             or_(col(Action.countywide).is_(True), _district_link(_p("district_ids", expanding=True)))
         )
+    if "outcomes" in shape:
+        where.append(_outcome_link(_p("outcomes", expanding=True)))
     if "owner" in shape and "postgresql" in shape:
         # One person's actions are few: their ids first (an init plan), then those rows by primary key. As
         # `IN (SELECT …)` PostgreSQL's generic plan hashes every action of the group instead.

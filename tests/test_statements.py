@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import Engine, event
 
 from tests.conftest import Core
@@ -55,3 +56,18 @@ def test_a_list_sends_the_group_the_page_its_links_and_the_counters(core: Core) 
         # group + caller, the page, its owners, outcomes and districts (read with the links; a filter's
         # districts are read to parse it): a short page needs no count.
         assert len(statements) <= 6, (command, statements)
+
+
+def test_a_filtered_list_tests_the_district_before_the_outcome(core: Core) -> None:
+    """The page walks the due-date index and tests each action it passes; the district (one of a dozen)
+    turns more away than the outcome (one of five), so it is probed first and fewer actions reach the
+    second probe. SQLite tests them in the order the statement writes them; PostgreSQL orders its own."""
+    if core.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's order of evaluation")
+    core.command("add Item @sam outcome:safe district:chorley", user="sam")
+    with counted(core.engine) as statements:
+        out = core.command("actions outcome:safe district:chorley", user="sam")
+    assert "Item" in out.text, out.text
+    page = next(s for s in statements if s.startswith("SELECT page."))
+    walk = page[page.index("FROM action WHERE") :]
+    assert walk.index("FROM action_district") < walk.index("FROM action_outcome"), walk
