@@ -129,6 +129,12 @@ def list_districts(session: Session, group_id: int) -> list[District]:
     return list(held[group_id])
 
 
+def hold_districts(session: Session, group_id: int, districts: list[District]) -> None:
+    """The group's current districts, in order, read along with something else (`group_and_member`): what
+    `list_districts` returns for the rest of the transaction."""
+    session.info.setdefault(_DISTRICTS, {})[group_id] = list(districts)
+
+
 def groups_held(session: Session) -> set[int]:
     """The groups whose districts `list_districts` already read in this transaction."""
     return set(session.info.get(_DISTRICTS, {}))

@@ -29,10 +29,10 @@ def counted(engine: Engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", listener)
 
 
-def test_add_sends_eleven_statements(core: Core) -> None:
-    # The group with the caller's membership (one join), the retry guard, the districts (read once, for
-    # `district:` and the links), the open meeting, the number, the action, its three kinds of link, the
-    # counters (one upsert) and the audit event.
+def test_add_sends_ten_statements(core: Core) -> None:
+    # The group with the caller's membership and its districts (one statement: the command names a
+    # district; read once, for `district:` and the links), the retry guard, the open meeting, the number,
+    # the action, its three kinds of link, the counters (one upsert) and the audit event.
     core.command("add First @sam", user="sam")
     with counted(core.engine) as statements:
         out = core.command(
@@ -41,9 +41,9 @@ def test_add_sends_eleven_statements(core: Core) -> None:
             request_key="trigger-1",
         )
     assert not out.is_error, out.text
-    assert len(statements) == 11, "\n".join(statements)
+    assert len(statements) == 10, "\n".join(statements)
     assert sum(s.startswith("SELECT member.") or "FROM member" in s for s in statements) == 0, statements
-    assert sum("FROM district" in s for s in statements) == 1
+    assert sum("district" in s.split(" WHERE ")[0] for s in statements if s.startswith("SELECT")) == 1
 
 
 def test_a_list_sends_the_group_the_page_its_links_and_the_counters(core: Core) -> None:
@@ -56,6 +56,8 @@ def test_a_list_sends_the_group_the_page_its_links_and_the_counters(core: Core) 
         # group + caller, the page, its owners, outcomes and districts (read with the links; a filter's
         # districts are read to parse it): a short page needs no count.
         assert len(statements) <= 6, (command, statements)
+        if "district:" in command:  # the districts came with the group: no statement of their own
+            assert not any(s.startswith("SELECT district.") for s in statements), statements
 
 
 def test_a_filtered_list_tests_the_district_before_the_outcome(core: Core) -> None:
@@ -107,3 +109,12 @@ def test_a_district_list_on_postgresql_probes_each_action_instead_of_hashing_the
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Scan using ix_action_group_due_key" in plan, plan
     assert "hashed" not in plan, plan
+
+
+def test_a_district_in_a_group_without_districts_says_so(engine: Engine, clock: object) -> None:
+    """The districts read with the group are none at all: the command says how to add them."""
+    bare = Core(engine, clock, channel_id="C0BARE")  # type: ignore[arg-type]
+    assert not bare.command('setup name:"No districts yet"').is_error
+    for command in ("actions district:chorley", "add Map provision district:chorley"):
+        out = bare.command(command)
+        assert out.is_error and "no districts yet" in out.text, (command, out.text)
