@@ -78,38 +78,24 @@ def get_member(session: Session, group_id: int, user_id: str) -> Member | None:
     return held[key]
 
 
-_GROUP_AND_MEMBER = (  # built once: each command only binds its team, channel and user
-    select(TaskGroup, Member)
-    .outerjoin(
-        Member,
-        and_(
-            col(Member.group_id) == col(TaskGroup.id),
-            col(Member.user_id) == bindparam("user_id"),
-            col(Member.removed_at).is_(None),
-        ),
-    )
-    .where(
-        col(TaskGroup.team_id) == bindparam("team_id"), col(TaskGroup.channel_id) == bindparam("channel_id")
-    )
+_CALLER = and_(
+    col(Member.group_id) == col(TaskGroup.id),
+    col(Member.user_id) == bindparam("user_id"),
+    col(Member.removed_at).is_(None),
 )
-
-
+_CHANNEL = (
+    col(TaskGroup.team_id) == bindparam("team_id"),
+    col(TaskGroup.channel_id) == bindparam("channel_id"),
+)
+# Built once: each command only binds its team, channel and user.
+_GROUP_AND_MEMBER = select(TaskGroup, Member).outerjoin(Member, _CALLER).where(*_CHANNEL)
 _GROUP_MEMBER_AND_DISTRICTS = (  # one row per current district (one with none when the group has none)
     select(TaskGroup, Member, District)
-    .outerjoin(
-        Member,
-        and_(
-            col(Member.group_id) == col(TaskGroup.id),
-            col(Member.user_id) == bindparam("user_id"),
-            col(Member.removed_at).is_(None),
-        ),
-    )
+    .outerjoin(Member, _CALLER)
     .outerjoin(
         District, and_(col(District.group_id) == col(TaskGroup.id), col(District.removed_at).is_(None))
     )
-    .where(
-        col(TaskGroup.team_id) == bindparam("team_id"), col(TaskGroup.channel_id) == bindparam("channel_id")
-    )
+    .where(*_CHANNEL)
     .order_by(col(District.position), col(District.name))
 )
 

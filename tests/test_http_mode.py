@@ -20,15 +20,18 @@ from bot.standin import SlackStandIn
 from storage.clock import FixedClock
 
 
-@pytest.fixture
-def server(engine: Engine, clock: FixedClock, slack: SlackStandIn) -> Iterator[str]:
-    settings = Settings(
+def settings_for(slack: SlackStandIn) -> Settings:
+    return Settings(
         _env_file=None,
         slack_bot_token=slack.bot_token,  # type: ignore[call-arg]
         slack_signing_secret=slack.signing_secret,
         slack_api_url=slack.api_url,
     )
-    app, _services = create_app(settings, engine, clock)
+
+
+@pytest.fixture
+def server(engine: Engine, clock: FixedClock, slack: SlackStandIn) -> Iterator[str]:
+    app, _services = create_app(settings_for(slack), engine, clock)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -116,13 +119,7 @@ def test_the_server_freezes_what_it_built_before_its_first_request(
     import asyncio
     import gc
 
-    settings = Settings(
-        _env_file=None,
-        slack_bot_token=slack.bot_token,  # type: ignore[call-arg]
-        slack_signing_secret=slack.signing_secret,
-        slack_api_url=slack.api_url,
-    )
-    app, _services = create_app(settings, engine, clock)
+    app, _services = create_app(settings_for(slack), engine, clock)
     web = create_web_app(app, engine, signing_secret=slack.signing_secret)
     gc.unfreeze()
 
