@@ -152,7 +152,7 @@ def _ping_when_idle(engine: Engine) -> None:
 
 def _begin(session: Session, write: bool) -> None:
     """Marks read-only work. On PostgreSQL it runs in autocommit, with no BEGIN and COMMIT round trips
-    (two of a list's five): under READ COMMITTED each statement reads its own snapshot either way, and
+    (a district list's two statements would be four): under READ COMMITTED each statement reads its own snapshot either way, and
     the guard (`_refuse_writes_in_read_only`) refuses a write before it runs, so nothing is written in
     pieces. SQLite keeps a deferred transaction: one WAL snapshot, and no round trips to save."""
     if not write:
