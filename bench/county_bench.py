@@ -431,6 +431,13 @@ def seed(label: str, engine: Engine, standin: SlackStandIn, args: argparse.Names
     return county, first_channel
 
 
+def many_clients_header(first: str) -> str:
+    return (
+        f"  {first:<38} {'p50':>5} {'p90':>5} {'p99':>5} {'÷ floor p99':>11} {'CPU ms/req':>10} "
+        f"{'switches/req':>12} {'bench CPU':>9} {'DB CPU':>9}"
+    )
+
+
 def many_clients(
     servers: dict[str, tuple[Client, int]],
     command: str,
@@ -443,23 +450,27 @@ def many_clients(
     """Concurrent clients (one per user) on `command` against each server in turn, `rounds` times (so each sees the same
     minutes' load on a shared machine); the first server is the floor. Prints p50/p90/p99, p99 ÷ the floor's,
     the server's CPU per request (all its processes), its context switches per request, and the bench
-    process's own CPU per request (the clients and the stand-in, which share the machine)."""
-    from bench.cpu_bench import cpu_seconds
+    process's own CPU per request (the clients and the stand-in, which share the machine), and PostgreSQL's
+    CPU per request (its backends share the machine too)."""
+    from bench.cpu_bench import cpu_seconds, database_cpu_seconds
 
     timings: dict[str, list[float]] = {name: [] for name in servers}
     cpu = dict.fromkeys(servers, 0.0)
     own = dict.fromkeys(servers, 0.0)
+    database = dict.fromkeys(servers, 0.0)
     switches = dict.fromkeys(servers, 0)
     for _ in range(rounds):
         for name, (client, pid) in servers.items():
-            cpu_before, switches_before, own_before = (
+            cpu_before, switches_before, own_before, database_before = (
                 cpu_seconds(pid),
                 context_switches(pid),
                 time.process_time(),
+                database_cpu_seconds(),
             )
             timings[name] += concurrent(client, command, channel, users, per_client)
             cpu[name] += cpu_seconds(pid) - cpu_before
             own[name] += time.process_time() - own_before
+            database[name] += database_cpu_seconds() - database_before
             switches[name] += context_switches(pid) - switches_before
     floor_p99 = pct(next(iter(timings.values())), 0.99)
     for name, times in timings.items():
@@ -467,7 +478,7 @@ def many_clients(
         print(
             f"  {name:<38} {pct(times, 0.5):5.0f} {pct(times, 0.9):5.0f} {pct(times, 0.99):5.0f} "
             f"{pct(times, 0.99) / floor_p99:11.2f} {cpu[name] * 1000 / n:10.2f} {switches[name] / n:12.0f} "
-            f"{own[name] * 1000 / n:9.2f}"
+            f"{own[name] * 1000 / n:9.2f} {database[name] * 1000 / n:9.2f}"
         )
 
 
@@ -499,10 +510,7 @@ def compare(county: County, channel: str, url: str, standin: SlackStandIn, args:
             f"  {len(users)} clients, `{command}`, {args.rounds} interleaved rounds of {len(users) * (args.repeat // 4)}; "
             f"load average {os.getloadavg()[0]:.1f}"
         )
-        print(
-            f"  {'server (extra settings)':<38} {'p50':>5} {'p90':>5} {'p99':>5} {'÷ floor p99':>11} "
-            f"{'CPU ms/req':>10} {'switches/req':>12} {'bench CPU':>9}"
-        )
+        print(many_clients_header("server (extra settings)"))
         many_clients(
             {name or "(defaults)": each for name, each in clients.items()},
             command,
@@ -557,10 +565,7 @@ def bench(label: str, engine: Engine, url: str, standin: SlackStandIn, args: arg
             f"  8 concurrent clients, `{command}`, {8 * (args.repeat // 4)} requests per server and round, "
             "bot and floor in alternate rounds:"
         )
-        print(
-            f"  {'server':<38} {'p50':>5} {'p90':>5} {'p99':>5} {'÷ floor p99':>11} {'CPU ms/req':>10} "
-            f"{'switches/req':>12} {'bench CPU':>9}"
-        )
+        print(many_clients_header("server"))
         servers = {f"bot, {args.web_workers} process(es)": (app, app_process.pid)}
         with ExitStack() as extra:
             for workers in args.concurrent_workers:

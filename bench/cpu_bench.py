@@ -66,6 +66,23 @@ def cpu_seconds(pid: int) -> float:
     return total / TICKS
 
 
+def database_cpu_seconds() -> float:
+    """User + system CPU so far of the machine's PostgreSQL processes (every backend, the bot's and the
+    floor's alike; the floor has none): the database's share of a request, on the same cores. 0 without."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            fields = _stat(int(entry.name))
+        except OSError:
+            continue  # gone meanwhile
+        total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
 def measure(
     client: Client, pid: int, command: str, user: str, channel: str, repeat: int, high: int
 ) -> tuple[float, float]:
