@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 from sqlalchemy import (
     JSON,
@@ -467,6 +467,17 @@ def _linked_page(
     return _rows(session, records, owners, outcomes, district_ids), total
 
 
+class _DueWindow(TypedDict):
+    due_before: date | None
+    due_on_or_before: date | None
+    due_from: date | None
+
+
+def _due_window(f: ActionFilter) -> _DueWindow:
+    """The filter's due dates as the counters take them (`tally.sums`, `tally.total_parameters`)."""
+    return {"due_before": f.due_before, "due_on_or_before": f.due_on_or_before, "due_from": f.due_from}
+
+
 def _total_parameters(f: ActionFilter, cells: list[tuple[str, str]]) -> tuple[Shape, dict[str, Any]]:
     """The arguments `_counted_by_tally` passes to `tally.sums`, as `tally.total_statement`'s shape and
     parameters: the cells share one dimension (`_counter_cells`), so the sum over the dimension and buckets
@@ -474,15 +485,7 @@ def _total_parameters(f: ActionFilter, cells: list[tuple[str, str]]) -> tuple[Sh
     assert f.group_id is not None
     dimensions = list(dict.fromkeys(d for d, _ in cells))
     buckets = None if cells == [(tally.ALL, "")] else list(dict.fromkeys(b for _, b in cells))
-    return tally.total_parameters(
-        f.group_id,
-        dimensions,
-        f.statuses,
-        due_before=f.due_before,
-        due_on_or_before=f.due_on_or_before,
-        due_from=f.due_from,
-        buckets=buckets,
-    )
+    return tally.total_parameters(f.group_id, dimensions, f.statuses, buckets=buckets, **_due_window(f))
 
 
 def _json_strings(found: str) -> list[str]:
@@ -633,16 +636,7 @@ def _tally_sums(
     session: Session, f: ActionFilter, dimensions: list[str], buckets: list[str] | None = None
 ) -> dict[tuple[str, str], int]:
     assert f.group_id is not None
-    return tally.sums(
-        session,
-        f.group_id,
-        dimensions,
-        f.statuses,
-        due_before=f.due_before,
-        due_on_or_before=f.due_on_or_before,
-        due_from=f.due_from,
-        buckets=buckets,
-    )
+    return tally.sums(session, f.group_id, dimensions, f.statuses, buckets=buckets, **_due_window(f))
 
 
 def _counted_by_tally(session: Session, f: ActionFilter) -> int | None:
