@@ -21,6 +21,7 @@ from typing import Any, NamedTuple, TypedDict
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Integer,
     String,
     Table,
@@ -58,6 +59,8 @@ from storage.models import (
     Outcome,
     Rag,
     TaskGroup,
+    district_mask,
+    outcome_mask,
 )
 
 COUNTYWIDE = "countywide"
@@ -114,6 +117,8 @@ class ActionRecord(NamedTuple):
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
+    outcome_mask: int
+    district_mask: int
 
 
 # A column added to Action but not here (or the reverse) fails at import, not in some list much later.
@@ -168,6 +173,24 @@ def _district_link(district_ids: Any = None) -> Any:
     return exists().where(*where).correlate(Action)
 
 
+def _district_bits() -> Any:
+    """The filter's districts as one `district_mask` (their bits summed: a group's are distinct), read by an
+    uncorrelated subquery, so once per statement."""
+    bit = literal(1, BigInteger).op("<<")(col(District.bit))
+    return (
+        select(cast(func.coalesce(func.sum(bit), 0), BigInteger))
+        .where(col(District.id).in_(_p("district_ids", expanding=True)), col(District.bit).is_not(None))
+        .scalar_subquery()
+    )
+
+
+def _district_without_bit() -> Any:
+    """Whether any of the filter's districts has no bit (a group's 64th district or later): uncorrelated."""
+    return exists().where(
+        col(District.id).in_(_p("district_ids", expanding=True)), col(District.bit).is_(None)
+    )
+
+
 def _district_links_counted() -> Any:
     """How many of the filter's districts the action at hand is linked to (correlated, not hashable)."""
     return (
@@ -208,6 +231,8 @@ def _shape(session: Session, f: ActionFilter) -> tuple[Shape, dict[str, Any]]:
         params["f_arising_meeting_id"] = f.arising_meeting_id or -1
     if f.due_from is not None:
         params["f_due_never"] = DUE_NEVER
+    if f.outcomes:
+        params["f_outcome_mask"] = outcome_mask(params.pop("f_outcomes"))
     return tuple(given), params
 
 
@@ -234,17 +259,25 @@ def _where(shape: Shape) -> tuple[Any, ...]:
     # A list walking the order index tests each action it passes against these in the order written: the
     # district first, as it turns most of them away (one district of a dozen, against one outcome of five),
     # so fewer go on to the outcome probe (a third less work per page with both).
-    if "district_ids" in shape and "postgresql" in shape:
-        # PostgreSQL turns an EXISTS under OR into a hash of every link row of the district (11,000 at
-        # 100k actions, read before the first row) when it expects to test many rows; a count it cannot
-        # hash is one probe of the link's primary key per action the walk passes, as on SQLite.
-        where.append(or_(col(Action.countywide).is_(True), _district_links_counted() > 0))
-    elif "district_ids" in shape:
+    # Both are tested on the action's masks, which the order index carries: no link table is read for an
+    # action the walk turns away. Only a district without a bit falls back to its link rows.
+    if "district_ids" in shape:
+        if "postgresql" in shape:
+            # PostgreSQL turns an EXISTS under OR into a hash of every link row of the district (11,000 at
+            # 100k actions, read before the first row) when it expects to test many rows; a count it cannot
+            # hash is one probe of the link's primary key per action, as on SQLite.
+            linked = _district_links_counted() > 0
+        else:
+            linked = _district_link(_p("district_ids", expanding=True))
         where.append(
-            or_(col(Action.countywide).is_(True), _district_link(_p("district_ids", expanding=True)))
+            or_(
+                col(Action.countywide).is_(True),
+                col(Action.district_mask).op("&")(_district_bits()) != 0,
+                and_(_district_without_bit(), linked),
+            )
         )
     if "outcomes" in shape:
-        where.append(_outcome_link(_p("outcomes", expanding=True)))
+        where.append(col(Action.outcome_mask).op("&")(_p("outcome_mask")) != 0)
     if "owner" in shape and "postgresql" in shape:
         # One person's actions are few: their ids first (an init plan), then those rows by primary key. As
         # `IN (SELECT …)` PostgreSQL's generic plan hashes every action of the group instead.
@@ -987,6 +1020,7 @@ def create_action(
     number = take_number(session, group.id, "next_action_number")  # type: ignore[arg-type]
     owner_ids = list(dict.fromkeys(record.owners))
     outcome_list = sorted(dict.fromkeys(record.outcomes), key=_OUTCOME_ORDER.__getitem__)
+    districts = [] if countywide else _districts_by_id(session, list(dict.fromkeys(record.district_ids)))
     assert group.id is not None
     action = Action(
         group_id=group.id,
@@ -1002,6 +1036,8 @@ def create_action(
         created_by=by,
         created_at=at,
         updated_at=at,
+        outcome_mask=outcome_mask(outcome_list),
+        district_mask=district_mask(districts),
     )
     session.add(action)
     session.flush()
@@ -1010,7 +1046,6 @@ def create_action(
         session.add(ActionOwner(action_id=action.id, user_id=user_id))
     for outcome in outcome_list:
         session.add(ActionOutcome(action_id=action.id, outcome=outcome))
-    districts = [] if countywide else _districts_by_id(session, list(dict.fromkeys(record.district_ids)))
     for district in districts:
         session.add(ActionDistrict(action_id=action.id, district_id=district.id))  # type: ignore[arg-type]
     session.flush()
@@ -1094,8 +1129,21 @@ def bulk_create_actions(
         "created_at",
         "updated_at",
         "completed_at",
+        "outcome_mask",
+        "district_mask",
     )
     statuses = [ActionStatus(r.status) for r in records]
+    owners = [list(dict.fromkeys(r.owners)) for r in records]
+    outcomes = [sorted(dict.fromkeys(r.outcomes), key=_OUTCOME_ORDER.__getitem__) for r in records]
+    wanted = {d for r in records if not r.countywide for d in r.district_ids}
+    held = {d.id: d for d in _districts_by_id(session, list(wanted))}
+    # As `create_action`: only districts that exist, in their shown order.
+    districts = [
+        []
+        if r.countywide
+        else sorted((held[d] for d in dict.fromkeys(r.district_ids) if d in held), key=_shown)
+        for r in records
+    ]
     _load(
         session,
         Action,
@@ -1114,8 +1162,10 @@ def bulk_create_actions(
                 stamp,
                 stamp,
                 stamp if status == ActionStatus.DONE else None,
+                outcome_mask(os_),
+                district_mask(ds),
             )
-            for i, (r, status) in enumerate(zip(records, statuses, strict=True))
+            for i, (r, status, os_, ds) in enumerate(zip(records, statuses, outcomes, districts, strict=True))
         ],
     )
     by_number: dict[int, int] = {
@@ -1125,17 +1175,6 @@ def bulk_create_actions(
         )
     }
     ids: list[int] = [by_number[first + i] for i in range(len(records))]
-    owners = [list(dict.fromkeys(r.owners)) for r in records]
-    outcomes = [sorted(dict.fromkeys(r.outcomes), key=_OUTCOME_ORDER.__getitem__) for r in records]
-    wanted = {d for r in records if not r.countywide for d in r.district_ids}
-    held = {d.id: d for d in _districts_by_id(session, list(wanted))}
-    # As `create_action`: only districts that exist, in their shown order.
-    districts = [
-        []
-        if r.countywide
-        else sorted((held[d] for d in dict.fromkeys(r.district_ids) if d in held), key=_shown)
-        for r in records
-    ]
     _load(
         session,
         ActionOwner,
@@ -1354,6 +1393,7 @@ def update_action(
             for outcome in set(new_outcomes) - set(row.outcomes):
                 session.add(ActionOutcome(action_id=action.id, outcome=outcome))
             row.outcomes = new_outcomes
+            action.outcome_mask = outcome_mask(new_outcomes)
 
     if "district_ids" in changes or "countywide" in changes:
         countywide = bool(changes.get("countywide", False))
@@ -1369,6 +1409,7 @@ def update_action(
                 session.add(ActionDistrict(action_id=action.id, district_id=district_id))
             action.countywide = countywide
             row.districts = _districts_by_id(session, new_ids)
+            action.district_mask = district_mask(row.districts)
             diff["districts"] = [before, row.district_names]
 
     if diff:

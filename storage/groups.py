@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from storage import audit
-from storage.models import District, TaskGroup
+from storage.models import DISTRICT_BITS, District, TaskGroup
 
 
 def get_group(session: Session, team_id: str, channel_id: str) -> TaskGroup | None:
@@ -161,11 +161,15 @@ def set_districts(
     wanted = {slug for _, slug in names}
     added: list[str] = []
     removed: list[str] = []
+    taken = [d.bit for d in existing.values() if d.bit is not None]
+    next_bit = max(taken) + 1 if taken else 0
     for position, (name, slug) in enumerate(names):
         d = existing.get(slug)
         if d is None:
             assert group.id is not None
-            session.add(District(group_id=group.id, name=name, slug=slug, position=position))
+            bit = next_bit if next_bit < DISTRICT_BITS else None
+            next_bit += 1
+            session.add(District(group_id=group.id, name=name, slug=slug, position=position, bit=bit))
             added.append(name)
         else:
             if d.removed_at is not None:

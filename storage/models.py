@@ -7,11 +7,12 @@ hard-deleted (rows carry `deleted_at`/`removed_at` or a terminal status), and ev
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, event
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -162,6 +163,10 @@ class District(SQLModel, table=True):
     slug: str = Field(max_length=100)
     position: int = Field(default=0)
     removed_at: datetime | None = utc_column()
+    # Its bit in its actions' `district_mask`: a group's districts take 0, 1, 2… in the order they are made,
+    # never reused (removed ones keep theirs), so a list's district filter tests one integer per action. None
+    # past DISTRICT_BITS in one group: actions in those districts are found by their link rows alone.
+    bit: int | None = Field(default=None)
 
 
 class Member(SQLModel, table=True):
@@ -187,7 +192,18 @@ class Action(SQLModel, table=True):
         # Lists walk these in their shown order (due_key, number) and stop at the page's end: one for the
         # usual live lists (three statuses, checked inside the index), one per status for counts and
         # single-status lists, one across groups for the chaser jobs.
-        Index("ix_action_group_due_key", "group_id", "due_key", "number", "status"),
+        # The first also carries what a list's filter tests (countywide, the outcome and district masks), so a
+        # walk turns an action away from the index entry alone, without reading its row or its link rows.
+        Index(
+            "ix_action_group_due_key",
+            "group_id",
+            "due_key",
+            "number",
+            "status",
+            "countywide",
+            "outcome_mask",
+            "district_mask",
+        ),
         Index("ix_action_group_status_due_key", "group_id", "status", "due_key", "number"),
         Index("ix_action_status_due_key", "status", "due_key"),
     )
@@ -213,6 +229,31 @@ class Action(SQLModel, table=True):
     created_at: datetime = utc_column(nullable=False)
     updated_at: datetime = utc_column(nullable=False)
     completed_at: datetime | None = utc_column()
+    # Its outcomes (`outcome_mask`) and its districts (`district_mask`, by `District.bit`) as bits: derived
+    # from its link rows, which stay the record, and kept in step with them by storage.actions.
+    outcome_mask: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    district_mask: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+
+
+DISTRICT_BITS = 63  # a signed 64-bit integer's bits but its sign
+_OUTCOME_BIT = {o: 1 << i for i, o in enumerate(Outcome)}
+
+
+def outcome_mask(outcomes: Iterable[Outcome | str]) -> int:
+    """`Action.outcome_mask` of these outcomes (a filter's "any of" too)."""
+    mask = 0
+    for o in outcomes:
+        mask |= _OUTCOME_BIT[Outcome(o)]
+    return mask
+
+
+def district_mask(districts: Iterable[District]) -> int:
+    """`Action.district_mask` of these districts: the bits of those that have one."""
+    mask = 0
+    for d in districts:
+        if d.bit is not None:
+            mask |= 1 << d.bit
+    return mask
 
 
 @event.listens_for(Action, "before_insert")
