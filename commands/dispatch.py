@@ -175,9 +175,7 @@ def _in_transaction(ctx: Context, args: Args, spec: Verb, now: datetime, *, writ
     second commit of the same request impossible."""
 
     def work(session: Session) -> list[Reply]:
-        group, caller = group_and_member(
-            session, ctx.team_id, ctx.channel_id, ctx.user_id, with_districts="district" in args.keys
-        )
+        group, caller = group_and_member(session, ctx.team_id, ctx.channel_id, ctx.user_id)
         if spec.needs_group and group is None:
             raise UserError(*NOT_SET_UP)
         call = Call(ctx=ctx, args=args, session=session, group=group, caller=caller, now=now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -129,10 +130,32 @@ def list_districts(session: Session, group_id: int) -> list[District]:
     return list(held[group_id])
 
 
-def hold_districts(session: Session, group_id: int, districts: list[District]) -> None:
-    """The group's current districts, in order, read along with something else (`group_and_member`): what
-    `list_districts` returns for the rest of the transaction."""
-    session.info.setdefault(_DISTRICTS, {})[group_id] = list(districts)
+# Process-wide: each token's districts (`TaskGroup.districts_token`), as copies no session holds. A token is
+# never reused, so an entry is right for as long as a group row shows its token, in any process.
+_REMEMBERED: dict[str, tuple[District, ...]] = {}
+_REMEMBER_MOST = 4096  # tokens (a county's groups, and those replaced since); then it starts again
+
+
+def _copy(d: District) -> District:
+    return District(id=d.id, group_id=d.group_id, name=d.name, slug=d.slug, position=d.position, bit=d.bit)
+
+
+def hold_group_districts(session: Session, group: TaskGroup) -> None:
+    """Makes the group's current districts what `list_districts` returns for the rest of the transaction:
+    none without a statement for a group whose districts were never set (no token), the ones this process
+    read under the group's token without a statement, or else read (and remembered under the token)."""
+    if group.id is None:
+        return
+    token = group.districts_token
+    remembered = _REMEMBERED.get(token) if token else ()
+    if remembered is not None:
+        session.info.setdefault(_DISTRICTS, {})[group.id] = [_copy(d) for d in remembered]
+        return
+    assert token is not None
+    districts = list_districts(session, group.id)
+    if len(_REMEMBERED) >= _REMEMBER_MOST:
+        _REMEMBERED.clear()
+    _REMEMBERED[token] = tuple(_copy(d) for d in districts)
 
 
 def groups_held(session: Session) -> set[int]:
@@ -157,6 +180,8 @@ def set_districts(
     """Makes the group's districts exactly `names` ((name, slug) pairs). Removed ones are kept, marked removed,
     so old actions still show where they were. Returns (added, removed) names."""
     session.info.get(_DISTRICTS, {}).pop(group.id, None)
+    group.districts_token = uuid.uuid4().hex  # every process reads them again
+    session.add(group)
     existing = {d.slug: d for d in session.exec(select(District).where(District.group_id == group.id))}
     wanted = {slug for _, slug in names}
     added: list[str] = []

@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, event
 from sqlmodel import Session, col, select
 
 from storage import audit, groups
-from storage.models import Action, ActionOwner, District, Member, Role, TaskGroup
+from storage.models import Action, ActionOwner, Member, Role, TaskGroup
 
 
 def chaired_group_ids(session: Session, user_id: str) -> list[int]:
@@ -89,36 +89,21 @@ _CHANNEL = (
 )
 # Built once: each command only binds its team, channel and user.
 _GROUP_AND_MEMBER = select(TaskGroup, Member).outerjoin(Member, _CALLER).where(*_CHANNEL)
-_GROUP_MEMBER_AND_DISTRICTS = (  # one row per current district (one with none when the group has none)
-    select(TaskGroup, Member, District)
-    .outerjoin(Member, _CALLER)
-    .outerjoin(
-        District, and_(col(District.group_id) == col(TaskGroup.id), col(District.removed_at).is_(None))
-    )
-    .where(*_CHANNEL)
-    .order_by(col(District.position), col(District.name))
-)
 
 
 def group_and_member(
-    session: Session, team_id: str, channel_id: str, user_id: str, *, with_districts: bool = False
+    session: Session, team_id: str, channel_id: str, user_id: str
 ) -> tuple[TaskGroup | None, Member | None]:
     """The channel's group and `user_id`'s current membership of it, in one statement (every command needs
-    both); the membership is remembered for `get_member`. `with_districts`: the group's districts come in
-    the same statement, held for `groups.list_districts` (a command that names a district reads them)."""
+    both); the membership is remembered for `get_member`, and the group's districts are held for
+    `groups.list_districts` (`groups.hold_group_districts`: read only the first time this process sees the
+    group's districts as they are now)."""
     params = {"team_id": team_id, "channel_id": channel_id, "user_id": user_id}
-    if with_districts:
-        rows = session.exec(_GROUP_MEMBER_AND_DISTRICTS, params=params).all()
-        if not rows:
-            return None, None
-        group, member, _district = rows[0]
-        if group.id is not None:
-            groups.hold_districts(session, group.id, [d for _g, _m, d in rows if d is not None])
-    else:
-        found = session.exec(_GROUP_AND_MEMBER, params=params).first()
-        if found is None:
-            return None, None
-        group, member = found
+    found = session.exec(_GROUP_AND_MEMBER, params=params).first()
+    if found is None:
+        return None, None
+    group, member = found
+    groups.hold_group_districts(session, group)
     if group.id is not None:
         session.info.setdefault(_HELD, {})[(group.id, user_id)] = member
     return group, member

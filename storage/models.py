@@ -151,6 +151,9 @@ class TaskGroup(SQLModel, table=True):
     created_by: str = Field(max_length=32)
     created_at: datetime = utc_column(nullable=False)
     updated_at: datetime = utc_column(nullable=False)
+    # A new value, never used before, each time its districts change (`storage.groups.set_districts`): a
+    # process that read the districts under one token reuses them until the group row shows another.
+    districts_token: str | None = Field(default=None, max_length=32)
 
 
 class District(SQLModel, table=True):
