@@ -130,8 +130,9 @@ def list_districts(session: Session, group_id: int) -> list[District]:
     return list(held[group_id])
 
 
-# Process-wide: each token's districts (`TaskGroup.districts_token`), as copies no session holds. A token is
-# never reused, so an entry is right for as long as a group row shows its token, in any process.
+# Process-wide: each token's districts (`TaskGroup.districts_token`), as copies no session holds, shared by
+# every transaction that reads them (read-only: a new District costs ~100 µs, a dozen of them more than the
+# statement saved). A token is never reused, so an entry is right for as long as a group row shows it.
 _REMEMBERED: dict[str, tuple[District, ...]] = {}
 _REMEMBER_MOST = 4096  # tokens (a county's groups, and those replaced since); then it starts again
 
@@ -149,7 +150,7 @@ def hold_group_districts(session: Session, group: TaskGroup) -> None:
     token = group.districts_token
     remembered = _REMEMBERED.get(token) if token else ()
     if remembered is not None:
-        session.info.setdefault(_DISTRICTS, {})[group.id] = [_copy(d) for d in remembered]
+        session.info.setdefault(_DISTRICTS, {})[group.id] = list(remembered)
         return
     assert token is not None
     districts = list_districts(session, group.id)
