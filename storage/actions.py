@@ -61,6 +61,7 @@ from storage.models import (
     TaskGroup,
     district_mask,
     outcome_mask,
+    outcomes_of_mask,
 )
 
 COUNTYWIDE = "countywide"
@@ -475,28 +476,28 @@ def _linked_page(
         for row in found:
             record = ActionRecord._make(row[:width])
             records.append(record)
-            its_owners, its_outcomes, its_districts = row[width : width + 3]
+            its_owners, its_districts = row[width : width + 2]
             if its_owners:
                 owners[record.id] = its_owners
-            if its_outcomes:
-                outcomes[record.id] = its_outcomes
+            if record.outcome_mask:
+                outcomes[record.id] = outcomes_of_mask(record.outcome_mask)
             if its_districts:
                 district_ids[record.id] = its_districts
             if tallied is not None:
-                total = int(row[width + 3] or 0)
-    else:  # owners as a JSON array, outcome values and district ids comma-separated
+                total = int(row[width + 2] or 0)
+    else:  # owners as a JSON array, district ids comma-separated
         for row in found:
             record = ActionRecord._make(row[:width])
             records.append(record)
-            its_owners, its_outcomes, its_districts = row[width : width + 3]
+            its_owners, its_districts = row[width : width + 2]
             if its_owners != "[]":
                 owners[record.id] = _json_strings(its_owners)
-            if its_outcomes:
-                outcomes[record.id] = its_outcomes.split(",")
+            if record.outcome_mask:
+                outcomes[record.id] = outcomes_of_mask(record.outcome_mask)
             if its_districts:
                 district_ids[record.id] = [int(i) for i in its_districts.split(",")]
             if tallied is not None:
-                total = int(row[width + 3] or 0)
+                total = int(row[width + 2] or 0)
     return _rows(session, records, owners, outcomes, district_ids), total
 
 
@@ -530,39 +531,32 @@ def _json_strings(found: str) -> list[str]:
     return found[2:-2].split('","')
 
 
-_OWNER_ACTION, _OUTCOME_ACTION, _DISTRICT_ACTION = (
-    col(ActionOwner.action_id),
-    col(ActionOutcome.action_id),
-    col(ActionDistrict.action_id),
-)
+_OWNER_ACTION, _DISTRICT_ACTION = col(ActionOwner.action_id), col(ActionDistrict.action_id)
 
 
 @lru_cache(maxsize=256)
 def _linked_page_statement(
     shape: Shape, order: str, offset: bool, dialect: str, tallied: Shape | None
 ) -> Any:
-    """One page of records (`_page_statement`) and, per action, its owners, outcome values and district ids:
-    each a correlated aggregate over its link table's primary key (action_id first), run for the page's rows
-    alone (the page is a limited subquery), so a page and its links are one statement. PostgreSQL gives
-    arrays; SQLite a JSON array of the owners (any text), and the outcome values (enum values) and district
-    ids (integers) comma-separated. With `tallied`, a last column says how many match in all, from the
-    counters (`tally.total_statement`: uncorrelated, so read once)."""
+    """One page of records (`_page_statement`) and, per action, its owners and district ids: each a
+    correlated aggregate over its link table's primary key (action_id first), run for the page's rows alone
+    (the page is a limited subquery), so a page and its links are one statement. Its outcomes need no read:
+    the record's `outcome_mask` holds them exactly. PostgreSQL gives arrays; SQLite a JSON array of the
+    owners (any text) and the district ids (integers) comma-separated. With `tallied`, a last column says
+    how many match in all, from the counters (`tally.total_statement`: uncorrelated, so read once)."""
     page = _page_statement(shape, order, True, offset).subquery("page")
 
     def linked(aggregate: Any, action_id: Any) -> Any:
         return select(aggregate).where(action_id == page.c.id).scalar_subquery()
 
-    outcome = cast(col(ActionOutcome.outcome), String)
     if dialect == "postgresql":
         links = [
             linked(func.array_agg(col(ActionOwner.user_id)), _OWNER_ACTION),
-            linked(func.array_agg(outcome), _OUTCOME_ACTION),
             linked(func.array_agg(col(ActionDistrict.district_id)), _DISTRICT_ACTION),
         ]
     else:
         links = [
             linked(func.json_group_array(col(ActionOwner.user_id)), _OWNER_ACTION),
-            linked(func.group_concat(outcome, ","), _OUTCOME_ACTION),
             linked(func.group_concat(col(ActionDistrict.district_id), ","), _DISTRICT_ACTION),
         ]
     ordering = []

@@ -250,6 +250,15 @@ def outcome_mask(outcomes: Iterable[Outcome | str]) -> int:
     return mask
 
 
+def outcomes_of_mask(mask: int) -> list[Outcome]:
+    """The outcomes an `Action.outcome_mask` holds, in their customary order (the bits' order)."""
+    return list(_OUTCOMES_BY_MASK[mask & _ALL_OUTCOMES])
+
+
+_ALL_OUTCOMES = (1 << len(Outcome)) - 1
+_OUTCOMES_BY_MASK = [tuple(o for o, bit in _OUTCOME_BIT.items() if m & bit) for m in range(_ALL_OUTCOMES + 1)]
+
+
 def district_mask(districts: Iterable[District]) -> int:
     """`Action.district_mask` of these districts: the bits of those that have one."""
     mask = 0
