@@ -226,7 +226,11 @@ def _shape(session: Session, f: ActionFilter) -> tuple[Shape, dict[str, Any]]:
     }
     given = {k: v for k, v in values.items() if v is not None}
     params = {f"f_{k}": v for k, v in given.items()}
-    if (f.owner is not None or f.district_ids) and session.get_bind().dialect.name == "postgresql":
+    mask = _held_district_mask(session, f.district_ids) if f.district_ids else None
+    if mask is not None:  # the districts' bits are known here: the filter is one test of the action's mask
+        del given["district_ids"], params["f_district_ids"]
+        given["district_mask"], params["f_district_mask"] = mask, mask
+    if (f.owner is not None or "district_ids" in given) and session.get_bind().dialect.name == "postgresql":
         given["postgresql"] = True
     if f.arising_on is not None:
         params["f_arising_meeting_id"] = f.arising_meeting_id or -1
@@ -235,6 +239,16 @@ def _shape(session: Session, f: ActionFilter) -> tuple[Shape, dict[str, Any]]:
     if f.outcomes:
         params["f_outcome_mask"] = outcome_mask(params.pop("f_outcomes"))
     return tuple(given), params
+
+
+def _held_district_mask(session: Session, district_ids: Sequence[int]) -> int | None:
+    """The `district_mask` of these districts when this transaction holds them all (the command's group's,
+    `groups.hold_group_districts`) and each has a bit; else None, and the statement reads their bits."""
+    held = districts_held(session)
+    found = [held.get(i) for i in district_ids]
+    if any(d is None or d.bit is None for d in found):
+        return None
+    return district_mask(d for d in found if d is not None)
 
 
 _OWNED_BY_PG = text(
@@ -261,8 +275,13 @@ def _where(shape: Shape) -> tuple[Any, ...]:
     # district first, as it turns most of them away (one district of a dozen, against one outcome of five),
     # so fewer go on to the outcome probe (a third less work per page with both).
     # Both are tested on the action's masks, which the order index carries: no link table is read for an
-    # action the walk turns away. Only a district without a bit falls back to its link rows.
-    if "district_ids" in shape:
+    # action the walk turns away. The districts' mask is bound when the transaction holds them (a command's
+    # group), else the statement reads their bits; only a district without a bit falls back to link rows.
+    if "district_mask" in shape:
+        where.append(
+            or_(col(Action.countywide).is_(True), col(Action.district_mask).op("&")(_p("district_mask")) != 0)
+        )
+    elif "district_ids" in shape:
         if "postgresql" in shape:
             # PostgreSQL turns an EXISTS under OR into a hash of every link row of the district (11,000 at
             # 100k actions, read before the first row) when it expects to test many rows; a count it cannot

@@ -16,13 +16,14 @@ from sqlmodel import Session, col, select
 from storage import actions as store
 from storage.actions import ActionFilter, NewActionRecord
 from storage.db import alembic_config, migrate, schema_is_current, session_scope
-from storage.groups import list_districts, set_districts
+from storage.groups import hold_group_districts, list_districts, set_districts
 from storage.models import (
     DISTRICT_BITS,
     Action,
     ActionStatus,
     District,
     Outcome,
+    TaskGroup,
     district_mask,
     outcome_mask,
 )
@@ -128,6 +129,11 @@ def test_masks_follow_every_change_and_filters_match_the_links(engine: Engine) -
             assert (stored_outcomes, stored_districts) == (linked_outcomes, linked_districts), action_id
         assert any(m[0] for m in masks.values()) and any(m[1] for m in masks.values())
         assert _assert_filters_match_links(s, group.id, districts) > 50
+    with session_scope(engine) as s:  # as a command reads them: the districts held, their mask bound
+        held = s.get(TaskGroup, group.id)
+        assert held is not None
+        hold_group_districts(s, held)
+        assert _assert_filters_match_links(s, group.id, districts) > 50
 
 
 def test_districts_take_bits_in_the_order_made_and_keep_them(engine: Engine) -> None:
@@ -157,11 +163,16 @@ def test_districts_past_the_bits_are_found_by_their_links(engine: Engine) -> Non
         wanted = [early, late, by_slug["district 63"].id or 0]
         records = [_record(rng, i, wanted) for i in range(40)]
         store.bulk_create_actions(s, group, records, by="U1", at=NOW)
-    with session_scope(engine) as s:
-        in_late = store.list_actions(s, ActionFilter(group_id=group.id, district_ids=[late]), limit=100)
-        assert any(not r.action.countywide for r in in_late)  # some by their links, not only countywide
-        assert all(r.action.countywide or late in {d.id for d in r.districts} for r in in_late)
-        assert _assert_filters_match_links(s, group.id, [early, late]) > 20
+    for held in (False, True):  # the districts read by the statement, or held (a command's group)
+        with session_scope(engine) as s:
+            if held:
+                row = s.get(TaskGroup, group.id)
+                assert row is not None
+                hold_group_districts(s, row)
+            in_late = store.list_actions(s, ActionFilter(group_id=group.id, district_ids=[late]), limit=100)
+            assert any(not r.action.countywide for r in in_late)  # some by their links, not only countywide
+            assert all(r.action.countywide or late in {d.id for d in r.districts} for r in in_late)
+            assert _assert_filters_match_links(s, group.id, [early, late]) > 20
 
 
 def test_upgrade_gives_bits_and_fills_the_masks(engine: Engine) -> None:

@@ -63,7 +63,8 @@ def test_a_list_sends_the_group_the_page_its_links_and_the_counters(core: Core) 
 def test_a_filtered_list_tests_the_masks_in_the_index_district_first(core: Core) -> None:
     """The page walks the due-date index and tests each action it passes on the masks that index carries
     (no probe of a link table); the district (one of a dozen) turns more away than the outcome (one of five),
-    so it is tested first. The district's link rows are read only for a district without a bit."""
+    so it is tested first. (A filter whose districts the transaction does not hold reads their bits, and the
+    link rows of one without a bit: tests/test_action_masks.py.)"""
     core.command("add Item @sam outcome:safe district:chorley", user="sam")
     with counted(core.engine) as statements:
         out = core.command("actions outcome:safe district:chorley", user="sam")
@@ -71,10 +72,9 @@ def test_a_filtered_list_tests_the_masks_in_the_index_district_first(core: Core)
     page = next(s for s in statements if s.startswith("SELECT page."))
     walk = page[page.index("FROM action WHERE") :]
     assert walk.index("action.district_mask &") < walk.index("action.outcome_mask &"), walk
-    assert "FROM action_outcome" not in walk, walk
-    # The links of a district past the bits, behind the test that there is one (read once per statement).
-    fallback = walk[walk.index("district.bit IS NULL") :]
-    assert "FROM action_district" in fallback, walk
+    # The command's group's districts are held, bits and all: their mask is bound, and nothing else is read.
+    assert "FROM action_outcome" not in walk and "FROM action_district" not in walk, walk
+    assert "FROM district" not in walk, walk
 
 
 def test_a_district_list_on_postgresql_probes_each_action_instead_of_hashing_the_district(
