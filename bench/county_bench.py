@@ -533,9 +533,12 @@ def bench(label: str, engine: Engine, url: str, standin: SlackStandIn, args: arg
 
     env = server_env(standin, url, args.web_workers)
     app_port, floor_port = free_port(), free_port()
+    app_env = {**env, **args.server_env}
     with (
         server(
-            [sys.executable, "-m", "bot.cli", "run", "--no-scheduler", "--port", str(app_port)], env, app_port
+            [sys.executable, "-m", "bot.cli", "run", "--no-scheduler", "--port", str(app_port)],
+            app_env,
+            app_port,
         ) as app_process,
         server(
             [sys.executable, "bench/floor_app.py", "--port", str(floor_port)], env, floor_port
@@ -554,43 +557,44 @@ def bench(label: str, engine: Engine, url: str, standin: SlackStandIn, args: arg
             f"  {'command (sequential)':<42} {'p50 ms':>8} {'p99 ms':>8} {'floor p50':>9} {'floor p99':>9} {'p99 ÷ floor':>11}"
         )
         for command, (mine, base) in sequential(
-            app, floor, COMMANDS, first_channel, county.me, args.repeat, per_group
+            app, floor, args.commands, first_channel, county.me, args.repeat, per_group
         ).items():
             print(
                 f"  {command:<42} {pct(mine, 0.5):8.1f} {pct(mine, 0.99):8.1f} {pct(base, 0.5):9.1f} "
                 f"{pct(base, 0.99):9.1f} {pct(mine, 0.99) / pct(base, 0.99):11.2f}"
             )
-        command = "actions outcome:safe district:chorley"
-        print(
-            f"  8 concurrent clients, `{command}`, {8 * (args.repeat // 4)} requests per server and round, "
-            "bot and floor in alternate rounds:"
-        )
-        print(many_clients_header("server"))
-        servers = {f"bot, {args.web_workers} process(es)": (app, app_process.pid)}
-        with ExitStack() as extra:
-            for workers in args.concurrent_workers:
-                if workers == args.web_workers:
-                    continue
-                port = free_port()
-                process = extra.enter_context(
-                    server(
-                        [sys.executable, "-m", "bot.cli", "run", "--no-scheduler", "--port", str(port)],
-                        server_env(standin, url, workers),
-                        port,
-                    )
-                )
-                client = Client(standin, port)
-                for _ in range(5):
-                    client.time("actions", county.me, first_channel)
-                servers[f"bot, {workers} processes (ECM_WEB_WORKERS={workers})"] = (client, process.pid)
-            many_clients(
-                {"floor (bare Bolt)": (floor, floor_process.pid), **servers},
-                command,
-                first_channel,
-                county.clients,
-                args.repeat // 4,
-                rounds=2,
+        if not args.skip_concurrent:
+            command = "actions outcome:safe district:chorley"
+            print(
+                f"  8 concurrent clients, `{command}`, {8 * (args.repeat // 4)} requests per server and round, "
+                "bot and floor in alternate rounds:"
             )
+            print(many_clients_header("server"))
+            servers = {f"bot, {args.web_workers} process(es)": (app, app_process.pid)}
+            with ExitStack() as extra:
+                for workers in args.concurrent_workers:
+                    if workers == args.web_workers:
+                        continue
+                    port = free_port()
+                    process = extra.enter_context(
+                        server(
+                            [sys.executable, "-m", "bot.cli", "run", "--no-scheduler", "--port", str(port)],
+                            server_env(standin, url, workers),
+                            port,
+                        )
+                    )
+                    client = Client(standin, port)
+                    for _ in range(5):
+                        client.time("actions", county.me, first_channel)
+                    servers[f"bot, {workers} processes (ECM_WEB_WORKERS={workers})"] = (client, process.pid)
+                many_clients(
+                    {"floor (bare Bolt)": (floor, floor_process.pid), **servers},
+                    command,
+                    first_channel,
+                    county.clients,
+                    args.repeat // 4,
+                    rounds=2,
+                )
 
         print(
             f"  {'one group':<10} "
@@ -663,6 +667,23 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3, help="--variant: rounds per server")
     parser.add_argument(
+        "--commands",
+        default=",".join(COMMANDS),
+        help="the sequential commands to time (comma-separated, of: " + ", ".join(COMMANDS) + ")",
+    )
+    parser.add_argument(
+        "--skip-concurrent",
+        action="store_true",
+        help="no 8-client figures (with --commands: one command's tail)",
+    )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="an extra setting for the bot server (repeatable), e.g. ECM_HOME_REFRESH_SECONDS=0",
+    )
+    parser.add_argument(
         "--command",
         default="actions outcome:safe district:chorley",
         help="--variant: the command the clients send",
@@ -684,6 +705,10 @@ def main() -> None:
         args.actions, args.repeat, args.scale = 10_000, 20, "1000,10000"
     args.scale = [int(s) for s in args.scale.split(",")]
     args.concurrent_workers = [int(w) for w in args.concurrent_workers.split(",") if w]
+    args.commands = [c.strip() for c in args.commands.split(",") if c.strip()]
+    if unknown := set(args.commands) - set(COMMANDS):
+        parser.error(f"--commands: not benchmarked: {', '.join(sorted(unknown))}")
+    args.server_env = dict(part.split("=", 1) for part in args.server_env)
     pg = os.environ.get("ECM_TEST_DATABASE_URL")
     print(f"county bench: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, today {TODAY}")
     if args.only != "postgresql":
