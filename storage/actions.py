@@ -38,6 +38,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import select as core_select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import operators
 from sqlmodel import Session, SQLModel, col, select
 
@@ -1030,18 +1032,32 @@ def create_action(
         record.due_date,
         record.countywide,
     )
-    number = take_number(session, group.id, "next_action_number")  # type: ignore[arg-type]
+    assert group.id is not None
     owner_ids = list(dict.fromkeys(record.owners))
     outcome_list = sorted(dict.fromkeys(record.outcomes), key=_OUTCOME_ORDER.__getitem__)
     districts = [] if countywide else _districts_by_id(session, list(dict.fromkeys(record.district_ids)))
-    assert group.id is not None
+    changes: dict[str, Any] = {
+        "title": [None, title],
+        "owners": [None, sorted(owner_ids)],
+        "organisation": [None, organisation],
+        "due_date": [None, due_date],
+        "outcomes": [None, outcome_list],
+        "districts": [None, COUNTYWIDE if countywide else [d.name for d in districts]],
+    }
+    if meeting_id is not None:
+        changes["meeting_id"] = [None, meeting_id]
+    if decision_id is not None:
+        changes["decision"] = [None, _decision_label(session, decision_id)]
+    if source_link is not None:
+        changes["source_link"] = [None, source_link]
     action = Action(
         group_id=group.id,
-        number=number,
+        number=0,  # taken below
         title=title,
         organisation=organisation,
         countywide=countywide,
         due_date=due_date,
+        due_key=due_date or DUE_NEVER,
         status=ActionStatus.OPEN,
         meeting_id=meeting_id,
         decision_id=decision_id,
@@ -1052,6 +1068,11 @@ def create_action(
         outcome_mask=outcome_mask(outcome_list),
         district_mask=district_mask(districts),
     )
+    row = ActionRow(action=action, owners=sorted(owner_ids), outcomes=outcome_list, districts=districts)
+    if session.get_bind().dialect.name == "postgresql":
+        _insert_action_at_once(session, action, row, changes, by=by, at=at, verb=verb, note=note)
+        return row
+    action.number = take_number(session, group.id, "next_action_number")
     session.add(action)
     session.flush()
     assert action.id is not None
@@ -1062,22 +1083,7 @@ def create_action(
     for district in districts:
         session.add(ActionDistrict(action_id=action.id, district_id=district.id))  # type: ignore[arg-type]
     session.flush()
-    row = ActionRow(action=action, owners=sorted(owner_ids), outcomes=outcome_list, districts=districts)
     tally.apply(session, _counted(row))
-    changes: dict[str, Any] = {
-        "title": [None, title],
-        "owners": [None, row.owners],
-        "organisation": [None, organisation],
-        "due_date": [None, due_date],
-        "outcomes": [None, outcome_list],
-        "districts": [None, row.district_names],
-    }
-    if meeting_id is not None:
-        changes["meeting_id"] = [None, meeting_id]
-    if decision_id is not None:
-        changes["decision"] = [None, _decision_label(session, decision_id)]
-    if source_link is not None:
-        changes["source_link"] = [None, source_link]
     audit.record(
         session,
         group_id=group.id,
@@ -1090,6 +1096,94 @@ def create_action(
         changes=changes,
     )
     return row
+
+
+# PostgreSQL: a new action in one statement (a round trip, where the ORM sends seven): its number from the
+# group's counter (the UPDATE's row lock, held to commit, as `take_number`), the action, its link rows, its
+# counters (`storage.tally`) and its audit event. Data-modifying CTEs run once each, on one snapshot; the
+# links' foreign keys are checked at the statement's end, when the action row is there.
+_INSERT_ACTION_AT_ONCE = text(
+    "WITH n AS ("
+    " UPDATE task_group SET next_action_number = next_action_number + 1 WHERE id = :group_id"
+    " RETURNING next_action_number - 1 AS number"
+    "), a AS ("
+    " INSERT INTO action (group_id, number, title, organisation, countywide, due_date, due_key, status,"
+    " rag, snoozed_until, meeting_id, decision_id, source_link, created_by, created_at, updated_at,"
+    " completed_at, outcome_mask, district_mask)"
+    " SELECT :group_id, n.number, CAST(:title AS varchar), CAST(:organisation AS varchar),"
+    " CAST(:countywide AS boolean), CAST(:due_date AS date), CAST(:due_key AS date), CAST(:status AS varchar),"
+    " NULL, NULL, CAST(:meeting_id AS integer), CAST(:decision_id AS integer), CAST(:source_link AS varchar),"
+    " CAST(:by AS varchar), CAST(:at AS timestamptz), CAST(:at AS timestamptz), NULL,"
+    " CAST(:outcome_mask AS integer), CAST(:district_mask AS bigint) FROM n"
+    " RETURNING id, number"
+    "), owners AS ("
+    " INSERT INTO action_owner (action_id, user_id)"
+    " SELECT a.id, u FROM a, unnest(CAST(:owners AS varchar[])) AS u"
+    "), outcomes AS ("
+    " INSERT INTO action_outcome (action_id, outcome)"
+    " SELECT a.id, o FROM a, unnest(CAST(:outcomes AS varchar[])) AS o"
+    "), districts AS ("
+    " INSERT INTO action_district (action_id, district_id)"
+    " SELECT a.id, d FROM a, unnest(CAST(:districts AS integer[])) AS d"
+    f"), counters AS ({tally.PG_UPSERT_SQL}"
+    "), event AS ("
+    " INSERT INTO audit_event (group_id, entity, entity_id, user_id, at, verb, changes, note)"
+    " SELECT :group_id, 'action', a.id, CAST(:by AS varchar), CAST(:at AS timestamptz),"
+    " CAST(:verb AS varchar), CAST(:changes AS json), CAST(:note AS varchar) FROM a"
+    ") SELECT id, number FROM a"
+)
+
+
+def _insert_action_at_once(
+    session: Session,
+    action: Action,
+    row: ActionRow,
+    changes: dict[str, Any],
+    *,
+    by: str,
+    at: datetime,
+    verb: str,
+    note: str | None,
+) -> None:
+    """`create_action` on PostgreSQL: `_INSERT_ACTION_AT_ONCE`, then `row.action` joins the session as the
+    stored row (no read back), and the group's loaded counter and this transaction's remembered sums are
+    kept in step as the ORM path keeps them (`row` holds `action`)."""
+    stored = audit.plain_changes(changes)
+    session.flush()  # anything the ORM holds (a meeting, a decision) before the rows that refer to it
+    action_id, number = session.execute(
+        _INSERT_ACTION_AT_ONCE,
+        {
+            "group_id": action.group_id,
+            "title": action.title,
+            "organisation": action.organisation,
+            "countywide": action.countywide,
+            "due_date": action.due_date,
+            "due_key": action.due_key,
+            "status": action.status.value,
+            "meeting_id": action.meeting_id,
+            "decision_id": action.decision_id,
+            "source_link": action.source_link,
+            "by": by,
+            "at": _utc(at),
+            "outcome_mask": action.outcome_mask,
+            "district_mask": action.district_mask,
+            "owners": row.owners,
+            "outcomes": [Outcome(o).value for o in row.outcomes],
+            "districts": [d.id for d in row.districts],
+            "verb": verb,
+            "changes": json.dumps(stored),
+            "note": note,
+            **tally.pg_upsert_params(_counted(row)),
+        },
+    ).one()
+    action.id, action.number = action_id, number
+    make_transient_to_detached(action)
+    session.add(action)
+    held = session.identity_map.get(session.identity_key(TaskGroup, action.group_id))
+    if held is not None:
+        set_committed_value(held, "next_action_number", number + 1)
+    tally.forget_sums(session)
+    audit.announce(action.group_id, "action", action_id, by, stored)
 
 
 @dataclass

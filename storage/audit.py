@@ -89,14 +89,22 @@ def record(
         note=note,
     )
     session.add(event)
+    announce(group_id, entity, entity_id, user_id, event.changes)
+    return event
+
+
+def announce(
+    group_id: int | None, entity: str, entity_id: int | None, user_id: str, changes: dict[str, Any] | None
+) -> None:
+    """Tells whoever is watching of one audited change (`record` does; so does a statement that writes its
+    audit row itself, `storage.actions.create_action` on PostgreSQL). `changes` as stored."""
     watched = _watched.get()
     if watched is not None:
-        owners = (event.changes or {}).get("owners")
+        owners = (changes or {}).get("owners")
         sides = [_ids(side) for side in owners] if isinstance(owners, list) else []
         watched.append(
             Touched(group_id, entity, entity_id, user_id, tuple(u for side in sides for u in side))
         )
-    return event
 
 
 def notify(touched: Iterable[Touched]) -> None:

@@ -126,13 +126,25 @@ def apply(session: Session, delta: Counter[Cell]) -> None:
         return
     session.info.pop(_SUMS, None)
     if session.get_bind().dialect.name == "postgresql":
-        columns = zip(*((g, d, s.value, k, b, n) for (g, d, s, k, b), n in cells), strict=True)
-        session.execute(_PG_UPSERT, {k: _pg_array(v) for k, v in zip(_PG_COLUMNS, columns, strict=True)})
+        session.execute(_PG_UPSERT, pg_upsert_params(delta))
         return
     # Driver-level values as SQLAlchemy would store them: the status's value, the date as ISO text.
     session.connection().exec_driver_sql(
         _SQLITE_UPSERT, [(g, d, s.value, k.isoformat(), b, n) for (g, d, s, k, b), n in cells]
     )
+
+
+def pg_upsert_params(delta: Counter[Cell]) -> dict[str, str]:
+    """The parameters of `PG_UPSERT_SQL` for `delta` (its non-zero cells, sorted), for a statement that
+    carries the upsert among others (`storage.actions.create_action`). Whoever runs it calls `forget_sums`."""
+    cells = sorted((cell, n) for cell, n in delta.items() if n)
+    columns = zip(*((g, d, s.value, k, b, n) for (g, d, s, k, b), n in cells), strict=True)
+    return {k: _pg_array(v) for k, v in zip(_PG_COLUMNS, columns, strict=True)}
+
+
+def forget_sums(session: Session) -> None:
+    """The counters changed outside `apply`: sums this transaction remembered are stale."""
+    session.info.pop(_SUMS, None)
 
 
 def _pg_array(values: Iterable[Any]) -> str:
@@ -148,12 +160,13 @@ _CONFLICT = (
 )
 _PG_COLUMNS = ("group_ids", "dimensions", "statuses", "due_keys", "buckets", "ns")
 # unnest keeps the arrays' (sorted) order, and the insert takes the rows in that order.
-_PG_UPSERT = text(
+PG_UPSERT_SQL = (
     "INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) "
     "SELECT * FROM unnest(CAST(:group_ids AS integer[]), CAST(:dimensions AS varchar[]), "
     "CAST(:statuses AS varchar[]), CAST(:due_keys AS date[]), CAST(:buckets AS varchar[]), "
     f"CAST(:ns AS integer[])) {_CONFLICT}"
 )
+_PG_UPSERT = text(PG_UPSERT_SQL)
 _SQLITE_UPSERT = f"INSERT INTO action_tally (group_id, dimension, status, due_key, bucket, n) VALUES (?, ?, ?, ?, ?, ?) {_CONFLICT}"
 
 

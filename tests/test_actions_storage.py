@@ -487,3 +487,97 @@ def test_bulk_create_numbers_links_and_audits_like_create(engine: Engine, setup:
             at=NOW,
         )
         assert added.number == 8
+
+
+def test_create_stores_what_it_returns_audits_once_and_tells_the_watchers(
+    engine: Engine, setup: dict[str, Any]
+) -> None:
+    # On PostgreSQL the action, its links, counters and audit event go in as one statement and the returned
+    # action joins the session unread: what it returns, what is stored and what a watcher hears must match
+    # the ORM path's (SQLite) exactly.
+    from storage import audit, tally
+
+    g, d = setup["group_id"], setup["districts"]
+    with session_scope(engine) as s:
+        meeting = Meeting(
+            group_id=g, title="December", status=MeetingStatus.OPEN, created_at=NOW, started_at=NOW
+        )
+        s.add(meeting)
+        s.flush()
+        decision = Decision(
+            group_id=g, number=4, meeting_id=meeting.id, text="Map it", recorded_by="UCHAIR", created_at=NOW
+        )
+        s.add(decision)  # pending: the add must flush it before the rows that refer to it
+        group = groups.get_group(s, "T1", "C1")
+        assert group is not None
+        before = group.next_action_number
+        with audit.watching() as heard:
+            row = store.create_action(
+                s,
+                group,
+                store.NewActionRecord(
+                    title='Map provision\'s "gaps" \\ 100%',
+                    owners=["U2", "U1", "U2"],
+                    organisation="Wyre Council",
+                    due_date=TODAY + timedelta(days=9),
+                    outcomes=[Outcome.STAY_SAFE, Outcome.BE_HEALTHY],
+                    district_ids=[d["wyre"], d["chorley"]],
+                ),
+                by="U1",
+                at=NOW,
+                meeting_id=meeting.id,
+                decision_id=decision.id,
+                source_link="https://example.slack.com/archives/C1/p1",
+            )
+        assert row.number == before and group.next_action_number == before + 1
+        assert [(t.entity, t.entity_id, t.user_id, sorted(t.owners)) for t in heard] == [
+            ("action", row.action.id, "U1", ["U1", "U2"])
+        ]
+        # The returned action is the session's own: a change to it in the same transaction is written.
+        store.update_action(s, row, {"rag": Rag.GREEN}, by="U1", at=NOW)
+        number, action_id = row.number, row.action.id
+    with session_scope(engine) as s:
+        stored = store.get_action(s, g, number)
+        assert stored is not None and stored.action.id == action_id
+        a = stored.action
+        assert (a.title, a.organisation, a.due_date, a.due_key, a.status, a.rag) == (
+            'Map provision\'s "gaps" \\ 100%',
+            "Wyre Council",
+            TODAY + timedelta(days=9),
+            TODAY + timedelta(days=9),
+            ActionStatus.OPEN,
+            Rag.GREEN,
+        )
+        assert (a.meeting_id, a.decision_id, a.source_link, a.created_by) == (
+            meeting.id,
+            decision.id,
+            "https://example.slack.com/archives/C1/p1",
+            "U1",
+        )
+        assert a.created_at == NOW and a.completed_at is None and a.snoozed_until is None
+        assert stored.owners == ["U1", "U2"]
+        assert stored.outcomes == [Outcome.BE_HEALTHY, Outcome.STAY_SAFE]
+        assert [x.name for x in stored.districts] == ["Chorley", "Wyre"]
+        events = list(
+            s.exec(
+                select(AuditEvent)
+                .where(AuditEvent.entity == "action", AuditEvent.entity_id == action_id)
+                .order_by(col(AuditEvent.id))
+            )
+        )
+        assert [e.verb for e in events] == ["created", "updated"]
+        assert events[0].at == NOW and events[0].user_id == "U1" and events[0].group_id == g
+        assert events[0].changes == {
+            "title": [None, 'Map provision\'s "gaps" \\ 100%'],
+            "owners": [None, ["U1", "U2"]],
+            "organisation": [None, "Wyre Council"],
+            "due_date": [None, (TODAY + timedelta(days=9)).isoformat()],
+            "outcomes": [None, ["be-healthy", "stay-safe"]],
+            "districts": [None, ["Chorley", "Wyre"]],
+            "meeting_id": [None, meeting.id],
+            "decision": [None, "D4"],
+            "source_link": [None, "https://example.slack.com/archives/C1/p1"],
+        }
+        kept = tally.snapshot(s)
+        tally.rebuild(s)
+        assert tally.snapshot(s) == kept
