@@ -145,7 +145,7 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.config import require_slack
-    from storage.db import make_engine, migrate, refresh_statistics
+    from storage.db import checkpoint_in_background, make_engine, migrate, refresh_statistics
 
     require_slack(settings)
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
@@ -161,6 +161,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         _serve_workers(settings, port)
         return 0
     app, services = _create_app_or_explain(settings, engine)
+    checkpointer = checkpoint_in_background(engine, settings.ecm_sqlite_checkpoint_seconds)
     # What start-up built (modules, the verb table, SQLAlchemy's mappers) lives as long as the process: keep
     # it out of the garbage collector's way, so each request's collections only walk that request's objects.
     gc.collect()
@@ -202,6 +203,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             log.info("scheduler stopped")
         if services.homes is not None:
             services.homes.close()  # the Home refreshes still pending go out before the process ends
+        if checkpointer is not None:
+            checkpointer.stop()
     return 0
 
 

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Home tabs are republished after a change on a thread of their own, waiting this long (seconds) for more
     # changes first, so a burst of them costs one refresh per person; 0 publishes at once.
     ecm_home_refresh_seconds: float = Field(default=1.0, ge=0, le=60)
+    # SQLite: a server's WAL checkpoints every this many seconds on a thread of its own, never in a commit a
+    # person waits for; 0 = SQLite's own (at the commit that finds the log past 1,000 pages).
+    ecm_sqlite_checkpoint_seconds: float = Field(default=1.0, ge=0, le=300)
     # Database connections kept open; 0 = one per thread that can use the database at once.
     ecm_db_pool_size: int = Field(default=0, ge=0, le=1024)
     # Starting up with no route to Slack: how many times to try auth.test (0 = keep trying), and the first

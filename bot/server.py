@@ -195,19 +195,27 @@ def worker_app() -> Starlette:
     from bot.app import create_app
     from bot.config import LOG_FORMAT, Settings
     from storage.clock import SystemClock
-    from storage.db import make_engine
+    from storage.db import checkpoint_in_background, make_engine
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     app, services = create_app(settings, engine, SystemClock(), verify_token=False)
+    checkpointer = checkpoint_in_background(engine, settings.ecm_sqlite_checkpoint_seconds)
     gc.collect()
     gc.freeze()  # as `ecm-bot run` does: start-up's objects stay out of every request's collections
     homes = services.homes
+
+    def on_shutdown() -> None:
+        if homes is not None:
+            homes.close()
+        if checkpointer is not None:
+            checkpointer.stop()
+
     return create_web_app(
         app,
         engine,
         signing_secret=settings.slack_signing_secret or "",
         max_body=settings.ecm_max_request_bytes,
-        on_shutdown=homes.close if homes is not None else None,
+        on_shutdown=on_shutdown,
     )

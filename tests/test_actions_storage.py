@@ -304,23 +304,31 @@ def test_update_diff_audit_and_notes(engine: Engine, setup: dict[str, Any]) -> N
         assert len(list(s.exec(select(ActionNote)))) == 2
 
 
+def _meeting_and_decision(
+    s: Session, group_id: int, title: str, number: int, text: str
+) -> tuple[Meeting, Decision]:
+    """An open meeting (flushed, for its id) and a decision recorded in it (added, not flushed)."""
+    meeting = Meeting(
+        group_id=group_id, title=title, status=MeetingStatus.OPEN, created_at=NOW, started_at=NOW
+    )
+    s.add(meeting)
+    s.flush()
+    decision = Decision(
+        group_id=group_id,
+        number=number,
+        meeting_id=meeting.id,
+        text=text,
+        recorded_by="UCHAIR",
+        created_at=NOW,
+    )
+    s.add(decision)
+    return meeting, decision
+
+
 def test_note_only_update_and_links(engine: Engine, setup: dict[str, Any]) -> None:
     g = setup["group_id"]
     with session_scope(engine) as s:
-        meeting = Meeting(
-            group_id=g, title="November meeting", status=MeetingStatus.OPEN, created_at=NOW, started_at=NOW
-        )
-        s.add(meeting)
-        s.flush()
-        decision = Decision(
-            group_id=g,
-            number=3,
-            meeting_id=meeting.id,
-            text="Agree the pathway",
-            recorded_by="UCHAIR",
-            created_at=NOW,
-        )
-        s.add(decision)
+        meeting, decision = _meeting_and_decision(s, g, "November meeting", 3, "Agree the pathway")
         s.flush()
         row = store.create_action(
             s,
@@ -499,15 +507,8 @@ def test_create_stores_what_it_returns_audits_once_and_tells_the_watchers(
 
     g, d = setup["group_id"], setup["districts"]
     with session_scope(engine) as s:
-        meeting = Meeting(
-            group_id=g, title="December", status=MeetingStatus.OPEN, created_at=NOW, started_at=NOW
-        )
-        s.add(meeting)
-        s.flush()
-        decision = Decision(
-            group_id=g, number=4, meeting_id=meeting.id, text="Map it", recorded_by="UCHAIR", created_at=NOW
-        )
-        s.add(decision)  # pending: the add must flush it before the rows that refer to it
+        # The decision is left pending: the add must flush it before the rows that refer to it.
+        meeting, decision = _meeting_and_decision(s, g, "December", 4, "Map it")
         group = groups.get_group(s, "T1", "C1")
         assert group is not None
         before = group.next_action_number

@@ -119,6 +119,7 @@ def test_read_only_work_that_writes_is_refused_before_the_write_and_changes_noth
         "UPDATE task_group SET name = 'renamed'",
         "  insert into audit_event (id) values (-1)",
         "DELETE FROM task_group",
+        "WITH gone AS (DELETE FROM task_group RETURNING id) SELECT count(*) FROM gone",
     ):
         with pytest.raises(WriteInReadOnlyUnit) as refused, session_scope(ws.engine, write=False) as reader:
             reader.execute(text("SELECT count(*) FROM action")).one()

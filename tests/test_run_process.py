@@ -217,3 +217,48 @@ def test_run_with_web_workers_serves_from_several_processes_and_stops_them(
     assert process.returncode == 0, output
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "the workers stop with the process"
     assert "Traceback" not in output
+
+
+def _actions_in_the_database_file(path: Path) -> int:
+    """Actions the main database file holds by itself (a copy without its -wal: what was checkpointed)."""
+    import sqlite3
+
+    copy = path.with_name("copy.db")
+    copy.write_bytes(path.read_bytes())
+    with sqlite3.connect(f"file:{copy}?immutable=1", uri=True) as conn:
+        return int(conn.execute("SELECT count(*) FROM action").fetchone()[0])
+
+
+@pytest.mark.parametrize("interval", ["0.2", "0"])
+def test_run_on_sqlite_checkpoints_on_a_thread_of_its_own(
+    slack: SlackStandIn, tmp_path: Path, sqlite_template: Path, interval: str
+) -> None:
+    # With ECM_SQLITE_CHECKPOINT_SECONDS the server copies its commits into the database file within the
+    # interval (no command waits for it); with 0, SQLite's own checkpoint waits for 1,000 pages of log.
+    migrated(sqlite_template, tmp_path)
+    process, url = start_bot(slack, tmp_path, "--no-scheduler", ECM_SQLITE_CHECKPOINT_SECONDS=interval)
+    try:
+        chair = slack.add_user("chair")
+        channel = slack.add_channel("ecm-wal")
+        slack.post(
+            f"{url}/slack/events", slack.slash_command('setup name:"Wal" preset:lancashire', chair, channel)
+        )
+        assert slack.wait_for(
+            lambda: any(m.channel == channel and not m.ephemeral for m in slack.messages), 30
+        )
+        for i in range(3):
+            slack.post(f"{url}/slack/events", slack.slash_command(f"add Task {i}", chair, channel))
+        assert slack.wait_for(
+            lambda: sum(1 for m in slack.messages if m.channel == channel and "Task " in m.text) >= 3, 30
+        )
+        deadline = time.monotonic() + (10 if interval != "0" else 1.5)
+        while _actions_in_the_database_file(tmp_path / "run.db") < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _actions_in_the_database_file(tmp_path / "run.db") == (3 if interval != "0" else 0)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert "Traceback" not in output
+    if interval != "0":  # its last checkpoint runs as the server stops: the file alone holds every commit
+        assert _actions_in_the_database_file(tmp_path / "run.db") == 3
