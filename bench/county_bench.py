@@ -431,6 +431,22 @@ def seed(label: str, engine: Engine, standin: SlackStandIn, args: argparse.Names
     return county, first_channel
 
 
+def settle(pids: list[int], quiet: float = 0.02, window: float = 0.5, limit: float = 60.0) -> None:
+    """Waits until none of the servers (each with its worker processes) spends more than `quiet` seconds of
+    CPU in `window`: a server whose second worker is still importing would otherwise load the machine under
+    whichever server is measured first."""
+    from bench.cpu_bench import cpu_seconds
+
+    deadline = time.monotonic() + limit
+    before = [cpu_seconds(pid) for pid in pids]
+    while time.monotonic() < deadline:
+        time.sleep(window)
+        now = [cpu_seconds(pid) for pid in pids]
+        if all(b - a <= quiet for a, b in zip(before, now, strict=True)):
+            return
+        before = now
+
+
 def many_clients_header(first: str) -> str:
     return (
         f"  {first:<38} {'p50':>5} {'p90':>5} {'p99':>5} {'÷ floor p99':>11} {'CPU ms/req':>10} "
@@ -454,6 +470,9 @@ def many_clients(
     CPU per request (its backends share the machine too)."""
     from bench.cpu_bench import cpu_seconds, database_cpu_seconds
 
+    for client, _ in servers.values():  # every server warm under the same load (each of its workers too)
+        concurrent(client, command, channel, users, 3)
+    settle([pid for _, pid in servers.values()])
     timings: dict[str, list[float]] = {name: [] for name in servers}
     cpu = dict.fromkeys(servers, 0.0)
     own = dict.fromkeys(servers, 0.0)
@@ -593,7 +612,7 @@ def bench(label: str, engine: Engine, url: str, standin: SlackStandIn, args: arg
                     first_channel,
                     county.clients,
                     args.repeat // 4,
-                    rounds=2,
+                    rounds=args.rounds,
                 )
 
         print(
@@ -665,7 +684,7 @@ def main() -> None:
         help="A/B: a bot server with these extra settings (e.g. 'ECM_REPLY_COMPUTING=0'; repeatable; '' for "
         "none): only the 8-client figures, every variant and the floor in interleaved rounds",
     )
-    parser.add_argument("--rounds", type=int, default=3, help="--variant: rounds per server")
+    parser.add_argument("--rounds", type=int, default=3, help="8 clients: rounds per server, in turn")
     parser.add_argument(
         "--commands",
         default=",".join(COMMANDS),
