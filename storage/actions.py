@@ -1072,30 +1072,61 @@ def create_action(
     if session.get_bind().dialect.name == "postgresql":
         _insert_action_at_once(session, action, row, changes, by=by, at=at, verb=verb, note=note)
         return row
-    action.number = take_number(session, group.id, "next_action_number")
-    session.add(action)
-    session.flush()
-    assert action.id is not None
-    for user_id in owner_ids:
-        session.add(ActionOwner(action_id=action.id, user_id=user_id))
-    for outcome in outcome_list:
-        session.add(ActionOutcome(action_id=action.id, outcome=outcome))
-    for district in districts:
-        session.add(ActionDistrict(action_id=action.id, district_id=district.id))  # type: ignore[arg-type]
-    session.flush()
-    tally.apply(session, _counted(row))
-    audit.record(
-        session,
-        group_id=group.id,
-        entity="action",
-        entity_id=action.id,
-        user_id=by,
-        at=at,
-        verb=verb,
-        note=note,
-        changes=changes,
-    )
+    _insert_action_rows(session, action, row, changes, by=by, at=at, verb=verb, note=note)
     return row
+
+
+def _insert_action_rows(
+    session: Session,
+    action: Action,
+    row: ActionRow,
+    changes: dict[str, Any],
+    *,
+    by: str,
+    at: datetime,
+    verb: str,
+    note: str | None,
+) -> None:
+    """`create_action` elsewhere (SQLite): the number (`take_number`), then the action, its links and its
+    audit event straight to the driver, each value through its column type as SQLAlchemy would send it
+    (`_load`): the ORM's unit of work cost more than these writes. `row.action` then joins the session as
+    the stored row, as on PostgreSQL."""
+    assert action.group_id is not None
+    action.number = take_number(session, action.group_id, "next_action_number")
+    session.flush()  # anything the ORM holds (a meeting, a decision) before the rows that refer to it
+    connection = session.connection()
+    columns = _ACTION_COLUMNS
+    processors = _bind_processors(Action, columns, connection.dialect)
+    values = [getattr(action, c) for c in columns]
+    cursor = connection.exec_driver_sql(
+        f"INSERT INTO action ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+        tuple(v if p is None else p(v) for p, v in zip(processors, values, strict=True)),
+    )
+    action.id = cursor.lastrowid
+    _load(session, ActionOwner, ("action_id", "user_id"), [(action.id, u) for u in row.owners])
+    _load(session, ActionOutcome, ("action_id", "outcome"), [(action.id, o) for o in row.outcomes])
+    _load(session, ActionDistrict, ("action_id", "district_id"), [(action.id, d.id) for d in row.districts])
+    tally.apply(session, _counted(row))
+    stored = audit.plain_changes(changes)
+    _load(
+        session,
+        AuditEvent,
+        ("group_id", "entity", "entity_id", "user_id", "at", "verb", "changes", "note"),
+        [(action.group_id, "action", action.id, by, _utc(at), verb, stored, note)],
+    )
+    make_transient_to_detached(action)
+    session.add(action)
+    audit.announce(action.group_id, "action", action.id, by, stored)
+
+
+_ACTION_COLUMNS = tuple(c.name for c in Action.__table__.columns if c.name != "id")  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=32)
+def _bind_processors(model: type[SQLModel], columns: tuple[str, ...], dialect: Any) -> list[Any]:
+    """Each column's bind processor on `dialect` (None where it has none), as SQLAlchemy applies them."""
+    table = _table(model)
+    return [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
 
 
 # PostgreSQL: a new action in one statement (a round trip, where the ORM sends seven): its number from the
@@ -1385,7 +1416,7 @@ def _load(
     if dialect.name != "postgresql":
         assert dialect.paramstyle == "qmark", dialect.paramstyle  # SQLite's
         # The dialect's own processors (the generic types' have none for dates on SQLite).
-        processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+        processors = _bind_processors(model, tuple(columns), dialect)
         if any(processors):
             rows = [tuple(v if p is None else p(v) for p, v in zip(processors, r, strict=True)) for r in rows]
         marks = ", ".join("?" for _ in columns)
