@@ -1069,28 +1069,32 @@ def create_action(
         district_mask=district_mask(districts),
     )
     row = ActionRow(action=action, owners=sorted(owner_ids), outcomes=outcome_list, districts=districts)
+    new = _NewAction(action, row, changes, by, at, verb, note)
     if session.get_bind().dialect.name == "postgresql":
-        _insert_action_at_once(session, action, row, changes, by=by, at=at, verb=verb, note=note)
-        return row
-    _insert_action_rows(session, action, row, changes, by=by, at=at, verb=verb, note=note)
+        _insert_action_at_once(session, new)
+    else:
+        _insert_action_rows(session, new)
     return row
 
 
-def _insert_action_rows(
-    session: Session,
-    action: Action,
-    row: ActionRow,
-    changes: dict[str, Any],
-    *,
-    by: str,
-    at: datetime,
-    verb: str,
-    note: str | None,
-) -> None:
+class _NewAction(NamedTuple):
+    """What `create_action` writes: the action (its number and id still to come) in its row, and its audit."""
+
+    action: Action
+    row: ActionRow
+    changes: dict[str, Any]
+    by: str
+    at: datetime
+    verb: str
+    note: str | None
+
+
+def _insert_action_rows(session: Session, new: _NewAction) -> None:
     """`create_action` elsewhere (SQLite): the number (`take_number`), then the action, its links and its
     audit event straight to the driver, each value through its column type as SQLAlchemy would send it
     (`_load`): the ORM's unit of work cost more than these writes. `row.action` then joins the session as
     the stored row, as on PostgreSQL."""
+    action, row, changes, by, at, verb, note = new
     assert action.group_id is not None
     action.number = take_number(session, action.group_id, "next_action_number")
     session.flush()  # anything the ORM holds (a meeting, a decision) before the rows that refer to it
@@ -1165,20 +1169,11 @@ _INSERT_ACTION_AT_ONCE = text(
 )
 
 
-def _insert_action_at_once(
-    session: Session,
-    action: Action,
-    row: ActionRow,
-    changes: dict[str, Any],
-    *,
-    by: str,
-    at: datetime,
-    verb: str,
-    note: str | None,
-) -> None:
+def _insert_action_at_once(session: Session, new: _NewAction) -> None:
     """`create_action` on PostgreSQL: `_INSERT_ACTION_AT_ONCE`, then `row.action` joins the session as the
     stored row (no read back), and the group's loaded counter and this transaction's remembered sums are
     kept in step as the ORM path keeps them (`row` holds `action`)."""
+    action, row, changes, by, at, verb, note = new
     stored = audit.plain_changes(changes)
     session.flush()  # anything the ORM holds (a meeting, a decision) before the rows that refer to it
     action_id, number = session.execute(
