@@ -96,8 +96,8 @@ def record(
 def announce(
     group_id: int | None, entity: str, entity_id: int | None, user_id: str, changes: dict[str, Any] | None
 ) -> None:
-    """Tells whoever is watching of one audited change (`record` does; so does a statement that writes its
-    audit row itself, `storage.actions.create_action` on PostgreSQL). `changes` as stored."""
+    """Tells whoever is watching of one audited change: `record` does, and so does a write that sends its
+    audit row itself (`storage.actions.create_action`). `changes` as stored."""
     watched = _watched.get()
     if watched is not None:
         owners = (changes or {}).get("owners")

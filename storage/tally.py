@@ -124,7 +124,7 @@ def apply(session: Session, delta: Counter[Cell]) -> None:
     cells = sorted((cell, n) for cell, n in delta.items() if n)
     if not cells:
         return
-    session.info.pop(_SUMS, None)
+    forget_sums(session)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_PG_UPSERT, pg_upsert_params(delta))
         return
