@@ -221,18 +221,37 @@ def _write_token(t: Token) -> str:
     return t.text
 
 
+def _text_before(verb: str, tokens: list[Token]) -> tuple[list[Token], list[Token]]:
+    """The free text before a key, and before it the action number a verb such as `update 3` starts with
+    (which is not part of the note): (number, text)."""
+    before = [t for t in tokens if t.kind in (Kind.WORD, Kind.QUOTED)]
+    if verb not in ("add", "new") and before and _ACTION_NUMBER.match(before[0].text):
+        return before[:1], before[1:]
+    return [], before
+
+
 def _refuse_trailing_words(
-    verb: str, before: list[Token], key: Token, reading: DateReading, tail: list[Token], rest: list[Token]
+    verb: str,
+    before: list[Token],
+    key: Token,
+    reading: DateReading,
+    tail: list[Token],
+    rest: list[Token],
+    numbered: int = 0,
 ) -> UserError:
-    """Words after a date that would quietly become part of the title (or note): say how it was read."""
+    """Words after a date that would quietly become part of the title (or note): say how it was read.
+    `before` starts with the action number when `numbered` (1): kept first in the rewritten command."""
     what = _FREE_TEXT_NAMES.get(verb, "note")
     tail_text = " ".join(t.text for t in tail)
-    before_text = " ".join(_write_token(t) for t in before)
+    lead = " ".join(_write_token(t) for t in before[:numbered])
+    before_text = " ".join(_write_token(t) for t in before[numbered:])
     joined = f"{before_text} {tail_text}".strip()
     where = md("the {} (“{}”)", what, joined) if before_text else f"the {what}"
     date_words = f'{key.key}:"{key.text} {tail_text}"'
     others = " ".join(_write_token(t) for t in rest)
-    title_first = " ".join(p for p in (f"/ecm {verb}", joined, f"{key.key}:{_quoted(key.text)}", others) if p)
+    title_first = " ".join(
+        p for p in (f"/ecm {verb}", lead, joined, f"{key.key}:{_quoted(key.text)}", others) if p
+    )
     return UserError(
         md(
             "I read `{}:{}` as {}, so “{}” would become part of {}. Nothing was saved.",
@@ -309,20 +328,77 @@ def _absorb_date_words(
             tail.append(t)
         if not tail:
             continue
-        before = [t for t in out[:-1] if t.kind in (Kind.WORD, Kind.QUOTED)]
-        if verb not in ("add", "new") and before and _ACTION_NUMBER.match(before[0].text):
-            before = before[1:]  # `update 3 due:…`: the number is not part of the note
+        lead, before = _text_before(verb, out[:-1])
         if before or is_date_word(tail[0].text):
-            shown = {id(t) for t in (token, *before, *tail)}
+            shown = {id(t) for t in (*lead, token, *before, *tail)}
             rest = [t for t in tokens if id(t) not in shown]
-            raise _refuse_trailing_words(verb, before, token, reading, tail, rest)
+            raise _refuse_trailing_words(verb, [*lead, *before], token, reading, tail, rest, len(lead))
     return out, readings
+
+
+# Keys whose value is any text: `org:NHS Lancashire` arrives as `org:NHS` and the word `Lancashire`, which
+# would quietly join the title (`add`) or the note (`update`, whose `title:` is text too). Other verbs' words are not text (`actions
+# overdue mine`), and theirs are not checked.
+_TEXT_KEYS = {"org": "organisation", "organisation": "organisation", "title": "title"}
+_TEXT_VERBS = ("add", "new", "update")
+
+
+def _refuse_words_after_text_keys(verb: str, tokens: list[Token]) -> None:
+    """Words right after a text key's value, when free text came before it too, would split the title (or
+    note) around the key and take the end of the value with them: refused, saying how to write it. With no
+    free text before, an add's words are its title (`add org:Chorley Map provision`); an update's are
+    refused all the same."""
+    if verb not in _TEXT_VERBS:
+        return
+    for i, token in enumerate(tokens):
+        if token.kind != Kind.KEY or token.key not in _TEXT_KEYS:
+            continue
+        tail: list[Token] = []
+        for t in tokens[i + 1 :]:
+            if t.kind != Kind.WORD:
+                break
+            tail.append(t)
+        lead, before = _text_before(verb, tokens[:i])
+        # `add org:Chorley Map provision`: the title after the key. An update's note is seldom all after a
+        # text key (`update 3 title:Map youth provision`): those words are refused there too.
+        if not tail or (not before and verb != "update"):
+            continue
+        what = _FREE_TEXT_NAMES.get(verb, "note")
+        tail_text = " ".join(t.text for t in tail)
+        joined = " ".join(_write_token(t) for t in [*before, *tail])
+        where = md("part of the {} (“{}”)", what, joined) if before else f"the {what}"
+        shown = {id(t) for t in (*lead, token, *before, *tail)}
+        others = " ".join(_write_token(t) for t in tokens if id(t) not in shown)
+        whole = f'{token.key}:"{token.text} {tail_text}"'
+        text_first = " ".join(
+            p
+            for p in (f"/ecm {verb}", *(_write_token(t) for t in lead), joined, _write_token(token), others)
+            if p
+        )
+        raise UserError(
+            md(
+                "I read `{}` as the {}, so “{}” would become {}. Nothing was saved.",
+                _write_token(token),
+                _TEXT_KEYS[token.key],
+                tail_text,
+                where,
+            ),
+            md(
+                "If “{0}” is part of the {1}, put it all in quotes: `{2}`. If it belongs to the {3}, put the {3} first: `{4}`.",
+                tail_text,
+                _TEXT_KEYS[token.key],
+                whole,
+                what,
+                text_first,
+            ),
+        )
 
 
 def parse(text: str, today: date) -> Args:
     tokens = tokenize(text.strip())
     verb = tokens[0].text.lower() if tokens and tokens[0].kind == Kind.WORD else ""
     rest, readings = _absorb_date_words(verb, tokens[1:] if verb else tokens, today)
+    _refuse_words_after_text_keys(verb, rest)
     return Args(verb=verb, tokens=rest, dates=readings)
 
 

@@ -310,3 +310,15 @@ def test_add_reads_the_groups_districts_once_after_they_change(core: Core) -> No
     assert district_reads("add Map review @sam district:preston") == 0
     row = core.command("show 1", user="sam").text
     assert "Chorley" in row and "Fylde" in row
+
+
+def test_words_after_org_that_would_join_the_title_are_refused_and_quotes_keep_them(core: Core) -> None:
+    text = error_text(core.command("add Review the pathway org:NHS Lancashire outcome:safe", user="sam"))
+    assert "I read `org:NHS` as the organisation, so “Lancashire” would become part of the title" in text
+    assert '`org:"NHS Lancashire"`' in text
+    assert "`/ecm add Review the pathway Lancashire org:NHS outcome:safe`" in text
+    assert action_count(core) == 0
+    out = core.command('add Review the pathway org:"NHS Lancashire" outcome:safe', user="sam")
+    assert not out.is_error, out.text
+    row = action_row(core, 1)
+    assert (row.action.title, row.action.organisation) == ("Review the pathway", "NHS Lancashire")

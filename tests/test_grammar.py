@@ -59,6 +59,85 @@ def test_words_after_a_date_never_quietly_join_the_text(command: str, read_as: s
     assert "put the whole date in quotes" in (info.value.usage or "")
 
 
+@pytest.mark.parametrize(
+    "command, read_as, words, quoted, text_first",
+    [
+        (
+            "add Review the pathway org:NHS Lancashire",
+            "`org:NHS` as the organisation",
+            "Lancashire",
+            'org:"NHS Lancashire"',
+            "/ecm add Review the pathway Lancashire org:NHS",
+        ),
+        (
+            "add Map provision org:Chorley Council due:friday",
+            "`org:Chorley` as the organisation",
+            "Council",
+            'org:"Chorley Council"',
+            "/ecm add Map provision Council org:Chorley due:friday",
+        ),
+        (
+            'update 3 "Chased" organisation:Preston City Council',
+            "`organisation:Preston` as the organisation",
+            "City Council",
+            'organisation:"Preston City Council"',
+            '/ecm update 3 "Chased" City Council organisation:Preston',
+        ),
+        (
+            'update 3 "Renamed" title:Map youth provision',
+            "`title:Map` as the title",
+            "youth provision",
+            'title:"Map youth provision"',
+            '/ecm update 3 "Renamed" youth provision title:Map',
+        ),
+    ],
+)
+def test_words_after_a_text_key_never_quietly_join_the_text(
+    command: str, read_as: str, words: str, quoted: str, text_first: str
+) -> None:
+    with pytest.raises(UserError) as info:
+        parse(command, TODAY)
+    assert f"I read {read_as}, so “{words}” would become part of the" in info.value.message
+    assert "Nothing was saved" in info.value.message
+    assert f"`{quoted}`" in (info.value.usage or "")
+    assert f"`{text_first}`" in (info.value.usage or "")
+
+
+def test_an_updates_words_after_a_text_key_are_refused_even_as_the_whole_note() -> None:
+    with pytest.raises(UserError) as info:
+        parse("update 3 title:Map youth provision", TODAY)
+    assert (
+        "I read `title:Map` as the title, so “youth provision” would become the note." in info.value.message
+    )
+    assert '`title:"Map youth provision"`' in (info.value.usage or "")
+    assert (
+        parse('update 3 "Chased" title:"Map youth provision"', TODAY).keys["title"] == "Map youth provision"
+    )
+
+
+@pytest.mark.parametrize(
+    "command, org, text",
+    [
+        ('add Review the pathway org:"NHS Lancashire" due:friday', "NHS Lancashire", "Review the pathway"),
+        (
+            "add org:Chorley Map provision",
+            "Chorley",
+            "Map provision",
+        ),  # nothing before: the words are the title
+        ("add Map provision org:Chorley <@U123SAM|sam>", "Chorley", "Map provision"),
+    ],
+)
+def test_a_text_key_with_its_text_on_one_side_is_read(command: str, org: str, text: str) -> None:
+    args = parse(command, TODAY)
+    assert args.keys["org"] == org and args.free_text() == text
+
+
+def test_a_refused_date_keeps_the_action_number_first() -> None:
+    with pytest.raises(UserError) as info:
+        parse('update 3 "Chased" due:friday again', TODAY)
+    assert '`/ecm update 3 "Chased" again due:friday`' in (info.value.usage or "")
+
+
 def test_refusal_shows_how_to_write_it() -> None:
     with pytest.raises(UserError) as info:
         parse("add Review CAF due:friday with schools <@U1|sam> outcome:safe", TODAY)
