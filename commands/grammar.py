@@ -339,8 +339,10 @@ def _absorb_date_words(
 # Keys whose value is any text: `org:NHS Lancashire` arrives as `org:NHS` and the word `Lancashire`, which
 # would quietly join the title (`add`) or the note (`update`, whose `title:` is text too). Other verbs' words are not text (`actions
 # overdue mine`), and theirs are not checked.
-_TEXT_KEYS = {"org": "organisation", "organisation": "organisation", "title": "title"}
+_TEXT_KEYS = {"org": "organisation", "organisation": "organisation", "title": "title", "name": "name"}
 _TEXT_VERBS = ("add", "new", "update")
+# Verbs with no free text at all: words after a text key can only be the rest of its value.
+_NO_TEXT_VERBS = ("member",)
 
 
 def _refuse_words_after_text_keys(verb: str, tokens: list[Token]) -> None:
@@ -348,7 +350,7 @@ def _refuse_words_after_text_keys(verb: str, tokens: list[Token]) -> None:
     note) around the key and take the end of the value with them: refused, saying how to write it. With no
     free text before, an add's words are its title (`add org:Chorley Map provision`); an update's are
     refused all the same."""
-    if verb not in _TEXT_VERBS:
+    if verb not in _TEXT_VERBS and verb not in _NO_TEXT_VERBS:
         return
     for i, token in enumerate(tokens):
         if token.kind != Kind.KEY or token.key not in _TEXT_KEYS:
@@ -358,6 +360,22 @@ def _refuse_words_after_text_keys(verb: str, tokens: list[Token]) -> None:
             if t.kind != Kind.WORD:
                 break
             tail.append(t)
+        if tail and verb in _NO_TEXT_VERBS:
+            tail_text = " ".join(t.text for t in tail)
+            raise UserError(
+                md(
+                    "I read `{}` as the {}, so “{}” after it is left over. Nothing was saved.",
+                    _write_token(token),
+                    _TEXT_KEYS[token.key],
+                    tail_text,
+                ),
+                md(
+                    "If “{}” is part of the {}, put it all in quotes: `{}`.",
+                    tail_text,
+                    _TEXT_KEYS[token.key],
+                    f'{token.key}:"{token.text} {tail_text}"',
+                ),
+            )
         lead, before = _text_before(verb, tokens[:i])
         # `add org:Chorley Map provision`: the title after the key. An update's note is seldom all after a
         # text key (`update 3 title:Map youth provision`): those words are refused there too.

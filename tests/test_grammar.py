@@ -132,6 +132,21 @@ def test_a_text_key_with_its_text_on_one_side_is_read(command: str, org: str, te
     assert args.keys["org"] == org and args.free_text() == text
 
 
+@pytest.mark.parametrize(
+    "command, quoted",
+    [
+        ("member <@U1|pat> org:Lancashire Constabulary role:member", 'org:"Lancashire Constabulary"'),
+        ("member <@U1|pat> name:Pat Jones", 'name:"Pat Jones"'),
+    ],
+)
+def test_a_members_words_after_a_text_key_are_its_value_unquoted(command: str, quoted: str) -> None:
+    with pytest.raises(UserError) as info:
+        parse(command, TODAY)
+    assert "after it is left over. Nothing was saved." in info.value.message
+    assert f"`{quoted}`" in (info.value.usage or "")
+    assert parse('member <@U1|pat> org:"Lancashire Constabulary" role:member', TODAY).keys["role"] == "member"
+
+
 def test_a_refused_date_keeps_the_action_number_first() -> None:
     with pytest.raises(UserError) as info:
         parse('update 3 "Chased" due:friday again', TODAY)
