@@ -339,10 +339,16 @@ def _absorb_date_words(
 # Keys whose value is any text: `org:NHS Lancashire` arrives as `org:NHS` and the word `Lancashire`, which
 # would quietly join the title (`add`) or the note (`update`, whose `title:` is text too). Other verbs' words are not text (`actions
 # overdue mine`), and theirs are not checked.
-_TEXT_KEYS = {"org": "organisation", "organisation": "organisation", "title": "title", "name": "name"}
+_TEXT_KEYS = {
+    "org": "organisation",
+    "organisation": "organisation",
+    "title": "title",
+    "name": "name",
+    "for": "organisation",  # attendance: `for:"Lancashire Constabulary"` (or `for:@member`)
+}
 _TEXT_VERBS = ("add", "new", "update")
 # Verbs with no free text at all: words after a text key can only be the rest of its value.
-_NO_TEXT_VERBS = ("member",)
+_NO_TEXT_VERBS = ("member", "here", "present", "apologies")
 
 
 def _refuse_words_after_text_keys(verb: str, tokens: list[Token]) -> None:

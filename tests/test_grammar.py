@@ -137,9 +137,13 @@ def test_a_text_key_with_its_text_on_one_side_is_read(command: str, org: str, te
     [
         ("member <@U1|pat> org:Lancashire Constabulary role:member", 'org:"Lancashire Constabulary"'),
         ("member <@U1|pat> name:Pat Jones", 'name:"Pat Jones"'),
+        ("here for:Lancashire Constabulary as:virtual", 'for:"Lancashire Constabulary"'),
+        ("apologies <@U1|pat> for:NHS Lancashire", 'for:"NHS Lancashire"'),
     ],
 )
-def test_a_members_words_after_a_text_key_are_its_value_unquoted(command: str, quoted: str) -> None:
+def test_words_after_a_text_key_in_a_verb_without_text_are_its_value_unquoted(
+    command: str, quoted: str
+) -> None:
     with pytest.raises(UserError) as info:
         parse(command, TODAY)
     assert "after it is left over. Nothing was saved." in info.value.message
