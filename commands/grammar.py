@@ -345,10 +345,17 @@ _TEXT_KEYS = {
     "title": "title",
     "name": "name",
     "for": "organisation",  # attendance: `for:"Lancashire Constabulary"` (or `for:@member`)
+    "county": "county",
+    "district": "districts",  # `district:South Ribble,Chorley`
+    "districts": "districts",
 }
 _TEXT_VERBS = ("add", "new", "update")
-# Verbs with no free text at all: words after a text key can only be the rest of its value.
-_NO_TEXT_VERBS = ("member", "here", "present", "apologies")
+# Of those, the keys an add or update checks (a district list there is checked by name: `district:South`
+# is refused as no district).
+_TEXT_VERB_KEYS = ("org", "organisation", "title")
+# Verbs whose words after a text key can only be the rest of its value: no free text at all, or (`setup`)
+# free text that is the group's name, which `setup districts:Burnley,South Ribble` would have set to "Ribble".
+_NO_TEXT_VERBS = ("member", "here", "present", "apologies", "setup")
 
 
 def _refuse_words_after_text_keys(verb: str, tokens: list[Token]) -> None:
@@ -358,8 +365,9 @@ def _refuse_words_after_text_keys(verb: str, tokens: list[Token]) -> None:
     refused all the same."""
     if verb not in _TEXT_VERBS and verb not in _NO_TEXT_VERBS:
         return
+    keys = _TEXT_KEYS if verb in _NO_TEXT_VERBS else _TEXT_VERB_KEYS
     for i, token in enumerate(tokens):
-        if token.kind != Kind.KEY or token.key not in _TEXT_KEYS:
+        if token.kind != Kind.KEY or token.key not in keys:
             continue
         tail: list[Token] = []
         for t in tokens[i + 1 :]:

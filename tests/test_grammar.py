@@ -139,6 +139,9 @@ def test_a_text_key_with_its_text_on_one_side_is_read(command: str, org: str, te
         ("member <@U1|pat> name:Pat Jones", 'name:"Pat Jones"'),
         ("here for:Lancashire Constabulary as:virtual", 'for:"Lancashire Constabulary"'),
         ("apologies <@U1|pat> for:NHS Lancashire", 'for:"NHS Lancashire"'),
+        ("setup districts:Burnley,South Ribble", 'districts:"Burnley,South Ribble"'),
+        ("setup county:West Yorkshire", 'county:"West Yorkshire"'),
+        ("setup name:New Name Here", 'name:"New Name Here"'),
     ],
 )
 def test_words_after_a_text_key_in_a_verb_without_text_are_its_value_unquoted(
@@ -149,6 +152,9 @@ def test_words_after_a_text_key_in_a_verb_without_text_are_its_value_unquoted(
     assert "after it is left over. Nothing was saved." in info.value.message
     assert f"`{quoted}`" in (info.value.usage or "")
     assert parse('member <@U1|pat> org:"Lancashire Constabulary" role:member', TODAY).keys["role"] == "member"
+    # A setup's words before its keys, or after a key that is not text, are still the group's name.
+    assert parse("setup Chorley Task Group county:Lancashire", TODAY).free_text() == "Chorley Task Group"
+    assert parse("setup preset:lancashire Chorley Task Group", TODAY).free_text() == "Chorley Task Group"
 
 
 def test_a_refused_date_keeps_the_action_number_first() -> None:
