@@ -348,6 +348,7 @@ _TEXT_KEYS = {
     "county": "county",
     "district": "districts",  # `district:South Ribble,Chorley`
     "districts": "districts",
+    "reason": "reason",
 }
 _TEXT_VERBS = ("add", "new", "update")
 # Of those, the keys an add or update checks (a district list there is checked by name: `district:South`
@@ -355,7 +356,7 @@ _TEXT_VERBS = ("add", "new", "update")
 _TEXT_VERB_KEYS = ("org", "organisation", "title")
 # Verbs whose words after a text key can only be the rest of its value: no free text at all, or (`setup`)
 # free text that is the group's name, which `setup districts:Burnley,South Ribble` would have set to "Ribble".
-_NO_TEXT_VERBS = ("member", "here", "present", "apologies", "setup")
+_NO_TEXT_VERBS = ("member", "here", "present", "apologies", "setup", "meeting", "schedule")
 
 
 def _refuse_words_after_text_keys(verb: str, tokens: list[Token]) -> None:

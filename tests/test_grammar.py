@@ -142,6 +142,9 @@ def test_a_text_key_with_its_text_on_one_side_is_read(command: str, org: str, te
         ("setup districts:Burnley,South Ribble", 'districts:"Burnley,South Ribble"'),
         ("setup county:West Yorkshire", 'county:"West Yorkshire"'),
         ("setup name:New Name Here", 'name:"New Name Here"'),
+        ("meeting start title:December task group", 'title:"December task group"'),
+        ("meeting cancel reason:Not quorate", 'reason:"Not quorate"'),
+        ('schedule every:"2nd tuesday" at:10:00 title:Autumn task group', 'title:"Autumn task group"'),
     ],
 )
 def test_words_after_a_text_key_in_a_verb_without_text_are_its_value_unquoted(
