@@ -230,28 +230,30 @@ def _text_before(verb: str, tokens: list[Token]) -> tuple[list[Token], list[Toke
     return [], before
 
 
+def _text_first(verb: str, lead: list[Token], text: str, key: Token, others: list[Token]) -> str:
+    """The command rewritten with its text before `key`: `/ecm VERB [N] TEXT KEY OTHERS…`."""
+    parts = [f"/ecm {verb}", *(_write_token(t) for t in lead), text, _write_token(key)]
+    return " ".join(p for p in [*parts, *(_write_token(t) for t in others)] if p)
+
+
 def _refuse_trailing_words(
     verb: str,
+    lead: list[Token],
     before: list[Token],
     key: Token,
     reading: DateReading,
     tail: list[Token],
     rest: list[Token],
-    numbered: int = 0,
 ) -> UserError:
     """Words after a date that would quietly become part of the title (or note): say how it was read.
-    `before` starts with the action number when `numbered` (1): kept first in the rewritten command."""
+    `lead` is the action number a verb such as `update 3` starts with, kept first in the rewritten command."""
     what = _FREE_TEXT_NAMES.get(verb, "note")
     tail_text = " ".join(t.text for t in tail)
-    lead = " ".join(_write_token(t) for t in before[:numbered])
-    before_text = " ".join(_write_token(t) for t in before[numbered:])
+    before_text = " ".join(_write_token(t) for t in before)
     joined = f"{before_text} {tail_text}".strip()
     where = md("the {} (“{}”)", what, joined) if before_text else f"the {what}"
     date_words = f'{key.key}:"{key.text} {tail_text}"'
-    others = " ".join(_write_token(t) for t in rest)
-    title_first = " ".join(
-        p for p in (f"/ecm {verb}", lead, joined, f"{key.key}:{_quoted(key.text)}", others) if p
-    )
+    title_first = _text_first(verb, lead, joined, key, rest)
     return UserError(
         md(
             "I read `{}:{}` as {}, so “{}” would become part of {}. Nothing was saved.",
@@ -332,13 +334,13 @@ def _absorb_date_words(
         if before or is_date_word(tail[0].text):
             shown = {id(t) for t in (*lead, token, *before, *tail)}
             rest = [t for t in tokens if id(t) not in shown]
-            raise _refuse_trailing_words(verb, [*lead, *before], token, reading, tail, rest, len(lead))
+            raise _refuse_trailing_words(verb, lead, before, token, reading, tail, rest)
     return out, readings
 
 
-# Keys whose value is any text: `org:NHS Lancashire` arrives as `org:NHS` and the word `Lancashire`, which
-# would quietly join the title (`add`) or the note (`update`, whose `title:` is text too). Other verbs' words are not text (`actions
-# overdue mine`), and theirs are not checked.
+# Keys whose value is any text, and what each is called in the refusal: `org:NHS Lancashire` arrives as
+# `org:NHS` and the word `Lancashire`, which would quietly join the title, the note or the group's name, or be
+# dropped. Only the verbs below are checked: other verbs' words are not text (`actions overdue mine`).
 _TEXT_KEYS = {
     "org": "organisation",
     "organisation": "organisation",
@@ -346,27 +348,31 @@ _TEXT_KEYS = {
     "name": "name",
     "for": "organisation",  # attendance: `for:"Lancashire Constabulary"` (or `for:@member`)
     "county": "county",
-    "district": "districts",  # `district:South Ribble,Chorley`
+    "district": "districts",  # `districts:"Burnley,South Ribble"`
     "districts": "districts",
     "reason": "reason",
 }
-_TEXT_VERBS = ("add", "new", "update")
-# Of those, the keys an add or update checks (a district list there is checked by name: `district:South`
-# is refused as no district).
-_TEXT_VERB_KEYS = ("org", "organisation", "title")
-# Verbs whose words after a text key can only be the rest of its value: no free text at all, or (`setup`)
+# Verbs whose free words are a title or note: words after these keys are refused when they would split it
+# (an add's district list is checked by name instead: `district:South` is no district).
+_TEXT_VERB_KEYS = {k: ("org", "organisation", "title") for k in ("add", "new", "update")}
+# Verbs whose words after these keys can only be the rest of the value: they have no free text, or (`setup`)
 # free text that is the group's name, which `setup districts:Burnley,South Ribble` would have set to "Ribble".
-_NO_TEXT_VERBS = ("member", "here", "present", "apologies", "setup", "meeting", "schedule")
+_VALUE_ONLY_KEYS = {
+    "member": ("org", "organisation", "name", "district"),
+    **dict.fromkeys(("here", "present", "apologies"), ("for",)),
+    "setup": ("name", "county", "district", "districts"),
+    **dict.fromkeys(("meeting", "schedule"), ("title", "reason")),
+}
 
 
 def _refuse_words_after_text_keys(verb: str, tokens: list[Token]) -> None:
-    """Words right after a text key's value, when free text came before it too, would split the title (or
-    note) around the key and take the end of the value with them: refused, saying how to write it. With no
-    free text before, an add's words are its title (`add org:Chorley Map provision`); an update's are
-    refused all the same."""
-    if verb not in _TEXT_VERBS and verb not in _NO_TEXT_VERBS:
-        return
-    keys = _TEXT_KEYS if verb in _NO_TEXT_VERBS else _TEXT_VERB_KEYS
+    """Words right after a text key's value. In the verbs of `_VALUE_ONLY_KEYS` they are refused as left
+    over. In an add or update, when free text came before the key too, they would split the title (or note)
+    around it and take the end of the value with them: refused, saying how to write it. With no free text
+    before, an add's words are its title (`add org:Chorley Map provision`); an update's are refused all the
+    same."""
+    value_only = verb in _VALUE_ONLY_KEYS
+    keys: tuple[str, ...] = _VALUE_ONLY_KEYS.get(verb) or _TEXT_VERB_KEYS.get(verb) or ()
     for i, token in enumerate(tokens):
         if token.kind != Kind.KEY or token.key not in keys:
             continue
@@ -375,7 +381,7 @@ def _refuse_words_after_text_keys(verb: str, tokens: list[Token]) -> None:
             if t.kind != Kind.WORD:
                 break
             tail.append(t)
-        if tail and verb in _NO_TEXT_VERBS:
+        if tail and value_only:
             tail_text = " ".join(t.text for t in tail)
             raise UserError(
                 md(
@@ -401,13 +407,8 @@ def _refuse_words_after_text_keys(verb: str, tokens: list[Token]) -> None:
         joined = " ".join(_write_token(t) for t in [*before, *tail])
         where = md("part of the {} (“{}”)", what, joined) if before else f"the {what}"
         shown = {id(t) for t in (*lead, token, *before, *tail)}
-        others = " ".join(_write_token(t) for t in tokens if id(t) not in shown)
         whole = f'{token.key}:"{token.text} {tail_text}"'
-        text_first = " ".join(
-            p
-            for p in (f"/ecm {verb}", *(_write_token(t) for t in lead), joined, _write_token(token), others)
-            if p
-        )
+        text_first = _text_first(verb, lead, joined, token, [t for t in tokens if id(t) not in shown])
         raise UserError(
             md(
                 "I read `{}` as the {}, so “{}” would become {}. Nothing was saved.",
