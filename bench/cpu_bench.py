@@ -152,7 +152,7 @@ def run(label: str, url: str, args: argparse.Namespace) -> None:
             )
             stop(spy)
             print(f"  {'floor (bare Bolt, acks and says ok)':<42} {floor_cpu:10.2f} {floor_wall:8.1f}")
-            for command in COMMANDS:
+            for command in args.commands:
                 spy = sample(bot.pid, "-".join(command.split()[:2]).replace(":", ""))
                 cpu, wall = measure(app, bot.pid, command, county.me, channel, args.repeat, args.actions)
                 stop(spy)
@@ -168,13 +168,24 @@ def main() -> None:
     parser.add_argument("--postgresql", action="store_true", help="also on ECM_TEST_DATABASE_URL")
     parser.add_argument("--profile", help="directory for py-spy collapsed stacks of the bot server")
     parser.add_argument("--web-workers", type=int, default=1, help="the bot's ECM_WEB_WORKERS")
+    parser.add_argument(
+        "--only", choices=["sqlite", "postgresql"], help="one database (postgresql: implies --postgresql)"
+    )
+    parser.add_argument(
+        "--commands", help=f"the commands to time, comma-separated (default all: {', '.join(COMMANDS)})"
+    )
     args = parser.parse_args()
+    args.commands = [c.strip() for c in args.commands.split(",")] if args.commands else COMMANDS
+    unknown = [c for c in args.commands if c not in COMMANDS]
+    if unknown:
+        parser.error(f"unknown command(s) {unknown}; choose from {COMMANDS}")
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        run("SQLite", f"sqlite:///{tmp}/cpu.db", args)
+    if args.only != "postgresql":
+        with tempfile.TemporaryDirectory() as tmp:
+            run("SQLite", f"sqlite:///{tmp}/cpu.db", args)
     pg = os.environ.get("ECM_TEST_DATABASE_URL")
-    if args.postgresql and pg:
+    if (args.postgresql or args.only == "postgresql") and pg:
         with private_schema(pg) as schema:
             engine = make_engine(pg, connect_args={"options": f"-csearch_path={schema}"})
             url = engine.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(

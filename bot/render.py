@@ -9,7 +9,6 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import (
     ActionsBlock,
-    Block,
     ButtonElement,
     ContextBlock,
     HeaderBlock,
@@ -29,6 +28,8 @@ MAX_FALLBACK = 3000
 
 def _split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
     """Splits long mrkdwn on line breaks so no section exceeds Slack's 3000 characters."""
+    if len(text) <= limit:
+        return [text]
     chunks: list[str] = []
     current = ""
     for line in text.split("\n"):
@@ -52,6 +53,8 @@ _BROADCAST = re.compile(r"<!(channel|here|everyone|subteam\^)")
 
 
 def refuse_broadcasts(mrkdwn: str) -> str:
+    if "<!" not in mrkdwn:  # most text: no regex pass over every line of a list
+        return mrkdwn
     return _BROADCAST.sub(r"&lt;!\1", mrkdwn)
 
 
@@ -72,6 +75,26 @@ def mrkdwn_section(text: str) -> dict[str, Any]:
     block = copy.copy(_SECTION)
     block["text"] = {**_SECTION["text"], "text": text}
     return block
+
+
+_HEADER = HeaderBlock(text=PlainTextObject(text=_PLACEHOLDER, emoji=True)).to_dict()
+_CONTEXT = ContextBlock(elements=[MarkdownTextObject(text=_PLACEHOLDER)]).to_dict()
+
+
+def header_block(text: str) -> dict[str, Any]:
+    """`HeaderBlock(text=PlainTextObject(text=text, emoji=True)).to_dict()`, from the shape the models made;
+    its one check (at most 150 characters) is made here."""
+    if len(text) > HeaderBlock.text_max_length:
+        raise SlackObjectFormationError(
+            f"text attribute cannot exceed {HeaderBlock.text_max_length} characters"
+        )
+    return {**_HEADER, "text": {**_HEADER["text"], "text": text}}
+
+
+def context_mrkdwn(text: str) -> dict[str, Any]:
+    """`ContextBlock(elements=[MarkdownTextObject(text=text)]).to_dict()`, from the shape the models made
+    (they check nothing in it that can vary)."""
+    return {**_CONTEXT, "elements": [{**_CONTEXT["elements"][0], "text": text}]}
 
 
 _BUTTON = ButtonElement(
@@ -124,9 +147,9 @@ def actions_block(elements: list[dict[str, Any]], block_id: str | None = None) -
 
 def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
     """The reply's blocks as Slack takes them, each built (or shaped, `mrkdwn_section`) by slack_sdk.models."""
-    blocks: list[Block | dict[str, Any]] = []
+    blocks: list[dict[str, Any]] = []
     if reply.header:
-        blocks.append(HeaderBlock(text=PlainTextObject(text=truncate(reply.header, MAX_HEADER), emoji=True)))
+        blocks.append(header_block(truncate(reply.header, MAX_HEADER)))
     for section in reply.sections:
         for chunk in _split_text(refuse_broadcasts(section.text)):
             if chunk.strip():
@@ -141,14 +164,8 @@ def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
                 )
             )
     if reply.footer:
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(text=truncate(refuse_broadcasts(reply.footer), MAX_SECTION_TEXT))
-                ]
-            )
-        )
-    return [b if isinstance(b, dict) else b.to_dict() for b in blocks]
+        blocks.append(context_mrkdwn(truncate(refuse_broadcasts(reply.footer), MAX_SECTION_TEXT)))
+    return blocks
 
 
 def render(reply: Reply) -> list[dict[str, Any]]:

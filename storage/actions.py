@@ -44,6 +44,7 @@ from sqlalchemy.sql import operators
 from sqlmodel import Session, SQLModel, col, select
 
 from storage import audit, tally
+from storage.binds import in_listed, listed_count, listed_key, listed_params
 from storage.groups import districts_held, take_number
 from storage.models import (
     DUE_NEVER,
@@ -215,7 +216,6 @@ def _shape(session: Session, f: ActionFilter) -> tuple[Shape, dict[str, Any]]:
     database where a condition is written for its planner (one person's actions on PostgreSQL)."""
     values: dict[str, Any] = {
         "group_id": f.group_id,
-        "statuses": None if f.statuses is None else list(f.statuses),
         "outcomes": list(f.outcomes) or None,
         "district_ids": list(f.district_ids) or None,
         "owner": f.owner,
@@ -228,6 +228,9 @@ def _shape(session: Session, f: ActionFilter) -> tuple[Shape, dict[str, Any]]:
     }
     given = {k: v for k, v in values.items() if v is not None}
     params = {f"f_{k}": v for k, v in given.items()}
+    if f.statuses is not None:  # a few values from five: bound one by one (storage.binds)
+        given[listed_key("statuses", len(f.statuses))] = True
+        params.update(listed_params("f_statuses", list(f.statuses)))
     mask = _held_district_mask(session, f.district_ids) if f.district_ids else None
     if mask is not None:  # the districts' bits are known here: the filter is one test of the action's mask
         del given["district_ids"], params["f_district_ids"]
@@ -271,8 +274,9 @@ def _where(shape: Shape) -> tuple[Any, ...]:
     where: list[Any] = []
     if "group_id" in shape:
         where.append(col(Action.group_id) == _p("group_id"))
-    if "statuses" in shape:
-        where.append(col(Action.status).in_(_p("statuses", expanding=True)))
+    statuses = listed_count(shape, "statuses")
+    if statuses is not None:
+        where.append(in_listed(col(Action.status), "f_statuses", statuses))
     # A list walking the order index tests each action it passes against these in the order written: the
     # district first, as it turns most of them away (one district of a dozen, against one outcome of five),
     # so fewer go on to the outcome probe (a third less work per page with both).

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, event, func, text
 from sqlmodel import Session, col, select
 
+from storage.binds import in_listed, listed_count, listed_key, listed_params
 from storage.models import DUE_NEVER, ActionStatus, ActionTally, Outcome
 
 ALL, OUTCOME, DISTRICT = "all", "outcome", "district"
@@ -218,18 +219,20 @@ def _conditions(given: tuple[str, ...], prefix: str = "") -> list[Any]:
     """The counters' WHERE for the arguments given, its parameters named `prefix` + argument: one rule for
     `sums` and for `total_statement` (read inside another statement, hence a prefix)."""
 
-    def param(name: str, *, expanding: bool = False) -> Any:
-        return bindparam(prefix + name, expanding=expanding)
+    def param(name: str) -> Any:
+        return bindparam(prefix + name)
+
+    def listed(column: Any, name: str) -> list[Any]:
+        count = listed_count(given, name)
+        return [] if count is None else [in_listed(column, prefix + name, count)]
 
     due = col(ActionTally.due_key)
     where = [
         col(ActionTally.group_id) == param("group_id"),
-        col(ActionTally.dimension).in_(param("dimensions", expanding=True)),
+        *listed(col(ActionTally.dimension), "dimensions"),
+        *listed(col(ActionTally.bucket), "buckets"),
+        *listed(col(ActionTally.status), "statuses"),
     ]
-    if "buckets" in given:
-        where.append(col(ActionTally.bucket).in_(param("buckets", expanding=True)))
-    if "statuses" in given:
-        where.append(col(ActionTally.status).in_(param("statuses", expanding=True)))
     if "due_before" in given:
         where.append(due < param("due_before"))
     if "due_on_or_before" in given:
@@ -264,17 +267,21 @@ def total_parameters(
     arguments given) and its parameters, named `prefix` + argument so they sit beside another statement's."""
     values: dict[str, Any] = {
         "group_id": group_id,
-        "dimensions": list(dimensions),
-        "buckets": None if buckets is None else list(buckets),
-        "statuses": None if statuses is None else list(statuses),
         "due_before": due_before,
         "due_on_or_before": due_on_or_before,
         "due_from": due_from,
     }
     params = {f"{prefix}{k}": v for k, v in values.items() if v is not None}
+    given = [k for k in values if f"{prefix}{k}" in params]
+    # The lists are short (a few dimensions, buckets and statuses): bound one by one (storage.binds).
+    lists = {"dimensions": dimensions, "buckets": buckets, "statuses": statuses}
+    for name, listed in lists.items():
+        if listed is not None:
+            given.append(listed_key(name, len(listed)))
+            params.update(listed_params(prefix + name, list(listed)))
     if due_from is not None:
         params[f"{prefix}due_never"] = DUE_NEVER
-    return tuple(k for k in values if f"{prefix}{k}" in params), params
+    return tuple(given), params
 
 
 @lru_cache(maxsize=64)

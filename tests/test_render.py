@@ -58,3 +58,40 @@ def test_a_shaped_section_is_what_the_models_build_and_keeps_their_limit() -> No
         SectionBlock(text=MarkdownTextObject(text="x" * 3001)).to_dict()
     with pytest.raises(SlackObjectFormationError):
         mrkdwn_section("x" * 3001)
+
+
+def test_shaped_header_and_context_blocks_are_what_the_models_build() -> None:
+    import pytest
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, PlainTextObject
+
+    from bot.render import context_mrkdwn, header_block
+
+    for text in ("x", "Actions · Stay Safe · Chorley", "é" * 150):
+        assert header_block(text) == HeaderBlock(text=PlainTextObject(text=text, emoji=True)).to_dict()
+        assert context_mrkdwn(text) == ContextBlock(elements=[MarkdownTextObject(text=text)]).to_dict()
+    first, second = header_block("a"), header_block("a")
+    first["text"]["text"] = "changed"  # fresh dicts, nested ones too: callers may change them
+    assert second["text"]["text"] == "a" and header_block("b")["text"]["text"] == "b"
+    shown = context_mrkdwn("a")
+    shown["elements"][0]["text"] = "changed"
+    assert context_mrkdwn("a")["elements"][0]["text"] == "a"
+    with pytest.raises(SlackObjectFormationError):
+        HeaderBlock(text=PlainTextObject(text="x" * 151)).to_dict()
+    with pytest.raises(SlackObjectFormationError):
+        header_block("x" * 151)
+
+
+def test_broadcasts_in_sections_and_footers_are_sent_as_text_and_dates_left_alone() -> None:
+    from commands.mrkdwn import Mrkdwn
+
+    # Mrkdwn trusts its text, as a verb that forgot to escape would: the renderer is the backstop.
+    reply = Reply(
+        text="t",
+        sections=[Section(Mrkdwn("due <!date^1700000000^{date_short}|14 Nov> · <!here> and <!subteam^S1>"))],
+        footer=Mrkdwn("<!channel> <@U1>"),
+    )
+    [message] = render(reply)
+    section, footer = message["blocks"][0]["text"]["text"], message["blocks"][1]["elements"][0]["text"]
+    assert section == "due <!date^1700000000^{date_short}|14 Nov> · &lt;!here> and &lt;!subteam^S1>"
+    assert footer == "&lt;!channel> <@U1>"
