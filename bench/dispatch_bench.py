@@ -34,7 +34,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Engine, update  # noqa: E402
+from sqlalchemy import Engine, delete, update  # noqa: E402
+from sqlmodel import col  # noqa: E402
 
 from bench.pg_schema import private_schema  # noqa: E402
 from bot.jobs.planner import plan  # noqa: E402
@@ -44,7 +45,7 @@ from commands.posts.settings import update_chaser_settings  # noqa: E402
 from storage import actions, groups  # noqa: E402
 from storage import members as member_store  # noqa: E402
 from storage.db import make_engine, migrate, session_scope  # noqa: E402
-from storage.models import Notification, NotificationStatus, Role  # noqa: E402
+from storage.models import Notification, NotificationStatus, ProcessedRequest, Role  # noqa: E402
 
 DAY = date(2026, 11, 23)
 TZ = "Europe/London"
@@ -130,7 +131,11 @@ def dispatch(
 
 
 def reset_outbox(engine: Engine) -> None:
+    """Every row pending again, and no shared back-off left over: each run's clock starts at 09:30 again, so
+    the last run's Retry-After (recorded at, say, 09:31) would hold every worker of the next run for a
+    minute."""
     with session_scope(engine) as session:
+        session.exec(delete(ProcessedRequest).where(col(ProcessedRequest.key).startswith("backoff:")))
         session.exec(
             update(Notification).values(
                 status=NotificationStatus.PENDING,

@@ -305,8 +305,12 @@ def post_message(client: WebClient, channel: str, message: dict[str, Any], **ext
     except (SlackClientError, OSError) as exc:
         error = _error_of(exc)
         unknown = _outcome_unknown(exc)
-        log.warning("chat.postMessage to %s failed: %s%s", channel, error, " (outcome unknown)" * unknown)
-        return PostResult(ok=False, error=error, retry_after=_retry_after(exc), unknown=unknown)
+        retry_after = _retry_after(exc)
+        if retry_after is not None:  # expected under load: the post is rescheduled, not lost
+            log.info("chat.postMessage to %s rate limited: retry after %.1f s", channel, retry_after)
+        else:
+            log.warning("chat.postMessage to %s failed: %s%s", channel, error, " (outcome unknown)" * unknown)
+        return PostResult(ok=False, error=error, retry_after=retry_after, unknown=unknown)
 
 
 HISTORY_PAGE = 100  # messages per conversations.history call (Slack advises at most 200)

@@ -399,8 +399,9 @@ def dispatch_due(
     Rows planned for an earlier day are skipped first (the downtime rule); rows missed earlier today are
     simply due, so they go out now, once. `heartbeat`: how often the leases of held rows are renewed (default
     a third of `lease`). `pace`: messages per second to one conversation. `wait_backoff`:
-    when every due row is waiting out a shared Retry-After no longer than this (seconds), wait for it here
-    (holding no row) and carry on, rather than leave the rows to the next run.
+    while Slack has told some worker (of any process) to wait, no row is claimed; a wait no longer than this
+    (seconds) is waited out here, holding no row, and the run carries on; a longer one ends the run and the
+    rows stay due for the next.
     """
     report = DispatchReport()
     client = delivery_client(client)
@@ -432,6 +433,15 @@ def dispatch_due(
         Heartbeat(engine, clock, held, lease, heartbeat),
     ):
         for _ in range(max_rounds):
+            # While Slack has told some worker (of any process) to wait, claiming rows would only put each
+            # back with the same wait: a write per row and nothing sent. Wait here if the wait is short.
+            waiting = _shared_backoff(engine, clock)
+            if waiting is not None:
+                if waiting == waited_for or (waiting - clock.now()).total_seconds() > wait_backoff:
+                    break  # a long wait (or a clock that stands still): the next run takes the rows
+                waited_for = waiting
+                sleep(max(0.0, (waiting - clock.now()).total_seconds()))
+                continue
             try:
                 claimed = notifications.claim(
                     engine, now=clock.now(), limit=batch, lease=lease, kinds=kinds, due_by=due_by
@@ -441,12 +451,9 @@ def dispatch_due(
                 report.errors.append(f"claiming posts failed: {type(exc).__name__}: {exc}")
                 break
             if not claimed:
-                until = _short_backoff(engine, clock, wait_backoff)
-                if until is None or until == waited_for:  # nothing to wait for (or the clock stands still)
-                    break
-                waited_for = until
-                sleep(max(0.0, (until - clock.now()).total_seconds()))
-                continue
+                if _shared_backoff(engine, clock) is None:
+                    break  # nothing is due
+                continue  # the rest are waiting out a back-off: wait above, or leave them to the next run
             held.add(claimed)
             results = list(pool.map(deliver, claimed))
             report.deliveries.extend(d for d in results if d.outcome != HANDED_BACK)
@@ -454,18 +461,14 @@ def dispatch_due(
     return report
 
 
-def _short_backoff(engine: Engine, clock: Clock, wait_backoff: float) -> datetime | None:
-    """The end of the shared back-off on posting, if it is no further ahead than `wait_backoff` seconds."""
-    if wait_backoff <= 0:
-        return None
+def _shared_backoff(engine: Engine, clock: Clock) -> datetime | None:
+    """The end of the shared back-off on posting, if one is ahead (None too if it cannot be read: the
+    dispatcher then claims as usual, and each post checks again)."""
     try:
-        until = notifications.backoff_until(engine, POST_METHOD, now=clock.now())
+        return notifications.backoff_until(engine, POST_METHOD, now=clock.now())
     except Exception:
         log.exception("reading the shared back-off failed")
         return None
-    if until is None or (until - clock.now()).total_seconds() > wait_backoff:
-        return None
-    return until
 
 
 def dispatch_settings(settings: Settings) -> dict[str, Any]:
