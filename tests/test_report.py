@@ -297,3 +297,19 @@ def test_cli_draft_report_is_not_recorded_and_a_real_one_is(
     assert recorded() == 0 and "Recorded" not in capsys.readouterr().out
     assert cli_main(argv) == 0
     assert recorded() == 1 and "Recorded as a report made." in capsys.readouterr().out
+
+
+def test_the_summary_names_the_districts_leading_actions_most_first(core: Core, clock: FixedClock) -> None:
+    clock.set(london(2026, 11, 2, 10, 0))
+    for command in [
+        "add Audit play areas org:Preston district:preston",
+        "add Map youth provision org:Chorley district:chorley",
+        "add Preston holiday clubs org:Preston district:preston",
+        "add County strategy district:all",
+    ]:
+        ok(core.command(command, user="chair"))
+    out = core.command("report since:1/11/2026", user="chair")
+    assert not out.is_error, out.text
+    assert (
+        "Led by district councils: Preston (2), Chorley (1)" in out.text
+    )  # Chorley is first in order, out.text

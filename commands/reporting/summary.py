@@ -61,10 +61,11 @@ def summary_reply(report: Report, file_names: list[str]) -> Reply:
         len(report.all_district),
         len(report.multi_district),
     )
-    leading = [d for d in report.districts if d.leads]
+    # Most actions first (ties in the group's district order): the Board reads who carries the plan.
+    leading = sorted((d for d in report.districts if d.leads), key=lambda d: -len(d.leads))
     if leading:
         district_line += md(
-            " Leading: {}{}",
+            " Led by district councils: {}{}",
             ", ".join(f"{d.name} ({len(d.leads)})" for d in leading[:12]),
             f" and {len(leading) - 12} more" if len(leading) > 12 else "",
         )
