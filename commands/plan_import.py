@@ -20,11 +20,11 @@ import hashlib
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -41,6 +41,8 @@ from commands.text import plural, slugify, truncate
 from storage import groups, imports, members
 from storage.db import session_scope
 from storage.models import ActionStatus, ImportStatus, Outcome, PlanImport
+
+T = TypeVar("T")
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -288,33 +290,50 @@ class _Reader:
         self.orgs = {slugify(m.organisation): m.organisation for m in self.members if m.organisation}
 
     def read(self, number: int, cells: dict[str, str], raw_due: Any) -> ImportRow:
+        """The row, or `_RowError` naming every cell of it that can't be read (so one fix-up of the file
+        mends the row, rather than one cell per import)."""
+        problems: list[str] = []
+
+        def cell(read: Callable[[], T], otherwise: T) -> T:
+            try:
+                return read()
+            except _RowError as error:
+                problems.append(str(error))
+                return otherwise
+
         title = " ".join(cells.get("title", "").split())
         if len(title) > MAX_TITLE:
-            raise _RowError(f"the action is too long ({len(title)} characters; the most is {MAX_TITLE})")
+            problems.append(f"the action is too long ({len(title)} characters; the most is {MAX_TITLE})")
         row = ImportRow(row=number, title=title)
-        row.owners = self.owners(cells)
-        row.organisation = self.organisation(cells.get("organisation", ""))
-        due = self.due(raw_due)
+        row.owners = cell(lambda: self.owners(cells), [])
+        row.organisation = cell(lambda: self.organisation(cells.get("organisation", "")), None)
+        due = cell(lambda: self.due(raw_due), None)
         row.due = due.isoformat() if due else None
-        row.outcomes = [o.value for o in self.outcomes(cells.get("outcomes", ""))]
-        row.countywide, row.district_ids = self.districts_of(cells.get("districts", ""))
+        no_outcomes: list[Outcome] = []
+        row.outcomes = [o.value for o in cell(lambda: self.outcomes(cells.get("outcomes", "")), no_outcomes)]
+        row.countywide, row.district_ids = cell(
+            lambda: self.districts_of(cells.get("districts", "")), (False, list[int]())
+        )
         if cells.get("status"):
             status = status_words(cells["status"])
             if status is None:
-                raise _RowError(
+                problems.append(
                     f"unknown status “{cells['status']}” (use open, in progress, blocked, done or dropped)"
                 )
-            row.status = status.value
+            else:
+                row.status = status.value
         if cells.get("rag"):
             try:
                 rag = parse_rag(cells["rag"])
-            except UserError as error:
-                raise _RowError(f"unknown RAG “{cells['rag']}” (use red, amber or green)") from error
-            row.rag = rag.value if rag else None
+                row.rag = rag.value if rag else None
+            except UserError:
+                problems.append(f"unknown RAG “{cells['rag']}” (use red, amber or green)")
         note = cells.get("notes", "").strip()
         if len(note) > MAX_NOTE:
-            raise _RowError(f"the notes are too long ({len(note)} characters; the most is {MAX_NOTE})")
+            problems.append(f"the notes are too long ({len(note)} characters; the most is {MAX_NOTE})")
         row.note = note or None
+        if problems:
+            raise _RowError("; ".join(problems))
         return row
 
     def owners(self, cells: dict[str, str]) -> list[str]:

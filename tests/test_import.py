@@ -178,7 +178,8 @@ def test_preview_names_each_unreadable_row_and_reads_heading_variants(
     assert "row 6: unknown district “Chorly” — did you mean Chorley?" in text
     assert "row 7: unknown owner “Nobody Known”" in text
     assert "row 8: the due date “31/02/2027” is not a date I can read" in text
-    assert "row 9: unknown outcome “Helthy” — did you mean Be Healthy?" in text
+    # Every cell of a row that can't be read is named at once, so one fix-up of the file mends the row.
+    assert "row 9: unknown outcome “Helthy” — did you mean Be Healthy?; unknown RAG “purple”" in text
     assert "Columns not used: “Budget”" in text
     assert group.standin.calls_to("users.lookupByEmail")
     assert register_of(engine, group.channel) == []
@@ -188,6 +189,30 @@ def test_preview_names_each_unreadable_row_and_reads_heading_variants(
     assert rows[0][2] == (group.users["sam"],) and rows[0][4] == date(2027, 2, 28) and rows[0][9] == "green"
     assert rows[1][4] == date(2026, 3, 19) and rows[1][6] is True  # Excel serial 46100; all districts
     assert rows[1][2] == (group.users["chair"],)  # no owner given: the chair who imported it
+
+
+def test_a_row_with_several_faults_names_them_all_and_is_left_out(
+    group: OfflineWorkspace, engine: Engine
+) -> None:
+    content = (
+        "Action,Owner,Due date,Outcome,District,Status\n"
+        "Map provision,nobody@example.org,31/02/2027,happy,Atlantis,finished-ish\n"
+        "Good row,,15/01/2027,Be Healthy,Preston,\n"
+    ).encode()
+    preview = import_through_form(group, "plan.csv", content, group.channel)
+    text = group.readable(preview.text)
+    assert "*1 row* will be added" in text, text
+    (line,) = [ln for ln in text.splitlines() if ln.startswith("• row 2:")]
+    for fault in [
+        "no one in this Slack workspace has the e-mail address “nobody@example.org”",
+        "the due date “31/02/2027” is not a date I can read",
+        "unknown outcome “happy”",
+        "unknown district “Atlantis”",
+        "unknown status “finished-ish”",
+    ]:
+        assert fault in line, line
+    confirm(group, preview, group.channel)
+    assert [r[1] for r in register_of(engine, group.channel)] == ["Good row"]
 
 
 def core_context(ws: OfflineWorkspace, user: str = "chair") -> Context:
