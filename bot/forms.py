@@ -177,7 +177,15 @@ def new_action_view(offer: NewActionOffer, meta: dict[str, Any]) -> View:
             )
         )
     blocks.append(
-        _input(f.DUE, "Due date", DatePickerElement(action_id=f.DUE, placeholder=_plain("Pick a date")))
+        _input(
+            f.DUE,
+            "Due date",
+            DatePickerElement(
+                action_id=f.DUE,
+                placeholder=_plain("Pick a date"),
+                initial_date=offer.due.isoformat() if offer.due else None,
+            ),
+        )
     )
     blocks.append(
         _input(
@@ -191,7 +199,13 @@ def new_action_view(offer: NewActionOffer, meta: dict[str, Any]) -> View:
             _input(
                 f.DISTRICTS,
                 "Districts",
-                select(f.DISTRICTS, offer.districts, placeholder="Districts, or countywide", multi=True),
+                select(
+                    f.DISTRICTS,
+                    offer.districts,
+                    placeholder="Districts, or countywide",
+                    multi=True,
+                    initial=offer.chosen_districts,
+                ),
             )
         )
     if offer.decisions:

@@ -30,6 +30,7 @@ from commands.action_fields import (
 )
 from commands.action_view import STATUS_LABEL, action_line, is_permalink
 from commands.context import Actor
+from commands.dates import read_date_prefix
 from commands.names import OUTCOME_NAMES, parse_outcomes
 from commands.registry import lookup
 from commands.replies import UserError
@@ -300,6 +301,9 @@ class NewActionOffer:
     districts: list[Choice] = field(default_factory=list)
     decisions: list[Choice] = field(default_factory=list)
     notice: str | None = None  # mrkdwn shown above the fields
+    # Read from a message (`message_hints`): filled in for the person to check, never saved unseen.
+    due: date | None = None
+    chosen_districts: list[str] = field(default_factory=list)  # district choice values
 
     @property
     def group_name(self) -> str:
@@ -316,9 +320,11 @@ def offer_new_action(
     title: str = "",
     owners: list[str] | None = None,
     notice: str | None = None,
+    message: tuple[str, date] | None = None,
 ) -> NewActionOffer:
     """`group` fixes the group (the form was opened in its channel); otherwise `group_id`, or the first of
-    the person's groups, is chosen and can be changed."""
+    the person's groups, is chosen and can be changed. `message`: the text an action is made from, and
+    today, for the due date and districts it names (`message_hints`)."""
     choices = group_choices(session, team_id, user_id)
     if group is not None and group.id is not None:
         if not any(c.value == str(group.id) for c in choices):
@@ -335,7 +341,41 @@ def offer_new_action(
         offer.organisations = organisation_choices(session, chosen)
         offer.districts = district_choices(session, chosen)
         offer.decisions = decision_choices(session, chosen)
+        if message is not None:
+            offer.due, offer.chosen_districts = message_hints(message[0], message[1], offer.districts)
+            read = [
+                w for w, found in (("due date", offer.due), ("districts", offer.chosen_districts)) if found
+            ]
+            if read:
+                verb = "are" if len(read) > 1 else "is"
+                said = f":pencil2: The {' and '.join(read)} {verb} as the message says: check before adding."
+                offer.notice = f"{offer.notice}\n{said}" if offer.notice else said
     return offer
+
+
+_DUE_WORDS = frozenset({"by", "due", "before", "until", "till", "deadline"})
+
+
+def message_hints(text: str, today: date, districts: list[Choice]) -> tuple[date | None, list[str]]:
+    """What a message says of an action, for the form made from it: the due date after "by", "due",
+    "before"… ("… pilot the holiday club by end of January"), if one reads as a date from today on, and the
+    districts it names by their full names (values of `districts`, countywide never)."""
+    words = title_from_message(text, limit=3000).split()
+    due: date | None = None
+    for i, word in enumerate(words):
+        if word.lower().strip(",.;:!?()") not in _DUE_WORDS:
+            continue
+        found = read_date_prefix(words[i + 1 : i + 9], today)
+        if found is not None and found[0].day >= today:
+            due = found[0].day
+            break
+    plain = f" {' '.join(re.findall(r'[a-z0-9]+', text.lower()))} "
+    named = [
+        c.value
+        for c in districts
+        if c.value != COUNTYWIDE_VALUE and f" {' '.join(re.findall(r'[a-z0-9]+', c.label.lower()))} " in plain
+    ]
+    return due, named
 
 
 @dataclass

@@ -299,6 +299,39 @@ def test_make_this_an_action_takes_the_text_author_and_permalink(group: OfflineW
     assert link in str(group.open_home("sam").view["blocks"])  # type: ignore[union-attr]
 
 
+def test_an_action_made_from_a_message_starts_with_the_due_date_and_districts_it_names(
+    group: OfflineWorkspace,
+) -> None:
+    message = group.say(
+        "We agreed Preston and Wyre will pilot the holiday club by 15/01/2027, thanks all", user="sam"
+    )
+    group.message_shortcut(MESSAGE_SHORTCUT, message, user="chair", author="sam")
+    modal = group.modal("chair")
+    assert modal is not None
+    blocks = {b.get("block_id"): b for b in modal.view["blocks"]}
+    assert blocks["due"]["element"]["initial_date"] == "2027-01-15"
+    chosen = [o["value"] for o in blocks["districts"]["element"]["initial_options"]]
+    assert chosen == ["preston", "wyre"]  # named in full; Chorley is not named
+    assert "The due date and districts are as the message says: check before adding." in block_text(
+        modal.view["blocks"]
+    )
+    out = group.submit(modal)  # the person checked them: submitted as filled in
+    assert out.errors == {}
+    shown = group.readable(group.command("show 1", user="sam").text)
+    assert "*Due:* Fri 15 Jan 2027" in shown and "*Districts:* Preston, Wyre" in shown, shown
+
+
+def test_a_message_naming_no_date_or_district_fills_in_neither(group: OfflineWorkspace) -> None:
+    message = group.say("Can someone chase the school nurse rota? Last time was 1/1/2026", user="sam")
+    group.message_shortcut(MESSAGE_SHORTCUT, message, user="chair", author="sam")
+    modal = group.modal("chair")
+    assert modal is not None
+    blocks = {b.get("block_id"): b for b in modal.view["blocks"]}
+    assert "initial_date" not in blocks["due"]["element"]
+    assert "initial_options" not in blocks["districts"]["element"]
+    assert "as the message says" not in block_text(modal.view["blocks"])
+
+
 def test_message_shortcut_outside_a_task_group_says_so_and_offers_my_groups(group: OfflineWorkspace) -> None:
     random = group.standin.add_channel("random")
     message = group.say("Let's do the thing", user="sam", channel=random)

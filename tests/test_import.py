@@ -195,10 +195,10 @@ def test_a_row_with_several_faults_names_them_all_and_is_left_out(
     group: OfflineWorkspace, engine: Engine
 ) -> None:
     content = (
-        "Action,Owner,Due date,Outcome,District,Status\n"
-        "Map provision,nobody@example.org,31/02/2027,happy,Atlantis,finished-ish\n"
-        "Good row,,15/01/2027,Be Healthy,Preston,\n"
-    ).encode()
+        b"Action,Owner,Due date,Outcome,District,Status\n"
+        b"Map provision,nobody@example.org,31/02/2027,happy,Atlantis,finished-ish\n"
+        b"Good row,,15/01/2027,Be Healthy,Preston,\n"
+    )
     preview = import_through_form(group, "plan.csv", content, group.channel)
     text = group.readable(preview.text)
     assert "*1 row* will be added" in text, text

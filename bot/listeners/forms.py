@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -64,10 +65,6 @@ def _update(services: Services, view_id: str, view: View, view_hash: str | None 
         log.info("views.update failed: %s", exc)
 
 
-def _today(services: Services) -> Any:
-    return local_today(services.clock.now(), services.settings.ecm_timezone)
-
-
 def _actor(services: Services, session: Session, group_id: int, user_id: str, via: str = "") -> ops.Actor:
     now = services.clock.now()
     return ops.actor_for(session, group_id, user_id, now=now, today=_today(services), via=via)
@@ -84,6 +81,7 @@ def new_action_view(
     owners: list[str] | None = None,
     meta: dict[str, Any] | None = None,
     from_message: bool = False,
+    message_text: str | None = None,
 ) -> View:
     """The New action form, or a message saying how to start when the person has no group to add to."""
     with Session(services.engine) as session:
@@ -103,11 +101,17 @@ def new_action_view(
             title=title,
             owners=owners,
             notice=notice,
+            message=None if message_text is None else (message_text, _today(services)),
         )
     if offer.group_id is None:
         text = home.NO_GROUP if not from_message else "That channel is not a task group, and you are in none."
         return views.message_view("New action", text, footer=home.HOW_TO_START)
     return views.new_action_view(offer, {**(meta or {}), "g": offer.group_id, "fixed": offer.fixed})
+
+
+def _today(services: Services) -> date:
+    """Today where the deployment is, as every command reads it (`Actor.today`)."""
+    return local_today(services.clock.now(), services.settings.ecm_timezone)
 
 
 def open_new_action(services: Services, body: dict[str, Any], channel_id: str | None = None) -> None:
@@ -177,6 +181,7 @@ def register(app: App, services: Services) -> None:
             owners=[author] if author and author.startswith(("U", "W")) else None,
             meta={"ch": channel_id, "ts": ts},
             from_message=True,
+            message_text=text,
         )
         opened = _open(services, body["trigger_id"], view)
         if opened is not None and view.callback_id == views.NEW_ACTION_CALLBACK:
