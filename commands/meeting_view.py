@@ -259,14 +259,17 @@ def nearest_occurrence(
 def upcoming_lines(
     session: Session, group: TaskGroup, now: datetime, tz: str, count: int = 3
 ) -> list[Mrkdwn]:
-    lines = [
-        md("• {} — {}", format_datetime(u.at, tz), u.schedule.title)
+    """The next meetings and the cancelled dates ahead, in date order (a cancelled date sits where the
+    meeting would have been)."""
+    dated = [
+        (u.at, md("• {} — {}", format_datetime(u.at, tz), u.schedule.title))
         for u in upcoming(session, group, now, tz, count)
     ]
     for m in meeting_store.upcoming_cancelled(session, group.id, after=now):  # type: ignore[arg-type]
         reason = md(": {}", truncate(m.cancel_reason, 200)) if m.cancel_reason else ""
-        lines.append(md("• ~{}~ — {} *cancelled*{}", format_datetime(when_of(m), tz), m.title, reason))
-    return lines
+        at = when_of(m)
+        dated.append((at, md("• ~{}~ — {} *cancelled*{}", format_datetime(at, tz), m.title, reason)))
+    return [line for _, line in sorted(dated, key=lambda pair: pair[0])]
 
 
 def schedule_line(schedule: MeetingSchedule, tz: str) -> Mrkdwn:
