@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from commands.context import Call, Context
 from commands.dates import working_day_note
-from commands.grammar import Args, parse
+from commands.grammar import Args, parse, refuse_empty_keys
 from commands.mrkdwn import Mrkdwn, code, md
 from commands.registry import Verb, lookup, suggest
 from commands.replies import Reply, Section, UserError, Visibility
@@ -151,6 +151,7 @@ def _run(ctx: Context, args: Args) -> list[Reply]:
             md("`/ecm {}` has no option “{}:”. It takes: {}.", spec.name, unknown[0], allowed),
             _usage(spec),
         )
+    refuse_empty_keys(args.tokens, spec.keys, spec.key_aliases, changes=spec.changes)
 
     write = spec.writes(args)
     try:

@@ -9,7 +9,7 @@ user mentions as Slack sends them with `should_escape: true` (`<@U123|name>`, `<
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -24,7 +24,7 @@ from commands.dates import (
     read_date,
     read_date_prefix,
 )
-from commands.mrkdwn import md, person
+from commands.mrkdwn import code, md, person
 from commands.replies import UserError
 from commands.text import without_bidi
 
@@ -204,6 +204,55 @@ def tokenize(text: str) -> list[Token]:
             Token(Kind.WORD, _unescape(_SPECIAL.sub(lambda m: _readable_special(m.group(1)), chunk)))
         )
     return tokens
+
+
+_BARE_KEY = re.compile(r"^([A-Za-z][A-Za-z_-]{0,20}):$")
+_KEY_EXAMPLES = {
+    "due": "due:friday",
+    "org": "org:Chorley",
+    "rag": "rag:amber",
+    "status": "status:done",
+    "title": 'title:"Map youth provision"',
+    "outcome": "outcome:safe",
+    "district": "district:chorley",
+    "owner": "owner:@name",
+    "page": "page:2",
+    "by": "by:outcome",
+}
+
+
+def refuse_empty_keys(
+    tokens: list[Token], keys: Collection[str], aliases: Mapping[str, str], *, changes: bool
+) -> None:
+    """One of the verb's keys typed with nothing after its colon (`update 3 due:`, or `due: friday` with a
+    space) is refused: taken as a plain word it would slip into a title or note, or be posted as one.
+    `changes`: the verb changes something (the message says nothing was saved, and how to keep the word)."""
+    for i, token in enumerate(tokens):
+        bare = _BARE_KEY.match(token.text) if token.kind == Kind.WORD else None
+        if bare is None:
+            continue
+        key = aliases.get(bare.group(1).lower(), bare.group(1).lower())
+        if key not in keys:
+            continue
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        if after is not None and after.kind in (Kind.WORD, Kind.QUOTED):
+            quoted = after.kind == Kind.QUOTED or " " in after.text
+            meant = f'{bare.group(1)}:"{after.text}"' if quoted else f"{bare.group(1)}:{after.text}"
+            how = md("Write the value straight after the colon, with no space: {}.", code(meant))
+        else:
+            how = md(
+                "Give it a value straight after the colon, as in {}, or leave it out.",
+                code(_KEY_EXAMPLES.get(key, f"{key}:…")),
+            )
+        if not changes:
+            raise UserError(md("{} has nothing after its colon.", code(token.text)), how)
+        raise UserError(
+            md(
+                "{} has nothing after its colon, so I can't tell what you meant. Nothing was saved.",
+                code(token.text),
+            ),
+            how + md(" If “{}” is meant as words of a title or note, put them in quotes.", token.text),
+        )
 
 
 # What the free words are to each verb, for the message when a date would leave words in them.

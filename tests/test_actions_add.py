@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
 from sqlalchemy import event
 from sqlmodel import col, select
 
@@ -18,6 +19,7 @@ from tests.support import (
     db,
     error_text,
     group_of,
+    ok,
 )
 
 
@@ -322,3 +324,38 @@ def test_words_after_org_that_would_join_the_title_are_refused_and_quotes_keep_t
     assert not out.is_error, out.text
     row = action_row(core, 1)
     assert (row.action.title, row.action.organisation) == ("Review the pathway", "NHS Lancashire")
+
+
+@pytest.mark.parametrize(
+    ("command", "refused", "how"),
+    [
+        ("update 1 due:", "`due:` has nothing after its colon", "as in `due:friday`"),
+        ("update 1 status:", "`status:` has nothing after its colon", "as in `status:done`"),
+        ("update 1 rag: amber", "`rag:` has nothing after its colon", "with no space: `rag:amber`"),
+        ("update 1 owners:", "`owners:` has nothing after its colon", "as in `owner:@name`"),  # an alias
+        ("add Map youth provision org:", "`org:` has nothing after its colon", "as in `org:Chorley`"),
+        ('add Map provision due: "end of month"', "`due:`", 'no space: `due:"end of month"`'),
+    ],
+)
+def test_a_key_with_nothing_after_its_colon_is_refused_not_saved_as_text(
+    core: Core, command: str, refused: str, how: str
+) -> None:
+    ok(core.command("add Audit referrals due:friday", user="sam"))
+    before = (action_count(core), len(audit_trail(core, 1)))
+    text = error_text(core.command(command, user="sam"))
+    assert refused in text and how in text and "Nothing was saved" in text, text
+    assert "put them in quotes" in text
+    assert (action_count(core), len(audit_trail(core, 1))) == before
+    assert action_row(core, 1).action.due_date == date(2026, 11, 27)
+
+
+def test_a_list_key_with_nothing_after_it_says_how_to_give_one(core: Core) -> None:
+    text = error_text(core.command("actions outcome:", user="sam"))
+    assert "`outcome:` has nothing after its colon." in text and "as in `outcome:safe`" in text, text
+    assert "Nothing was saved" not in text and "quotes" not in text  # a list changes nothing anyway
+
+
+def test_a_word_ending_in_a_colon_that_is_no_key_stays_text(core: Core) -> None:
+    ok(core.command("add Audit referrals", user="sam"))
+    ok(core.command("update 1 Progress: half the wards mapped", user="sam"))
+    assert "Progress: half the wards mapped" in core.command("show 1", user="sam").text
