@@ -117,6 +117,16 @@ def test_grouped_by_outcome_district_owner(core: Core) -> None:
     assert "*Lancashire Constabulary* (2 actions)" in out.text
 
 
+def test_by_owner_heads_each_person_in_order_of_their_name(core: Core) -> None:
+    people = {"dev": "Zoe Adams", "sam": "alan Brown", "priya": "Meera Shah"}  # ids sort dev, priya, sam
+    for who, name in people.items():
+        ok(core.command(f'member @{who} name:"{name}"', user="chair"))
+        ok(core.command(f"add Task for {who} @{who}", user="chair"))
+    text = core.command("actions by:owner", user="sam").text
+    headings = [text.index(f"*<@{core.user(who)}>*") for who in ("sam", "priya", "dev")]
+    assert headings == sorted(headings), text  # alan Brown, Meera Shah, Zoe Adams: case aside
+
+
 def test_bad_input(core: Core) -> None:
     seed(core)
     cases = {

@@ -19,6 +19,7 @@ from commands.registry import verb
 from commands.replies import RUN_COMMAND, Button, Reply, Section, UserError
 from commands.text import plural
 from storage import actions as store
+from storage import members as member_store
 from storage.actions import COUNTYWIDE, ActionFilter, ActionRecord, GroupCount, GroupKey
 from storage.models import LIVE_STATUSES, ActionStatus, Outcome
 
@@ -187,9 +188,11 @@ class _Group:
     count: int
 
 
-def _groups(found: list[GroupCount], by: str) -> list[_Group]:
-    """The `by:` groups in the order they are shown, each with its heading label."""
+def _groups(found: list[GroupCount], by: str, names: dict[str, str] | None = None) -> list[_Group]:
+    """The `by:` groups in the order they are shown, each with its heading label; owners by their names
+    (`names`: user id -> the name the bot holds; Slack shows the mention as that name)."""
     merged: dict[tuple[int, str], _Group] = {}
+    names = names or {}
     order = list(Outcome)
     for g in found:
         if by == "outcome":
@@ -209,7 +212,8 @@ def _groups(found: list[GroupCount], by: str) -> list[_Group]:
                     g.district.name,
                 )
         elif by == "owner":
-            sort_key, label = (0, str(g.key)), person(g.key)
+            user_id = str(g.key)
+            sort_key, label = (0, f"{names.get(user_id, user_id).casefold()}\x00{user_id}"), person(g.key)
         else:  # one organisation spelt in two cases is one group
             org = str(g.key or "")
             sort_key, label = ((0, org.lower()), org) if org else ((1, ""), "No organisation")
@@ -286,7 +290,13 @@ def actions(call: Call) -> list[Reply]:
     else:
         summary = store.group_summary(call.session, query.filter, by)
         total = summary.actions
-        groups = _groups(store.group_counts(call.session, query.filter, by), by)
+        counts = store.group_counts(call.session, query.filter, by)
+        names = (
+            member_store.display_names(call.session, call.ctx.team_id, [str(g.key) for g in counts])
+            if by == "owner"
+            else None
+        )
+        groups = _groups(counts, by, names)
         counted = sum(g.count for g in groups)
         # Only the groups this page reaches are read, and only their slice of it.
         sliced: list[tuple[Mrkdwn, list[ActionRecord]]] = []
