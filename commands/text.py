@@ -46,4 +46,5 @@ def slugify(name: str) -> str:
 
 
 def plural(count: int, word: str, plural_word: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (plural_word or word + 's')}"
+    """`3 actions`, `1 action`, `1,500 actions` (thousands grouped, as UK readers write them)."""
+    return f"{count:,} {word if count == 1 else (plural_word or word + 's')}"
