@@ -359,3 +359,13 @@ def test_a_word_ending_in_a_colon_that_is_no_key_stays_text(core: Core) -> None:
     ok(core.command("add Audit referrals", user="sam"))
     ok(core.command("update 1 Progress: half the wards mapped", user="sam"))
     assert "Progress: half the wards mapped" in core.command("show 1", user="sam").text
+
+
+def test_through_slack_a_bare_key_is_answered_only_to_the_person(group: OfflineWorkspace) -> None:
+    ok(group.command("add Audit referrals due:friday", user="sam"))
+    group.standin.reset()
+    out = group.command("update 1 due:", user="sam")
+    assert out.is_error and not out.posted, out.text  # ephemeral: nothing in the channel
+    assert "`due:` has nothing after its colon" in out.text
+    assert [m for m in group.standin.messages if not m.ephemeral] == []
+    assert action_row(group, 1).action.due_date == date(2026, 11, 27)
