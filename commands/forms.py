@@ -343,12 +343,13 @@ def offer_new_action(
         offer.decisions = decision_choices(session, chosen)
         if message is not None:
             offer.due, offer.chosen_districts = message_hints(message[0], message[1], offer.districts)
-            read = [
-                w for w, found in (("due date", offer.due), ("districts", offer.chosen_districts)) if found
-            ]
+            read = {
+                (True, True): "due date and districts are",
+                (True, False): "due date is",
+                (False, True): "districts are",
+            }.get((offer.due is not None, bool(offer.chosen_districts)))
             if read:
-                verb = "are" if len(read) > 1 else "is"
-                said = f":pencil2: The {' and '.join(read)} {verb} as the message says: check before adding."
+                said = f":pencil2: The {read} as the message says: check before adding."
                 offer.notice = f"{offer.notice}\n{said}" if offer.notice else said
     return offer
 

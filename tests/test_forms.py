@@ -321,6 +321,17 @@ def test_an_action_made_from_a_message_starts_with_the_due_date_and_districts_it
     assert "*Due:* Fri 15 Jan 2027" in shown and "*Districts:* Preston, Wyre" in shown, shown
 
 
+def test_a_message_naming_districts_alone_says_so(group: OfflineWorkspace) -> None:
+    message = group.say("Chorley to circulate the new referral form", user="sam")
+    group.message_shortcut(MESSAGE_SHORTCUT, message, user="chair", author="sam")
+    modal = group.modal("chair")
+    assert modal is not None
+    shown = block_text(modal.view["blocks"])
+    assert "The districts are as the message says: check before adding." in shown, shown
+    blocks = {b.get("block_id"): b for b in modal.view["blocks"]}
+    assert "initial_date" not in blocks["due"]["element"]
+
+
 def test_a_message_naming_no_date_or_district_fills_in_neither(group: OfflineWorkspace) -> None:
     message = group.say("Can someone chase the school nurse rota? Last time was 1/1/2026", user="sam")
     group.message_shortcut(MESSAGE_SHORTCUT, message, user="chair", author="sam")
