@@ -320,11 +320,13 @@ def offer_new_action(
     title: str = "",
     owners: list[str] | None = None,
     notice: str | None = None,
+    due: date | None = None,
     message: tuple[str, date] | None = None,
 ) -> NewActionOffer:
     """`group` fixes the group (the form was opened in its channel); otherwise `group_id`, or the first of
-    the person's groups, is chosen and can be changed. `message`: the text an action is made from, and
-    today, for the due date and districts it names (`message_hints`)."""
+    the person's groups, is chosen and can be changed. `due`: a due date already chosen (kept when the group
+    changes). `message`: the text an action is made from, and today, for the due date and districts it names
+    (`message_hints`)."""
     choices = group_choices(session, team_id, user_id)
     if group is not None and group.id is not None:
         if not any(c.value == str(group.id) for c in choices):
@@ -335,7 +337,7 @@ def offer_new_action(
     else:
         chosen = int(choices[0].value) if choices else None
     offer = NewActionOffer(
-        choices, chosen, group is not None, title=title, owners=list(owners or []), notice=notice
+        choices, chosen, group is not None, title=title, owners=list(owners or []), notice=notice, due=due
     )
     if chosen is not None:
         offer.organisations = organisation_choices(session, chosen)

@@ -82,6 +82,7 @@ def new_action_view(
     meta: dict[str, Any] | None = None,
     from_message: bool = False,
     message_text: str | None = None,
+    due: date | None = None,
 ) -> View:
     """The New action form, or a message saying how to start when the person has no group to add to."""
     with Session(services.engine) as session:
@@ -101,6 +102,7 @@ def new_action_view(
             title=title,
             owners=owners,
             notice=notice,
+            due=due,
             message=None if message_text is None else (message_text, _today(services)),
         )
     if offer.group_id is None:
@@ -112,6 +114,14 @@ def new_action_view(
 def _today(services: Services) -> date:
     """Today where the deployment is, as every command reads it (`Actor.today`)."""
     return local_today(services.clock.now(), services.settings.ecm_timezone)
+
+
+def _picked_date(value: str | None) -> date | None:
+    """A date picker's value (YYYY-MM-DD), or None for anything else."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def open_new_action(services: Services, body: dict[str, Any], channel_id: str | None = None) -> None:
@@ -205,6 +215,7 @@ def register(app: App, services: Services) -> None:
             group_id=int(chosen) if isinstance(chosen, str) and chosen.isdigit() else None,
             title=form.title or "",
             owners=form.owners,
+            due=_picked_date(form.due),  # a date is a date in any group; organisations and districts are not
             meta={k: v for k, v in meta.items() if k in ("ch", "ts", "link")},
         )
         services.later(_update, services, view.get("id", ""), rebuilt, view.get("hash"))
