@@ -191,7 +191,13 @@ def new_action_view(offer: NewActionOffer, meta: dict[str, Any]) -> View:
         _input(
             f.OUTCOMES,
             "Outcomes",
-            select(f.OUTCOMES, f.outcome_choices(), placeholder="Every Child Matters outcomes", multi=True),
+            select(
+                f.OUTCOMES,
+                f.outcome_choices(),
+                placeholder="Every Child Matters outcomes",
+                multi=True,
+                initial=offer.outcomes,
+            ),
         )
     )
     if len(offer.districts) > 1:

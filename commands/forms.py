@@ -304,6 +304,7 @@ class NewActionOffer:
     # Read from a message (`message_hints`): filled in for the person to check, never saved unseen.
     due: date | None = None
     chosen_districts: list[str] = field(default_factory=list)  # district choice values
+    outcomes: list[str] = field(default_factory=list)  # outcome values chosen already (kept across groups)
 
     @property
     def group_name(self) -> str:
@@ -321,11 +322,12 @@ def offer_new_action(
     owners: list[str] | None = None,
     notice: str | None = None,
     due: date | None = None,
+    outcomes: list[str] | None = None,
     message: tuple[str, date] | None = None,
 ) -> NewActionOffer:
     """`group` fixes the group (the form was opened in its channel); otherwise `group_id`, or the first of
-    the person's groups, is chosen and can be changed. `due`: a due date already chosen (kept when the group
-    changes). `message`: the text an action is made from, and today, for the due date and districts it names
+    the person's groups, is chosen and can be changed. `due`, `outcomes`: chosen already (kept when the
+    group changes: the same in every group). `message`: the text an action is made from, and today, for the due date and districts it names
     (`message_hints`)."""
     choices = group_choices(session, team_id, user_id)
     if group is not None and group.id is not None:
@@ -339,6 +341,7 @@ def offer_new_action(
     offer = NewActionOffer(
         choices, chosen, group is not None, title=title, owners=list(owners or []), notice=notice, due=due
     )
+    offer.outcomes = [o for o in outcomes or [] if o in {c.value for c in outcome_choices()}]
     if chosen is not None:
         offer.organisations = organisation_choices(session, chosen)
         offer.districts = district_choices(session, chosen)

@@ -119,7 +119,14 @@ def test_person_in_several_groups_chooses_and_the_choices_follow(group: OfflineW
     assert labels == ["Lancashire ECM Task Group", "Preston ECM Task Group"]
     preston = group_block["element"]["options"][1]["value"]
     group.press_select(
-        modal, "group", preston, answers={"title": "Kept while switching", "due": "2027-01-15"}
+        modal,
+        "group",
+        preston,
+        answers={
+            "title": "Kept while switching",
+            "due": "2027-01-15",
+            "outcomes": ["stay-safe", "enjoy-and-achieve"],
+        },
     )
     districts = next(b for b in modal.view["blocks"] if b.get("block_id") == "districts")
     assert [o["text"]["text"] for o in districts["element"]["options"]][1:] == ["Preston", "Fishwick"]
@@ -127,6 +134,8 @@ def test_person_in_several_groups_chooses_and_the_choices_follow(group: OfflineW
     assert title["element"]["initial_value"] == "Kept while switching"
     due = next(b for b in modal.view["blocks"] if b.get("block_id") == "due")
     assert due["element"]["initial_date"] == "2027-01-15"  # a date is a date in either group
+    outcomes = next(b for b in modal.view["blocks"] if b.get("block_id") == "outcomes")
+    assert [o["value"] for o in outcomes["element"]["initial_options"]] == ["stay-safe", "enjoy-and-achieve"]
     out = group.submit(modal, {"group": preston, "districts": ["fishwick"]})
     assert out.errors == {}
     assert out.posted[0].channel == other

@@ -83,6 +83,7 @@ def new_action_view(
     from_message: bool = False,
     message_text: str | None = None,
     due: date | None = None,
+    outcomes: list[str] | None = None,
 ) -> View:
     """The New action form, or a message saying how to start when the person has no group to add to."""
     with Session(services.engine) as session:
@@ -103,6 +104,7 @@ def new_action_view(
             owners=owners,
             notice=notice,
             due=due,
+            outcomes=outcomes,
             message=None if message_text is None else (message_text, _today(services)),
         )
     if offer.group_id is None:
@@ -215,7 +217,9 @@ def register(app: App, services: Services) -> None:
             group_id=int(chosen) if isinstance(chosen, str) and chosen.isdigit() else None,
             title=form.title or "",
             owners=form.owners,
-            due=_picked_date(form.due),  # a date is a date in any group; organisations and districts are not
+            # A date and the outcomes are the same in any group; organisations and districts are not.
+            due=_picked_date(form.due),
+            outcomes=form.outcomes,
             meta={k: v for k, v in meta.items() if k in ("ch", "ts", "link")},
         )
         services.later(_update, services, view.get("id", ""), rebuilt, view.get("hash"))
