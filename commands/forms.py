@@ -185,6 +185,14 @@ class _Collect:
             raise FormErrors(self.errors)
 
 
+def picked_date(value: str | None) -> date | None:
+    """A date picker's value (YYYY-MM-DD) as a date, or None for none or anything else."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 def _due(value: str, today: date) -> date:
     try:
         return date.fromisoformat(value)

@@ -118,14 +118,6 @@ def _today(services: Services) -> date:
     return local_today(services.clock.now(), services.settings.ecm_timezone)
 
 
-def _picked_date(value: str | None) -> date | None:
-    """A date picker's value (YYYY-MM-DD), or None for anything else."""
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def open_new_action(services: Services, body: dict[str, Any], channel_id: str | None = None) -> None:
     user_id, team_id = body["user"]["id"], _team(body)
     _open(services, body["trigger_id"], new_action_view(services, team_id, user_id, channel_id=channel_id))
@@ -218,7 +210,7 @@ def register(app: App, services: Services) -> None:
             title=form.title or "",
             owners=form.owners,
             # A date and the outcomes are the same in any group; organisations and districts are not.
-            due=_picked_date(form.due),
+            due=f.picked_date(form.due),
             outcomes=form.outcomes,
             meta={k: v for k, v in meta.items() if k in ("ch", "ts", "link")},
         )
