@@ -34,7 +34,7 @@ from commands.dates import read_date_prefix
 from commands.names import OUTCOME_NAMES, parse_outcomes
 from commands.registry import lookup
 from commands.replies import UserError
-from commands.text import truncate
+from commands.text import slugify, truncate
 from storage import actions as store
 from storage import decisions as decision_store
 from storage import groups as group_store
@@ -335,8 +335,8 @@ def offer_new_action(
 ) -> NewActionOffer:
     """`group` fixes the group (the form was opened in its channel); otherwise `group_id`, or the first of
     the person's groups, is chosen and can be changed. `due`, `outcomes`: chosen already (kept when the
-    group changes: the same in every group). `message`: the text an action is made from, and today, for the due date and districts it names
-    (`message_hints`)."""
+    group changes: the same in every group). `message`: the text an action is made from, and today, for
+    the due date and districts it names (`message_hints`)."""
     choices = group_choices(session, team_id, user_id)
     if group is not None and group.id is not None:
         if not any(c.value == str(group.id) for c in choices):
@@ -349,7 +349,8 @@ def offer_new_action(
     offer = NewActionOffer(
         choices, chosen, group is not None, title=title, owners=list(owners or []), notice=notice, due=due
     )
-    offer.outcomes = [o for o in outcomes or [] if o in {c.value for c in outcome_choices()}]
+    known_outcomes = {c.value for c in outcome_choices()}
+    offer.outcomes = [o for o in outcomes or [] if o in known_outcomes]
     if chosen is not None:
         offer.organisations = organisation_choices(session, chosen)
         offer.districts = district_choices(session, chosen)
@@ -383,12 +384,8 @@ def message_hints(text: str, today: date, districts: list[Choice]) -> tuple[date
         if found is not None and found[0].day >= today:
             due = found[0].day
             break
-    plain = f" {' '.join(re.findall(r'[a-z0-9]+', text.lower()))} "
-    named = [
-        c.value
-        for c in districts
-        if c.value != COUNTYWIDE_VALUE and f" {' '.join(re.findall(r'[a-z0-9]+', c.label.lower()))} " in plain
-    ]
+    said = f"-{slugify(text)}-"  # whole words only: "Chorleywood" does not name Chorley
+    named = [c.value for c in districts if c.value != COUNTYWIDE_VALUE and f"-{slugify(c.label)}-" in said]
     return due, named
 
 
